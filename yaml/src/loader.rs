@@ -1,0 +1,264 @@
+//! Builds positioned nodes from yaml-rust2's event stream, resolving anchors, aliases, tags and merge
+//! keys the way PyYAML does.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::scalar::resolve_plain;
+use crate::{Mark, Node, Value};
+
+/// Why a YAML text could not be read. Positions are 1-based.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum YamlError {
+    /// The text is not well-formed YAML.
+    #[error("{mark}: invalid YAML: {message}")]
+    Syntax {
+        /// Where the parser stopped.
+        mark: Mark,
+        /// The parser's explanation.
+        message: String,
+    },
+    /// The text is YAML, but uses something Ansible's dialect does not allow here.
+    #[error("{mark}: {message}")]
+    Unsupported {
+        /// Where the construct starts.
+        mark: Mark,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+impl YamlError {
+    /// Where the problem is.
+    pub fn mark(&self) -> Mark {
+        match self {
+            YamlError::Syntax { mark, .. } | YamlError::Unsupported { mark, .. } => *mark,
+        }
+    }
+}
+
+/// Parses the first document of `text`; `None` when the text holds no document (empty or comments only).
+pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    Ok(parse_all(text)?.into_iter().next())
+}
+
+/// Parses every document of `text`.
+pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    let mut loader = Loader {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+    };
+    loader.documents()
+}
+
+struct Loader<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+    anchors: HashMap<usize, Node>,
+}
+
+fn mark_of(m: Marker) -> Mark {
+    // yaml-rust2 counts lines from 1 and columns from 0.
+    Mark {
+        line: m.line(),
+        col: m.col() + 1,
+    }
+}
+
+impl Loader<'_> {
+    fn next(&mut self) -> Result<(Event, Mark), YamlError> {
+        self.parser
+            .next_token()
+            .map(|(event, marker)| (event, mark_of(marker)))
+            .map_err(|e| YamlError::Syntax {
+                mark: mark_of(*e.marker()),
+                message: e.info().to_string(),
+            })
+    }
+
+    fn documents(&mut self) -> Result<Vec<Node>, YamlError> {
+        let mut docs = Vec::new();
+        loop {
+            match self.next()? {
+                (Event::StreamEnd, _) => return Ok(docs),
+                (Event::DocumentStart, _) => {
+                    let (event, mark) = self.next()?;
+                    docs.push(self.node(event, mark)?);
+                    // DocumentEnd
+                    self.next()?;
+                    self.anchors.clear();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn node(&mut self, event: Event, mark: Mark) -> Result<Node, YamlError> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = scalar(text, style, tag.as_ref(), mark)?;
+                Ok(self.anchored(anchor, Node { value, mark }))
+            }
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    match self.next()? {
+                        (Event::SequenceEnd, _) => break,
+                        (event, m) => items.push(self.node(event, m)?),
+                    }
+                }
+                let value = Value::Seq(items);
+                Ok(self.anchored(anchor, Node { value, mark }))
+            }
+            Event::MappingStart(anchor, _) => {
+                let value = Value::Map(self.mapping_entries()?);
+                Ok(self.anchored(anchor, Node { value, mark }))
+            }
+            Event::Alias(id) => self
+                .anchors
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| YamlError::Unsupported {
+                    mark,
+                    message: "alias refers to an anchor that is not defined before it".into(),
+                }),
+            other => Err(YamlError::Unsupported {
+                mark,
+                message: format!("unexpected YAML event {other:?}"),
+            }),
+        }
+    }
+
+    /// Reads a mapping's entries. Explicit keys win over merged ones (`<<`), wherever they stand.
+    fn mapping_entries(&mut self) -> Result<Vec<(Node, Node)>, YamlError> {
+        let mut entries: Vec<(Node, Node)> = Vec::new();
+        let mut merged: Vec<(Node, Node)> = Vec::new();
+        loop {
+            let (event, mark) = self.next()?;
+            if matches!(event, Event::MappingEnd) {
+                break;
+            }
+            let is_merge =
+                matches!(&event, Event::Scalar(t, TScalarStyle::Plain, _, None) if t == "<<");
+            let key = self.node(event, mark)?;
+            let (event, vmark) = self.next()?;
+            let value = self.node(event, vmark)?;
+            if is_merge {
+                merged.extend(merge_sources(value)?);
+            } else {
+                insert(&mut entries, key, value);
+            }
+        }
+        for (key, value) in merged {
+            if !entries.iter().any(|(k, _)| k.value == key.value) {
+                entries.push((key, value));
+            }
+        }
+        Ok(entries)
+    }
+
+    fn anchored(&mut self, anchor: usize, node: Node) -> Node {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        node
+    }
+}
+
+/// Replaces an existing key's value in place (PyYAML keeps the last), or appends.
+fn insert(entries: &mut Vec<(Node, Node)>, key: Node, value: Node) {
+    match entries.iter_mut().find(|(k, _)| k.value == key.value) {
+        Some(slot) => *slot = (key, value),
+        None => entries.push((key, value)),
+    }
+}
+
+/// The entries a `<<` value contributes: one mapping, or a list of them where earlier ones win.
+fn merge_sources(value: Node) -> Result<Vec<(Node, Node)>, YamlError> {
+    let not_a_map = |mark| YamlError::Unsupported {
+        mark,
+        message: "a merge key `<<` expects a mapping or a list of mappings".into(),
+    };
+    match value.value {
+        Value::Map(entries) => Ok(entries),
+        Value::Seq(items) => {
+            let mut out: Vec<(Node, Node)> = Vec::new();
+            for item in items {
+                let mark = item.mark;
+                let Value::Map(entries) = item.value else {
+                    return Err(not_a_map(mark));
+                };
+                for (k, v) in entries {
+                    if !out.iter().any(|(existing, _)| existing.value == k.value) {
+                        out.push((k, v));
+                    }
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(not_a_map(value.mark)),
+    }
+}
+
+fn scalar(
+    text: String,
+    style: TScalarStyle,
+    tag: Option<&Tag>,
+    mark: Mark,
+) -> Result<Value, YamlError> {
+    match tag.map(|t| t.suffix.as_str()) {
+        None if style == TScalarStyle::Plain => Ok(resolve_plain(&text)),
+        None | Some("str") | Some("unsafe") => Ok(Value::Str(text)),
+        Some("int" | "float" | "bool" | "null") => Ok(resolve_plain(&text)),
+        Some("vault") => Err(YamlError::Unsupported {
+            mark,
+            message: "`!vault` values are not supported yet; decrypt them or pass them with -e"
+                .into(),
+        }),
+        Some(other) => Err(YamlError::Unsupported {
+            mark,
+            message: format!("unknown YAML tag `!{other}`"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(text: &str) -> serde_json::Value {
+        parse(text).unwrap().unwrap().to_json()
+    }
+
+    #[test]
+    fn quoted_scalars_stay_strings() {
+        let v = json("a: yes\nb: 'yes'\nc: \"0755\"\nd: 0755\n");
+        assert_eq!(v, serde_json::json!({"a": true, "b": "yes", "c": "0755", "d": 493}));
+    }
+
+    #[test]
+    fn merge_keys_fill_in_but_never_override() {
+        let v = json("base: &b {x: 1, y: 2}\nthing:\n  y: 3\n  <<: *b\n");
+        assert_eq!(v["thing"], serde_json::json!({"y": 3, "x": 1}));
+    }
+
+    #[test]
+    fn marks_are_one_based() {
+        let node = parse("top:\n  inner: 1\n").unwrap().unwrap();
+        let inner = node.get("top").unwrap().get("inner").unwrap();
+        assert_eq!(inner.mark, Mark { line: 2, col: 10 });
+    }
+
+    #[test]
+    fn syntax_errors_carry_a_position() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(matches!(err, YamlError::Syntax { .. }), "{err}");
+        assert!(err.mark().line >= 2, "{err}");
+    }
+
+    #[test]
+    fn empty_text_has_no_document() {
+        assert_eq!(parse("# only a comment\n").unwrap(), None);
+    }
+}
