@@ -115,14 +115,15 @@ impl Loader<'_> {
                 let value = Value::Map(self.mapping_entries()?);
                 Ok(self.anchored(anchor, Node { value, mark }))
             }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| YamlError::Unsupported {
-                    mark,
-                    message: "alias refers to an anchor that is not defined before it".into(),
-                }),
+            Event::Alias(id) => {
+                self.anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| YamlError::Unsupported {
+                        mark,
+                        message: "alias refers to an anchor that is not defined before it".into(),
+                    })
+            }
             other => Err(YamlError::Unsupported {
                 mark,
                 message: format!("unexpected YAML event {other:?}"),
@@ -234,7 +235,10 @@ mod tests {
     #[test]
     fn quoted_scalars_stay_strings() {
         let v = json("a: yes\nb: 'yes'\nc: \"0755\"\nd: 0755\n");
-        assert_eq!(v, serde_json::json!({"a": true, "b": "yes", "c": "0755", "d": 493}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": true, "b": "yes", "c": "0755", "d": 493})
+        );
     }
 
     #[test]

@@ -72,8 +72,8 @@ fn parse_int(text: &str) -> Option<i64> {
         i64::from_str_radix(bin, 2).ok()?
     } else if let Some(hex) = digits.strip_prefix("0x") {
         i64::from_str_radix(hex, 16).ok()?
-    } else if digits.starts_with('0') {
-        i64::from_str_radix(&digits[1..], 8).ok()?
+    } else if let Some(octal) = digits.strip_prefix('0') {
+        i64::from_str_radix(octal, 8).ok()?
     } else if digits.contains(':') {
         sexagesimal(digits)? as i64
     } else {
@@ -96,8 +96,9 @@ fn parse_float(text: &str) -> Option<f64> {
 
 /// YAML 1.1 base-60 numbers: `1:30` is 90.
 fn sexagesimal(text: &str) -> Option<f64> {
-    text.split(':')
-        .try_fold(0.0, |acc, part| Some(acc * 60.0 + part.parse::<f64>().ok()?))
+    text.split(':').try_fold(0.0, |acc, part| {
+        Some(acc * 60.0 + part.parse::<f64>().ok()?)
+    })
 }
 
 #[cfg(test)]

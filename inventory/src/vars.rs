@@ -1,0 +1,75 @@
+//! Variable precedence, as Ansible's VariableManager merges inventory variables for one host.
+//!
+//! Lowest to highest: `all` from inventory files; other groups from inventory files, shallow first;
+//! `group_vars/all`; `group_vars/<group>`, shallow first; the host's inventory vars; `host_vars/<host>`.
+//! Groups of equal depth are ordered by `ansible_group_priority`, then by name. Merging replaces whole
+//! values (Ansible's default `hash_behaviour=replace`).
+
+use crate::Vars;
+use crate::model::{Group, Inventory};
+
+impl Inventory {
+    /// A host's inventory variables, merged with Ansible's precedence. Empty for an unknown host.
+    pub fn host_vars(&self, host: &str) -> Vars {
+        let Some(h) = self.hosts.get(host) else {
+            return Vars::new();
+        };
+        let all = &self.groups["all"];
+        let mut groups: Vec<&Group> = self
+            .host_groups(host)
+            .iter()
+            .filter(|g| *g != "all")
+            .map(|g| &self.groups[g])
+            .collect();
+        groups.sort_by(|a, b| {
+            (a.depth, a.priority(), &a.name).cmp(&(b.depth, b.priority(), &b.name))
+        });
+
+        let mut out = all.vars.clone();
+        for g in &groups {
+            merge(&mut out, &g.vars);
+        }
+        for layer in &all.file_vars {
+            merge(&mut out, layer);
+        }
+        for source in 0..all.file_vars.len() {
+            for g in &groups {
+                merge(&mut out, &g.file_vars[source]);
+            }
+        }
+        merge(&mut out, &h.vars);
+        for layer in &h.file_vars {
+            merge(&mut out, layer);
+        }
+        out
+    }
+}
+
+fn merge(into: &mut Vars, from: &Vars) {
+    into.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use crate::Inventory;
+
+    #[test]
+    fn child_group_beats_parent_and_host_beats_both() {
+        let text = "[prod:children]\nweb\n[web]\nw1 tier=host\nw2\n[prod:vars]\ntier=prod\nx=1\n[web:vars]\ntier=web\n";
+        let inv = Inventory::from_text(Path::new("i.ini"), text).unwrap();
+        assert_eq!(inv.host_vars("w1")["tier"], json!("host"));
+        assert_eq!(inv.host_vars("w2")["tier"], json!("web"));
+        assert_eq!(inv.host_vars("w2")["x"], json!(1));
+    }
+
+    #[test]
+    fn same_depth_groups_merge_by_name() {
+        let text = "[b]\nh\n[a]\nh\n[a:vars]\nv=a\n[b:vars]\nv=b\n";
+        let inv = Inventory::from_text(Path::new("i.ini"), text).unwrap();
+        assert_eq!(inv.host_vars("h")["v"], json!("b"));
+    }
+}
