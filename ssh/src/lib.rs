@@ -1,1 +1,19 @@
-//! scratch
+//! SSH transport over russh, with no agent on the hosts.
+//!
+//! One [`Session`] per host carries every command of a run. Host keys are checked strictly against
+//! known_hosts (unknown keys refused unless the operator opts in, changed keys always refused), keys are
+//! loaded once per run into a [`KeyStore`], and commands are built with [`shell::quote`] so that values
+//! never reach a shell unquoted.
+
+mod error;
+mod keys;
+mod known_hosts;
+mod session;
+pub mod shell;
+mod target;
+
+pub use error::SshError;
+pub use keys::{KeyStore, PassphrasePrompt, PassphraseSource};
+pub use known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts};
+pub use session::{Become, ClientOptions, ExitStatus, Output, Session};
+pub use target::{SshConfig, Target};

@@ -1,0 +1,495 @@
+//! One SSH connection to one host, reused by every command of a run.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::{ChannelMsg, Sig};
+use tokio::net::TcpStream;
+
+use crate::error::SshError;
+use crate::keys::KeyStore;
+use crate::known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts, fingerprint};
+use crate::shell;
+use crate::target::Target;
+
+/// Settings shared by every connection of a run: built once, cloned cheaply.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Known host keys.
+    pub known_hosts: Arc<KnownHosts>,
+    /// What to do with unknown host keys.
+    pub policy: HostKeyPolicy,
+    /// Decrypted key files.
+    pub keys: Arc<KeyStore>,
+    /// Offer the ssh-agent's keys (when `SSH_AUTH_SOCK` is set).
+    pub use_agent: bool,
+    /// Limit for TCP connect, key exchange and authentication together.
+    pub connect_timeout: Duration,
+}
+
+/// Running a command as another user through sudo.
+#[derive(Debug, Clone)]
+pub struct Become {
+    /// The user to become (usually root).
+    pub user: String,
+    /// sudo's password, if sudo asks for one. Never logged or printed.
+    pub password: Option<String>,
+}
+
+/// How a remote command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Code(u32),
+    /// It was killed by this signal.
+    Signal(String),
+    /// The server closed the channel without saying.
+    Unknown,
+}
+
+impl ExitStatus {
+    /// Exit code 0.
+    pub fn success(&self) -> bool {
+        *self == ExitStatus::Code(0)
+    }
+}
+
+/// What a remote command printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+    /// Exit code or signal.
+    pub status: ExitStatus,
+}
+
+/// An authenticated connection to one host.
+pub struct Session {
+    handle: Handle<Client>,
+    /// Keeps the jump host's connection open for as long as this one lives.
+    _jump: Option<Box<Session>>,
+}
+
+/// russh's callbacks: only the host key check matters to drover.
+struct Client {
+    host: String,
+    port: u16,
+    known_hosts: Arc<KnownHosts>,
+    policy: HostKeyPolicy,
+    /// Why the key was refused, for an error better than russh's "unknown key".
+    refusal: Arc<Mutex<Option<SshError>>>,
+}
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
+            return Ok(false);
+        };
+        let name = if self.port == 22 {
+            self.host.clone()
+        } else {
+            format!("[{}]:{}", self.host, self.port)
+        };
+        let known_hosts = self.known_hosts.path().to_path_buf();
+        let refusal = match self.known_hosts.check(&self.host, self.port, key) {
+            HostKeyCheck::Known => return Ok(true),
+            HostKeyCheck::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
+                return match self.known_hosts.add(&self.host, self.port, key) {
+                    Ok(()) => Ok(true),
+                    Err(e) => Err(russh::Error::IO(e)),
+                };
+            }
+            HostKeyCheck::Unknown => SshError::HostKeyUnknown {
+                host: name,
+                fingerprint: fingerprint(key),
+                known_hosts,
+            },
+            HostKeyCheck::Changed { line, recorded } => SshError::HostKeyChanged {
+                host: name,
+                presented: fingerprint(key),
+                recorded: fingerprint(&recorded),
+                known_hosts,
+                line,
+            },
+            HostKeyCheck::Revoked { line } => SshError::HostKeyRevoked {
+                host: name,
+                fingerprint: fingerprint(key),
+                known_hosts,
+                line,
+            },
+        };
+        *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(refusal);
+        Ok(false)
+    }
+}
+
+/// Algorithms chosen for speed among those OpenSSH offers, and host key types already on record first,
+/// so the server presents a key that known_hosts can vouch for.
+fn russh_config(known_algorithms: Vec<russh::keys::Algorithm>) -> Arc<client::Config> {
+    let defaults = russh::Preferred::DEFAULT;
+    let mut kex: Vec<_> = defaults.kex.to_vec();
+    kex.sort_by_key(|k| *k != russh::kex::CURVE25519);
+    let mut key = known_algorithms;
+    key.extend(
+        defaults
+            .key
+            .iter()
+            .filter(|a| !key.contains(a))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    Arc::new(client::Config {
+        preferred: russh::Preferred {
+            kex: Cow::Owned(kex),
+            key: Cow::Owned(key),
+            ..defaults
+        },
+        nodelay: true,
+        ..Default::default()
+    })
+}
+
+impl Session {
+    /// Connects, checks the host key and authenticates, all within the connect timeout.
+    pub async fn connect(target: &Target, opts: &ClientOptions) -> Result<Session, SshError> {
+        tokio::time::timeout(opts.connect_timeout, Self::establish(target, opts))
+            .await
+            .map_err(|_| SshError::ConnectTimeout {
+                addr: target.addr(),
+                after: opts.connect_timeout,
+            })?
+    }
+
+    async fn establish(target: &Target, opts: &ClientOptions) -> Result<Session, SshError> {
+        let refusal = Arc::new(Mutex::new(None));
+        let client = Client {
+            host: target.host.clone(),
+            port: target.port,
+            known_hosts: opts.known_hosts.clone(),
+            policy: opts.policy,
+            refusal: refusal.clone(),
+        };
+        let config = russh_config(opts.known_hosts.algorithms_for(&target.host, target.port));
+        let (handle, jump) = match &target.proxy_jump {
+            None => {
+                let stream = TcpStream::connect((target.host.as_str(), target.port))
+                    .await
+                    .map_err(|source| SshError::Connect {
+                        addr: target.addr(),
+                        source,
+                    })?;
+                (client::connect_stream(config, stream, client).await, None)
+            }
+            Some(jump) => {
+                let via = Box::pin(Session::connect(&jump_target(jump, target), opts))
+                    .await
+                    .map_err(|e| SshError::ProxyJump {
+                        jump: jump.clone(),
+                        reason: e.to_string(),
+                    })?;
+                let channel = via
+                    .handle
+                    .channel_open_direct_tcpip(
+                        target.host.clone(),
+                        target.port.into(),
+                        "127.0.0.1",
+                        0,
+                    )
+                    .await
+                    .map_err(|e| SshError::ProxyJump {
+                        jump: jump.clone(),
+                        reason: format!("cannot reach {}: {e}", target.addr()),
+                    })?;
+                let stream = channel.into_stream();
+                (
+                    client::connect_stream(config, stream, client).await,
+                    Some(Box::new(via)),
+                )
+            }
+        };
+        let mut handle = handle.map_err(|e| {
+            refusal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .unwrap_or_else(|| SshError::from(e))
+        })?;
+        authenticate(&mut handle, target, opts).await?;
+        Ok(Session {
+            handle,
+            _jump: jump,
+        })
+    }
+
+    /// Runs `command` (a shell command line) with `stdin` as its input. On timeout the command is
+    /// killed and [`SshError::CommandTimeout`] returned.
+    pub async fn exec(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        timeout: Option<Duration>,
+        sudo: Option<&Become>,
+    ) -> Result<Output, SshError> {
+        let mut channel = self.handle.channel_open_session().await?;
+        let run = run_channel(&mut channel, command, stdin, sudo);
+        let Some(limit) = timeout else {
+            return run.await;
+        };
+        match tokio::time::timeout(limit, run).await {
+            Ok(result) => result,
+            Err(_) => {
+                // OpenSSH honours signal requests; closing the channel covers servers that do not.
+                let _ = channel.signal(Sig::KILL).await;
+                let _ = channel.close().await;
+                Err(SshError::CommandTimeout { after: limit })
+            }
+        }
+    }
+
+    /// Writes `data` to `path` atomically (temporary file, then rename) with `mode`. Exec-based rather
+    /// than SFTP, so it works through sudo and costs no extra subsystem or round trip.
+    pub async fn upload(
+        &self,
+        data: &[u8],
+        path: &str,
+        mode: u32,
+        sudo: Option<&Become>,
+    ) -> Result<Output, SshError> {
+        self.exec(&shell::write_file(path, mode), data, None, sudo)
+            .await
+    }
+
+    /// Reads the file at `path`.
+    pub async fn download(&self, path: &str, sudo: Option<&Become>) -> Result<Output, SshError> {
+        self.exec(&shell::read_file(path), b"", None, sudo).await
+    }
+
+    /// Says goodbye to the server.
+    pub async fn close(self) {
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+    }
+}
+
+/// The jump host of `[user@]host[:port]`, with the target's keys.
+fn jump_target(spec: &str, target: &Target) -> Target {
+    let (user, rest) = match spec.split_once('@') {
+        Some((u, r)) => (u.to_string(), r),
+        None => (target.user.clone(), spec),
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if p.parse::<u16>().is_ok() => (h, p.parse().unwrap_or(22)),
+        _ => (rest, 22),
+    };
+    Target {
+        name: spec.to_string(),
+        host: host.to_string(),
+        port,
+        user,
+        identity_files: target.identity_files.clone(),
+        proxy_jump: None,
+    }
+}
+
+async fn authenticate(
+    handle: &mut Handle<Client>,
+    target: &Target,
+    opts: &ClientOptions,
+) -> Result<(), SshError> {
+    let mut tried = Vec::new();
+    for path in &target.identity_files {
+        let Some(key) = opts.keys.get(path) else {
+            continue;
+        };
+        let hash = if key.algorithm().is_rsa() {
+            handle.best_supported_rsa_hash().await?.flatten()
+        } else {
+            None
+        };
+        let result = handle
+            .authenticate_publickey(&target.user, PrivateKeyWithHashAlg::new(key, hash))
+            .await?;
+        if result.success() {
+            return Ok(());
+        }
+        tried.push(format!("key {}", path.display()));
+    }
+    if opts.use_agent
+        && std::env::var_os("SSH_AUTH_SOCK").is_some()
+        && let Ok(mut agent) = AgentClient::connect_env().await
+    {
+        let identities = agent.request_identities().await.unwrap_or_default();
+        for identity in &identities {
+            let AgentIdentity::PublicKey { key, .. } = identity else {
+                continue;
+            };
+            let hash = if key.algorithm().is_rsa() {
+                handle.best_supported_rsa_hash().await?.flatten()
+            } else {
+                None
+            };
+            let accepted = handle
+                .authenticate_publickey_with(&target.user, key.clone(), hash, &mut agent)
+                .await
+                .is_ok_and(|r| r.success());
+            if accepted {
+                return Ok(());
+            }
+        }
+        tried.push(format!("{} agent key(s)", identities.len()));
+    }
+    Err(SshError::Auth {
+        user: target.user.clone(),
+        host: target.addr(),
+        tried: if tried.is_empty() {
+            "no keys (give one with ansible_ssh_private_key_file or --private-key, or load one into ssh-agent)".into()
+        } else {
+            tried.join(", ")
+        },
+    })
+}
+
+/// A marker unique within this process, to find where sudo hands over to the command.
+fn become_marker() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "DROVER-BECOME-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn run_channel(
+    channel: &mut russh::Channel<client::Msg>,
+    command: &str,
+    stdin: &[u8],
+    sudo: Option<&Become>,
+) -> Result<Output, SshError> {
+    let marker = become_marker();
+    let prompt = format!("[{marker}] password:");
+    let line = match sudo {
+        None => Cow::Borrowed(command),
+        Some(b) => Cow::Owned(shell::sudo(
+            command,
+            &b.user,
+            b.password.as_ref().map(|_| prompt.as_str()),
+            &marker,
+        )),
+    };
+    channel.exec(true, line.as_bytes()).await?;
+    let mut handover = Handover::new(sudo, marker, prompt);
+    if handover.started {
+        send_stdin(channel, stdin).await?;
+    }
+    let mut out = Output {
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        status: ExitStatus::Unknown,
+    };
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => {
+                if handover.started {
+                    out.stdout.extend_from_slice(&data);
+                } else if let Some(rest) = handover.stdout(&data) {
+                    out.stdout.extend_from_slice(rest);
+                    send_stdin(channel, stdin).await?;
+                }
+            }
+            ChannelMsg::ExtendedData { data, .. } => match handover.stderr(&data)? {
+                Some(password) => channel.data(format!("{password}\n").as_bytes()).await?,
+                None if handover.started || handover.prompted == 0 => {
+                    out.stderr.extend_from_slice(&data)
+                }
+                None => {}
+            },
+            ChannelMsg::ExitStatus { exit_status } => out.status = ExitStatus::Code(exit_status),
+            ChannelMsg::ExitSignal { signal_name, .. } => {
+                out.status = ExitStatus::Signal(format!("{signal_name:?}"));
+            }
+            _ => {}
+        }
+    }
+    if !handover.started {
+        let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return Err(SshError::Become(if why.is_empty() {
+            "sudo exited before running the command".into()
+        } else {
+            why
+        }));
+    }
+    Ok(out)
+}
+
+async fn send_stdin(channel: &russh::Channel<client::Msg>, stdin: &[u8]) -> Result<(), SshError> {
+    if !stdin.is_empty() {
+        channel.data(stdin).await?;
+    }
+    channel.eof().await?;
+    Ok(())
+}
+
+/// Tracks sudo's handover: its password prompt on stderr, then the marker on stdout.
+struct Handover<'a> {
+    sudo: Option<&'a Become>,
+    marker: String,
+    prompt: String,
+    started: bool,
+    prompted: usize,
+    seen: Vec<u8>,
+}
+
+impl<'a> Handover<'a> {
+    fn new(sudo: Option<&'a Become>, marker: String, prompt: String) -> Self {
+        Handover {
+            started: sudo.is_none(),
+            sudo,
+            marker,
+            prompt,
+            prompted: 0,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Output before the handover is sudo's; returns what follows the marker once it is seen.
+    fn stdout<'d>(&mut self, data: &'d [u8]) -> Option<&'d [u8]> {
+        let before = self.seen.len();
+        self.seen.extend_from_slice(data);
+        let needle = format!("{}\n", self.marker);
+        let at = find(&self.seen, needle.as_bytes())?;
+        self.started = true;
+        let skip = (at + needle.len()).saturating_sub(before);
+        Some(&data[skip.min(data.len())..])
+    }
+
+    /// Answers sudo's prompt once; a second prompt means the password was wrong.
+    fn stderr(&mut self, data: &[u8]) -> Result<Option<String>, SshError> {
+        if self.started || find(data, self.prompt.as_bytes()).is_none() {
+            return Ok(None);
+        }
+        self.prompted += 1;
+        match (self.prompted, self.sudo.and_then(|b| b.password.clone())) {
+            (1, Some(password)) => Ok(Some(password)),
+            _ => Err(SshError::Become("incorrect sudo password".into())),
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
