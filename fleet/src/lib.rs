@@ -1,1 +1,402 @@
-//! wip
+//! The test fleet: real OpenSSH `sshd` processes on loopback addresses (127.0.0.2, 127.0.0.3, ...).
+//!
+//! Each host has its own address, host key and state folder (its `HOME`, set with sshd's `SetEnv`), so
+//! tests and the demo talk to real SSH servers. The fleet writes an inventory, a known_hosts file and a
+//! client key for them, and stops every sshd it started when dropped, even when a test fails.
+
+use std::fs;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to build a fleet.
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    /// Number of hosts.
+    pub hosts: usize,
+    /// Hosts served by one sshd (at most 16, sshd's limit of listen addresses). With more than one,
+    /// the hosts of one sshd share its host key.
+    pub hosts_per_sshd: usize,
+    /// Extra lines for every sshd_config (benchmarks pin key exchange algorithms with this).
+    pub extra_config: Vec<String>,
+}
+
+impl Default for FleetOptions {
+    fn default() -> Self {
+        FleetOptions {
+            hosts: 3,
+            hosts_per_sshd: 1,
+            extra_config: Vec::new(),
+        }
+    }
+}
+
+/// One host of the fleet.
+#[derive(Debug, Clone)]
+pub struct FleetHost {
+    /// Inventory name, `node01`, `node02`, ...
+    pub name: String,
+    /// Its loopback address.
+    pub addr: Ipv4Addr,
+    /// Its state folder: its HOME, where tests look at what a push changed.
+    pub state: PathBuf,
+    /// The sshd that serves it.
+    sshd: usize,
+}
+
+struct Sshd {
+    config: PathBuf,
+    host_key: PathBuf,
+    child: Option<Child>,
+}
+
+/// A running fleet. Dropping it stops every sshd it started and removes its folder.
+pub struct Fleet {
+    dir: PathBuf,
+    keep_dir: bool,
+    port: u16,
+    hosts: Vec<FleetHost>,
+    sshds: Vec<Sshd>,
+}
+
+/// The address of host `i`: 127.0.0.2 upwards, skipping .0 and .255 in the last byte.
+fn address(i: usize) -> Ipv4Addr {
+    // Index k among the usable addresses, where k = 0 would be 127.0.0.1.
+    let k = u32::try_from(i + 1).unwrap_or(u32::MAX);
+    let (block, last) = (k / 254, k % 254 + 1);
+    Ipv4Addr::from(0x7f00_0000 | (block << 8) | last)
+}
+
+impl Fleet {
+    /// Starts a fleet in a new folder under `parent` and waits until every host accepts connections.
+    pub fn start(parent: &Path, opts: &FleetOptions) -> io::Result<Fleet> {
+        let dir = unique_dir(parent)?;
+        Fleet::start_in(dir, false, opts)
+    }
+
+    /// Starts a fleet in `dir` (created if needed), which is left in place when the fleet stops.
+    pub fn start_in(dir: PathBuf, keep_dir: bool, opts: &FleetOptions) -> io::Result<Fleet> {
+        ensure_privsep_dir()?;
+        fs::create_dir_all(&dir)?;
+        keygen(&dir.join("client_key"))?;
+        keygen(&dir.join("wrong_key"))?;
+        fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys"))?;
+        let per = opts.hosts_per_sshd.clamp(1, 16);
+        let mut fleet = Fleet {
+            dir,
+            keep_dir,
+            port: 0,
+            hosts: Vec::new(),
+            sshds: Vec::new(),
+        };
+        for i in 0..opts.hosts {
+            let name = format!(
+                "node{:0width$}",
+                i + 1,
+                width = opts.hosts.to_string().len().max(2)
+            );
+            let state = fleet.dir.join("hosts").join(&name);
+            fs::create_dir_all(state.join("home"))?;
+            fleet.hosts.push(FleetHost {
+                name,
+                addr: address(i),
+                state,
+                sshd: i / per,
+            });
+        }
+        for s in 0..opts.hosts.div_ceil(per) {
+            let sdir = fleet.dir.join("sshd").join(s.to_string());
+            fs::create_dir_all(&sdir)?;
+            let host_key = sdir.join("host_key");
+            keygen(&host_key)?;
+            fleet.sshds.push(Sshd {
+                config: sdir.join("sshd_config"),
+                host_key,
+                child: None,
+            });
+        }
+        fleet.launch_all(opts)?;
+        fleet.write_known_hosts()?;
+        fleet.write_inventory()?;
+        Ok(fleet)
+    }
+
+    /// Picks a free port and starts every sshd on it; on a clash with another fleet, tries another port.
+    fn launch_all(&mut self, opts: &FleetOptions) -> io::Result<()> {
+        let mut last_err = None;
+        for _ in 0..5 {
+            self.port = free_port()?;
+            for s in 0..self.sshds.len() {
+                self.write_sshd_config(s, opts)?;
+            }
+            match (0..self.sshds.len()).try_for_each(|s| self.spawn(s)) {
+                Ok(()) => match self.wait_ready() {
+                    Ok(()) => return Ok(()),
+                    Err(e) => last_err = Some(e),
+                },
+                Err(e) => last_err = Some(e),
+            }
+            self.stop_all();
+        }
+        Err(last_err.unwrap_or_else(|| io::Error::other("sshd did not start")))
+    }
+
+    fn write_sshd_config(&self, s: usize, opts: &FleetOptions) -> io::Result<()> {
+        let sshd = &self.sshds[s];
+        let mine: Vec<&FleetHost> = self.hosts.iter().filter(|h| h.sshd == s).collect();
+        let mut text = format!(
+            "Port {port}\n{listen}HostKey {key}\nPidFile none\nAuthorizedKeysFile {auth}\n\
+             StrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\nMaxStartups 2000:30:4000\nMaxSessions 100\n\
+             PrintMotd no\nLogLevel ERROR\nSubsystem sftp internal-sftp\n",
+            port = self.port,
+            listen = mine
+                .iter()
+                .map(|h| format!("ListenAddress {}\n", h.addr))
+                .collect::<String>(),
+            key = sshd.host_key.display(),
+            auth = self.dir.join("authorized_keys").display(),
+        );
+        for line in &opts.extra_config {
+            text.push_str(line);
+            text.push('\n');
+        }
+        // Per-host environment: a clean HOME so no shell start-up files slow commands down.
+        for h in &mine {
+            text.push_str(&format!(
+                "Match LocalAddress {}\n  SetEnv HOME={} DROVER_FLEET_HOST={}\n",
+                h.addr,
+                h.state.join("home").display(),
+                h.name
+            ));
+        }
+        fs::write(&sshd.config, text)
+    }
+
+    fn spawn(&mut self, s: usize) -> io::Result<()> {
+        let sshd = &mut self.sshds[s];
+        let log = fs::File::create(sshd.config.with_file_name("sshd.log"))?;
+        let child = Command::new(sshd_path())
+            .args(["-D", "-e", "-f"])
+            .arg(&sshd.config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        sshd.child = Some(child);
+        Ok(())
+    }
+
+    /// Waits until every host accepts TCP connections, or reports the sshd that died.
+    fn wait_ready(&mut self) -> io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for i in 0..self.hosts.len() {
+            let addr = SocketAddr::from((self.hosts[i].addr, self.port));
+            loop {
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    break;
+                }
+                let s = self.hosts[i].sshd;
+                if let Some(status) = self.sshds[s]
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten())
+                {
+                    let log = fs::read_to_string(self.sshds[s].config.with_file_name("sshd.log"))
+                        .unwrap_or_default();
+                    return Err(io::Error::other(format!(
+                        "sshd for {addr} exited ({status}): {log}"
+                    )));
+                }
+                if Instant::now() > deadline {
+                    return Err(io::Error::other(format!(
+                        "sshd for {addr} not ready after 20s"
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_known_hosts(&self) -> io::Result<()> {
+        let mut text = String::new();
+        for h in &self.hosts {
+            let key = fs::read_to_string(self.sshds[h.sshd].host_key.with_extension("pub"))?;
+            let key: Vec<&str> = key.split_whitespace().take(2).collect();
+            text.push_str(&format!("[{}]:{} {}\n", h.addr, self.port, key.join(" ")));
+        }
+        fs::write(self.known_hosts(), text)
+    }
+
+    fn write_inventory(&self) -> io::Result<()> {
+        let mut text = String::from(
+            "# Written by drover-fleet: one real sshd per host on loopback.\n[fleet]\n",
+        );
+        for h in &self.hosts {
+            text.push_str(&format!("{} ansible_host={}\n", h.name, h.addr));
+        }
+        text.push_str(&format!(
+            "\n[fleet:vars]\nansible_port={}\nansible_user={}\nansible_ssh_private_key_file={}\n",
+            self.port,
+            current_user(),
+            self.client_key().display()
+        ));
+        fs::write(self.inventory(), text)
+    }
+
+    /// The fleet's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The port every host listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The hosts, in inventory order.
+    pub fn hosts(&self) -> &[FleetHost] {
+        &self.hosts
+    }
+
+    /// An INI inventory of the fleet (group `fleet`).
+    pub fn inventory(&self) -> PathBuf {
+        self.dir.join("inventory.ini")
+    }
+
+    /// A known_hosts file with every host's key.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.dir.join("known_hosts")
+    }
+
+    /// The private key the hosts accept.
+    pub fn client_key(&self) -> PathBuf {
+        self.dir.join("client_key")
+    }
+
+    /// A valid private key that no host accepts.
+    pub fn wrong_key(&self) -> PathBuf {
+        self.dir.join("wrong_key")
+    }
+
+    /// Stops the sshd serving host `i`, so it is unreachable.
+    pub fn stop_host(&mut self, i: usize) {
+        let s = self.hosts[i].sshd;
+        stop(&mut self.sshds[s]);
+    }
+
+    /// Starts host `i`'s sshd again and waits until it is ready.
+    pub fn start_host(&mut self, i: usize) -> io::Result<()> {
+        let s = self.hosts[i].sshd;
+        self.spawn(s)?;
+        self.wait_ready()
+    }
+
+    /// Gives host `i` a new host key (as a rebuilt server would have), restarting its sshd.
+    pub fn change_host_key(&mut self, i: usize) -> io::Result<()> {
+        self.stop_host(i);
+        let key = self.sshds[self.hosts[i].sshd].host_key.clone();
+        fs::remove_file(&key)?;
+        fs::remove_file(key.with_extension("pub"))?;
+        keygen(&key)?;
+        self.start_host(i)
+    }
+
+    fn stop_all(&mut self) {
+        for sshd in &mut self.sshds {
+            stop(sshd);
+        }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.stop_all();
+        if !self.keep_dir {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Ends an sshd this fleet started, by its PID, and reaps it.
+fn stop(sshd: &mut Sshd) {
+    if let Some(mut child) = sshd.child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+fn unique_dir(parent: &Path) -> io::Result<PathBuf> {
+    fs::create_dir_all(parent)?;
+    for n in 0..1000 {
+        let dir = parent.join(format!("fleet-{}-{n}", std::process::id()));
+        if fs::create_dir(&dir).is_ok() {
+            return Ok(dir);
+        }
+    }
+    Err(io::Error::other("no free fleet folder name"))
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn keygen(path: &Path) -> io::Result<()> {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "drover-fleet", "-f"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "ssh-keygen failed for {}",
+            path.display()
+        )))
+    }
+}
+
+fn sshd_path() -> PathBuf {
+    ["/usr/sbin/sshd", "/usr/local/sbin/sshd"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("sshd"))
+}
+
+/// sshd refuses to start without its privilege separation folder.
+fn ensure_privsep_dir() -> io::Result<()> {
+    let dir = Path::new("/run/sshd");
+    if !dir.exists() {
+        fs::create_dir_all(dir)?;
+    }
+    Ok(())
+}
+
+fn current_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "root".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_skip_network_and_broadcast_bytes() {
+        assert_eq!(address(0), Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(address(1), Ipv4Addr::new(127, 0, 0, 3));
+        let all: Vec<Ipv4Addr> = (0..2000).map(address).collect();
+        assert!(
+            all.iter()
+                .all(|a| a.octets()[3] != 0 && a.octets()[3] != 255)
+        );
+        let unique: std::collections::HashSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), 2000);
+    }
+}
