@@ -41,6 +41,18 @@ impl KeyStore {
         Ok(store)
     }
 
+    /// Adds the key files that load without asking anything, skipping the rest: OpenSSH's default
+    /// keys are offered only when they are usable as they are.
+    pub fn add_usable(&mut self, paths: &[PathBuf]) {
+        for path in paths {
+            if let Ok(key) = load_one(path, &PassphraseSource::None) {
+                self.keys
+                    .entry(path.clone())
+                    .or_insert_with(|| Arc::new(key));
+            }
+        }
+    }
+
     /// The key loaded from `path`, if it was.
     pub fn get(&self, path: &Path) -> Option<Arc<PrivateKey>> {
         self.keys.get(path).cloned()

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use russh::ChannelMsg;
 use russh::client::{self, Handle};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
-use russh::{ChannelMsg, Sig};
 use tokio::net::TcpStream;
 
 use crate::error::SshError;
@@ -29,6 +29,8 @@ pub struct ClientOptions {
     pub keys: Arc<KeyStore>,
     /// Offer the ssh-agent's keys (when `SSH_AUTH_SOCK` is set).
     pub use_agent: bool,
+    /// Key files offered to hosts that name none (OpenSSH's `~/.ssh/id_*`).
+    pub default_identity_files: Vec<std::path::PathBuf>,
     /// Limit for TCP connect, key exchange and authentication together.
     pub connect_timeout: Duration,
 }
@@ -234,8 +236,8 @@ impl Session {
         })
     }
 
-    /// Runs `command` (a shell command line) with `stdin` as its input. On timeout the command is
-    /// killed and [`SshError::CommandTimeout`] returned.
+    /// Runs `command` (a shell command line) with `stdin` as its input. On timeout the command's whole
+    /// process group is killed and [`SshError::CommandTimeout`] returned.
     pub async fn exec(
         &self,
         command: &str,
@@ -244,18 +246,38 @@ impl Session {
         sudo: Option<&Become>,
     ) -> Result<Output, SshError> {
         let mut channel = self.handle.channel_open_session().await?;
-        let run = run_channel(&mut channel, command, stdin, sudo);
+        let mut pid = None;
+        let run = run_channel(&mut channel, command, stdin, sudo, &mut pid);
         let Some(limit) = timeout else {
             return run.await;
         };
         match tokio::time::timeout(limit, run).await {
             Ok(result) => result,
             Err(_) => {
-                // OpenSSH honours signal requests; closing the channel covers servers that do not.
-                let _ = channel.signal(Sig::KILL).await;
+                self.kill_group(pid).await;
                 let _ = channel.close().await;
                 Err(SshError::CommandTimeout { after: limit })
             }
+        }
+    }
+
+    /// Kills a timed-out command. OpenSSH refuses `signal` requests in root sessions, so drover kills
+    /// the process group (led by the command's shell, which sshd made a session leader) over a
+    /// second channel instead.
+    async fn kill_group(&self, pid: Option<u32>) {
+        // PID 0 or 1 would mean a garbled preamble; never kill "group 0" or init's group.
+        let Some(pid) = pid.filter(|p| *p > 1) else {
+            return;
+        };
+        if let Ok(mut killer) = self.handle.channel_open_session().await {
+            let _ = run_channel(
+                &mut killer,
+                &format!("kill -KILL -- -{pid}"),
+                b"",
+                None,
+                &mut None,
+            )
+            .await;
         }
     }
 
@@ -312,7 +334,12 @@ async fn authenticate(
     opts: &ClientOptions,
 ) -> Result<(), SshError> {
     let mut tried = Vec::new();
-    for path in &target.identity_files {
+    let files = if target.identity_files.is_empty() {
+        &opts.default_identity_files
+    } else {
+        &target.identity_files
+    };
+    for path in files {
         let Some(key) = opts.keys.get(path) else {
             continue;
         };
@@ -374,15 +401,19 @@ fn become_marker() -> String {
     )
 }
 
+/// Printed on stderr, with the shell's PID, before every command; drover strips it again.
+const PID_TAG: &str = "DROVER-PID:";
+
 async fn run_channel(
     channel: &mut russh::Channel<client::Msg>,
     command: &str,
     stdin: &[u8],
     sudo: Option<&Become>,
+    pid: &mut Option<u32>,
 ) -> Result<Output, SshError> {
     let marker = become_marker();
     let prompt = format!("[{marker}] password:");
-    let line = match sudo {
+    let body = match sudo {
         None => Cow::Borrowed(command),
         Some(b) => Cow::Owned(shell::sudo(
             command,
@@ -391,6 +422,7 @@ async fn run_channel(
             &marker,
         )),
     };
+    let line = format!("echo {PID_TAG}$$ >&2; {body}");
     channel.exec(true, line.as_bytes()).await?;
     let mut handover = Handover::new(sudo, marker, prompt);
     if handover.started {
@@ -401,6 +433,7 @@ async fn run_channel(
         stderr: Vec::new(),
         status: ExitStatus::Unknown,
     };
+    let mut preamble = Vec::new();
     while let Some(msg) = channel.wait().await {
         match msg {
             ChannelMsg::Data { data } => {
@@ -411,13 +444,25 @@ async fn run_channel(
                     send_stdin(channel, stdin).await?;
                 }
             }
-            ChannelMsg::ExtendedData { data, .. } => match handover.stderr(&data)? {
-                Some(password) => channel.data(format!("{password}\n").as_bytes()).await?,
-                None if handover.started || handover.prompted == 0 => {
-                    out.stderr.extend_from_slice(&data)
+            ChannelMsg::ExtendedData { data, .. } => {
+                let data = match pid {
+                    Some(_) => &data[..],
+                    None => match take_pid_line(&mut preamble, &data) {
+                        Some((found, rest)) => {
+                            *pid = Some(found);
+                            rest
+                        }
+                        None => continue,
+                    },
+                };
+                match handover.stderr(data)? {
+                    Some(password) => channel.data(format!("{password}\n").as_bytes()).await?,
+                    None if handover.started || handover.prompted == 0 => {
+                        out.stderr.extend_from_slice(data);
+                    }
+                    None => {}
                 }
-                None => {}
-            },
+            }
             ChannelMsg::ExitStatus { exit_status } => out.status = ExitStatus::Code(exit_status),
             ChannelMsg::ExitSignal { signal_name, .. } => {
                 out.status = ExitStatus::Signal(format!("{signal_name:?}"));
@@ -434,6 +479,19 @@ async fn run_channel(
         }));
     }
     Ok(out)
+}
+
+/// Collects stderr until the PID line is complete; then returns the PID and what followed it.
+fn take_pid_line<'d>(seen: &mut Vec<u8>, data: &'d [u8]) -> Option<(u32, &'d [u8])> {
+    let before = seen.len();
+    seen.extend_from_slice(data);
+    let end = seen.iter().position(|b| *b == b'\n')?;
+    let pid = std::str::from_utf8(&seen[..end])
+        .ok()
+        .and_then(|l| l.strip_prefix(PID_TAG))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(0);
+    Some((pid, &data[(end + 1 - before).min(data.len())..]))
 }
 
 async fn send_stdin(channel: &russh::Channel<client::Msg>, stdin: &[u8]) -> Result<(), SshError> {

@@ -1,0 +1,142 @@
+//! Command-line arguments. Help texts teach: each command says what it does and shows examples.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success on every host
+  1  drover itself failed
+  2  bad input (arguments, inventory, pattern, key file); nothing was run
+  3  at least one host failed
+  4  no host failed, but at least one was unreachable";
+
+/// drover: an agentless push orchestrator over SSH for fleets of Docker hosts.
+#[derive(Parser)]
+#[command(name = "drover", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Show an inventory as Ansible sees it: hosts, groups and merged variables.
+    #[command(after_help = "Examples:
+  drover inventory -i hosts.ini --graph
+  drover inventory -i inventory/ --list | jq '._meta.hostvars.web01'
+  drover inventory -i prod.yml -i extra.ini --host web01")]
+    Inventory(InventoryArgs),
+    /// Run one shell command on every host a pattern selects.
+    #[command(after_help = "Examples:
+  drover run -i hosts.ini all -- uptime
+  drover run -i hosts.ini 'web:&prod:!web3' --forks 20 -- 'apt list --upgradable'
+  drover run -i hosts.ini docker --become --json -- docker ps --format '{{.Names}}' | jq .
+
+Patterns: all, *, a group, a host, globs (web*), regexes (~web0[1-3]), a:b (either), a:&b (both),
+a:!b (a but not b), and subscripts (web[0], web[1:3]). A pattern that matches nothing is an error.
+
+The command runs through the remote user's shell, like `ssh host COMMAND`; words after `--` are joined
+with spaces. Host keys are checked against ~/.ssh/known_hosts: an unknown key is refused unless
+--accept-new is given, a changed key is always refused.")]
+    Run(RunArgs),
+}
+
+/// Where the inventory comes from.
+#[derive(Args)]
+pub struct InventorySource {
+    /// Inventory file, folder or `host1,host2,` list; repeat to combine several.
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "INVENTORY",
+        required = true
+    )]
+    pub inventory: Vec<PathBuf>,
+}
+
+/// `drover inventory`.
+#[derive(Args)]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Print every group and host's variables as JSON, as `ansible-inventory --list` does.
+    #[arg(long, conflicts_with_all = ["graph", "host"])]
+    pub list: bool,
+    /// Draw the group tree, from GROUP (default: all).
+    #[arg(long, value_name = "GROUP", num_args = 0..=1, default_missing_value = "all", conflicts_with = "host")]
+    pub graph: Option<String>,
+    /// Print one host's merged variables as JSON.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+}
+
+/// How to connect to hosts; inventory variables (ansible_user, ...) win over these per host.
+#[derive(Args)]
+pub struct ConnectArgs {
+    /// Remote user for hosts whose inventory gives none (default: ~/.ssh/config, then your user).
+    #[arg(short = 'u', long = "user")]
+    pub user: Option<String>,
+    /// Private key for hosts whose inventory gives none. Passphrase: DROVER_SSH_PASSPHRASE or a prompt.
+    #[arg(long = "private-key", value_name = "FILE")]
+    pub private_key: Option<PathBuf>,
+    /// known_hosts file to check host keys against [default: ~/.ssh/known_hosts].
+    #[arg(long = "known-hosts", value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Record unknown host keys instead of refusing them (changed keys are still refused).
+    #[arg(long)]
+    pub accept_new: bool,
+    /// ssh_config file for HostName, User, Port, IdentityFile and ProxyJump [default: ~/.ssh/config].
+    #[arg(long = "ssh-config", value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Seconds allowed to connect, exchange keys and authenticate.
+    #[arg(long = "connect-timeout", value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    pub connect_timeout: Duration,
+    /// Do not offer the ssh-agent's keys.
+    #[arg(long = "no-agent")]
+    pub no_agent: bool,
+    /// Run commands through sudo (as --become-user) on every host.
+    #[arg(short = 'b', long = "become")]
+    pub become_all: bool,
+    /// Ask for the sudo password once (or set DROVER_BECOME_PASSWORD). It is never printed or stored.
+    #[arg(short = 'K', long = "ask-become-pass")]
+    pub ask_become_pass: bool,
+}
+
+/// `drover run`.
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Hosts to run on: a host pattern such as `all`, `web`, `web:&prod`.
+    pub pattern: String,
+    /// Further narrow the hosts with another pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Hosts worked on at once.
+    #[arg(short = 'f', long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// Seconds a command may run before it is killed and the host counted as failed.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
+    /// Print one JSON document with every host's stdout, stderr, rc and duration instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The command, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// A positive number of seconds, such as `10` or `0.5`.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}

@@ -1,0 +1,19 @@
+//! The `drover` command line: parses arguments, runs a subcommand, maps its end to an exit code.
+
+mod args;
+mod commands;
+mod exit;
+mod settings;
+mod ui;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    ui::init_colors();
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Inventory(a) => commands::inventory::run(&a),
+        args::Command::Run(a) => commands::run::run(a),
+    };
+    exit::report(result)
+}

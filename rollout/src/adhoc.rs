@@ -1,0 +1,105 @@
+//! Ad-hoc commands (`drover run`): one command on many hosts, at most `forks` at once.
+
+use std::time::{Duration, Instant};
+
+use drover_ssh::{ExitStatus, Output, SshError};
+use futures::StreamExt;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::connection::{ConnectionSettings, HostConnection, Transport};
+use crate::event::{Event, HostResult, Outcome};
+
+/// What to run where.
+#[derive(Debug, Clone)]
+pub struct AdhocRequest {
+    /// The shell command line.
+    pub command: String,
+    /// Per-command timeout.
+    pub timeout: Option<Duration>,
+    /// Hosts worked on at once; connection setup is bounded by it too.
+    pub forks: usize,
+}
+
+/// Runs the command on every host and returns the results in the hosts' order. Events are sent as
+/// hosts start and finish; a closed receiver is not an error.
+pub async fn run_adhoc(
+    hosts: Vec<HostConnection>,
+    request: &AdhocRequest,
+    settings: &ConnectionSettings,
+    events: &UnboundedSender<Event>,
+) -> Vec<HostResult> {
+    let mut results: Vec<(usize, HostResult)> =
+        futures::stream::iter(hosts.into_iter().enumerate())
+            .map(|(i, host)| async move { (i, run_one(host, request, settings, events).await) })
+            .buffer_unordered(request.forks.max(1))
+            .collect()
+            .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn run_one(
+    host: HostConnection,
+    request: &AdhocRequest,
+    settings: &ConnectionSettings,
+    events: &UnboundedSender<Event>,
+) -> HostResult {
+    let _ = events.send(Event::HostStarted {
+        host: host.name.clone(),
+    });
+    let start = Instant::now();
+    let outcome = match Transport::open(&host, settings).await {
+        Err(e) => Outcome::Unreachable { msg: e.to_string() },
+        Ok(transport) => {
+            let result = transport
+                .exec(&request.command, b"", request.timeout, host.sudo.as_ref())
+                .await;
+            transport.close().await;
+            outcome_of(result)
+        }
+    };
+    let result = HostResult {
+        host: host.name,
+        outcome,
+        duration: start.elapsed(),
+    };
+    let _ = events.send(Event::HostDone(result.clone()));
+    result
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Classifies a command's end as Ansible does: ran and passed, ran and failed, or never ran.
+pub(crate) fn outcome_of(result: Result<Output, SshError>) -> Outcome {
+    match result {
+        Ok(out) => match out.status {
+            ExitStatus::Code(0) => Outcome::Ok {
+                rc: 0,
+                stdout: text(&out.stdout),
+                stderr: text(&out.stderr),
+            },
+            ref status => Outcome::Failed {
+                rc: match status {
+                    ExitStatus::Code(c) => Some(*c),
+                    _ => None,
+                },
+                msg: match status {
+                    ExitStatus::Code(c) => format!("non-zero return code {c}"),
+                    ExitStatus::Signal(s) => format!("killed by signal {s}"),
+                    ExitStatus::Unknown => "the connection closed before the command exited".into(),
+                },
+                stdout: text(&out.stdout),
+                stderr: text(&out.stderr),
+            },
+        },
+        Err(e) if e.is_unreachable() => Outcome::Unreachable { msg: e.to_string() },
+        Err(e) => Outcome::Failed {
+            rc: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            msg: e.to_string(),
+        },
+    }
+}

@@ -1,0 +1,192 @@
+//! How to reach a host, from its inventory variables: over SSH, or on the controller itself for
+//! `ansible_connection=local`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use drover_inventory::Vars;
+use drover_ssh::{Become, ClientOptions, ExitStatus, Output, Session, SshConfig, SshError, Target};
+use tokio::io::AsyncWriteExt;
+
+/// Run-wide connection settings; inventory variables override them per host.
+pub struct ConnectionSettings {
+    /// Shared SSH client settings (known hosts, keys, timeouts).
+    pub client: ClientOptions,
+    /// ~/.ssh/config, if there is one.
+    pub ssh_config: Option<SshConfig>,
+    /// `--user`: the remote user when the inventory gives none.
+    pub user: Option<String>,
+    /// `--private-key`: the key when the inventory gives none.
+    pub private_key: Option<PathBuf>,
+    /// `--become`: run commands through sudo on every host.
+    pub become_all: bool,
+    /// sudo's password, if sudo needs one.
+    pub become_password: Option<String>,
+}
+
+/// How one host is reached, resolved from its variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// Over SSH.
+    Ssh(Target),
+    /// On the controller, without SSH.
+    Local,
+}
+
+/// A host's resolved connection and privilege escalation.
+#[derive(Debug, Clone)]
+pub struct HostConnection {
+    /// The inventory name.
+    pub name: String,
+    /// How to reach it.
+    pub connection: Connection,
+    /// sudo settings when the host's commands run as another user.
+    pub sudo: Option<Become>,
+}
+
+fn var_str<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
+    vars.get(key).and_then(|v| v.as_str())
+}
+
+/// Ansible's truthiness for connection flags such as `ansible_become`.
+fn var_bool(vars: &Vars, key: &str) -> Option<bool> {
+    match vars.get(key)? {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::Number(n) => Some(n.as_f64() != Some(0.0)),
+        serde_json::Value::String(s) => Some(matches!(
+            s.to_ascii_lowercase().as_str(),
+            "yes" | "on" | "1" | "true" | "y" | "t"
+        )),
+        _ => None,
+    }
+}
+
+impl HostConnection {
+    /// Resolves a host from its merged inventory variables and the run's settings.
+    pub fn resolve(name: &str, vars: &Vars, settings: &ConnectionSettings) -> HostConnection {
+        let connection = if var_str(vars, "ansible_connection") == Some("local") {
+            Connection::Local
+        } else {
+            let port = vars.get("ansible_port").and_then(|p| match p {
+                serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+                serde_json::Value::String(s) => s.parse().ok(),
+                _ => None,
+            });
+            let key = var_str(vars, "ansible_ssh_private_key_file")
+                .or_else(|| var_str(vars, "ansible_private_key_file"))
+                .map(Path::new)
+                .or(settings.private_key.as_deref());
+            Connection::Ssh(Target::resolve(
+                name,
+                var_str(vars, "ansible_host"),
+                port,
+                var_str(vars, "ansible_user").or(settings.user.as_deref()),
+                key,
+                settings.ssh_config.as_ref(),
+            ))
+        };
+        let become_on = var_bool(vars, "ansible_become").unwrap_or(settings.become_all);
+        let sudo = become_on.then(|| Become {
+            user: var_str(vars, "ansible_become_user")
+                .unwrap_or("root")
+                .to_string(),
+            password: var_str(vars, "ansible_become_password")
+                .or(var_str(vars, "ansible_become_pass"))
+                .map(str::to_string)
+                .or_else(|| settings.become_password.clone()),
+        });
+        HostConnection {
+            name: name.to_string(),
+            connection,
+            sudo,
+        }
+    }
+}
+
+/// An open transport to a host.
+pub enum Transport {
+    /// An SSH session.
+    Ssh(Session),
+    /// The controller's own shell.
+    Local,
+}
+
+impl Transport {
+    /// Opens the transport for `host`.
+    pub async fn open(
+        host: &HostConnection,
+        settings: &ConnectionSettings,
+    ) -> Result<Transport, SshError> {
+        match &host.connection {
+            Connection::Ssh(target) => Ok(Transport::Ssh(
+                Session::connect(target, &settings.client).await?,
+            )),
+            Connection::Local => Ok(Transport::Local),
+        }
+    }
+
+    /// Runs a shell command line, as [`Session::exec`] does.
+    pub async fn exec(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        timeout: Option<Duration>,
+        sudo: Option<&Become>,
+    ) -> Result<Output, SshError> {
+        match self {
+            Transport::Ssh(session) => session.exec(command, stdin, timeout, sudo).await,
+            Transport::Local => {
+                let line = match sudo {
+                    Some(b) => format!(
+                        "sudo -n -u {} -- /bin/sh -c {}",
+                        drover_ssh::shell::quote(&b.user),
+                        drover_ssh::shell::quote(command)
+                    ),
+                    None => command.to_string(),
+                };
+                let run = local_exec(&line, stdin);
+                match timeout {
+                    Some(limit) => tokio::time::timeout(limit, run)
+                        .await
+                        .map_err(|_| SshError::CommandTimeout { after: limit })?,
+                    None => run.await,
+                }
+            }
+        }
+    }
+
+    /// Closes the transport.
+    pub async fn close(self) {
+        if let Transport::Ssh(session) = self {
+            session.close().await;
+        }
+    }
+}
+
+async fn local_exec(command: &str, stdin: &[u8]) -> Result<Output, SshError> {
+    let local_err = |e: std::io::Error| SshError::Session(format!("local command: {e}"));
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(local_err)?;
+    if let Some(mut input) = child.stdin.take() {
+        // A command that does not read its input closes the pipe early; that is not an error.
+        let _ = input.write_all(stdin).await;
+    }
+    let out = child.wait_with_output().await.map_err(local_err)?;
+    let status = match out.status.code() {
+        Some(code) => ExitStatus::Code(u32::try_from(code).unwrap_or(255)),
+        None => ExitStatus::Signal("killed".into()),
+    };
+    Ok(Output {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        status,
+    })
+}

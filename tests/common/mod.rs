@@ -1,0 +1,94 @@
+//! Helpers shared by the integration tests: a fleet per test and a way to run the drover binary
+//! in a clean environment (its own HOME, no agent), so the tests never touch the operator's ~/.ssh.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub use drover_fleet::{Fleet, FleetOptions};
+
+/// Where fleets live during tests: under the target folder, not /tmp.
+pub fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// A fleet of `n` hosts, one sshd each.
+pub fn fleet(n: usize) -> Fleet {
+    Fleet::start(
+        &scratch(),
+        &FleetOptions {
+            hosts: n,
+            ..FleetOptions::default()
+        },
+    )
+    .expect("start the test fleet (is openssh-server installed?)")
+}
+
+/// What a drover run printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cut = |s: &str| s.chars().take(4000).collect::<String>();
+        write!(
+            f,
+            "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code,
+            cut(&self.stdout),
+            cut(&self.stderr)
+        )
+    }
+}
+
+/// Runs drover with `args`, HOME set to `home`, no ssh-agent and no colour.
+pub fn drover_in(home: &Path, args: &[&str]) -> Run {
+    drover_env(home, args, &[])
+}
+
+/// Like [`drover_in`], with extra environment variables.
+pub fn drover_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args(args)
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("DROVER_SSH_PASSPHRASE")
+        .env_remove("DROVER_BECOME_PASSWORD")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run drover");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs drover against `fleet`'s inventory and known_hosts with the fleet as HOME.
+pub fn drover(fleet: &Fleet, args: &[&str]) -> Run {
+    let inventory = fleet.inventory();
+    let known_hosts = fleet.known_hosts();
+    let mut full: Vec<&str> = Vec::new();
+    // The subcommand first, then the fleet's inventory and known_hosts, then the test's arguments.
+    full.push(args[0]);
+    full.extend([
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ]);
+    full.extend(&args[1..]);
+    drover_in(fleet.dir(), &full)
+}
