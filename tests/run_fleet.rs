@@ -65,28 +65,8 @@ fn a_wrong_key_is_an_authentication_failure() {
     // The inventory names the right key for every host, so --private-key must not override it...
     assert_eq!(run.code, 0, "{run:?}");
     // ...but an inventory that names the wrong key fails to authenticate, per host.
-    let inv = fleet.dir().join("wrong-key.ini");
-    std::fs::write(
-        &inv,
-        std::fs::read_to_string(fleet.inventory())
-            .unwrap()
-            .replace("client_key", "wrong_key"),
-    )
-    .unwrap();
-    let kh = fleet.known_hosts();
-    let run = common::drover_in(
-        fleet.dir(),
-        &[
-            "run",
-            "-i",
-            inv.to_str().unwrap(),
-            "--known-hosts",
-            kh.to_str().unwrap(),
-            "all",
-            "--",
-            "true",
-        ],
-    );
+    let inv = common::inventory_variant(&fleet, "wrong-key.ini", "client_key", "wrong_key");
+    let run = common::drover_with(&fleet, &inv, &["run", "all", "--", "true"], &[]);
     assert_eq!(run.code, 4, "{run:?}");
     assert!(run.stdout.contains("node01 | UNREACHABLE"), "{run:?}");
     assert!(
@@ -103,27 +83,23 @@ fn a_wrong_key_is_an_authentication_failure() {
 #[test]
 fn a_changed_host_key_is_refused_showing_both_fingerprints() {
     let mut fleet = fleet(2);
-    let recorded = std::process::Command::new("ssh-keygen")
-        .args(["-l", "-f"])
-        .arg(fleet.dir().join("sshd/0/host_key.pub"))
-        .output()
-        .unwrap();
-    let recorded = String::from_utf8_lossy(&recorded.stdout)
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let host_key = fleet.dir().join("sshd/0/host_key.pub");
+    let fingerprint = || {
+        let out = std::process::Command::new("ssh-keygen")
+            .arg("-l")
+            .arg("-f")
+            .arg(&host_key)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    let recorded = fingerprint();
     fleet.change_host_key(0).unwrap();
-    let presented = std::process::Command::new("ssh-keygen")
-        .args(["-l", "-f"])
-        .arg(fleet.dir().join("sshd/0/host_key.pub"))
-        .output()
-        .unwrap();
-    let presented = String::from_utf8_lossy(&presented.stdout)
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let presented = fingerprint();
     assert_ne!(recorded, presented);
 
     // Even --accept-new must not accept a changed key.
@@ -315,28 +291,17 @@ fn local_connection_runs_on_the_controller() {
 #[test]
 fn become_runs_commands_through_sudo() {
     let fleet = fleet(2);
-    let inv = fleet.dir().join("become.ini");
-    let mut text = std::fs::read_to_string(fleet.inventory()).unwrap();
-    text = text.replace(
+    let inv = common::inventory_variant(
+        &fleet,
+        "become.ini",
         "node02 ansible_host=127.0.0.3",
         "node02 ansible_host=127.0.0.3 ansible_become_user=nobody",
     );
-    std::fs::write(&inv, text).unwrap();
-    let kh = fleet.known_hosts();
-    let run = common::drover_in(
-        fleet.dir(),
-        &[
-            "run",
-            "-i",
-            inv.to_str().unwrap(),
-            "--known-hosts",
-            kh.to_str().unwrap(),
-            "all",
-            "--become",
-            "--json",
-            "--",
-            "id -un",
-        ],
+    let run = common::drover_with(
+        &fleet,
+        &inv,
+        &["run", "all", "--become", "--json", "--", "id -un"],
+        &[],
     );
     assert_eq!(run.code, 0, "{run:?}");
     let doc = run.json();
@@ -405,34 +370,15 @@ fn an_encrypted_key_takes_its_passphrase_from_the_environment() {
         .open(fleet.dir().join("authorized_keys"))
         .unwrap();
     std::io::Write::write_all(&mut authorized, public.as_bytes()).unwrap();
-    let inv = fleet.dir().join("locked.ini");
-    std::fs::write(
-        &inv,
-        std::fs::read_to_string(fleet.inventory())
-            .unwrap()
-            .replace("client_key", "locked_key"),
-    )
-    .unwrap();
-    let kh = fleet.known_hosts();
-    let args = [
-        "run",
-        "-i",
-        inv.to_str().unwrap(),
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        "all",
-        "--",
-        "true",
-    ];
+    let inv = common::inventory_variant(&fleet, "locked.ini", "client_key", "locked_key");
+    let run_with = |env: &[(&str, &str)]| {
+        common::drover_with(&fleet, &inv, &["run", "all", "--", "true"], env)
+    };
 
-    let run = common::drover_env(
-        fleet.dir(),
-        &args,
-        &[("DROVER_SSH_PASSPHRASE", "open sesame")],
-    );
+    let run = run_with(&[("DROVER_SSH_PASSPHRASE", "open sesame")]);
     assert_eq!(run.code, 0, "{run:?}");
 
-    let run = common::drover_env(fleet.dir(), &args, &[("DROVER_SSH_PASSPHRASE", "wrong")]);
+    let run = run_with(&[("DROVER_SSH_PASSPHRASE", "wrong")]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains("locked_key: wrong passphrase"),
@@ -444,7 +390,7 @@ fn an_encrypted_key_takes_its_passphrase_from_the_environment() {
     );
 
     // Without a passphrase and without a terminal to ask on, drover says what to do.
-    let run = common::drover_env(fleet.dir(), &args, &[]);
+    let run = run_with(&[]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr

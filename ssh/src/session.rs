@@ -343,11 +343,7 @@ async fn authenticate(
         let Some(key) = opts.keys.get(path) else {
             continue;
         };
-        let hash = if key.algorithm().is_rsa() {
-            handle.best_supported_rsa_hash().await?.flatten()
-        } else {
-            None
-        };
+        let hash = rsa_hash(handle, key.algorithm().is_rsa()).await?;
         let result = handle
             .authenticate_publickey(&target.user, PrivateKeyWithHashAlg::new(key, hash))
             .await?;
@@ -365,11 +361,7 @@ async fn authenticate(
             let AgentIdentity::PublicKey { key, .. } = identity else {
                 continue;
             };
-            let hash = if key.algorithm().is_rsa() {
-                handle.best_supported_rsa_hash().await?.flatten()
-            } else {
-                None
-            };
+            let hash = rsa_hash(handle, key.algorithm().is_rsa()).await?;
             let accepted = handle
                 .authenticate_publickey_with(&target.user, key.clone(), hash, &mut agent)
                 .await
@@ -389,6 +381,18 @@ async fn authenticate(
             tried.join(", ")
         },
     })
+}
+
+/// RSA keys sign with the best SHA-2 hash the server accepts; other key types choose no hash.
+async fn rsa_hash(
+    handle: &Handle<Client>,
+    is_rsa: bool,
+) -> Result<Option<russh::keys::HashAlg>, SshError> {
+    if is_rsa {
+        Ok(handle.best_supported_rsa_hash().await?.flatten())
+    } else {
+        Ok(None)
+    }
 }
 
 /// A marker unique within this process, to find where sudo hands over to the command.

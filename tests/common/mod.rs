@@ -78,17 +78,29 @@ pub fn drover_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// Runs drover against `fleet`'s inventory and known_hosts with the fleet as HOME.
 pub fn drover(fleet: &Fleet, args: &[&str]) -> Run {
-    let inventory = fleet.inventory();
+    drover_with(fleet, &fleet.inventory(), args, &[])
+}
+
+/// Runs drover with `inventory`, the fleet's known_hosts and extra environment, the fleet as HOME.
+/// `args[0]` is the subcommand; the inventory and known_hosts options follow it.
+pub fn drover_with(fleet: &Fleet, inventory: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let known_hosts = fleet.known_hosts();
-    let mut full: Vec<&str> = Vec::new();
-    // The subcommand first, then the fleet's inventory and known_hosts, then the test's arguments.
-    full.push(args[0]);
-    full.extend([
+    let mut full = vec![
+        args[0],
         "-i",
         inventory.to_str().unwrap(),
         "--known-hosts",
         known_hosts.to_str().unwrap(),
-    ]);
+    ];
     full.extend(&args[1..]);
-    drover_in(fleet.dir(), &full)
+    drover_env(fleet.dir(), &full, env)
+}
+
+/// A copy of the fleet's inventory with `from` replaced by `to`, for a test that changes one setting.
+pub fn inventory_variant(fleet: &Fleet, name: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fleet.inventory()).unwrap();
+    assert!(text.contains(from), "the fleet inventory has no `{from}`");
+    let path = fleet.dir().join(name);
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    path
 }
