@@ -398,3 +398,219 @@ fn an_encrypted_key_takes_its_passphrase_from_the_environment() {
         "{run:?}"
     );
 }
+
+/// Generates an unencrypted key of `kind` in the fleet folder and authorizes it on every host.
+fn authorized_key(fleet: &common::Fleet, kind: &str) -> std::path::PathBuf {
+    let key = fleet.dir().join(format!("{kind}_key"));
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", kind, "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let mut authorized = std::fs::OpenOptions::new()
+        .append(true)
+        .open(fleet.dir().join("authorized_keys"))
+        .unwrap();
+    std::io::Write::write_all(&mut authorized, public.as_bytes()).unwrap();
+    key
+}
+
+#[test]
+fn rsa_and_ecdsa_keys_authenticate() {
+    let fleet = fleet(1);
+    for kind in ["rsa", "ecdsa"] {
+        authorized_key(&fleet, kind);
+        let inv = common::inventory_variant(
+            &fleet,
+            &format!("{kind}.ini"),
+            "client_key",
+            &format!("{kind}_key"),
+        );
+        let run = common::drover_with(&fleet, &inv, &["run", "all", "--", "true"], &[]);
+        assert_eq!(run.code, 0, "{kind}: {run:?}");
+    }
+}
+
+#[test]
+fn keys_in_ssh_agent_authenticate() {
+    let fleet = fleet(1);
+    let sock = fleet.dir().join("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !sock.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let added = std::process::Command::new("ssh-add")
+        .arg(fleet.client_key())
+        .env("SSH_AUTH_SOCK", &sock)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(added.success());
+    // No key in the inventory: only the agent has one.
+    let key_line = format!(
+        "ansible_ssh_private_key_file={}\n",
+        fleet.client_key().display()
+    );
+    let inv = common::inventory_variant(&fleet, "agent.ini", &key_line, "");
+    let args = ["run", "all", "--", "true"];
+    let with_agent = common::drover_with(
+        &fleet,
+        &inv,
+        &args,
+        &[("SSH_AUTH_SOCK", sock.to_str().unwrap())],
+    );
+    let without = common::drover_with(&fleet, &inv, &args, &[]);
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert_eq!(with_agent.code, 0, "{with_agent:?}");
+    assert_eq!(without.code, 4, "{without:?}");
+    assert!(without.stdout.contains("no keys"), "{without:?}");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_the_connection() {
+    let fleet = fleet(1);
+    // Accepts TCP connections and then says nothing, as a wedged host does.
+    let silent = std::net::TcpListener::bind("127.0.0.9:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let inv = fleet.dir().join("silent.ini");
+    std::fs::write(
+        &inv,
+        format!("wedged ansible_host=127.0.0.9 ansible_port={port}\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let run = common::drover_with(
+        &fleet,
+        &inv,
+        &[
+            "run",
+            "all",
+            "--connect-timeout",
+            "1",
+            "--json",
+            "--",
+            "true",
+        ],
+        &[],
+    );
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "the connect timeout did not fire"
+    );
+    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(
+        run.json()["hosts"]["wedged"]["msg"],
+        format!("connecting to 127.0.0.9:{port} timed out after 1s")
+    );
+    drop(silent);
+}
+
+/// A system user whose sudo asks for a password, removed again when dropped.
+struct SudoUser {
+    name: String,
+}
+
+impl SudoUser {
+    fn create(password: &str) -> Option<SudoUser> {
+        if std::env::var("USER").as_deref() != Ok("root") && !std::path::Path::new("/root").is_dir()
+        {
+            return None;
+        }
+        let name = format!("drvsudo{}", std::process::id());
+        let ok = std::process::Command::new("useradd")
+            .args(["-M", "-d", "/", "-s", "/bin/sh", &name])
+            .status()
+            .ok()?
+            .success();
+        if !ok {
+            return None;
+        }
+        let user = SudoUser { name };
+        let mut chpasswd = std::process::Command::new("chpasswd")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        std::io::Write::write_all(
+            chpasswd.stdin.as_mut()?,
+            format!("{}:{password}\n", user.name).as_bytes(),
+        )
+        .ok()?;
+        chpasswd.wait().ok()?;
+        std::fs::write(user.sudoers(), format!("{} ALL=(ALL) ALL\n", user.name)).ok()?;
+        Some(user)
+    }
+
+    fn sudoers(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(format!("/etc/sudoers.d/{}", self.name))
+    }
+}
+
+impl Drop for SudoUser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.sudoers());
+        let _ = std::process::Command::new("userdel")
+            .arg(&self.name)
+            .status();
+    }
+}
+
+#[test]
+fn become_with_a_password_answers_sudo_and_never_shows_it() {
+    let password = "s3cret pass'word";
+    let Some(user) = SudoUser::create(password) else {
+        eprintln!("SKIPPED become_with_a_password: creating a sudo user needs root");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root, so this test must not be skipped there"
+        );
+        return;
+    };
+    let fleet = fleet(1);
+    let inv = common::inventory_variant(
+        &fleet,
+        "sudo.ini",
+        "ansible_user=root",
+        &format!("ansible_user={}", user.name),
+    );
+    let args = ["run", "all", "--become", "--json", "--", "id -un; cat"];
+    let run = common::drover_with(&fleet, &inv, &args, &[("DROVER_BECOME_PASSWORD", password)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let host = &run.json()["hosts"]["node01"];
+    assert_eq!(
+        host["stdout"], "root\n",
+        "sudo's prompt and drover's marker are not in the output"
+    );
+    assert_eq!(host["stderr"], "");
+    assert!(
+        !run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"),
+        "the password was printed"
+    );
+
+    let run = common::drover_with(&fleet, &inv, &args, &[("DROVER_BECOME_PASSWORD", "wrong")]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        run.json()["hosts"]["node01"]["msg"],
+        "become (sudo) failed: incorrect sudo password"
+    );
+
+    let run = common::drover_with(&fleet, &inv, &args, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let msg = run.json()["hosts"]["node01"]["msg"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("become (sudo) failed: sudo: a password is required"),
+        "{msg}"
+    );
+}

@@ -450,7 +450,7 @@ async fn run_channel(
             }
             ChannelMsg::ExtendedData { data, .. } => {
                 let data = match pid {
-                    Some(_) => &data[..],
+                    Some(_) => data.to_vec(),
                     None => match take_pid_line(&mut preamble, &data) {
                         Some((found, rest)) => {
                             *pid = Some(found);
@@ -459,10 +459,10 @@ async fn run_channel(
                         None => continue,
                     },
                 };
-                match handover.stderr(data)? {
+                match handover.stderr(&data)? {
                     Some(password) => channel.data(format!("{password}\n").as_bytes()).await?,
                     None if handover.started || handover.prompted == 0 => {
-                        out.stderr.extend_from_slice(data);
+                        out.stderr.extend_from_slice(&data);
                     }
                     None => {}
                 }
@@ -473,6 +473,10 @@ async fn run_channel(
             }
             _ => {}
         }
+    }
+    if pid.is_none() {
+        // The shell never printed the PID line (not a POSIX shell?): keep what it did print.
+        out.stderr.extend_from_slice(&preamble);
     }
     if !handover.started {
         let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
@@ -485,17 +489,21 @@ async fn run_channel(
     Ok(out)
 }
 
-/// Collects stderr until the PID line is complete; then returns the PID and what followed it.
-fn take_pid_line<'d>(seen: &mut Vec<u8>, data: &'d [u8]) -> Option<(u32, &'d [u8])> {
-    let before = seen.len();
+/// Watches stderr for the PID line. sshd may print lines of its own first ("Could not chdir to home
+/// directory ..."), so the line is looked for, not assumed first. Once it is complete, returns the PID
+/// and everything else seen so far, to pass on as the command's stderr.
+fn take_pid_line(seen: &mut Vec<u8>, data: &[u8]) -> Option<(u32, Vec<u8>)> {
     seen.extend_from_slice(data);
-    let end = seen.iter().position(|b| *b == b'\n')?;
-    let pid = std::str::from_utf8(&seen[..end])
+    let start = find(seen, PID_TAG.as_bytes())?;
+    let end = start + seen[start..].iter().position(|b| *b == b'\n')?;
+    let pid = std::str::from_utf8(&seen[start + PID_TAG.len()..end])
         .ok()
-        .and_then(|l| l.strip_prefix(PID_TAG))
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or(0);
-    Some((pid, &data[(end + 1 - before).min(data.len())..]))
+    let mut rest = seen[..start].to_vec();
+    rest.extend_from_slice(&seen[end + 1..]);
+    seen.clear();
+    Some((pid, rest))
 }
 
 async fn send_stdin(channel: &russh::Channel<client::Msg>, stdin: &[u8]) -> Result<(), SshError> {
@@ -554,4 +562,38 @@ impl<'a> Handover<'a> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pid_line_is_found_after_sshd_messages_and_across_chunks() {
+        let mut seen = Vec::new();
+        assert_eq!(
+            take_pid_line(&mut seen, b"Could not chdir to home\nDROVER-P"),
+            None
+        );
+        let (pid, rest) = take_pid_line(&mut seen, b"ID:4242\nreal stderr").unwrap();
+        assert_eq!(pid, 4242);
+        assert_eq!(rest, b"Could not chdir to home\nreal stderr");
+    }
+
+    #[test]
+    fn sudo_handover_answers_once_then_strips_the_marker() {
+        let sudo = Become {
+            user: "root".into(),
+            password: Some("pw".into()),
+        };
+        let mut h = Handover::new(Some(&sudo), "M1".into(), "[M1] password:".into());
+        assert_eq!(h.stderr(b"[M1] password:").unwrap().as_deref(), Some("pw"));
+        assert!(matches!(
+            h.stderr(b"Sorry, try again.\n[M1] password:"),
+            Err(SshError::Become(_))
+        ));
+        assert_eq!(h.stdout(b"M"), None);
+        assert_eq!(h.stdout(b"1\nhello"), Some(&b"hello"[..]));
+        assert!(h.started);
+    }
 }
