@@ -307,6 +307,25 @@ fn become_runs_commands_through_sudo() {
     let doc = run.json();
     assert_eq!(doc["hosts"]["node01"]["stdout"], "root\n");
     assert_eq!(doc["hosts"]["node02"]["stdout"], "nobody\n");
+    // --become-user applies where the inventory says nothing; the inventory still wins on node02.
+    let run = common::drover_with(
+        &fleet,
+        &inv,
+        &[
+            "run",
+            "all",
+            "--become",
+            "--become-user",
+            "daemon",
+            "--json",
+            "--",
+            "id -un",
+        ],
+        &[],
+    );
+    let doc = run.json();
+    assert_eq!(doc["hosts"]["node01"]["stdout"], "daemon\n");
+    assert_eq!(doc["hosts"]["node02"]["stdout"], "nobody\n");
 }
 
 #[test]

@@ -40,9 +40,9 @@ pub enum Command {
 Patterns: all, *, a group, a host, globs (web*), regexes (~web0[1-3]), a:b (either), a:&b (both),
 a:!b (a but not b), and subscripts (web[0], web[1:3]). A pattern that matches nothing is an error.
 
-The command runs through the remote user's shell, like `ssh host COMMAND`; words after `--` are joined
-with spaces. Host keys are checked against ~/.ssh/known_hosts: an unknown key is refused unless
---accept-new is given, a changed key is always refused.")]
+The command runs through the remote user's shell, like `ssh host COMMAND`; words after `--` are
+joined with spaces. Host keys are checked against ~/.ssh/known_hosts: an unknown key is refused
+unless --accept-new is given, a changed key is always refused.")]
     Run(RunArgs),
 }
 
@@ -99,9 +99,12 @@ pub struct ConnectArgs {
     /// Do not offer the ssh-agent's keys.
     #[arg(long = "no-agent")]
     pub no_agent: bool,
-    /// Run commands through sudo (as --become-user) on every host.
+    /// Run commands through sudo on every host (ansible_become per host).
     #[arg(short = 'b', long = "become")]
     pub become_all: bool,
+    /// The user to become for hosts whose inventory gives no ansible_become_user.
+    #[arg(long = "become-user", value_name = "USER", default_value = "root")]
+    pub become_user: String,
     /// Ask for the sudo password once (or set DROVER_BECOME_PASSWORD). It is never printed or stored.
     #[arg(short = 'K', long = "ask-become-pass")]
     pub ask_become_pass: bool,

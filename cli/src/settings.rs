@@ -82,6 +82,7 @@ fn base_settings(args: &ConnectArgs) -> Result<ConnectionSettings, Failure> {
         user: args.user.clone(),
         private_key: args.private_key.clone(),
         become_all: args.become_all,
+        become_user: args.become_user.clone(),
         become_password,
     })
 }

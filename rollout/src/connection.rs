@@ -21,6 +21,8 @@ pub struct ConnectionSettings {
     pub private_key: Option<PathBuf>,
     /// `--become`: run commands through sudo on every host.
     pub become_all: bool,
+    /// `--become-user`: whom to become where the inventory does not say.
+    pub become_user: String,
     /// sudo's password, if sudo needs one.
     pub become_password: Option<String>,
 }
@@ -89,7 +91,7 @@ impl HostConnection {
         let become_on = var_bool(vars, "ansible_become").unwrap_or(settings.become_all);
         let sudo = become_on.then(|| Become {
             user: var_str(vars, "ansible_become_user")
-                .unwrap_or("root")
+                .unwrap_or(&settings.become_user)
                 .to_string(),
             password: var_str(vars, "ansible_become_password")
                 .or(var_str(vars, "ansible_become_pass"))
