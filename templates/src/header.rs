@@ -1,0 +1,78 @@
+//! Whitespace settings, and the `#jinja2:` first line that overrides them per template, as in
+//! `#jinja2: trim_blocks: False, lstrip_blocks: True`.
+
+use minijinja::syntax::{SyntaxConfig, SyntaxConfigBuilder};
+
+fn base() -> SyntaxConfigBuilder {
+    let mut b = SyntaxConfig::builder();
+    b.trim_blocks(true).keep_trailing_newline(true);
+    b
+}
+
+/// Ansible's template settings: `trim_blocks` on, the final newline kept.
+pub fn default_syntax() -> SyntaxConfig {
+    base().build().unwrap_or_default()
+}
+
+/// Splits off a `#jinja2:` header. Returns its settings (if any), the body, and how many lines the
+/// header took (so error lines still match the file).
+pub fn split(source: &str) -> Result<(Option<SyntaxConfig>, &str, usize), String> {
+    let Some(rest) = source.strip_prefix("#jinja2:") else {
+        return Ok((None, source, 0));
+    };
+    let (line, body) = rest.split_once('\n').unwrap_or((rest, ""));
+    let mut b = base();
+    let mut delims: [Option<String>; 4] = Default::default();
+    for setting in line.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (key, value) = setting
+            .split_once(':')
+            .ok_or_else(|| format!("#jinja2 header: expected `name: value`, found `{setting}`"))?;
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        let flag = || match value.to_ascii_lowercase().as_str() {
+            "true" | "yes" => Ok(true),
+            "false" | "no" => Ok(false),
+            _ => Err(format!(
+                "#jinja2 header: `{}` expects True or False",
+                key.trim()
+            )),
+        };
+        match key.trim() {
+            "trim_blocks" => b.trim_blocks(flag()?),
+            "lstrip_blocks" => b.lstrip_blocks(flag()?),
+            "keep_trailing_newline" => b.keep_trailing_newline(flag()?),
+            "variable_start_string" => {
+                delims[0] = Some(value.into());
+                &mut b
+            }
+            "variable_end_string" => {
+                delims[1] = Some(value.into());
+                &mut b
+            }
+            "block_start_string" => {
+                delims[2] = Some(value.into());
+                &mut b
+            }
+            "block_end_string" => {
+                delims[3] = Some(value.into());
+                &mut b
+            }
+            "newline_sequence" => &mut b,
+            other => return Err(format!("#jinja2 header: unknown setting `{other}`")),
+        };
+    }
+    let [vs, ve, bs, be] = delims;
+    if vs.is_some() || ve.is_some() {
+        b.variable_delimiters(
+            vs.unwrap_or_else(|| "{{".into()),
+            ve.unwrap_or_else(|| "}}".into()),
+        );
+    }
+    if bs.is_some() || be.is_some() {
+        b.block_delimiters(
+            bs.unwrap_or_else(|| "{%".into()),
+            be.unwrap_or_else(|| "%}".into()),
+        );
+    }
+    let syntax = b.build().map_err(|e| format!("#jinja2 header: {e}"))?;
+    Ok((Some(syntax), body, 1))
+}

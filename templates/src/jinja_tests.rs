@@ -1,0 +1,92 @@
+//! Ansible's Jinja tests: `match`, `search`, `regex`, `truthy`, `falsy` and `version`.
+
+use std::cmp::Ordering;
+
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind};
+
+use crate::regex_py;
+
+/// Registers the tests on `env`.
+pub fn register(env: &mut Environment<'static>) {
+    env.add_test("match", regex_py::is_match);
+    env.add_test("search", regex_py::is_search);
+    env.add_test("regex", regex_py::is_regex);
+    env.add_test("truthy", |v: Value| v.is_true());
+    env.add_test("falsy", |v: Value| !v.is_true());
+    env.add_test("version", version);
+    env.add_test("version_compare", version);
+}
+
+/// A version part: numbers compare as numbers, words as text, as Python's LooseVersion does.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    Num(u64),
+    Word(String),
+}
+
+fn parts(v: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, out: &mut Vec<Part>| {
+        if !current.is_empty() {
+            out.push(match current.parse() {
+                Ok(n) => Part::Num(n),
+                Err(_) => Part::Word(std::mem::take(current)),
+            });
+            current.clear();
+        }
+    };
+    for c in v.chars() {
+        let boundary = !current.is_empty()
+            && current.chars().all(|d| d.is_ascii_digit()) != c.is_ascii_digit();
+        if !c.is_ascii_alphanumeric() || boundary {
+            flush(&mut current, &mut out);
+        }
+        if c.is_ascii_alphanumeric() {
+            current.push(c);
+        }
+    }
+    flush(&mut current, &mut out);
+    out
+}
+
+/// Compares two versions as Ansible's `version` test does by default (loose).
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    parts(a).cmp(&parts(b))
+}
+
+fn version(value: Value, other: Value, op: Option<String>) -> Result<bool, Error> {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let ord = compare_versions(&text(&value), &text(&other));
+    Ok(match op.as_deref().unwrap_or("eq") {
+        "<" | "lt" => ord == Ordering::Less,
+        "<=" | "le" => ord != Ordering::Greater,
+        ">" | "gt" => ord == Ordering::Greater,
+        ">=" | "ge" => ord != Ordering::Less,
+        "==" | "=" | "eq" => ord == Ordering::Equal,
+        "!=" | "<>" | "ne" => ord != Ordering::Equal,
+        other => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    "version: unknown operator `{other}`; use <, <=, >, >=, ==, != or lt, le, gt, ge, eq, ne"
+                ),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_versions_compare_numerically() {
+        assert_eq!(compare_versions("1.7.27", "2.0"), Ordering::Less);
+        assert_eq!(compare_versions("1.7.27", "1.7.9"), Ordering::Greater);
+        assert_eq!(compare_versions("5:28.3.2", "5:29.0.2"), Ordering::Less);
+        assert_eq!(compare_versions("6.8.0-88", "6.8.0-87"), Ordering::Greater);
+        assert_eq!(compare_versions("2.1.5", "2.1.5"), Ordering::Equal);
+    }
+}

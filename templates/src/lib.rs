@@ -1,0 +1,437 @@
+//! Templates as Ansible renders them, with minijinja.
+//!
+//! `trim_blocks` on, the final newline kept, `#jinja2:` header lines honoured, string literals read
+//! verbatim (Ansible 2.19), Ansible's filters and tests, `lookup('env'|'file')` and `omit`. An undefined
+//! variable is an error when it is printed or used as a value, naming the template and line; like
+//! Ansible, `a.b.c is defined` and `x | default(...)` are safe on undefined chains. (Unlike Ansible, an
+//! undefined variable in `{% if %}` or `{% for %}` counts as false or empty.)
+
+mod filters;
+mod header;
+mod jinja_tests;
+mod literals;
+mod pyrepr;
+mod pyyaml;
+mod regex_py;
+
+use std::collections::BTreeSet;
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
+use serde_json::Value as Json;
+
+use filters::data_value;
+pub use jinja_tests::compare_versions;
+pub use pyrepr::{py_repr, py_str};
+
+/// The value of `omit`: a module parameter set to it is left out, as in Ansible.
+pub const OMIT: &str = "__omit_place_holder__drover__";
+
+/// Variables as plain data.
+pub type Vars = serde_json::Map<String, Json>;
+
+/// A template that could not be rendered, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct TemplateError {
+    /// The template file, or what the string was (such as `site.yml:12 (task 'x', when)`).
+    pub name: String,
+    /// The line within the template, when known.
+    pub line: Option<usize>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The template engine, built once and shared.
+pub struct Engine {
+    env: Environment<'static>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+/// An environment with Ansible's settings, filters, tests and functions.
+fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_syntax(syntax);
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_formatter(python_formatter);
+    env.add_global("omit", OMIT);
+    env.add_function("lookup", lookup);
+    filters::register(&mut env);
+    jinja_tests::register(&mut env);
+    env
+}
+
+/// Prints values as Ansible does (Python's `str`), and refuses to print an undefined value.
+fn python_formatter(
+    out: &mut minijinja::Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), Error> {
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, "undefined variable"));
+    }
+    let text = match value.kind() {
+        // Ansible 2.19 prints a lone none as nothing (inside a list it is still `None`).
+        ValueKind::None => String::new(),
+        ValueKind::Bool | ValueKind::Seq | ValueKind::Map | ValueKind::Number => {
+            py_str(&filters::to_data(value)?)
+        }
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
+    out.write_str(&text)
+        .map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
+}
+
+/// `lookup('env', NAME)` and `lookup('file', PATH)`; file paths are relative to the playbook or role
+/// folders listed in the `__drover_search` variable.
+fn lookup(state: &State, kind: String, term: String) -> Result<String, Error> {
+    match kind.as_str() {
+        "env" => Ok(std::env::var(&term).unwrap_or_default()),
+        "file" => {
+            let search = state
+                .lookup("__drover_search")
+                .and_then(|v| filters::to_data(&v).ok());
+            let dirs: Vec<String> = match search {
+                Some(Json::Array(items)) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+                _ => vec![".".into()],
+            };
+            let path = std::path::Path::new(&term);
+            let candidates: Vec<std::path::PathBuf> = if path.is_absolute() {
+                vec![path.to_path_buf()]
+            } else {
+                dirs.iter()
+                    .flat_map(|d| [format!("{d}/files/{term}"), format!("{d}/{term}")])
+                    .map(Into::into)
+                    .collect()
+            };
+            candidates
+                .iter()
+                .find_map(|p| std::fs::read_to_string(p).ok())
+                .map(|s| s.trim_end_matches('\n').to_string())
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("lookup('file'): `{term}` not found"),
+                    )
+                })
+        }
+        other => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("lookup plugin `{other}` is not supported; drover has env and file"),
+        )),
+    }
+}
+
+impl Engine {
+    /// The engine with Ansible's defaults.
+    pub fn new() -> Engine {
+        Engine {
+            env: environment(header::default_syntax()),
+        }
+    }
+
+    /// Renders a template file's text, as the `template` module does.
+    pub fn render_file(
+        &self,
+        name: &str,
+        source: &str,
+        vars: &Vars,
+    ) -> Result<String, TemplateError> {
+        let (syntax, body, header_lines) =
+            header::split(source).map_err(|message| TemplateError {
+                name: name.to_string(),
+                line: Some(1),
+                message,
+            })?;
+        let body = literals::verbatim_literals(body);
+        let custom;
+        let env = match syntax {
+            Some(s) => {
+                custom = environment(s);
+                &custom
+            }
+            None => &self.env,
+        };
+        env.render_named_str(name, &body, data_value(vars))
+            .map_err(|e| self.error(name, &body, vars, e, header_lines))
+    }
+
+    /// Renders a value from a playbook: strings are templates, lists and mappings are walked. A string
+    /// that is one `{{ expression }}` keeps the expression's type, as Ansible's native types do.
+    pub fn render_value(
+        &self,
+        name: &str,
+        value: &Json,
+        vars: &Vars,
+    ) -> Result<Json, TemplateError> {
+        match value {
+            Json::String(s) if !s.contains("{{") && !s.contains("{%") => Ok(value.clone()),
+            Json::String(s) => match single_expression(s) {
+                Some(expr) => self.eval(name, expr, vars),
+                None => self.render_str(name, s, vars).map(Json::String),
+            },
+            Json::Array(items) => items
+                .iter()
+                .map(|i| self.render_value(name, i, vars))
+                .collect::<Result<_, _>>()
+                .map(Json::Array),
+            Json::Object(map) => map
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), self.render_value(name, v, vars)?)))
+                .collect::<Result<_, _>>()
+                .map(Json::Object),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Renders a string template.
+    pub fn render_str(
+        &self,
+        name: &str,
+        source: &str,
+        vars: &Vars,
+    ) -> Result<String, TemplateError> {
+        let body = literals::verbatim_literals(source);
+        self.env
+            .render_named_str(name, &body, data_value(vars))
+            .map_err(|e| self.error(name, &body, vars, e, 0))
+    }
+
+    /// Evaluates an expression (as in `when:`) to plain data. Undefined is an error.
+    pub fn eval(&self, name: &str, expr: &str, vars: &Vars) -> Result<Json, TemplateError> {
+        let expr_src = literals::verbatim_literals(&format!("{{{{ {expr} }}}}"));
+        let inner = expr_src
+            .trim_start_matches("{{ ")
+            .trim_end_matches(" }}")
+            .to_string();
+        let compiled = self
+            .env
+            .compile_expression_owned(inner.clone())
+            .map_err(|e| TemplateError {
+                name: name.to_string(),
+                line: None,
+                message: format!(
+                    "cannot parse expression `{expr}`: {}",
+                    e.detail().unwrap_or("syntax error")
+                ),
+            })?;
+        let value = compiled.eval(data_value(vars)).map_err(|e| TemplateError {
+            name: name.to_string(),
+            line: None,
+            message: format!(
+                "in `{expr}`: {}",
+                e.detail()
+                    .map_or_else(|| e.kind().to_string(), str::to_string)
+            ),
+        })?;
+        if value.is_undefined() {
+            let missing = missing_names(compiled.undeclared_variables(true), vars);
+            return Err(TemplateError {
+                name: name.to_string(),
+                line: None,
+                message: format!("`{expr}` is undefined{}", describe_missing(&missing)),
+            });
+        }
+        filters::to_data(&value).map_err(|e| TemplateError {
+            name: name.to_string(),
+            line: None,
+            message: e.to_string(),
+        })
+    }
+
+    /// Evaluates a condition (`when:`, `failed_when:`, `until:`) with Jinja truthiness.
+    pub fn eval_bool(&self, name: &str, expr: &str, vars: &Vars) -> Result<bool, TemplateError> {
+        Ok(match self.eval(name, expr, vars)? {
+            Json::Null => false,
+            Json::Bool(b) => b,
+            Json::Number(n) => n.as_f64() != Some(0.0),
+            Json::String(s) => !s.is_empty(),
+            Json::Array(a) => !a.is_empty(),
+            Json::Object(m) => !m.is_empty(),
+        })
+    }
+
+    fn error(
+        &self,
+        name: &str,
+        body: &str,
+        vars: &Vars,
+        e: Error,
+        header_lines: usize,
+    ) -> TemplateError {
+        let line = e.line().map(|l| l + header_lines);
+        let mut message = e
+            .detail()
+            .map_or_else(|| e.kind().to_string(), str::to_string);
+        if e.kind() == ErrorKind::UndefinedError {
+            let missing = self
+                .env
+                .template_from_str(body)
+                .map(|t| missing_names(t.undeclared_variables(true), vars))
+                .unwrap_or_default();
+            message = format!("undefined variable{}", describe_missing(&missing));
+            if let Some(text) = e.line().and_then(|l| body.lines().nth(l - 1)) {
+                message.push_str(&format!(" in `{}`", text.trim()));
+            }
+        }
+        TemplateError {
+            name: name.to_string(),
+            line,
+            message,
+        }
+    }
+}
+
+/// The undeclared names (`a`, `a.b`) whose first part the variables lack.
+fn missing_names(undeclared: std::collections::HashSet<String>, vars: &Vars) -> BTreeSet<String> {
+    undeclared
+        .into_iter()
+        .filter(|n| {
+            let mut parts = n.split('.');
+            let Some(first) = parts.next() else {
+                return false;
+            };
+            let mut cur = match vars.get(first) {
+                Some(v) => v,
+                None => {
+                    return !matches!(
+                        first,
+                        "omit"
+                            | "lookup"
+                            | "loop"
+                            | "range"
+                            | "namespace"
+                            | "dict"
+                            | "true"
+                            | "false"
+                            | "none"
+                    );
+                }
+            };
+            for p in parts {
+                match cur.get(p) {
+                    Some(v) => cur = v,
+                    None => return true,
+                }
+            }
+            false
+        })
+        .collect()
+}
+
+fn describe_missing(missing: &BTreeSet<String>) -> String {
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({})",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// The expression of a string that is exactly one `{{ ... }}`.
+fn single_expression(s: &str) -> Option<&str> {
+    let t = s.trim();
+    let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{") && !inner.contains("}}") && !t.contains("{%")).then(|| inner.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(v: Json) -> Vars {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn undefined_variables_name_template_line_and_variable() {
+        let e = Engine::new();
+        let err = e
+            .render_file(
+                "roles/web/templates/site.conf.j2",
+                "server {\n  listen {{ port }};\n  root {{ docroot.path }};\n}\n",
+                &vars(json!({"port": 80})),
+            )
+            .unwrap_err();
+        assert_eq!(err.name, "roles/web/templates/site.conf.j2");
+        assert_eq!(err.line, Some(3));
+        assert_eq!(
+            err.message,
+            "undefined variable (`docroot.path`) in `root {{ docroot.path }};`"
+        );
+    }
+
+    #[test]
+    fn a_lone_expression_keeps_its_type() {
+        let e = Engine::new();
+        let v = vars(json!({"ports": [80, 443], "n": 2}));
+        assert_eq!(
+            e.render_value("t", &json!("{{ ports }}"), &v).unwrap(),
+            json!([80, 443])
+        );
+        assert_eq!(
+            e.render_value("t", &json!("{{ n + 1 }}"), &v).unwrap(),
+            json!(3)
+        );
+        assert_eq!(
+            e.render_value("t", &json!("port {{ n }}"), &v).unwrap(),
+            json!("port 2")
+        );
+        assert_eq!(
+            e.render_value("t", &json!({"a": ["{{ n }}"]}), &v).unwrap(),
+            json!({"a": [2]})
+        );
+    }
+
+    #[test]
+    fn conditions_and_undefined_chains() {
+        let e = Engine::new();
+        let v = vars(json!({"cfg": {"live_restore": true}}));
+        assert!(e.eval_bool("when", "cfg.live_restore", &v).unwrap());
+        assert!(
+            !e.eval_bool("when", "docker.config.x is defined", &v)
+                .unwrap()
+        );
+        let err = e.eval_bool("when", "docker_enabled", &v).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`docker_enabled` is undefined (`docker_enabled`)"
+        );
+    }
+
+    #[test]
+    fn jinja2_header_changes_whitespace_and_keeps_line_numbers() {
+        let e = Engine::new();
+        let src = "#jinja2: trim_blocks: False\n{% if true %}\nx\n{% endif %}\n{{ nope }}\n";
+        let err = e.render_file("h.j2", src, &Vars::new()).unwrap_err();
+        assert_eq!(err.line, Some(5));
+        let out = e
+            .render_file(
+                "h.j2",
+                "#jinja2: trim_blocks: False\n{% if true %}\nx\n{% endif %}\n",
+                &Vars::new(),
+            )
+            .unwrap();
+        assert_eq!(out, "\nx\n\n");
+        assert_eq!(
+            e.render_file("d.j2", "{% if true %}\nx\n{% endif %}\n", &Vars::new())
+                .unwrap(),
+            "x\n"
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! Every case in fixtures/cases.json rendered by drover must equal what Ansible itself rendered
+//! (fixtures/regenerate.py wrote fixtures/expected.json with ansible-core's Templar).
+
+use std::path::Path;
+
+use drover_templates::Engine;
+
+#[test]
+fn filters_and_tests_render_as_ansible_renders_them() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let vars = cases["vars"].as_object().unwrap();
+    // .cargo/config.toml sets DROVER_FIXTURE_ENV, which one case reads through lookup('env').
+    assert_eq!(
+        std::env::var("DROVER_FIXTURE_ENV").as_deref(),
+        Ok("from-env")
+    );
+    let engine = Engine::new();
+    let mut failures = Vec::new();
+    for result in expected["results"].as_array().unwrap() {
+        let template = result["template"].as_str().unwrap();
+        let got = engine.render_str("case", template, vars);
+        match (&got, result.get("output")) {
+            (Ok(out), Some(want)) if out == want.as_str().unwrap() => {}
+            (Err(_), None) => {}
+            _ => failures.push(format!(
+                "{template}\n   ansible: {}\n   drover:  {got:?}",
+                result.get("output").unwrap_or(&result["error"])
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        expected["results"].as_array().unwrap().len(),
+        failures.join("\n")
+    );
+}
