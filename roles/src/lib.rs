@@ -1,0 +1,21 @@
+//! Playbooks and roles in Ansible's layout and spelling, read into plain validated types.
+//!
+//! A playbook is read once, with every role, task file and handler it names, so that a misspelled key,
+//! an unknown module, a bad parameter, a missing role or a missing template is reported with its
+//! file:line:col before any host is touched. Values stay unrendered here: templating happens per host.
+
+mod error;
+mod module;
+mod play;
+mod role;
+mod source;
+mod task;
+
+pub use error::{At, PlaybookError};
+pub use module::{MODULES, Module};
+pub use play::{Batches, Play, Playbook};
+pub use role::Role;
+pub use task::{Block, LoopSpec, Task, TaskBody};
+
+/// Variables as plain data.
+pub type Vars = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,293 @@
+//! Playbooks and plays.
+
+use std::path::{Path, PathBuf};
+
+use drover_yaml::Node;
+
+use crate::Vars;
+use crate::error::{At, PlaybookError};
+use crate::role::{self, Role};
+use crate::source::Source;
+use crate::task::{Task, parse_tasks};
+
+const PLAY_KEYS: &[&str] = &[
+    "name",
+    "hosts",
+    "vars",
+    "vars_files",
+    "roles",
+    "pre_tasks",
+    "tasks",
+    "post_tasks",
+    "handlers",
+    "serial",
+    "max_fail_percentage",
+    "any_errors_fatal",
+    "become",
+    "become_user",
+    "gather_facts",
+    "tags",
+];
+
+/// One batch size of `serial` or `--batch`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BatchSize {
+    /// So many hosts.
+    Count(usize),
+    /// This share of all the play's hosts, rounded down, at least one.
+    Percent(f64),
+}
+
+/// Rolling batches, as Ansible's `serial`: the sizes in order, the last one repeating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batches(pub Vec<BatchSize>);
+
+impl Batches {
+    /// Parses `1`, `25%` or `1,5,50%`.
+    pub fn parse(text: &str) -> Result<Batches, String> {
+        let sizes = text
+            .split(',')
+            .map(|part| {
+                let part = part.trim();
+                match part.strip_suffix('%') {
+                    Some(p) => p.trim().parse::<f64>().ok().filter(|p| *p > 0.0 && *p <= 100.0).map(BatchSize::Percent),
+                    None => part.parse::<usize>().ok().filter(|n| *n > 0).map(BatchSize::Count),
+                }
+                .ok_or_else(|| format!("`{part}` is not a batch size; expected a number such as 1, a share such as 25%, or a list such as 1,5,50%"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Batches(sizes))
+    }
+
+    /// The sizes of the batches for `hosts` hosts; they add up to `hosts`.
+    pub fn sizes(&self, hosts: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut left = hosts;
+        let mut i = 0;
+        while left > 0 {
+            let spec = self.0[i.min(self.0.len() - 1)];
+            let n = match spec {
+                BatchSize::Count(n) => n,
+                BatchSize::Percent(p) => ((hosts as f64 * p / 100.0) as usize).max(1),
+            };
+            let n = n.min(left);
+            out.push(n);
+            left -= n;
+            i += 1;
+        }
+        out
+    }
+}
+
+/// One play.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Play {
+    /// `name:` (or the host pattern).
+    pub name: String,
+    /// Where the play starts.
+    pub at: At,
+    /// The host pattern.
+    pub hosts: String,
+    /// `vars:` then `vars_files:`, merged.
+    pub vars: Vars,
+    /// Roles, in order.
+    pub roles: Vec<Role>,
+    /// `pre_tasks:`.
+    pub pre_tasks: Vec<Task>,
+    /// `tasks:`.
+    pub tasks: Vec<Task>,
+    /// `post_tasks:`.
+    pub post_tasks: Vec<Task>,
+    /// `handlers:` (the roles' handlers are in their roles).
+    pub handlers: Vec<Task>,
+    /// `serial:`.
+    pub serial: Option<Batches>,
+    /// `max_fail_percentage:`.
+    pub max_fail_percentage: Option<f64>,
+    /// `any_errors_fatal:`.
+    pub any_errors_fatal: bool,
+    /// `become:`.
+    pub become_enabled: Option<bool>,
+    /// `become_user:`.
+    pub become_user: Option<String>,
+    /// `gather_facts:` (default true).
+    pub gather_facts: bool,
+    /// `tags:`, applied to every task of the play.
+    pub tags: Vec<String>,
+}
+
+/// A playbook: its plays, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Playbook {
+    /// The playbook file.
+    pub path: PathBuf,
+    /// Its plays.
+    pub plays: Vec<Play>,
+}
+
+impl Playbook {
+    /// Reads a playbook with its roles (from `roles/` beside it, then `roles_path`), task files and
+    /// vars files, checking everything it can before any host is touched.
+    pub fn load(path: &Path, roles_path: &[PathBuf]) -> Result<Playbook, PlaybookError> {
+        let (src, doc) = Source::load(path)?;
+        let Some(doc) = doc else {
+            return Ok(Playbook {
+                path: path.to_path_buf(),
+                plays: Vec::new(),
+            });
+        };
+        let mut search_roles = vec![src.dir().join("roles")];
+        search_roles.extend(roles_path.iter().cloned());
+        let plays = src
+            .list(&doc, "a playbook (a list of plays)")?
+            .into_iter()
+            .map(|p| play(&src, p, &search_roles))
+            .collect::<Result<_, _>>()?;
+        Ok(Playbook {
+            path: path.to_path_buf(),
+            plays,
+        })
+    }
+}
+
+fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, PlaybookError> {
+    let entries = src.map(node, "a play")?;
+    src.check_keys(entries, PLAY_KEYS, "a play")?;
+    let hosts = node.get("hosts").ok_or_else(|| {
+        src.invalid(
+            node,
+            "this play has no `hosts:`; expected a host pattern such as `all` or `web`",
+        )
+    })?;
+    let dir = src.dir().to_path_buf();
+    let search = vec![dir.clone()];
+    let tasks = |key: &str| {
+        node.get(key)
+            .map_or(Ok(Vec::new()), |n| parse_tasks(src, n, &search, 0))
+    };
+    let mut play = Play {
+        name: String::new(),
+        at: src.at(node),
+        hosts: src.strings(hosts, "hosts")?.join(":"),
+        vars: node
+            .get("vars")
+            .map_or(Ok(Vars::new()), |n| src.vars(n, "vars"))?,
+        roles: Vec::new(),
+        pre_tasks: tasks("pre_tasks")?,
+        tasks: tasks("tasks")?,
+        post_tasks: tasks("post_tasks")?,
+        handlers: tasks("handlers")?,
+        serial: None,
+        max_fail_percentage: None,
+        any_errors_fatal: false,
+        become_enabled: None,
+        become_user: None,
+        gather_facts: true,
+        tags: Vec::new(),
+    };
+    play.name = node
+        .get("name")
+        .map_or(Ok(play.hosts.clone()), |n| src.string(n, "name"))?;
+    for (k, v) in entries {
+        match k.key_string().as_str() {
+            "vars_files" => {
+                for file in src.strings(v, "vars_files")? {
+                    let path = dir.join(&file);
+                    if !path.is_file() {
+                        return Err(PlaybookError::MissingFile {
+                            at: src.at(v),
+                            what: "vars file",
+                            name: file,
+                            looked: dir.display().to_string(),
+                        });
+                    }
+                    play.vars.extend(role::read_vars(&path)?);
+                }
+            }
+            "roles" => {
+                for entry in src.list(v, "roles")? {
+                    play.roles.push(role_entry(src, entry, roles_path, &dir)?);
+                }
+            }
+            "serial" => {
+                let text = src.strings(v, "serial")?.join(",");
+                play.serial = Some(Batches::parse(&text).map_err(|e| src.invalid(v, e))?);
+            }
+            "max_fail_percentage" => {
+                play.max_fail_percentage = Some(match v.value {
+                    drover_yaml::Value::Int(n) => n as f64,
+                    drover_yaml::Value::Float(f) => f,
+                    _ => return Err(src.invalid(v, "expected max_fail_percentage to be a number")),
+                })
+            }
+            "any_errors_fatal" => play.any_errors_fatal = src.boolean(v, "any_errors_fatal")?,
+            "become" => play.become_enabled = Some(src.boolean(v, "become")?),
+            "become_user" => play.become_user = Some(src.string(v, "become_user")?),
+            "gather_facts" => play.gather_facts = src.boolean(v, "gather_facts")?,
+            "tags" => play.tags = src.strings(v, "tags")?,
+            _ => {}
+        }
+    }
+    Ok(play)
+}
+
+/// A `roles:` entry: a name, or a mapping with `role:` and the role's parameters.
+fn role_entry(
+    src: &Source,
+    node: &Node,
+    roles_path: &[PathBuf],
+    dir: &Path,
+) -> Result<Role, PlaybookError> {
+    if let Some(name) = node.as_str() {
+        return role::load(name, src.at(node), roles_path, dir);
+    }
+    let entries = src.map(node, "a role entry")?;
+    let name_node = node
+        .get("role")
+        .or_else(|| node.get("name"))
+        .ok_or_else(|| src.invalid(node, "a role entry needs `role: NAME`"))?;
+    let mut role = role::load(
+        &src.string(name_node, "role")?,
+        src.at(name_node),
+        roles_path,
+        dir,
+    )?;
+    for (k, v) in entries {
+        match k.key_string().as_str() {
+            "role" | "name" => {}
+            "tags" => {
+                let tags = src.strings(v, "tags")?;
+                for t in role.tasks.iter_mut() {
+                    t.tags.extend(tags.iter().cloned());
+                }
+            }
+            "when" => {
+                let conds = src.strings(v, "when")?;
+                for t in role.tasks.iter_mut() {
+                    t.when.splice(0..0, conds.iter().cloned());
+                }
+            }
+            "vars" => role.vars.extend(src.vars(v, "vars")?),
+            key => {
+                role.vars.insert(key.to_string(), v.to_json());
+            }
+        }
+    }
+    Ok(role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_follow_ansible_serial() {
+        assert_eq!(Batches::parse("1").unwrap().sizes(5), [1, 1, 1, 1, 1]);
+        assert_eq!(Batches::parse("25%").unwrap().sizes(10), [2, 2, 2, 2, 2]);
+        assert_eq!(Batches::parse("1,5,50%").unwrap().sizes(20), [1, 5, 10, 4]);
+        assert_eq!(Batches::parse("30%").unwrap().sizes(2), [1, 1]);
+        assert!(Batches::parse("0").is_err());
+        assert!(Batches::parse("150%").is_err());
+        assert!(Batches::parse("two").is_err());
+    }
+}

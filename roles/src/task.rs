@@ -1,0 +1,409 @@
+//! Tasks: keywords, one module call or a block, and task files included from others.
+
+use std::path::{Path, PathBuf};
+
+use drover_yaml::Node;
+use serde_json::Value as Json;
+
+use crate::Vars;
+use crate::error::{At, PlaybookError};
+use crate::module::{self, Module};
+use crate::source::{Source, suggest};
+
+const KEYWORDS: &[&str] = &[
+    "name",
+    "when",
+    "loop",
+    "with_items",
+    "loop_control",
+    "register",
+    "notify",
+    "changed_when",
+    "failed_when",
+    "ignore_errors",
+    "become",
+    "become_user",
+    "tags",
+    "retries",
+    "until",
+    "delay",
+    "run_once",
+    "delegate_to",
+    "vars",
+    "listen",
+    "no_log",
+    "check_mode",
+    "args",
+    "block",
+    "rescue",
+    "always",
+    "include_tasks",
+    "import_tasks",
+    "environment",
+];
+
+/// `loop:` (or `with_items:`) and its `loop_control`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopSpec {
+    /// The items, unrendered (a list or a template that renders to one).
+    pub items: Json,
+    /// `loop_control.loop_var` (default `item`).
+    pub loop_var: String,
+    /// `loop_control.label`: how an item is shown in output.
+    pub label: Option<String>,
+}
+
+/// `block:` with its `rescue:` and `always:` sections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Tasks run in order.
+    pub block: Vec<Task>,
+    /// Tasks run when a task of `block` fails.
+    pub rescue: Vec<Task>,
+    /// Tasks run in any case.
+    pub always: Vec<Task>,
+}
+
+/// What a task does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskBody {
+    /// Call one module.
+    Module(Module),
+    /// Run a block (also what an included task file becomes).
+    Block(Block),
+}
+
+/// One task, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// `name:`.
+    pub name: Option<String>,
+    /// Where the task starts.
+    pub at: At,
+    /// Its module call or block.
+    pub body: TaskBody,
+    /// Conditions, all of which must hold.
+    pub when: Vec<String>,
+    /// A loop over items.
+    pub loop_spec: Option<LoopSpec>,
+    /// `register:`.
+    pub register: Option<String>,
+    /// Handlers to notify when the task changes something.
+    pub notify: Vec<String>,
+    /// Overrides of "changed" (all must hold).
+    pub changed_when: Option<Vec<String>>,
+    /// Overrides of "failed" (any holding fails the task).
+    pub failed_when: Option<Vec<String>>,
+    /// Go on after a failure.
+    pub ignore_errors: bool,
+    /// Run through sudo (None: the play's or host's setting).
+    pub become_enabled: Option<bool>,
+    /// Whom to become.
+    pub become_user: Option<String>,
+    /// Tags for `--tags` and `--skip-tags`.
+    pub tags: Vec<String>,
+    /// Retry until `until` holds, up to this many times.
+    pub retries: Option<u32>,
+    /// The condition retries wait for.
+    pub until: Option<String>,
+    /// Seconds between retries.
+    pub delay: f64,
+    /// Run on the first host of the batch only.
+    pub run_once: bool,
+    /// `delegate_to: localhost`: run on the controller.
+    pub delegate_local: bool,
+    /// Task variables.
+    pub vars: Vars,
+    /// Extra topics a handler answers to.
+    pub listen: Vec<String>,
+    /// Hide the task's output and parameters.
+    pub no_log: bool,
+    /// `check_mode:` override.
+    pub check_mode: Option<bool>,
+    /// Folders where this task's `templates/` and `files/` are looked up (its role, then the playbook).
+    pub search: Vec<PathBuf>,
+}
+
+/// Reads a list of tasks. `search` lists the role and playbook folders for templates, files and includes.
+pub fn parse_tasks(
+    src: &Source,
+    node: &Node,
+    search: &[PathBuf],
+    depth: usize,
+) -> Result<Vec<Task>, PlaybookError> {
+    if depth > 20 {
+        return Err(src.invalid(node, "task files include each other too deeply (a loop?)"));
+    }
+    src.list(node, "a task list")?
+        .into_iter()
+        .map(|t| parse_task(src, t, search, depth))
+        .collect()
+}
+
+fn conditions(src: &Source, node: &Node, what: &str) -> Result<Vec<String>, PlaybookError> {
+    src.list(node, what)?
+        .into_iter()
+        .map(|n| match &n.value {
+            drover_yaml::Value::Bool(b) => Ok(if *b { "true" } else { "false" }.to_string()),
+            _ => src.string(n, what),
+        })
+        .collect()
+}
+
+fn parse_task(
+    src: &Source,
+    node: &Node,
+    search: &[PathBuf],
+    depth: usize,
+) -> Result<Task, PlaybookError> {
+    let entries = src.map(node, "a task")?;
+    let mut task = Task {
+        name: None,
+        at: src.at(node),
+        body: TaskBody::Block(Block {
+            block: Vec::new(),
+            rescue: Vec::new(),
+            always: Vec::new(),
+        }),
+        when: Vec::new(),
+        loop_spec: None,
+        register: None,
+        notify: Vec::new(),
+        changed_when: None,
+        failed_when: None,
+        ignore_errors: false,
+        become_enabled: None,
+        become_user: None,
+        tags: Vec::new(),
+        retries: None,
+        until: None,
+        delay: 5.0,
+        run_once: false,
+        delegate_local: false,
+        vars: Vars::new(),
+        listen: Vec::new(),
+        no_log: false,
+        check_mode: None,
+        search: search.to_vec(),
+    };
+    let module_keys: Vec<&(Node, Node)> = entries
+        .iter()
+        .filter(|(k, _)| !KEYWORDS.contains(&k.key_string().as_str()))
+        .collect();
+    let args = entries
+        .iter()
+        .find(|(k, _)| k.key_string() == "args")
+        .map(|(_, v)| v);
+    let mut body = None;
+    let mut block = Block {
+        block: Vec::new(),
+        rescue: Vec::new(),
+        always: Vec::new(),
+    };
+    let mut loop_control = None;
+    for (k, v) in entries {
+        match k.key_string().as_str() {
+            "name" => task.name = Some(src.string(v, "name")?),
+            "when" => task.when = conditions(src, v, "when")?,
+            "loop" | "with_items" => {
+                task.loop_spec = Some(LoopSpec {
+                    items: v.to_json(),
+                    loop_var: "item".into(),
+                    label: None,
+                });
+            }
+            "loop_control" => loop_control = Some(v),
+            "register" => task.register = Some(src.string(v, "register")?),
+            "notify" => task.notify = src.strings(v, "notify")?,
+            "changed_when" => task.changed_when = Some(conditions(src, v, "changed_when")?),
+            "failed_when" => task.failed_when = Some(conditions(src, v, "failed_when")?),
+            "ignore_errors" => task.ignore_errors = src.boolean(v, "ignore_errors")?,
+            "become" => task.become_enabled = Some(src.boolean(v, "become")?),
+            "become_user" => task.become_user = Some(src.string(v, "become_user")?),
+            "tags" => task.tags = src.strings(v, "tags")?,
+            "retries" => task.retries = Some(count(src, v, "retries")?),
+            "until" => task.until = Some(src.string(v, "until")?),
+            "delay" => task.delay = number(src, v, "delay")?,
+            "run_once" => task.run_once = src.boolean(v, "run_once")?,
+            "delegate_to" => {
+                let target = src.string(v, "delegate_to")?;
+                if !matches!(target.as_str(), "localhost" | "127.0.0.1") {
+                    return Err(src.invalid(
+                        v,
+                        format!("delegate_to: only localhost is supported, not `{target}`"),
+                    ));
+                }
+                task.delegate_local = true;
+            }
+            "vars" => task.vars = src.vars(v, "vars")?,
+            "listen" => task.listen = src.strings(v, "listen")?,
+            "no_log" => task.no_log = src.boolean(v, "no_log")?,
+            "check_mode" => task.check_mode = Some(src.boolean(v, "check_mode")?),
+            "block" => block.block = parse_tasks(src, v, search, depth + 1)?,
+            "rescue" => block.rescue = parse_tasks(src, v, search, depth + 1)?,
+            "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
+            "include_tasks" | "import_tasks" => {
+                body = Some(TaskBody::Block(Block {
+                    block: include(src, v, search, depth)?,
+                    rescue: Vec::new(),
+                    always: Vec::new(),
+                }));
+            }
+            "args" | "environment" => {}
+            _ => {}
+        }
+    }
+    if let (Some(lc), Some(spec)) = (loop_control, task.loop_spec.as_mut()) {
+        let lc_entries = src.map(lc, "loop_control")?;
+        src.check_keys(
+            lc_entries,
+            &["loop_var", "label", "pause", "index_var"],
+            "loop_control",
+        )?;
+        if let Some(var) = lc.get("loop_var") {
+            spec.loop_var = src.string(var, "loop_var")?;
+        }
+        if let Some(label) = lc.get("label") {
+            spec.label = Some(src.string(label, "label")?);
+        }
+    }
+    let has_block = entries.iter().any(|(k, _)| k.key_string() == "block");
+    task.body = match (body, has_block, module_keys.as_slice()) {
+        (Some(b), false, []) => b,
+        (None, true, []) => TaskBody::Block(block),
+        (None, false, [(k, v)]) => TaskBody::Module(module_call(src, k, v, args, &task.search)?),
+        (None, false, []) => {
+            return Err(src.invalid(
+                node,
+                "this task names no module; expected one such as `command:` or `template:`",
+            ));
+        }
+        (_, _, extra) => return Err(conflict(src, extra, node)),
+    };
+    Ok(task)
+}
+
+/// Explains a task with more than one action, or an unknown key next to its module.
+fn conflict(src: &Source, extra: &[&(Node, Node)], task: &Node) -> PlaybookError {
+    let unknown = extra
+        .iter()
+        .find(|(k, _)| module::find(&k.key_string()).is_none());
+    match unknown {
+        Some((k, _)) => {
+            let key = k.key_string();
+            let hint = suggest(&key, KEYWORDS)
+                .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
+            src.invalid(k, format!("unknown key `{key}` in task{hint}; a task takes one module and these keywords: {}", KEYWORDS.join(", ")))
+        }
+        None => src.invalid(
+            task,
+            format!(
+                "a task runs one module, but this one names {}",
+                extra
+                    .iter()
+                    .map(|(k, _)| format!("`{}`", k.key_string()))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        ),
+    }
+}
+
+fn module_call(
+    src: &Source,
+    key: &Node,
+    value: &Node,
+    args: Option<&Node>,
+    search: &[PathBuf],
+) -> Result<Module, PlaybookError> {
+    let module = Module::parse(src, key, value, args)?;
+    if let Some((what, sub)) = match module.name {
+        "template" => Some(("template", "templates")),
+        "copy" => Some(("file", "files")),
+        _ => None,
+    } && let Some(name) = module.arg_str("src").filter(|s| !s.contains("{{"))
+        && resolve(name, sub, search).is_none()
+    {
+        return Err(PlaybookError::MissingFile {
+            at: module.at.clone(),
+            what,
+            name: name.to_string(),
+            looked: looked(sub, search),
+        });
+    }
+    Ok(module)
+}
+
+/// Finds `name` under each search folder's `sub` folder, then the folder itself.
+pub fn resolve(name: &str, sub: &str, search: &[PathBuf]) -> Option<PathBuf> {
+    let path = Path::new(name);
+    if path.is_absolute() {
+        return path.exists().then(|| path.to_path_buf());
+    }
+    search
+        .iter()
+        .flat_map(|d| [d.join(sub).join(name), d.join(name)])
+        .find(|p| p.is_file())
+}
+
+fn looked(sub: &str, search: &[PathBuf]) -> String {
+    search
+        .iter()
+        .map(|d| d.join(sub).display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn include(
+    src: &Source,
+    node: &Node,
+    search: &[PathBuf],
+    depth: usize,
+) -> Result<Vec<Task>, PlaybookError> {
+    let name = match node.get("file") {
+        Some(f) => src.string(f, "file")?,
+        None => src.string(node, "the task file")?,
+    };
+    if name.contains("{{") {
+        return Err(src.invalid(
+            node,
+            "task files named by a template are not supported; name the file",
+        ));
+    }
+    let mut dirs = vec![src.dir().to_path_buf()];
+    dirs.extend(search.iter().map(|d| d.join("tasks")));
+    let found = dirs
+        .iter()
+        .map(|d| d.join(&name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| PlaybookError::MissingFile {
+            at: src.at(node),
+            what: "task file",
+            name: name.clone(),
+            looked: dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let (inner, doc) = Source::load(&found)?;
+    match doc {
+        Some(doc) => parse_tasks(&inner, &doc, search, depth + 1),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn count(src: &Source, node: &Node, what: &str) -> Result<u32, PlaybookError> {
+    match node.value {
+        drover_yaml::Value::Int(n) if n >= 0 => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+        _ => Err(src.invalid(node, format!("expected {what} to be a whole number"))),
+    }
+}
+
+fn number(src: &Source, node: &Node, what: &str) -> Result<f64, PlaybookError> {
+    match node.value {
+        drover_yaml::Value::Int(n) if n >= 0 => Ok(n as f64),
+        drover_yaml::Value::Float(f) if f >= 0.0 => Ok(f),
+        _ => Err(src.invalid(node, format!("expected {what} to be a number of seconds"))),
+    }
+}

@@ -1,0 +1,142 @@
+//! Loading playbooks and roles, and the errors for bad ones, each with file:line:col.
+
+use drover_roles::{Playbook, PlaybookError, TaskBody};
+
+/// Writes `files` under a fresh folder and loads `site.yml` from it.
+fn load(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Playbook, PlaybookError>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let result = Playbook::load(&dir.path().join("site.yml"), &[]);
+    (dir, result)
+}
+
+fn error(files: &[(&str, &str)]) -> String {
+    let (dir, result) = load(files);
+    let err = result
+        .expect_err("the playbook should be refused")
+        .to_string();
+    err.replace(&format!("{}/", dir.path().display()), "")
+}
+
+const ROLE: &[(&str, &str)] = &[
+    (
+        "roles/web/tasks/main.yml",
+        "- name: config\n  template:\n    src: site.conf.j2\n    dest: /etc/site.conf\n  notify: reload\n- include_tasks: extra.yml\n",
+    ),
+    (
+        "roles/web/tasks/extra.yml",
+        "- command: echo extra\n  changed_when: false\n",
+    ),
+    (
+        "roles/web/handlers/main.yml",
+        "- name: reload\n  shell: echo reloaded > /tmp/x\n",
+    ),
+    ("roles/web/defaults/main.yml", "port: 80\n"),
+    ("roles/web/templates/site.conf.j2", "listen {{ port }}\n"),
+];
+
+#[test]
+fn a_playbook_with_a_role_loads() {
+    let mut files = ROLE.to_vec();
+    files.push(("site.yml", "- hosts: web\n  serial: [1, '50%']\n  roles:\n    - role: web\n      port: 8080\n  tasks:\n    - debug: msg=hi\n"));
+    let (_dir, pb) = load(&files);
+    let pb = pb.unwrap();
+    let play = &pb.plays[0];
+    assert_eq!(play.hosts, "web");
+    assert_eq!(play.serial.as_ref().unwrap().sizes(4), [1, 2, 1]);
+    let role = &play.roles[0];
+    assert_eq!(role.defaults["port"], 80);
+    assert_eq!(role.vars["port"], 8080);
+    assert_eq!(role.tasks.len(), 2);
+    assert!(matches!(&role.tasks[0].body, TaskBody::Module(m) if m.name == "template"));
+    assert_eq!(role.tasks[0].notify, ["reload"]);
+    let TaskBody::Block(included) = &role.tasks[1].body else {
+        panic!("include is a block")
+    };
+    assert_eq!(
+        included.block[0].changed_when.as_deref(),
+        Some(&["false".to_string()][..])
+    );
+    assert_eq!(role.handlers[0].name.as_deref(), Some("reload"));
+}
+
+#[test]
+fn an_unknown_module_is_named_with_a_suggestion() {
+    let e = error(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - name: x\n      templat:\n        src: a\n        dest: b\n",
+    )]);
+    assert_eq!(
+        e,
+        "site.yml:4:7: unknown module `templat`; did you mean `template`?"
+    );
+}
+
+#[test]
+fn a_misspelled_task_key_is_named_with_a_suggestion() {
+    let e = error(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - command: true\n      notfy: x\n",
+    )]);
+    assert!(
+        e.starts_with("site.yml:4:7: unknown key `notfy` in task (did you mean `notify`?)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_misspelled_play_key_or_module_parameter_is_refused() {
+    let e = error(&[("site.yml", "- hosts: all\n  task:\n    - command: true\n")]);
+    assert!(
+        e.starts_with("site.yml:2:3: unknown key `task` in a play; expected one of:"),
+        "{e}"
+    );
+    assert!(e.contains("(did you mean `tasks`?)"), "{e}");
+    let e = error(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - copy:\n        content: x\n        dst: /tmp/x\n",
+    )]);
+    assert!(
+        e.starts_with("site.yml:5:9: unknown key `dst` in module `copy`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_yaml_is_refused_with_its_position() {
+    let e = error(&[("site.yml", "- hosts: all\n  tasks:\n    - command: [a, b\n")]);
+    assert!(e.starts_with("site.yml:4:1: invalid YAML"), "{e}");
+}
+
+#[test]
+fn a_missing_role_or_template_is_refused() {
+    let e = error(&[("site.yml", "- hosts: all\n  roles:\n    - nope\n")]);
+    assert!(
+        e.starts_with("site.yml:3:7: role `nope` not found; looked in roles"),
+        "{e}"
+    );
+    let e = error(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - template:\n        src: missing.j2\n        dest: /x\n",
+    )]);
+    assert!(
+        e.starts_with("site.yml:3:7: template `missing.j2` not found; looked in templates"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_module_without_its_required_parameter_is_refused() {
+    let e = error(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - template:\n        src: a.j2\n",
+    )]);
+    assert_eq!(
+        e,
+        "site.yml:3:7: module `template` needs the parameter `dest`"
+    );
+}
