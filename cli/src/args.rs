@@ -11,7 +11,8 @@ Exit codes:
   1  drover itself failed
   2  bad input (arguments, inventory, pattern, key file); nothing was run
   3  at least one host failed
-  4  no host failed, but at least one was unreachable";
+  4  no host failed, but at least one was unreachable
+  130  interrupted (Ctrl-C); a push can be resumed with --resume";
 
 /// drover: an agentless push orchestrator over SSH for fleets of Docker hosts.
 #[derive(Parser)]
@@ -44,6 +45,19 @@ The command runs through the remote user's shell, like `ssh host COMMAND`; words
 joined with spaces. Host keys are checked against ~/.ssh/known_hosts: an unknown key is refused
 unless --accept-new is given, a changed key is always refused.")]
     Run(RunArgs),
+    /// Push a playbook to the hosts in rolling batches, halting at the first batch that fails.
+    #[command(after_help = "Examples:
+  drover push -i hosts.ini site.yml --batch 1            # one host at a time, stop at the first failure
+  drover push -i hosts.ini site.yml --batch 1,5,50% --max-fail 10%
+  drover push -i hosts.ini site.yml --check --diff       # change nothing, show what would change
+  drover push --resume 20261123T204500-1a2b              # finish a halted run, skipping finished hosts
+
+Every run writes a journal in .drover/runs/<id>/ (events.jsonl, state.json, fetched files). A host is
+locked for the run's duration ($HOME/.drover/lock on the host), so two runs never touch one host at
+once; --break-lock clears a lock left behind by a run that died.
+
+Unlike Ansible, the default failure budget is 0: one failed host halts the rollout after its batch.")]
+    Push(Box<PushArgs>),
 }
 
 /// Where the inventory comes from.
@@ -76,7 +90,7 @@ pub struct InventoryArgs {
 }
 
 /// How to connect to hosts; inventory variables (ansible_user, ...) win over these per host.
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ConnectArgs {
     /// Remote user for hosts whose inventory gives none (default: ~/.ssh/config, then your user).
     #[arg(short = 'u', long = "user")]
@@ -142,4 +156,70 @@ fn seconds(text: &str) -> Result<Duration, String> {
         Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
         _ => Err(format!("`{text}` is not a positive number of seconds")),
     }
+}
+
+/// `drover push`.
+#[derive(Args, Clone)]
+pub struct PushArgs {
+    /// Inventory file, folder or `host1,host2,` list; repeat to combine several.
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "INVENTORY",
+        required_unless_present = "resume"
+    )]
+    pub inventory: Vec<PathBuf>,
+    /// The playbook.
+    #[arg(required_unless_present = "resume")]
+    pub playbook: Option<PathBuf>,
+    /// Batch sizes: 1, 25% or 1,5,50% (the last repeats). Overrides the plays' `serial`.
+    #[arg(long, value_name = "SIZES")]
+    pub batch: Option<String>,
+    /// Failed hosts a batch may have before the rollout halts: N or N% [default: 0].
+    #[arg(long = "max-fail", value_name = "N|N%")]
+    pub max_fail: Option<String>,
+    /// Failed hosts the whole run may have before it halts.
+    #[arg(long = "max-fail-total", value_name = "N")]
+    pub max_fail_total: Option<usize>,
+    /// Further narrow each play's hosts with a pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    /// Run only tasks with these tags (comma-separated or repeated).
+    #[arg(short = 't', long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Skip tasks with these tags.
+    #[arg(long = "skip-tags", value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+    /// Extra variables, the highest precedence: key=value, a JSON object, or @file.yml (repeatable).
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+    /// Change nothing; report what would change.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// Show unified diffs of file changes.
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+    /// Continue the run with this id, skipping hosts it finished. Its settings are reused.
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
+    /// Remove a host lock left by another run before taking it.
+    #[arg(long = "break-lock")]
+    pub break_lock: bool,
+    /// Seconds a host lock stays valid if the run dies without removing it.
+    #[arg(long = "lock-ttl", value_name = "SECONDS", default_value_t = 3600)]
+    pub lock_ttl: u64,
+    /// Folders to look for roles in, after roles/ beside the playbook.
+    #[arg(long = "roles-path", value_name = "DIR")]
+    pub roles_path: Vec<PathBuf>,
+    /// Where run journals go.
+    #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
+    pub runs_dir: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Hosts worked on at once.
+    #[arg(short = 'f', long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// Print every event as a line of JSON on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -15,6 +15,8 @@ pub enum Code {
     HostsFailed = 3,
     /// No host failed, but at least one could not be reached or authenticated.
     HostsUnreachable = 4,
+    /// The operator interrupted the run (Ctrl-C); it can be resumed.
+    Interrupted = 130,
 }
 
 /// How a command ended when it did not simply succeed.

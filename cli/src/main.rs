@@ -14,6 +14,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         args::Command::Inventory(a) => commands::inventory::run(&a),
         args::Command::Run(a) => commands::run::run(a),
+        args::Command::Push(a) => commands::push::run(*a),
     };
     exit::report(result)
 }

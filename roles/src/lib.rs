@@ -15,7 +15,7 @@ pub use error::{At, PlaybookError};
 pub use module::{MODULES, Module};
 pub use play::{Batches, Play, Playbook};
 pub use role::Role;
-pub use task::{Block, LoopSpec, Task, TaskBody};
+pub use task::{Block, LoopSpec, Task, TaskBody, resolve as resolve_file};
 
 /// Variables as plain data.
 pub type Vars = serde_json::Map<String, serde_json::Value>;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod inventory;
+pub mod push;
 pub mod run;
 
 use drover_inventory::Inventory;

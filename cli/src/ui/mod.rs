@@ -1,9 +1,11 @@
 //! Terminal output: progress on stderr, data on stdout, readable without colour and when piped.
 
 mod progress;
+mod push;
 mod recap;
 
 pub use progress::Progress;
+pub use push::PushView;
 pub use recap::Recap;
 
 /// Honours NO_COLOR (https://no-color.org) on top of console's own terminal detection.

@@ -1,0 +1,243 @@
+//! `drover push`: a playbook in rolling batches, with a journal to resume from.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::anyhow;
+use clap::Parser;
+use drover_inventory::Inventory;
+use drover_roles::{Batches, Playbook, Task, TaskBody};
+use drover_rollout::{
+    FailBudget, Journal, PushOptions, RunSpec, UNIMPLEMENTED_MODULES, new_run_id, push,
+};
+
+use crate::args::PushArgs;
+use crate::exit::{Code, Failure, bad_input};
+use crate::settings;
+use crate::ui::PushView;
+
+/// Parses a saved command line again, for `--resume`.
+#[derive(Parser)]
+struct Saved {
+    #[command(flatten)]
+    args: PushArgs,
+}
+
+pub fn run(args: PushArgs) -> Result<(), Failure> {
+    let (args, journal) = match args.resume.clone() {
+        Some(id) => resume(&args, &id)?,
+        None => {
+            let journal = Journal::create(
+                &args.runs_dir,
+                &new_run_id(),
+                &RunSpec {
+                    playbook: args.playbook.clone().unwrap_or_default(),
+                    inventory: args.inventory.clone(),
+                    args: std::env::args().skip(2).collect(),
+                },
+            )?;
+            (args, journal)
+        }
+    };
+    let playbook_path = args
+        .playbook
+        .clone()
+        .ok_or_else(|| bad_input(anyhow!("no playbook given")))?;
+    let inventory = Inventory::load(&args.inventory).map_err(bad_input)?;
+    let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
+    refuse_unimplemented(&playbook)?;
+    let opts = options(&args)?;
+    let everyone: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
+    let (settings, _) = settings::connect(&args.connect, &inventory, &everyone)?;
+    let run_dir = journal.dir().to_path_buf();
+    let cancel = opts.cancel.clone();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut view = PushView::new(args.json);
+    let summary = runtime.block_on(async {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        });
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let run = push(&playbook, &inventory, &settings, &opts, journal, &tx);
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                summary = &mut run => {
+                    while let Ok(event) = rx.try_recv() {
+                        view.show(&event);
+                    }
+                    break summary;
+                }
+                Some(event) = rx.recv() => view.show(&event),
+            }
+        }
+    });
+    view.footer(&run_dir, &summary);
+    exit_code(&summary)
+}
+
+/// The saved settings of a run, with this command line's flags after them (so they win).
+fn resume(now: &PushArgs, id: &str) -> Result<(PushArgs, Journal), Failure> {
+    let (journal, spec) = Journal::resume(&now.runs_dir, id).map_err(|e| {
+        bad_input(anyhow!(
+            "cannot resume run {id} from {}: {e}",
+            now.runs_dir.display()
+        ))
+    })?;
+    let current: Vec<String> = std::env::args().skip(2).collect();
+    let mut argv = vec!["push".to_string()];
+    argv.extend(spec.args.iter().cloned());
+    let mut skip = false;
+    for a in current {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if a == "--resume" {
+            skip = true;
+        } else if !a.starts_with("--resume=") {
+            argv.push(a);
+        }
+    }
+    let mut saved = Saved::try_parse_from(&argv)
+        .map_err(|e| {
+            bad_input(anyhow!(
+                "run {id}: its saved arguments no longer parse: {e}"
+            ))
+        })?
+        .args;
+    saved.resume = Some(id.to_string());
+    Ok((saved, journal))
+}
+
+fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
+    Ok(PushOptions {
+        batches: args
+            .batch
+            .as_deref()
+            .map(Batches::parse)
+            .transpose()
+            .map_err(|e| bad_input(anyhow!("--batch: {e}")))?,
+        forks: usize::from(args.forks),
+        max_fail: args
+            .max_fail
+            .as_deref()
+            .map_or(Ok(FailBudget::Count(0)), FailBudget::parse)
+            .map_err(|e| bad_input(anyhow!("--max-fail: {e}")))?,
+        max_fail_total: args.max_fail_total,
+        limit: args.limit.clone(),
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        extra_vars: extra_vars(&args.extra_vars)?,
+        check: args.check,
+        diff: args.diff,
+        break_lock: args.break_lock,
+        lock_ttl: Duration::from_secs(args.lock_ttl),
+        owner: format!(
+            "{}@{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "controller".into())
+        ),
+        cancel: Arc::new(AtomicBool::new(false)),
+    })
+}
+
+/// `-e key=value`, `-e '{"json": 1}'` and `-e @vars.yml`, later ones winning.
+fn extra_vars(items: &[String]) -> Result<drover_roles::Vars, Failure> {
+    let mut vars = drover_roles::Vars::new();
+    for item in items {
+        if let Some(file) = item.strip_prefix('@') {
+            let text =
+                std::fs::read_to_string(file).map_err(|e| bad_input(anyhow!("-e @{file}: {e}")))?;
+            let doc =
+                drover_yaml::parse(&text).map_err(|e| bad_input(anyhow!("-e @{file}:{e}")))?;
+            match doc.map(|d| d.to_json()) {
+                Some(serde_json::Value::Object(map)) => vars.extend(map),
+                None => {}
+                Some(_) => {
+                    return Err(bad_input(anyhow!(
+                        "-e @{file}: expected a mapping of variables"
+                    )));
+                }
+            }
+        } else if item.trim_start().starts_with('{') {
+            let map: drover_roles::Vars = serde_json::from_str(item)
+                .map_err(|e| bad_input(anyhow!("-e: invalid JSON object: {e}")))?;
+            vars.extend(map);
+        } else {
+            for word in shlex_words(item)? {
+                let (k, v) = word
+                    .split_once('=')
+                    .ok_or_else(|| bad_input(anyhow!("-e: expected key=value, found `{word}`")))?;
+                vars.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+            }
+        }
+    }
+    Ok(vars)
+}
+
+fn shlex_words(text: &str) -> Result<Vec<String>, Failure> {
+    shlex::split(text).ok_or_else(|| bad_input(anyhow!("-e: unbalanced quotes in `{text}`")))
+}
+
+/// Modules this version parses but cannot run yet are refused before any host is touched.
+fn refuse_unimplemented(playbook: &Playbook) -> Result<(), Failure> {
+    fn walk<'a>(tasks: &'a [Task], out: &mut Vec<&'a Task>) {
+        for t in tasks {
+            match &t.body {
+                TaskBody::Module(_) => out.push(t),
+                TaskBody::Block(b) => {
+                    walk(&b.block, out);
+                    walk(&b.rescue, out);
+                    walk(&b.always, out);
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    for play in &playbook.plays {
+        for list in [
+            &play.pre_tasks,
+            &play.tasks,
+            &play.post_tasks,
+            &play.handlers,
+        ] {
+            walk(list, &mut all);
+        }
+        for role in &play.roles {
+            walk(&role.tasks, &mut all);
+            walk(&role.handlers, &mut all);
+        }
+    }
+    for task in all {
+        if let TaskBody::Module(m) = &task.body
+            && UNIMPLEMENTED_MODULES.contains(&m.name)
+        {
+            return Err(bad_input(anyhow!(
+                "{}: module `{}` is not implemented in this version of drover yet",
+                m.at,
+                m.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn exit_code(summary: &drover_rollout::PushSummary) -> Result<(), Failure> {
+    let failed = summary.recap.values().any(|s| s.failed > 0);
+    let unreachable = summary.recap.values().any(|s| s.unreachable > 0);
+    if summary.bad_input {
+        return Err(Failure::Hosts(Code::BadInput));
+    }
+    match (summary.status.as_str(), failed, unreachable) {
+        ("interrupted", _, _) => Err(Failure::Hosts(Code::Interrupted)),
+        ("halted", _, _) | (_, true, _) => Err(Failure::Hosts(Code::HostsFailed)),
+        (_, false, true) => Err(Failure::Hosts(Code::HostsUnreachable)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,149 @@
+//! What an operator sees during a push: a header per play and batch, a line per task and host, diffs,
+//! why a rollout halted and which hosts it did not touch, and a PLAY RECAP. With `--json` every event
+//! is a line of JSON on stdout instead.
+
+use std::path::Path;
+
+use console::style;
+use drover_rollout::{HostStats, PushEvent, PushSummary, TaskStatus};
+
+/// Renders push events.
+pub struct PushView {
+    json: bool,
+}
+
+impl PushView {
+    /// A text view, or a JSON-lines view.
+    pub fn new(json: bool) -> PushView {
+        PushView { json }
+    }
+
+    /// Shows one event.
+    pub fn show(&mut self, event: &PushEvent) {
+        if self.json {
+            println!("{}", serde_json::to_string(event).unwrap_or_default());
+            return;
+        }
+        match event {
+            PushEvent::RunStarted { run_id, check } => {
+                let mode = if *check {
+                    " (check mode: nothing will be changed)"
+                } else {
+                    ""
+                };
+                eprintln!("{} {run_id}{mode}", style("RUN").bold());
+            }
+            PushEvent::PlayStarted {
+                play,
+                hosts,
+                already_done,
+            } => {
+                eprintln!(
+                    "\n{} [{play}] {} host(s)",
+                    style("PLAY").bold(),
+                    hosts.len()
+                );
+                if !already_done.is_empty() {
+                    eprintln!("  already done in this run: {}", already_done.join(", "));
+                }
+            }
+            PushEvent::BatchStarted { batch, of, hosts } => {
+                eprintln!(
+                    "{} {batch}/{of}: {}",
+                    style("BATCH").bold().cyan(),
+                    hosts.join(", ")
+                );
+            }
+            PushEvent::Task {
+                host,
+                task,
+                status,
+                msg,
+                item,
+                diff,
+            } => {
+                let label = match status {
+                    TaskStatus::Ok => style("ok").green(),
+                    TaskStatus::Changed => style("changed").yellow(),
+                    TaskStatus::Failed => style("FAILED").red().bold(),
+                    TaskStatus::Ignored => style("ignored").magenta(),
+                    TaskStatus::Skipped => style("skipped").cyan(),
+                };
+                let item = item
+                    .as_ref()
+                    .map_or_else(String::new, |i| format!(" (item={i})"));
+                let msg = if msg.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {msg}")
+                };
+                eprintln!("  {host:<12} {label:<8} [{task}]{item}{msg}");
+                if let Some(diff) = diff {
+                    for line in diff.lines() {
+                        let line = match line.chars().next() {
+                            Some('+') if !line.starts_with("+++") => style(line).green(),
+                            Some('-') if !line.starts_with("---") => style(line).red(),
+                            _ => style(line).dim(),
+                        };
+                        eprintln!("      {line}");
+                    }
+                }
+            }
+            PushEvent::HostDone {
+                host,
+                error: Some(error),
+                stats,
+            } if stats.unreachable > 0 => {
+                eprintln!("  {host:<12} {} {error}", style("UNREACHABLE").red().bold());
+            }
+            PushEvent::HostDone { .. } | PushEvent::BatchDone { .. } => {}
+            PushEvent::Halted { reason, untouched } => {
+                eprintln!("\n{} {reason}", style("HALTED:").red().bold());
+                if !untouched.is_empty() {
+                    eprintln!("  not touched: {}", untouched.join(", "));
+                }
+            }
+            PushEvent::RunDone { recap, .. } => {
+                eprintln!("\n{}", style("PLAY RECAP").bold());
+                for (host, s) in recap {
+                    eprintln!("{host:<20} : {}", recap_line(s));
+                }
+            }
+        }
+    }
+
+    /// Says where the journal is and how to resume.
+    pub fn footer(&self, run_dir: &Path, summary: &PushSummary) {
+        if self.json {
+            return;
+        }
+        eprintln!("\njournal: {}", run_dir.display());
+        if summary.status != "completed" {
+            let id = run_dir
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            eprintln!("resume with: drover push --resume {id}");
+        }
+    }
+}
+
+fn recap_line(s: &HostStats) -> String {
+    let n = |name: &str, v: usize, bad: bool| {
+        let text = format!("{name}={v}");
+        if bad && v > 0 {
+            style(text).red().to_string()
+        } else {
+            text
+        }
+    };
+    [
+        n("ok", s.ok, false),
+        n("changed", s.changed, false),
+        n("unreachable", s.unreachable, true),
+        n("failed", s.failed, true),
+        n("skipped", s.skipped, false),
+        n("rescued", s.rescued, false),
+        n("ignored", s.ignored, false),
+    ]
+    .join("  ")
+}

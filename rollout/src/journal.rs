@@ -1,0 +1,157 @@
+//! The run journal: `.drover/runs/<id>/` holds the run's settings (`run.json`), every event
+//! (`events.jsonl`), which hosts finished each play (`state.json`), and fetched files. A halted or
+//! interrupted run resumes from it without repeating finished hosts.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// What a run was asked to do, so `--resume` can do it again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunSpec {
+    /// The playbook file.
+    pub playbook: PathBuf,
+    /// The inventory sources.
+    pub inventory: Vec<PathBuf>,
+    /// The rest of the command line, as given.
+    pub args: Vec<String>,
+}
+
+/// Progress: the hosts that finished each play.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunState {
+    /// Per play, in order: hosts that completed it.
+    pub done: Vec<Vec<String>>,
+    /// `running`, `completed`, `halted` or `interrupted`.
+    pub status: String,
+}
+
+/// An open journal.
+pub struct Journal {
+    dir: PathBuf,
+    events: File,
+    state: RunState,
+}
+
+/// A new run id: UTC time and a short suffix, so ids sort by time (`20261123T204500-1a2b`).
+pub fn new_run_id() -> String {
+    let now = SystemTime::now();
+    let stamp: String = humantime::format_rfc3339_seconds(now)
+        .to_string()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(15)
+        .collect();
+    let nanos = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
+}
+
+impl Journal {
+    /// Creates the folder of a new run under `root` (usually `.drover/runs`).
+    pub fn create(root: &Path, id: &str, spec: &RunSpec) -> std::io::Result<Journal> {
+        let dir = root.join(id);
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join("run.json"), serde_json::to_vec_pretty(spec)?)?;
+        Journal::open_dir(
+            dir,
+            RunState {
+                done: Vec::new(),
+                status: "running".into(),
+            },
+        )
+    }
+
+    /// Reopens a run to resume it.
+    pub fn resume(root: &Path, id: &str) -> std::io::Result<(Journal, RunSpec)> {
+        let dir = root.join(id);
+        let spec: RunSpec = serde_json::from_slice(&fs::read(dir.join("run.json"))?)?;
+        let mut state: RunState = serde_json::from_slice(&fs::read(dir.join("state.json"))?)?;
+        state.status = "running".into();
+        Ok((Journal::open_dir(dir, state)?, spec))
+    }
+
+    fn open_dir(dir: PathBuf, state: RunState) -> std::io::Result<Journal> {
+        let events = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("events.jsonl"))?;
+        let journal = Journal { dir, events, state };
+        journal.save()?;
+        Ok(journal)
+    }
+
+    /// The run's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Hosts that already finished play `play`.
+    pub fn done(&self, play: usize) -> &[String] {
+        self.state.done.get(play).map_or(&[], Vec::as_slice)
+    }
+
+    /// Appends one event, flushed at once so a killed controller loses nothing written.
+    pub fn record(&mut self, event: &impl Serialize) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(event)?;
+        line.push(b'\n');
+        self.events.write_all(&line)?;
+        self.events.flush()
+    }
+
+    /// Marks `host` as having finished play `play`.
+    pub fn host_done(&mut self, play: usize, host: &str) -> std::io::Result<()> {
+        if self.state.done.len() <= play {
+            self.state.done.resize(play + 1, Vec::new());
+        }
+        if !self.state.done[play].iter().any(|h| h == host) {
+            self.state.done[play].push(host.to_string());
+        }
+        self.save()
+    }
+
+    /// Sets the run's status.
+    pub fn finish(&mut self, status: &str) -> std::io::Result<()> {
+        self.state.status = status.to_string();
+        self.save()
+    }
+
+    /// Writes state.json atomically (temporary file, then rename).
+    fn save(&self) -> std::io::Result<()> {
+        let tmp = self.dir.join("state.json.tmp");
+        fs::write(&tmp, serde_json::to_vec_pretty(&self.state)?)?;
+        fs::rename(tmp, self.dir.join("state.json"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_sort_by_time_and_resume_keeps_progress() {
+        let id = new_run_id();
+        assert_eq!(id.len(), 20, "{id}");
+        assert!(id.as_bytes()[8] == b'T');
+        let root = std::env::temp_dir().join(format!("drover-journal-{}", std::process::id()));
+        let spec = RunSpec {
+            playbook: "site.yml".into(),
+            inventory: vec!["hosts.ini".into()],
+            args: vec!["--batch".into(), "1".into()],
+        };
+        let mut j = Journal::create(&root, &id, &spec).unwrap();
+        j.record(&serde_json::json!({"event": "x"})).unwrap();
+        j.host_done(0, "node01").unwrap();
+        j.finish("halted").unwrap();
+        let (j2, spec2) = Journal::resume(&root, &id).unwrap();
+        assert_eq!(spec2, spec);
+        assert_eq!(j2.done(0), ["node01"]);
+        assert!(j2.done(1).is_empty());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}

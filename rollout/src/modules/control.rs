@@ -1,0 +1,121 @@
+//! Modules that run on the controller: debug, set_fact, assert, fail, pause and meta.
+
+use std::time::Duration;
+
+use serde_json::{Value as Json, json};
+
+use super::{Args, ModuleCtx, Outcome};
+
+pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    match module {
+        "debug" => debug(args, ctx),
+        "set_fact" => {
+            let mut facts = args.0.clone();
+            facts.remove("cacheable");
+            Outcome {
+                facts,
+                ..Outcome::default()
+            }
+        }
+        "assert" => assert(args, ctx),
+        "fail" => Outcome::fail(
+            args.str("msg")
+                .unwrap_or_else(|| "Failed as requested from task".into()),
+        ),
+        "pause" => pause(args).await,
+        "meta" => match args.str("_raw_params").as_deref() {
+            Some("flush_handlers") => Outcome {
+                flush_handlers: true,
+                ..Outcome::default()
+            },
+            Some("noop") => Outcome::default(),
+            other => Outcome::fail(format!(
+                "meta: `{}` is not supported; drover has flush_handlers and noop",
+                other.unwrap_or_default()
+            )),
+        },
+        other => Outcome::fail(format!("unknown control module {other}")),
+    }
+}
+
+fn debug(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let mut out = Outcome::default();
+    match args.str("var") {
+        Some(var) => match ctx.engine.eval(&format!("debug var {var}"), &var, ctx.vars) {
+            Ok(v) => {
+                out.msg = format!("{var}: {}", drover_templates::py_repr(&v));
+                out.result.insert(var, v);
+            }
+            Err(e) => return Outcome::fail(e.to_string()),
+        },
+        None => {
+            let msg = args.0.get("msg").cloned().unwrap_or(json!("Hello world!"));
+            out.msg = drover_templates::py_str(&msg);
+            out.result.insert("msg".into(), msg);
+        }
+    }
+    out
+}
+
+fn assert(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let conditions: Vec<String> = match args.0.get("that") {
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect(),
+        Some(Json::String(s)) => vec![s.clone()],
+        Some(Json::Bool(b)) => vec![b.to_string()],
+        _ => return Outcome::fail("assert needs `that`: a condition or a list of them"),
+    };
+    for cond in &conditions {
+        match ctx.engine.eval_bool("assert", cond, ctx.vars) {
+            Ok(true) => {}
+            Ok(false) => {
+                let msg = args
+                    .first(&["fail_msg", "msg"])
+                    .unwrap_or_else(|| format!("Assertion failed: {cond}"));
+                let mut o = Outcome::fail(msg);
+                o.result.insert("assertion".into(), json!(cond));
+                return o;
+            }
+            Err(e) => return Outcome::fail(e.to_string()),
+        }
+    }
+    Outcome {
+        msg: args
+            .str("success_msg")
+            .unwrap_or_else(|| "All assertions passed".into()),
+        ..Outcome::default()
+    }
+}
+
+/// Waits the given time; a prompt needs an operator at a terminal.
+async fn pause(args: &Args) -> Outcome {
+    let secs = args.num("seconds").unwrap_or(0.0) + args.num("minutes").unwrap_or(0.0) * 60.0;
+    if secs > 0.0 {
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        return Outcome::default();
+    }
+    let prompt = args
+        .str("prompt")
+        .unwrap_or_else(|| "Press Enter to continue".into());
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Outcome::fail(format!(
+            "pause waits for an operator ({prompt}), but drover has no terminal; give `seconds:` instead"
+        ));
+    }
+    let answer = tokio::task::spawn_blocking(move || {
+        eprint!("[pause] {prompt}: ");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await;
+    match answer {
+        Ok(Ok(line)) => {
+            let mut o = Outcome::default();
+            o.result.insert("user_input".into(), json!(line.trim_end()));
+            o
+        }
+        _ => Outcome::fail("pause: could not read the operator's answer"),
+    }
+}

@@ -1,0 +1,413 @@
+//! copy, template, file, lineinfile and fetch.
+
+use drover_ssh::shell::quote;
+use serde_json::json;
+use similar::TextDiff;
+
+use super::lineinfile::{self, LineSpec};
+use super::{Args, ModuleCtx, Outcome};
+
+/// A file as found on the host.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Remote {
+    /// No file there.
+    Missing,
+    /// A regular file with its mode and content.
+    File { mode: u32, content: Vec<u8> },
+}
+
+/// One round trip that tells whether `path` exists, and its mode and content.
+pub fn read_state_command(path: &str) -> String {
+    let p = quote(path);
+    format!(
+        "if [ -f {p} ]; then stat -c %a -- {p} && cat -- {p}; elif [ -e {p} ]; then echo 'exists but is not a regular file' >&2; exit 4; else exit 3; fi"
+    )
+}
+
+async fn read_state(ctx: &ModuleCtx<'_>, path: &str) -> Result<Remote, String> {
+    let out = ctx
+        .transport
+        .exec(&read_state_command(path), b"", None, ctx.sudo)
+        .await
+        .map_err(|e| e.to_string())?;
+    match out.status {
+        drover_ssh::ExitStatus::Code(0) => {
+            let split = out
+                .stdout
+                .iter()
+                .position(|b| *b == b'\n')
+                .unwrap_or(out.stdout.len());
+            let mode = std::str::from_utf8(&out.stdout[..split])
+                .ok()
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+                .unwrap_or(0o644);
+            Ok(Remote::File {
+                mode,
+                content: out.stdout.get(split + 1..).unwrap_or_default().to_vec(),
+            })
+        }
+        drover_ssh::ExitStatus::Code(3) => Ok(Remote::Missing),
+        _ => Err(format!(
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
+}
+
+/// A unified diff between what is there and what will be.
+fn unified(path: &str, before: &[u8], after: &[u8]) -> String {
+    let (a, b) = (
+        String::from_utf8_lossy(before),
+        String::from_utf8_lossy(after),
+    );
+    TextDiff::from_lines(a.as_ref(), b.as_ref())
+        .unified_diff()
+        .header(&format!("before: {path}"), &format!("after: {path}"))
+        .to_string()
+}
+
+/// Puts `content` at `dest` with `mode` unless it is already there; reports the change and its diff.
+async fn ensure_content(
+    ctx: &ModuleCtx<'_>,
+    dest: &str,
+    content: &[u8],
+    mode: Option<u32>,
+    owner: Option<String>,
+    group: Option<String>,
+) -> Outcome {
+    let current = match read_state(ctx, dest).await {
+        Ok(c) => c,
+        Err(e) => return Outcome::fail(e),
+    };
+    let (before, current_mode) = match &current {
+        Remote::Missing => (&b""[..], None),
+        Remote::File { mode, content } => (&content[..], Some(*mode)),
+    };
+    let want_mode = mode.or(current_mode).unwrap_or(0o644);
+    let changed =
+        current == Remote::Missing || before != content || current_mode != Some(want_mode);
+    let mut out = Outcome {
+        changed,
+        ..Outcome::default()
+    };
+    out.result.insert("dest".into(), json!(dest));
+    out.result
+        .insert("mode".into(), json!(format!("{want_mode:04o}")));
+    if ctx.diff && changed {
+        out.diff = Some(unified(dest, before, content));
+    }
+    if changed && !ctx.check {
+        match ctx
+            .transport
+            .exec(
+                &drover_ssh::shell::write_file(dest, want_mode),
+                content,
+                None,
+                ctx.sudo,
+            )
+            .await
+        {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return Outcome::fail(format!(
+                    "writing {dest}: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ));
+            }
+            Err(e) => return Outcome::fail(format!("writing {dest}: {e}")),
+        }
+    }
+    if let Some(cmd) = chown_command(dest, owner.as_deref(), group.as_deref())
+        && !ctx.check
+    {
+        match ctx.transport.exec(&cmd, b"", None, ctx.sudo).await {
+            Ok(o) if o.status.success() => out.changed |= !o.stdout.is_empty(),
+            Ok(o) => {
+                return Outcome::fail(format!(
+                    "chown {dest}: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ));
+            }
+            Err(e) => return Outcome::fail(format!("chown {dest}: {e}")),
+        }
+    }
+    out
+}
+
+/// `chown` only when the owner differs; prints `changed` when it acted.
+pub fn chown_command(path: &str, owner: Option<&str>, group: Option<&str>) -> Option<String> {
+    let spec = match (owner, group) {
+        (None, None) => return None,
+        (Some(o), None) => o.to_string(),
+        (None, Some(g)) => format!(":{g}"),
+        (Some(o), Some(g)) => format!("{o}:{g}"),
+    };
+    let p = quote(path);
+    let want = quote(&format!(
+        "{}:{}",
+        owner.unwrap_or("*"),
+        group.unwrap_or("*")
+    ));
+    Some(format!(
+        "cur=$(stat -c %U:%G -- {p}) && case \"$cur\" in {want}) ;; *) chown {} -- {p} && echo changed ;; esac",
+        quote(&spec)
+    ))
+}
+
+pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let Some(dest) = args.str("dest") else {
+        return Outcome::fail("`dest` is required");
+    };
+    let mode = match args.mode("mode") {
+        Ok(m) => m,
+        Err(e) => return Outcome::fail(e),
+    };
+    let content = match (module, args.str("src"), args.str("content")) {
+        ("copy", None, Some(text)) => text.into_bytes(),
+        (_, Some(src), _) => {
+            let sub = if module == "template" {
+                "templates"
+            } else {
+                "files"
+            };
+            let Some(path) = drover_roles::resolve_file(&src, sub, ctx.search) else {
+                return Outcome::fail(format!("{module} source `{src}` not found under {sub}/"));
+            };
+            match (module, std::fs::read(&path)) {
+                (_, Err(e)) => return Outcome::fail(format!("{}: {e}", path.display())),
+                ("template", Ok(bytes)) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    match ctx
+                        .engine
+                        .render_file(&path.display().to_string(), &text, ctx.vars)
+                    {
+                        Ok(rendered) => rendered.into_bytes(),
+                        Err(e) => return Outcome::fail(format!("{e} (host {})", ctx.host)),
+                    }
+                }
+                (_, Ok(bytes)) => bytes,
+            }
+        }
+        _ => {
+            return Outcome::fail(format!(
+                "{module} needs `src`{}",
+                if module == "copy" {
+                    " or `content`"
+                } else {
+                    ""
+                }
+            ));
+        }
+    };
+    ensure_content(
+        ctx,
+        &dest,
+        &content,
+        mode,
+        args.str("owner"),
+        args.str("group"),
+    )
+    .await
+}
+
+/// The shell for the `file` module: prints `changed` when it changed something. In check mode, the
+/// same tests run but every change is replaced by the word.
+pub fn file_command(
+    path: &str,
+    state: &str,
+    mode: Option<u32>,
+    src: Option<&str>,
+    check: bool,
+) -> Result<String, String> {
+    let p = quote(path);
+    let act = |cmd: String| {
+        if check {
+            "echo changed".to_string()
+        } else {
+            format!("{cmd} && echo changed")
+        }
+    };
+    let mode_fix = mode.map(|m| {
+        format!(
+            "; [ \"$(stat -c %a -- {p} 2>/dev/null)\" = {m:o} ] || {{ {}; }}",
+            act(format!("chmod {m:o} -- {p}"))
+        )
+    });
+    let body = match state {
+        "directory" => format!("[ -d {p} ] || {{ {}; }}", act(format!("mkdir -p -- {p}"))),
+        "absent" => format!(
+            "[ ! -e {p} ] && [ ! -L {p} ] || {{ {}; }}",
+            act(format!("rm -rf -- {p}"))
+        ),
+        "touch" => act(format!("touch -- {p}")),
+        "file" => format!(
+            "[ -f {p} ] || {{ echo 'file does not exist (use state=touch to create it)' >&2; exit 1; }}"
+        ),
+        "link" => {
+            let s = quote(src.ok_or("state=link needs `src`")?);
+            format!(
+                "[ \"$(readlink -- {p})\" = {s} ] || {{ {}; }}",
+                act(format!("ln -sfn -- {s} {p}"))
+            )
+        }
+        other => {
+            return Err(format!(
+                "`state: {other}` is not one of file, directory, absent, touch, link"
+            ));
+        }
+    };
+    let mode_part = if matches!(state, "absent" | "link") {
+        None
+    } else {
+        mode_fix
+    };
+    Ok(format!("{body}{}", mode_part.unwrap_or_default()))
+}
+
+pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let Some(path) = args.first(&["path", "dest", "name"]) else {
+        return Outcome::fail("`path` is required");
+    };
+    let mode = match args.mode("mode") {
+        Ok(m) => m,
+        Err(e) => return Outcome::fail(e),
+    };
+    let state = args.str("state").unwrap_or_else(|| "file".into());
+    let cmd = match file_command(&path, &state, mode, args.str("src").as_deref(), ctx.check) {
+        Ok(c) => c,
+        Err(e) => return Outcome::fail(e),
+    };
+    match ctx.transport.exec(&cmd, b"", None, ctx.sudo).await {
+        Ok(o) if o.status.success() => {
+            let mut out = Outcome {
+                changed: String::from_utf8_lossy(&o.stdout).contains("changed"),
+                ..Outcome::default()
+            };
+            out.result.insert("path".into(), json!(path));
+            out.result.insert("state".into(), json!(state));
+            out
+        }
+        Ok(o) => Outcome::fail(format!(
+            "{path}: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Outcome::fail(e.to_string()),
+    }
+}
+
+pub async fn lineinfile(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let Some(path) = args.first(&["path", "dest"]) else {
+        return Outcome::fail("`path` is required");
+    };
+    let regexp = match args.str("regexp").map(|r| regex::Regex::new(&r)) {
+        Some(Err(e)) => return Outcome::fail(format!("`regexp`: {e}")),
+        Some(Ok(re)) => Some(re),
+        None => None,
+    };
+    let spec = LineSpec {
+        line: args.str("line"),
+        regexp,
+        absent: args.str("state").as_deref() == Some("absent"),
+        insert_after: args.str("insertafter"),
+        insert_before: args.str("insertbefore"),
+    };
+    let current = match read_state(ctx, &path).await {
+        Ok(Remote::File { content, .. }) => content,
+        Ok(Remote::Missing) if args.bool("create") == Some(true) || spec.absent => Vec::new(),
+        Ok(Remote::Missing) => {
+            return Outcome::fail(format!(
+                "{path} does not exist (use create: true to create it)"
+            ));
+        }
+        Err(e) => return Outcome::fail(e),
+    };
+    let before = String::from_utf8_lossy(&current).into_owned();
+    let after = match lineinfile::edit(&before, &spec) {
+        Ok(a) => a,
+        Err(e) => return Outcome::fail(e),
+    };
+    if after == before {
+        return Outcome::default();
+    }
+    let mode = match args.mode("mode") {
+        Ok(m) => m,
+        Err(e) => return Outcome::fail(e),
+    };
+    ensure_content(ctx, &path, after.as_bytes(), mode, None, None).await
+}
+
+/// Copies a file from the host into the run folder: `<run>/fetched/<host>/<path>` (or flat).
+pub async fn fetch(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let (Some(src), Some(dest)) = (args.str("src"), args.str("dest")) else {
+        return Outcome::fail("fetch needs `src` and `dest`");
+    };
+    let out = match ctx
+        .transport
+        .exec(&drover_ssh::shell::read_file(&src), b"", None, ctx.sudo)
+        .await
+    {
+        Ok(o) if o.status.success() => o.stdout,
+        Ok(o) if args.bool("fail_on_missing") == Some(false) => {
+            return Outcome {
+                skipped: true,
+                msg: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+                ..Outcome::default()
+            };
+        }
+        Ok(o) => {
+            return Outcome::fail(format!(
+                "fetch {src}: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        Err(e) => return Outcome::fail(e.to_string()),
+    };
+    let relative = dest.trim_start_matches('/');
+    let target = if args.bool("flat") == Some(true) {
+        ctx.run_dir.join("fetched").join(relative)
+    } else {
+        ctx.run_dir
+            .join("fetched")
+            .join(relative)
+            .join(ctx.host)
+            .join(src.trim_start_matches('/'))
+    };
+    if let Some(parent) = target.parent()
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return Outcome::fail(format!("{}: {e}", parent.display()));
+    }
+    let changed = std::fs::read(&target).map_or(true, |old| old != out);
+    if let Err(e) = std::fs::write(&target, &out) {
+        return Outcome::fail(format!("{}: {e}", target.display()));
+    }
+    let mut o = Outcome {
+        changed,
+        ..Outcome::default()
+    };
+    o.result
+        .insert("dest".into(), json!(target.display().to_string()));
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_commands_are_exact() {
+        assert_eq!(
+            file_command("/srv/app data", "directory", Some(0o750), None, false).unwrap(),
+            "[ -d '/srv/app data' ] || { mkdir -p -- '/srv/app data' && echo changed; }; [ \"$(stat -c %a -- '/srv/app data' 2>/dev/null)\" = 750 ] || { chmod 750 -- '/srv/app data' && echo changed; }"
+        );
+        assert_eq!(
+            file_command("/tmp/x", "absent", None, None, true).unwrap(),
+            "[ ! -e /tmp/x ] && [ ! -L /tmp/x ] || { echo changed; }"
+        );
+        assert!(file_command("/tmp/x", "weird", None, None, false).is_err());
+        assert_eq!(
+            read_state_command("/etc/a b"),
+            "if [ -f '/etc/a b' ]; then stat -c %a -- '/etc/a b' && cat -- '/etc/a b'; elif [ -e '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; else exit 3; fi"
+        );
+    }
+}

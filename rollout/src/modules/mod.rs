@@ -1,0 +1,166 @@
+//! Module implementations. Each builds its remote commands with pure functions (tested as exact
+//! strings) and runs them through the host's transport; in check mode nothing is changed.
+
+mod command;
+mod control;
+mod files;
+pub mod lineinfile;
+
+use std::path::{Path, PathBuf};
+
+use drover_roles::Module;
+use drover_ssh::Become;
+use drover_templates::Engine;
+use serde_json::{Value as Json, json};
+
+use crate::connection::Transport;
+
+/// Everything a module needs to run on one host.
+pub struct ModuleCtx<'a> {
+    /// The host's inventory name.
+    pub host: &'a str,
+    /// Its open transport.
+    pub transport: &'a Transport,
+    /// sudo settings for this task, if any.
+    pub sudo: Option<&'a Become>,
+    /// Change nothing, report what would change.
+    pub check: bool,
+    /// Produce diffs of file changes.
+    pub diff: bool,
+    /// The template engine.
+    pub engine: &'a Engine,
+    /// The host's variables at this task.
+    pub vars: &'a drover_roles::Vars,
+    /// Folders for `templates/` and `files/`.
+    pub search: &'a [PathBuf],
+    /// The run's folder, for fetched files.
+    pub run_dir: &'a Path,
+}
+
+/// What a module did.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// It changed something (or would have, in check mode).
+    pub changed: bool,
+    /// It failed.
+    pub failed: bool,
+    /// It did nothing because it does not run in check mode or a condition said so.
+    pub skipped: bool,
+    /// A message for the operator.
+    pub msg: String,
+    /// The registered result (`rc`, `stdout`, ...).
+    pub result: serde_json::Map<String, Json>,
+    /// A unified diff of what changed, with `--diff`.
+    pub diff: Option<String>,
+    /// Facts set by `set_fact`.
+    pub facts: serde_json::Map<String, Json>,
+    /// `meta: flush_handlers` was asked for.
+    pub flush_handlers: bool,
+}
+
+impl Outcome {
+    /// A failure with a message.
+    pub fn fail(msg: impl Into<String>) -> Outcome {
+        Outcome {
+            failed: true,
+            msg: msg.into(),
+            ..Outcome::default()
+        }
+    }
+
+    /// The result as Ansible registers it.
+    pub fn registered(&self) -> Json {
+        let mut r = self.result.clone();
+        r.insert("changed".into(), json!(self.changed));
+        r.insert("failed".into(), json!(self.failed));
+        if self.skipped {
+            r.insert("skipped".into(), json!(true));
+        }
+        if !self.msg.is_empty() {
+            r.entry("msg").or_insert(json!(self.msg));
+        }
+        Json::Object(r)
+    }
+}
+
+/// Rendered module parameters, with helpers to read them.
+pub struct Args(pub serde_json::Map<String, Json>);
+
+impl Args {
+    /// A string parameter (numbers and booleans are turned into text).
+    pub fn str(&self, key: &str) -> Option<String> {
+        match self.0.get(key)? {
+            Json::String(s) => Some(s.clone()),
+            Json::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// The first present of several spellings.
+    pub fn first(&self, keys: &[&str]) -> Option<String> {
+        keys.iter().find_map(|k| self.str(k))
+    }
+
+    /// A boolean parameter with Ansible's truthiness.
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        match self.0.get(key)? {
+            Json::Bool(b) => Some(*b),
+            Json::String(s) => Some(matches!(
+                s.to_ascii_lowercase().as_str(),
+                "yes" | "true" | "on" | "1" | "y"
+            )),
+            Json::Number(n) => Some(n.as_f64() != Some(0.0)),
+            _ => None,
+        }
+    }
+
+    /// A number parameter.
+    pub fn num(&self, key: &str) -> Option<f64> {
+        match self.0.get(key)? {
+            Json::Number(n) => n.as_f64(),
+            Json::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A file mode: an octal string (`"0644"`) or a number YAML already read as octal (`0644`).
+    pub fn mode(&self, key: &str) -> Result<Option<u32>, String> {
+        match self.0.get(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(|| format!("`{key}`: {n} is not a file mode")),
+            Some(Json::String(s)) => u32::from_str_radix(s.trim_start_matches("0o"), 8)
+                .map(Some)
+                .map_err(|_| format!("`{key}`: `{s}` is not an octal file mode such as \"0644\" (symbolic modes are not supported)")),
+            Some(other) => Err(format!("`{key}`: {other} is not a file mode")),
+        }
+    }
+}
+
+/// Runs `module` with rendered `args`.
+pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    match module.name {
+        "command" | "shell" => command::run(module.name, &args, ctx).await,
+        "copy" | "template" => files::copy_or_template(module.name, &args, ctx).await,
+        "file" => files::file(&args, ctx).await,
+        "lineinfile" => files::lineinfile(&args, ctx).await,
+        "fetch" => files::fetch(&args, ctx).await,
+        "debug" | "set_fact" | "assert" | "fail" | "pause" | "meta" => {
+            control::run(module.name, &args, ctx).await
+        }
+        other => Outcome::fail(format!(
+            "module `{other}` is not implemented in this version of drover yet"
+        )),
+    }
+}
+
+/// Modules a playbook may name but this version cannot run yet; push refuses them before starting.
+pub const NOT_YET: &[&str] = &[
+    "apt",
+    "service",
+    "systemd",
+    "docker_compose",
+    "uri",
+    "wait_for",
+    "wait_for_connection",
+    "reboot",
+];
