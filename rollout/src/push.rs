@@ -848,7 +848,7 @@ impl HostRun<'_> {
                     Self::task_label(task, Some(module), role),
                     outcome.msg
                 ),
-                bad_input: false,
+                bad_input: outcome.bad_input,
             }),
             _ => Ok(()),
         }

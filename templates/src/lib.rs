@@ -192,7 +192,8 @@ impl Engine {
         }
     }
 
-    /// Renders a string template.
+    /// Renders a string template from a playbook. `name` already says where the string is, so the
+    /// error carries no line of its own.
     pub fn render_str(
         &self,
         name: &str,
@@ -202,7 +203,10 @@ impl Engine {
         let body = literals::verbatim_literals(source);
         self.env
             .render_named_str(name, &body, data_value(vars))
-            .map_err(|e| self.error(name, &body, vars, e, 0))
+            .map_err(|e| TemplateError {
+                line: None,
+                ..self.error(name, &body, vars, e, 0)
+            })
     }
 
     /// Evaluates an expression (as in `when:`) to plain data. Undefined is an error.

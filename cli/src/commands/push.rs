@@ -17,8 +17,9 @@ use crate::exit::{Code, Failure, bad_input};
 use crate::settings;
 use crate::ui::PushView;
 
-/// Parses a saved command line again, for `--resume`.
+/// Parses a saved command line again, for `--resume`; options given again now win.
 #[derive(Parser)]
+#[command(args_override_self = true)]
 struct Saved {
     #[command(flatten)]
     args: PushArgs,

@@ -182,7 +182,7 @@ pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) ->
                         .render_file(&path.display().to_string(), &text, ctx.vars)
                     {
                         Ok(rendered) => rendered.into_bytes(),
-                        Err(e) => return Outcome::fail(format!("{e} (host {})", ctx.host)),
+                        Err(e) => return Outcome::bad_input(format!("{e} (host {})", ctx.host)),
                     }
                 }
                 (_, Ok(bytes)) => bytes,

@@ -56,6 +56,8 @@ pub struct Outcome {
     pub facts: serde_json::Map<String, Json>,
     /// `meta: flush_handlers` was asked for.
     pub flush_handlers: bool,
+    /// It failed because of bad input (a template or variable error), not because of the host.
+    pub bad_input: bool,
 }
 
 impl Outcome {
@@ -65,6 +67,14 @@ impl Outcome {
             failed: true,
             msg: msg.into(),
             ..Outcome::default()
+        }
+    }
+
+    /// A failure caused by the playbook (a template or variable error).
+    pub fn bad_input(msg: impl Into<String>) -> Outcome {
+        Outcome {
+            bad_input: true,
+            ..Outcome::fail(msg)
         }
     }
 

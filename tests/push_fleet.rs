@@ -1,0 +1,367 @@
+//! `drover push` against the sshd fleet: rolling batches in inventory order, a halt at the first failed
+//! batch with the journal and recap saying so, --resume, --check, --diff, idempotence, host locks.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Fleet, Run};
+
+fn playbook() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/push/site.yml")
+}
+
+/// Runs `drover push` against the fleet with the fixture playbook; journals go in the fleet folder.
+fn push(fleet: &Fleet, extra: &[&str]) -> Run {
+    let pb = playbook();
+    let runs = fleet.dir().join("runs");
+    let mut args = vec![
+        "push",
+        pb.to_str().unwrap(),
+        "--runs-dir",
+        runs.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    common::drover(fleet, &args)
+}
+
+fn events(run: &Run) -> Vec<serde_json::Value> {
+    run.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn home(fleet: &Fleet, i: usize) -> PathBuf {
+    fleet.hosts()[i].state.join("home")
+}
+
+fn run_id(run: &Run) -> String {
+    events(run)
+        .iter()
+        .find(|e| e["event"] == "run_started")
+        .unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn batch_one_goes_host_by_host_and_a_second_push_changes_nothing() {
+    let fleet = common::fleet(5);
+    let run = push(&fleet, &["--batch", "1", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ev = events(&run);
+    let batches: Vec<Vec<String>> = ev
+        .iter()
+        .filter(|e| e["event"] == "batch_started")
+        .map(|e| {
+            e["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        batches,
+        [["node01"], ["node02"], ["node03"], ["node04"], ["node05"]]
+    );
+    // Host by host: every task event of a host comes before any event of the next one.
+    let order: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["event"] == "task")
+        .map(|e| e["host"].as_str().unwrap())
+        .collect();
+    let mut seen: Vec<&str> = order.clone();
+    seen.dedup();
+    assert_eq!(seen, ["node01", "node02", "node03", "node04", "node05"]);
+    for i in 0..5 {
+        let conf = std::fs::read_to_string(home(&fleet, i).join("app/app.conf")).unwrap();
+        assert_eq!(
+            conf,
+            format!(
+                "# managed by drover for node0{}\nlisten 8080\nupstream alpha\nupstream beta\n",
+                i + 1
+            )
+        );
+        assert_eq!(
+            std::fs::read_to_string(home(&fleet, i).join("app/restarts")).unwrap(),
+            "restarted with port 8080\n"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(home(&fleet, i).join("app/app.conf"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o640
+        );
+    }
+    let again = push(&fleet, &["--batch", "1", "--json"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let recap = events(&again).last().unwrap()["recap"].clone();
+    for i in 1..=5 {
+        assert_eq!(recap[format!("node0{i}")]["changed"], 0, "{recap}");
+    }
+    // The handler did not run again.
+    assert_eq!(
+        std::fs::read_to_string(home(&fleet, 0).join("app/restarts")).unwrap(),
+        "restarted with port 8080\n"
+    );
+}
+
+#[test]
+fn a_failure_in_batch_two_halts_the_rollout_and_resume_finishes_it() {
+    let fleet = common::fleet(5);
+    std::fs::write(home(&fleet, 1).join("BROKEN"), "").unwrap();
+    let run = push(&fleet, &["--batch", "1", "--json"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let ev = events(&run);
+    let halted = ev
+        .iter()
+        .find(|e| e["event"] == "halted")
+        .expect("a halted event");
+    assert_eq!(
+        halted["untouched"],
+        serde_json::json!(["node03", "node04", "node05"])
+    );
+    assert!(
+        halted["reason"].as_str().unwrap().contains("batch 2"),
+        "{halted}"
+    );
+    for i in 2..5 {
+        assert!(
+            !home(&fleet, i).join("app").exists(),
+            "node0{} was touched",
+            i + 1
+        );
+    }
+    let id = run_id(&run);
+    let journal = fleet.dir().join("runs").join(&id);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(journal.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["status"], "halted");
+    assert_eq!(state["done"], serde_json::json!([["node01"]]));
+    let recorded = std::fs::read_to_string(journal.join("events.jsonl")).unwrap();
+    assert!(recorded.contains("\"event\":\"halted\""));
+    // The text recap says so too.
+    let text = push(&fleet, &["--batch", "1"]);
+    assert!(
+        text.stderr.contains("HALTED: batch 2")
+            && text.stderr.contains("not touched: node03, node04, node05"),
+        "{text:?}"
+    );
+    assert!(
+        text.stderr.contains("resume with: drover push --resume"),
+        "{text:?}"
+    );
+
+    // Fix the fault, then resume: node01 is not done again, the others are.
+    std::fs::remove_file(home(&fleet, 1).join("BROKEN")).unwrap();
+    let runs = fleet.dir().join("runs");
+    let resumed = common::drover_in(
+        fleet.dir(),
+        &[
+            "push",
+            "--resume",
+            &id,
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    let ev = events(&resumed);
+    let started = ev.iter().find(|e| e["event"] == "play_started").unwrap();
+    assert_eq!(started["already_done"], serde_json::json!(["node01"]));
+    assert_eq!(
+        started["hosts"],
+        serde_json::json!(["node02", "node03", "node04", "node05"])
+    );
+    for i in 0..5 {
+        assert!(
+            home(&fleet, i).join("app/app.conf").exists(),
+            "node0{}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(home(&fleet, 0).join("app/restarts")).unwrap(),
+        "restarted with port 8080\n"
+    );
+    // No host stays locked.
+    for i in 0..5 {
+        assert!(
+            !home(&fleet, i).join(".drover/lock").exists(),
+            "node0{} is still locked",
+            i + 1
+        );
+    }
+}
+
+#[test]
+fn check_mode_changes_nothing_and_diff_shows_the_template_change() {
+    let fleet = common::fleet(2);
+    let run = push(&fleet, &["--check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("changed  [app : render config]"),
+        "{run:?}"
+    );
+    for i in 0..2 {
+        let entries: Vec<_> = std::fs::read_dir(home(&fleet, i))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(
+            !home(&fleet, i).join("app").exists(),
+            "check mode created files: {entries:?}"
+        );
+    }
+    assert_eq!(push(&fleet, &[]).code, 0);
+    let run = push(
+        &fleet,
+        &["--diff", "-e", "app_port=9090", "--limit", "node01"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("-listen 8080") && run.stderr.contains("+listen 9090"),
+        "{run:?}"
+    );
+    let conf = std::fs::read_to_string(home(&fleet, 0).join("app/app.conf")).unwrap();
+    assert!(conf.contains("listen 9090"));
+    assert!(
+        std::fs::read_to_string(home(&fleet, 1).join("app/app.conf"))
+            .unwrap()
+            .contains("listen 8080")
+    );
+}
+
+#[test]
+fn a_host_locked_by_another_run_is_refused_until_the_lock_is_broken() {
+    let fleet = common::fleet(2);
+    std::fs::create_dir_all(home(&fleet, 0).join(".drover")).unwrap();
+    std::fs::write(
+        home(&fleet, 0).join(".drover/lock"),
+        "run=other owner=ops@elsewhere expires=99999999999\n",
+    )
+    .unwrap();
+    let run = push(&fleet, &["--json"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let done = events(&run)
+        .into_iter()
+        .find(|e| e["event"] == "host_done" && e["host"] == "node01")
+        .unwrap();
+    assert!(
+        done["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("host is locked by run other of ops@elsewhere"),
+        "{done}"
+    );
+    assert!(!home(&fleet, 0).join("app").exists());
+    let run = push(&fleet, &["--break-lock"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!home(&fleet, 0).join(".drover/lock").exists());
+}
+
+/// Writes a playbook into the fleet folder and pushes it to node01.
+fn push_text(fleet: &Fleet, files: &[(&str, &str)]) -> Run {
+    for (name, text) in files {
+        let path = fleet.dir().join("pb").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let pb = fleet.dir().join("pb").join(files[0].0);
+    let runs = fleet.dir().join("runs");
+    common::drover(
+        fleet,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--limit",
+            "node01",
+        ],
+    )
+}
+
+fn assert_bad(run: &Run, needle: &str) {
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(needle),
+        "expected `{needle}` in:\n{run:?}"
+    );
+    assert!(!run.stderr.contains("panicked"), "{run:?}");
+}
+
+#[test]
+fn bad_playbooks_are_refused_with_file_line_and_column() {
+    let fleet = common::fleet(1);
+    let run = push_text(
+        &fleet,
+        &[(
+            "a.yml",
+            "- hosts: all\n  tasks:\n    - templat:\n        src: x\n",
+        )],
+    );
+    assert_bad(
+        &run,
+        "pb/a.yml:3:7: unknown module `templat`; did you mean `template`?",
+    );
+    let run = push_text(
+        &fleet,
+        &[(
+            "b.yml",
+            "- hosts: all\n  tasks:\n    - command: 'true'\n      notfy: x\n",
+        )],
+    );
+    assert_bad(
+        &run,
+        "pb/b.yml:4:7: unknown key `notfy` in task (did you mean `notify`?)",
+    );
+    let run = push_text(&fleet, &[("c.yml", "- hosts: all\n  tasks: [\n")]);
+    assert_bad(&run, "pb/c.yml:3:1: invalid YAML");
+    let run = push_text(&fleet, &[("d.yml", "- hosts: all\n  roles: [nope]\n")]);
+    assert_bad(&run, "pb/d.yml:2:11: role `nope` not found");
+    let run = push_text(
+        &fleet,
+        &[(
+            "e.yml",
+            "- hosts: all\n  tasks:\n    - template: src=gone.j2 dest=/tmp/x\n",
+        )],
+    );
+    assert_bad(&run, "pb/e.yml:3:7: template `gone.j2` not found");
+    // An undefined variable shows when the task runs on a host; it is still bad input (exit 2).
+    let run = push_text(
+        &fleet,
+        &[(
+            "f.yml",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: greet\n      debug:\n        msg: \"hello {{ nope.deep }}\"\n",
+        )],
+    );
+    assert_bad(
+        &run,
+        "pb/f.yml:5:7: undefined variable (`nope.deep`) in `hello {{ nope.deep }}` (host node01)",
+    );
+    // In a template file, the error names the template's own line.
+    let run = push_text(
+        &fleet,
+        &[
+            (
+                "g.yml",
+                "- hosts: all\n  gather_facts: false\n  tasks:\n    - template: src=t.j2 dest=/tmp/drover-never-written\n",
+            ),
+            ("templates/t.j2", "line one\nport {{ port }}\n"),
+        ],
+    );
+    assert_bad(
+        &run,
+        "templates/t.j2:2: undefined variable (`port`) in `port {{ port }}` (host node01)",
+    );
+}
