@@ -365,3 +365,54 @@ fn bad_playbooks_are_refused_with_file_line_and_column() {
         "templates/t.j2:2: undefined variable (`port`) in `port {{ port }}` (host node01)",
     );
 }
+
+/// A tiny real HTTP server on loopback that answers every request with `status` and a JSON body.
+fn http_server(status: u16) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20).flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = r#"{"healthy": true, "version": "1.2.3"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn uri_checks_http_status_and_wait_for_waits_for_a_port() {
+    let fleet = common::fleet(1);
+    let ok = http_server(200);
+    let broken = http_server(503);
+    // A port that opens two seconds after the push starts.
+    let late = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let late_port = late.local_addr().unwrap().port();
+    drop(late);
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let l = std::net::TcpListener::bind(("127.0.0.1", late_port)).unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        drop(l);
+    });
+    let pb = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - wait_for: port={late_port} timeout=20\n    - uri:\n        url: http://127.0.0.1:{ok}/health\n      register: health\n    - assert:\n        that: health.json.healthy and health.status == 200\n    - uri:\n        url: http://127.0.0.1:{broken}/health\n        status_code: [200, 204]\n"
+    );
+    let started = std::time::Instant::now();
+    let run = push_text(&fleet, &[("http.yml", &pb)]);
+    assert!(
+        started.elapsed().as_secs() >= 2,
+        "wait_for did not wait: {run:?}"
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("ok       [wait_for]"), "{run:?}");
+    assert!(run.stderr.contains("ok       [assert]"), "{run:?}");
+    assert!(run.stderr.contains(&format!("FAILED   [uri]: status code 503 from http://127.0.0.1:{broken}/health, expected 200 or 204")), "{run:?}");
+}

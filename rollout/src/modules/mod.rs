@@ -1,10 +1,15 @@
 //! Module implementations. Each builds its remote commands with pure functions (tested as exact
 //! strings) and runs them through the host's transport; in check mode nothing is changed.
 
+mod apt;
 mod command;
 mod control;
+mod docker_compose;
 mod files;
 pub mod lineinfile;
+mod service;
+mod uri;
+mod wait;
 
 use std::path::{Path, PathBuf};
 
@@ -157,6 +162,11 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         "debug" | "set_fact" | "assert" | "fail" | "pause" | "meta" => {
             control::run(module.name, &args, ctx).await
         }
+        "apt" => apt::run(&args, ctx).await,
+        "service" | "systemd" => service::run(&args, ctx).await,
+        "docker_compose" => docker_compose::run(&args, ctx).await,
+        "uri" => uri::run(&args, ctx).await,
+        "wait_for" => wait::run(&args, ctx).await,
         other => Outcome::fail(format!(
             "module `{other}` is not implemented in this version of drover yet"
         )),
@@ -164,13 +174,4 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
 }
 
 /// Modules a playbook may name but this version cannot run yet; push refuses them before starting.
-pub const NOT_YET: &[&str] = &[
-    "apt",
-    "service",
-    "systemd",
-    "docker_compose",
-    "uri",
-    "wait_for",
-    "wait_for_connection",
-    "reboot",
-];
+pub const NOT_YET: &[&str] = &["wait_for_connection", "reboot"];

@@ -1,0 +1,168 @@
+//! apt: install, remove and upgrade packages, and refresh the cache. In check mode apt simulates
+//! (`-s`), so the plan comes from real apt. Whether anything changed is read from apt's summary line.
+
+use std::sync::LazyLock;
+
+use drover_ssh::shell::quote;
+use regex::Regex;
+
+use super::{Args, ModuleCtx, Outcome};
+
+static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^(\d+) upgraded, (\d+) newly installed, (\d+) to remove").expect("valid regex")
+});
+
+/// Whether apt's output says it upgraded, installed or removed anything.
+pub fn changed(output: &str) -> bool {
+    SUMMARY
+        .captures_iter(output)
+        .any(|c| (1..=3).any(|i| c[i].parse::<u64>().unwrap_or(0) > 0))
+}
+
+/// The shell for an apt task. Non-interactive, keeps changed config files (`--force-confold`).
+pub fn command(args: &Args, check: bool) -> Result<String, String> {
+    let apt = format!(
+        "DEBIAN_FRONTEND=noninteractive apt-get -y -q{} -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold",
+        if check { " -s" } else { "" }
+    );
+    let names: Vec<String> = match args
+        .0
+        .get("name")
+        .or_else(|| args.0.get("pkg"))
+        .or_else(|| args.0.get("package"))
+    {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        Some(serde_json::Value::String(s)) => s
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut steps = Vec::new();
+    if args.bool("update_cache") == Some(true) && !check {
+        steps.push("apt-get update -q".to_string());
+    }
+    match args.str("upgrade").as_deref() {
+        None | Some("no") | Some("false") => {}
+        Some("dist" | "full") => steps.push(format!("{apt} dist-upgrade")),
+        Some("safe" | "yes" | "true") => steps.push(format!("{apt} upgrade")),
+        Some(other) => {
+            return Err(format!(
+                "`upgrade: {other}` is not one of dist, full, safe, yes, no"
+            ));
+        }
+    }
+    if !names.is_empty() {
+        let quoted = names.iter().map(|n| quote(n)).collect::<Vec<_>>().join(" ");
+        let step = match args.str("state").as_deref().unwrap_or("present") {
+            "present" | "installed" if args.bool("only_upgrade") != Some(true) => {
+                // Only what is missing: `present` never upgrades an installed package.
+                format!(
+                    "missing=$(for p in {quoted}; do dpkg-query -W -f='${{Status}}' \"$p\" 2>/dev/null | grep -q 'install ok installed' || printf '%s ' \"$p\"; done); [ -z \"$missing\" ] || {apt} install $missing"
+                )
+            }
+            "present" | "installed" | "latest" if args.bool("only_upgrade") == Some(true) => {
+                format!("{apt} install --only-upgrade {quoted}")
+            }
+            "latest" => format!("{apt} install {quoted}"),
+            "absent" | "removed" => format!("{apt} remove {quoted}"),
+            other => {
+                return Err(format!(
+                    "`state: {other}` is not one of present, latest, absent"
+                ));
+            }
+        };
+        steps.push(step);
+    }
+    if args.bool("autoremove") == Some(true) {
+        steps.push(format!("{apt} autoremove"));
+    }
+    if steps.is_empty() {
+        return Err("apt needs `name`, `upgrade` or `update_cache`".into());
+    }
+    Ok(steps.join(" && "))
+}
+
+pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let cmd = match command(args, ctx.check) {
+        Ok(c) => c,
+        Err(e) => return Outcome::fail(e),
+    };
+    match ctx.transport.exec(&cmd, b"", None, ctx.sudo).await {
+        Ok(o) => {
+            let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+            let mut out = Outcome {
+                changed: changed(&stdout),
+                failed: !o.status.success(),
+                ..Outcome::default()
+            };
+            if out.failed {
+                out.msg = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            }
+            out.result
+                .insert("stdout".into(), serde_json::json!(stdout));
+            out
+        }
+        Err(e) => Outcome::fail(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: serde_json::Value) -> Args {
+        Args(v.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn summaries_from_real_apt_output() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        assert!(!changed(
+            &std::fs::read_to_string(dir.join("apt-install-installed.txt")).unwrap()
+        ));
+        assert!(changed(
+            &std::fs::read_to_string(dir.join("apt-install-new.txt")).unwrap()
+        ));
+    }
+
+    #[test]
+    fn commands_are_exact() {
+        let apt = "DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
+        assert_eq!(
+            command(
+                &args(json!({"upgrade": "dist", "update_cache": true})),
+                false
+            )
+            .unwrap(),
+            format!("apt-get update -q && {apt} dist-upgrade")
+        );
+        assert_eq!(
+            command(
+                &args(json!({"name": ["docker-ce", "containerd.io"], "state": "latest"})),
+                false
+            )
+            .unwrap(),
+            format!("{apt} install docker-ce containerd.io")
+        );
+        assert_eq!(
+            command(
+                &args(json!({"name": "libexpat1", "only_upgrade": true})),
+                true
+            )
+            .unwrap(),
+            "DEBIAN_FRONTEND=noninteractive apt-get -y -q -s -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install --only-upgrade libexpat1"
+        );
+        assert!(
+            command(&args(json!({"name": "x", "state": "present"})), false)
+                .unwrap()
+                .starts_with("missing=$(for p in x; do dpkg-query")
+        );
+        assert!(command(&args(json!({})), false).is_err());
+    }
+}
