@@ -416,3 +416,78 @@ fn uri_checks_http_status_and_wait_for_waits_for_a_port() {
     assert!(run.stderr.contains("ok       [assert]"), "{run:?}");
     assert!(run.stderr.contains(&format!("FAILED   [uri]: status code 503 from http://127.0.0.1:{broken}/health, expected 200 or 204")), "{run:?}");
 }
+
+#[test]
+fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
+    let fleet = common::fleet(2);
+    let dir = fleet.dir().join("pb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pb = dir.join("slow.yml");
+    std::fs::write(&pb, "- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: sleep 2\n    - shell: touch \"$HOME/second-task-ran\"\n").unwrap();
+    let runs = fleet.dir().join("runs");
+    let inv = fleet.inventory();
+    let kh = fleet.known_hosts();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args([
+            "push",
+            "-i",
+            inv.to_str().unwrap(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+            pb.to_str().unwrap(),
+        ])
+        .args(["--runs-dir", runs.to_str().unwrap(), "--json"])
+        .env("HOME", fleet.dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for i in 0..2 {
+        assert!(
+            !home(&fleet, i).join("second-task-ran").exists(),
+            "the run went on after Ctrl-C"
+        );
+        assert!(
+            !home(&fleet, i).join(".drover/lock").exists(),
+            "a lock was left behind"
+        );
+    }
+    let id = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs.join(&id).join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["status"], "interrupted");
+    let resumed = common::drover_in(
+        fleet.dir(),
+        &[
+            "push",
+            "--resume",
+            &id,
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    for i in 0..2 {
+        assert!(home(&fleet, i).join("second-task-ran").exists());
+    }
+}
