@@ -427,7 +427,7 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
     let runs = fleet.dir().join("runs");
     let inv = fleet.inventory();
     let kh = fleet.known_hosts();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
         .args([
             "push",
             "-i",
@@ -490,4 +490,88 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
     for i in 0..2 {
         assert!(home(&fleet, i).join("second-task-ran").exists());
     }
+}
+
+fn reboot_play(command: &str, extra: &str) -> String {
+    format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - reboot:\n        reboot_command: \"{command}\"\n{extra}    - shell: echo back > \"$HOME/after-reboot\"\n"
+    )
+}
+
+#[test]
+fn reboot_waits_for_a_new_boot_id_and_a_stable_host() {
+    let fleet = common::fleet(1);
+    let before = fleet.boot_id(0);
+    let play = reboot_play(
+        &fleet.reboot_command(0, 2),
+        "        stable_for: 1\n        reboot_timeout: 60\n",
+    );
+    let started = std::time::Instant::now();
+    let run = push_text(&fleet, &[("reboot.yml", &play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        started.elapsed().as_secs() >= 3,
+        "it did not wait for the host to go down and come back"
+    );
+    assert_ne!(fleet.boot_id(0), before, "the boot id did not change");
+    assert!(run.stderr.contains("changed  [reboot]"), "{run:?}");
+    assert!(home(&fleet, 0).join("after-reboot").exists());
+}
+
+#[test]
+fn a_host_that_does_not_come_back_in_time_fails_with_a_clear_error() {
+    let fleet = common::fleet(1);
+    let before = fleet.boot_id(0);
+    let play = reboot_play(
+        &fleet.reboot_command(0, 5),
+        "        stable_for: 0\n        reboot_timeout: 2\n",
+    );
+    let started = std::time::Instant::now();
+    let run = push_text(&fleet, &[("late.yml", &play)]);
+    assert!(
+        started.elapsed().as_secs() < 15,
+        "the wait did not end at its timeout"
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "FAILED   [reboot]: the host did not come back within 2s (cannot connect to 127.0.0.2"
+        ),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("HALTED"), "{run:?}");
+    assert!(!home(&fleet, 0).join("after-reboot").exists());
+    // Let the simulated reboot finish, so dropping the fleet ends the sshd it restarted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while fleet.boot_id(0) == before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+}
+
+#[test]
+fn a_host_key_that_changed_across_the_reboot_is_refused_at_once() {
+    let fleet = common::fleet(1);
+    let key = fleet.dir().join("sshd/0/host_key");
+    let command = format!(
+        "rm -f {k} {k}.pub && ssh-keygen -q -t ed25519 -N '' -f {k} && {}",
+        fleet.reboot_command(0, 1),
+        k = key.display()
+    );
+    let play = reboot_play(
+        &command,
+        "        stable_for: 0\n        reboot_timeout: 60\n",
+    );
+    let started = std::time::Instant::now();
+    let run = push_text(&fleet, &[("rekey.yml", &play)]);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "a changed host key must not wait for the timeout"
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("after the reboot: HOST KEY CHANGED for [127.0.0.2]"),
+        "{run:?}"
+    );
 }

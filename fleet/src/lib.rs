@@ -99,6 +99,7 @@ impl Fleet {
             );
             let state = fleet.dir.join("hosts").join(&name);
             fs::create_dir_all(state.join("home"))?;
+            fs::write(state.join("boot_id"), format!("{}\n", new_boot_id()))?;
             fleet.hosts.push(FleetHost {
                 name,
                 addr: address(i),
@@ -118,6 +119,7 @@ impl Fleet {
             });
         }
         fleet.launch_all(opts)?;
+        fleet.write_reboot_scripts()?;
         fleet.write_known_hosts()?;
         fleet.write_inventory()?;
         Ok(fleet)
@@ -147,7 +149,7 @@ impl Fleet {
         let sshd = &self.sshds[s];
         let mine: Vec<&FleetHost> = self.hosts.iter().filter(|h| h.sshd == s).collect();
         let mut text = format!(
-            "Port {port}\n{listen}HostKey {key}\nPidFile none\nAuthorizedKeysFile {auth}\n\
+            "Port {port}\n{listen}HostKey {key}\nPidFile {pid}\nAuthorizedKeysFile {auth}\n\
              StrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n\
              KbdInteractiveAuthentication no\nMaxStartups 2000:30:4000\nMaxSessions 100\n\
              PrintMotd no\nLogLevel ERROR\nSubsystem sftp internal-sftp\n",
@@ -157,6 +159,7 @@ impl Fleet {
                 .map(|h| format!("ListenAddress {}\n", h.addr))
                 .collect::<String>(),
             key = sshd.host_key.display(),
+            pid = sshd.config.with_file_name("sshd.pid").display(),
             auth = self.dir.join("authorized_keys").display(),
         );
         for line in &opts.extra_config {
@@ -166,10 +169,11 @@ impl Fleet {
         // Per-host environment: a clean HOME so no shell start-up files slow commands down.
         for h in &mine {
             text.push_str(&format!(
-                "Match LocalAddress {}\n  SetEnv HOME={} DROVER_FLEET_HOST={}\n",
+                "Match LocalAddress {}\n  SetEnv HOME={} DROVER_FLEET_HOST={} DROVER_BOOT_ID_FILE={}\n",
                 h.addr,
                 h.state.join("home").display(),
-                h.name
+                h.name,
+                h.state.join("boot_id").display()
             ));
         }
         fs::write(&sshd.config, text)
@@ -219,6 +223,48 @@ impl Fleet {
             }
         }
         Ok(())
+    }
+
+    /// Writes `hosts/<name>/reboot`: run on the host (detached), it simulates a reboot. The host's
+    /// sshd stops, the boot id changes, and after the given seconds (default 2) sshd starts again.
+    /// Hosts that share an sshd go down together.
+    fn write_reboot_scripts(&self) -> io::Result<()> {
+        for h in &self.hosts {
+            let sshd = &self.sshds[h.sshd];
+            let script = format!(
+                "#!/bin/sh\n# Simulates a reboot of test host {name}: sshd stops, the boot id changes, sshd returns.\n\
+                 kill \"$(cat {pid})\" 2>/dev/null\nsleep \"${{1:-2}}\"\ncat /proc/sys/kernel/random/uuid > {boot}\n\
+                 exec {sshd} -f {config} -E {log}\n",
+                name = h.name,
+                pid = sshd.config.with_file_name("sshd.pid").display(),
+                boot = h.state.join("boot_id").display(),
+                sshd = sshd_path().display(),
+                config = sshd.config.display(),
+                log = sshd.config.with_file_name("sshd.log").display(),
+            );
+            let path = h.state.join("reboot");
+            fs::write(&path, script)?;
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+        }
+        Ok(())
+    }
+
+    /// The command that makes host `i` simulate a reboot, sshd down for `down_secs`; for a playbook's
+    /// `reboot_command`.
+    pub fn reboot_command(&self, i: usize, down_secs: u32) -> String {
+        format!(
+            "setsid {} {down_secs} >/dev/null 2>&1 < /dev/null &",
+            self.hosts[i].state.join("reboot").display()
+        )
+    }
+
+    /// Host `i`'s current boot id.
+    pub fn boot_id(&self, i: usize) -> String {
+        fs::read_to_string(self.hosts[i].state.join("boot_id"))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 
     fn write_known_hosts(&self) -> io::Result<()> {
@@ -321,12 +367,38 @@ impl Drop for Fleet {
     }
 }
 
-/// Ends an sshd this fleet started, by its PID, and reaps it.
+/// Ends an sshd this fleet started, by its PID, and reaps it; also one that a simulated reboot
+/// restarted, by the PID in its PID file.
 fn stop(sshd: &mut Sshd) {
+    let pid_file = sshd.config.with_file_name("sshd.pid");
     if let Some(mut child) = sshd.child.take() {
         let _ = child.kill();
         let _ = child.wait();
     }
+    // Only a process whose command line names this sshd's config is ours: never a recycled PID.
+    let ours = |pid: &u32| {
+        fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&*sshd.config.to_string_lossy()))
+    };
+    if let Some(pid) = fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .filter(ours)
+    {
+        let _ = Command::new("kill")
+            .arg(pid.to_string())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = fs::remove_file(pid_file);
+}
+
+/// A fresh random boot id, as the kernel makes them.
+fn new_boot_id() -> String {
+    fs::read_to_string("/proc/sys/kernel/random/uuid")
+        .unwrap_or_else(|_| format!("{:x}", std::process::id()))
+        .trim()
+        .to_string()
 }
 
 fn unique_dir(parent: &Path) -> io::Result<PathBuf> {

@@ -155,7 +155,7 @@ pub const MODULES: &[Spec] = &[
     ),
     spec(
         "wait_for_connection",
-        &["timeout", "delay", "sleep", "connect_timeout"],
+        &["timeout", "delay", "sleep", "connect_timeout", "stable_for"],
         &[],
         false,
     ),
@@ -167,6 +167,8 @@ pub const MODULES: &[Spec] = &[
             "pre_reboot_delay",
             "post_reboot_delay",
             "test_command",
+            "reboot_command",
+            "stable_for",
         ],
         &[],
         false,

@@ -15,6 +15,5 @@ pub use adhoc::{AdhocRequest, run_adhoc};
 pub use connection::{Connection, ConnectionSettings, HostConnection};
 pub use event::{Event, HostResult, Outcome};
 pub use journal::{Journal, RunSpec, new_run_id};
-pub use modules::NOT_YET as UNIMPLEMENTED_MODULES;
 pub use push::{FailBudget, PushOptions, PushSummary, push};
 pub use push_event::{HostStats, PushEvent, TaskStatus};

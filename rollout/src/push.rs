@@ -27,6 +27,10 @@ use crate::modules::{self, Args, ModuleCtx, Outcome};
 use crate::push_event::{HostStats, PushEvent, TaskStatus};
 use crate::{facts, lock};
 
+/// Prints the host's boot id. `DROVER_BOOT_ID_FILE`, when the host sets it, names another file to read:
+/// the test fleet uses it to give each of its hosts (one machine) a boot id of its own.
+const BOOT_ID_COMMAND: &str = "cat \"${DROVER_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}\"";
+
 /// How many failures a batch may have before the rollout halts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FailBudget {
@@ -927,9 +931,15 @@ impl HostRun<'_> {
             Err(e) => return Err(self.template_failure(task, Some(module), role, e.to_string())),
         };
         let sudo = self.sudo_for(task);
-        let outcome = match self.attempts(task, module, vars, args, sudo.as_ref()).await {
-            Ok(o) => o,
-            Err(msg) => return Err(self.template_failure(task, Some(module), role, msg)),
+        let outcome = if matches!(module.name, "reboot" | "wait_for_connection") {
+            let check = task.check_mode.unwrap_or(self.run.opts.check);
+            self.reconnect_module(module.name, &args, sudo.as_ref(), check)
+                .await
+        } else {
+            match self.attempts(task, module, vars, args, sudo.as_ref()).await {
+                Ok(o) => o,
+                Err(msg) => return Err(self.template_failure(task, Some(module), role, msg)),
+            }
         };
         if item.is_some() {
             let status = status_of(task, &outcome);
@@ -1065,6 +1075,183 @@ impl HostRun<'_> {
                 password: existing.password.clone(),
             }),
             (None, None) => None,
+        }
+    }
+
+    async fn boot_id(&self, sudo: Option<&Become>) -> Result<String, String> {
+        match self
+            .transport
+            .exec(BOOT_ID_COMMAND, b"", Some(Duration::from_secs(30)), sudo)
+            .await
+        {
+            Ok(o) if o.status.success() => {
+                Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+            }
+            Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// `reboot` and `wait_for_connection`, which replace the host's connection. A reboot counts only
+    /// when the boot id has changed (a mere reconnect is not one), and the host must then stay up for
+    /// `stable_for` seconds. A host key that changed across the reboot ends the wait at once.
+    async fn reconnect_module(
+        &mut self,
+        module: &str,
+        args: &Args,
+        sudo: Option<&Become>,
+        check: bool,
+    ) -> Outcome {
+        let rebooting = module == "reboot";
+        if check {
+            let what = if rebooting {
+                "would reboot"
+            } else {
+                "would wait for the connection"
+            };
+            return Outcome {
+                skipped: true,
+                msg: what.into(),
+                ..Outcome::default()
+            };
+        }
+        let timeout = Duration::from_secs_f64(
+            args.num(if rebooting {
+                "reboot_timeout"
+            } else {
+                "timeout"
+            })
+            .unwrap_or(600.0),
+        );
+        let stable_for = Duration::from_secs_f64(args.num("stable_for").unwrap_or(if rebooting {
+            30.0
+        } else {
+            0.0
+        }));
+        let started = std::time::Instant::now();
+        let before = if rebooting {
+            let before = match self.boot_id(sudo).await {
+                Ok(id) => id,
+                Err(e) => {
+                    return Outcome::fail(format!("reading the boot id before the reboot: {e}"));
+                }
+            };
+            tokio::time::sleep(Duration::from_secs_f64(
+                args.num("pre_reboot_delay").unwrap_or(0.0),
+            ))
+            .await;
+            let cmd = args
+                .str("reboot_command")
+                .unwrap_or_else(|| "shutdown -r now 'Reboot initiated by drover'".into());
+            // The connection may drop before the command returns; what counts is the boot id.
+            let _ = self
+                .transport
+                .exec(&cmd, b"", Some(Duration::from_secs(10)), sudo)
+                .await;
+            let old = std::mem::replace(&mut self.transport, Transport::Local);
+            old.close().await;
+            Some(before)
+        } else {
+            tokio::time::sleep(Duration::from_secs_f64(args.num("delay").unwrap_or(0.0))).await;
+            None
+        };
+        if let Err(msg) = self
+            .wait_until_back(before.as_deref(), started, timeout, sudo)
+            .await
+        {
+            return Outcome::fail(msg);
+        }
+        tokio::time::sleep(Duration::from_secs_f64(
+            args.num("post_reboot_delay").unwrap_or(0.0),
+        ))
+        .await;
+        let back_id = self.boot_id(sudo).await.unwrap_or_default();
+        tokio::time::sleep(stable_for).await;
+        match self.boot_id(sudo).await {
+            Ok(id) if id == back_id => {}
+            Ok(_) => {
+                return Outcome::fail(format!(
+                    "the host rebooted again within the {}s stability window",
+                    stable_for.as_secs()
+                ));
+            }
+            Err(e) => {
+                return Outcome::fail(format!(
+                    "the host went away within the {}s stability window: {e}",
+                    stable_for.as_secs()
+                ));
+            }
+        }
+        let test = args.str("test_command").unwrap_or_else(|| "whoami".into());
+        match self
+            .transport
+            .exec(&test, b"", Some(Duration::from_secs(60)), sudo)
+            .await
+        {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return Outcome::fail(format!(
+                    "test command `{test}` failed after the reboot: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ));
+            }
+            Err(e) => return Outcome::fail(e.to_string()),
+        }
+        let mut out = Outcome {
+            changed: rebooting,
+            ..Outcome::default()
+        };
+        out.result.insert("rebooted".into(), json!(rebooting));
+        out.result
+            .insert("elapsed".into(), json!(started.elapsed().as_secs()));
+        out
+    }
+
+    /// Reconnects with backoff until the host answers (with a new boot id, if `before` is given).
+    async fn wait_until_back(
+        &mut self,
+        before: Option<&str>,
+        started: std::time::Instant,
+        timeout: Duration,
+        sudo: Option<&Become>,
+    ) -> Result<(), String> {
+        let mut pause = Duration::from_millis(500);
+        let mut last = String::from("not reachable");
+        loop {
+            if started.elapsed() >= timeout {
+                return Err(format!(
+                    "the host did not come back within {}s ({last})",
+                    timeout.as_secs()
+                ));
+            }
+            let alive = before.is_none()
+                && matches!(self.transport, Transport::Ssh(_))
+                && self
+                    .transport
+                    .exec("true", b"", Some(Duration::from_secs(10)), None)
+                    .await
+                    .is_ok_and(|o| o.status.success());
+            if alive {
+                return Ok(());
+            }
+            match Transport::open(&self.conn, self.run.settings).await {
+                Ok(t) => {
+                    let old = std::mem::replace(&mut self.transport, t);
+                    old.close().await;
+                    match (before, self.boot_id(sudo).await) {
+                        (None, Ok(_)) => return Ok(()),
+                        (Some(old), Ok(id)) if id != old => return Ok(()),
+                        (Some(_), Ok(_)) => {
+                            last = "reachable, but the boot id has not changed yet".into()
+                        }
+                        (_, Err(e)) => last = e,
+                    }
+                }
+                Err(e) if e.is_host_key_or_auth() => return Err(format!("after the reboot: {e}")),
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
         }
     }
 

@@ -111,6 +111,17 @@ impl From<russh::Error> for SshError {
 }
 
 impl SshError {
+    /// A host key or authentication problem: waiting will not fix it.
+    pub fn is_host_key_or_auth(&self) -> bool {
+        matches!(
+            self,
+            SshError::HostKeyUnknown { .. }
+                | SshError::HostKeyChanged { .. }
+                | SshError::HostKeyRevoked { .. }
+                | SshError::Auth { .. }
+        )
+    }
+
     /// True when the host could not be reached or authenticated, so no command ran (Ansible's
     /// UNREACHABLE), as opposed to a command that ran and failed.
     pub fn is_unreachable(&self) -> bool {

@@ -7,10 +7,8 @@ use std::time::Duration;
 use anyhow::anyhow;
 use clap::Parser;
 use drover_inventory::Inventory;
-use drover_roles::{Batches, Playbook, Task, TaskBody};
-use drover_rollout::{
-    FailBudget, Journal, PushOptions, RunSpec, UNIMPLEMENTED_MODULES, new_run_id, push,
-};
+use drover_roles::{Batches, Playbook};
+use drover_rollout::{FailBudget, Journal, PushOptions, RunSpec, new_run_id, push};
 
 use crate::args::PushArgs;
 use crate::exit::{Code, Failure, bad_input};
@@ -47,7 +45,6 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
         .ok_or_else(|| bad_input(anyhow!("no playbook given")))?;
     let inventory = Inventory::load(&args.inventory).map_err(bad_input)?;
     let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
-    refuse_unimplemented(&playbook)?;
     let opts = options(&args)?;
     let everyone: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
     let (settings, _) = settings::connect(&args.connect, &inventory, &everyone)?;
@@ -184,49 +181,6 @@ fn extra_vars(items: &[String]) -> Result<drover_roles::Vars, Failure> {
 
 fn shlex_words(text: &str) -> Result<Vec<String>, Failure> {
     shlex::split(text).ok_or_else(|| bad_input(anyhow!("-e: unbalanced quotes in `{text}`")))
-}
-
-/// Modules this version parses but cannot run yet are refused before any host is touched.
-fn refuse_unimplemented(playbook: &Playbook) -> Result<(), Failure> {
-    fn walk<'a>(tasks: &'a [Task], out: &mut Vec<&'a Task>) {
-        for t in tasks {
-            match &t.body {
-                TaskBody::Module(_) => out.push(t),
-                TaskBody::Block(b) => {
-                    walk(&b.block, out);
-                    walk(&b.rescue, out);
-                    walk(&b.always, out);
-                }
-            }
-        }
-    }
-    let mut all = Vec::new();
-    for play in &playbook.plays {
-        for list in [
-            &play.pre_tasks,
-            &play.tasks,
-            &play.post_tasks,
-            &play.handlers,
-        ] {
-            walk(list, &mut all);
-        }
-        for role in &play.roles {
-            walk(&role.tasks, &mut all);
-            walk(&role.handlers, &mut all);
-        }
-    }
-    for task in all {
-        if let TaskBody::Module(m) = &task.body
-            && UNIMPLEMENTED_MODULES.contains(&m.name)
-        {
-            return Err(bad_input(anyhow!(
-                "{}: module `{}` is not implemented in this version of drover yet",
-                m.at,
-                m.name
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn exit_code(summary: &drover_rollout::PushSummary) -> Result<(), Failure> {

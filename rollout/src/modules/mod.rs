@@ -172,6 +172,3 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         )),
     }
 }
-
-/// Modules a playbook may name but this version cannot run yet; push refuses them before starting.
-pub const NOT_YET: &[&str] = &["wait_for_connection", "reboot"];
