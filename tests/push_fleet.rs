@@ -575,3 +575,157 @@ fn a_host_key_that_changed_across_the_reboot_is_refused_at_once() {
         "{run:?}"
     );
 }
+
+const KEYWORDS_PLAY: &str = r#"- hosts: all
+  gather_facts: true
+  vars:
+    conf: "{{ ansible_env.HOME }}/daemon.json"
+  tasks:
+    - name: write a config
+      copy:
+        content: "{\n  \"live-restore\": false\n}\n"
+        dest: "{{ conf }}"
+    - name: fix a line
+      lineinfile:
+        path: "{{ conf }}"
+        regexp: 'live-restore'
+        line: '  "live-restore": true'
+    - name: users
+      shell: echo "{{ item.name }}" >> "$HOME/users"
+      loop: [{name: ann, uid: 1}, {name: bob, uid: 2}]
+      loop_control:
+        label: "{{ item.name }}"
+    - name: remember
+      set_fact:
+        greeting: "hi {{ inventory_hostname }} on {{ ansible_distribution }}"
+    - name: only once
+      shell: echo once >> "{{ playbook_dir }}/once-{{ lookup('env', 'DROVER_TEST_RUN') }}"
+      run_once: true
+    - block:
+        - shell: "false"
+        - shell: touch "$HOME/not-reached"
+      rescue:
+        - shell: echo rescued > "$HOME/rescued"
+      always:
+        - shell: echo always > "$HOME/always"
+    - shell: exit 3
+      ignore_errors: true
+    - shell: echo x >> "$HOME/tries"; test "$(wc -l < "$HOME/tries")" -ge 3
+      register: tries
+      retries: 5
+      delay: 0
+      until: tries.rc == 0
+    - name: tagged away
+      shell: touch "$HOME/skipped-by-tag"
+      tags: [slow]
+    - fetch:
+        src: "{{ conf }}"
+        dest: evidence
+    - assert:
+        that:
+          - greeting is match('hi node0')
+          - tries.attempts is undefined or true
+"#;
+
+#[test]
+fn task_keywords_and_file_modules_work_on_real_hosts() {
+    let fleet = common::fleet(2);
+    let pb = fleet.dir().join("pb");
+    std::fs::create_dir_all(&pb).unwrap();
+    std::fs::write(pb.join("keywords.yml"), KEYWORDS_PLAY).unwrap();
+    let runs = fleet.dir().join("runs");
+    let path = pb.join("keywords.yml");
+    let args = [
+        "push",
+        path.to_str().unwrap(),
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--skip-tags",
+        "slow",
+        "--json",
+    ];
+    let run = common::drover_with(
+        &fleet,
+        &fleet.inventory(),
+        &args,
+        &[("DROVER_TEST_RUN", "k1")],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    for i in 0..2 {
+        let h = home(&fleet, i);
+        assert_eq!(
+            std::fs::read_to_string(h.join("daemon.json")).unwrap(),
+            "{\n  \"live-restore\": true\n}\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(h.join("users")).unwrap(),
+            "ann\nbob\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(h.join("rescued")).unwrap(),
+            "rescued\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(h.join("always")).unwrap(),
+            "always\n"
+        );
+        assert!(!h.join("not-reached").exists());
+        assert!(!h.join("skipped-by-tag").exists());
+        assert_eq!(
+            std::fs::read_to_string(h.join("tries"))
+                .unwrap()
+                .lines()
+                .count(),
+            3
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(pb.join("once-k1")).unwrap(),
+        "once\n",
+        "run_once ran more than once"
+    );
+    let ev = events(&run);
+    let labels: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["task"] == "users" && e["host"] == "node01")
+        .filter_map(|e| e["item"].as_str())
+        .collect();
+    assert_eq!(labels, ["ann", "bob"]);
+    let recap = &ev.last().unwrap()["recap"]["node01"];
+    assert_eq!(recap["rescued"], 1, "{recap}");
+    assert_eq!(recap["ignored"], 1, "{recap}");
+    assert_eq!(recap["failed"], 0, "{recap}");
+    let id = run_id(&run);
+    let fetched = runs.join(id).join("fetched/evidence/node02").join(
+        home(&fleet, 1)
+            .join("daemon.json")
+            .strip_prefix("/")
+            .unwrap(),
+    );
+    assert_eq!(
+        std::fs::read_to_string(fetched).unwrap(),
+        "{\n  \"live-restore\": true\n}\n"
+    );
+}
+
+#[test]
+fn a_percentage_budget_lets_a_batch_lose_some_hosts() {
+    let fleet = common::fleet(4);
+    std::fs::write(home(&fleet, 0).join("BROKEN"), "").unwrap();
+    // One of two hosts failing is 50%: not over a 50% budget, so the rollout goes on.
+    let run = push(&fleet, &["--batch", "2", "--max-fail", "50%", "--json"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        !events(&run).iter().any(|e| e["event"] == "halted"),
+        "{run:?}"
+    );
+    assert!(home(&fleet, 3).join("app/app.conf").exists());
+    // With the default budget of 0 the same failure halts after the first batch.
+    std::fs::remove_dir_all(home(&fleet, 3).join("app")).unwrap();
+    let run = push(&fleet, &["--batch", "2", "--json"]);
+    assert!(
+        events(&run).iter().any(|e| e["event"] == "halted"),
+        "{run:?}"
+    );
+    assert!(!home(&fleet, 3).join("app").exists());
+}

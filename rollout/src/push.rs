@@ -653,6 +653,7 @@ impl HostRun<'_> {
                     .collect::<Vec<_>>()
             ),
         );
+        self.run.engine.resolve_vars(&mut vars);
         vars
     }
 

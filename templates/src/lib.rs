@@ -192,6 +192,31 @@ impl Engine {
         }
     }
 
+    /// Renders variables whose values are templates themselves (`conf: "{{ home }}/app.conf"`), as
+    /// Ansible does when they are used. Chains resolve over a few passes; a value that cannot render yet
+    /// (it needs a variable registered later) is left as written.
+    pub fn resolve_vars(&self, vars: &mut Vars) {
+        for _ in 0..5 {
+            let pending: Vec<String> = vars
+                .iter()
+                .filter(|(_, v)| has_template(v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut changed = false;
+            for key in pending {
+                if let Ok(value) = self.render_value(&key, &vars[&key], vars)
+                    && value != vars[&key]
+                {
+                    vars.insert(key, value);
+                    changed = true;
+                }
+            }
+            if !changed {
+                return;
+            }
+        }
+    }
+
     /// Renders a string template from a playbook. `name` already says where the string is, so the
     /// error carries no line of its own.
     pub fn render_str(
@@ -346,6 +371,16 @@ fn describe_missing(missing: &BTreeSet<String>) -> String {
     }
 }
 
+/// Whether a value holds a template anywhere.
+fn has_template(v: &Json) -> bool {
+    match v {
+        Json::String(s) => s.contains("{{") || s.contains("{%"),
+        Json::Array(items) => items.iter().any(has_template),
+        Json::Object(map) => map.values().any(has_template),
+        _ => false,
+    }
+}
+
 /// The expression of a string that is exactly one `{{ ... }}`.
 fn single_expression(s: &str) -> Option<&str> {
     let t = s.trim();
@@ -400,6 +435,17 @@ mod tests {
             e.render_value("t", &json!({"a": ["{{ n }}"]}), &v).unwrap(),
             json!({"a": [2]})
         );
+    }
+
+    #[test]
+    fn variables_that_are_templates_resolve_in_chains() {
+        let e = Engine::new();
+        let mut v = vars(
+            json!({"home": "/srv", "dir": "{{ home }}/app", "conf": "{{ dir }}/app.conf", "later": "{{ not_yet }}"}),
+        );
+        e.resolve_vars(&mut v);
+        assert_eq!(v["conf"], "/srv/app/app.conf");
+        assert_eq!(v["later"], "{{ not_yet }}");
     }
 
     #[test]
