@@ -902,12 +902,11 @@ impl HostRun<'_> {
                 .unwrap_or_else(|e| e.into_inner());
             map.entry(key).or_default().clone()
         };
-        if let Some(done) = cell.get() {
-            return Ok(done.clone());
-        }
-        let outcome = self.attempt(task, module, role, vars, item).await?;
-        let _ = cell.set(outcome.clone());
-        Ok(outcome)
+        // The first host to get here runs the task; the others wait for its result. A host whose
+        // attempt stops (fails) leaves the cell empty for the next one.
+        cell.get_or_try_init(|| self.attempt(task, module, role, vars, item))
+            .await
+            .cloned()
     }
 
     /// Renders the module's parameters, runs it with retries, and applies changed_when/failed_when.
