@@ -1,0 +1,151 @@
+//! Masks Jinja in a compose template so the YAML underneath can be read, line for line: statements
+//! and comments vanish (a line that held only them becomes empty), and each `{{ expression }}` becomes
+//! a placeholder that remembers its source. Line numbers stay those of the template.
+
+use std::collections::HashMap;
+
+/// A template with its Jinja masked.
+pub struct Masked {
+    /// The YAML text, with as many lines as the template.
+    pub text: String,
+    /// Placeholder -> the expression it stands for (without the braces).
+    pub exprs: HashMap<String, String>,
+}
+
+/// The placeholder prefix; a valid plain scalar and mapping key.
+pub const PLACEHOLDER: &str = "__jinja_";
+
+/// Masks `source`. Text inside `{% raw %}` blocks is kept as it is.
+pub fn mask(source: &str) -> Masked {
+    let mut out = String::with_capacity(source.len());
+    let mut exprs = HashMap::new();
+    let mut in_comment = false;
+    let mut in_raw = false;
+    for line in source.split_inclusive('\n') {
+        let (body, ending) = split_ending(line);
+        let mut kept = String::new();
+        let mut had_tag = false;
+        let mut rest = body;
+        while !rest.is_empty() {
+            if in_comment {
+                match rest.find("#}") {
+                    Some(i) => {
+                        rest = &rest[i + 2..];
+                        in_comment = false;
+                    }
+                    None => rest = "",
+                }
+                had_tag = true;
+                continue;
+            }
+            if in_raw {
+                match find_tag(rest, "endraw") {
+                    Some((start, end)) => {
+                        kept.push_str(&rest[..start]);
+                        rest = &rest[end..];
+                        in_raw = false;
+                        had_tag = true;
+                    }
+                    None => {
+                        kept.push_str(rest);
+                        rest = "";
+                    }
+                }
+                continue;
+            }
+            let next = ["{{", "{%", "{#"]
+                .iter()
+                .filter_map(|t| rest.find(t).map(|i| (i, *t)))
+                .min();
+            let Some((i, tag)) = next else {
+                kept.push_str(rest);
+                break;
+            };
+            kept.push_str(&rest[..i]);
+            rest = &rest[i..];
+            had_tag = true;
+            match tag {
+                "{#" => {
+                    in_comment = true;
+                    rest = &rest[2..];
+                }
+                "{%" => {
+                    let end = rest.find("%}").map_or(rest.len(), |e| e + 2);
+                    let stmt = rest[2..end.saturating_sub(2).max(2)]
+                        .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+                    if stmt == "raw" {
+                        in_raw = true;
+                    }
+                    rest = &rest[end..];
+                }
+                _ => {
+                    let end = rest.find("}}").map_or(rest.len(), |e| e + 2);
+                    let expr = rest[2..end.saturating_sub(2).max(2)]
+                        .trim_matches(|c: char| c == '-' || c.is_whitespace());
+                    let name = format!("{PLACEHOLDER}{}__", exprs.len());
+                    exprs.insert(name.clone(), expr.to_string());
+                    kept.push_str(&name);
+                    rest = &rest[end..];
+                }
+            }
+        }
+        if had_tag && kept.trim().is_empty() {
+            kept.clear();
+        }
+        out.push_str(&kept);
+        out.push_str(ending);
+    }
+    Masked { text: out, exprs }
+}
+
+/// Splits a line into its content and its ending (`\n`, `\r\n` or nothing).
+pub fn split_ending(line: &str) -> (&str, &str) {
+    if let Some(body) = line.strip_suffix("\r\n") {
+        (body, "\r\n")
+    } else if let Some(body) = line.strip_suffix('\n') {
+        (body, "\n")
+    } else {
+        (line, "")
+    }
+}
+
+/// Finds `{% name %}` (with any whitespace control) in `s`: its start and end.
+fn find_tag(s: &str, name: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find("{%") {
+        let start = from + i;
+        let end = s[start..].find("%}").map(|e| start + e + 2)?;
+        let inner =
+            s[start + 2..end - 2].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        if inner == name {
+            return Some((start, end));
+        }
+        from = start + 2;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_vanish_and_expressions_become_placeholders() {
+        let src = "services:\n{% for s in svcs %}\n  {{ s.name }}:\n    restart: \"{{ r | default('no') }}\" # keep\n{% endfor %}\n";
+        let m = mask(src);
+        assert_eq!(
+            m.text,
+            "services:\n\n  __jinja_0__:\n    restart: \"__jinja_1__\" # keep\n\n"
+        );
+        assert_eq!(m.exprs["__jinja_1__"], "r | default('no')");
+    }
+
+    #[test]
+    fn raw_blocks_comments_and_crlf() {
+        let src = "a: 1\r\n{# a\r\nb #}\r\n{% raw %}\r\nfmt: '{{.Name}}'\r\n{% endraw %}\r\n";
+        assert_eq!(
+            mask(src).text,
+            "a: 1\r\n\r\n\r\n\r\nfmt: '{{.Name}}'\r\n\r\n"
+        );
+    }
+}
