@@ -729,3 +729,37 @@ fn a_percentage_budget_lets_a_batch_lose_some_hosts() {
     );
     assert!(!home(&fleet, 3).join("app").exists());
 }
+
+#[test]
+fn compose_lint_as_a_task_stops_a_bad_restart_policy_before_it_ships() {
+    let fleet = common::fleet(1);
+    let template = "services:\n  web:\n    image: nginx\n    restart: {{ web_restart | default('unless-stopped') }}\n";
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - compose_lint:\n        src: docker-compose.yml.j2\n";
+    let run = push_text(
+        &fleet,
+        &[
+            ("lint.yml", play),
+            ("templates/docker-compose.yml.j2", template),
+        ],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("FAILED   [compose_lint]")
+            && run.stderr.contains("restart: unless-stopped stays down"),
+        "{run:?}"
+    );
+    let runs = fleet.dir().join("runs");
+    let pb = fleet.dir().join("pb/lint.yml");
+    let run = common::drover(
+        &fleet,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "-e",
+            "web_restart=always",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+}

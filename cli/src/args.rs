@@ -58,6 +58,95 @@ once; --break-lock clears a lock left behind by a run that died.
 
 Unlike Ansible, the default failure budget is 0: one failed host halts the rollout after its batch.")]
     Push(Box<PushArgs>),
+    /// Render a template with one host's variables, or every matching host's into a folder.
+    #[command(after_help = "Examples:
+  drover render -i hosts.ini roles/app/templates/docker-compose.yml.j2 --host web01
+  drover render -i hosts.ini docker-compose.yml.j2 --out rendered/ 'docker:!legacy'")]
+    Render(RenderArgs),
+    /// Lint or fix restart policies in compose files and compose templates.
+    #[command(subcommand)]
+    Compose(ComposeCommand),
+}
+
+/// `drover render`.
+#[derive(Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// The template.
+    pub template: PathBuf,
+    /// Hosts to render for, with --out (default: all).
+    pub pattern: Option<String>,
+    /// Render for this host and print the result.
+    #[arg(long, conflicts_with = "out", required_unless_present = "out")]
+    pub host: Option<String>,
+    /// Render for every matching host into DIR/<host>/<template name without .j2>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Extra variables: key=value, a JSON object, or @file.yml (repeatable).
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+}
+
+/// `drover compose`.
+#[derive(Subcommand)]
+pub enum ComposeCommand {
+    /// Report services whose restart policy will not survive a daemon restart or a reboot.
+    #[command(after_help = "Examples:
+  drover compose lint compose.yaml roles/*/templates/*compose*.j2
+  drover compose lint -i hosts.ini roles/app/templates/docker-compose.yml.j2   # as rendered per host
+
+Reported: restart unless-stopped, \"no\", on-failure, or none at all; an unquoted no (a YAML 1.1
+boolean); a policy inherited through an anchor or merge key; a Jinja default that is one of those;
+a conflict with deploy.restart_policy. Exit code 0: nothing found; 3: findings; 2: bad input.")]
+    Lint(ComposeLintArgs),
+    /// Rewrite those restart policies in place, changing nothing but the restart lines.
+    #[command(after_help = "Examples:
+  drover compose fix --check compose.yaml      # print the diff, write nothing; exit 3 if it would change
+  drover compose fix roles/app/templates/docker-compose.yml.j2 --keep migrate
+
+A service meant to stop (a one-shot job) keeps its policy with a `# drover: keep-restart` comment on
+its name or restart line, or with --keep SERVICE. Comments, key order, quoting, indentation, CRLF,
+anchors and Jinja survive byte for byte; a missing policy is added at the service's indentation; an
+inherited policy is fixed once, where it is defined.")]
+    Fix(ComposeFixArgs),
+}
+
+/// `drover compose lint`.
+#[derive(Args)]
+pub struct ComposeLintArgs {
+    /// Compose files and compose templates (*.j2).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Lint templates as rendered for each host of this inventory, instead of their text.
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub inventory: Vec<PathBuf>,
+    /// With -i: the hosts to render for.
+    #[arg(long, default_value = "all")]
+    pub hosts: String,
+    /// Services to leave alone.
+    #[arg(long)]
+    pub keep: Vec<String>,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `drover compose fix`.
+#[derive(Args)]
+pub struct ComposeFixArgs {
+    /// Compose files and compose templates (*.j2).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The policy to write.
+    #[arg(long, default_value = "always", value_parser = ["always", "unless-stopped", "on-failure", "no"])]
+    pub policy: String,
+    /// Services to leave alone.
+    #[arg(long)]
+    pub keep: Vec<String>,
+    /// Print a unified diff and write nothing; exit 3 when something would change.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Where the inventory comes from.

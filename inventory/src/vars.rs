@@ -45,6 +45,37 @@ impl Inventory {
     }
 }
 
+impl Inventory {
+    /// A host's variables as templates see them: its inventory variables, plus `inventory_hostname`,
+    /// `inventory_hostname_short` and `group_names`. (`groups`, the same for every host, is
+    /// [`Inventory::groups_var`].)
+    pub fn template_vars(&self, host: &str) -> Vars {
+        let mut vars = self.host_vars(host);
+        vars.insert("inventory_hostname".into(), host.into());
+        vars.insert(
+            "inventory_hostname_short".into(),
+            host.split('.').next().unwrap_or(host).into(),
+        );
+        let names: Vec<serde_json::Value> = self
+            .host_groups(host)
+            .into_iter()
+            .filter(|g| g != "all")
+            .map(Into::into)
+            .collect();
+        vars.insert("group_names".into(), names.into());
+        vars
+    }
+
+    /// `groups`: every group and its hosts, in inventory order.
+    pub fn groups_var(&self) -> serde_json::Value {
+        let groups: Vars = self
+            .groups()
+            .map(|g| (g.name.clone(), self.group_hosts(&g.name).into()))
+            .collect();
+        groups.into()
+    }
+}
+
 fn merge(into: &mut Vars, from: &Vars) {
     into.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
 }

@@ -196,6 +196,7 @@ pub const MODULES: &[Spec] = &[
         false,
     ),
     spec("meta", &[], &[], true),
+    spec("compose_lint", &["src", "keep"], &["src"], false),
 ];
 
 /// Other spellings that name the same modules.

@@ -181,7 +181,7 @@ pub async fn push(
             .path
             .parent()
             .map_or_else(|| ".".into(), |p| p.display().to_string()),
-        groups: groups_var(inventory),
+        groups: inventory.groups_var(),
         hostvars: mentions_hostvars.then(|| hostvars_var(inventory)),
     };
     run.emitter.emit(PushEvent::RunStarted {
@@ -329,14 +329,6 @@ fn role_mentions(role: &Role, word: &str) -> bool {
     })
 }
 
-fn groups_var(inv: &Inventory) -> Json {
-    Json::Object(
-        inv.groups()
-            .map(|g| (g.name.clone(), json!(inv.group_hosts(&g.name))))
-            .collect(),
-    )
-}
-
 fn hostvars_var(inv: &Inventory) -> Json {
     Json::Object(
         inv.hosts()
@@ -383,7 +375,7 @@ async fn run_host(
     batch: &[String],
     shared: &BatchShared,
 ) -> HostResult {
-    let inv_vars = run.inventory.host_vars(host);
+    let inv_vars = run.inventory.template_vars(host);
     let conn = HostConnection::resolve(host, &inv_vars, run.settings);
     let mut result = HostResult {
         host: host.to_string(),
@@ -616,21 +608,6 @@ impl HostRun<'_> {
         vars.extend(task.vars.clone());
         vars.extend(self.facts.clone());
         vars.extend(self.run.opts.extra_vars.clone());
-        let inv = self.run.inventory;
-        vars.insert("inventory_hostname".into(), json!(self.host));
-        vars.insert(
-            "inventory_hostname_short".into(),
-            json!(self.host.split('.').next()),
-        );
-        vars.insert(
-            "group_names".into(),
-            json!(
-                inv.host_groups(&self.host)
-                    .into_iter()
-                    .filter(|g| g != "all")
-                    .collect::<Vec<_>>()
-            ),
-        );
         vars.insert("groups".into(), self.run.groups.clone());
         if let Some(hv) = &self.run.hostvars {
             vars.insert("hostvars".into(), hv.clone());

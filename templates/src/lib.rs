@@ -301,13 +301,25 @@ impl Engine {
             .detail()
             .map_or_else(|| e.kind().to_string(), str::to_string);
         if e.kind() == ErrorKind::UndefinedError {
-            let missing = self
+            let mut missing = self
                 .env
                 .template_from_str(body)
                 .map(|t| missing_names(t.undeclared_variables(true), vars))
                 .unwrap_or_default();
+            let line_text = e.line().and_then(|l| body.lines().nth(l - 1));
+            // Name only the variables on the failing line, when that can be told.
+            if let Some(text) = line_text {
+                let on_line: BTreeSet<String> = missing
+                    .iter()
+                    .filter(|m| text.contains(m.as_str()))
+                    .cloned()
+                    .collect();
+                if !on_line.is_empty() {
+                    missing = on_line;
+                }
+            }
             message = format!("undefined variable{}", describe_missing(&missing));
-            if let Some(text) = e.line().and_then(|l| body.lines().nth(l - 1)) {
+            if let Some(text) = line_text {
                 message.push_str(&format!(" in `{}`", text.trim()));
             }
         }

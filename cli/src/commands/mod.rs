@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
+pub mod compose;
 pub mod inventory;
 pub mod push;
+pub mod render;
 pub mod run;
 
+use anyhow::anyhow;
 use drover_inventory::Inventory;
 
 use crate::args::InventorySource;
@@ -12,4 +15,42 @@ use crate::exit::{Failure, bad_input};
 /// Loads the inventory sources; any problem is bad input.
 pub fn load_inventory(source: &InventorySource) -> Result<Inventory, Failure> {
     Inventory::load(&source.inventory).map_err(bad_input)
+}
+
+/// `-e key=value`, `-e '{"json": 1}'` and `-e @vars.yml`, later ones winning.
+pub fn extra_vars(items: &[String]) -> Result<drover_roles::Vars, Failure> {
+    let mut vars = drover_roles::Vars::new();
+    for item in items {
+        if let Some(file) = item.strip_prefix('@') {
+            let text =
+                std::fs::read_to_string(file).map_err(|e| bad_input(anyhow!("-e @{file}: {e}")))?;
+            let doc =
+                drover_yaml::parse(&text).map_err(|e| bad_input(anyhow!("-e @{file}:{e}")))?;
+            match doc.map(|d| d.to_json()) {
+                Some(serde_json::Value::Object(map)) => vars.extend(map),
+                None => {}
+                Some(_) => {
+                    return Err(bad_input(anyhow!(
+                        "-e @{file}: expected a mapping of variables"
+                    )));
+                }
+            }
+        } else if item.trim_start().starts_with('{') {
+            let map: drover_roles::Vars = serde_json::from_str(item)
+                .map_err(|e| bad_input(anyhow!("-e: invalid JSON object: {e}")))?;
+            vars.extend(map);
+        } else {
+            for word in shlex_words(item)? {
+                let (k, v) = word
+                    .split_once('=')
+                    .ok_or_else(|| bad_input(anyhow!("-e: expected key=value, found `{word}`")))?;
+                vars.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+            }
+        }
+    }
+    Ok(vars)
+}
+
+fn shlex_words(text: &str) -> Result<Vec<String>, Failure> {
+    shlex::split(text).ok_or_else(|| bad_input(anyhow!("-e: unbalanced quotes in `{text}`")))
 }

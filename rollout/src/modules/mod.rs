@@ -3,6 +3,7 @@
 
 mod apt;
 mod command;
+mod compose_lint;
 mod control;
 mod docker_compose;
 mod files;
@@ -167,6 +168,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         "docker_compose" => docker_compose::run(&args, ctx).await,
         "uri" => uri::run(&args, ctx).await,
         "wait_for" => wait::run(&args, ctx).await,
+        "compose_lint" => compose_lint::run(&args, ctx),
         other => Outcome::fail(format!(
             "module `{other}` is not implemented in this version of drover yet"
         )),

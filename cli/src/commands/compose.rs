@@ -1,0 +1,143 @@
+//! `drover compose lint|fix`: restart policies in compose files and templates.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use drover_compose::{Finding, Options};
+use drover_templates::Engine;
+
+use crate::args::{ComposeCommand, ComposeFixArgs, ComposeLintArgs};
+use crate::exit::{Code, Failure, bad_input};
+
+pub fn run(cmd: &ComposeCommand) -> Result<(), Failure> {
+    match cmd {
+        ComposeCommand::Lint(args) => lint(args),
+        ComposeCommand::Fix(args) => fix(args),
+    }
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| bad_input(anyhow!("{}: cannot read: {e}", path.display())))
+}
+
+/// A finding and where it was found (a file, or a file as rendered for a host).
+struct Located {
+    label: String,
+    finding: Finding,
+}
+
+fn lint(args: &ComposeLintArgs) -> Result<(), Failure> {
+    let opts = Options {
+        keep: args.keep.clone(),
+        ..Options::default()
+    };
+    let mut found = Vec::new();
+    let inventory = if args.inventory.is_empty() {
+        None
+    } else {
+        Some(drover_inventory::Inventory::load(&args.inventory).map_err(bad_input)?)
+    };
+    let engine = Engine::new();
+    for path in &args.paths {
+        let text = read(path)?;
+        let is_template = path.extension().is_some_and(|e| e == "j2");
+        match (&inventory, is_template) {
+            (Some(inv), true) => {
+                let groups = inv.groups_var();
+                for host in inv.select(&args.hosts, None).map_err(bad_input)? {
+                    let mut vars = inv.template_vars(host);
+                    vars.insert("groups".into(), groups.clone());
+                    let rendered = engine
+                        .render_file(&path.display().to_string(), &text, &vars)
+                        .map_err(|e| bad_input(anyhow!("host {host}: {e}")))?;
+                    let label = format!("{} (rendered for {host})", path.display());
+                    let findings = drover_compose::lint(Path::new(&label), &rendered, &opts)
+                        .map_err(bad_input)?;
+                    found.extend(findings.into_iter().map(|finding| Located {
+                        label: label.clone(),
+                        finding,
+                    }));
+                }
+            }
+            _ => {
+                let findings = drover_compose::lint(path, &text, &opts).map_err(bad_input)?;
+                found.extend(findings.into_iter().map(|finding| Located {
+                    label: path.display().to_string(),
+                    finding,
+                }));
+            }
+        }
+    }
+    if args.json {
+        let doc: Vec<serde_json::Value> = found
+            .iter()
+            .map(|l| serde_json::json!({"file": l.label, "line": l.finding.line, "service": l.finding.service, "message": l.finding.message, "fixable": l.finding.fix.is_some()}))
+            .collect();
+        crate::ui::print_json(&serde_json::Value::Array(doc));
+    } else {
+        for l in &found {
+            println!("{}:{}: {}", l.label, l.finding.line, l.finding.message);
+        }
+    }
+    let fixable = found.iter().filter(|l| l.finding.fix.is_some()).count();
+    eprintln!(
+        "{} finding(s) in {} file(s); {fixable} fixable with `drover compose fix`",
+        found.len(),
+        args.paths.len()
+    );
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Hosts(Code::HostsFailed))
+    }
+}
+
+fn fix(args: &ComposeFixArgs) -> Result<(), Failure> {
+    let opts = Options {
+        policy: args.policy.clone(),
+        keep: args.keep.clone(),
+    };
+    let mut pending = false;
+    // Everything is checked before anything is written: one bad file leaves every file as it was.
+    let mut results: Vec<(&PathBuf, String, drover_compose::Fixed)> = Vec::new();
+    for path in &args.paths {
+        let text = read(path)?;
+        let fixed = drover_compose::fix(path, &text, &opts).map_err(bad_input)?;
+        results.push((path, text, fixed));
+    }
+    for (path, text, fixed) in &results {
+        let changed = fixed.text != *text;
+        if args.check && changed {
+            print!("{}", drover_compose::diff(path, text, &fixed.text));
+        } else if changed {
+            write_in_place(path, &fixed.text)?;
+            eprintln!("{}: fixed {} finding(s)", path.display(), fixed.fixed);
+        }
+        for f in &fixed.remaining {
+            eprintln!(
+                "{}:{}: {} (not fixed automatically)",
+                path.display(),
+                f.line,
+                f.message
+            );
+        }
+        pending |= (args.check && changed) || !fixed.remaining.is_empty();
+    }
+    if pending {
+        Err(Failure::Hosts(Code::HostsFailed))
+    } else {
+        Ok(())
+    }
+}
+
+/// Replaces a file atomically, keeping its permissions.
+fn write_in_place(path: &Path, text: &str) -> Result<(), Failure> {
+    let tmp = path.with_extension("drover-tmp");
+    std::fs::write(&tmp, text)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(&tmp, meta.permissions())?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! `drover compose lint|fix` and `drover render` through the binary: exit codes, files left alone on
+//! --check and on bad input, and templates linted as rendered per host.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::drover_in;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../compose/tests/fixtures")
+        .join(name)
+}
+
+/// A copy of a fixture in a fresh folder, to fix in place.
+fn copy(name: &str, tag: &str) -> (PathBuf, PathBuf) {
+    let dir = common::scratch().join(format!("compose-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::copy(fixture(name), &path).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn lint_exit_codes_say_whether_anything_is_wrong() {
+    let run = drover_in(
+        &common::scratch(),
+        &[
+            "compose",
+            "lint",
+            fixture("srsilo-compose.yml.j2").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "srsilo-compose.yml.j2:7: service `lapisOpen`: restart: unless-stopped stays down"
+        ),
+        "{run:?}"
+    );
+    let (dir, path) = copy("vpipe-compose.yml", "clean");
+    let run = drover_in(&dir, &["compose", "fix", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = drover_in(&dir, &["compose", "lint", path.to_str().unwrap(), "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json(), serde_json::json!([]));
+}
+
+#[test]
+fn fix_check_prints_a_diff_and_writes_nothing() {
+    let (dir, path) = copy("vpipe-compose.yml", "check");
+    let before = std::fs::read(&path).unwrap();
+    let run = drover_in(&dir, &["compose", "fix", "--check", path.to_str().unwrap()]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains("+    restart: always\r\n"), "{run:?}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "--check wrote the file"
+    );
+    let run = drover_in(
+        &dir,
+        &["compose", "fix", path.to_str().unwrap(), "--keep", "worker"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after.matches("restart: always").count(), 2);
+    let run = drover_in(
+        &dir,
+        &[
+            "compose",
+            "fix",
+            "--check",
+            path.to_str().unwrap(),
+            "--keep",
+            "worker",
+        ],
+    );
+    assert_eq!(
+        run.code, 0,
+        "fixing a fixed file must change nothing: {run:?}"
+    );
+}
+
+#[test]
+fn bad_input_leaves_every_file_byte_identical() {
+    let (dir, good) = copy("vpipe-compose.yml", "bad");
+    let broken = dir.join("broken-compose.yml");
+    std::fs::copy(fixture("broken-compose.yml"), &broken).unwrap();
+    let before = (
+        std::fs::read(&good).unwrap(),
+        std::fs::read(&broken).unwrap(),
+    );
+    let run = drover_in(
+        &dir,
+        &[
+            "compose",
+            "fix",
+            good.to_str().unwrap(),
+            broken.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("broken-compose.yml:5:1: invalid YAML"),
+        "{run:?}"
+    );
+    assert_eq!(
+        (
+            std::fs::read(&good).unwrap(),
+            std::fs::read(&broken).unwrap()
+        ),
+        before,
+        "a file changed although the run failed"
+    );
+}
+
+#[test]
+fn templates_lint_as_rendered_per_host_and_render_prints_or_writes() {
+    let dir = common::scratch().join(format!("compose-render-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let inv = dir.join("hosts.yml");
+    std::fs::write(
+        &inv,
+        "all:\n  vars:\n    apps: [{name: api, image: 'example/api:1', critical: true}]\n  hosts:\n    safe:\n      proxy_restart: always\n    risky:\n      proxy_restart: unless-stopped\n",
+    )
+    .unwrap();
+    let template = fixture("nested-compose.yml.j2");
+    let run = drover_in(
+        &dir,
+        &[
+            "compose",
+            "lint",
+            "-i",
+            inv.to_str().unwrap(),
+            template.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("(rendered for risky):7: service `proxy`: restart: unless-stopped"),
+        "{run:?}"
+    );
+    assert!(!run.stdout.contains("(rendered for safe)"), "{run:?}");
+    let run = drover_in(
+        &dir,
+        &[
+            "render",
+            "-i",
+            inv.to_str().unwrap(),
+            template.to_str().unwrap(),
+            "--host",
+            "risky",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "services:\n  api:\n    image: \"example/api:1\"\n    restart: always\n  proxy:\n    image: nginx:1.25\n    restart: unless-stopped\n"
+    );
+    let out = dir.join("out");
+    let run = drover_in(
+        &dir,
+        &[
+            "render",
+            "-i",
+            inv.to_str().unwrap(),
+            template.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        std::fs::read_to_string(out.join("safe/nested-compose.yml"))
+            .unwrap()
+            .contains("restart: always\n  proxy:")
+    );
+    // A failed render names the host, the template and the line.
+    std::fs::write(&inv, "all:\n  hosts:\n    h1:\n").unwrap();
+    let srsilo = fixture("srsilo-compose.yml.j2");
+    let run = drover_in(
+        &dir,
+        &[
+            "render",
+            "-i",
+            inv.to_str().unwrap(),
+            srsilo.to_str().unwrap(),
+            "--host",
+            "h1",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("host h1: ")
+            && run.stderr.contains(
+                "srsilo-compose.yml.j2:6: undefined variable (`lapis_image`, `lapis_version`)"
+            ),
+        "{run:?}"
+    );
+}
