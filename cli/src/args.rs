@@ -58,6 +58,22 @@ once; --break-lock clears a lock left behind by a run that died.
 
 Unlike Ansible, the default failure budget is 0: one failed host halts the rollout after its batch.")]
     Push(Box<PushArgs>),
+    /// Before an upgrade: what it will restart, whether it needs a reboot, and which containers will not
+    /// come back on their own. Read-only.
+    #[command(after_help = "Examples:
+  drover impact -i hosts.ini                       # every host: a summary, then a table per host
+  drover impact -i hosts.ini docker --format markdown > change-ticket.md
+  drover impact -i hosts.ini --fail-on risk --format json   # for CI: exit 3 when any container is at risk
+  drover impact -i hosts.ini --compose roles/app/templates/docker-compose.yml.j2
+
+Per host: apt's plan (apt-get -s dist-upgrade: versions, security origin, kept-back, held and phased
+packages), what each candidate package's maintainer scripts restart (the .deb is fetched into a
+temporary folder and its scripts read; a built-in table covers packages that cannot be fetched), the
+reboot state, and Docker (service or socket-only, live-restore, every container's restart policy).
+Each container gets a fate: unaffected, keeps running (live-restore), restarts by itself (always),
+AT RISK (unless-stopped) or WILL NOT RETURN (no, on-failure, or a socket-only daemon across a reboot).
+Nothing on the hosts is changed.")]
+    Impact(ImpactArgs),
     /// Render a template with one host's variables, or every matching host's into a folder.
     #[command(after_help = "Examples:
   drover render -i hosts.ini roles/app/templates/docker-compose.yml.j2 --host web01
@@ -311,4 +327,42 @@ pub struct PushArgs {
     /// Print every event as a line of JSON on stdout instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Output formats of `drover impact`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImpactFormat {
+    /// A summary and a table per host, for the terminal.
+    Table,
+    /// One JSON document.
+    Json,
+    /// Markdown, for a change ticket.
+    Markdown,
+}
+
+/// `drover impact`.
+#[derive(Args)]
+pub struct ImpactArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Hosts to assess.
+    #[arg(default_value = "all")]
+    pub pattern: String,
+    /// Further narrow the hosts with another pattern.
+    #[arg(short = 'l', long)]
+    pub limit: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Hosts assessed at once.
+    #[arg(short = 'f', long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ImpactFormat,
+    /// Exit 3 when any container is at risk or will not return (or a compose file has a bad policy).
+    #[arg(long = "fail-on", value_parser = ["risk"])]
+    pub fail_on: Option<String>,
+    /// Compose files or templates to check as rendered for each host (repeatable).
+    #[arg(long = "compose", value_name = "PATH")]
+    pub compose: Vec<PathBuf>,
 }

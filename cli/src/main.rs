@@ -15,6 +15,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Inventory(a) => commands::inventory::run(&a),
         args::Command::Run(a) => commands::run::run(a),
         args::Command::Push(a) => commands::push::run(*a),
+        args::Command::Impact(a) => commands::impact::run(&a),
         args::Command::Render(a) => commands::render::run(&a),
         args::Command::Compose(c) => commands::compose::run(&c),
     };

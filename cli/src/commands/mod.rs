@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod compose;
+pub mod impact;
 pub mod inventory;
 pub mod push;
 pub mod render;

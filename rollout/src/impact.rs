@@ -1,0 +1,103 @@
+//! `drover impact`: gathers each host's upgrade facts read-only, in parallel, and predicts what the
+//! upgrade will restart and which containers will not come back.
+
+use std::time::Duration;
+
+use drover_upgrade::apt_plan::AptPlan;
+use drover_upgrade::docker::DaemonStart;
+use drover_upgrade::{Prediction, facts, predict};
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::connection::{ConnectionSettings, HostConnection, Transport};
+
+/// One host's impact report.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostImpact {
+    /// The host.
+    pub host: String,
+    /// Why the host could not be assessed, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The running kernel.
+    pub kernel: String,
+    /// The boot id.
+    pub boot_id: String,
+    /// apt's plan.
+    pub plan: AptPlan,
+    /// Held packages.
+    pub held: Vec<String>,
+    /// How systemd starts Docker.
+    pub docker: Option<DaemonStart>,
+    /// live-restore is on.
+    pub live_restore: bool,
+    /// The prediction.
+    pub prediction: Prediction,
+}
+
+impl HostImpact {
+    fn failed(host: &str, error: String) -> HostImpact {
+        HostImpact {
+            host: host.to_string(),
+            error: Some(error),
+            kernel: String::new(),
+            boot_id: String::new(),
+            plan: AptPlan::default(),
+            held: Vec::new(),
+            docker: None,
+            live_restore: false,
+            prediction: Prediction::default(),
+        }
+    }
+}
+
+const LIMIT: Option<Duration> = Some(Duration::from_secs(600));
+
+async fn run(t: &Transport, host: &HostConnection, cmd: &str) -> Result<String, String> {
+    let out = t.exec(cmd, b"", LIMIT, host.sudo.as_ref()).await.map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Assesses one host over one connection, changing nothing on it.
+pub async fn assess(host: &HostConnection, settings: &ConnectionSettings) -> HostImpact {
+    let transport = match Transport::open(host, settings).await {
+        Ok(t) => t,
+        Err(e) => return HostImpact::failed(&host.name, e.to_string()),
+    };
+    let result = assess_on(&transport, host).await;
+    transport.close().await;
+    result.unwrap_or_else(|e| HostImpact::failed(&host.name, e))
+}
+
+async fn assess_on(t: &Transport, host: &HostConnection) -> Result<HostImpact, String> {
+    let (mut facts, ask_docker) = facts::parse_base(&run(t, host, &facts::base_command()).await?);
+    if ask_docker {
+        facts::parse_docker(&run(t, host, facts::DOCKER_COMMAND).await?, &mut facts)?;
+    }
+    let packages: Vec<(String, String)> = facts.plan.upgrades.iter().map(|u| (u.package.clone(), u.candidate.clone())).collect();
+    if !packages.is_empty() {
+        facts.scripts = facts::parse_scripts(&run(t, host, &facts::scripts_command(&packages)).await?);
+    }
+    Ok(HostImpact {
+        host: host.name.clone(),
+        error: None,
+        kernel: facts.kernel.clone(),
+        boot_id: facts.boot_id.clone(),
+        held: facts.holds.clone(),
+        docker: facts.daemon,
+        live_restore: facts.live_restore,
+        prediction: predict(&facts),
+        plan: facts.plan,
+    })
+}
+
+/// Assesses every host, at most `forks` at once, in the hosts' order.
+pub async fn impact(hosts: Vec<HostConnection>, settings: &ConnectionSettings, forks: usize) -> Vec<HostImpact> {
+    let mut results: Vec<(usize, HostImpact)> = futures::stream::iter(hosts.iter().enumerate())
+        .map(|(i, h)| async move { (i, assess(h, settings).await) })
+        .buffer_unordered(forks.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
