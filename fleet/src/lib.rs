@@ -21,6 +21,11 @@ pub struct FleetOptions {
     pub hosts_per_sshd: usize,
     /// Extra lines for every sshd_config (benchmarks pin key exchange algorithms with this).
     pub extra_config: Vec<String>,
+    /// Extra environment per host (index in the fleet), set with sshd's `SetEnv`: `APT_CONFIG` for
+    /// fixture package indexes, for example.
+    pub host_env: Vec<Vec<(String, String)>>,
+    /// Give every host its own Docker daemon (`DOCKER_HOST` points at it).
+    pub docker: bool,
 }
 
 impl Default for FleetOptions {
@@ -29,6 +34,8 @@ impl Default for FleetOptions {
             hosts: 3,
             hosts_per_sshd: 1,
             extra_config: Vec::new(),
+            host_env: Vec::new(),
+            docker: false,
         }
     }
 }
@@ -59,6 +66,21 @@ pub struct Fleet {
     port: u16,
     hosts: Vec<FleetHost>,
     sshds: Vec<Sshd>,
+    dockers: Vec<Dockerd>,
+}
+
+/// A host's own Docker daemon.
+struct Dockerd {
+    /// Short folder for sockets and state (unix socket paths are limited to 108 bytes).
+    exec_root: PathBuf,
+    data_root: PathBuf,
+    child: Option<Child>,
+}
+
+impl Dockerd {
+    fn socket(&self) -> PathBuf {
+        self.exec_root.join("docker.sock")
+    }
 }
 
 /// The address of host `i`: 127.0.0.2 upwards, skipping .0 and .255 in the last byte.
@@ -90,6 +112,7 @@ impl Fleet {
             port: 0,
             hosts: Vec::new(),
             sshds: Vec::new(),
+            dockers: Vec::new(),
         };
         for i in 0..opts.hosts {
             let name = format!(
@@ -117,6 +140,9 @@ impl Fleet {
                 host_key,
                 child: None,
             });
+        }
+        if opts.docker {
+            fleet.start_dockers()?;
         }
         fleet.launch_all(opts)?;
         fleet.write_reboot_scripts()?;
@@ -168,13 +194,24 @@ impl Fleet {
         }
         // Per-host environment: a clean HOME so no shell start-up files slow commands down.
         for h in &mine {
-            text.push_str(&format!(
-                "Match LocalAddress {}\n  SetEnv HOME={} DROVER_FLEET_HOST={} DROVER_BOOT_ID_FILE={}\n",
-                h.addr,
+            let i = self
+                .hosts
+                .iter()
+                .position(|x| x.name == h.name)
+                .unwrap_or(0);
+            let mut env = format!(
+                "HOME={} DROVER_FLEET_HOST={} DROVER_BOOT_ID_FILE={}",
                 h.state.join("home").display(),
                 h.name,
                 h.state.join("boot_id").display()
-            ));
+            );
+            if let Some(d) = self.dockers.get(i) {
+                env.push_str(&format!(" DOCKER_HOST=unix://{}", d.socket().display()));
+            }
+            for (k, v) in opts.host_env.get(i).into_iter().flatten() {
+                env.push_str(&format!(" {k}={v}"));
+            }
+            text.push_str(&format!("Match LocalAddress {}\n  SetEnv {env}\n", h.addr));
         }
         fs::write(&sshd.config, text)
     }
@@ -265,6 +302,132 @@ impl Fleet {
             .unwrap_or_default()
             .trim()
             .to_string()
+    }
+
+    /// Starts one dockerd per host (vfs storage, no bridge, no iptables) and waits until each answers.
+    fn start_dockers(&mut self) -> io::Result<()> {
+        let tag = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (i, h) in self.hosts.iter().enumerate() {
+            let exec_root = PathBuf::from(format!("/run/dfl/{tag}-{i}"));
+            let data_root = h.state.join("docker");
+            fs::create_dir_all(&exec_root)?;
+            fs::create_dir_all(&data_root)?;
+            let config = data_root.join("daemon.json");
+            if !config.exists() {
+                fs::write(&config, "{}\n")?;
+            }
+            let log = fs::File::create(data_root.join("dockerd.log"))?;
+            let child = Command::new("dockerd")
+                .arg("--config-file")
+                .arg(&config)
+                .arg("--data-root")
+                .arg(data_root.join("data"))
+                .arg("--exec-root")
+                .arg(&exec_root)
+                .arg("--pidfile")
+                .arg(exec_root.join("docker.pid"))
+                .arg("-H")
+                .arg(format!(
+                    "unix://{}",
+                    exec_root.join("docker.sock").display()
+                ))
+                .args([
+                    "--bridge=none",
+                    "--iptables=false",
+                    "--ip-masq=false",
+                    "--storage-driver=vfs",
+                    "--shutdown-timeout=2",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()?;
+            self.dockers.push(Dockerd {
+                exec_root,
+                data_root,
+                child: Some(child),
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for i in 0..self.dockers.len() {
+            while self
+                .docker(i, &["info", "--format", "{{.ServerVersion}}"])
+                .is_err()
+            {
+                if Instant::now() > deadline {
+                    let log = fs::read_to_string(self.dockers[i].data_root.join("dockerd.log"))
+                        .unwrap_or_default();
+                    return Err(io::Error::other(format!(
+                        "dockerd for {} did not start: {log}",
+                        self.hosts[i].name
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the docker CLI against host `i`'s daemon; stdout on success, stderr on failure.
+    pub fn docker(&self, i: usize, args: &[&str]) -> Result<String, String> {
+        let d = self
+            .dockers
+            .get(i)
+            .ok_or("this fleet has no Docker daemons")?;
+        let out = Command::new("docker")
+            .env("DOCKER_HOST", format!("unix://{}", d.socket().display()))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// Builds the image `drover/busybox:1` from scratch (busybox-static) in host `i`'s daemon. Its
+    /// default command sleeps; no image is pulled.
+    pub fn build_busybox_image(&self, i: usize) -> Result<(), String> {
+        let dir = self.hosts[i].state.join("image");
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        fs::copy("/bin/busybox", dir.join("busybox"))
+            .map_err(|e| format!("/bin/busybox (install busybox-static): {e}"))?;
+        fs::write(dir.join("Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"sleep\", \"100000\"]\n")
+            .map_err(|e| e.to_string())?;
+        self.docker(
+            i,
+            &[
+                "build",
+                "-q",
+                "-t",
+                "drover/busybox:1",
+                dir.to_str().unwrap_or("."),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn stop_dockers(&mut self) {
+        for d in &mut self.dockers {
+            if let Some(mut child) = d.child.take() {
+                let _ = Command::new("kill").arg(child.id().to_string()).status();
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            unmount_below(&d.exec_root);
+            unmount_below(&d.data_root);
+            let _ = fs::remove_dir_all(&d.exec_root);
+        }
     }
 
     fn write_known_hosts(&self) -> io::Result<()> {
@@ -361,6 +524,7 @@ impl Fleet {
 impl Drop for Fleet {
     fn drop(&mut self) {
         self.stop_all();
+        self.stop_dockers();
         if !self.keep_dir {
             let _ = fs::remove_dir_all(&self.dir);
         }
@@ -391,6 +555,21 @@ fn stop(sshd: &mut Sshd) {
             .status();
     }
     let _ = fs::remove_file(pid_file);
+}
+
+/// Unmounts what a daemon of ours left mounted below `dir` (container shm and the like), deepest first.
+fn unmount_below(dir: &Path) {
+    let prefix = dir.to_string_lossy().into_owned();
+    let mounts = fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let mut points: Vec<&str> = mounts
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|m| m.starts_with(&prefix))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in points {
+        let _ = Command::new("umount").arg(p).stderr(Stdio::null()).status();
+    }
 }
 
 /// A fresh random boot id, as the kernel makes them.

@@ -22,6 +22,9 @@ struct Args {
     /// Extra sshd_config line for every sshd (repeatable), e.g. "KexAlgorithms curve25519-sha256".
     #[arg(long = "sshd-option")]
     sshd_options: Vec<String>,
+    /// Give every host its own Docker daemon.
+    #[arg(long)]
+    docker: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,6 +37,8 @@ fn main() -> anyhow::Result<()> {
         hosts: args.hosts,
         hosts_per_sshd: args.hosts_per_sshd,
         extra_config: args.sshd_options,
+        docker: args.docker,
+        ..FleetOptions::default()
     };
     let fleet = Fleet::start_in(dir, true, &opts)?;
     println!("inventory   {}", fleet.inventory().display());

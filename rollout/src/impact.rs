@@ -54,7 +54,10 @@ impl HostImpact {
 const LIMIT: Option<Duration> = Some(Duration::from_secs(600));
 
 async fn run(t: &Transport, host: &HostConnection, cmd: &str) -> Result<String, String> {
-    let out = t.exec(cmd, b"", LIMIT, host.sudo.as_ref()).await.map_err(|e| e.to_string())?;
+    let out = t
+        .exec(cmd, b"", LIMIT, host.sudo.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -74,9 +77,15 @@ async fn assess_on(t: &Transport, host: &HostConnection) -> Result<HostImpact, S
     if ask_docker {
         facts::parse_docker(&run(t, host, facts::DOCKER_COMMAND).await?, &mut facts)?;
     }
-    let packages: Vec<(String, String)> = facts.plan.upgrades.iter().map(|u| (u.package.clone(), u.candidate.clone())).collect();
+    let packages: Vec<(String, String)> = facts
+        .plan
+        .upgrades
+        .iter()
+        .map(|u| (u.package.clone(), u.candidate.clone()))
+        .collect();
     if !packages.is_empty() {
-        facts.scripts = facts::parse_scripts(&run(t, host, &facts::scripts_command(&packages)).await?);
+        facts.scripts =
+            facts::parse_scripts(&run(t, host, &facts::scripts_command(&packages)).await?);
     }
     Ok(HostImpact {
         host: host.name.clone(),
@@ -92,7 +101,11 @@ async fn assess_on(t: &Transport, host: &HostConnection) -> Result<HostImpact, S
 }
 
 /// Assesses every host, at most `forks` at once, in the hosts' order.
-pub async fn impact(hosts: Vec<HostConnection>, settings: &ConnectionSettings, forks: usize) -> Vec<HostImpact> {
+pub async fn impact(
+    hosts: Vec<HostConnection>,
+    settings: &ConnectionSettings,
+    forks: usize,
+) -> Vec<HostImpact> {
     let mut results: Vec<(usize, HostImpact)> = futures::stream::iter(hosts.iter().enumerate())
         .map(|(i, h)| async move { (i, assess(h, settings).await) })
         .buffer_unordered(forks.max(1))

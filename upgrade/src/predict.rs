@@ -126,6 +126,14 @@ fn major(version: &str) -> Option<u64> {
         .ok()
 }
 
+/// A kernel image (`linux-image-6.8.0-88-generic`), as opposed to a metapackage that depends on one
+/// (`linux-image-generic`). Kernel postinst scripts leave the reboot notice to hooks, so the name counts.
+fn is_kernel_image(package: &str) -> bool {
+    package
+        .strip_prefix("linux-image-")
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// Predicts what upgrading as planned does to the host.
 pub fn predict(facts: &HostFacts) -> Prediction {
     let mut p = Prediction::default();
@@ -154,7 +162,7 @@ pub fn predict(facts: &HostFacts) -> Prediction {
                 });
             }
         }
-        if reboot || u.package.starts_with("linux-image-") {
+        if reboot || is_kernel_image(&u.package) {
             p.reboot.push(format!("{} {}", u.package, u.candidate));
         }
         let docker_family =

@@ -31,9 +31,21 @@ fn source_label(s: Source) -> &'static str {
 
 /// The fleet summary line.
 fn summary(reports: &[HostImpact], compose: &Compose) -> String {
-    let count = |f: Fate| reports.iter().flat_map(|r| &r.prediction.containers).filter(|c| c.fate == f).count();
-    let reboots = reports.iter().filter(|r| !r.prediction.reboot.is_empty()).count();
-    let docker = reports.iter().filter(|r| r.prediction.docker_restarts).count();
+    let count = |f: Fate| {
+        reports
+            .iter()
+            .flat_map(|r| &r.prediction.containers)
+            .filter(|c| c.fate == f)
+            .count()
+    };
+    let reboots = reports
+        .iter()
+        .filter(|r| !r.prediction.reboot.is_empty())
+        .count();
+    let docker = reports
+        .iter()
+        .filter(|r| r.prediction.docker_restarts)
+        .count();
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     let compose_n: usize = compose.iter().map(|(_, f)| f.len()).sum();
     let mut s = format!(
@@ -58,15 +70,34 @@ fn upgrades_line(r: &HostImpact) -> String {
         .upgrades
         .iter()
         .take(8)
-        .map(|u| format!("{} {} -> {}", u.package, u.current.as_deref().unwrap_or("(new)"), u.candidate))
+        .map(|u| {
+            format!(
+                "{} {} -> {}",
+                u.package,
+                u.current.as_deref().unwrap_or("(new)"),
+                u.candidate
+            )
+        })
         .collect();
     let more = r.plan.upgrades.len().saturating_sub(8);
-    let tail = if more > 0 { format!(", and {more} more") } else { String::new() };
-    format!("{} ({security} security): {}{tail}", r.plan.upgrades.len(), names.join(", "))
+    let tail = if more > 0 {
+        format!(", and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} ({security} security): {}{tail}",
+        r.plan.upgrades.len(),
+        names.join(", ")
+    )
 }
 
 fn list(items: &[String]) -> String {
-    if items.is_empty() { "none".into() } else { items.join(", ") }
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// Terminal output.
@@ -81,10 +112,24 @@ pub fn table(reports: &[HostImpact], compose: &Compose) -> String {
         let p = &r.prediction;
         let _ = writeln!(out, "  kernel      {}", r.kernel);
         let _ = writeln!(out, "  upgrades    {}", upgrades_line(r));
-        let _ = writeln!(out, "  kept back   {}   held {}   phased {}", list(&r.plan.kept_back), list(&r.held), list(&r.plan.phased));
-        let restarts: Vec<String> = p.restarts.iter().map(|u| format!("{} ({}, {})", u.unit, u.package, source_label(u.source))).collect();
+        let _ = writeln!(
+            out,
+            "  kept back   {}   held {}   phased {}",
+            list(&r.plan.kept_back),
+            list(&r.held),
+            list(&r.plan.phased)
+        );
+        let restarts: Vec<String> = p
+            .restarts
+            .iter()
+            .map(|u| format!("{} ({}, {})", u.unit, u.package, source_label(u.source)))
+            .collect();
         let _ = writeln!(out, "  restarts    {}", list(&restarts));
-        let reboot = if p.reboot.is_empty() { "no".to_string() } else { format!("{} ({})", style("YES").yellow(), p.reboot.join(", ")) };
+        let reboot = if p.reboot.is_empty() {
+            "no".to_string()
+        } else {
+            format!("{} ({})", style("YES").yellow(), p.reboot.join(", "))
+        };
         let _ = writeln!(out, "  reboot      {reboot}");
         for w in &p.warnings {
             let _ = writeln!(out, "  {} {w}", style("warning").yellow());
@@ -93,10 +138,18 @@ pub fn table(reports: &[HostImpact], compose: &Compose) -> String {
             let _ = writeln!(out, "  {} {file}: {msg}", style("compose").red());
         }
         if let Some(d) = r.docker {
-            let _ = writeln!(out, "  docker      {d:?}, live-restore {}", if r.live_restore { "on" } else { "off" });
+            let _ = writeln!(
+                out,
+                "  docker      {d:?}, live-restore {}",
+                if r.live_restore { "on" } else { "off" }
+            );
         }
         if !p.containers.is_empty() {
-            let _ = writeln!(out, "    {:<24} {:<16} {:<20} WHY", "CONTAINER", "POLICY", "FATE");
+            let _ = writeln!(
+                out,
+                "    {:<24} {:<16} {:<20} WHY",
+                "CONTAINER", "POLICY", "FATE"
+            );
             for c in &p.containers {
                 let label = fate_label(c.fate);
                 let label = match c.fate {
@@ -104,7 +157,11 @@ pub fn table(reports: &[HostImpact], compose: &Compose) -> String {
                     Fate::WillNotReturn => style(format!("{label:<20}")).red().bold(),
                     _ => style(format!("{label:<20}")),
                 };
-                let _ = writeln!(out, "    {:<24} {:<16} {label} {}", c.name, c.restart_policy, c.why);
+                let _ = writeln!(
+                    out,
+                    "    {:<24} {:<16} {label} {}",
+                    c.name, c.restart_policy, c.why
+                );
             }
         }
     }
@@ -122,10 +179,27 @@ pub fn markdown(reports: &[HostImpact], compose: &Compose) -> String {
         }
         let p = &r.prediction;
         let _ = writeln!(out, "- **Upgrades:** {}", upgrades_line(r));
-        let _ = writeln!(out, "- **Kept back:** {} / **held:** {}", list(&r.plan.kept_back), list(&r.held));
-        let restarts: Vec<String> = p.restarts.iter().map(|u| format!("`{}` ({}, {})", u.unit, u.package, source_label(u.source))).collect();
+        let _ = writeln!(
+            out,
+            "- **Kept back:** {} / **held:** {}",
+            list(&r.plan.kept_back),
+            list(&r.held)
+        );
+        let restarts: Vec<String> = p
+            .restarts
+            .iter()
+            .map(|u| format!("`{}` ({}, {})", u.unit, u.package, source_label(u.source)))
+            .collect();
         let _ = writeln!(out, "- **Restarts:** {}", list(&restarts));
-        let _ = writeln!(out, "- **Reboot:** {}", if p.reboot.is_empty() { "no".to_string() } else { format!("yes ({})", p.reboot.join(", ")) });
+        let _ = writeln!(
+            out,
+            "- **Reboot:** {}",
+            if p.reboot.is_empty() {
+                "no".to_string()
+            } else {
+                format!("yes ({})", p.reboot.join(", "))
+            }
+        );
         for w in &p.warnings {
             let _ = writeln!(out, "- **Warning:** {w}");
         }
@@ -135,7 +209,14 @@ pub fn markdown(reports: &[HostImpact], compose: &Compose) -> String {
         if !p.containers.is_empty() {
             out.push_str("\n| container | policy | fate | why |\n| --- | --- | --- | --- |\n");
             for c in &p.containers {
-                let _ = writeln!(out, "| {} | {} | {} | {} |", c.name, c.restart_policy, fate_label(c.fate), c.why);
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    c.name,
+                    c.restart_policy,
+                    fate_label(c.fate),
+                    c.why
+                );
             }
         }
     }
@@ -148,7 +229,10 @@ pub fn json(reports: &[HostImpact], compose: &Compose) -> serde_json::Value {
         .iter()
         .map(|r| {
             let mut v = serde_json::to_value(r).unwrap_or_default();
-            let findings: Vec<serde_json::Value> = for_host(compose, &r.host).iter().map(|(f, m)| serde_json::json!({"file": f, "message": m})).collect();
+            let findings: Vec<serde_json::Value> = for_host(compose, &r.host)
+                .iter()
+                .map(|(f, m)| serde_json::json!({"file": f, "message": m}))
+                .collect();
             v["compose"] = serde_json::Value::Array(findings);
             v["risky"] = serde_json::json!(r.prediction.risky());
             v
