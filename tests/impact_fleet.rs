@@ -345,6 +345,48 @@ fn impact_predicts_restarts_reboots_and_container_fates_without_changing_anythin
         ),
         "{table:?}"
     );
+    // The same analysis as a gate: push refuses the host whose containers would not come back.
+    let pb = scratch.join("gated.yml");
+    std::fs::write(&pb, "- hosts: all\n  gather_facts: false\n  impact_gate: risk\n  tasks:\n    - shell: touch \"$HOME/patched\"\n").unwrap();
+    let runs = scratch.join("runs");
+    let run = common::drover(
+        &fleet,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--limit",
+            "node01:node03",
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    let refused = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "host_done" && e["host"] == "node01")
+        .unwrap();
+    let why = refused["error"].as_str().unwrap();
+    assert!(
+        why.starts_with(
+            "impact gate refused the host: 3 container(s) would not come back on their own"
+        ),
+        "{why}"
+    );
+    assert!(
+        why.contains("app-unless-stopped (unless-stopped: "),
+        "{why}"
+    );
+    assert!(
+        !fleet.hosts()[0].state.join("home/patched").exists(),
+        "the gate let a risky host be touched"
+    );
+    assert!(
+        fleet.hosts()[2].state.join("home/patched").exists(),
+        "the gate stopped a safe host"
+    );
     drop(fleet);
     let _ = std::fs::remove_dir_all(&scratch);
 }

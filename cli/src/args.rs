@@ -310,6 +310,9 @@ pub struct PushArgs {
     /// Remove a host lock left by another run before taking it.
     #[arg(long = "break-lock")]
     pub break_lock: bool,
+    /// Refuse to touch a host whose upgrade impact puts a container at risk (as `impact_gate: risk`).
+    #[arg(long = "impact-gate", value_parser = ["risk"])]
+    pub impact_gate: Option<String>,
     /// Seconds a host lock stays valid if the run dies without removing it.
     #[arg(long = "lock-ttl", value_name = "SECONDS", default_value_t = 3600)]
     pub lock_ttl: u64,

@@ -27,6 +27,7 @@ const PLAY_KEYS: &[&str] = &[
     "become_user",
     "gather_facts",
     "tags",
+    "impact_gate",
 ];
 
 /// One batch size of `serial` or `--batch`.
@@ -114,6 +115,8 @@ pub struct Play {
     pub gather_facts: bool,
     /// `tags:`, applied to every task of the play.
     pub tags: Vec<String>,
+    /// `impact_gate: risk`: refuse to touch a host whose upgrade impact puts a container at risk.
+    pub impact_gate: bool,
 }
 
 /// A playbook: its plays, in order.
@@ -184,6 +187,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         become_user: None,
         gather_facts: true,
         tags: Vec::new(),
+        impact_gate: false,
     };
     play.name = node
         .get("name")
@@ -225,6 +229,15 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
             "become_user" => play.become_user = Some(src.string(v, "become_user")?),
             "gather_facts" => play.gather_facts = src.boolean(v, "gather_facts")?,
             "tags" => play.tags = src.strings(v, "tags")?,
+            "impact_gate" => match src.string(v, "impact_gate")?.as_str() {
+                "risk" => play.impact_gate = true,
+                "off" | "false" => play.impact_gate = false,
+                other => {
+                    return Err(
+                        src.invalid(v, format!("impact_gate: `{other}` is not `risk` or `off`"))
+                    );
+                }
+            },
             _ => {}
         }
     }

@@ -72,7 +72,8 @@ pub async fn assess(host: &HostConnection, settings: &ConnectionSettings) -> Hos
     result.unwrap_or_else(|e| HostImpact::failed(&host.name, e))
 }
 
-async fn assess_on(t: &Transport, host: &HostConnection) -> Result<HostImpact, String> {
+/// Assesses a host over an open transport.
+pub(crate) async fn assess_on(t: &Transport, host: &HostConnection) -> Result<HostImpact, String> {
     let (mut facts, ask_docker) = facts::parse_base(&run(t, host, &facts::base_command()).await?);
     if ask_docker {
         facts::parse_docker(&run(t, host, facts::DOCKER_COMMAND).await?, &mut facts)?;

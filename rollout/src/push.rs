@@ -83,6 +83,8 @@ pub struct PushOptions {
     pub diff: bool,
     /// `--break-lock`.
     pub break_lock: bool,
+    /// `--impact-gate risk`: the impact gate for every play.
+    pub impact_gate: bool,
     /// How long a host lock stays valid if the run dies without removing it.
     pub lock_ttl: Duration,
     /// Who holds locks: `user@controller`.
@@ -409,7 +411,12 @@ async fn run_host(
         stats: HostStats::default(),
         batch,
     };
-    let outcome = match h.lock().await {
+    let gate = if play.impact_gate || run.opts.impact_gate {
+        h.impact_gate().await
+    } else {
+        Ok(())
+    };
+    let outcome = match gate.and(h.lock().await) {
         Ok(()) => {
             let played = h.play_sections().await;
             h.unlock().await;
@@ -467,6 +474,33 @@ impl HostRun<'_> {
                 Err(e.to_string())
             }
         }
+    }
+
+    /// Refuses the host when its upgrade impact puts a container at risk, saying which and why.
+    async fn impact_gate(&mut self) -> Result<(), String> {
+        let report = crate::impact::assess_on(&self.transport, &self.conn)
+            .await
+            .map_err(|e| format!("impact gate: cannot assess the host: {e}"))?;
+        let risky: Vec<String> = report
+            .prediction
+            .containers
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.fate,
+                    drover_upgrade::Fate::AtRisk | drover_upgrade::Fate::WillNotReturn
+                )
+            })
+            .map(|c| format!("{} ({}: {})", c.name, c.restart_policy, c.why))
+            .collect();
+        if risky.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "impact gate refused the host: {} container(s) would not come back on their own: {}",
+            risky.len(),
+            risky.join("; ")
+        ))
     }
 
     async fn unlock(&self) {

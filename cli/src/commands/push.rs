@@ -133,6 +133,7 @@ fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
         check: args.check,
         diff: args.diff,
         break_lock: args.break_lock,
+        impact_gate: args.impact_gate.is_some(),
         lock_ttl: Duration::from_secs(args.lock_ttl),
         owner: format!(
             "{}@{}",
