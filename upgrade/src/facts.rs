@@ -22,6 +22,8 @@ pub fn base_command() -> String {
         "echo '### reboot_required'; [ -e /run/reboot-required ] && echo yes; cat /run/reboot-required.pkgs 2>/dev/null",
         &format!("echo '### plan'; {APT} -s -q dist-upgrade 2>&1"),
         "echo '### holds'; apt-mark showhold 2>/dev/null",
+        // dpkg reads the same database apt does (APT_CONFIG may move it).
+        "echo '### kernels'; eval \"$(apt-config shell ST Dir::State::status/f 2>/dev/null)\"; dpkg-query --admindir=\"$(dirname \"${ST:-/var/lib/dpkg/status}\")\" -W -f '${Package} ${db:Status-Abbrev}\\n' 'linux-image-[0-9]*' 2>/dev/null",
         "echo '### systemd'; if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then for u in docker.service docker.socket; do echo \"$u $(systemctl is-enabled $u 2>/dev/null) $(systemctl is-active $u 2>/dev/null)\"; done; else echo none; fi",
         "echo '### docker_socket'; s=${DOCKER_HOST:-unix:///var/run/docker.sock}; [ -S \"${s#unix://}\" ] && command -v docker >/dev/null 2>&1 && echo yes",
         "echo '### df'; df -Pk / /var /boot 2>/dev/null",
@@ -73,6 +75,20 @@ pub fn parse_base(output: &str) -> (HostFacts, bool) {
         holds: get("holds")
             .split_whitespace()
             .map(str::to_string)
+            .collect(),
+        installed_kernels: get("kernels")
+            .lines()
+            .filter(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|st| st.starts_with("ii"))
+            })
+            .filter_map(|l| {
+                l.split_whitespace()
+                    .next()?
+                    .strip_prefix("linux-image-")
+                    .map(str::to_string)
+            })
             .collect(),
         daemon: Some(daemon),
         free_kb: get("df")
@@ -151,7 +167,7 @@ mod tests {
 
     #[test]
     fn base_output_parses() {
-        let out = "### kernel\n6.8.0-87-generic\n### boot_id\nabc\n### reboot_required\nyes\nlinux-image-6.8.0-88-generic\n### plan\nInst libexpat1 [2.5.0-1] (2.5.0-1+deb12u1 Debian-Security:12/bookworm-security [amd64])\n### holds\ndocker-ce\n### systemd\ndocker.service enabled active\ndocker.socket enabled active\n### docker_socket\nyes\n### df\nFilesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 100 50 2048 50% /\n";
+        let out = "### kernel\n6.8.0-87-generic\n### boot_id\nabc\n### reboot_required\nyes\nlinux-image-6.8.0-88-generic\n### plan\nInst libexpat1 [2.5.0-1] (2.5.0-1+deb12u1 Debian-Security:12/bookworm-security [amd64])\n### holds\ndocker-ce\n### kernels\nlinux-image-6.8.0-87-generic ii \nlinux-image-6.8.0-88-generic ii \nlinux-image-6.8.0-80-generic rc \n### systemd\ndocker.service enabled active\ndocker.socket enabled active\n### docker_socket\nyes\n### df\nFilesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 100 50 2048 50% /\n";
         let (facts, ask) = parse_base(out);
         assert!(ask);
         assert_eq!(facts.kernel, "6.8.0-87-generic");
@@ -160,6 +176,10 @@ mod tests {
         assert_eq!(facts.plan.upgrades[0].package, "libexpat1");
         assert!(facts.plan.upgrades[0].security);
         assert_eq!(facts.holds, ["docker-ce"]);
+        assert_eq!(
+            facts.installed_kernels,
+            ["6.8.0-87-generic", "6.8.0-88-generic"]
+        );
         assert_eq!(facts.daemon, Some(DaemonStart::Service));
         assert_eq!(facts.free_kb["/"], 2048);
     }

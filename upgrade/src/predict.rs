@@ -25,6 +25,8 @@ pub struct HostFacts {
     pub plan: AptPlan,
     /// `apt-mark showhold`.
     pub holds: Vec<String>,
+    /// Installed kernel images, as their `uname -r` names (`6.8.0-88-generic`).
+    pub installed_kernels: Vec<String>,
     /// Maintainer-script effects of the candidate packages that could be fetched.
     pub scripts: BTreeMap<String, ScriptEffects>,
     /// How systemd starts Docker.
@@ -192,6 +194,21 @@ pub fn predict(facts: &HostFacts) -> Prediction {
             package: c.package,
             source: Source::Dependency,
         });
+    }
+    if let Some(newest) = facts
+        .installed_kernels
+        .iter()
+        .max_by(|a, b| drover_templates::compare_versions(a, b))
+        && !facts.kernel.is_empty()
+        && drover_templates::compare_versions(newest, &facts.kernel) == std::cmp::Ordering::Greater
+    {
+        p.reboot.insert(
+            0,
+            format!(
+                "kernel {newest} is installed but {} is running",
+                facts.kernel
+            ),
+        );
     }
     if facts.reboot_required {
         p.reboot.insert(
@@ -369,6 +386,25 @@ mod tests {
             p.containers[1].compose.as_deref(),
             Some("silo/unless-stopped")
         );
+    }
+
+    #[test]
+    fn a_newer_installed_kernel_means_a_pending_reboot() {
+        let facts = HostFacts {
+            kernel: "6.8.0-87-generic".into(),
+            installed_kernels: vec!["6.8.0-87-generic".into(), "6.8.0-88-generic".into()],
+            ..HostFacts::default()
+        };
+        assert_eq!(
+            predict(&facts).reboot,
+            ["kernel 6.8.0-88-generic is installed but 6.8.0-87-generic is running"]
+        );
+        let current = HostFacts {
+            kernel: "6.8.0-88-generic".into(),
+            installed_kernels: vec!["6.8.0-88-generic".into()],
+            ..HostFacts::default()
+        };
+        assert!(predict(&current).reboot.is_empty());
     }
 
     #[test]
