@@ -74,6 +74,22 @@ Each container gets a fate: unaffected, keeps running (live-restore), restarts b
 AT RISK (unless-stopped) or WILL NOT RETURN (no, on-failure, or a socket-only daemon across a reboot).
 Nothing on the hosts is changed.")]
     Impact(ImpactArgs),
+    /// Record each host's boot id and running containers, for a later `drover verify`.
+    #[command(after_help = "Example:
+  id=$(drover snapshot -i hosts.ini docker)   # prints the snapshot's id
+  # ... restart the daemon, reboot, patch by hand ...
+  drover verify -i hosts.ini docker --against $id")]
+    Snapshot(SnapshotArgs),
+    /// Roll call: check that every container recorded in a snapshot (or a push run) came back.
+    #[command(after_help = "Examples:
+  drover verify -i hosts.ini docker --against 20261123T204500-1a2b
+  drover verify -i hosts.ini web01 --against $id --remediate start --window 10
+
+Each container must be present and running, with the same image id, healthy (when it has a
+healthcheck), and not restart-looping: its restart count must stay the same for the stability window.
+docker.service must be enabled and active, not only socket-activated. Exit code 0: everything came
+back; 3: something did not.")]
+    Verify(VerifyArgs),
     /// Render a template with one host's variables, or every matching host's into a folder.
     #[command(after_help = "Examples:
   drover render -i hosts.ini roles/app/templates/docker-compose.yml.j2 --host web01
@@ -368,4 +384,49 @@ pub struct ImpactArgs {
     /// Compose files or templates to check as rendered for each host (repeatable).
     #[arg(long = "compose", value_name = "PATH")]
     pub compose: Vec<PathBuf>,
+}
+
+/// `drover snapshot`.
+#[derive(Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Hosts to record.
+    #[arg(default_value = "all")]
+    pub pattern: String,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Where run folders go.
+    #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
+    pub runs_dir: PathBuf,
+}
+
+/// `drover verify`.
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub source: InventorySource,
+    /// Hosts to check.
+    #[arg(default_value = "all")]
+    pub pattern: String,
+    /// The snapshot or push run to check against.
+    #[arg(long, value_name = "RUN_ID")]
+    pub against: String,
+    /// `start`: docker start the containers that did not come back, then check again.
+    #[arg(long, value_parser = ["start"])]
+    pub remediate: Option<String>,
+    /// Seconds to wait for everything to come back.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub deadline: u64,
+    /// Seconds containers must stay back (restart count stable).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub window: u64,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Where run folders are.
+    #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
+    pub runs_dir: PathBuf,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -17,6 +17,8 @@ fn main() -> std::process::ExitCode {
         args::Command::Push(a) => commands::push::run(*a),
         args::Command::Impact(a) => commands::impact::run(&a),
         args::Command::Render(a) => commands::render::run(&a),
+        args::Command::Snapshot(a) => commands::rollcall::snapshot(&a),
+        args::Command::Verify(a) => commands::rollcall::verify(&a),
         args::Command::Compose(c) => commands::compose::run(&c),
     };
     exit::report(result)

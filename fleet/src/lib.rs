@@ -74,12 +74,61 @@ struct Dockerd {
     /// Short folder for sockets and state (unix socket paths are limited to 108 bytes).
     exec_root: PathBuf,
     data_root: PathBuf,
+    /// dockerd's arguments, to start it again the same way.
+    args: Vec<String>,
     child: Option<Child>,
 }
 
 impl Dockerd {
     fn socket(&self) -> PathBuf {
         self.exec_root.join("docker.sock")
+    }
+
+    fn spawn(&mut self) -> io::Result<()> {
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_root.join("dockerd.log"))?;
+        let child = Command::new("dockerd")
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Stops the daemon gracefully (SIGTERM) and waits for it: ours by its child handle, or one a
+    /// simulated reboot started, by its PID file once its command line shows it is this daemon.
+    fn stop(&mut self) {
+        let pid_file = self.exec_root.join("docker.pid");
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let root = self.exec_root.to_string_lossy().into_owned();
+        let ours = |pid: &u32| {
+            fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&root))
+        };
+        if let Some(pid) = fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+            .filter(ours)
+        {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let _ = fs::remove_file(pid_file);
     }
 }
 
@@ -268,10 +317,32 @@ impl Fleet {
     fn write_reboot_scripts(&self) -> io::Result<()> {
         for h in &self.hosts {
             let sshd = &self.sshds[h.sshd];
+            let i = self
+                .hosts
+                .iter()
+                .position(|x| x.name == h.name)
+                .unwrap_or(0);
+            // With a Docker daemon, the reboot stops it gracefully (stopping its containers) and
+            // starts it again, as boot would.
+            let (docker_down, docker_up) = match self.dockers.get(i) {
+                Some(d) => (
+                    format!(
+                        // An exited dockerd may linger as a zombie until the fleet reaps it: that counts as gone.
+                        "p=$(cat {pf} 2>/dev/null); [ -n \"$p\" ] && kill \"$p\" && while [ -e /proc/$p ] && ! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null; do sleep 0.2; done\n",
+                        pf = d.exec_root.join("docker.pid").display()
+                    ),
+                    format!(
+                        "setsid dockerd {} >>{} 2>&1 < /dev/null &\n",
+                        d.args.join(" "),
+                        d.data_root.join("dockerd.log").display()
+                    ),
+                ),
+                None => (String::new(), String::new()),
+            };
             let script = format!(
-                "#!/bin/sh\n# Simulates a reboot of test host {name}: sshd stops, the boot id changes, sshd returns.\n\
-                 kill \"$(cat {pid})\" 2>/dev/null\nsleep \"${{1:-2}}\"\ncat /proc/sys/kernel/random/uuid > {boot}\n\
-                 exec {sshd} -f {config} -E {log}\n",
+                "#!/bin/sh\n# Simulates a reboot of test host {name}: sshd (and dockerd) stop, the boot id changes, they return.\n\
+                 {docker_down}kill \"$(cat {pid})\" 2>/dev/null\nsleep \"${{1:-2}}\"\ncat /proc/sys/kernel/random/uuid > {boot}\n\
+                 {docker_up}exec {sshd} -f {config} -E {log}\n",
                 name = h.name,
                 pid = sshd.config.with_file_name("sshd.pid").display(),
                 boot = h.state.join("boot_id").display(),
@@ -320,40 +391,42 @@ impl Fleet {
             if !config.exists() {
                 fs::write(&config, "{}\n")?;
             }
-            let log = fs::File::create(data_root.join("dockerd.log"))?;
-            let child = Command::new("dockerd")
-                .arg("--config-file")
-                .arg(&config)
-                .arg("--data-root")
-                .arg(data_root.join("data"))
-                .arg("--exec-root")
-                .arg(&exec_root)
-                .arg("--pidfile")
-                .arg(exec_root.join("docker.pid"))
-                .arg("-H")
-                .arg(format!(
-                    "unix://{}",
-                    exec_root.join("docker.sock").display()
-                ))
-                .args([
-                    "--bridge=none",
-                    "--iptables=false",
-                    "--ip-masq=false",
-                    "--storage-driver=vfs",
-                    "--shutdown-timeout=2",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()?;
-            self.dockers.push(Dockerd {
+            let args: Vec<String> = vec![
+                "--config-file".into(),
+                config.display().to_string(),
+                "--data-root".into(),
+                data_root.join("data").display().to_string(),
+                "--exec-root".into(),
+                exec_root.display().to_string(),
+                "--pidfile".into(),
+                exec_root.join("docker.pid").display().to_string(),
+                "-H".into(),
+                format!("unix://{}", exec_root.join("docker.sock").display()),
+                "--bridge=none".into(),
+                "--iptables=false".into(),
+                "--ip-masq=false".into(),
+                "--storage-driver=vfs".into(),
+                "--shutdown-timeout=2".into(),
+            ];
+            let mut d = Dockerd {
                 exec_root,
                 data_root,
-                child: Some(child),
-            });
+                args,
+                child: None,
+            };
+            d.spawn()?;
+            self.dockers.push(d);
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
         for i in 0..self.dockers.len() {
+            self.wait_docker(i)?;
+        }
+        Ok(())
+    }
+
+    /// Waits until host `i`'s daemon answers.
+    fn wait_docker(&self, i: usize) -> io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        {
             while self
                 .docker(i, &["info", "--format", "{{.ServerVersion}}"])
                 .is_err()
@@ -370,6 +443,14 @@ impl Fleet {
             }
         }
         Ok(())
+    }
+
+    /// Restarts host `i`'s Docker daemon gracefully, as an upgrade of Docker or containerd does:
+    /// Docker stops every container, then starts the ones whose policy says so.
+    pub fn restart_docker(&mut self, i: usize) -> io::Result<()> {
+        self.dockers[i].stop();
+        self.dockers[i].spawn()?;
+        self.wait_docker(i)
     }
 
     /// Runs the docker CLI against host `i`'s daemon; stdout on success, stderr on failure.
@@ -415,15 +496,7 @@ impl Fleet {
 
     fn stop_dockers(&mut self) {
         for d in &mut self.dockers {
-            if let Some(mut child) = d.child.take() {
-                let _ = Command::new("kill").arg(child.id().to_string()).status();
-                let deadline = Instant::now() + Duration::from_secs(20);
-                while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-            }
+            d.stop();
             unmount_below(&d.exec_root);
             unmount_below(&d.data_root);
             let _ = fs::remove_dir_all(&d.exec_root);

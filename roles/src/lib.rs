@@ -13,7 +13,7 @@ mod task;
 
 pub use error::{At, PlaybookError};
 pub use module::{MODULES, Module};
-pub use play::{Batches, Play, Playbook};
+pub use play::{Batches, Play, Playbook, RollcallSpec};
 pub use role::Role;
 pub use task::{Block, LoopSpec, Task, TaskBody, resolve as resolve_file};
 

@@ -28,6 +28,7 @@ const PLAY_KEYS: &[&str] = &[
     "gather_facts",
     "tags",
     "impact_gate",
+    "rollcall",
 ];
 
 /// One batch size of `serial` or `--batch`.
@@ -117,6 +118,32 @@ pub struct Play {
     pub tags: Vec<String>,
     /// `impact_gate: risk`: refuse to touch a host whose upgrade impact puts a container at risk.
     pub impact_gate: bool,
+    /// `rollcall:`: how the roll call after Docker or host restarts runs (`false` turns it off).
+    pub rollcall: RollcallSpec,
+}
+
+/// `rollcall:` settings of a play.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollcallSpec {
+    /// Roll calls run at all (default true).
+    pub enabled: bool,
+    /// Seconds to wait for everything to come back (default 300).
+    pub deadline: u64,
+    /// Seconds containers must stay back (default 30).
+    pub window: u64,
+    /// `docker start` what did not come back, then check again.
+    pub remediate: bool,
+}
+
+impl Default for RollcallSpec {
+    fn default() -> Self {
+        RollcallSpec {
+            enabled: true,
+            deadline: 300,
+            window: 30,
+            remediate: false,
+        }
+    }
 }
 
 /// A playbook: its plays, in order.
@@ -188,6 +215,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         gather_facts: true,
         tags: Vec::new(),
         impact_gate: false,
+        rollcall: RollcallSpec::default(),
     };
     play.name = node
         .get("name")
@@ -229,6 +257,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
             "become_user" => play.become_user = Some(src.string(v, "become_user")?),
             "gather_facts" => play.gather_facts = src.boolean(v, "gather_facts")?,
             "tags" => play.tags = src.strings(v, "tags")?,
+            "rollcall" => play.rollcall = rollcall_spec(src, v)?,
             "impact_gate" => match src.string(v, "impact_gate")?.as_str() {
                 "risk" => play.impact_gate = true,
                 "off" | "false" => play.impact_gate = false,
@@ -242,6 +271,34 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         }
     }
     Ok(play)
+}
+
+/// `rollcall: false`, or a mapping of `deadline`, `window` and `remediate: start`.
+fn rollcall_spec(src: &Source, node: &Node) -> Result<RollcallSpec, PlaybookError> {
+    let mut spec = RollcallSpec::default();
+    if let drover_yaml::Value::Bool(b) = node.value {
+        spec.enabled = b;
+        return Ok(spec);
+    }
+    let entries = src.map(node, "rollcall")?;
+    src.check_keys(
+        entries,
+        &["enabled", "deadline", "window", "remediate"],
+        "rollcall",
+    )?;
+    for (k, v) in entries {
+        let seconds = |v: &Node| match v.value {
+            drover_yaml::Value::Int(n) if n >= 0 => Ok(n as u64),
+            _ => Err(src.invalid(v, "expected a whole number of seconds")),
+        };
+        match k.key_string().as_str() {
+            "enabled" => spec.enabled = src.boolean(v, "enabled")?,
+            "deadline" => spec.deadline = seconds(v)?,
+            "window" => spec.window = seconds(v)?,
+            _ => spec.remediate = src.string(v, "remediate")? == "start",
+        }
+    }
+    Ok(spec)
 }
 
 /// A `roles:` entry: a name, or a mapping with `role:` and the role's parameters.

@@ -11,11 +11,16 @@ mod lock;
 mod modules;
 mod push;
 mod push_event;
+mod rollcall;
 
 pub use adhoc::{AdhocRequest, run_adhoc};
-pub use connection::{Connection, ConnectionSettings, HostConnection};
+pub use connection::{Connection, ConnectionSettings, HostConnection, Transport};
 pub use event::{Event, HostResult, Outcome};
 pub use impact::{HostImpact, assess, impact};
 pub use journal::{Journal, RunSpec, new_run_id};
 pub use push::{FailBudget, PushOptions, PushSummary, push};
 pub use push_event::{HostStats, PushEvent, TaskStatus};
+pub use rollcall::{
+    ContainerResult, RollcallOptions, RollcallReport, describe as describe_verdict, snapshot,
+    verify,
+};

@@ -368,6 +368,8 @@ struct HostRun<'a> {
     notified: IndexSet<String>,
     stats: HostStats,
     batch: &'a [String],
+    /// What ran before the host was touched, for the roll call.
+    snapshot: Option<drover_upgrade::rollcall::Snapshot>,
 }
 
 async fn run_host(
@@ -410,6 +412,7 @@ async fn run_host(
         notified: IndexSet::new(),
         stats: HostStats::default(),
         batch,
+        snapshot: None,
     };
     let gate = if play.impact_gate || run.opts.impact_gate {
         h.impact_gate().await
@@ -418,6 +421,7 @@ async fn run_host(
     };
     let outcome = match gate.and(h.lock().await) {
         Ok(()) => {
+            h.take_snapshot().await;
             let played = h.play_sections().await;
             h.unlock().await;
             played
@@ -474,6 +478,112 @@ impl HostRun<'_> {
                 Err(e.to_string())
             }
         }
+    }
+
+    /// Records the running containers before the host is touched (when Docker answers and the play
+    /// has roll calls), in the run folder too.
+    async fn take_snapshot(&mut self) {
+        if !self.play.rollcall.enabled {
+            return;
+        }
+        if let Ok(snap) = crate::rollcall::snapshot(&self.transport, &self.conn).await {
+            let dir = self.run.run_dir.join("snapshots");
+            if std::fs::create_dir_all(&dir).is_ok() {
+                let _ = std::fs::write(
+                    dir.join(format!("{}.json", self.host)),
+                    serde_json::to_vec_pretty(&snap).unwrap_or_default(),
+                );
+            }
+            self.snapshot = Some(snap);
+        }
+    }
+
+    /// A task that can restart the Docker daemon or the host: a reboot, a changed apt run that touched
+    /// Docker, containerd or runc, or a service task on docker or containerd.
+    fn restarts_docker_or_host(&self, module: &Module, outcome: &Outcome) -> bool {
+        let touches = |text: &str| {
+            ["docker", "containerd", "runc"]
+                .iter()
+                .any(|w| text.contains(w))
+        };
+        match module.name {
+            "reboot" => outcome.changed,
+            "apt" => {
+                outcome.changed
+                    && outcome
+                        .result
+                        .get("stdout")
+                        .and_then(Json::as_str)
+                        .is_some_and(touches)
+            }
+            "service" | "systemd" => {
+                outcome.changed
+                    && module
+                        .args
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .is_some_and(touches)
+                    && module
+                        .args
+                        .get("state")
+                        .and_then(Json::as_str)
+                        .is_some_and(|s| s != "started")
+            }
+            _ => false,
+        }
+    }
+
+    /// The roll call after a restart: every container recorded before must be back.
+    async fn rollcall(&mut self, task: &Task) -> Result<(), Stop> {
+        let Some(snap) = self.snapshot.clone() else {
+            return Ok(());
+        };
+        let spec = &self.play.rollcall;
+        let opts = crate::rollcall::RollcallOptions {
+            deadline: Duration::from_secs(spec.deadline),
+            window: Duration::from_secs(spec.window),
+            remediate: spec.remediate,
+            intended_images: Vec::new(),
+        };
+        let report = crate::rollcall::verify(&self.transport, &self.conn, &snap, &opts).await;
+        let dir = self.run.run_dir.join("rollcalls");
+        if std::fs::create_dir_all(&dir).is_ok() {
+            let _ = std::fs::write(
+                dir.join(format!("{}.json", self.host)),
+                serde_json::to_vec_pretty(&report).unwrap_or_default(),
+            );
+        }
+        let label = format!(
+            "roll call after `{}`",
+            task.name.clone().unwrap_or_else(|| "task".into())
+        );
+        if report.ok() {
+            self.stats.ok += 1;
+            let msg = format!("{} container(s) came back", report.containers.len());
+            self.run.emitter.emit(PushEvent::Task {
+                host: self.host.clone(),
+                task: label,
+                status: TaskStatus::Ok,
+                msg,
+                item: None,
+                diff: None,
+            });
+            return Ok(());
+        }
+        self.stats.failed += 1;
+        let msg = format!("did not come back: {}", report.failures().join(", "));
+        self.run.emitter.emit(PushEvent::Task {
+            host: self.host.clone(),
+            task: label.clone(),
+            status: TaskStatus::Failed,
+            msg: msg.clone(),
+            item: None,
+            diff: None,
+        });
+        Err(Stop {
+            msg: format!("{label} failed: {msg}"),
+            bad_input: false,
+        })
     }
 
     /// Refuses the host when its upgrade impact puts a container at risk, saying which and why.
@@ -853,6 +963,9 @@ impl HostRun<'_> {
         }
         if outcome.changed && !outcome.failed {
             self.notified.extend(task.notify.iter().cloned());
+        }
+        if !outcome.failed && self.restarts_docker_or_host(module, &outcome) {
+            self.rollcall(task).await?;
         }
         if outcome.flush_handlers {
             self.flush_handlers().await?;

@@ -104,3 +104,26 @@ pub fn inventory_variant(fleet: &Fleet, name: &str, from: &str, to: &str) -> Pat
     std::fs::write(&path, text.replace(from, to)).unwrap();
     path
 }
+
+/// Whether tests that need their own Docker daemons can run here. Without dockerd (or root) they are
+/// skipped, loudly; with DROVER_REQUIRE_DOCKER set (as .ci/run does) that is a failure instead.
+pub fn docker_available(test: &str) -> bool {
+    let ok = std::process::Command::new("dockerd")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !ok {
+        assert!(
+            std::env::var_os("DROVER_REQUIRE_DOCKER").is_none(),
+            "{test} needs dockerd and root, and DROVER_REQUIRE_DOCKER is set"
+        );
+        eprintln!(
+            "SKIPPED {test}: no dockerd here (or not root); set DROVER_REQUIRE_DOCKER=1 to make this a failure"
+        );
+    }
+    ok
+}

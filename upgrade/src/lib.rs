@@ -9,5 +9,6 @@ pub mod facts;
 pub mod known;
 pub mod maintscripts;
 pub mod predict;
+pub mod rollcall;
 
 pub use predict::{ContainerFate, Fate, HostFacts, Prediction, Source, UnitRestart, predict};

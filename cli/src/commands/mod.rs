@@ -5,6 +5,7 @@ pub mod impact;
 pub mod inventory;
 pub mod push;
 pub mod render;
+pub mod rollcall;
 pub mod run;
 
 use anyhow::anyhow;

@@ -1,0 +1,145 @@
+//! `drover snapshot` and `drover verify`: the roll call by hand.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use drover_rollout::{RollcallOptions, Transport, describe_verdict, new_run_id};
+use drover_upgrade::rollcall::Snapshot;
+
+use crate::args::{SnapshotArgs, VerifyArgs};
+use crate::exit::{Code, Failure, bad_input};
+use crate::settings;
+
+pub fn snapshot(args: &SnapshotArgs) -> Result<(), Failure> {
+    let inv = super::load_inventory(&args.source)?;
+    let hosts = inv.select(&args.pattern, None).map_err(bad_input)?;
+    let (settings, connections) = settings::connect(&args.connect, &inv, &hosts)?;
+    let id = new_run_id();
+    let dir = args.runs_dir.join(&id).join("snapshots");
+    std::fs::create_dir_all(&dir)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut failed = false;
+    runtime.block_on(async {
+        for host in &connections {
+            let taken = match Transport::open(host, &settings).await {
+                Ok(t) => {
+                    let s = drover_rollout::snapshot(&t, host).await;
+                    t.close().await;
+                    s
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match taken {
+                Ok(s) => {
+                    let _ = std::fs::write(
+                        dir.join(format!("{}.json", host.name)),
+                        serde_json::to_vec_pretty(&s).unwrap_or_default(),
+                    );
+                    eprintln!(
+                        "{}: boot id {}, {} running container(s)",
+                        host.name,
+                        s.boot_id,
+                        s.containers.len()
+                    );
+                }
+                Err(e) => {
+                    failed = true;
+                    eprintln!("{}: {e}", host.name);
+                }
+            }
+        }
+    });
+    println!("{id}");
+    if failed {
+        Err(Failure::Hosts(Code::HostsUnreachable))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let inv = super::load_inventory(&args.source)?;
+    let hosts = inv.select(&args.pattern, None).map_err(bad_input)?;
+    let dir = args.runs_dir.join(&args.against).join("snapshots");
+    let mut snaps = Vec::new();
+    for h in &hosts {
+        let path = dir.join(format!("{h}.json"));
+        let text = std::fs::read(&path)
+            .map_err(|e| bad_input(anyhow!("no snapshot of {h} in {}: {e}", dir.display())))?;
+        let snap: Snapshot = serde_json::from_slice(&text)
+            .map_err(|e| bad_input(anyhow!("{}: {e}", path.display())))?;
+        snaps.push(snap);
+    }
+    let (settings, connections) = settings::connect(&args.connect, &inv, &hosts)?;
+    let opts = RollcallOptions {
+        deadline: Duration::from_secs(args.deadline),
+        window: Duration::from_secs(args.window),
+        remediate: args.remediate.is_some(),
+        intended_images: Vec::new(),
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let reports = runtime.block_on(async {
+        let mut out = Vec::new();
+        for (host, snap) in connections.iter().zip(&snaps) {
+            match Transport::open(host, &settings).await {
+                Ok(t) => {
+                    out.push(Ok(drover_rollout::verify(&t, host, snap, &opts).await));
+                    t.close().await;
+                }
+                Err(e) => out.push(Err((host.name.clone(), e.to_string()))),
+            }
+        }
+        out
+    });
+    let mut all_ok = true;
+    let mut docs = Vec::new();
+    for r in &reports {
+        match r {
+            Ok(report) => {
+                all_ok &= report.ok();
+                docs.push(serde_json::to_value(report).unwrap_or_default());
+                if !args.json {
+                    eprintln!(
+                        "{}: {}",
+                        report.host,
+                        if report.ok() {
+                            "everything came back"
+                        } else {
+                            "NOT everything came back"
+                        }
+                    );
+                    for c in &report.containers {
+                        let fixed = if c.remediated {
+                            " (after docker start)"
+                        } else {
+                            ""
+                        };
+                        eprintln!(
+                            "  {:<24} {:<16} {}{fixed} ({}s)",
+                            c.name,
+                            c.restart_policy,
+                            describe_verdict(&c.verdict),
+                            c.after_secs
+                        );
+                    }
+                    if let Some(p) = &report.daemon_problem {
+                        eprintln!("  {p}");
+                    }
+                }
+            }
+            Err((host, e)) => {
+                all_ok = false;
+                docs.push(serde_json::json!({"host": host, "error": e}));
+                eprintln!("{host}: {e}");
+            }
+        }
+    }
+    if args.json {
+        crate::ui::print_json(&serde_json::Value::Array(docs));
+    }
+    if all_ok {
+        Ok(())
+    } else {
+        Err(Failure::Hosts(Code::HostsFailed))
+    }
+}

@@ -1,0 +1,210 @@
+//! Roll call on real Docker daemons (one per test host): exactly the containers that did not come back
+//! after a real daemon restart, remediation, and a push --batch 1 that halts after the first host whose
+//! roll call fails after a (simulated, but real to drover) reboot.
+
+mod common;
+
+use common::{Fleet, FleetOptions};
+
+fn fleet(n: usize) -> Fleet {
+    Fleet::start(
+        &common::scratch(),
+        &FleetOptions {
+            hosts: n,
+            docker: true,
+            ..FleetOptions::default()
+        },
+    )
+    .expect("fleet with docker")
+}
+
+fn container(fleet: &Fleet, host: usize, name: &str, extra: &[&str]) {
+    let mut args = vec!["run", "-d", "--name", name, "--network", "none"];
+    args.extend(extra);
+    args.push("drover/busybox:1");
+    fleet.docker(host, &args).unwrap();
+}
+
+fn verdicts(doc: &serde_json::Value) -> Vec<(String, String, bool)> {
+    let mut v: Vec<(String, String, bool)> = doc[0]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+                c["remediated"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn verify_names_exactly_what_did_not_come_back_and_remediation_starts_it() {
+    if !common::docker_available("rollcall verify") {
+        return;
+    }
+    let mut fleet = fleet(1);
+    fleet.build_busybox_image(0).unwrap();
+    for policy in ["always", "unless-stopped", "on-failure", "no"] {
+        container(&fleet, 0, &format!("app-{policy}"), &["--restart", policy]);
+    }
+    container(
+        &fleet,
+        0,
+        "app-unhealthy",
+        &[
+            "--restart",
+            "always",
+            "--health-cmd",
+            "/bin/busybox false",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+    );
+    let runs = fleet.dir().join("runs");
+    let runs = runs.to_str().unwrap();
+    let snap = common::drover(&fleet, &["snapshot", "all", "--runs-dir", runs]);
+    assert_eq!(snap.code, 0, "{snap:?}");
+    let id = snap.stdout.trim().to_string();
+
+    // A real daemon restart, as a docker-ce or containerd upgrade does.
+    fleet.restart_docker(0).unwrap();
+    let run = common::drover(
+        &fleet,
+        &[
+            "verify",
+            "all",
+            "--against",
+            &id,
+            "--runs-dir",
+            runs,
+            "--window",
+            "1",
+            "--deadline",
+            "15",
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    let doc = run.json();
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        verdicts(&doc),
+        [
+            (s("app-always"), s("came_back"), false),
+            (s("app-no"), s("exited"), false),
+            // Killed (exit 137) by the daemon's shutdown, so on-failure restarts it.
+            (s("app-on-failure"), s("came_back"), false),
+            (s("app-unhealthy"), s("unhealthy"), false),
+            (s("app-unless-stopped"), s("came_back"), false),
+        ]
+    );
+
+    let run = common::drover(
+        &fleet,
+        &[
+            "verify",
+            "all",
+            "--against",
+            &id,
+            "--runs-dir",
+            runs,
+            "--window",
+            "1",
+            "--deadline",
+            "10",
+            "--remediate",
+            "start",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        run.code, 3,
+        "the unhealthy container stays a failure: {run:?}"
+    );
+    let v = verdicts(&run.json());
+    assert!(v.contains(&(s("app-no"), s("came_back"), true)), "{v:?}");
+    assert!(
+        v.contains(&(s("app-unhealthy"), s("unhealthy"), false)),
+        "{v:?}"
+    );
+    assert_eq!(
+        fleet
+            .docker(0, &["inspect", "-f", "{{.State.Status}}", "app-no"])
+            .unwrap()
+            .trim(),
+        "running"
+    );
+}
+
+#[test]
+fn a_batch_one_push_halts_after_the_first_host_whose_roll_call_fails() {
+    if !common::docker_available("rollcall push") {
+        return;
+    }
+    let fleet = fleet(3);
+    for i in 0..3 {
+        fleet.build_busybox_image(i).unwrap();
+        container(&fleet, i, "app-always", &["--restart", "always"]);
+    }
+    container(&fleet, 1, "app-no", &["--restart", "no"]);
+    let mut inventory = std::fs::read_to_string(fleet.inventory()).unwrap();
+    for i in 0..3 {
+        let line = format!("node0{} ansible_host={}", i + 1, fleet.hosts()[i].addr);
+        inventory = inventory.replace(
+            &line,
+            &format!("{line} reboot_cmd=\"{}\"", fleet.reboot_command(i, 1)),
+        );
+    }
+    let inv = fleet.dir().join("reboot.ini");
+    std::fs::write(&inv, inventory).unwrap();
+    let pb = fleet.dir().join("patch.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: fleet\n  gather_facts: false\n  rollcall:\n    window: 1\n    deadline: 12\n  tasks:\n    - name: reboot into the new kernel\n      reboot:\n        reboot_command: \"{{ reboot_cmd }}\"\n        stable_for: 0\n",
+    )
+    .unwrap();
+    let boot_ids: Vec<String> = (0..3).map(|i| fleet.boot_id(i)).collect();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover_with(
+        &fleet,
+        &inv,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--batch",
+            "1",
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("node01       ok       [roll call after `reboot into the new kernel`]: 1 container(s) came back"), "{run:?}");
+    assert!(run.stderr.contains("node02       FAILED   [roll call after `reboot into the new kernel`]: did not come back: app-no (exited with code"), "{run:?}");
+    assert!(
+        run.stderr.contains("HALTED: batch 2") && run.stderr.contains("not touched: node03"),
+        "{run:?}"
+    );
+    assert_ne!(fleet.boot_id(0), boot_ids[0]);
+    assert_ne!(fleet.boot_id(1), boot_ids[1]);
+    assert_eq!(
+        fleet.boot_id(2),
+        boot_ids[2],
+        "node03 was rebooted although the rollout halted"
+    );
+    // The snapshot and the roll call are in the run folder.
+    let id = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    assert!(id.join("snapshots/node02.json").exists() && id.join("rollcalls/node02.json").exists());
+}
