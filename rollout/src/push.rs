@@ -967,6 +967,10 @@ impl HostRun<'_> {
         if !outcome.failed && self.restarts_docker_or_host(module, &outcome) {
             self.rollcall(task).await?;
         }
+        // A compose change is on purpose: what runs now (new images included) is what must come back.
+        if module.name == "docker_compose" && outcome.changed && !outcome.failed {
+            self.take_snapshot().await;
+        }
         if outcome.flush_handlers {
             self.flush_handlers().await?;
         }

@@ -43,6 +43,8 @@ pub struct Container {
     pub restart_count: u64,
     /// Exit code of its last run.
     pub exit_code: i64,
+    /// Published ports, as `0.0.0.0:8080->80/tcp`.
+    pub ports: Vec<String>,
 }
 
 /// Reads systemctl's answers: lines `UNIT ENABLED ACTIVE`, or `none` without systemd.
@@ -92,14 +94,44 @@ pub fn containers(inspect: &str) -> Result<Vec<Container>, String> {
                 health: c["State"]["Health"]["Status"].as_str().map(str::to_string),
                 restart_count: c["RestartCount"].as_u64().unwrap_or(0),
                 exit_code: c["State"]["ExitCode"].as_i64().unwrap_or(0),
+                ports: published_ports(&c["NetworkSettings"]["Ports"]),
             }
         })
         .collect())
 }
 
+/// `NetworkSettings.Ports` as `host_ip:host_port->port/proto`, sorted.
+fn published_ports(ports: &Json) -> Vec<String> {
+    let mut out: Vec<String> = ports
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(port, bindings)| {
+            bindings.as_array().into_iter().flatten().map(move |b| {
+                format!(
+                    "{}:{}->{port}",
+                    b["HostIp"].as_str().unwrap_or_default(),
+                    b["HostPort"].as_str().unwrap_or_default()
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn published_ports_read_as_docker_ps_shows_them() {
+        let ports = serde_json::json!({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}], "9000/tcp": null});
+        assert_eq!(
+            published_ports(&ports),
+            ["0.0.0.0:8080->80/tcp", ":::8080->80/tcp"]
+        );
+    }
 
     #[test]
     fn daemon_start_modes() {

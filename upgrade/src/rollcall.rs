@@ -37,6 +37,8 @@ pub struct Expected {
     pub health: Option<String>,
     /// Restart count then.
     pub restart_count: u64,
+    /// Published ports then.
+    pub ports: Vec<String>,
 }
 
 impl Snapshot {
@@ -58,6 +60,7 @@ impl Snapshot {
                     compose_service: c.compose_service.clone(),
                     health: c.health.clone(),
                     restart_count: c.restart_count,
+                    ports: c.ports.clone(),
                 })
                 .collect(),
         }
@@ -153,6 +156,7 @@ mod tests {
             health: health.map(str::to_string),
             restart_count: restarts,
             exit_code: if state == "exited" { 137 } else { 0 },
+            ports: Vec::new(),
         }
     }
 
