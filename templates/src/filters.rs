@@ -260,14 +260,20 @@ fn merge(into: &mut Json, from: Json, recursive: bool) {
     }
 }
 
-fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
-    let key_name: String = kwargs
+/// The `key_name` and `value_name` options of dict2items and items2dict.
+fn key_value_names(kwargs: &Kwargs) -> Result<(String, String), Error> {
+    let key = kwargs
         .get::<Option<String>>("key_name")?
         .unwrap_or_else(|| "key".into());
-    let value_name: String = kwargs
+    let value = kwargs
         .get::<Option<String>>("value_name")?
         .unwrap_or_else(|| "value".into());
     kwargs.assert_all_used()?;
+    Ok((key, value))
+}
+
+fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let (key_name, value_name) = key_value_names(&kwargs)?;
     let Json::Object(map) = to_data(&v)? else {
         return Err(invalid("dict2items expects a mapping"));
     };
@@ -284,13 +290,7 @@ fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
 }
 
 fn items2dict(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
-    let key_name: String = kwargs
-        .get::<Option<String>>("key_name")?
-        .unwrap_or_else(|| "key".into());
-    let value_name: String = kwargs
-        .get::<Option<String>>("value_name")?
-        .unwrap_or_else(|| "value".into());
-    kwargs.assert_all_used()?;
+    let (key_name, value_name) = key_value_names(&kwargs)?;
     let Json::Array(items) = to_data(&v)? else {
         return Err(invalid("items2dict expects a list of mappings"));
     };
