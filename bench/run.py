@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Fan-out benchmark: drover against raw OpenSSH, ansible-core and pyinfra on the same loopback fleet.
+
+    python3 bench/run.py                        # sizes 10,50,200,500; 3 runs each; writes docs/performance.md
+    python3 bench/run.py --sizes 10,50 --runs 3 --tools drover,ssh-curve25519
+
+Each size gets its own fleet of real sshd processes (16 addresses per sshd, MaxStartups raised), started
+with target/release/drover-fleet. The workload is the fact gather of a patch run:
+`uname -r; cat /etc/os-release; cat <saved apt list --upgradable output>` on every host. For every tool
+and size it reports the median wall time of the runs, the controller's CPU seconds (user+system of
+the whole process tree) and its peak memory (RSS summed over the process tree, sampled every 20 ms).
+ansible-core and pyinfra are installed from PyPI into .bench/venv on first use.
+"""
+import argparse
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".bench"
+VENV = WORK / "venv"
+APT_LIST = ROOT / "bench" / "apt-list-upgradable.txt"
+WORKLOAD = f"uname -r; cat /etc/os-release; cat {APT_LIST}"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_tools():
+    sh(["cargo", "build", "--release", "--locked", "-q", "-p", "drover", "-p", "drover-fleet"], cwd=ROOT)
+    if not (VENV / "bin" / "pyinfra").exists():
+        sh([sys.executable, "-m", "venv", str(VENV)])
+        sh([str(VENV / "bin" / "pip"), "install", "-q", "ansible-core", "pyinfra"])
+
+
+def tree_rss_kb(root_pid):
+    """RSS of a process and all its descendants, in KiB."""
+    children = {}
+    rss = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def measure(cmd, env=None):
+    """Runs cmd; returns (wall seconds, CPU seconds of the tree, peak tree RSS MiB, exit code)."""
+    before = os.times()
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+            time.sleep(0.02)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    _, err = proc.communicate()
+    wall = time.monotonic() - start
+    done.set()
+    t.join()
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    if proc.returncode != 0:
+        sys.stderr.write(f"  ! {cmd[0]} exited {proc.returncode}: {err.decode(errors='replace')[-400:]}\n")
+    return wall, cpu, peak[0] / 1024, proc.returncode
+
+
+class Fleet:
+    def __init__(self, n):
+        self.dir = WORK / f"fleet-{n}"
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.proc = subprocess.Popen(
+            [str(ROOT / "target/release/drover-fleet"), "--hosts", str(n), "--hosts-per-sshd", "16", "--dir", str(self.dir)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not (self.dir / "ready").exists():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise SystemExit(f"fleet of {n} did not start")
+            time.sleep(0.1)
+        self.inventory = self.dir / "inventory.ini"
+        self.known_hosts = self.dir / "known_hosts"
+        self.key = self.dir / "client_key"
+        lines = self.inventory.read_text().splitlines()
+        self.port = next(l.split("=")[1] for l in lines if l.startswith("ansible_port="))
+        self.addrs = [l.split("ansible_host=")[1] for l in lines if "ansible_host=" in l]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+
+
+def commands(tool, fleet, n):
+    env = dict(os.environ, HOME=str(fleet.dir))
+    ssh_opts = ["-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={fleet.known_hosts}", "-o", "StrictHostKeyChecking=yes", "-i", str(fleet.key), "-p", fleet.port]
+    if tool == "drover":
+        return [str(ROOT / "target/release/drover"), "run", "-i", str(fleet.inventory), "--known-hosts", str(fleet.known_hosts), "all", "--forks", str(n), "--", WORKLOAD], env
+    if tool in ("ssh-default", "ssh-curve25519"):
+        kex = ["-o", "KexAlgorithms=curve25519-sha256"] if tool == "ssh-curve25519" else []
+        ssh = " ".join(["ssh", *ssh_opts, *kex])
+        script = f"printf '%s\\n' {' '.join(fleet.addrs)} | xargs -P {n} -I{{}} {ssh} root@{{}} '{WORKLOAD}'"
+        return ["sh", "-c", script], env
+    if tool == "ansible":
+        env.update(ANSIBLE_PIPELINING="True", ANSIBLE_HOST_KEY_CHECKING="True", ANSIBLE_SSH_ARGS=f"-o UserKnownHostsFile={fleet.known_hosts}",
+                   ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3", ANSIBLE_LOCALHOST_WARNING="False")
+        return [str(VENV / "bin/ansible"), "all", "-i", str(fleet.inventory), "-f", str(n), "-m", "shell", "-a", WORKLOAD], env
+    if tool == "pyinfra":
+        inv = fleet.dir / "pyinfra_inventory.py"
+        data = {"ssh_port": int(fleet.port), "ssh_user": "root", "ssh_key": str(fleet.key), "ssh_known_hosts_file": str(fleet.known_hosts), "ssh_strict_host_key_checking": "yes"}
+        inv.write_text("hosts = [\n" + "".join(f"    ({a!r}, {data!r}),\n" for a in fleet.addrs) + "]\n")
+        return [str(VENV / "bin/pyinfra"), str(inv), "exec", "--parallel", str(n), "-y", "--", WORKLOAD], env
+    raise SystemExit(f"unknown tool {tool}")
+
+
+def version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10,50,200,500")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--tools", default="drover,ssh-default,ssh-curve25519,pyinfra,ansible")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    args = ap.parse_args()
+    ensure_tools()
+    WORK.mkdir(exist_ok=True)
+    rows = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        fleet = Fleet(n)
+        try:
+            for tool in args.tools.split(","):
+                cmd, env = commands(tool, fleet, n)
+                runs = [measure(cmd, env) for _ in range(args.runs)]
+                ok = all(r[3] == 0 for r in runs)
+                wall = statistics.median(r[0] for r in runs)
+                cpu = statistics.median(r[1] for r in runs)
+                mem = max(r[2] for r in runs)
+                rows.append((n, tool, wall, cpu, mem, ok))
+                print(f"N={n:<4} {tool:<15} wall {wall:6.2f}s  cpu {cpu:6.2f}s  peak {mem:7.1f} MiB{'' if ok else '  (errors)'}", flush=True)
+        finally:
+            fleet.stop()
+    write_report(args, rows)
+
+
+def write_report(args, rows):
+    out = [
+        "# Performance",
+        "",
+        "Made with `python3 bench/run.py " + " ".join(sys.argv[1:]) + "` on " + time.strftime("%Y-%m-%d") + ".",
+        "",
+        f"- Machine: {platform.platform()}, {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') // 2**30} GiB",
+        f"- {version(['sshd', '-V'])} {version([str(ROOT / 'target/release/drover'), '--version'])}",
+        f"- {version([str(VENV / 'bin/ansible'), '--version'])}; pyinfra {version([str(VENV / 'bin/pyinfra'), '--version'])}",
+        "- Fleet: loopback sshd processes, 16 addresses each, `MaxStartups 2000:30:4000`, clean HOME per host.",
+        "- Key exchange: drover offers curve25519-sha256 first and sshd takes it; `ssh-default` negotiates",
+        "  OpenSSH 9's default (sntrup761x25519-sha512); `ssh-curve25519` forces curve25519-sha256; ansible and",
+        "  pyinfra use OpenSSH's and paramiko's defaults.",
+        "- Workload: `uname -r; cat /etc/os-release; cat <saved apt list --upgradable>` on every host, forks = N.",
+        f"- Wall time is the median of {args.runs} runs; CPU is user+system of the controller's whole process tree;",
+        "  memory is the peak RSS summed over the process tree.",
+        "",
+        "| hosts | tool | wall (s) | controller CPU (s) | peak memory (MiB) |",
+        "| ---: | --- | ---: | ---: | ---: |",
+    ]
+    for n, tool, wall, cpu, mem, ok in rows:
+        out.append(f"| {n} | {tool}{'' if ok else ' (errors)'} | {wall:.2f} | {cpu:.2f} | {mem:.0f} |")
+    Path(args.out).write_text("\n".join(out) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
