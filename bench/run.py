@@ -3,7 +3,10 @@
 
     python3 bench/run.py                        # sizes 10,50,200,500; 3 runs each; writes docs/performance.md
     python3 bench/run.py --sizes 10,50 --runs 3 --tools drover,ssh-curve25519
+    python3 bench/run.py --sizes 50,200 --tools drover-push,pyinfra-deploy,ansible-playbook --out docs/performance-push.md
 
+The 3-task push (bench/push: template a file, run a command, notify a handler) runs the same Ansible-
+syntax playbook with drover and ansible-playbook, and bench/push/deploy.py with pyinfra.
 Each size gets its own fleet of real sshd processes (16 addresses per sshd, MaxStartups raised), started
 with target/release/drover-fleet. The workload is the fact gather of a patch run:
 `uname -r; cat /etc/os-release; cat <saved apt list --upgradable output>` on every host. For every tool
@@ -135,12 +138,23 @@ def commands(tool, fleet, n):
         data = {"ssh_port": int(fleet.port), "ssh_user": "root", "ssh_key": str(fleet.key), "ssh_known_hosts_file": str(fleet.known_hosts), "ssh_strict_host_key_checking": "yes"}
         inv.write_text("hosts = [\n" + "".join(f"    ({a!r}, {data!r}),\n" for a in fleet.addrs) + "]\n")
         return [str(VENV / "bin/pyinfra"), str(inv), "exec", "--parallel", str(n), "-y", "--", WORKLOAD], env
+    push = ROOT / "bench" / "push"
+    if tool == "drover-push":
+        return [str(ROOT / "target/release/drover"), "push", "-i", str(fleet.inventory), "--known-hosts", str(fleet.known_hosts), str(push / "site.yml"),
+                "--forks", str(n), "-e", "tool=drover", "--runs-dir", str(fleet.dir / "runs")], env
+    if tool == "ansible-playbook":
+        _, env = commands("ansible", fleet, n)
+        return [str(VENV / "bin/ansible-playbook"), "-i", str(fleet.inventory), "-f", str(n), "-e", "tool=ansible", str(push / "site.yml")], env
+    if tool == "pyinfra-deploy":
+        cmd, env = commands("pyinfra", fleet, n)
+        return [str(VENV / "bin/pyinfra"), cmd[1], str(push / "deploy.py"), "--parallel", str(n), "-y"], env
     raise SystemExit(f"unknown tool {tool}")
 
 
 def version(cmd):
     try:
-        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        return (out.stdout + out.stderr).strip().splitlines()[0]
     except (OSError, IndexError):
         return "?"
 
@@ -149,11 +163,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10,50,200,500")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--tools", default="drover,ssh-default,ssh-curve25519,pyinfra,ansible")
+    ap.add_argument("--tools", default="drover,ssh-default,ssh-curve25519,pyinfra,ansible",
+                    help="fact gather: drover, ssh-default, ssh-curve25519, pyinfra, ansible; 3-task push: drover-push, pyinfra-deploy, ansible-playbook")
     ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = ap.parse_args()
     ensure_tools()
     WORK.mkdir(exist_ok=True)
+    # The push writes here (the fleet's hosts share this machine's filesystem); templates need the folder.
+    for tool in ("drover", "ansible", "pyinfra"):
+        (Path("/tmp/drover-bench") / tool).mkdir(parents=True, exist_ok=True)
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
         fleet = Fleet(n)

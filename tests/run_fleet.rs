@@ -376,19 +376,7 @@ fn proxy_jump_from_ssh_config_reaches_a_host_through_another() {
 #[test]
 fn an_encrypted_key_takes_its_passphrase_from_the_environment() {
     let fleet = fleet(1);
-    let key = fleet.dir().join("locked_key");
-    let made = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ecdsa", "-N", "open sesame", "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-    let mut authorized = std::fs::OpenOptions::new()
-        .append(true)
-        .open(fleet.dir().join("authorized_keys"))
-        .unwrap();
-    std::io::Write::write_all(&mut authorized, public.as_bytes()).unwrap();
+    authorized_key(&fleet, "ecdsa", "locked_key", "open sesame");
     let inv = common::inventory_variant(&fleet, "locked.ini", "client_key", "locked_key");
     let run_with = |env: &[(&str, &str)]| {
         common::drover_with(&fleet, &inv, &["run", "all", "--", "true"], env)
@@ -418,11 +406,17 @@ fn an_encrypted_key_takes_its_passphrase_from_the_environment() {
     );
 }
 
-/// Generates an unencrypted key of `kind` in the fleet folder and authorizes it on every host.
-fn authorized_key(fleet: &common::Fleet, kind: &str) -> std::path::PathBuf {
-    let key = fleet.dir().join(format!("{kind}_key"));
+/// Generates a key of `kind` named `name` in the fleet folder (encrypted with `passphrase` unless it is
+/// empty) and authorizes it on every host.
+fn authorized_key(
+    fleet: &common::Fleet,
+    kind: &str,
+    name: &str,
+    passphrase: &str,
+) -> std::path::PathBuf {
+    let key = fleet.dir().join(name);
     let made = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", kind, "-N", "", "-f"])
+        .args(["-q", "-t", kind, "-N", passphrase, "-f"])
         .arg(&key)
         .status()
         .unwrap();
@@ -440,7 +434,7 @@ fn authorized_key(fleet: &common::Fleet, kind: &str) -> std::path::PathBuf {
 fn rsa_and_ecdsa_keys_authenticate() {
     let fleet = fleet(1);
     for kind in ["rsa", "ecdsa"] {
-        authorized_key(&fleet, kind);
+        authorized_key(&fleet, kind, &format!("{kind}_key"), "");
         let inv = common::inventory_variant(
             &fleet,
             &format!("{kind}.ini"),
