@@ -112,11 +112,12 @@ async fn exec(t: &Transport, host: &HostConnection, cmd: &str) -> Result<String,
     }
 }
 
-/// Records the host's boot id and its running containers.
+/// Records the host's boot id and its running containers, in one round trip.
 pub async fn snapshot(t: &Transport, host: &HostConnection) -> Result<Snapshot, String> {
-    let boot_id = exec(t, host, BOOT_ID).await?.trim().to_string();
-    let containers = docker::containers(&exec(t, host, INSPECT_ALL).await?)?;
-    Ok(Snapshot::new(&host.name, &boot_id, &containers))
+    let out = exec(t, host, &format!("{BOOT_ID} && echo '### containers' && {INSPECT_ALL}")).await?;
+    let (boot_id, inspect) = out.split_once("### containers\n").ok_or("no container list in the snapshot output")?;
+    let containers = docker::containers(inspect)?;
+    Ok(Snapshot::new(&host.name, boot_id.trim(), &containers))
 }
 
 async fn observe(t: &Transport, host: &HostConnection) -> Option<Vec<docker::Container>> {
