@@ -114,8 +114,15 @@ async fn exec(t: &Transport, host: &HostConnection, cmd: &str) -> Result<String,
 
 /// Records the host's boot id and its running containers, in one round trip.
 pub async fn snapshot(t: &Transport, host: &HostConnection) -> Result<Snapshot, String> {
-    let out = exec(t, host, &format!("{BOOT_ID} && echo '### containers' && {INSPECT_ALL}")).await?;
-    let (boot_id, inspect) = out.split_once("### containers\n").ok_or("no container list in the snapshot output")?;
+    let out = exec(
+        t,
+        host,
+        &format!("{BOOT_ID} && echo '### containers' && {INSPECT_ALL}"),
+    )
+    .await?;
+    let (boot_id, inspect) = out
+        .split_once("### containers\n")
+        .ok_or("no container list in the snapshot output")?;
     let containers = docker::containers(inspect)?;
     Ok(Snapshot::new(&host.name, boot_id.trim(), &containers))
 }
