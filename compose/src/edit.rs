@@ -5,15 +5,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::lint::Fix;
+use crate::lint::{DEFAULT_LITERAL, Fix};
 use crate::mask::split_ending;
 
 static RESTART_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(^|[\s{,])(restart\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#,}]+)"#)
         .expect("valid regex")
-});
-static DEFAULT_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(\b(?:default|d)\(\s*)(['"])([^'"]*)(['"])"#).expect("valid regex")
 });
 
 /// The line with its `restart:` value replaced by `policy`, in the same quoting style.
@@ -35,7 +32,7 @@ pub fn set_value(line: &str, policy: &str) -> Option<String> {
 /// The line with the literal of its first `default('...')` replaced by `policy`.
 pub fn set_jinja_default(line: &str, policy: &str) -> Option<String> {
     let caps = DEFAULT_LITERAL.captures(line)?;
-    let literal = caps.get(3)?;
+    let literal = caps.get(2)?;
     Some(format!(
         "{}{policy}{}",
         &line[..literal.start()],
@@ -60,11 +57,14 @@ pub fn apply(text: &str, fixes: &[Fix], policy: &str) -> String {
             if let Fix::Insert { after, indent } = f
                 && *after == n
             {
-                let ending = if ending.is_empty() { "\n" } else { ending };
-                if line.ends_with('\n') || ending.is_empty() {
-                    out.push_str(&format!("{}restart: {policy}{ending}", " ".repeat(*indent)));
+                let restart = format!("{}restart: {policy}", " ".repeat(*indent));
+                if ending.is_empty() {
+                    // The last line had no line break: add one before the new line, none after.
+                    out.push('\n');
+                    out.push_str(&restart);
                 } else {
-                    out.push_str(&format!("{ending}{}restart: {policy}", " ".repeat(*indent)));
+                    out.push_str(&restart);
+                    out.push_str(ending);
                 }
             }
         }
@@ -106,6 +106,17 @@ mod tests {
 
     #[test]
     fn inserted_lines_follow_the_file_ending() {
+        assert_eq!(
+            apply(
+                "services:\n  web:",
+                &[Fix::Insert {
+                    after: 2,
+                    indent: 4
+                }],
+                "always"
+            ),
+            "services:\n  web:\n    restart: always"
+        );
         let text = "services:\r\n  web:\r\n    image: x\r\n";
         assert_eq!(
             apply(

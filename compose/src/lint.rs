@@ -44,7 +44,8 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
-static DEFAULT_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+/// The literal of a Jinja `default('...')` (or `d(...)`): group 2 is the text between the quotes.
+pub(crate) static DEFAULT_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"\b(?:default|d)\(\s*(['"])([^'"]*)(['"])"#).expect("valid regex")
 });
 

@@ -27,10 +27,6 @@ use crate::modules::{self, Args, ModuleCtx, Outcome};
 use crate::push_event::{HostStats, PushEvent, TaskStatus};
 use crate::{facts, lock};
 
-/// Prints the host's boot id. `DROVER_BOOT_ID_FILE`, when the host sets it, names another file to read:
-/// the test fleet uses it to give each of its hosts (one machine) a boot id of its own.
-const BOOT_ID_COMMAND: &str = "cat \"${DROVER_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}\"";
-
 /// How many failures a batch may have before the rollout halts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FailBudget {
@@ -1209,7 +1205,12 @@ impl HostRun<'_> {
     async fn boot_id(&self, sudo: Option<&Become>) -> Result<String, String> {
         match self
             .transport
-            .exec(BOOT_ID_COMMAND, b"", Some(Duration::from_secs(30)), sudo)
+            .exec(
+                drover_upgrade::facts::BOOT_ID_COMMAND,
+                b"",
+                Some(Duration::from_secs(30)),
+                sudo,
+            )
             .await
         {
             Ok(o) if o.status.success() => {

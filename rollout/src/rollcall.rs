@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use drover_ssh::shell::quote;
 use drover_upgrade::docker;
+use drover_upgrade::facts::BOOT_ID_COMMAND as BOOT_ID;
 use drover_upgrade::rollcall::{Snapshot, Verdict, verdict};
 use serde::Serialize;
 
@@ -96,7 +97,6 @@ pub fn describe(v: &Verdict) -> String {
     }
 }
 
-const BOOT_ID: &str = "cat \"${DROVER_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}\"";
 const INSPECT_ALL: &str =
     "ids=$(docker ps -aq) && { [ -z \"$ids\" ] && echo '[]' || docker inspect $ids; }";
 

@@ -10,6 +10,10 @@ use crate::docker::{self, DaemonStart};
 use crate::maintscripts::{self, ScriptEffects};
 use crate::predict::HostFacts;
 
+/// Prints the host's boot id. `DROVER_BOOT_ID_FILE`, when the host sets it, names another file to read:
+/// the test fleet uses it to give each of its hosts (one machine) a boot id of its own.
+pub const BOOT_ID_COMMAND: &str = "cat \"${DROVER_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}\"";
+
 /// apt without writing its package caches.
 const APT: &str = "LANG=C apt-get -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=";
 
@@ -18,7 +22,7 @@ const APT: &str = "LANG=C apt-get -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkg
 pub fn base_command() -> String {
     [
         "echo '### kernel'; uname -r",
-        "echo '### boot_id'; cat \"${DROVER_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}\"",
+        &format!("echo '### boot_id'; {BOOT_ID_COMMAND}"),
         "echo '### reboot_required'; [ -e /run/reboot-required ] && echo yes; cat /run/reboot-required.pkgs 2>/dev/null",
         &format!("echo '### plan'; {APT} -s -q dist-upgrade 2>&1"),
         "echo '### holds'; apt-mark showhold 2>/dev/null",
