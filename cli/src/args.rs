@@ -329,6 +329,12 @@ pub struct PushArgs {
     /// Refuse to touch a host whose upgrade impact puts a container at risk (as `impact_gate: risk`).
     #[arg(long = "impact-gate", value_parser = ["risk"])]
     pub impact_gate: Option<String>,
+    /// Start batches even outside the plays' maintenance windows (`window:`); the journal notes it.
+    #[arg(long = "ignore-window")]
+    pub ignore_window: bool,
+    /// Continue at operator checkpoints (`pause` with a prompt) without asking; the journal notes it.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     /// Seconds a host lock stays valid if the run dies without removing it.
     #[arg(long = "lock-ttl", value_name = "SECONDS", default_value_t = 3600)]
     pub lock_ttl: u64,

@@ -15,6 +15,8 @@ pub enum Code {
     HostsFailed = 3,
     /// No host failed, but at least one could not be reached or authenticated.
     HostsUnreachable = 4,
+    /// A play refused to start outside its maintenance window; nothing more was touched.
+    Refused = 5,
     /// The operator interrupted the run (Ctrl-C); it can be resumed.
     Interrupted = 130,
 }

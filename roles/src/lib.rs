@@ -10,12 +10,14 @@ mod play;
 mod role;
 mod source;
 mod task;
+mod window;
 
 pub use error::{At, PlaybookError};
 pub use module::{MODULES, Module};
 pub use play::{Batches, Play, Playbook, RollcallSpec};
 pub use role::Role;
 pub use task::{Block, LoopSpec, Task, TaskBody, resolve as resolve_file};
+pub use window::Window;
 
 /// Variables as plain data.
 pub type Vars = serde_json::Map<String, serde_json::Value>;

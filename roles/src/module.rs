@@ -197,6 +197,12 @@ pub const MODULES: &[Spec] = &[
     ),
     spec("meta", &[], &[], true),
     spec("compose_lint", &["src", "keep"], &["src"], false),
+    spec(
+        "version_check",
+        &["versions", "apt", "pins", "blacklist", "matrix"],
+        &[],
+        false,
+    ),
 ];
 
 /// Other spellings that name the same modules.

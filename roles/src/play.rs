@@ -9,6 +9,7 @@ use crate::error::{At, PlaybookError};
 use crate::role::{self, Role};
 use crate::source::Source;
 use crate::task::{Task, parse_tasks};
+use crate::window::Window;
 
 const PLAY_KEYS: &[&str] = &[
     "name",
@@ -29,6 +30,7 @@ const PLAY_KEYS: &[&str] = &[
     "tags",
     "impact_gate",
     "rollcall",
+    "window",
 ];
 
 /// One batch size of `serial` or `--batch`.
@@ -120,6 +122,8 @@ pub struct Play {
     pub impact_gate: bool,
     /// `rollcall:`: how the roll call after Docker or host restarts runs (`false` turns it off).
     pub rollcall: RollcallSpec,
+    /// `window:`: maintenance windows; the play starts no batch outside all of them.
+    pub windows: Vec<Window>,
 }
 
 /// `rollcall:` settings of a play.
@@ -216,6 +220,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         tags: Vec::new(),
         impact_gate: false,
         rollcall: RollcallSpec::default(),
+        windows: Vec::new(),
     };
     play.name = node
         .get("name")
@@ -258,6 +263,13 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
             "gather_facts" => play.gather_facts = src.boolean(v, "gather_facts")?,
             "tags" => play.tags = src.strings(v, "tags")?,
             "rollcall" => play.rollcall = rollcall_spec(src, v)?,
+            "window" => {
+                play.windows = src
+                    .strings(v, "window")?
+                    .iter()
+                    .map(|w| Window::parse(w).map_err(|e| src.invalid(v, format!("window: {e}"))))
+                    .collect::<Result<_, _>>()?
+            }
             "impact_gate" => match src.string(v, "impact_gate")?.as_str() {
                 "risk" => play.impact_gate = true,
                 "off" | "false" => play.impact_gate = false,

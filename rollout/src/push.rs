@@ -81,6 +81,10 @@ pub struct PushOptions {
     pub break_lock: bool,
     /// `--impact-gate risk`: the impact gate for every play.
     pub impact_gate: bool,
+    /// `--ignore-window`: start batches outside the plays' maintenance windows.
+    pub ignore_window: bool,
+    /// `--yes`: operator checkpoints (`pause` with a prompt) continue without asking.
+    pub yes: bool,
     /// How long a host lock stays valid if the run dies without removing it.
     pub lock_ttl: Duration,
     /// Who holds locks: `user@controller`.
@@ -224,6 +228,32 @@ pub async fn push(
                 .iter()
                 .map(|h| h.to_string())
                 .collect();
+            if let Some(reason) = window_refusal(play) {
+                if opts.ignore_window || opts.check {
+                    let why = if opts.check {
+                        "--check"
+                    } else {
+                        "--ignore-window"
+                    };
+                    run.emitter.emit(PushEvent::Notice {
+                        message: format!(
+                            "play `{}`: {reason}; going on because of {why}",
+                            play.name
+                        ),
+                    });
+                } else {
+                    run.emitter.emit(PushEvent::Halted {
+                        reason: format!(
+                            "play `{}` refused to start batch {}: {reason}",
+                            play.name,
+                            b + 1
+                        ),
+                        untouched: todo[start..].iter().map(|h| h.to_string()).collect(),
+                    });
+                    status = "refused".into();
+                    break 'plays;
+                }
+            }
             start += size;
             run.emitter.emit(PushEvent::BatchStarted {
                 batch: b + 1,
@@ -295,6 +325,13 @@ pub async fn push(
         recap,
         bad_input,
     }
+}
+
+/// Why the play may not start a batch now: it has maintenance windows and none is open.
+fn window_refusal(play: &Play) -> Option<String> {
+    let now = jiff::Timestamp::now();
+    let refusals: Vec<String> = play.windows.iter().map_while(|w| w.refusal(now)).collect();
+    (!play.windows.is_empty() && refusals.len() == play.windows.len()).then(|| refusals.join("; "))
 }
 
 /// The batch failure budget: `max_fail_percentage` of the play, unless `--max-fail` was given.
@@ -1108,6 +1145,7 @@ impl HostRun<'_> {
                 vars,
                 search: &task.search,
                 run_dir: &self.run.run_dir,
+                yes: self.run.opts.yes,
             };
             outcome = modules::run(module, Args(args.0.clone()), &ctx).await;
             self.apply_overrides(task, &mut outcome, vars)?;

@@ -103,6 +103,12 @@ pub enum PushEvent {
         /// Hosts that failed or were unreachable in it.
         failed: Vec<String>,
     },
+    /// Something the operator should know that is not a failure (a window ignored with
+    /// `--ignore-window`, a checkpoint passed with `--yes`).
+    Notice {
+        /// What happened.
+        message: String,
+    },
     /// The rollout stopped before touching every host.
     Halted {
         /// Why.
@@ -112,7 +118,7 @@ pub enum PushEvent {
     },
     /// The run ended.
     RunDone {
-        /// `completed`, `halted` or `interrupted`.
+        /// `completed`, `halted`, `refused` (outside the maintenance window) or `interrupted`.
         status: String,
         /// Counts per host.
         recap: BTreeMap<String, HostStats>,

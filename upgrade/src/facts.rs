@@ -15,7 +15,7 @@ use crate::predict::HostFacts;
 pub const BOOT_ID_COMMAND: &str = "cat \"${DROVER_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}\"";
 
 /// apt without writing its package caches.
-const APT: &str = "LANG=C apt-get -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=";
+pub(crate) const APT: &str = "LANG=C apt-get -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=";
 
 /// The first round trip: kernel, boot id, reboot state, apt's plan, holds, systemd's view of Docker,
 /// free disk space. Sections start with `### name`.
@@ -36,7 +36,7 @@ pub fn base_command() -> String {
 }
 
 /// Splits `### name` sections.
-fn sections(output: &str) -> BTreeMap<String, String> {
+pub(crate) fn sections(output: &str) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     let mut current = String::new();
     for line in output.lines() {

@@ -8,6 +8,7 @@ pub mod docker;
 pub mod facts;
 pub mod known;
 pub mod maintscripts;
+pub mod policy;
 pub mod predict;
 pub mod rollcall;
 

@@ -134,6 +134,8 @@ fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
         diff: args.diff,
         break_lock: args.break_lock,
         impact_gate: args.impact_gate.is_some(),
+        ignore_window: args.ignore_window,
+        yes: args.yes,
         lock_ttl: Duration::from_secs(args.lock_ttl),
         owner: format!(
             "{}@{}",
@@ -154,6 +156,7 @@ fn exit_code(summary: &drover_rollout::PushSummary) -> Result<(), Failure> {
     }
     match (summary.status.as_str(), failed, unreachable) {
         ("interrupted", _, _) => Err(Failure::Hosts(Code::Interrupted)),
+        ("refused", _, _) => Err(Failure::Hosts(Code::Refused)),
         ("halted", _, _) | (_, true, _) => Err(Failure::Hosts(Code::HostsFailed)),
         (_, false, true) => Err(Failure::Hosts(Code::HostsUnreachable)),
         _ => Ok(()),

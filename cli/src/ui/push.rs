@@ -97,6 +97,9 @@ impl PushView {
                 eprintln!("  {host:<12} {} {error}", style("UNREACHABLE").red().bold());
             }
             PushEvent::HostDone { .. } | PushEvent::BatchDone { .. } => {}
+            PushEvent::Notice { message } => {
+                eprintln!("{} {message}", style("NOTE:").yellow().bold());
+            }
             PushEvent::Halted { reason, untouched } => {
                 eprintln!("\n{} {reason}", style("HALTED:").red().bold());
                 if !untouched.is_empty() {

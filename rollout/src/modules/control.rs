@@ -22,7 +22,7 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             args.str("msg")
                 .unwrap_or_else(|| "Failed as requested from task".into()),
         ),
-        "pause" => pause(args).await,
+        "pause" => pause(args, ctx.yes).await,
         "meta" => match args.str("_raw_params").as_deref() {
             Some("flush_handlers") => Outcome {
                 flush_handlers: true,
@@ -89,8 +89,8 @@ fn assert(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     }
 }
 
-/// Waits the given time; a prompt needs an operator at a terminal.
-async fn pause(args: &Args) -> Outcome {
+/// Waits the given time; a prompt needs an operator at a terminal, unless `--yes` answers it.
+async fn pause(args: &Args, yes: bool) -> Outcome {
     let secs = args.num("seconds").unwrap_or(0.0) + args.num("minutes").unwrap_or(0.0) * 60.0;
     if secs > 0.0 {
         tokio::time::sleep(Duration::from_secs_f64(secs)).await;
@@ -99,9 +99,17 @@ async fn pause(args: &Args) -> Outcome {
     let prompt = args
         .str("prompt")
         .unwrap_or_else(|| "Press Enter to continue".into());
+    if yes {
+        let mut o = Outcome {
+            msg: format!("checkpoint passed with --yes: {prompt}"),
+            ..Outcome::default()
+        };
+        o.result.insert("user_input".into(), json!(""));
+        return o;
+    }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Outcome::fail(format!(
-            "pause waits for an operator ({prompt}), but drover has no terminal; give `seconds:` instead"
+            "pause waits for an operator ({prompt}), but drover has no terminal; give `seconds:`, or run with --yes"
         ));
     }
     let answer = tokio::task::spawn_blocking(move || {

@@ -10,6 +10,7 @@ mod files;
 pub mod lineinfile;
 mod service;
 mod uri;
+mod version_check;
 mod wait;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,8 @@ pub struct ModuleCtx<'a> {
     pub search: &'a [PathBuf],
     /// The run's folder, for fetched files.
     pub run_dir: &'a Path,
+    /// `--yes`: operator checkpoints continue without asking.
+    pub yes: bool,
 }
 
 /// What a module did.
@@ -169,6 +172,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         "uri" => uri::run(&args, ctx).await,
         "wait_for" => wait::run(&args, ctx).await,
         "compose_lint" => compose_lint::run(&args, ctx),
+        "version_check" => version_check::run(&args, ctx).await,
         other => Outcome::fail(format!(
             "module `{other}` is not implemented in this version of drover yet"
         )),
