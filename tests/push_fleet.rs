@@ -763,3 +763,83 @@ fn compose_lint_as_a_task_stops_a_bad_restart_policy_before_it_ships() {
     );
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// A daily window `from`..`to` minutes from now, in UTC.
+fn window_from_now(from: i64, to: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        / 60;
+    let at = |m: i64| {
+        let m = (now + m).rem_euclid(24 * 60);
+        format!("{:02}:{:02}", m / 60, m % 60)
+    };
+    format!("daily {}-{} UTC", at(from), at(to))
+}
+
+#[test]
+fn a_play_outside_its_window_touches_nothing_until_the_window_is_ignored() {
+    let fleet = common::fleet(2);
+    let play = |window: &str| {
+        format!(
+            "- hosts: all\n  window: \"{window}\"\n  tasks:\n    - copy:\n        content: patched\n        dest: \"{{{{ ansible_env.HOME }}}}/patched\"\n"
+        )
+    };
+    let pb = fleet.dir().join("window.yml");
+    let runs = fleet.dir().join("runs");
+    let push = |extra: &[&str]| {
+        let mut args = vec![
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend(extra);
+        common::drover(&fleet, &args)
+    };
+    std::fs::write(&pb, play(&window_from_now(120, 180))).unwrap();
+    let run = push(&["--batch", "1"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    let halted = events(&run)
+        .into_iter()
+        .find(|e| e["event"] == "halted")
+        .unwrap();
+    assert!(
+        halted["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the maintenance window `daily")
+            && halted["reason"].as_str().unwrap().contains("it opens"),
+        "{halted}"
+    );
+    assert_eq!(halted["untouched"], serde_json::json!(["node01", "node02"]));
+    assert!(!home(&fleet, 0).join("patched").exists());
+    let id = run_id(&run);
+    let state = std::fs::read_to_string(runs.join(&id).join("state.json")).unwrap();
+    assert!(state.contains("\"refused\""), "{state}");
+
+    let run = push(&["--resume", &id, "--ignore-window"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let notices: Vec<_> = events(&run)
+        .into_iter()
+        .filter(|e| e["event"] == "notice")
+        .collect();
+    assert_eq!(notices.len(), 2, "one notice per batch: {notices:?}");
+    assert!(
+        notices[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("going on because of --ignore-window")
+    );
+    assert!(home(&fleet, 1).join("patched").exists());
+
+    std::fs::write(&pb, play(&window_from_now(-60, 60))).unwrap();
+    let run = push(&[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        !events(&run).iter().any(|e| e["event"] == "notice"),
+        "{run:?}"
+    );
+}

@@ -1,5 +1,6 @@
 //! `drover push`: a playbook in rolling batches, with a journal to resume from.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -85,7 +86,13 @@ fn resume(now: &PushArgs, id: &str) -> Result<(PushArgs, Journal), Failure> {
             now.runs_dir.display()
         ))
     })?;
-    let current: Vec<String> = std::env::args().skip(2).collect();
+    let mut current: Vec<String> = std::env::args().skip(2).collect();
+    // The playbook is saved with the run; naming it again must not make it a second positional.
+    if let Some(pb) = &now.playbook
+        && let Some(i) = current.iter().position(|a| Path::new(a) == pb)
+    {
+        current.remove(i);
+    }
     let mut argv = vec!["push".to_string()];
     argv.extend(spec.args.iter().cloned());
     let mut skip = false;
