@@ -1,4 +1,5 @@
-//! Ansible's Jinja tests: `match`, `search`, `regex`, `truthy`, `falsy` and `version`.
+//! Ansible's Jinja tests: `match`, `search`, `regex`, `truthy`, `falsy`, `version` and the task result
+//! tests (`succeeded`, `failed`, `changed`, `skipped`).
 
 use std::cmp::Ordering;
 
@@ -16,6 +17,19 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_test("falsy", |v: Value| !v.is_true());
     env.add_test("version", version);
     env.add_test("version_compare", version);
+    // Ansible's task result tests, on a registered result.
+    for (name, key, want) in [
+        ("succeeded", "failed", false),
+        ("success", "failed", false),
+        ("failed", "failed", true),
+        ("failure", "failed", true),
+        ("changed", "changed", true),
+        ("change", "changed", true),
+        ("skipped", "skipped", true),
+        ("skip", "skipped", true),
+    ] {
+        env.add_test(name, move |v: Value| result_flag(&v, key) == want);
+    }
 }
 
 /// A version part: numbers compare as numbers, words as text, as Python's LooseVersion does.
@@ -51,6 +65,18 @@ fn parts(v: &str) -> Vec<Part> {
     out
 }
 
+/// A flag of a registered result; a loop's result has it if any item has it (`failed`, `changed`) as
+/// Ansible aggregates them.
+fn result_flag(result: &Value, key: &str) -> bool {
+    let flag = |v: &Value| v.get_attr(key).is_ok_and(|f| f.is_true());
+    flag(result)
+        || result
+            .get_attr("results")
+            .ok()
+            .and_then(|r| r.try_iter().ok().map(|mut it| it.any(|item| flag(&item))))
+            .unwrap_or(false)
+}
+
 /// Compares two versions as Ansible's `version` test does by default (loose).
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
     parts(a).cmp(&parts(b))
@@ -80,6 +106,33 @@ fn version(value: Value, other: Value, op: Option<String>) -> Result<bool, Error
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_result_tests_read_registered_results() {
+        let mut env = minijinja::Environment::new();
+        register(&mut env);
+        let check = |expr: &str, result: serde_json::Value| {
+            env.compile_expression(expr)
+                .unwrap()
+                .eval(minijinja::context! { r => minijinja::Value::from_serialize(&result) })
+                .unwrap()
+                .is_true()
+        };
+        assert!(check(
+            "r is succeeded",
+            serde_json::json!({"failed": false, "changed": true})
+        ));
+        assert!(check(
+            "r is changed",
+            serde_json::json!({"failed": false, "changed": true})
+        ));
+        assert!(!check("r is failed", serde_json::json!({"failed": false})));
+        assert!(check(
+            "r is failed",
+            serde_json::json!({"results": [{"failed": false}, {"failed": true}]})
+        ));
+        assert!(check("r is skipped", serde_json::json!({"skipped": true})));
+    }
 
     #[test]
     fn loose_versions_compare_numerically() {

@@ -1,0 +1,214 @@
+//! The examples under examples/, each run end to end against a fleet: real sshd hosts, a Docker daemon
+//! per host whose containers are tiny real HTTP servers (busybox httpd on the host's own loopback
+//! address), and, where an example patches packages, real apt installing from a fixture repository
+//! into each host's own dpkg root. Each example gets a generated inventory with its groups (the
+//! example's group_vars still apply) in place of its production inventory.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::apt::{apt_world, build_repo, installed_version};
+use common::{Fleet, FleetOptions, Run};
+
+/// An example copied into a fleet's folder, with the fleet.
+struct Example {
+    fleet: Fleet,
+    dir: PathBuf,
+    /// Each host's apt world, when the example patches packages.
+    worlds: Vec<PathBuf>,
+}
+
+/// Starts `hosts` hosts with Docker (images tagged as `images` from the busybox image), apt worlds
+/// with `installed` packages when given, and copies the example.
+fn example(name: &str, hosts: usize, images: &[&str], installed: &[(&str, &str)]) -> Example {
+    let scratch = common::scratch().join(format!("example-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let mut worlds = Vec::new();
+    let mut host_env = Vec::new();
+    if !installed.is_empty() {
+        let repo = scratch.join("repo");
+        build_repo(&repo);
+        for i in 0..hosts {
+            let world = scratch.join(format!("apt-{i}"));
+            let conf = apt_world(&world, &repo, installed);
+            host_env.push(vec![("APT_CONFIG".to_string(), conf.display().to_string())]);
+            worlds.push(world);
+        }
+    }
+    let fleet = Fleet::start(
+        &scratch,
+        &FleetOptions {
+            hosts,
+            docker: true,
+            host_env,
+            ..FleetOptions::default()
+        },
+    )
+    .expect("fleet with docker daemons");
+    for i in 0..hosts {
+        fleet.build_busybox_image(i).unwrap();
+        for image in images {
+            fleet
+                .docker(i, &["tag", "drover/busybox:1", image])
+                .unwrap();
+        }
+    }
+    let dir = fleet.dir().join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name);
+    let out = Command::new("cp")
+        .arg("-r")
+        .arg(&src)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Example { fleet, dir, worlds }
+}
+
+impl Example {
+    /// Writes inventory/fleet.yml: the fleet's hosts in `groups`, each with its own loopback address
+    /// for services, its home as the place for files, and the fleet's reboot command.
+    fn inventory(&self, groups: &[(&str, &[usize])], extra_host_vars: &str) -> PathBuf {
+        let fleet_inv = std::fs::read_to_string(self.fleet.inventory()).unwrap();
+        let var = |k: &str| {
+            fleet_inv
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .unwrap()
+                .to_string()
+        };
+        let mut text = format!(
+            "all:\n  vars:\n    ansible_port: {}\n    ansible_user: {}\n    ansible_ssh_private_key_file: {}\n  children:\n",
+            var("ansible_port"),
+            var("ansible_user"),
+            var("ansible_ssh_private_key_file")
+        );
+        for (group, members) in groups {
+            text.push_str(&format!("    {group}:\n      hosts:\n"));
+            for &i in *members {
+                let h = &self.fleet.hosts()[i];
+                let home = h.state.join("home");
+                text.push_str(&format!(
+                    "        {}:\n          ansible_host: {}\n          service_addr: {}\n          base_dir: {}\n          reboot_command: \"{}\"\n{extra_host_vars}",
+                    h.name,
+                    h.addr,
+                    h.addr,
+                    home.display(),
+                    self.fleet.reboot_command(i, 1),
+                ));
+            }
+        }
+        let path = self.dir.join("inventory/fleet.yml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `drover push PLAYBOOK` with the generated inventory, journals in the example's folder.
+    fn push(&self, playbook: &str, extra: &[&str]) -> Run {
+        let pb = self.dir.join(playbook);
+        let runs = self.dir.join(".drover/runs");
+        let mut args = vec![
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend(extra);
+        common::drover_with(
+            &self.fleet,
+            &self.dir.join("inventory/fleet.yml"),
+            &args,
+            &[],
+        )
+    }
+
+    fn docker(&self, i: usize, args: &[&str]) -> String {
+        self.fleet.docker(i, args).unwrap()
+    }
+}
+
+fn events(run: &Run) -> Vec<serde_json::Value> {
+    run.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn task_events<'a>(events: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "task" && e["task"].as_str().unwrap_or("").ends_with(name))
+        .collect()
+}
+
+const INCIDENT_PACKAGES: &[(&str, &str)] = &[
+    ("containerd.io", "1.7.27-1"),
+    ("docker-ce", "5:28.3.2-1~debian.12~bookworm"),
+    ("linux-image-generic", "6.8.0.87.88"),
+    ("libexpat1", "2.5.0-1"),
+];
+
+#[test]
+fn containers_after_upgrade_patches_reboots_and_every_container_comes_back() {
+    if !common::docker_available("examples") {
+        return;
+    }
+    let ex = example("003-containers-after-upgrade", 2, &[], INCIDENT_PACKAGES);
+    ex.inventory(
+        &[("docker_hosts", &[0, 1])],
+        "          stack_dir: \"{{ base_dir }}/srsilo\"\n",
+    );
+    let boots: Vec<String> = (0..2).map(|i| ex.fleet.boot_id(i)).collect();
+
+    // The incident's policy is refused before anything is deployed.
+    let run = ex.push("site.yml", &["-e", "restart_policy=unless-stopped"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let ev = events(&run);
+    let lint = task_events(&ev, "lint the compose template's restart policies");
+    assert_eq!(lint[0]["status"], "failed", "{run:?}");
+    assert!(ex.docker(0, &["ps", "-aq"]).trim().is_empty());
+
+    let run = ex.push("site.yml", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for i in 0..2 {
+        assert_ne!(ex.fleet.boot_id(i), boots[i], "host {i} rebooted");
+        assert_eq!(
+            installed_version(&ex.worlds[i], "containerd.io").as_deref(),
+            Some("2.1.5-1")
+        );
+        assert_eq!(
+            installed_version(&ex.worlds[i], "linux-image-generic").as_deref(),
+            Some("6.8.0.88.89")
+        );
+        let ps = ex.docker(i, &["ps", "--format", "{{.Names}} {{.Status}}"]);
+        assert_eq!(ps.lines().count(), 3, "{ps}");
+        assert!(ps.lines().all(|l| l.contains("(healthy)")), "{ps}");
+    }
+    let ev = events(&run);
+    let order: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["event"] == "batch_started")
+        .map(|e| e["hosts"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["node01", "node01", "node02"],
+        "deploy in one batch, then one host at a time"
+    );
+    let rollcalls: Vec<_> = ev
+        .iter()
+        .filter(|e| {
+            e["event"] == "task" && e["task"] == "roll call after `reboot into the new kernel`"
+        })
+        .collect();
+    assert_eq!(rollcalls.len(), 2, "{rollcalls:?}");
+    assert!(
+        rollcalls.iter().all(|e| e["status"] == "ok"),
+        "{rollcalls:?}"
+    );
+}
