@@ -109,14 +109,11 @@ mod tests {
 
     #[test]
     fn task_result_tests_read_registered_results() {
-        let mut env = minijinja::Environment::new();
-        register(&mut env);
+        let engine = crate::Engine::new();
         let check = |expr: &str, result: serde_json::Value| {
-            env.compile_expression(expr)
-                .unwrap()
-                .eval(minijinja::context! { r => minijinja::Value::from_serialize(&result) })
-                .unwrap()
-                .is_true()
+            let mut vars = crate::Vars::new();
+            vars.insert("r".into(), result);
+            engine.eval_bool("test", expr, &vars).unwrap()
         };
         assert!(check(
             "r is succeeded",
