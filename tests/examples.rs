@@ -127,6 +127,32 @@ impl Example {
         )
     }
 
+    /// Builds the service image `drover/NAME:VERSION` on every host: busybox httpd on $ADDR:$PORT that
+    /// answers /-/ready, or, for a broken release, answers 404 there.
+    fn service_image(&self, image: &str, healthy: bool) {
+        let dir = self
+            .dir
+            .join(".images")
+            .join(image.replace([':', '/'], "_"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ready = if healthy {
+            "/bin/busybox mkdir -p /www/- && echo ready > /www/-/ready && "
+        } else {
+            "/bin/busybox mkdir -p /www && "
+        };
+        std::fs::write(
+            dir.join("Dockerfile"),
+            format!(
+                "FROM drover/busybox:1\nCMD [\"/bin/busybox\", \"sh\", \"-c\", \"{ready}echo $VERSION > /www/version && exec /bin/busybox httpd -f -p $ADDR:$PORT -h /www\"]\nENV VERSION={}\n",
+                image.rsplit(':').next().unwrap()
+            ),
+        )
+        .unwrap();
+        for i in 0..self.fleet.hosts().len() {
+            self.docker(i, &["build", "-q", "-t", image, dir.to_str().unwrap()]);
+        }
+    }
+
     fn docker(&self, i: usize, args: &[&str]) -> String {
         self.fleet.docker(i, args).unwrap()
     }
@@ -211,4 +237,93 @@ fn containers_after_upgrade_patches_reboots_and_every_container_comes_back() {
         rollcalls.iter().all(|e| e["status"] == "ok"),
         "{rollcalls:?}"
     );
+}
+
+#[test]
+fn upgrade_window_updates_in_phases_rolls_back_a_bad_phase_and_resumes() {
+    if !common::docker_available("examples") {
+        return;
+    }
+    let ex = example("000-upgrade-window", 1, &[], &[("libexpat1", "2.5.0-1")]);
+    ex.inventory(
+        &[("inlock", &[0])],
+        "          stack_dir: \"{{ base_dir }}/inlock\"\n          evidence_dir: \"{{ base_dir }}/maintenance-{{ drover_run_id }}\"\n",
+    );
+    let stack = [
+        ("oauth2-proxy", "7.6.0", "7.7.1"),
+        ("alertmanager", "0.27.0", "0.28.1"),
+        ("cadvisor", "0.49.1", "0.52.1"),
+        ("loki", "3.4.2", "3.5.0"),
+        ("promtail", "3.4.2", "3.5.0"),
+    ];
+    for (name, now, next) in stack {
+        ex.service_image(&format!("drover/{name}:{now}"), true);
+        // The logging plane's new release is broken: it never answers /-/ready.
+        ex.service_image(&format!("drover/{name}:{next}"), name != "loki");
+    }
+    let run = ex.push("deploy.yml", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    let fast = [
+        "--ignore-window",
+        "--yes",
+        "-e",
+        "hold_seconds=3",
+        "-e",
+        "health_retries=3",
+    ];
+    let run = ex.push("site.yml", &fast);
+    assert_eq!(run.code, 3, "{run:?}");
+    let ev = events(&run);
+    let failed = task_events(&ev, "stop the rollout");
+    assert!(
+        failed[0]["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("phase `logging plane` failed its health check; rolled back"),
+        "{failed:?}"
+    );
+    let images = ex.docker(0, &["ps", "--format", "{{.Image}}"]);
+    for want in [
+        "drover/oauth2-proxy:7.7.1",
+        "drover/alertmanager:0.28.1",
+        "drover/loki:3.4.2",
+        "drover/promtail:3.4.2",
+    ] {
+        assert!(images.lines().any(|l| l == want), "{want} in {images}");
+    }
+    let checkpoint = task_events(&ev, "checkpoint - preflight passed, evidence captured");
+    assert!(
+        checkpoint[0]["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("checkpoint passed with --yes"),
+        "{checkpoint:?}"
+    );
+    let id = ev[0]["run_id"].as_str().unwrap().to_string();
+    let fetched = ex.dir.join(".drover/runs").join(&id);
+    let found = Command::new("find")
+        .arg(&fetched)
+        .args(["-name", "image-ids-before.txt"])
+        .output()
+        .unwrap();
+    let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+    let ids = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("evidence {path:?}: {e}"));
+    assert!(ids.contains("drover/loki:3.4.2 sha256:"), "{ids}");
+    assert_eq!(
+        installed_version(&ex.worlds[0], "libexpat1").as_deref(),
+        Some("2.5.0-1+deb12u1")
+    );
+
+    // The release is fixed; the run resumes and finishes.
+    ex.service_image("drover/loki:3.5.0", true);
+    let run = ex.push("site.yml", &["--resume", &id]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let images = ex.docker(0, &["ps", "--format", "{{.Image}}"]);
+    for (name, _, next) in stack {
+        assert!(
+            images.lines().any(|l| l == format!("drover/{name}:{next}")),
+            "{name} {next} in {images}"
+        );
+    }
 }

@@ -280,7 +280,28 @@ fn parse_task(
         }
         (_, _, extra) => return Err(conflict(src, extra, node)),
     };
+    if let TaskBody::Block(b) = &mut task.body
+        && !task.vars.is_empty()
+    {
+        for list in [&mut b.block, &mut b.rescue, &mut b.always] {
+            inherit_vars(list, &task.vars);
+        }
+    }
     Ok(task)
+}
+
+/// A block's (or an include's) `vars:` apply to every task in it, below the tasks' own vars.
+fn inherit_vars(tasks: &mut [Task], vars: &crate::Vars) {
+    for t in tasks {
+        let mut merged = vars.clone();
+        merged.extend(std::mem::take(&mut t.vars));
+        t.vars = merged;
+        if let TaskBody::Block(b) = &mut t.body {
+            for list in [&mut b.block, &mut b.rescue, &mut b.always] {
+                inherit_vars(list, vars);
+            }
+        }
+    }
 }
 
 /// Explains a task with more than one action, or an unknown key next to its module.

@@ -792,6 +792,8 @@ impl HostRun<'_> {
         vars.insert("play_hosts".into(), json!(self.batch));
         vars.insert("ansible_play_batch".into(), json!(self.batch));
         vars.insert("playbook_dir".into(), json!(self.run.playbook_dir));
+        // For evidence folders, audit lines and alert silences that name the run.
+        vars.insert("drover_run_id".into(), json!(self.run.run_id));
         vars.insert("ansible_check_mode".into(), json!(self.run.opts.check));
         vars.insert("ansible_diff_mode".into(), json!(self.run.opts.diff));
         if let Some(r) = role {

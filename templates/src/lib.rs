@@ -59,6 +59,8 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     env.set_syntax(syntax);
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_formatter(python_formatter);
+    // Ansible templates call Python methods: dict.items(), str.split(), list.append() ...
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_global("omit", OMIT);
     env.add_function("lookup", lookup);
     filters::register(&mut env);
