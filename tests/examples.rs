@@ -201,8 +201,8 @@ fn containers_after_upgrade_patches_reboots_and_every_container_comes_back() {
 
     let run = ex.push("site.yml", &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    for i in 0..2 {
-        assert_ne!(ex.fleet.boot_id(i), boots[i], "host {i} rebooted");
+    for (i, boot) in boots.iter().enumerate() {
+        assert_ne!(&ex.fleet.boot_id(i), boot, "host {i} rebooted");
         assert_eq!(
             installed_version(&ex.worlds[i], "containerd.io").as_deref(),
             Some("2.1.5-1")
