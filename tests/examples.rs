@@ -327,3 +327,69 @@ fn upgrade_window_updates_in_phases_rolls_back_a_bad_phase_and_resumes() {
         );
     }
 }
+
+#[test]
+fn observability_upgrade_refuses_a_blacklisted_version_then_upgrades_with_backup_and_audit() {
+    if !common::docker_available("examples") {
+        return;
+    }
+    let ex = example("004-observability-upgrade", 1, &[], &[]);
+    ex.inventory(
+        &[("observability", &[0])],
+        "          stack_dir: \"{{ base_dir }}/observability\"\n          backup_dir: \"{{ base_dir }}/backups\"\n          audit_log: \"{{ base_dir }}/upgrade.log\"\n          min_free_kb: 1024\n",
+    );
+    for image in [
+        "prometheus:2.53.0",
+        "prometheus:3.1.0",
+        "grafana:11.1.0",
+        "grafana:11.3.0",
+        "grafana:11.4.0",
+        "loki:3.1.0",
+        "loki:3.3.2",
+    ] {
+        ex.service_image(&format!("drover/{image}"), true);
+    }
+    let run = ex.push("deploy.yml", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let before = ex.docker(0, &["ps", "--format", "{{.Image}}"]);
+
+    let bad =
+        r#"{"target_versions": {"prometheus": "3.1.0", "grafana": "11.3.0", "loki": "3.3.2"}}"#;
+    let run = ex.push("site.yml", &["--ignore-window", "-e", bad]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let ev = events(&run);
+    let check = task_events(
+        &ev,
+        "target versions against pins, blacklist and compatibility matrix",
+    );
+    assert_eq!(
+        check[0]["msg"], "version policy: grafana 11.3.0 is blacklisted (`11.3.0`)",
+        "{check:?}"
+    );
+    assert_eq!(ex.docker(0, &["ps", "--format", "{{.Image}}"]), before);
+
+    let run = ex.push("site.yml", &["--ignore-window"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let after = ex.docker(0, &["ps", "--format", "{{.Image}}"]);
+    for image in [
+        "drover/prometheus:3.1.0",
+        "drover/grafana:11.4.0",
+        "drover/loki:3.3.2",
+    ] {
+        assert!(after.lines().any(|l| l == image), "{image} in {after}");
+    }
+    let id = events(&run)[0]["run_id"].as_str().unwrap().to_string();
+    let audit =
+        std::fs::read_to_string(ex.fleet.hosts()[0].state.join("home/upgrade.log")).unwrap();
+    assert!(
+        audit.contains(&format!("{id} node01 target=")) && audit.contains("failed=False"),
+        "{audit}"
+    );
+    let found = Command::new("find")
+        .arg(ex.dir.join(".drover/runs").join(&id))
+        .args(["-name", "images.txt"])
+        .output()
+        .unwrap();
+    let images = std::fs::read_to_string(String::from_utf8_lossy(&found.stdout).trim()).unwrap();
+    assert!(images.contains("drover/grafana:11.1.0"), "{images}");
+}
