@@ -329,6 +329,10 @@ pub struct PushArgs {
     /// Refuse to touch a host whose upgrade impact puts a container at risk (as `impact_gate: risk`).
     #[arg(long = "impact-gate", value_parser = ["risk"])]
     pub impact_gate: Option<String>,
+    /// Seconds any task's remote command may run before it is killed and the task fails (a task's own
+    /// `timeout:` wins).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
     /// Start batches even outside the plays' maintenance windows (`window:`); the journal notes it.
     #[arg(long = "ignore-window")]
     pub ignore_window: bool,

@@ -564,6 +564,20 @@ impl Fleet {
         self.dir.join("wrong_key")
     }
 
+    /// Cuts host `i` off at once, as a network drop or a crash would: every SSH session it serves is
+    /// killed (SIGKILL to its sshd's children), then its sshd. `start_host` brings it back.
+    pub fn cut_host(&mut self, i: usize) {
+        let s = self.hosts[i].sshd;
+        if let Some(pid) = self.sshds[s].child.as_ref().map(|c| c.id()) {
+            for child in children(pid) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &child.to_string()])
+                    .status();
+            }
+        }
+        stop(&mut self.sshds[s]);
+    }
+
     /// Stops the sshd serving host `i`, so it is unreachable.
     pub fn stop_host(&mut self, i: usize) {
         let s = self.hosts[i].sshd;
@@ -606,6 +620,22 @@ impl Drop for Fleet {
 
 /// Ends an sshd this fleet started, by its PID, and reaps it; also one that a simulated reboot
 /// restarted, by the PID in its PID file.
+/// The PIDs whose parent is `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|st| {
+                st.lines()
+                    .any(|l| l.strip_prefix("PPid:").map(str::trim) == Some(&pid.to_string()))
+            })
+        })
+        .collect()
+}
+
 fn stop(sshd: &mut Sshd) {
     let pid_file = sshd.config.with_file_name("sshd.pid");
     if let Some(mut child) = sshd.child.take() {

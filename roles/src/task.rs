@@ -40,6 +40,7 @@ const KEYWORDS: &[&str] = &[
     "include_tasks",
     "import_tasks",
     "environment",
+    "timeout",
 ];
 
 /// `loop:` (or `with_items:`) and its `loop_control`.
@@ -118,6 +119,8 @@ pub struct Task {
     pub listen: Vec<String>,
     /// Hide the task's output and parameters.
     pub no_log: bool,
+    /// `timeout:` seconds after which the task's remote command is killed and the task fails.
+    pub timeout: Option<u64>,
     /// `check_mode:` override.
     pub check_mode: Option<bool>,
     /// Folders where this task's `templates/` and `files/` are looked up (its role, then the playbook).
@@ -183,6 +186,7 @@ fn parse_task(
         vars: Vars::new(),
         listen: Vec::new(),
         no_log: false,
+        timeout: None,
         check_mode: None,
         search: search.to_vec(),
     };
@@ -222,6 +226,7 @@ fn parse_task(
             "become_user" => task.become_user = Some(src.string(v, "become_user")?),
             "tags" => task.tags = src.strings(v, "tags")?,
             "retries" => task.retries = Some(count(src, v, "retries")?),
+            "timeout" => task.timeout = Some(u64::from(count(src, v, "timeout")?)),
             "until" => task.until = Some(src.string(v, "until")?),
             "delay" => task.delay = number(src, v, "delay")?,
             "run_once" => task.run_once = src.boolean(v, "run_once")?,

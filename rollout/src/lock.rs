@@ -12,9 +12,17 @@ pub fn lock_line(run_id: &str, owner: &str, expires: u64) -> String {
     format!("run={run_id} owner={owner} expires={expires}")
 }
 
-/// Takes the lock, or prints the holder's line and exits 3. With `break_lock`, any lock is replaced.
-pub fn acquire_command(line: &str, break_lock: bool) -> String {
-    let clear = if break_lock { "rm -f \"$f\"; " } else { "" };
+/// Takes the lock, or prints the holder's line and exits 3. A lock this same run left behind (a
+/// killed controller, then `--resume`) is taken over. With `break_lock`, any lock is replaced.
+pub fn acquire_command(run_id: &str, line: &str, break_lock: bool) -> String {
+    let clear = if break_lock {
+        "rm -f \"$f\"; ".to_string()
+    } else {
+        format!(
+            "grep -q {} \"$f\" 2>/dev/null && rm -f \"$f\"; ",
+            quote(&format!("^run={run_id} "))
+        )
+    };
     format!(
         "f={LOCK_PATH}; mkdir -p \"$(dirname \"$f\")\" && {clear}if (set -C; printf '%s\\n' {} > \"$f\") 2>/dev/null; then echo acquired; else cat \"$f\"; exit 3; fi",
         quote(line)
@@ -60,10 +68,10 @@ mod tests {
     #[test]
     fn lock_commands_are_exact() {
         assert_eq!(
-            acquire_command("run=r1 owner=ops@ctl expires=10", false),
-            "f=$HOME/.drover/lock; mkdir -p \"$(dirname \"$f\")\" && if (set -C; printf '%s\\n' 'run=r1 owner=ops@ctl expires=10' > \"$f\") 2>/dev/null; then echo acquired; else cat \"$f\"; exit 3; fi"
+            acquire_command("r1", "run=r1 owner=ops@ctl expires=10", false),
+            "f=$HOME/.drover/lock; mkdir -p \"$(dirname \"$f\")\" && grep -q '^run=r1 ' \"$f\" 2>/dev/null && rm -f \"$f\"; if (set -C; printf '%s\\n' 'run=r1 owner=ops@ctl expires=10' > \"$f\") 2>/dev/null; then echo acquired; else cat \"$f\"; exit 3; fi"
         );
-        assert!(acquire_command("x", true).contains("&& rm -f \"$f\"; if (set -C;"));
+        assert!(acquire_command("r1", "x", true).contains("&& rm -f \"$f\"; if (set -C;"));
         assert_eq!(
             release_command("r1"),
             "f=$HOME/.drover/lock; if grep -q '^run=r1 ' \"$f\" 2>/dev/null; then rm -f \"$f\"; fi"

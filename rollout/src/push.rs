@@ -85,6 +85,8 @@ pub struct PushOptions {
     pub ignore_window: bool,
     /// `--yes`: operator checkpoints (`pause` with a prompt) continue without asking.
     pub yes: bool,
+    /// `--timeout`: how long any task's remote command may run, unless the task says `timeout:`.
+    pub task_timeout: Option<Duration>,
     /// How long a host lock stays valid if the run dies without removing it.
     pub lock_ttl: Duration,
     /// Who holds locks: `user@controller`.
@@ -495,7 +497,7 @@ impl HostRun<'_> {
             &self.run.opts.owner,
             now() + self.run.opts.lock_ttl.as_secs(),
         );
-        let cmd = lock::acquire_command(&line, self.run.opts.break_lock);
+        let cmd = lock::acquire_command(&self.run.run_id, &line, self.run.opts.break_lock);
         match self
             .transport
             .exec(&cmd, b"", Some(Duration::from_secs(30)), None)
@@ -1148,6 +1150,10 @@ impl HostRun<'_> {
                 search: &task.search,
                 run_dir: &self.run.run_dir,
                 yes: self.run.opts.yes,
+                timeout: task
+                    .timeout
+                    .map(Duration::from_secs)
+                    .or(self.run.opts.task_timeout),
             };
             outcome = modules::run(module, Args(args.0.clone()), &ctx).await;
             self.apply_overrides(task, &mut outcome, vars)?;

@@ -143,6 +143,7 @@ fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
         impact_gate: args.impact_gate.is_some(),
         ignore_window: args.ignore_window,
         yes: args.yes,
+        task_timeout: args.timeout,
         lock_ttl: Duration::from_secs(args.lock_ttl),
         owner: format!(
             "{}@{}",

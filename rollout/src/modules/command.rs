@@ -67,7 +67,7 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let stdin = args.str("stdin").map(|s| s + "\n").unwrap_or_default();
     match ctx
         .transport
-        .exec(&line, stdin.as_bytes(), None, ctx.sudo)
+        .exec(&line, stdin.as_bytes(), ctx.timeout, ctx.sudo)
         .await
     {
         Ok(out) => {
@@ -110,7 +110,7 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 async fn exists(ctx: &ModuleCtx<'_>, path: &str) -> bool {
     let cmd = format!("[ -e {} ]", quote(path));
     ctx.transport
-        .exec(&cmd, b"", None, ctx.sudo)
+        .exec(&cmd, b"", ctx.timeout, ctx.sudo)
         .await
         .is_ok_and(|o| o.status.success())
 }

@@ -27,7 +27,7 @@ pub fn read_state_command(path: &str) -> String {
 async fn read_state(ctx: &ModuleCtx<'_>, path: &str) -> Result<Remote, String> {
     let out = ctx
         .transport
-        .exec(&read_state_command(path), b"", None, ctx.sudo)
+        .exec(&read_state_command(path), b"", ctx.timeout, ctx.sudo)
         .await
         .map_err(|e| e.to_string())?;
     match out.status {
@@ -102,7 +102,7 @@ async fn ensure_content(
             .exec(
                 &drover_ssh::shell::write_file(dest, want_mode),
                 content,
-                None,
+                ctx.timeout,
                 ctx.sudo,
             )
             .await
@@ -120,7 +120,7 @@ async fn ensure_content(
     if let Some(cmd) = chown_command(dest, owner.as_deref(), group.as_deref())
         && !ctx.check
     {
-        match ctx.transport.exec(&cmd, b"", None, ctx.sudo).await {
+        match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
             Ok(o) if o.status.success() => out.changed |= !o.stdout.is_empty(),
             Ok(o) => {
                 return Outcome::fail(format!(
@@ -277,7 +277,7 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
-    match ctx.transport.exec(&cmd, b"", None, ctx.sudo).await {
+    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
         Ok(o) if o.status.success() => {
             let mut out = Outcome {
                 changed: String::from_utf8_lossy(&o.stdout).contains("changed"),
@@ -343,7 +343,12 @@ pub async fn fetch(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     };
     let out = match ctx
         .transport
-        .exec(&drover_ssh::shell::read_file(&src), b"", None, ctx.sudo)
+        .exec(
+            &drover_ssh::shell::read_file(&src),
+            b"",
+            ctx.timeout,
+            ctx.sudo,
+        )
         .await
     {
         Ok(o) if o.status.success() => o.stdout,

@@ -44,6 +44,8 @@ pub struct ModuleCtx<'a> {
     pub run_dir: &'a Path,
     /// `--yes`: operator checkpoints continue without asking.
     pub yes: bool,
+    /// The task's `timeout:` (or push's `--timeout`): remote commands running longer are killed.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// What a module did.
