@@ -12,6 +12,7 @@ Exit codes:
   2  bad input (arguments, inventory, pattern, key file); nothing was run
   3  at least one host failed
   4  no host failed, but at least one was unreachable
+  5  a play refused to start outside its maintenance window (window:); resume later
   130  interrupted (Ctrl-C); a push can be resumed with --resume";
 
 /// drover: an agentless push orchestrator over SSH for fleets of Docker hosts.
