@@ -64,6 +64,19 @@ fn push(fleet: &Fleet, extra: &[&str]) -> Run {
     common::drover_in(fleet.dir(), &a)
 }
 
+/// Starts a push in the background, for a test that breaks something while it runs.
+fn spawn(fleet: &Fleet, extra: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args(args(fleet, extra))
+        .env("HOME", fleet.dir())
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_AUTH_SOCK")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn events(run: &Run) -> Vec<serde_json::Value> {
     run.stdout
         .lines()
@@ -187,16 +200,7 @@ fn a_full_disk_fails_its_host_and_the_budget_decides_whether_the_rollout_goes_on
 fn a_host_cut_off_mid_task_is_reported_and_resume_takes_its_lock_back() {
     let mut fleet = setup();
     std::fs::write(home(&fleet, 1).join("slow"), "").unwrap();
-    let a = args(&fleet, &["--batch", "1"]);
-    let child = Command::new(env!("CARGO_BIN_EXE_drover"))
-        .args(&a)
-        .env("HOME", fleet.dir())
-        .env("NO_COLOR", "1")
-        .env_remove("SSH_AUTH_SOCK")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(&fleet, &["--batch", "1"]);
     wait_for(&home(&fleet, 1).join("slow.started"));
     fleet.cut_host(1);
     let out = child.wait_with_output().unwrap();
@@ -233,16 +237,7 @@ fn a_host_cut_off_mid_task_is_reported_and_resume_takes_its_lock_back() {
 fn drover_killed_mid_run_resumes_without_repeating_done_hosts() {
     let fleet = setup();
     std::fs::write(home(&fleet, 1).join("slow"), "").unwrap();
-    let a = args(&fleet, &["--batch", "1"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_drover"))
-        .args(&a)
-        .env("HOME", fleet.dir())
-        .env("NO_COLOR", "1")
-        .env_remove("SSH_AUTH_SOCK")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&fleet, &["--batch", "1"]);
     wait_for(&home(&fleet, 1).join("slow.started"));
     let _ = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
