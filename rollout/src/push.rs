@@ -332,8 +332,13 @@ pub async fn push(
 /// Why the play may not start a batch now: it has maintenance windows and none is open.
 fn window_refusal(play: &Play) -> Option<String> {
     let now = jiff::Timestamp::now();
-    let refusals: Vec<String> = play.windows.iter().map_while(|w| w.refusal(now)).collect();
-    (!play.windows.is_empty() && refusals.len() == play.windows.len()).then(|| refusals.join("; "))
+    // Any open window yields None, and so does the whole collect.
+    let refusals: Vec<String> = play
+        .windows
+        .iter()
+        .map(|w| w.refusal(now))
+        .collect::<Option<_>>()?;
+    (!refusals.is_empty()).then(|| refusals.join("; "))
 }
 
 /// The batch failure budget: `max_fail_percentage` of the play, unless `--max-fail` was given.
