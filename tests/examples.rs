@@ -12,17 +12,24 @@ use std::process::Command;
 use common::apt::{apt_world, build_repo, installed_version};
 use common::{Fleet, FleetOptions, Run};
 
+/// The examples' services listen on fixed ports of each host's loopback address (127.0.0.2 in every
+/// fleet), so two examples must never run at once.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// An example copied into a fleet's folder, with the fleet.
 struct Example {
     fleet: Fleet,
     dir: PathBuf,
     /// Each host's apt world, when the example patches packages.
     worlds: Vec<PathBuf>,
+    /// Declared last so it is dropped last: the next example starts after this fleet is gone.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 /// Starts `hosts` hosts with Docker (images tagged as `images` from the busybox image), apt worlds
 /// with `installed` packages when given, and copies the example.
 fn example(name: &str, hosts: usize, images: &[&str], installed: &[(&str, &str)]) -> Example {
+    let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let scratch = common::scratch().join(format!("example-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let mut worlds = Vec::new();
@@ -66,7 +73,12 @@ fn example(name: &str, hosts: usize, images: &[&str], installed: &[(&str, &str)]
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    Example { fleet, dir, worlds }
+    Example {
+        fleet,
+        dir,
+        worlds,
+        _turn: turn,
+    }
 }
 
 impl Example {
