@@ -618,8 +618,6 @@ impl Drop for Fleet {
     }
 }
 
-/// Ends an sshd this fleet started, by its PID, and reaps it; also one that a simulated reboot
-/// restarted, by the PID in its PID file.
 /// The PIDs whose parent is `pid`.
 fn children(pid: u32) -> Vec<u32> {
     let Ok(dir) = fs::read_dir("/proc") else {
@@ -636,6 +634,8 @@ fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Ends an sshd this fleet started, by its PID, and reaps it; also one that a simulated reboot
+/// restarted, by the PID in its PID file.
 fn stop(sshd: &mut Sshd) {
     let pid_file = sshd.config.with_file_name("sshd.pid");
     if let Some(mut child) = sshd.child.take() {
