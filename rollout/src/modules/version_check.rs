@@ -10,6 +10,11 @@ use serde_json::{Value as Json, json};
 
 use super::{Args, ModuleCtx, Outcome};
 
+/// A version as written: a string as it is, a number (YAML reads `3.1` as one) as text.
+fn text(v: &Json) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
 /// Reads `pins`, `blacklist` and `matrix`.
 fn parse_policy(args: &Args) -> Result<Policy, String> {
     let map = |key: &str| -> Result<Vec<(String, Json)>, String> {
@@ -21,9 +26,7 @@ fn parse_policy(args: &Args) -> Result<Policy, String> {
             )),
         }
     };
-    let req = |v: &Json| -> Result<Requirement, String> {
-        Requirement::parse(&v.as_str().map_or_else(|| v.to_string(), str::to_string))
-    };
+    let req = |v: &Json| -> Result<Requirement, String> { Requirement::parse(&text(v)) };
     let reqs = |what: &str, v: &Json| -> Result<Vec<(String, Requirement)>, String> {
         match v {
             Json::Object(m) => m.iter().map(|(k, v)| Ok((k.clone(), req(v)?))).collect(),
@@ -92,10 +95,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     }
     if let Some(Json::Object(given)) = args.0.get("versions") {
         for (k, v) in given {
-            versions.insert(
-                k.clone(),
-                v.as_str().map_or_else(|| v.to_string(), str::to_string),
-            );
+            versions.insert(k.clone(), text(v));
         }
     }
     let violations = policy.violations(&versions);
