@@ -843,3 +843,55 @@ fn a_play_outside_its_window_touches_nothing_until_the_window_is_ignored() {
         "{run:?}"
     );
 }
+
+#[test]
+fn no_log_hides_a_secret_in_output_diff_and_journal_even_when_the_task_fails() {
+    let fleet = common::fleet(1);
+    let secret = "s3cr3t-Zq81";
+    let dest = home(&fleet, 0).join("app.env");
+    let pb = format!(
+        "- hosts: all\n  vars:\n    db_password: {secret}\n  tasks:\n    - name: env file\n      copy:\n        content: \"DB_PASSWORD={{{{ db_password }}}}\\n\"\n        dest: {}\n        mode: \"0600\"\n      no_log: true\n    - name: use it\n      shell: \"echo password {{{{ db_password }}}} refused >&2; exit 1\"\n      no_log: true\n",
+        dest.display()
+    );
+    let run = push_text(&fleet, &[("secret.yml", &pb)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        format!("DB_PASSWORD={secret}\n")
+    );
+    assert!(
+        run.stderr
+            .contains("the output is hidden because the task has `no_log: true`"),
+        "{run:?}"
+    );
+    let journals = fleet.dir().join("runs");
+    let found = std::process::Command::new("grep")
+        .args(["-r", "-l", secret])
+        .arg(&journals)
+        .output()
+        .unwrap();
+    assert!(found.stdout.is_empty(), "secret in {found:?}");
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "{run:?}"
+    );
+
+    // --diff does not show it either.
+    std::fs::remove_file(&dest).unwrap();
+    let pb_path = fleet.dir().join("pb/secret.yml");
+    let run = common::drover(
+        &fleet,
+        &[
+            "push",
+            pb_path.to_str().unwrap(),
+            "--check",
+            "--diff",
+            "--runs-dir",
+            journals.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "{run:?}"
+    );
+}

@@ -106,6 +106,9 @@ pub struct PushSummary {
     pub bad_input: bool,
 }
 
+/// What a failed `no_log` task says in place of its output.
+pub const NO_LOG_FAILED: &str = "failed; the output is hidden because the task has `no_log: true`";
+
 /// Sends events to the UI and records them in the journal.
 struct Emitter<'a> {
     ui: &'a UnboundedSender<PushEvent>,
@@ -885,10 +888,11 @@ impl HostRun<'_> {
         item: Option<String>,
         diff: Option<String>,
     ) {
-        let msg = if task.no_log && status != TaskStatus::Failed {
-            String::new()
-        } else {
-            msg
+        // A failed command's message quotes its output, which is where a secret would show.
+        let (msg, item, diff) = match (task.no_log, status) {
+            (false, _) => (msg, item, diff),
+            (true, TaskStatus::Failed) => (NO_LOG_FAILED.to_string(), None, None),
+            (true, _) => (String::new(), None, None),
         };
         self.run.emitter.emit(PushEvent::Task {
             host: self.host.clone(),

@@ -6,6 +6,7 @@
 //! Ansible, `a.b.c is defined` and `x | default(...)` are safe on undefined chains. (Unlike Ansible, an
 //! undefined variable in `{% if %}` or `{% for %}` counts as false or empty.)
 
+mod clock;
 mod filters;
 mod header;
 mod jinja_tests;
@@ -64,6 +65,7 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     env.add_global("omit", OMIT);
     env.add_function("lookup", lookup);
     filters::register(&mut env);
+    clock::register(&mut env);
     jinja_tests::register(&mut env);
     env
 }
