@@ -405,3 +405,213 @@ fn observability_upgrade_refuses_a_blacklisted_version_then_upgrades_with_backup
     let images = std::fs::read_to_string(String::from_utf8_lossy(&found.stdout).trim()).unwrap();
     assert!(images.contains("drover/grafana:11.1.0"), "{images}");
 }
+
+/// The example's Alertmanager stand-in (examples/002-maintenance-runbooks/alertmanager_standin.py),
+/// running on a free loopback port and writing its silences to `state` after each change.
+struct Alertmanager {
+    child: std::process::Child,
+    url: String,
+    state: PathBuf,
+}
+
+impl Alertmanager {
+    fn start(ex: &Example) -> Alertmanager {
+        use std::io::BufRead;
+        let state = ex.dir.join("silences.json");
+        let mut child = Command::new("python3")
+            .arg(ex.dir.join("alertmanager_standin.py"))
+            .args(["--port", "0", "--state"])
+            .arg(&state)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs the Alertmanager stand-in");
+        let mut port = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        Alertmanager {
+            child,
+            url: format!("http://127.0.0.1:{}", port.trim()),
+            state,
+        }
+    }
+
+    fn silences(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(&self.state).unwrap_or_else(|_| "[]".into());
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn maintenance_runbooks_upgrade_and_rotate_secrets_under_alert_silences_and_roll_back() {
+    if !common::docker_available("examples") {
+        return;
+    }
+    let ex = example("002-maintenance-runbooks", 2, &[], &[]);
+    ex.inventory(
+        &[("oneiric", &[0, 1])],
+        "          stack_dir: \"{{ base_dir }}/oneiric\"\n          db_dir: \"{{ base_dir }}/db\"\n          provider_dir: \"{{ base_dir }}/provider\"\n          rotation_log: \"{{ base_dir }}/log/secret-rotation.log\"\n",
+    );
+    for version in ["2.0.3", "2.1.0"] {
+        ex.service_image(&format!("drover/oneiric:{version}"), true);
+    }
+    let am = Alertmanager::start(&ex);
+    let home = |i: usize| ex.fleet.hosts()[i].state.join("home");
+    let (old_pw, old_key) = (
+        "old-db-password-4f1c9e",
+        "0b9e4c2a-5d7f-4e8b-9a1c-3f6d2e8b7a10",
+    );
+    let (new_pw, new_key) = (
+        "new-db-password-8a2d7b",
+        "7c3f1e9d-2b4a-4c6e-8d1f-5a9b3c7e2d40",
+    );
+    for i in 0..2 {
+        std::fs::create_dir_all(home(i).join("provider")).unwrap();
+        std::fs::write(home(i).join("provider/api-keys"), format!("{old_key}\n")).unwrap();
+    }
+    let current = ex.dir.join("current-secrets.yml");
+    std::fs::write(
+        &current,
+        format!("db_password: {old_pw}\napi_key: {old_key}\n"),
+    )
+    .unwrap();
+    let new = ex.dir.join("new-secrets.yml");
+    std::fs::write(
+        &new,
+        format!("new_db_password: {new_pw}\nnew_api_key: {new_key}\n"),
+    )
+    .unwrap();
+    let at_current = format!("@{}", current.display());
+    let at_new = format!("@{}", new.display());
+    let am_url = format!("alertmanager_url={}", am.url);
+    let no_secret = |run: &Run| {
+        let journals = ex.dir.join(".drover/runs");
+        for secret in [old_pw, old_key, new_pw, new_key] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{secret} printed: {run:?}"
+            );
+            let grep = Command::new("grep")
+                .args(["-rl", secret])
+                .arg(&journals)
+                .output()
+                .unwrap();
+            assert!(grep.stdout.is_empty(), "{secret} in the journal: {grep:?}");
+        }
+    };
+
+    let run = ex.push("deploy.yml", &["-e", &at_current]);
+    assert_eq!(run.code, 0, "{run:?}");
+    no_secret(&run);
+
+    // Runbook 1: each host upgraded under its own silence, removed afterwards.
+    let run = ex.push(
+        "version-upgrade.yml",
+        &[
+            "--ignore-window",
+            "-e",
+            "target_version=2.1.0",
+            "-e",
+            &am_url,
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    for i in 0..2 {
+        let images = ex.docker(i, &["ps", "--format", "{{.Image}}"]);
+        assert_eq!(images.trim(), "drover/oneiric:2.1.0");
+    }
+    let id = events(&run)[0]["run_id"].as_str().unwrap().to_string();
+    let silences = am.silences();
+    assert_eq!(silences.len(), 2, "{silences:?}");
+    for (s, host) in silences.iter().zip(["node01", "node02"]) {
+        assert_eq!(s["status"]["state"], "expired", "{s}");
+        assert_eq!(s["createdBy"], format!("drover run {id}"));
+        assert_eq!(s["matchers"][1]["value"], host);
+        assert_eq!(
+            s["comment"],
+            "Scheduled maintenance: version upgrade to 2.1.0"
+        );
+    }
+
+    // Runbook 3, with an API key the provider does not know yet: the first host fails its health
+    // check, gets its old secrets back, and the rollout stops before the second host.
+    let run = ex.push(
+        "secret-rotation.yml",
+        &["--ignore-window", "-e", &at_new, "-e", &am_url],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    no_secret(&run);
+    let ev = events(&run);
+    let stop = task_events(&ev, "stop the rollout");
+    assert_eq!(
+        stop[0]["msg"], "the new secrets did not work on node01; the old ones are back",
+        "{stop:?}"
+    );
+    for i in 0..2 {
+        let env = std::fs::read_to_string(home(i).join("oneiric/.env")).unwrap();
+        assert_eq!(
+            env,
+            format!("DB_PASSWORD={old_pw}\nAPI_KEY={old_key}\n"),
+            "host {i}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(home(i).join("db/password")).unwrap(),
+            old_pw
+        );
+    }
+    let silences = am.silences();
+    assert_eq!(
+        silences.len(),
+        3,
+        "one more silence, for node01 only: {silences:?}"
+    );
+    assert!(
+        silences.iter().all(|s| s["status"]["state"] == "expired"),
+        "{silences:?}"
+    );
+
+    // The operator registers the new key with the provider; the rotation goes through.
+    for i in 0..2 {
+        std::fs::write(
+            home(i).join("provider/api-keys"),
+            format!("{old_key}\n{new_key}\n"),
+        )
+        .unwrap();
+    }
+    let run = ex.push(
+        "secret-rotation.yml",
+        &["--ignore-window", "-e", &at_new, "-e", &am_url],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    no_secret(&run);
+    for i in 0..2 {
+        let env = home(i).join("oneiric/.env");
+        assert_eq!(
+            std::fs::read_to_string(&env).unwrap(),
+            format!("DB_PASSWORD={new_pw}\nAPI_KEY={new_key}\n")
+        );
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&env).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::read_to_string(home(i).join("db/password")).unwrap(),
+            new_pw
+        );
+        let log = std::fs::read_to_string(home(i).join("log/secret-rotation.log")).unwrap();
+        assert!(log.trim_end().ends_with(": rotated secrets"), "{log}");
+    }
+    assert!(
+        am.silences()
+            .iter()
+            .all(|s| s["status"]["state"] == "expired")
+    );
+}
