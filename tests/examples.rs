@@ -615,3 +615,97 @@ fn maintenance_runbooks_upgrade_and_rotate_secrets_under_alert_silences_and_roll
             .all(|s| s["status"]["state"] == "expired")
     );
 }
+
+#[test]
+fn system_updates_patch_reboot_release_and_roll_back_one_host_at_a_time() {
+    if !common::docker_available("examples") {
+        return;
+    }
+    let ex = example("001-system-updates", 2, &[], INCIDENT_PACKAGES);
+    ex.inventory(
+        &[("codexos", &[0, 1])],
+        "          stack_dir: \"{{ base_dir }}/codexos\"\n          backup_dir: \"{{ base_dir }}/backups\"\n          update_log: \"{{ base_dir }}/log/system-updates.log\"\n          failure_log: \"{{ base_dir }}/log/update-failures.log\"\n          min_free_kb: 1024\n          min_available_memory_kb: 1024\n",
+    );
+    for service in ["backend", "frontend"] {
+        ex.service_image(&format!("drover/codexos-{service}:1.4.2"), true);
+        // The new backend is broken: it never answers /-/ready.
+        ex.service_image(
+            &format!("drover/codexos-{service}:1.5.0"),
+            service != "backend",
+        );
+    }
+    let run = ex.push("deploy.yml", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let boots: Vec<String> = (0..2).map(|i| ex.fleet.boot_id(i)).collect();
+    let home = |i: usize| ex.fleet.hosts()[i].state.join("home");
+
+    let run = ex.push("site.yml", &["-e", "new_release=1.5.0"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let ev = events(&run);
+    let stop = task_events(&ev, "stop the rollout");
+    assert_eq!(stop.len(), 1, "{stop:?}");
+    assert_eq!(
+        stop[0]["msg"],
+        "release 1.5.0 failed its health checks on node01; rolled back to the previous images"
+    );
+    // node01: patched, rebooted, every container back, then rolled back to the previous images.
+    assert_ne!(ex.fleet.boot_id(0), boots[0]);
+    assert_eq!(
+        installed_version(&ex.worlds[0], "linux-image-generic").as_deref(),
+        Some("6.8.0.88.89")
+    );
+    let rollcall = task_events(&ev, "roll call after `reboot when the kernel was updated`");
+    assert_eq!(rollcall[0]["status"], "ok", "{rollcall:?}");
+    let images = ex.docker(0, &["ps", "--format", "{{.Image}}"]);
+    assert!(
+        images.lines().all(|l| l.ends_with(":previous")) && images.lines().count() == 2,
+        "{images}"
+    );
+    let failures = std::fs::read_to_string(home(0).join("log/update-failures.log")).unwrap();
+    assert!(
+        failures.contains("release 1.5.0 failed on node01; rolled back"),
+        "{failures}"
+    );
+    // node02: untouched.
+    assert_eq!(ex.fleet.boot_id(1), boots[1]);
+    assert_eq!(
+        installed_version(&ex.worlds[1], "libexpat1").as_deref(),
+        Some("2.5.0-1")
+    );
+    // The pre-update backups of both hosts are in the run folder.
+    let id = ev[0]["run_id"].as_str().unwrap().to_string();
+    let found = Command::new("find")
+        .arg(ex.dir.join(".drover/runs").join(&id))
+        .args(["-name", &format!("pre-update-{id}.tar.gz")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&found.stdout).lines().count(),
+        2,
+        "{found:?}"
+    );
+
+    // The release is fixed; the run resumes on node01 and goes on to node02.
+    ex.service_image("drover/codexos-backend:1.5.0", true);
+    let run = ex.push("site.yml", &["--resume", &id]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for i in 0..2 {
+        assert_ne!(ex.fleet.boot_id(i), boots[i], "host {i} rebooted");
+        assert_eq!(
+            installed_version(&ex.worlds[i], "libexpat1").as_deref(),
+            Some("2.5.0-1+deb12u1")
+        );
+        let images = ex.docker(i, &["ps", "--format", "{{.Image}}"]);
+        let mut images: Vec<&str> = images.lines().collect();
+        images.sort();
+        assert_eq!(
+            images,
+            [
+                "drover/codexos-backend:1.5.0",
+                "drover/codexos-frontend:1.5.0"
+            ]
+        );
+        let log = std::fs::read_to_string(home(i).join("log/system-updates.log")).unwrap();
+        assert!(log.contains("update completed: release 1.5.0"), "{log}");
+    }
+}
