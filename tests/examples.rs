@@ -689,8 +689,8 @@ fn system_updates_patch_reboot_release_and_roll_back_one_host_at_a_time() {
     ex.service_image("drover/codexos-backend:1.5.0", true);
     let run = ex.push("site.yml", &["--resume", &id]);
     assert_eq!(run.code, 0, "{run:?}");
-    for i in 0..2 {
-        assert_ne!(ex.fleet.boot_id(i), boots[i], "host {i} rebooted");
+    for (i, boot) in boots.iter().enumerate() {
+        assert_ne!(&ex.fleet.boot_id(i), boot, "host {i} rebooted");
         assert_eq!(
             installed_version(&ex.worlds[i], "libexpat1").as_deref(),
             Some("2.5.0-1+deb12u1")
