@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Run, drover_in};
+use common::{Run, assert_bad_input, drover_in};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventory/tests/fixtures")
@@ -63,16 +63,6 @@ fn bad(files: &[(&str, &str)]) -> Run {
     run
 }
 
-fn assert_bad_input(run: &Run, location: &str, what: &str) {
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stdout.is_empty(), "{run:?}");
-    let line = run.stderr.lines().next().unwrap_or_default();
-    assert!(line.starts_with("error: "), "{run:?}");
-    assert!(line.contains(location), "expected {location} in: {line}");
-    assert!(line.contains(what), "expected `{what}` in: {line}");
-    assert!(!run.stderr.contains("panicked"), "{run:?}");
-}
-
 #[test]
 fn invalid_yaml_names_file_line_and_column() {
     let run = bad(&[("hosts.yml", "all:\n  hosts:\n    web1: {a: 1\n  vars:\n")]);
@@ -80,12 +70,17 @@ fn invalid_yaml_names_file_line_and_column() {
 }
 
 #[test]
-fn invalid_yaml_in_group_vars_names_that_file() {
+fn invalid_yaml_in_group_vars_or_host_vars_names_that_file() {
     let run = bad(&[
         ("hosts.ini", "[web]\nw1\n"),
         ("group_vars/web.yml", "a: 1\nb: [\n"),
     ]);
     assert_bad_input(&run, "group_vars/web.yml:3:", "invalid YAML");
+    let run = bad(&[
+        ("hosts.ini", "[web]\nw1\n"),
+        ("host_vars/w1.yml", "a: [1\n"),
+    ]);
+    assert_bad_input(&run, "host_vars/w1.yml:2:", "invalid YAML");
 }
 
 #[test]

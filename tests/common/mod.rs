@@ -54,6 +54,18 @@ impl std::fmt::Debug for Run {
     }
 }
 
+/// Asserts a bad-input refusal: exit 2, nothing on stdout, one `error:` line naming `location` and
+/// saying `what`, and no panic.
+pub fn assert_bad_input(run: &Run, location: &str, what: &str) {
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    let line = run.stderr.lines().next().unwrap_or_default();
+    assert!(line.starts_with("error: "), "{run:?}");
+    assert!(line.contains(location), "expected {location} in: {line}");
+    assert!(line.contains(what), "expected `{what}` in: {line}");
+    assert!(!run.stderr.contains("panicked"), "{run:?}");
+}
+
 /// Runs drover with `args`, HOME set to `home`, no ssh-agent and no colour.
 pub fn drover_in(home: &Path, args: &[&str]) -> Run {
     drover_env(home, args, &[])

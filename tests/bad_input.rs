@@ -1,0 +1,94 @@
+//! Bad input given on the command line rather than in the inventory: extra-vars files, compose files
+//! for `drover impact`, key files. Each is refused with exit 2 and an `error:` line naming the file
+//! (and line and column where there is one), before any host is contacted.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{assert_bad_input, drover_in};
+
+/// A folder with a one-host inventory (hosts.ini), a one-task playbook (pb.yml) and `files`.
+fn workdir(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = common::scratch().join(format!("bad-input-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hosts.ini"), "[web]\nw1 ansible_host=127.0.0.2\n").unwrap();
+    std::fs::write(
+        dir.join("pb.yml"),
+        "- hosts: all\n  tasks:\n    - command: \"true\"\n",
+    )
+    .unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn an_extra_vars_file_that_is_bad_yaml_missing_or_not_a_mapping_is_refused() {
+    let dir = workdir(
+        "extra-vars",
+        &[("bad.yml", "x: 1\ny: {a: [\n"), ("list.yml", "- 1\n")],
+    );
+    let push = |file: &str| {
+        let arg = format!("@{}", dir.join(file).display());
+        let (pb, inv) = (dir.join("pb.yml"), dir.join("hosts.ini"));
+        let args = [
+            "push",
+            pb.to_str().unwrap(),
+            "-i",
+            inv.to_str().unwrap(),
+            "-e",
+            &arg,
+        ];
+        drover_in(&dir, &args)
+    };
+    assert_bad_input(&push("bad.yml"), "/bad.yml:3:1", "invalid YAML");
+    assert_bad_input(&push("missing.yml"), "/missing.yml", "No such file");
+    assert_bad_input(
+        &push("list.yml"),
+        "/list.yml",
+        "expected a mapping of variables",
+    );
+}
+
+#[test]
+fn a_compose_file_for_impact_that_is_bad_yaml_names_its_line() {
+    let dir = workdir(
+        "impact-compose",
+        &[("c.yml", "services:\n  a:\n    image: x\n    restart: [no\n")],
+    );
+    let (inv, compose) = (dir.join("hosts.ini"), dir.join("c.yml"));
+    let args = [
+        "impact",
+        "-i",
+        inv.to_str().unwrap(),
+        "--compose",
+        compose.to_str().unwrap(),
+    ];
+    let run = drover_in(&dir, &args);
+    assert_bad_input(&run, "/c.yml (rendered for w1):5:1", "invalid YAML");
+}
+
+#[test]
+fn a_key_file_that_cannot_be_read_is_refused_before_connecting() {
+    // Tests run as root, for whom a mode-000 file is still readable; a folder in place of the key
+    // is the read failure that root gets too.
+    let dir = workdir("key", &[]);
+    std::fs::create_dir_all(dir.join("keydir")).unwrap();
+    let inv = dir.join("k.ini");
+    std::fs::write(
+        &inv,
+        format!(
+            "w1 ansible_host=127.0.0.2 ansible_ssh_private_key_file={}\n",
+            dir.join("keydir").display()
+        ),
+    )
+    .unwrap();
+    let run = drover_in(
+        &dir,
+        &["run", "-i", inv.to_str().unwrap(), "all", "--", "true"],
+    );
+    assert_bad_input(&run, "keydir", "cannot read: Is a directory");
+}
