@@ -32,10 +32,11 @@ pub enum ComposeError {
         /// Whether Jinja was masked first.
         masked: bool,
     },
-    /// A fix would have produced text that no longer parses; nothing is written.
-    #[error("{}: the fixed text would not parse ({reason}); nothing was changed", path.display())]
+    /// A fix would have produced text that no longer parses, or could not rewrite a line it had to;
+    /// nothing is written.
+    #[error("{}: the fix failed ({reason}); nothing was changed", path.display())]
     FixBroke {
-        /// The parser's complaint about the fixed text.
+        /// The parser's complaint about the fixed text, or the finding left unfixed.
         reason: String,
         /// The file.
         path: PathBuf,
@@ -117,11 +118,16 @@ pub fn fix(path: &Path, text: &str, opts: &Options) -> Result<Fixed, ComposeErro
     fixes.sort();
     fixes.dedup();
     let new = edit::apply(text, &fixes, &opts.policy);
-    if new != text {
-        lint(path, &new, opts).map_err(|e| ComposeError::FixBroke {
-            reason: e.to_string(),
-            path: path.to_path_buf(),
-        })?;
+    let broke = |reason: String| ComposeError::FixBroke {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let after = lint(path, &new, opts).map_err(|e| broke(e.to_string()))?;
+    if let Some(left) = after.iter().find(|f| f.fix.is_some()) {
+        return Err(broke(format!(
+            "line {} could not be rewritten: {}",
+            left.line, left.message
+        )));
     }
     Ok(Fixed {
         text: new,

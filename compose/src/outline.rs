@@ -69,6 +69,14 @@ impl Outline {
 
 /// Parses `text`; a syntax error comes back with its line, column and message.
 pub fn parse(text: &str) -> Result<Outline, (usize, usize, String)> {
+    drover_yaml::printable(text).map_err(|e| {
+        let mark = e.mark();
+        let message = match e {
+            drover_yaml::YamlError::Syntax { message, .. }
+            | drover_yaml::YamlError::Unsupported { message, .. } => message,
+        };
+        (mark.line, mark.col, message)
+    })?;
     let mut parser = Parser::new_from_str(text);
     let mut anchors = HashMap::new();
     let mut root = None;

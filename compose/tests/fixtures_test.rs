@@ -250,3 +250,18 @@ fn bad_yaml_is_an_error_with_its_position() {
         .to_string();
     assert!(err.ends_with("broken-compose.yml:5:1: invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'") || err.contains("broken-compose.yml:5:"), "{err}");
 }
+
+/// Found by the compose fuzz target: NULs where the policy should be made the YAML reader stop
+/// there, and the fix then claimed to fix a line it could not rewrite. A NUL is now invalid YAML.
+#[test]
+fn control_characters_are_invalid_yaml_not_the_end_of_the_text() {
+    let text = "services:\n  web:\n    image: nginx\n    restart:\0\0\0\0 [unless-stopped\n";
+    let path = Path::new("fuzzed.yml");
+    let err = fix(path, text, &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("fuzzed.yml:4:13:") && err.contains("control character U+0000 is not allowed"),
+        "{err}"
+    );
+}

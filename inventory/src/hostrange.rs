@@ -59,6 +59,14 @@ fn parse_port(text: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("`{text}` is not a port number"))
 }
 
+/// The most hosts one declaration may expand to: far beyond any fleet, and it keeps a typo such as
+/// `x[1:99999999]` from eating the controller's memory.
+const MAX_HOSTS: usize = 100_000;
+
+fn too_many() -> String {
+    format!("expands to more than {MAX_HOSTS} hosts")
+}
+
 /// Expands the first `[a:b(:step)]` and recurses for any further ones.
 fn expand_ranges(host: &str) -> Result<Vec<String>, String> {
     let Some(open) = host.find('[') else {
@@ -76,6 +84,9 @@ fn expand_ranges(host: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for item in range_items(range)? {
         out.extend(expand_ranges(&format!("{head}{item}{tail}"))?);
+        if out.len() > MAX_HOSTS {
+            return Err(too_many());
+        }
     }
     Ok(out)
 }
@@ -115,6 +126,9 @@ fn range_items(range: &str) -> Result<Vec<String>, String> {
     };
     if b > e {
         return Err(format!("`[{range}]` begins after it ends"));
+    }
+    if (e - b) / step as u64 >= MAX_HOSTS as u64 {
+        return Err(format!("`[{range}]` {}", too_many()));
     }
     // A leading zero asks for zero-padded names, and then both ends must have the same width.
     let width = if begin.len() > 1 && begin.starts_with('0') {
@@ -205,5 +219,19 @@ mod tests {
         ] {
             assert!(expand(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    /// Found by the inventory fuzz target: two ranges of a thousand multiply to a million names.
+    #[test]
+    fn a_range_that_expands_to_too_many_hosts_is_refused_before_it_is_built() {
+        assert_eq!(
+            expand("x[0:18446744073709551615]").unwrap_err(),
+            "`[0:18446744073709551615]` expands to more than 100000 hosts"
+        );
+        assert_eq!(
+            expand("db-x[1:984].example.cx[1:984].com").unwrap_err(),
+            "expands to more than 100000 hosts"
+        );
+        assert_eq!(expand("n[1:100000]").unwrap().names.len(), 100_000);
     }
 }

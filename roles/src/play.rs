@@ -164,6 +164,26 @@ impl Playbook {
     /// vars files, checking everything it can before any host is touched.
     pub fn load(path: &Path, roles_path: &[PathBuf]) -> Result<Playbook, PlaybookError> {
         let (src, doc) = Source::load(path)?;
+        Playbook::from_source(path, src, doc, roles_path)
+    }
+
+    /// Like [`Playbook::load`], with the playbook's text given; roles and included files are still
+    /// read from beside `path`. For tools and fuzzing.
+    pub fn from_text(
+        path: &Path,
+        text: &str,
+        roles_path: &[PathBuf],
+    ) -> Result<Playbook, PlaybookError> {
+        let (src, doc) = Source::parse(path, text)?;
+        Playbook::from_source(path, src, doc, roles_path)
+    }
+
+    fn from_source(
+        path: &Path,
+        src: Source,
+        doc: Option<Node>,
+        roles_path: &[PathBuf],
+    ) -> Result<Playbook, PlaybookError> {
         let Some(doc) = doc else {
             return Ok(Playbook {
                 path: path.to_path_buf(),

@@ -19,7 +19,12 @@ impl Source {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let doc = drover_yaml::parse(&text).map_err(|source| PlaybookError::Yaml {
+        Source::parse(path, &text)
+    }
+
+    /// Parses `text` as the content of `path`; an empty document is `None`.
+    pub fn parse(path: &Path, text: &str) -> Result<(Source, Option<Node>), PlaybookError> {
+        let doc = drover_yaml::parse(text).map_err(|source| PlaybookError::Yaml {
             path: path.to_path_buf(),
             source,
         })?;

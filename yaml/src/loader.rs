@@ -46,11 +46,37 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
 
 /// Parses every document of `text`.
 pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    printable(text)?;
     let mut loader = Loader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
     };
     loader.documents()
+}
+
+/// Refuses characters YAML does not allow (control characters other than tab and line breaks).
+/// yaml-rust2 would take a NUL for the end of the text and silently ignore the rest, so every reader
+/// of YAML calls this first.
+pub fn printable(text: &str) -> Result<(), YamlError> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+            || !(c.is_control() || ('\u{fffe}'..='\u{ffff}').contains(&c))
+    };
+    for (i, line) in text.split('\n').enumerate() {
+        if let Some((col, c)) = line.chars().enumerate().find(|&(_, c)| !allowed(c)) {
+            return Err(YamlError::Syntax {
+                mark: Mark {
+                    line: i + 1,
+                    col: col + 1,
+                },
+                message: format!(
+                    "control character U+{:04X} is not allowed in YAML",
+                    u32::from(c)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 struct Loader<'a> {
@@ -230,6 +256,16 @@ mod tests {
 
     fn json(text: &str) -> serde_json::Value {
         parse(text).unwrap().unwrap().to_json()
+    }
+
+    #[test]
+    fn a_nul_is_refused_where_it_is_not_taken_for_the_end_of_the_text() {
+        let err = parse("a: 1\nb: x\0\0 [unterminated\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "2:5: invalid YAML: control character U+0000 is not allowed in YAML"
+        );
+        assert!(parse("a: \"tab\there\"\r\nb: \u{a0}caf\u{e9}\n").is_ok());
     }
 
     #[test]
