@@ -15,6 +15,15 @@ pub struct Masked {
 /// The placeholder prefix; a valid plain scalar and mapping key.
 pub const PLACEHOLDER: &str = "__jinja_";
 
+/// The text between a tag's two-byte opener at the start of `rest` and `close`, and where the tag
+/// ends; an unclosed tag runs to the end of the line.
+fn tag_body<'a>(rest: &'a str, close: &str) -> (&'a str, usize) {
+    match rest[2..].find(close) {
+        Some(i) => (&rest[2..2 + i], 2 + i + close.len()),
+        None => (&rest[2..], rest.len()),
+    }
+}
+
 /// Masks `source`. Text inside `{% raw %}` blocks is kept as it is.
 pub fn mask(source: &str) -> Masked {
     let mut out = String::with_capacity(source.len());
@@ -70,8 +79,8 @@ pub fn mask(source: &str) -> Masked {
                     rest = &rest[2..];
                 }
                 "{%" => {
-                    let end = rest.find("%}").map_or(rest.len(), |e| e + 2);
-                    let stmt = rest[2..end.saturating_sub(2).max(2)]
+                    let (inner, end) = tag_body(rest, "%}");
+                    let stmt = inner
                         .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
                     if stmt == "raw" {
                         in_raw = true;
@@ -79,8 +88,8 @@ pub fn mask(source: &str) -> Masked {
                     rest = &rest[end..];
                 }
                 _ => {
-                    let end = rest.find("}}").map_or(rest.len(), |e| e + 2);
-                    let expr = rest[2..end.saturating_sub(2).max(2)]
+                    let (inner, end) = tag_body(rest, "}}");
+                    let expr = inner
                         .trim_matches(|c: char| c == '-' || c.is_whitespace());
                     let name = format!("{PLACEHOLDER}{}__", exprs.len());
                     exprs.insert(name.clone(), expr.to_string());
@@ -128,6 +137,16 @@ fn find_tag(s: &str, name: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the compose fuzz target: an unclosed tag ending in a two-byte character was cut
+    /// inside that character.
+    #[test]
+    fn an_unclosed_tag_before_a_multibyte_character_is_not_cut_inside_it() {
+        assert_eq!(mask("a: {% for x in y:\u{654}\n").text, "a: \n");
+        let m = mask("a: {{ caf\u{e9}\n");
+        assert_eq!(m.exprs["__jinja_0__"], "caf\u{e9}");
+        assert_eq!(mask("a: {%}\n").text, "a: \n");
+    }
 
     #[test]
     fn statements_vanish_and_expressions_become_placeholders() {

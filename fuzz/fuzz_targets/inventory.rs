@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
     let path = if format % 2 == 0 { "hosts.yml" } else { "hosts.ini" };
     if let Ok(inv) = Inventory::from_text(Path::new(path), text) {
         let _ = inv.to_list_json();
-        let hosts: Vec<String> = inv.hosts().map(|h| h.name.clone()).collect();
+        // A range can declare 100,000 hosts; their variables are the same code each time.
+        let hosts: Vec<String> = inv.hosts().take(64).map(|h| h.name.clone()).collect();
         for pattern in ["all", "web:&prod", "~w.*", "!db"] {
             let _ = inv.select(pattern, None);
         }
