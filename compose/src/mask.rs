@@ -123,11 +123,13 @@ fn find_tag(s: &str, name: &str) -> Option<(usize, usize)> {
     let mut from = 0;
     while let Some(i) = s[from..].find("{%") {
         let start = from + i;
-        let end = s[start..].find("%}").map(|e| start + e + 2)?;
-        let inner =
-            s[start + 2..end - 2].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        if !s[start + 2..].contains("%}") {
+            return None;
+        }
+        let (inner, len) = tag_body(&s[start..], "%}");
+        let inner = inner.trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
         if inner == name {
-            return Some((start, end));
+            return Some((start, start + len));
         }
         from = start + 2;
     }
@@ -146,6 +148,7 @@ mod tests {
         let m = mask("a: {{ caf\u{e9}\n");
         assert_eq!(m.exprs["__jinja_0__"], "caf\u{e9}");
         assert_eq!(mask("a: {%}\n").text, "a: \n");
+        assert_eq!(mask("{% raw %}x{%}\n{% endraw %}\n").text, "x{%}\n\n");
     }
 
     #[test]
