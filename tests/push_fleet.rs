@@ -895,3 +895,37 @@ fn no_log_hides_a_secret_in_output_diff_and_journal_even_when_the_task_fails() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_file_is_put_in_one_round_trip_that_notices_content_mode_and_a_folder_in_the_way() {
+    let fleet = common::fleet(1);
+    let dest = home(&fleet, 0).join("app.conf");
+    let play = |mode: &str| {
+        format!(
+            "- hosts: all\n  tasks:\n    - copy:\n        content: \"port=80\\n\"\n        dest: {}\n        mode: \"{mode}\"\n",
+            dest.display()
+        )
+    };
+    let mode_of = || {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777
+    };
+    let run = push_text(&fleet, &[("put.yml", &play("0600"))]);
+    assert!(run.stderr.contains("changed  [copy]"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "port=80\n");
+    assert_eq!(mode_of(), 0o600);
+    let run = push_text(&fleet, &[("put.yml", &play("0600"))]);
+    assert!(run.stderr.contains("ok       [copy]"), "{run:?}");
+    // Only the mode differs: changed, and the content is not rewritten.
+    let run = push_text(&fleet, &[("put.yml", &play("0640"))]);
+    assert!(run.stderr.contains("changed  [copy]"), "{run:?}");
+    assert_eq!(mode_of(), 0o640);
+    std::fs::remove_file(&dest).unwrap();
+    std::fs::create_dir(&dest).unwrap();
+    let run = push_text(&fleet, &[("put.yml", &play("0640"))]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("exists but is not a regular file"),
+        "{run:?}"
+    );
+}

@@ -80,8 +80,8 @@ pub fn mask(source: &str) -> Masked {
                 }
                 "{%" => {
                     let (inner, end) = tag_body(rest, "%}");
-                    let stmt = inner
-                        .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+                    let stmt =
+                        inner.trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
                     if stmt == "raw" {
                         in_raw = true;
                     }
@@ -89,8 +89,7 @@ pub fn mask(source: &str) -> Masked {
                 }
                 _ => {
                     let (inner, end) = tag_body(rest, "}}");
-                    let expr = inner
-                        .trim_matches(|c: char| c == '-' || c.is_whitespace());
+                    let expr = inner.trim_matches(|c: char| c == '-' || c.is_whitespace());
                     let name = format!("{PLACEHOLDER}{}__", exprs.len());
                     exprs.insert(name.clone(), expr.to_string());
                     kept.push_str(&name);

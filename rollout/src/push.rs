@@ -413,6 +413,8 @@ struct HostRun<'a> {
     batch: &'a [String],
     /// What ran before the host was touched, for the roll call.
     snapshot: Option<drover_upgrade::rollcall::Snapshot>,
+    /// Whether a snapshot was attempted (it fails on a host without Docker, and is not retried).
+    snapshot_taken: bool,
 }
 
 async fn run_host(
@@ -456,6 +458,7 @@ async fn run_host(
         stats: HostStats::default(),
         batch,
         snapshot: None,
+        snapshot_taken: false,
     };
     let gate = if play.impact_gate || run.opts.impact_gate {
         h.impact_gate().await
@@ -464,7 +467,6 @@ async fn run_host(
     };
     let outcome = match gate.and(h.lock().await) {
         Ok(()) => {
-            h.take_snapshot().await;
             let played = h.play_sections().await;
             h.unlock().await;
             played
@@ -489,6 +491,12 @@ async fn run_host(
     });
     h.transport.close().await;
     result
+}
+
+/// Modules that may restart the Docker daemon or the host, judged before they run: the host's
+/// containers are recorded just before the first of them, so a play without one costs no snapshot.
+fn may_restart_docker_or_host(module: &Module) -> bool {
+    matches!(module.name, "reboot" | "apt" | "service" | "systemd")
 }
 
 fn now() -> u64 {
@@ -523,9 +531,11 @@ impl HostRun<'_> {
         }
     }
 
-    /// Records the running containers before the host is touched (when Docker answers and the play
-    /// has roll calls), in the run folder too.
+    /// Records the running containers (when Docker answers and the play has roll calls), in the run
+    /// folder too: before the first task that may restart Docker or the host, and after a compose
+    /// change.
     async fn take_snapshot(&mut self) {
+        self.snapshot_taken = true;
         if !self.play.rollcall.enabled {
             return;
         }
@@ -928,6 +938,9 @@ impl HostRun<'_> {
                 );
             }
             return Ok(());
+        }
+        if !self.snapshot_taken && may_restart_docker_or_host(module) {
+            self.take_snapshot().await;
         }
         let vars = self.task_vars(task, role);
         let items: Option<Vec<Json>> =

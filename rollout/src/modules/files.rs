@@ -66,6 +66,71 @@ fn unified(path: &str, before: &[u8], after: &[u8]) -> String {
         .to_string()
 }
 
+/// One round trip that puts `content` (sent on stdin) at `path` unless a file with the same SHA-256
+/// is there, sets `mode` (or keeps the file's, 0644 for a new one), and prints `changed MODE` or
+/// `unchanged MODE`. Nothing is written when the content is the same, so a read-only folder is fine.
+pub fn put_command(path: &str, content: &[u8], mode: Option<u32>) -> String {
+    use sha2::Digest;
+    let sum: String = sha2::Sha256::digest(content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (p, t) = (quote(path), quote(&format!("{path}.drover-tmp")));
+    let m = mode.map_or_else(
+        || format!("$(stat -c %a -- {p} 2>/dev/null || echo 644)"),
+        |m| format!("{m:o}"),
+    );
+    format!(
+        "if [ -e {p} ] && [ ! -f {p} ]; then echo 'exists but is not a regular file' >&2; exit 4; fi; \
+         m={m}; \
+         if [ -f {p} ] && [ \"$(sha256sum < {p})\" = '{sum}  -' ]; then cat > /dev/null; \
+         if [ \"$(stat -c %a -- {p})\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- {p} && echo changed $m; fi; \
+         else umask 077 && cat > {t} && chmod \"$m\" {t} && mv -f {t} {p} && echo changed $m; fi"
+    )
+}
+
+/// Puts `content` at `dest` in one round trip (see [`put_command`]), for runs that need no diff.
+async fn put_content(
+    ctx: &ModuleCtx<'_>,
+    dest: &str,
+    content: &[u8],
+    mode: Option<u32>,
+    chown: Option<String>,
+) -> Outcome {
+    let mut cmd = put_command(dest, content, mode);
+    if let Some(chown) = chown {
+        cmd = format!("{{ {cmd}; }} && {chown}");
+    }
+    let o = match ctx
+        .transport
+        .exec(&cmd, content, ctx.timeout, ctx.sudo)
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => return Outcome::fail(format!("writing {dest}: {e}")),
+    };
+    if !o.status.success() {
+        return Outcome::fail(format!(
+            "writing {dest}: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ));
+    }
+    let report = String::from_utf8_lossy(&o.stdout);
+    let mut out = Outcome {
+        changed: report.lines().any(|l| l.starts_with("changed")),
+        ..Outcome::default()
+    };
+    let mode = report
+        .split_whitespace()
+        .nth(1)
+        .and_then(|m| u32::from_str_radix(m, 8).ok())
+        .unwrap_or(0o644);
+    out.result.insert("dest".into(), json!(dest));
+    out.result
+        .insert("mode".into(), json!(format!("{mode:04o}")));
+    out
+}
+
 /// Puts `content` at `dest` with `mode` unless it is already there; reports the change and its diff.
 async fn ensure_content(
     ctx: &ModuleCtx<'_>,
@@ -75,6 +140,10 @@ async fn ensure_content(
     owner: Option<String>,
     group: Option<String>,
 ) -> Outcome {
+    if !ctx.check && !ctx.diff {
+        let chown = chown_command(dest, owner.as_deref(), group.as_deref());
+        return put_content(ctx, dest, content, mode, chown).await;
+    }
     let current = match read_state(ctx, dest).await {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
