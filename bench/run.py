@@ -15,6 +15,7 @@ the whole process tree) and its peak memory (RSS summed over the process tree, s
 ansible-core and pyinfra are installed from PyPI into .bench/venv on first use.
 """
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -151,6 +152,22 @@ def commands(tool, fleet, n):
     raise SystemExit(f"unknown tool {tool}")
 
 
+PHASES = ("connect_ms", "handshake_ms", "auth_ms", "exec_ms")
+
+
+def phases(fleet, n):
+    """One more drover run with --json: per phase, the median and 95th percentile over the hosts (ms)."""
+    cmd, env = commands("drover", fleet, n)
+    out = subprocess.run(cmd[:2] + ["--json"] + cmd[2:], env=env, capture_output=True, text=True)
+    hosts = json.loads(out.stdout)["hosts"].values()
+    timings = [h["timings"] for h in hosts if "timings" in h]
+    result = {}
+    for phase in PHASES:
+        values = sorted(t[phase] for t in timings)
+        result[phase] = (statistics.median(values), values[int(0.95 * (len(values) - 1))])
+    return result
+
+
 def version(cmd):
     try:
         out = subprocess.run(cmd, capture_output=True, text=True)
@@ -173,9 +190,12 @@ def main():
     for tool in ("drover", "ansible", "pyinfra"):
         (Path("/tmp/drover-bench") / tool).mkdir(parents=True, exist_ok=True)
     rows = []
+    breakdown = []
     for n in [int(s) for s in args.sizes.split(",")]:
         fleet = Fleet(n)
         try:
+            if "drover" in args.tools.split(","):
+                breakdown.append((n, phases(fleet, n)))
             for tool in args.tools.split(","):
                 cmd, env = commands(tool, fleet, n)
                 runs = [measure(cmd, env) for _ in range(args.runs)]
@@ -187,10 +207,10 @@ def main():
                 print(f"N={n:<4} {tool:<15} wall {wall:6.2f}s  cpu {cpu:6.2f}s  peak {mem:7.1f} MiB{'' if ok else '  (errors)'}", flush=True)
         finally:
             fleet.stop()
-    write_report(args, rows)
+    write_report(args, rows, breakdown)
 
 
-def write_report(args, rows):
+def write_report(args, rows, breakdown):
     out = [
         "# Performance",
         "",
@@ -212,6 +232,18 @@ def write_report(args, rows):
     ]
     for n, tool, wall, cpu, mem, ok in rows:
         out.append(f"| {n} | {tool}{'' if ok else ' (errors)'} | {wall:.2f} | {cpu:.2f} | {mem:.0f} |")
+    if breakdown:
+        out += [
+            "",
+            "Where drover's time goes, per host (from `drover run --json`, one more run with forks = N):",
+            "median and 95th percentile in milliseconds of TCP connect, handshake (version exchange, key",
+            "exchange, host key check), authentication, and the command (channel open to exit status and output).",
+            "",
+            "| hosts | connect | handshake | auth | exec |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for n, p in breakdown:
+            out.append(f"| {n} | " + " | ".join(f"{p[k][0]:.1f} / {p[k][1]:.1f}" for k in PHASES) + " |")
     Path(args.out).write_text("\n".join(out) + "\n")
     print(f"wrote {args.out}")
 

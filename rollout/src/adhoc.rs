@@ -7,7 +7,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
-use crate::event::{Event, HostResult, Outcome};
+use crate::event::{Event, HostResult, Outcome, Phases};
 
 /// What to run where.
 #[derive(Debug, Clone)]
@@ -48,20 +48,26 @@ async fn run_one(
         host: host.name.clone(),
     });
     let start = Instant::now();
-    let outcome = match Transport::open(&host, settings).await {
-        Err(e) => Outcome::Unreachable { msg: e.to_string() },
+    let (outcome, timings) = match Transport::open(&host, settings).await {
+        Err(e) => (Outcome::Unreachable { msg: e.to_string() }, None),
         Ok(transport) => {
+            let exec_start = Instant::now();
             let result = transport
                 .exec(&request.command, b"", request.timeout, host.sudo.as_ref())
                 .await;
+            let phases = Phases {
+                setup: transport.timings(),
+                exec: exec_start.elapsed(),
+            };
             transport.close().await;
-            outcome_of(result)
+            (outcome_of(result), Some(phases))
         }
     };
     let result = HostResult {
         host: host.name,
         outcome,
         duration: start.elapsed(),
+        timings,
     };
     let _ = events.send(Event::HostDone(result.clone()));
     result

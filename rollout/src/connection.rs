@@ -128,6 +128,14 @@ impl Transport {
         }
     }
 
+    /// Where the time to set the connection up went (SSH only).
+    pub fn timings(&self) -> Option<drover_ssh::Timings> {
+        match self {
+            Transport::Ssh(session) => Some(session.timings()),
+            Transport::Local => None,
+        }
+    }
+
     /// Runs a shell command line, as [`Session::exec`] does.
     pub async fn exec(
         &self,

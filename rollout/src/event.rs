@@ -46,6 +46,24 @@ pub struct HostResult {
     /// Wall time from the start of connecting to the end of the command.
     #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
+    /// Where that time went: connect, handshake, auth (SSH only), and the command itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Phases>,
+}
+
+/// Where one host's time went.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Phases {
+    /// Connection setup, when over SSH.
+    #[serde(flatten)]
+    pub setup: Option<drover_ssh::Timings>,
+    /// The command, from opening its channel to its exit status and last output.
+    #[serde(rename = "exec_ms", serialize_with = "millis_f")]
+    pub exec: Duration,
+}
+
+fn millis_f<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1e4).round() / 10.0)
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use russh::ChannelMsg;
 use russh::client::{self, Handle};
@@ -73,9 +73,28 @@ pub struct Output {
     pub status: ExitStatus,
 }
 
+/// Where the time to set up a connection went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Timings {
+    /// TCP connect (or the jump host's forwarded channel).
+    #[serde(rename = "connect_ms", serialize_with = "millis")]
+    pub connect: Duration,
+    /// Version exchange, key exchange and the host key check.
+    #[serde(rename = "handshake_ms", serialize_with = "millis")]
+    pub handshake: Duration,
+    /// User authentication.
+    #[serde(rename = "auth_ms", serialize_with = "millis")]
+    pub auth: Duration,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1e4).round() / 10.0)
+}
+
 /// An authenticated connection to one host.
 pub struct Session {
     handle: Handle<Client>,
+    timings: Timings,
     /// Keeps the jump host's connection open for as long as this one lives.
     _jump: Option<Box<Session>>,
 }
@@ -185,6 +204,12 @@ impl Session {
             refusal: refusal.clone(),
         };
         let config = russh_config(opts.known_hosts.algorithms_for(&target.host, target.port));
+        let mut timings = Timings::default();
+        let mut clock = Instant::now();
+        let mut lap = || {
+            let now = Instant::now();
+            std::mem::replace(&mut clock, now).elapsed()
+        };
         let (handle, jump) = match &target.proxy_jump {
             None => {
                 let stream = TcpStream::connect((target.host.as_str(), target.port))
@@ -193,6 +218,7 @@ impl Session {
                         addr: target.addr(),
                         source,
                     })?;
+                timings.connect = lap();
                 (client::connect_stream(config, stream, client).await, None)
             }
             Some(jump) => {
@@ -216,6 +242,7 @@ impl Session {
                         reason: format!("cannot reach {}: {e}", target.addr()),
                     })?;
                 let stream = channel.into_stream();
+                timings.connect = lap();
                 (
                     client::connect_stream(config, stream, client).await,
                     Some(Box::new(via)),
@@ -229,11 +256,19 @@ impl Session {
                 .take()
                 .unwrap_or_else(|| SshError::from(e))
         })?;
+        timings.handshake = lap();
         authenticate(&mut handle, target, opts).await?;
+        timings.auth = lap();
         Ok(Session {
             handle,
+            timings,
             _jump: jump,
         })
+    }
+
+    /// Where the time to set this connection up went.
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// Runs `command` (a shell command line) with `stdin` as its input. On timeout the command's whole
