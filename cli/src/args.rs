@@ -264,7 +264,8 @@ pub struct RunArgs {
     /// Seconds a command may run before it is killed and the host counted as failed.
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<Duration>,
-    /// Print one JSON document with every host's stdout, stderr, rc and duration instead of text.
+    /// Print one JSON document with every host's stdout, stderr, rc, duration and timings instead of
+    /// text, written as hosts finish.
     #[arg(long)]
     pub json: bool,
     /// The command, after `--`.

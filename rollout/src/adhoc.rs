@@ -20,22 +20,20 @@ pub struct AdhocRequest {
     pub forks: usize,
 }
 
-/// Runs the command on every host and returns the results in the hosts' order. Events are sent as
-/// hosts start and finish; a closed receiver is not an error.
+/// Runs the command on every host. Each result is sent, as the host finishes, in an
+/// [`Event::HostDone`] and not kept: a consumer that prints or streams it holds no host's output
+/// longer than that. A closed receiver is not an error.
 pub async fn run_adhoc(
     hosts: Vec<HostConnection>,
     request: &AdhocRequest,
     settings: &ConnectionSettings,
     events: &UnboundedSender<Event>,
-) -> Vec<HostResult> {
-    let mut results: Vec<(usize, HostResult)> =
-        futures::stream::iter(hosts.into_iter().enumerate())
-            .map(|(i, host)| async move { (i, run_one(host, request, settings, events).await) })
-            .buffer_unordered(request.forks.max(1))
-            .collect()
-            .await;
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+) {
+    futures::stream::iter(hosts)
+        .map(|host| run_one(host, request, settings, events))
+        .buffer_unordered(request.forks.max(1))
+        .for_each(|()| async {})
+        .await;
 }
 
 async fn run_one(
@@ -43,7 +41,7 @@ async fn run_one(
     request: &AdhocRequest,
     settings: &ConnectionSettings,
     events: &UnboundedSender<Event>,
-) -> HostResult {
+) {
     let _ = events.send(Event::HostStarted {
         host: host.name.clone(),
     });
@@ -69,8 +67,7 @@ async fn run_one(
         duration: start.elapsed(),
         timings,
     };
-    let _ = events.send(Event::HostDone(result.clone()));
-    result
+    let _ = events.send(Event::HostDone(result));
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -1,5 +1,6 @@
 //! `drover run`: one command on many hosts, with live progress, a block per host and a recap.
 
+use std::io::Write;
 use std::time::Instant;
 
 use drover_rollout::{AdhocRequest, Event, HostResult, run_adhoc};
@@ -7,9 +8,10 @@ use drover_rollout::{AdhocRequest, Event, HostResult, run_adhoc};
 use crate::args::RunArgs;
 use crate::exit::{Failure, bad_input};
 use crate::settings;
-use crate::ui::{self, Progress, Recap};
+use crate::ui::{Progress, Recap};
 
-/// Runs the command and reports; the exit code follows the worst outcome.
+/// Runs the command and reports; the exit code follows the worst outcome. Each host's result is
+/// printed (or streamed into the JSON document) as it finishes, then dropped.
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let inv = super::load_inventory(&args.source)?;
     let hosts = inv
@@ -23,27 +25,39 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     };
     let started = Instant::now();
     let mut progress = Progress::new(connections.len(), !args.json);
+    let mut recap = Recap::default();
+    let mut json = args
+        .json
+        .then(|| JsonStream::start(&args.pattern, &request.command));
+    let mut on_event = |event: Event| {
+        if let Event::HostDone(result) = event {
+            progress.done(&result);
+            recap.add(&result);
+            if let Some(stream) = json.as_mut() {
+                stream.host(&result);
+            }
+        }
+    };
     let runtime = tokio::runtime::Runtime::new()?;
-    let results = runtime.block_on(async {
+    runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let run = run_adhoc(connections, &request, &settings, &tx);
         tokio::pin!(run);
         loop {
             tokio::select! {
-                results = &mut run => {
+                () = &mut run => {
                     while let Ok(event) = rx.try_recv() {
-                        progress.on(&event);
+                        on_event(event);
                     }
-                    break results;
+                    break;
                 }
-                Some(event) = rx.recv() => progress.on(&event),
+                Some(event) = rx.recv() => on_event(event),
             }
         }
     });
     progress.finish();
-    let recap = Recap::of(&results);
-    if args.json {
-        ui::print_json(&json_document(&args, &request, &results, &recap));
+    if let Some(stream) = json {
+        stream.finish(&recap);
     }
     recap.print(started.elapsed());
     match recap.exit_code() {
@@ -52,36 +66,53 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     }
 }
 
-fn json_document(
-    args: &RunArgs,
-    request: &AdhocRequest,
-    results: &[HostResult],
-    recap: &Recap,
-) -> serde_json::Value {
-    let hosts: serde_json::Map<String, serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            let mut value = serde_json::to_value(r).unwrap_or_default();
-            if let Some(obj) = value.as_object_mut() {
-                obj.remove("host");
-            }
-            (r.host.clone(), value)
-        })
-        .collect();
-    serde_json::json!({
-        "pattern": args.pattern,
-        "command": request.command,
-        "hosts": hosts,
-        "recap": recap,
-    })
+/// The `--json` document, written as hosts finish so that no host's output waits in memory for the
+/// others: `{"pattern", "command", "hosts": {name: result, ...}, "recap"}`, hosts in the order they
+/// finished.
+struct JsonStream {
+    out: std::io::Stdout,
+    hosts: usize,
 }
 
-impl Progress {
-    /// Updates the bar and prints each host's block as it finishes.
-    fn on(&mut self, event: &Event) {
-        match event {
-            Event::HostStarted { .. } => {}
-            Event::HostDone(result) => self.done(result),
+/// `value` pretty-printed, its lines after the first indented by `indent` spaces.
+fn nested(value: &impl serde::Serialize, indent: usize) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.replace('\n', &format!("\n{}", " ".repeat(indent)))
+}
+
+impl JsonStream {
+    fn start(pattern: &str, command: &str) -> JsonStream {
+        let out = std::io::stdout();
+        let _ = write!(
+            out.lock(),
+            "{{\n  \"pattern\": {},\n  \"command\": {},\n  \"hosts\": {{",
+            nested(&pattern, 2),
+            nested(&command, 2)
+        );
+        JsonStream { out, hosts: 0 }
+    }
+
+    fn host(&mut self, r: &HostResult) {
+        let mut value = serde_json::to_value(r).unwrap_or_default();
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("host");
         }
+        let sep = if self.hosts == 0 { "" } else { "," };
+        let _ = write!(
+            self.out.lock(),
+            "{sep}\n    {}: {}",
+            nested(&r.host, 4),
+            nested(&value, 4)
+        );
+        self.hosts += 1;
+    }
+
+    fn finish(self, recap: &Recap) {
+        let close = if self.hosts == 0 { "}" } else { "\n  }" };
+        let _ = writeln!(
+            self.out.lock(),
+            "{close},\n  \"recap\": {}\n}}",
+            nested(recap, 2)
+        );
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::exit::Code;
 
 /// Counts of outcomes, and the hosts that did not succeed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Recap {
     /// Hosts whose command exited 0.
     pub ok: usize,
@@ -22,30 +22,20 @@ pub struct Recap {
 }
 
 impl Recap {
-    /// Tallies the results.
-    pub fn of(results: &[HostResult]) -> Recap {
-        let mut recap = Recap {
-            ok: 0,
-            failed: 0,
-            unreachable: 0,
-            problems: Vec::new(),
-        };
-        for r in results {
-            match &r.outcome {
-                Outcome::Ok { .. } => recap.ok += 1,
-                Outcome::Failed { msg, .. } => {
-                    recap.failed += 1;
-                    recap.problems.push((r.host.clone(), "failed", msg.clone()));
-                }
-                Outcome::Unreachable { msg } => {
-                    recap.unreachable += 1;
-                    recap
-                        .problems
-                        .push((r.host.clone(), "unreachable", msg.clone()));
-                }
+    /// Counts one finished host.
+    pub fn add(&mut self, r: &HostResult) {
+        match &r.outcome {
+            Outcome::Ok { .. } => self.ok += 1,
+            Outcome::Failed { msg, .. } => {
+                self.failed += 1;
+                self.problems.push((r.host.clone(), "failed", msg.clone()));
+            }
+            Outcome::Unreachable { msg } => {
+                self.unreachable += 1;
+                self.problems
+                    .push((r.host.clone(), "unreachable", msg.clone()));
             }
         }
-        recap
     }
 
     /// Prints the recap on stderr.
