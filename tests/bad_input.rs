@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{assert_bad_input, drover_in};
+use common::{assert_bad_input, drover_in, run_with_key_file};
 
 /// A folder with a one-host inventory (hosts.ini), a one-task playbook (pb.yml) and `files`.
 fn workdir(name: &str, files: &[(&str, &str)]) -> PathBuf {
@@ -77,18 +77,6 @@ fn a_key_file_that_cannot_be_read_is_refused_before_connecting() {
     // is the read failure that root gets too.
     let dir = workdir("key", &[]);
     std::fs::create_dir_all(dir.join("keydir")).unwrap();
-    let inv = dir.join("k.ini");
-    std::fs::write(
-        &inv,
-        format!(
-            "w1 ansible_host=127.0.0.2 ansible_ssh_private_key_file={}\n",
-            dir.join("keydir").display()
-        ),
-    )
-    .unwrap();
-    let run = drover_in(
-        &dir,
-        &["run", "-i", inv.to_str().unwrap(), "all", "--", "true"],
-    );
+    let run = run_with_key_file(&dir, &dir.join("keydir"));
     assert_bad_input(&run, "keydir", "cannot read: Is a directory");
 }

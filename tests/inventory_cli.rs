@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Run, assert_bad_input, drover_in};
+use common::{Run, assert_bad_input, drover_in, run_with_key_file};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventory/tests/fixtures")
@@ -153,29 +153,9 @@ fn a_missing_inventory_or_key_is_bad_input() {
     assert_bad_input(&run, "/nonexistent/hosts.yml", "cannot read");
     let dir = common::scratch().join(format!("keys-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let inv = dir.join("hosts.ini");
-    std::fs::write(
-        &inv,
-        "h ansible_host=127.0.0.2 ansible_ssh_private_key_file=/nonexistent/key\n",
-    )
-    .unwrap();
-    let run = drover_in(
-        &dir,
-        &["run", "-i", inv.to_str().unwrap(), "all", "--", "true"],
-    );
+    let run = run_with_key_file(&dir, Path::new("/nonexistent/key"));
     assert_bad_input(&run, "/nonexistent/key", "cannot read");
     std::fs::write(dir.join("notakey"), "hello\n").unwrap();
-    std::fs::write(
-        &inv,
-        format!(
-            "h ansible_host=127.0.0.2 ansible_ssh_private_key_file={}\n",
-            dir.join("notakey").display()
-        ),
-    )
-    .unwrap();
-    let run = drover_in(
-        &dir,
-        &["run", "-i", inv.to_str().unwrap(), "all", "--", "true"],
-    );
+    let run = run_with_key_file(&dir, &dir.join("notakey"));
     assert_bad_input(&run, "notakey", "not a usable private key");
 }

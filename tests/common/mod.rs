@@ -66,6 +66,21 @@ pub fn assert_bad_input(run: &Run, location: &str, what: &str) {
     assert!(!run.stderr.contains("panicked"), "{run:?}");
 }
 
+/// `drover run all -- true` in `dir` over a one-host inventory whose key file is `key`: for the
+/// errors about key files, which come before any connection.
+pub fn run_with_key_file(dir: &Path, key: &Path) -> Run {
+    let inv = dir.join("key-hosts.ini");
+    let line = format!(
+        "h ansible_host=127.0.0.2 ansible_ssh_private_key_file={}\n",
+        key.display()
+    );
+    std::fs::write(&inv, line).unwrap();
+    drover_in(
+        dir,
+        &["run", "-i", inv.to_str().unwrap(), "all", "--", "true"],
+    )
+}
+
 /// Runs drover with `args`, HOME set to `home`, no ssh-agent and no colour.
 pub fn drover_in(home: &Path, args: &[&str]) -> Run {
     drover_env(home, args, &[])
