@@ -377,11 +377,14 @@ impl Fleet {
 
     /// Starts one dockerd per host (vfs storage, no bridge, no iptables) and waits until each answers.
     fn start_dockers(&mut self) -> io::Result<()> {
-        let tag = self
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        // Unix socket paths are short (108 bytes), so the exec roots live under /run, named after a
+        // hash of the whole fleet folder: two fleets never share one, whatever their folder names.
+        let tag = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            self.dir.hash(&mut h);
+            format!("{:016x}", h.finish())
+        };
         for (i, h) in self.hosts.iter().enumerate() {
             let exec_root = PathBuf::from(format!("/run/dfl/{tag}-{i}"));
             let data_root = h.state.join("docker");
