@@ -80,3 +80,32 @@ fn a_key_file_that_cannot_be_read_is_refused_before_connecting() {
     let run = run_with_key_file(&dir, &dir.join("keydir"));
     assert_bad_input(&run, "keydir", "cannot read: Is a directory");
 }
+
+#[test]
+fn malformed_yaml_in_a_vars_file_or_a_role_names_that_file() {
+    let dir = workdir("roles", &[("vars.yml", "a: 1\n")]);
+    std::fs::create_dir_all(dir.join("roles/web/defaults")).unwrap();
+    std::fs::create_dir_all(dir.join("roles/web/tasks")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write(
+        "site.yml",
+        "- hosts: all\n  vars_files:\n    - vars.yml\n  roles:\n    - web\n",
+    );
+    write("roles/web/tasks/main.yml", "- debug: msg=hi\n");
+    write("roles/web/defaults/main.yml", "x: 1\n");
+    let push = || {
+        let (pb, inv) = (dir.join("site.yml"), dir.join("hosts.ini"));
+        drover_in(
+            &dir,
+            &["push", pb.to_str().unwrap(), "-i", inv.to_str().unwrap()],
+        )
+    };
+    write("vars.yml", "a: [1\n");
+    assert_bad_input(&push(), "vars.yml:2:1", "invalid YAML");
+    write("vars.yml", "a: 1\n");
+    write("roles/web/defaults/main.yml", "x: {1\n");
+    assert_bad_input(&push(), "roles/web/defaults/main.yml:2:1", "invalid YAML");
+    write("roles/web/defaults/main.yml", "x: 1\n");
+    write("roles/web/tasks/main.yml", "- debug: msg=hi\n  when: [\n");
+    assert_bad_input(&push(), "roles/web/tasks/main.yml:3:1", "invalid YAML");
+}
