@@ -116,15 +116,20 @@ async fn put_content(
         ));
     }
     let report = String::from_utf8_lossy(&o.stdout);
-    let mut out = Outcome {
-        changed: report.lines().any(|l| l.starts_with("changed")),
-        ..Outcome::default()
-    };
     let mode = report
         .split_whitespace()
         .nth(1)
         .and_then(|m| u32::from_str_radix(m, 8).ok())
         .unwrap_or(0o644);
+    file_outcome(dest, report.lines().any(|l| l.starts_with("changed")), mode)
+}
+
+/// A file task's result: whether it changed, and the file's path and mode.
+fn file_outcome(dest: &str, changed: bool, mode: u32) -> Outcome {
+    let mut out = Outcome {
+        changed,
+        ..Outcome::default()
+    };
     out.result.insert("dest".into(), json!(dest));
     out.result
         .insert("mode".into(), json!(format!("{mode:04o}")));
@@ -140,6 +145,7 @@ async fn ensure_content(
     owner: Option<String>,
     group: Option<String>,
 ) -> Outcome {
+    // --check and --diff need what is there now; otherwise one round trip does everything.
     if !ctx.check && !ctx.diff {
         let chown = chown_command(dest, owner.as_deref(), group.as_deref());
         return put_content(ctx, dest, content, mode, chown).await;
@@ -155,50 +161,15 @@ async fn ensure_content(
     let want_mode = mode.or(current_mode).unwrap_or(0o644);
     let changed =
         current == Remote::Missing || before != content || current_mode != Some(want_mode);
-    let mut out = Outcome {
-        changed,
-        ..Outcome::default()
+    let diff = (ctx.diff && changed).then(|| unified(dest, before, content));
+    let mut out = if ctx.check {
+        file_outcome(dest, changed, want_mode)
+    } else {
+        let chown = chown_command(dest, owner.as_deref(), group.as_deref());
+        put_content(ctx, dest, content, Some(want_mode), chown).await
     };
-    out.result.insert("dest".into(), json!(dest));
-    out.result
-        .insert("mode".into(), json!(format!("{want_mode:04o}")));
-    if ctx.diff && changed {
-        out.diff = Some(unified(dest, before, content));
-    }
-    if changed && !ctx.check {
-        match ctx
-            .transport
-            .exec(
-                &drover_ssh::shell::write_file(dest, want_mode),
-                content,
-                ctx.timeout,
-                ctx.sudo,
-            )
-            .await
-        {
-            Ok(o) if o.status.success() => {}
-            Ok(o) => {
-                return Outcome::fail(format!(
-                    "writing {dest}: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ));
-            }
-            Err(e) => return Outcome::fail(format!("writing {dest}: {e}")),
-        }
-    }
-    if let Some(cmd) = chown_command(dest, owner.as_deref(), group.as_deref())
-        && !ctx.check
-    {
-        match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
-            Ok(o) if o.status.success() => out.changed |= !o.stdout.is_empty(),
-            Ok(o) => {
-                return Outcome::fail(format!(
-                    "chown {dest}: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ));
-            }
-            Err(e) => return Outcome::fail(format!("chown {dest}: {e}")),
-        }
+    if !out.failed {
+        out.diff = diff;
     }
     out
 }
