@@ -929,3 +929,29 @@ fn a_file_is_put_in_one_round_trip_that_notices_content_mode_and_a_folder_in_the
         "{run:?}"
     );
 }
+
+#[test]
+fn retries_and_delay_may_be_templates_and_a_bad_value_is_named() {
+    let fleet = common::fleet(1);
+    let counter = home(&fleet, 0).join("attempts");
+    let pb = format!(
+        "- hosts: all\n  vars:\n    tries: 3\n    pause: \"0.2\"\n  tasks:\n    - name: third time lucky\n      shell: \"echo x >> {c}; test $(wc -l < {c}) -ge 3\"\n      register: r\n      retries: \"{{{{ tries }}}}\"\n      delay: \"{{{{ pause }}}}\"\n      until: r is succeeded\n    - name: bad count\n      shell: \"true\"\n      retries: \"{{{{ 'many' }}}}\"\n      until: true\n",
+        c = counter.display()
+    );
+    let run = push_text(&fleet, &[("retry.yml", &pb)]);
+    assert_eq!(
+        std::fs::read_to_string(&counter).unwrap().lines().count(),
+        3
+    );
+    assert!(
+        run.stderr.contains("changed  [third time lucky]"),
+        "{run:?}"
+    );
+    // Like an undefined variable: bad input, named with its place in the playbook.
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("retry.yml:12:11: retries is `many`, expected a whole number"),
+        "{run:?}"
+    );
+}

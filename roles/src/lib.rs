@@ -16,7 +16,7 @@ pub use error::{At, PlaybookError};
 pub use module::{MODULES, Module};
 pub use play::{Batches, Play, Playbook, RollcallSpec};
 pub use role::Role;
-pub use task::{Block, LoopSpec, Task, TaskBody, resolve as resolve_file};
+pub use task::{Block, LoopSpec, Number, Task, TaskBody, resolve as resolve_file};
 pub use window::Window;
 
 /// Variables as plain data.

@@ -74,6 +74,16 @@ pub enum TaskBody {
     Block(Block),
 }
 
+/// A number a task keyword takes: written as one, or as a template (`retries: "{{ n }}"`) that is
+/// rendered, and checked, when the task runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Number {
+    /// Written as a number.
+    Literal(f64),
+    /// Written as a template.
+    Template(String),
+}
+
 /// One task, as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
@@ -104,11 +114,11 @@ pub struct Task {
     /// Tags for `--tags` and `--skip-tags`.
     pub tags: Vec<String>,
     /// Retry until `until` holds, up to this many times.
-    pub retries: Option<u32>,
+    pub retries: Option<Number>,
     /// The condition retries wait for.
     pub until: Option<String>,
     /// Seconds between retries.
-    pub delay: f64,
+    pub delay: Number,
     /// Run on the first host of the batch only.
     pub run_once: bool,
     /// `delegate_to: localhost`: run on the controller.
@@ -180,7 +190,7 @@ fn parse_task(
         tags: Vec::new(),
         retries: None,
         until: None,
-        delay: 5.0,
+        delay: Number::Literal(5.0),
         run_once: false,
         delegate_local: false,
         vars: Vars::new(),
@@ -225,10 +235,10 @@ fn parse_task(
             "become" => task.become_enabled = Some(src.boolean(v, "become")?),
             "become_user" => task.become_user = Some(src.string(v, "become_user")?),
             "tags" => task.tags = src.strings(v, "tags")?,
-            "retries" => task.retries = Some(count(src, v, "retries")?),
+            "retries" => task.retries = Some(number_or_template(src, v, "retries", true)?),
             "timeout" => task.timeout = Some(u64::from(count(src, v, "timeout")?)),
             "until" => task.until = Some(src.string(v, "until")?),
-            "delay" => task.delay = number(src, v, "delay")?,
+            "delay" => task.delay = number_or_template(src, v, "delay", false)?,
             "run_once" => task.run_once = src.boolean(v, "run_once")?,
             "delegate_to" => {
                 let target = src.string(v, "delegate_to")?;
@@ -423,6 +433,25 @@ fn count(src: &Source, node: &Node, what: &str) -> Result<u32, PlaybookError> {
     match node.value {
         drover_yaml::Value::Int(n) if n >= 0 => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
         _ => Err(src.invalid(node, format!("expected {what} to be a whole number"))),
+    }
+}
+
+/// A non-negative number (whole when `whole`), or a template to render when the task runs.
+fn number_or_template(
+    src: &Source,
+    node: &Node,
+    what: &str,
+    whole: bool,
+) -> Result<Number, PlaybookError> {
+    if let drover_yaml::Value::Str(text) = &node.value
+        && text.contains("{{")
+    {
+        return Ok(Number::Template(text.clone()));
+    }
+    if whole {
+        count(src, node, what).map(|n| Number::Literal(f64::from(n)))
+    } else {
+        number(src, node, what).map(Number::Literal)
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_inventory::Inventory;
-use drover_roles::{Batches, Module, Play, Playbook, Role, Task, TaskBody};
+use drover_roles::{Batches, Module, Number, Play, Playbook, Role, Task, TaskBody};
 use drover_ssh::Become;
 use drover_templates::{Engine, OMIT};
 use futures::StreamExt;
@@ -775,6 +775,37 @@ impl HostRun<'_> {
         })
     }
 
+    /// A task keyword's number (`retries`, `delay`), rendering it when written as a template.
+    fn number(
+        &self,
+        task: &Task,
+        n: &Number,
+        what: &str,
+        vars: &drover_roles::Vars,
+    ) -> Result<f64, String> {
+        let text = match n {
+            Number::Literal(x) => return Ok(*x),
+            Number::Template(t) => self
+                .run
+                .engine
+                .render_str(&format!("{} {what}", task.at), t, vars)
+                .map_err(|e| e.to_string())?,
+        };
+        let whole = what == "retries";
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| *x >= 0.0 && x.is_finite() && (!whole || x.fract() == 0.0))
+            .ok_or_else(|| {
+                let kind = if whole {
+                    "a whole number"
+                } else {
+                    "a number of seconds"
+                };
+                format!("{}: {what} is `{}`, expected {kind}", task.at, text.trim())
+            })
+    }
+
     /// `--tags` and `--skip-tags`, with the play's tags and Ansible's `always` and `never`.
     fn selected(&self, task_tags: &[String]) -> bool {
         let opts = self.run.opts;
@@ -1158,7 +1189,12 @@ impl HostRun<'_> {
         } else {
             &self.transport
         };
-        let attempts = task.retries.map_or(1, |r| r + 1);
+        let retries = match &task.retries {
+            None => 0,
+            Some(n) => self.number(task, n, "retries", vars)? as u32,
+        };
+        let delay = self.number(task, &task.delay, "delay", vars)?;
+        let attempts = retries + 1;
         let mut outcome = Outcome::default();
         for attempt in 1..=attempts {
             let ctx = ModuleCtx {
@@ -1192,7 +1228,7 @@ impl HostRun<'_> {
             {
                 true => break,
                 false if attempt < attempts => {
-                    tokio::time::sleep(Duration::from_secs_f64(task.delay)).await
+                    tokio::time::sleep(Duration::from_secs_f64(delay)).await
                 }
                 false => {
                     outcome.failed = true;
