@@ -955,3 +955,55 @@ fn retries_and_delay_may_be_templates_and_a_bad_value_is_named() {
         "{run:?}"
     );
 }
+
+#[test]
+fn include_role_and_import_role_run_a_role_with_its_defaults_templates_and_handlers() {
+    let fleet = common::fleet(1);
+    let home = home(&fleet, 0);
+    let h = home.display();
+    let site = "- hosts: all\n  tasks:\n    - name: app config\n      include_role:\n        name: app\n    - name: app extras\n      import_role:\n        name: app\n        tasks_from: extra\n      vars:\n        greeting: hello from the play\n";
+    let main = format!(
+        "- name: config\n  template:\n    src: app.conf.j2\n    dest: {h}/app.conf\n  notify: restart app\n"
+    );
+    let extra = format!(
+        "- name: greeting\n  copy:\n    content: \"{{{{ greeting }}}}\"\n    dest: {h}/greeting\n"
+    );
+    let handlers = format!("- name: restart app\n  shell: echo restarted > {h}/restarted\n");
+    let files = [
+        ("site.yml", site.to_string()),
+        (
+            "roles/app/defaults/main.yml",
+            "port: 8080\ngreeting: hi\n".into(),
+        ),
+        ("roles/app/tasks/main.yml", main),
+        ("roles/app/tasks/extra.yml", extra),
+        (
+            "roles/app/templates/app.conf.j2",
+            "listen {{ port }}\nrole {{ role_name }}\n".into(),
+        ),
+        ("roles/app/handlers/main.yml", handlers),
+    ];
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let run = push_text(&fleet, &refs);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("changed  [app : config]"), "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(home.join("app.conf")).unwrap(),
+        "listen 8080\nrole app\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join("greeting")).unwrap(),
+        "hello from the play"
+    );
+    assert!(
+        home.join("restarted").exists(),
+        "the role's handler ran: {run:?}"
+    );
+
+    let missing = site.replace("tasks_from: extra", "tasks_from: nope");
+    let run = push_text(&fleet, &[("site.yml", &missing)]);
+    assert_bad(&run, "task file `nope` not found");
+    let missing = site.replace("name: app\n    - name", "name: gone\n    - name");
+    let run = push_text(&fleet, &[("site.yml", &missing)]);
+    assert_bad(&run, "role `gone` not found");
+}

@@ -8,7 +8,7 @@ use crate::Vars;
 use crate::error::{At, PlaybookError};
 use crate::role::{self, Role};
 use crate::source::Source;
-use crate::task::{Task, parse_tasks};
+use crate::task::{Task, TaskBody, parse_tasks};
 use crate::window::Window;
 
 const PLAY_KEYS: &[&str] = &[
@@ -104,6 +104,8 @@ pub struct Play {
     pub post_tasks: Vec<Task>,
     /// `handlers:` (the roles' handlers are in their roles).
     pub handlers: Vec<Task>,
+    /// Roles brought in by `include_role:`/`import_role:`, for their handlers.
+    pub included_roles: Vec<Role>,
     /// `serial:`.
     pub serial: Option<Batches>,
     /// `max_fail_percentage:`.
@@ -180,7 +182,7 @@ impl Playbook {
 
     fn from_source(
         path: &Path,
-        src: Source,
+        mut src: Source,
         doc: Option<Node>,
         roles_path: &[PathBuf],
     ) -> Result<Playbook, PlaybookError> {
@@ -192,6 +194,7 @@ impl Playbook {
         };
         let mut search_roles = vec![src.dir().join("roles")];
         search_roles.extend(roles_path.iter().cloned());
+        src.roles_path = search_roles.clone();
         let plays = src
             .list(&doc, "a playbook (a list of plays)")?
             .into_iter()
@@ -231,6 +234,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         tasks: tasks("tasks")?,
         post_tasks: tasks("post_tasks")?,
         handlers: tasks("handlers")?,
+        included_roles: Vec::new(),
         serial: None,
         max_fail_percentage: None,
         any_errors_fatal: false,
@@ -302,6 +306,19 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
             _ => {}
         }
     }
+    let mut included = Vec::new();
+    for list in [
+        &play.pre_tasks,
+        &play.tasks,
+        &play.post_tasks,
+        &play.handlers,
+    ] {
+        included_roles(list, &mut included);
+    }
+    for role in &play.roles {
+        included_roles(&role.tasks, &mut included);
+    }
+    play.included_roles = included;
     Ok(play)
 }
 
@@ -376,6 +393,22 @@ fn role_entry(
         }
     }
     Ok(role)
+}
+
+/// Roles brought in by `include_role:`/`import_role:` anywhere in `tasks`, once each.
+fn included_roles(tasks: &[Task], out: &mut Vec<Role>) {
+    for t in tasks {
+        if let TaskBody::Block(b) = &t.body {
+            if let Some(r) = &b.role
+                && !out.iter().any(|o| o.name == r.name)
+            {
+                out.push((**r).clone());
+            }
+            for list in [&b.block, &b.rescue, &b.always] {
+                included_roles(list, out);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,12 +34,25 @@ pub fn load(
     roles_path: &[PathBuf],
     playbook_dir: &Path,
 ) -> Result<Role, PlaybookError> {
+    load_with(name, at, roles_path, playbook_dir, None, 0)
+}
+
+/// Like [`load`], with the tasks from `tasks/<tasks_from>` instead of `tasks/main.yml`, for
+/// `include_role:`; `depth` bounds roles that include each other.
+pub fn load_with(
+    name: &str,
+    at: At,
+    roles_path: &[PathBuf],
+    playbook_dir: &Path,
+    tasks_from: Option<&str>,
+    depth: usize,
+) -> Result<Role, PlaybookError> {
     let path = roles_path
         .iter()
         .map(|d| d.join(name))
         .find(|p| p.is_dir())
         .ok_or_else(|| PlaybookError::MissingRole {
-            at,
+            at: at.clone(),
             name: name.to_string(),
             looked: roles_path
                 .iter()
@@ -48,10 +61,22 @@ pub fn load(
                 .join(", "),
         })?;
     let search = vec![path.clone(), playbook_dir.to_path_buf()];
+    let tasks = match tasks_from {
+        None => main_file(&path.join("tasks")),
+        Some(stem) => Some(named_file(&path.join("tasks"), stem).ok_or_else(|| {
+            PlaybookError::MissingFile {
+                at: at.clone(),
+                what: "task file",
+                name: stem.to_string(),
+                looked: path.join("tasks").display().to_string(),
+            }
+        })?),
+    };
+    let read = |file: Option<PathBuf>| task_file(file, &search, roles_path, depth);
     Ok(Role {
         name: name.to_string(),
-        tasks: task_file(&path.join("tasks"), &search)?,
-        handlers: task_file(&path.join("handlers"), &search)?,
+        tasks: read(tasks)?,
+        handlers: read(main_file(&path.join("handlers")))?,
         defaults: vars_file(&path.join("defaults"))?,
         vars: vars_file(&path.join("vars"))?,
         path,
@@ -60,18 +85,33 @@ pub fn load(
 
 /// `main.yml` (or `main.yaml`, or `main`) in `dir`, if there is one.
 fn main_file(dir: &Path) -> Option<PathBuf> {
-    ["main.yml", "main.yaml", "main"]
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.is_file())
+    named_file(dir, "main")
 }
 
-fn task_file(dir: &Path, search: &[PathBuf]) -> Result<Vec<Task>, PlaybookError> {
-    let Some(file) = main_file(dir) else {
+/// `STEM.yml`, `STEM.yaml` or `STEM` in `dir`, if there is one.
+fn named_file(dir: &Path, stem: &str) -> Option<PathBuf> {
+    [
+        format!("{stem}.yml"),
+        format!("{stem}.yaml"),
+        stem.to_string(),
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .find(|p| p.is_file())
+}
+
+fn task_file(
+    file: Option<PathBuf>,
+    search: &[PathBuf],
+    roles_path: &[PathBuf],
+    depth: usize,
+) -> Result<Vec<Task>, PlaybookError> {
+    let Some(file) = file else {
         return Ok(Vec::new());
     };
-    let (src, doc) = Source::load(&file)?;
-    doc.map_or(Ok(Vec::new()), |d| parse_tasks(&src, &d, search, 0))
+    let (mut src, doc) = Source::load(&file)?;
+    src.roles_path = roles_path.to_vec();
+    doc.map_or(Ok(Vec::new()), |d| parse_tasks(&src, &d, search, depth))
 }
 
 fn vars_file(dir: &Path) -> Result<Vars, PlaybookError> {

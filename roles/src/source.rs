@@ -10,6 +10,8 @@ use crate::error::{At, PlaybookError};
 pub struct Source {
     /// The file.
     pub path: PathBuf,
+    /// Where roles named in this file (`include_role:`) are looked up.
+    pub roles_path: Vec<PathBuf>,
 }
 
 impl Source {
@@ -31,6 +33,7 @@ impl Source {
         Ok((
             Source {
                 path: path.to_path_buf(),
+                roles_path: Vec::new(),
             },
             doc,
         ))

@@ -39,6 +39,8 @@ const KEYWORDS: &[&str] = &[
     "always",
     "include_tasks",
     "import_tasks",
+    "include_role",
+    "import_role",
     "environment",
     "timeout",
 ];
@@ -55,7 +57,7 @@ pub struct LoopSpec {
 }
 
 /// `block:` with its `rescue:` and `always:` sections.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
     /// Tasks run in order.
     pub block: Vec<Task>,
@@ -63,6 +65,9 @@ pub struct Block {
     pub rescue: Vec<Task>,
     /// Tasks run in any case.
     pub always: Vec<Task>,
+    /// The role these tasks belong to, for `include_role:`/`import_role:`: its defaults, vars,
+    /// templates and files apply inside.
+    pub role: Option<Box<crate::Role>>,
 }
 
 /// What a task does.
@@ -173,11 +178,7 @@ fn parse_task(
     let mut task = Task {
         name: None,
         at: src.at(node),
-        body: TaskBody::Block(Block {
-            block: Vec::new(),
-            rescue: Vec::new(),
-            always: Vec::new(),
-        }),
+        body: TaskBody::Block(Block::default()),
         when: Vec::new(),
         loop_spec: None,
         register: None,
@@ -209,11 +210,7 @@ fn parse_task(
         .find(|(k, _)| k.key_string() == "args")
         .map(|(_, v)| v);
     let mut body = None;
-    let mut block = Block {
-        block: Vec::new(),
-        rescue: Vec::new(),
-        always: Vec::new(),
-    };
+    let mut block = Block::default();
     let mut loop_control = None;
     for (k, v) in entries {
         match k.key_string().as_str() {
@@ -260,8 +257,15 @@ fn parse_task(
             "include_tasks" | "import_tasks" => {
                 body = Some(TaskBody::Block(Block {
                     block: include(src, v, search, depth)?,
-                    rescue: Vec::new(),
-                    always: Vec::new(),
+                    ..Block::default()
+                }));
+            }
+            "include_role" | "import_role" => {
+                let mut role = include_role(src, v, search, depth)?;
+                body = Some(TaskBody::Block(Block {
+                    block: std::mem::take(&mut role.tasks),
+                    role: Some(Box::new(role)),
+                    ..Block::default()
                 }));
             }
             "args" | "environment" => {}
@@ -422,11 +426,44 @@ fn include(
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    let (inner, doc) = Source::load(&found)?;
+    let (mut inner, doc) = Source::load(&found)?;
+    inner.roles_path = src.roles_path.clone();
     match doc {
         Some(doc) => parse_tasks(&inner, &doc, search, depth + 1),
         None => Ok(Vec::new()),
     }
+}
+
+/// `include_role:`/`import_role:` with `name:` and optionally `tasks_from:`: the role, loaded from
+/// the roles path, with the tasks to run.
+fn include_role(
+    src: &Source,
+    node: &Node,
+    search: &[PathBuf],
+    depth: usize,
+) -> Result<crate::Role, PlaybookError> {
+    let entries = src.map(node, "include_role")?;
+    src.check_keys(entries, &["name", "tasks_from"], "include_role")?;
+    let name_node = node
+        .get("name")
+        .ok_or_else(|| src.invalid(node, "include_role needs `name: ROLE`"))?;
+    let tasks_from = node
+        .get("tasks_from")
+        .map(|n| src.string(n, "tasks_from"))
+        .transpose()?;
+    // A task's search list ends with the playbook's folder.
+    let playbook_dir = search
+        .last()
+        .cloned()
+        .unwrap_or_else(|| src.dir().to_path_buf());
+    crate::role::load_with(
+        &src.string(name_node, "name")?,
+        src.at(name_node),
+        &src.roles_path,
+        &playbook_dir,
+        tasks_from.as_deref(),
+        depth + 1,
+    )
 }
 
 fn count(src: &Source, node: &Node, what: &str) -> Result<u32, PlaybookError> {

@@ -751,6 +751,8 @@ impl HostRun<'_> {
                         if !self.conditions_hold(task, role).await? {
                             continue;
                         }
+                        // An included role's tasks run with that role's variables and files.
+                        let role = block.role.as_deref().or(role);
                         let outcome = self.run_tasks(&block.block, role, &tags).await;
                         let outcome = match outcome {
                             Err(stop) if !block.rescue.is_empty() && !stop.bad_input => {
@@ -1499,6 +1501,7 @@ impl HostRun<'_> {
             let handlers = play
                 .roles
                 .iter()
+                .chain(&play.included_roles)
                 .flat_map(|r| r.handlers.iter().map(move |h| (h, Some(r))))
                 .chain(play.handlers.iter().map(|h| (h, None)));
             for (handler, role) in handlers {
