@@ -121,15 +121,8 @@ impl Example {
 
     /// `drover push PLAYBOOK` with the generated inventory, journals in the example's folder.
     fn push(&self, playbook: &str, extra: &[&str]) -> Run {
-        let pb = self.dir.join(playbook);
-        let runs = self.dir.join(".drover/runs");
-        let mut args = vec![
-            "push",
-            pb.to_str().unwrap(),
-            "--runs-dir",
-            runs.to_str().unwrap(),
-            "--json",
-        ];
+        let (pb, runs) = (self.dir.join(playbook), self.dir.join(".drover/runs"));
+        let mut args = common::push_args(&pb, &runs, &["--json"]);
         args.extend(extra);
         common::drover_with(
             &self.fleet,

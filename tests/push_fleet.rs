@@ -13,16 +13,8 @@ fn playbook() -> PathBuf {
 
 /// Runs `drover push` against the fleet with the fixture playbook; journals go in the fleet folder.
 fn push(fleet: &Fleet, extra: &[&str]) -> Run {
-    let pb = playbook();
-    let runs = fleet.dir().join("runs");
-    let mut args = vec![
-        "push",
-        pb.to_str().unwrap(),
-        "--runs-dir",
-        runs.to_str().unwrap(),
-    ];
-    args.extend(extra);
-    common::drover(fleet, &args)
+    let (pb, runs) = (playbook(), fleet.dir().join("runs"));
+    common::drover(fleet, &common::push_args(&pb, &runs, extra))
 }
 
 fn events(run: &Run) -> Vec<serde_json::Value> {
@@ -280,14 +272,7 @@ fn push_text(fleet: &Fleet, files: &[(&str, &str)]) -> Run {
     let runs = fleet.dir().join("runs");
     common::drover(
         fleet,
-        &[
-            "push",
-            pb.to_str().unwrap(),
-            "--runs-dir",
-            runs.to_str().unwrap(),
-            "--limit",
-            "node01",
-        ],
+        &common::push_args(&pb, &runs, &["--limit", "node01"]),
     )
 }
 
@@ -789,13 +774,7 @@ fn a_play_outside_its_window_touches_nothing_until_the_window_is_ignored() {
     let pb = fleet.dir().join("window.yml");
     let runs = fleet.dir().join("runs");
     let push = |extra: &[&str]| {
-        let mut args = vec![
-            "push",
-            pb.to_str().unwrap(),
-            "--runs-dir",
-            runs.to_str().unwrap(),
-            "--json",
-        ];
+        let mut args = common::push_args(&pb, &runs, &["--json"]);
         args.extend(extra);
         common::drover(&fleet, &args)
     };

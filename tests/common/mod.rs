@@ -81,6 +81,18 @@ pub fn run_with_key_file(dir: &Path, key: &Path) -> Run {
     )
 }
 
+/// `drover push PLAYBOOK --runs-dir RUNS EXTRA...`, as arguments.
+pub fn push_args<'a>(playbook: &'a Path, runs: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "push",
+        playbook.to_str().unwrap(),
+        "--runs-dir",
+        runs.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    args
+}
+
 /// Runs drover with `args`, HOME set to `home`, no ssh-agent and no colour.
 pub fn drover_in(home: &Path, args: &[&str]) -> Run {
     drover_env(home, args, &[])
