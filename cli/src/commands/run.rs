@@ -95,7 +95,8 @@ impl JsonStream {
     fn host(&mut self, r: &HostResult) {
         let mut value = serde_json::to_value(r).unwrap_or_default();
         if let Some(obj) = value.as_object_mut() {
-            obj.remove("host");
+            // shift_remove keeps the other keys in order (remove would swap the last one in).
+            obj.shift_remove("host");
         }
         let sep = if self.hosts == 0 { "" } else { "," };
         let _ = write!(
