@@ -777,12 +777,13 @@ impl HostRun<'_> {
         })
     }
 
-    /// A task keyword's number (`retries`, `delay`), rendering it when written as a template.
+    /// A task keyword's number (`retries`, `delay`), rendering it when written as a template;
+    /// `whole` when it counts something.
     fn number(
         &self,
         task: &Task,
         n: &Number,
-        what: &str,
+        (what, whole): (&str, bool),
         vars: &drover_roles::Vars,
     ) -> Result<f64, String> {
         let text = match n {
@@ -793,7 +794,6 @@ impl HostRun<'_> {
                 .render_str(&format!("{} {what}", task.at), t, vars)
                 .map_err(|e| e.to_string())?,
         };
-        let whole = what == "retries";
         text.trim()
             .parse::<f64>()
             .ok()
@@ -1193,9 +1193,9 @@ impl HostRun<'_> {
         };
         let retries = match &task.retries {
             None => 0,
-            Some(n) => self.number(task, n, "retries", vars)? as u32,
+            Some(n) => self.number(task, n, ("retries", true), vars)? as u32,
         };
-        let delay = self.number(task, &task.delay, "delay", vars)?;
+        let delay = self.number(task, &task.delay, ("delay", false), vars)?;
         let attempts = retries + 1;
         let mut outcome = Outcome::default();
         for attempt in 1..=attempts {
