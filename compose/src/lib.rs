@@ -118,16 +118,19 @@ pub fn fix(path: &Path, text: &str, opts: &Options) -> Result<Fixed, ComposeErro
     fixes.sort();
     fixes.dedup();
     let new = edit::apply(text, &fixes, &opts.policy);
-    let broke = |reason: String| ComposeError::FixBroke {
-        reason,
-        path: path.to_path_buf(),
-    };
-    let after = lint(path, &new, opts).map_err(|e| broke(e.to_string()))?;
-    if let Some(left) = after.iter().find(|f| f.fix.is_some()) {
-        return Err(broke(format!(
-            "line {} could not be rewritten: {}",
-            left.line, left.message
-        )));
+    // With nothing to fix the text is the one just linted; otherwise check what the fixes made.
+    if !fixes.is_empty() {
+        let broke = |reason: String| ComposeError::FixBroke {
+            reason,
+            path: path.to_path_buf(),
+        };
+        let after = lint(path, &new, opts).map_err(|e| broke(e.to_string()))?;
+        if let Some(left) = after.iter().find(|f| f.fix.is_some()) {
+            return Err(broke(format!(
+                "line {} could not be rewritten: {}",
+                left.line, left.message
+            )));
+        }
     }
     Ok(Fixed {
         text: new,
