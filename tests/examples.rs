@@ -1,7 +1,7 @@
 //! The examples under examples/, each run end to end against a fleet: real sshd hosts, a Docker daemon
-//! per host whose containers are tiny real HTTP servers (busybox httpd on the host's own loopback
-//! address), and, where an example patches packages, real apt installing from a fixture repository
-//! into each host's own dpkg root. Each example gets a generated inventory with its groups (the
+//! per host whose containers are tiny real HTTP servers (busybox httpd on a loopback address of the
+//! example's own), and, where an example patches packages, real apt installing from a fixture
+//! repository into each host's own dpkg root. Each example gets a generated inventory with its groups (the
 //! example's group_vars still apply) in place of its production inventory.
 
 mod common;
@@ -12,24 +12,20 @@ use std::process::Command;
 use common::apt::{apt_world, build_repo, installed_version};
 use common::{Fleet, FleetOptions, Run};
 
-/// The examples' services listen on fixed ports of each host's loopback address (127.0.0.2 in every
-/// fleet), so two examples must never run at once.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// An example copied into a fleet's folder, with the fleet.
 struct Example {
     fleet: Fleet,
     dir: PathBuf,
     /// Each host's apt world, when the example patches packages.
     worlds: Vec<PathBuf>,
-    /// Declared last so it is dropped last: the next example starts after this fleet is gone.
-    _turn: std::sync::MutexGuard<'static, ()>,
+    /// The example's number (its folder's prefix): it picks the loopback network of its services.
+    number: u8,
 }
 
 /// Starts `hosts` hosts with Docker (images tagged as `images` from the busybox image), apt worlds
 /// with `installed` packages when given, and copies the example.
 fn example(name: &str, hosts: usize, images: &[&str], installed: &[(&str, &str)]) -> Example {
-    let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let number = name[..3].parse().expect("examples are named NNN-name");
     let scratch = common::scratch().join(format!("example-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let mut worlds = Vec::new();
@@ -77,13 +73,13 @@ fn example(name: &str, hosts: usize, images: &[&str], installed: &[(&str, &str)]
         fleet,
         dir,
         worlds,
-        _turn: turn,
+        number,
     }
 }
 
 impl Example {
-    /// Writes inventory/fleet.yml: the fleet's hosts in `groups`, each with its own loopback address
-    /// for services, its home as the place for files, and the fleet's reboot command.
+    /// Writes inventory/fleet.yml: the fleet's hosts in `groups`, each with its home as the place for
+    /// files, the fleet's reboot command and its own loopback address for services.
     fn inventory(&self, groups: &[(&str, &[usize])], extra_host_vars: &str) -> PathBuf {
         let fleet_inv = std::fs::read_to_string(self.fleet.inventory()).unwrap();
         let var = |k: &str| {
@@ -108,7 +104,7 @@ impl Example {
                     "        {}:\n          ansible_host: {}\n          service_addr: {}\n          base_dir: {}\n          reboot_command: \"{}\"\n{extra_host_vars}",
                     h.name,
                     h.addr,
-                    h.addr,
+                    self.service_addr(i),
                     home.display(),
                     self.fleet.reboot_command(i, 1),
                 ));
@@ -117,6 +113,13 @@ impl Example {
         let path = self.dir.join("inventory/fleet.yml");
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    /// Where host `i`'s services listen: 127.<10 + example number>.0.<i + 2>. The services use fixed
+    /// ports, and every fleet's hosts have the same addresses (127.0.0.2 upwards), so each example
+    /// gets a loopback network of its own and the examples can run at once.
+    fn service_addr(&self, i: usize) -> std::net::Ipv4Addr {
+        std::net::Ipv4Addr::new(127, 10 + self.number, 0, 2 + i as u8)
     }
 
     /// `drover push PLAYBOOK` with the generated inventory, journals in the example's folder.
