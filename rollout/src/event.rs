@@ -58,12 +58,8 @@ pub struct Phases {
     #[serde(flatten)]
     pub setup: Option<drover_ssh::Timings>,
     /// The command, from opening its channel to its exit status and last output.
-    #[serde(rename = "exec_ms", serialize_with = "millis_f")]
+    #[serde(rename = "exec_ms", serialize_with = "drover_ssh::serialize_millis")]
     pub exec: Duration,
-}
-
-fn millis_f<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((d.as_secs_f64() * 1e4).round() / 10.0)
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

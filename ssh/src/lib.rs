@@ -15,5 +15,5 @@ mod target;
 pub use error::SshError;
 pub use keys::{KeyStore, PassphrasePrompt, PassphraseSource};
 pub use known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts};
-pub use session::{Become, ClientOptions, ExitStatus, Output, Session, Timings};
+pub use session::{Become, ClientOptions, ExitStatus, Output, Session, Timings, serialize_millis};
 pub use target::{SshConfig, Target};

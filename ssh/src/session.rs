@@ -77,17 +77,18 @@ pub struct Output {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Timings {
     /// TCP connect (or the jump host's forwarded channel).
-    #[serde(rename = "connect_ms", serialize_with = "millis")]
+    #[serde(rename = "connect_ms", serialize_with = "serialize_millis")]
     pub connect: Duration,
     /// Version exchange, key exchange and the host key check.
-    #[serde(rename = "handshake_ms", serialize_with = "millis")]
+    #[serde(rename = "handshake_ms", serialize_with = "serialize_millis")]
     pub handshake: Duration,
     /// User authentication.
-    #[serde(rename = "auth_ms", serialize_with = "millis")]
+    #[serde(rename = "auth_ms", serialize_with = "serialize_millis")]
     pub auth: Duration,
 }
 
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+/// Serializes a duration as milliseconds to a tenth: the unit of every timing in `--json` output.
+pub fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1e4).round() / 10.0)
 }
 
