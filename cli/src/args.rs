@@ -39,22 +39,22 @@ pub enum Command {
   drover run -i hosts.ini 'web:&prod:!web3' --forks 20 -- 'apt list --upgradable'
   drover run -i hosts.ini docker --become --json -- docker ps --format '{{.Names}}' | jq .
 
-Patterns: all, *, a group, a host, globs (web*), regexes (~web0[1-3]), a:b (either), a:&b (both),
+Patterns: all, *, a group, a host, globs (web*), regexes (~web0[1-3]), a:b (either), a:&b (both), \
 a:!b (a but not b), and subscripts (web[0], web[1:3]). A pattern that matches nothing is an error.
 
-The command runs through the remote user's shell, like `ssh host COMMAND`; words after `--` are
-joined with spaces. Host keys are checked against ~/.ssh/known_hosts: an unknown key is refused
+The command runs through the remote user's shell, like `ssh host COMMAND`; words after `--` are \
+joined with spaces. Host keys are checked against ~/.ssh/known_hosts: an unknown key is refused \
 unless --accept-new is given, a changed key is always refused.")]
     Run(RunArgs),
     /// Push a playbook to the hosts in rolling batches, halting at the first batch that fails.
     #[command(after_help = "Examples:
-  drover push -i hosts.ini site.yml --batch 1            # one host at a time, stop at the first failure
+  drover push -i hosts.ini site.yml --batch 1       # one host at a time, stop at the first failure
   drover push -i hosts.ini site.yml --batch 1,5,50% --max-fail 10%
-  drover push -i hosts.ini site.yml --check --diff       # change nothing, show what would change
-  drover push --resume 20261123T204500-1a2b              # finish a halted run, skipping finished hosts
+  drover push -i hosts.ini site.yml --check --diff  # change nothing, show what would change
+  drover push --resume 20261123T204500-1a2b         # finish a halted run, skipping finished hosts
 
-Every run writes a journal in .drover/runs/<id>/ (events.jsonl, state.json, fetched files). A host is
-locked for the run's duration ($HOME/.drover/lock on the host), so two runs never touch one host at
+Every run writes a journal in .drover/runs/<id>/ (events.jsonl, state.json, fetched files). A host is \
+locked for the run's duration ($HOME/.drover/lock on the host), so two runs never touch one host at \
 once; --break-lock clears a lock left behind by a run that died.
 
 Unlike Ansible, the default failure budget is 0: one failed host halts the rollout after its batch.")]
@@ -62,17 +62,17 @@ Unlike Ansible, the default failure budget is 0: one failed host halts the rollo
     /// Before an upgrade: what it will restart, whether it needs a reboot, and which containers will not
     /// come back on their own. Read-only.
     #[command(after_help = "Examples:
-  drover impact -i hosts.ini                       # every host: a summary, then a table per host
+  drover impact -i hosts.ini                               # a summary, then a table per host
   drover impact -i hosts.ini docker --format markdown > change-ticket.md
-  drover impact -i hosts.ini --fail-on risk --format json   # for CI: exit 3 when any container is at risk
+  drover impact -i hosts.ini --fail-on risk --format json  # CI: exit 3 if any container is at risk
   drover impact -i hosts.ini --compose roles/app/templates/docker-compose.yml.j2
 
-Per host: apt's plan (apt-get -s dist-upgrade: versions, security origin, kept-back, held and phased
-packages), what each candidate package's maintainer scripts restart (the .deb is fetched into a
-temporary folder and its scripts read; a built-in table covers packages that cannot be fetched), the
-reboot state, and Docker (service or socket-only, live-restore, every container's restart policy).
-Each container gets a fate: unaffected, keeps running (live-restore), restarts by itself (always),
-AT RISK (unless-stopped) or WILL NOT RETURN (no, on-failure, or a socket-only daemon across a reboot).
+Per host: apt's plan (apt-get -s dist-upgrade: versions, security origin, kept-back, held and phased \
+packages), what each candidate package's maintainer scripts restart (the .deb is fetched into a \
+temporary folder and its scripts read; a built-in table covers packages that cannot be fetched), the \
+reboot state, and Docker (service or socket-only, live-restore, every container's restart policy). \
+Each container gets a fate: unaffected, keeps running (live-restore), restarts by itself (always), \
+AT RISK (unless-stopped) or WILL NOT RETURN (no, on-failure, or a socket-only daemon across a reboot). \
 Nothing on the hosts is changed.")]
     Impact(ImpactArgs),
     /// Record each host's boot id and running containers, for a later `drover verify`.
@@ -86,9 +86,9 @@ Nothing on the hosts is changed.")]
   drover verify -i hosts.ini docker --against 20261123T204500-1a2b
   drover verify -i hosts.ini web01 --against $id --remediate start --window 10
 
-Each container must be present and running, with the same image id, healthy (when it has a
-healthcheck), and not restart-looping: its restart count must stay the same for the stability window.
-docker.service must be enabled and active, not only socket-activated. Exit code 0: everything came
+Each container must be present and running, with the same image id, healthy (when it has a \
+healthcheck), and not restart-looping: its restart count must stay the same for the stability window. \
+docker.service must be enabled and active, not only socket-activated. Exit code 0: everything came \
 back; 3: something did not.")]
     Verify(VerifyArgs),
     /// Render a template with one host's variables, or every matching host's into a folder.
@@ -127,20 +127,20 @@ pub enum ComposeCommand {
     /// Report services whose restart policy will not survive a daemon restart or a reboot.
     #[command(after_help = "Examples:
   drover compose lint compose.yaml roles/*/templates/*compose*.j2
-  drover compose lint -i hosts.ini roles/app/templates/docker-compose.yml.j2   # as rendered per host
+  drover compose lint -i hosts.ini roles/app/templates/docker-compose.yml.j2  # rendered per host
 
-Reported: restart unless-stopped, \"no\", on-failure, or none at all; an unquoted no (a YAML 1.1
-boolean); a policy inherited through an anchor or merge key; a Jinja default that is one of those;
+Reported: restart unless-stopped, \"no\", on-failure, or none at all; an unquoted no (a YAML 1.1 \
+boolean); a policy inherited through an anchor or merge key; a Jinja default that is one of those; \
 a conflict with deploy.restart_policy. Exit code 0: nothing found; 3: findings; 2: bad input.")]
     Lint(ComposeLintArgs),
     /// Rewrite those restart policies in place, changing nothing but the restart lines.
     #[command(after_help = "Examples:
-  drover compose fix --check compose.yaml      # print the diff, write nothing; exit 3 if it would change
+  drover compose fix --check compose.yaml   # print the diff, write nothing; exit 3 if it would
   drover compose fix roles/app/templates/docker-compose.yml.j2 --keep migrate
 
-A service meant to stop (a one-shot job) keeps its policy with a `# drover: keep-restart` comment on
-its name or restart line, or with --keep SERVICE. Comments, key order, quoting, indentation, CRLF,
-anchors and Jinja survive byte for byte; a missing policy is added at the service's indentation; an
+A service meant to stop (a one-shot job) keeps its policy with a `# drover: keep-restart` comment on \
+its name or restart line, or with --keep SERVICE. Comments, key order, quoting, indentation, CRLF, \
+anchors and Jinja survive byte for byte; a missing policy is added at the service's indentation; an \
 inherited policy is fixed once, where it is defined.")]
     Fix(ComposeFixArgs),
 }
@@ -441,4 +441,33 @@ pub struct VerifyArgs {
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn arguments_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// clap rewraps each line of a help epilogue on its own: prose paragraphs are written as one line
+    /// (and reflow to any terminal), but an example line longer than 100 columns would break in two
+    /// in a pipe or a 100-column terminal.
+    #[test]
+    fn help_examples_fit_in_100_columns() {
+        fn check(cmd: &clap::Command, path: &str) {
+            let path = format!("{path} {}", cmd.get_name());
+            let epilogue = cmd.get_after_help().map(|s| s.to_string()).unwrap_or_default();
+            for line in epilogue.lines().filter(|l| l.starts_with("  ")) {
+                assert!(line.len() <= 100, "`{path} --help`: {line:?} is {} columns", line.len());
+            }
+            for sub in cmd.get_subcommands() {
+                check(sub, &path);
+            }
+        }
+        check(&Cli::command(), "");
+    }
 }
