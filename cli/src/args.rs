@@ -459,10 +459,19 @@ mod tests {
     #[test]
     fn help_examples_fit_in_100_columns() {
         fn check(cmd: &clap::Command, path: &str) {
-            let path = format!("{path} {}", cmd.get_name());
-            let epilogue = cmd.get_after_help().map(|s| s.to_string()).unwrap_or_default();
+            let path = format!("{path} {}", cmd.get_name())
+                .trim_start()
+                .to_string();
+            let epilogue = cmd
+                .get_after_help()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
             for line in epilogue.lines().filter(|l| l.starts_with("  ")) {
-                assert!(line.len() <= 100, "`{path} --help`: {line:?} is {} columns", line.len());
+                assert!(
+                    line.len() <= 100,
+                    "`{path} --help`: {line:?} is {} columns",
+                    line.len()
+                );
             }
             for sub in cmd.get_subcommands() {
                 check(sub, &path);
