@@ -627,3 +627,81 @@ fn become_with_a_password_answers_sudo_and_never_shows_it() {
         "{msg}"
     );
 }
+
+/// A command that prints more than anyone reads (a `journalctl`, a log) must not take the
+/// controller's memory with it: each stream's first --max-output bytes are shown and the rest
+/// counted, and with --output-dir every byte lands in the host's file as it arrives.
+#[test]
+fn large_output_is_cut_in_memory_and_kept_whole_in_the_output_dir() {
+    const BYTES: usize = 40_000_000;
+    let fleet = fleet(4);
+    let dir = fleet.dir().join("output");
+    let peak = fleet.dir().join("peak-rss");
+    let command = format!("head -c {BYTES} /dev/zero | tr '\\0' x; echo done >&2");
+    let (inventory, known_hosts) = (fleet.inventory(), fleet.known_hosts());
+    // GNU time reports drover's own peak resident memory.
+    let run = common::drover_measured(
+        fleet.dir(),
+        &[
+            "run",
+            "-i",
+            inventory.to_str().unwrap(),
+            "--known-hosts",
+            known_hosts.to_str().unwrap(),
+            "all",
+            "--json",
+            "--max-output",
+            "1M",
+            "--output-dir",
+            dir.to_str().unwrap(),
+            "--",
+            &command,
+        ],
+        &peak,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 160 MB went through; held whole, it would take that much at least.
+    let kib: u64 = std::fs::read_to_string(&peak)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(kib < 64 * 1024, "peak RSS {kib} KiB");
+    let doc = run.json();
+    for (name, result) in doc["hosts"].as_object().unwrap() {
+        let file = dir.join(format!("{name}.stdout"));
+        let stdout = result["stdout"].as_str().unwrap();
+        let (shown, note) = stdout.split_at(stdout.len().min(1 << 20));
+        assert!(shown.bytes().all(|b| b == b'x'), "{name}");
+        assert_eq!(
+            note,
+            format!(
+                "\n[drover: output cut after 1048576 bytes; {} more not shown; all of it is in {}]\n",
+                BYTES - (1 << 20),
+                file.display()
+            ),
+            "{name}"
+        );
+        assert_eq!(result["stderr"], "done\n");
+        let whole = std::fs::read(&file).unwrap();
+        assert_eq!(whole.len(), BYTES, "{name}");
+        assert!(whole.iter().all(|b| *b == b'x'), "{name}");
+        assert_eq!(
+            std::fs::read(dir.join(format!("{name}.stderr"))).unwrap(),
+            b"done\n"
+        );
+    }
+
+    // Without a folder the cut says how to keep it all.
+    let run = drover(
+        &fleet,
+        &["run", "node01", "--max-output", "1M", "--", &command],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("more not shown; --output-dir keeps all of it]"),
+        "{} bytes of output",
+        run.stdout.len()
+    );
+}

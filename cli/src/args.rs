@@ -38,6 +38,7 @@ pub enum Command {
   drover run -i hosts.ini all -- uptime
   drover run -i hosts.ini 'web:&prod:!web3' --forks 20 -- 'apt list --upgradable'
   drover run -i hosts.ini docker --become --json -- docker ps --format '{{.Names}}' | jq .
+  drover run -i hosts.ini all --output-dir logs/ -- journalctl -b -u docker   # logs/<host>.stdout
 
 Patterns: all, *, a group, a host, globs (web*), regexes (~web0[1-3]), a:b (either), a:&b (both), \
 a:!b (a but not b), and subscripts (web[0], web[1:3]). A pattern that matches nothing is an error.
@@ -268,9 +269,45 @@ pub struct RunArgs {
     /// text, written as hosts finish.
     #[arg(long)]
     pub json: bool,
+    /// Bytes of each host's stdout and of its stderr to hold and show (such as 512K, 16M): more than
+    /// a person or a parser reads whole, while a runaway log is cut. The rest is counted, and kept
+    /// only with --output-dir.
+    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = size)]
+    pub max_output: usize,
+    /// Also write each host's whole output to DIR/<host>.stdout and DIR/<host>.stderr as it
+    /// arrives.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// The command, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// A positive number of bytes, such as `4096`, `512K`, `16M` or `1G` (powers of 1024).
+fn size(text: &str) -> Result<usize, String> {
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: a number of bytes, or one with K, M or G"
+            ));
+        }
+    };
+    match digits.parse::<usize>() {
+        Ok(n) if n > 0 => n
+            .checked_mul(1 << shift)
+            .ok_or_else(|| format!("`{text}` is too large")),
+        _ => Err(format!(
+            "`{text}` is not a positive size such as 512K or 16M"
+        )),
+    }
 }
 
 /// A positive number of seconds, such as `10` or `0.5`.
@@ -447,6 +484,17 @@ pub struct VerifyArgs {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn sizes_are_bytes_or_powers_of_1024() {
+        assert_eq!(size("4096"), Ok(4096));
+        assert_eq!(size("512K"), Ok(512 << 10));
+        assert_eq!(size("16M"), Ok(16 << 20));
+        assert_eq!(size("1g"), Ok(1 << 30));
+        for bad in ["0", "", "M", "1.5M", "10MB", "-1"] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn arguments_are_consistent() {

@@ -8,6 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
 use crate::event::{Event, HostResult, Outcome, Phases};
+use crate::output::{HostOutput, OutputPolicy};
 
 /// What to run where.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct AdhocRequest {
     pub timeout: Option<Duration>,
     /// Hosts worked on at once; connection setup is bounded by it too.
     pub forks: usize,
+    /// What to keep of each host's output.
+    pub output: OutputPolicy,
 }
 
 /// Runs the command on every host. Each result is sent, as the host finishes, in an
@@ -50,9 +53,7 @@ async fn run_one(
         Err(e) => (Outcome::Unreachable { msg: e.to_string() }, None),
         Ok(transport) => {
             let exec_start = Instant::now();
-            let result = transport
-                .exec(&request.command, b"", request.timeout, host.sudo.as_ref())
-                .await;
+            let result = exec(&transport, &host, request).await;
             let phases = Phases {
                 setup: transport.timings(),
                 exec: exec_start.elapsed(),
@@ -70,12 +71,31 @@ async fn run_one(
     let _ = events.send(Event::HostDone(result));
 }
 
+/// Runs the request's command, keeping its output as the request's policy says.
+async fn exec(
+    transport: &Transport,
+    host: &HostConnection,
+    request: &AdhocRequest,
+) -> Result<Output, SshError> {
+    let mut out = HostOutput::open(&host.name, &request.output).map_err(SshError::Output)?;
+    let status = transport
+        .exec_into(
+            &request.command,
+            b"",
+            request.timeout,
+            host.sudo.as_ref(),
+            &mut out,
+        )
+        .await?;
+    out.finish(status).map_err(SshError::Output)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Classifies a command's end as Ansible does: ran and passed, ran and failed, or never ran.
-pub(crate) fn outcome_of(result: Result<Output, SshError>) -> Outcome {
+fn outcome_of(result: Result<Output, SshError>) -> Outcome {
     match result {
         Ok(out) => match out.status {
             ExitStatus::Code(0) => Outcome::Ok {

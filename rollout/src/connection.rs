@@ -6,8 +6,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use drover_inventory::Vars;
-use drover_ssh::{Become, ClientOptions, ExitStatus, Output, Session, SshConfig, SshError, Target};
-use tokio::io::AsyncWriteExt;
+use drover_ssh::{
+    Become, ClientOptions, Collect, ExitStatus, Output, OutputSink, Session, SshConfig, SshError,
+    Target,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Run-wide connection settings; inventory variables override them per host.
 pub struct ConnectionSettings {
@@ -144,8 +147,25 @@ impl Transport {
         timeout: Option<Duration>,
         sudo: Option<&Become>,
     ) -> Result<Output, SshError> {
+        let mut all = Collect::default();
+        let status = self
+            .exec_into(command, stdin, timeout, sudo, &mut all)
+            .await?;
+        Ok(all.into_output(status))
+    }
+
+    /// Runs a shell command line, handing its output to `sink` as it arrives, as
+    /// [`Session::exec_into`] does.
+    pub async fn exec_into(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        timeout: Option<Duration>,
+        sudo: Option<&Become>,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, SshError> {
         match self {
-            Transport::Ssh(session) => session.exec(command, stdin, timeout, sudo).await,
+            Transport::Ssh(session) => session.exec_into(command, stdin, timeout, sudo, sink).await,
             Transport::Local => {
                 let line = match sudo {
                     Some(b) => format!(
@@ -155,7 +175,7 @@ impl Transport {
                     ),
                     None => command.to_string(),
                 };
-                let run = local_exec(&line, stdin);
+                let run = local_exec(&line, stdin, sink);
                 match timeout {
                     Some(limit) => tokio::time::timeout(limit, run)
                         .await
@@ -174,7 +194,11 @@ impl Transport {
     }
 }
 
-async fn local_exec(command: &str, stdin: &[u8]) -> Result<Output, SshError> {
+async fn local_exec(
+    command: &str,
+    stdin: &[u8],
+    sink: &mut dyn OutputSink,
+) -> Result<ExitStatus, SshError> {
     let local_err = |e: std::io::Error| SshError::Session(format!("local command: {e}"));
     let mut child = tokio::process::Command::new("/bin/sh")
         .arg("-c")
@@ -185,18 +209,38 @@ async fn local_exec(command: &str, stdin: &[u8]) -> Result<Output, SshError> {
         .kill_on_drop(true)
         .spawn()
         .map_err(local_err)?;
-    if let Some(mut input) = child.stdin.take() {
-        // A command that does not read its input closes the pipe early; that is not an error.
+    let (Some(mut input), Some(mut stdout), Some(mut stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(SshError::Session("local command: no pipes".into()));
+    };
+    // Input is written while output is read: a command may fill its output pipe before it has
+    // read all of its input. One that does not read its input closes the pipe early; not an error.
+    let feed = async move {
         let _ = input.write_all(stdin).await;
-    }
-    let out = child.wait_with_output().await.map_err(local_err)?;
-    let status = match out.status.code() {
+    };
+    let (mut out_buf, mut err_buf) = ([0u8; 8192], [0u8; 8192]);
+    let (mut out_open, mut err_open) = (true, true);
+    let drain = async {
+        while out_open || err_open {
+            tokio::select! {
+                n = stdout.read(&mut out_buf), if out_open => match n.map_err(local_err)? {
+                    0 => out_open = false,
+                    n => sink.stdout(&out_buf[..n]).map_err(SshError::Output)?,
+                },
+                n = stderr.read(&mut err_buf), if err_open => match n.map_err(local_err)? {
+                    0 => err_open = false,
+                    n => sink.stderr(&err_buf[..n]).map_err(SshError::Output)?,
+                },
+            }
+        }
+        Ok::<(), SshError>(())
+    };
+    let ((), drained) = tokio::join!(feed, drain);
+    drained?;
+    let status = child.wait().await.map_err(local_err)?;
+    Ok(match status.code() {
         Some(code) => ExitStatus::Code(u32::try_from(code).unwrap_or(255)),
         None => ExitStatus::Signal("killed".into()),
-    };
-    Ok(Output {
-        stdout: out.stdout,
-        stderr: out.stderr,
-        status,
     })
 }

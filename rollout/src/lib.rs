@@ -9,6 +9,7 @@ mod impact;
 mod journal;
 mod lock;
 mod modules;
+mod output;
 mod push;
 mod push_event;
 mod rollcall;
@@ -18,6 +19,7 @@ pub use connection::{Connection, ConnectionSettings, HostConnection, Transport};
 pub use event::{Event, HostResult, Outcome};
 pub use impact::{HostImpact, assess, impact};
 pub use journal::{Journal, RunSpec, new_run_id};
+pub use output::OutputPolicy;
 pub use push::{FailBudget, PushOptions, PushSummary, push};
 pub use push_event::{HostStats, PushEvent, TaskStatus};
 pub use rollcall::{

@@ -99,6 +99,9 @@ pub enum SshError {
         /// What went wrong there.
         reason: String,
     },
+    /// The command's output could not be written where it was going (`drover run --output-dir`).
+    #[error("writing the command's output: {0}")]
+    Output(std::io::Error),
     /// The SSH session broke: connection reset, protocol error, server went away.
     #[error("ssh session failed: {0}")]
     Session(String),
@@ -127,7 +130,10 @@ impl SshError {
     pub fn is_unreachable(&self) -> bool {
         !matches!(
             self,
-            SshError::CommandTimeout { .. } | SshError::Become(_) | SshError::KeyFile { .. }
+            SshError::CommandTimeout { .. }
+                | SshError::Become(_)
+                | SshError::KeyFile { .. }
+                | SshError::Output(_)
         )
     }
 }

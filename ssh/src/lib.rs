@@ -15,5 +15,8 @@ mod target;
 pub use error::SshError;
 pub use keys::{KeyStore, PassphrasePrompt, PassphraseSource};
 pub use known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts};
-pub use session::{Become, ClientOptions, ExitStatus, Output, Session, Timings, serialize_millis};
+pub use session::{
+    Become, ClientOptions, Collect, ExitStatus, Output, OutputSink, Session, Timings,
+    serialize_millis,
+};
 pub use target::{SshConfig, Target};

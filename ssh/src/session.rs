@@ -73,6 +73,44 @@ pub struct Output {
     pub status: ExitStatus,
 }
 
+/// Receives a command's output as it arrives, so that large output need not be held whole.
+pub trait OutputSink: Send {
+    /// The next piece of standard output.
+    fn stdout(&mut self, data: &[u8]) -> std::io::Result<()>;
+    /// The next piece of standard error.
+    fn stderr(&mut self, data: &[u8]) -> std::io::Result<()>;
+}
+
+/// Holds all of a command's output, for an [`Output`].
+#[derive(Debug, Default)]
+pub struct Collect {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl OutputSink for Collect {
+    fn stdout(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.stdout.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn stderr(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.stderr.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+impl Collect {
+    /// What was collected, with how the command ended.
+    pub fn into_output(self, status: ExitStatus) -> Output {
+        Output {
+            stdout: self.stdout,
+            stderr: self.stderr,
+            status,
+        }
+    }
+}
+
 /// Where the time to set up a connection went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Timings {
@@ -281,9 +319,26 @@ impl Session {
         timeout: Option<Duration>,
         sudo: Option<&Become>,
     ) -> Result<Output, SshError> {
+        let mut all = Collect::default();
+        let status = self
+            .exec_into(command, stdin, timeout, sudo, &mut all)
+            .await?;
+        Ok(all.into_output(status))
+    }
+
+    /// Runs `command` as [`Session::exec`] does, but hands its output to `sink` as it arrives
+    /// instead of holding it.
+    pub async fn exec_into(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        timeout: Option<Duration>,
+        sudo: Option<&Become>,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, SshError> {
         let mut channel = self.handle.channel_open_session().await?;
         let mut pid = None;
-        let run = run_channel(&mut channel, command, stdin, sudo, &mut pid);
+        let run = run_channel(&mut channel, command, stdin, sudo, &mut pid, sink);
         let Some(limit) = timeout else {
             return run.await;
         };
@@ -312,6 +367,7 @@ impl Session {
                 b"",
                 None,
                 &mut None,
+                &mut Collect::default(),
             )
             .await;
         }
@@ -450,7 +506,8 @@ async fn run_channel(
     stdin: &[u8],
     sudo: Option<&Become>,
     pid: &mut Option<u32>,
-) -> Result<Output, SshError> {
+    sink: &mut dyn OutputSink,
+) -> Result<ExitStatus, SshError> {
     let marker = become_marker();
     let prompt = format!("[{marker}] password:");
     let body = match sudo {
@@ -468,19 +525,19 @@ async fn run_channel(
     if handover.started {
         send_stdin(channel, stdin).await?;
     }
-    let mut out = Output {
-        stdout: Vec::new(),
-        stderr: Vec::new(),
-        status: ExitStatus::Unknown,
-    };
+    let mut status = ExitStatus::Unknown;
     let mut preamble = Vec::new();
+    // Until sudo hands over, stderr is held: it is the command's if sudo does, the reason if not.
+    let mut early_stderr = Vec::new();
     while let Some(msg) = channel.wait().await {
         match msg {
             ChannelMsg::Data { data } => {
                 if handover.started {
-                    out.stdout.extend_from_slice(&data);
+                    sink.stdout(&data).map_err(SshError::Output)?;
                 } else if let Some(rest) = handover.stdout(&data) {
-                    out.stdout.extend_from_slice(rest);
+                    sink.stderr(&std::mem::take(&mut early_stderr))
+                        .map_err(SshError::Output)?;
+                    sink.stdout(rest).map_err(SshError::Output)?;
                     send_stdin(channel, stdin).await?;
                 }
             }
@@ -497,32 +554,32 @@ async fn run_channel(
                 };
                 match handover.stderr(&data)? {
                     Some(password) => channel.data(format!("{password}\n").as_bytes()).await?,
-                    None if handover.started || handover.prompted == 0 => {
-                        out.stderr.extend_from_slice(&data);
-                    }
+                    None if handover.started => sink.stderr(&data).map_err(SshError::Output)?,
+                    None if handover.prompted == 0 => early_stderr.extend_from_slice(&data),
                     None => {}
                 }
             }
-            ChannelMsg::ExitStatus { exit_status } => out.status = ExitStatus::Code(exit_status),
+            ChannelMsg::ExitStatus { exit_status } => status = ExitStatus::Code(exit_status),
             ChannelMsg::ExitSignal { signal_name, .. } => {
-                out.status = ExitStatus::Signal(format!("{signal_name:?}"));
+                status = ExitStatus::Signal(format!("{signal_name:?}"));
             }
             _ => {}
         }
     }
     if pid.is_none() {
         // The shell never printed the PID line (not a POSIX shell?): keep what it did print.
-        out.stderr.extend_from_slice(&preamble);
+        early_stderr.extend_from_slice(&preamble);
     }
     if !handover.started {
-        let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        let why = String::from_utf8_lossy(&early_stderr).trim().to_string();
         return Err(SshError::Become(if why.is_empty() {
             "sudo exited before running the command".into()
         } else {
             why
         }));
     }
-    Ok(out)
+    sink.stderr(&early_stderr).map_err(SshError::Output)?;
+    Ok(status)
 }
 
 /// Watches stderr for the PID line. sshd may print lines of its own first ("Could not chdir to home

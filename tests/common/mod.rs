@@ -100,7 +100,22 @@ pub fn drover_in(home: &Path, args: &[&str]) -> Run {
 
 /// Like [`drover_in`], with extra environment variables.
 pub fn drover_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_drover"))
+    run_drover(Command::new(env!("CARGO_BIN_EXE_drover")), home, args, env)
+}
+
+/// Like [`drover_in`], under GNU time, which writes drover's peak resident memory in KiB to `peak`.
+pub fn drover_measured(home: &Path, args: &[&str], peak: &Path) -> Run {
+    let mut time = Command::new("/usr/bin/time");
+    time.args(["-f", "%M", "-o"])
+        .arg(peak)
+        .arg(env!("CARGO_BIN_EXE_drover"));
+    run_drover(time, home, args, &[])
+}
+
+/// Runs `command` (drover, or a program that runs it) with drover's arguments and a clean
+/// environment: HOME set to `home`, no ssh-agent, no passwords, no colour.
+fn run_drover(mut command: Command, home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out: Output = command
         .args(args)
         .env("HOME", home)
         .env("NO_COLOR", "1")

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use drover_rollout::{AdhocRequest, Event, HostResult, run_adhoc};
+use drover_rollout::{AdhocRequest, Event, HostResult, OutputPolicy, run_adhoc};
 
 use crate::args::RunArgs;
 use crate::exit::{Failure, bad_input};
@@ -22,7 +22,15 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         command: args.command.join(" "),
         timeout: args.timeout,
         forks: usize::from(args.forks),
+        output: OutputPolicy {
+            held: args.max_output,
+            dir: args.output_dir,
+        },
     };
+    if let Some(dir) = &request.output.dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| bad_input(anyhow::anyhow!("--output-dir {}: {e}", dir.display())))?;
+    }
     let started = Instant::now();
     let mut progress = Progress::new(connections.len(), !args.json);
     let mut recap = Recap::default();
