@@ -109,3 +109,27 @@ fn malformed_yaml_in_a_vars_file_or_a_role_names_that_file() {
     write("roles/web/tasks/main.yml", "- debug: msg=hi\n  when: [\n");
     assert_bad_input(&push(), "roles/web/tasks/main.yml:3:1", "invalid YAML");
 }
+
+#[test]
+fn an_output_dir_that_cannot_be_made_or_a_bad_max_output_is_refused() {
+    let dir = workdir("output", &[("file", "")]);
+    let inv = dir.join("hosts.ini");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "-i", inv.to_str().unwrap(), "all"];
+        args.extend(extra);
+        args.extend(["--", "true"]);
+        drover_in(&dir, &args)
+    };
+    // A path under a plain file cannot be a folder.
+    let under_file = dir.join("file/out");
+    assert_bad_input(
+        &run(&["--output-dir", under_file.to_str().unwrap()]),
+        &format!("--output-dir {}", under_file.display()),
+        "Not a directory",
+    );
+    assert_bad_input(
+        &run(&["--max-output", "10MB"]),
+        "--max-output",
+        "`10MB` is not a size",
+    );
+}
