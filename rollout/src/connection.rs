@@ -219,7 +219,8 @@ async fn local_exec(
     let feed = async move {
         let _ = input.write_all(stdin).await;
     };
-    let (mut out_buf, mut err_buf) = ([0u8; 8192], [0u8; 8192]);
+    // On the heap: this future is part of every host's, SSH or not (Transport::exec_into).
+    let (mut out_buf, mut err_buf) = (vec![0u8; 8192], vec![0u8; 8192]);
     let (mut out_open, mut err_open) = (true, true);
     let drain = async {
         while out_open || err_open {
