@@ -133,3 +133,74 @@ fn an_output_dir_that_cannot_be_made_or_a_bad_max_output_is_refused() {
         "`10MB` is not a size",
     );
 }
+
+/// A template that does not parse is refused when the playbook is read, with its position, before
+/// any host is touched; `--syntax-check` does only that, without an inventory.
+#[test]
+fn templates_that_do_not_parse_are_refused_before_any_host_is_touched() {
+    let dir = workdir(
+        "syntax",
+        &[
+            (
+                "format.yml",
+                "- hosts: all\n  tasks:\n    - shell: docker ps --format '{{.Names}}'\n",
+            ),
+            (
+                "when.yml",
+                "- hosts: all\n  tasks:\n    - command: \"true\"\n      when: x ==\n",
+            ),
+            (
+                "file.yml",
+                "- hosts: all\n  tasks:\n    - template: {src: app.j2, dest: /tmp/app}\n",
+            ),
+            ("app.j2", "line 1\n{% if x %}\n{{ y }\n{% endif %}\n"),
+        ],
+    );
+    let check = |pb: &str| drover_in(&dir, &["push", "--syntax-check", pb]);
+    let format = dir.join("format.yml");
+    assert_bad_input(
+        &check(format.to_str().unwrap()),
+        &format!("{}:3:14: shell: syntax error", format.display()),
+        "{% raw %}",
+    );
+    let when = dir.join("when.yml");
+    assert_bad_input(
+        &check(when.to_str().unwrap()),
+        &format!("{}:4:13: when", when.display()),
+        "cannot parse expression `x ==`",
+    );
+    let file = dir.join("file.yml");
+    assert_bad_input(
+        &check(file.to_str().unwrap()),
+        &format!(
+            "{}:3:7: template {}:3",
+            file.display(),
+            dir.join("app.j2").display()
+        ),
+        "syntax error",
+    );
+    // A real push is refused the same way, before it connects to anyone or writes a journal.
+    let runs = dir.join("runs");
+    let inv = dir.join("hosts.ini");
+    let push = drover_in(
+        &dir,
+        &[
+            "push",
+            "-i",
+            inv.to_str().unwrap(),
+            file.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    );
+    assert_bad_input(&push, "file.yml:3:7: template", "syntax error");
+    assert!(!runs.exists(), "a refused push leaves no journal");
+
+    std::fs::write(dir.join("app.j2"), "{{ y }}\n").unwrap();
+    let ok = check(file.to_str().unwrap());
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert_eq!(
+        ok.stdout,
+        format!("playbook: {}: 1 play, syntax OK\n", file.display())
+    );
+}

@@ -52,6 +52,7 @@ unless --accept-new is given, a changed key is always refused.")]
   drover push -i hosts.ini site.yml --batch 1       # one host at a time, stop at the first failure
   drover push -i hosts.ini site.yml --batch 1,5,50% --max-fail 10%
   drover push -i hosts.ini site.yml --check --diff  # change nothing, show what would change
+  drover push site.yml --syntax-check               # in CI: does every task and template parse?
   drover push --resume 20261123T204500-1a2b         # finish a halted run, skipping finished hosts
 
 Every run writes a journal in .drover/runs/<id>/ (events.jsonl, state.json, fetched files). A host is \
@@ -326,12 +327,16 @@ pub struct PushArgs {
         short = 'i',
         long = "inventory",
         value_name = "INVENTORY",
-        required_unless_present = "resume"
+        required_unless_present_any = ["resume", "syntax_check"]
     )]
     pub inventory: Vec<PathBuf>,
     /// The playbook.
     #[arg(required_unless_present = "resume")]
     pub playbook: Option<PathBuf>,
+    /// Only read the playbook with its roles, task files and templates, and say what does not
+    /// parse (exit 2, with file:line:col). Needs no inventory; no host is contacted.
+    #[arg(long, conflicts_with = "resume")]
+    pub syntax_check: bool,
     /// Batch sizes: 1, 25% or 1,5,50% (the last repeats). Overrides the plays' `serial`.
     #[arg(long, value_name = "SIZES")]
     pub batch: Option<String>,

@@ -1,7 +1,8 @@
 //! Playbooks and roles in Ansible's layout and spelling, read into plain validated types.
 //!
 //! A playbook is read once, with every role, task file and handler it names, so that a misspelled key,
-//! an unknown module, a bad parameter, a missing role or a missing template is reported with its
+//! an unknown module, a bad parameter, a missing role, a missing template or a template that does not
+//! parse is reported with its
 //! file:line:col before any host is touched. Values stay unrendered here: templating happens per host.
 
 mod error;
@@ -9,6 +10,7 @@ mod module;
 mod play;
 mod role;
 mod source;
+mod syntax;
 mod task;
 mod window;
 

@@ -9,6 +9,7 @@ use crate::Vars;
 use crate::error::{At, PlaybookError};
 use crate::module::{self, Module};
 use crate::source::{Source, suggest};
+use crate::syntax;
 
 const KEYWORDS: &[&str] = &[
     "name",
@@ -159,6 +160,7 @@ pub fn parse_tasks(
 }
 
 fn conditions(src: &Source, node: &Node, what: &str) -> Result<Vec<String>, PlaybookError> {
+    syntax::expressions(src, node, what)?;
     src.list(node, what)?
         .into_iter()
         .map(|n| match &n.value {
@@ -217,6 +219,7 @@ fn parse_task(
             "name" => task.name = Some(src.string(v, "name")?),
             "when" => task.when = conditions(src, v, "when")?,
             "loop" | "with_items" => {
+                syntax::templates(src, v, "loop")?;
                 task.loop_spec = Some(LoopSpec {
                     items: v.to_json(),
                     loop_var: "item".into(),
@@ -234,7 +237,10 @@ fn parse_task(
             "tags" => task.tags = src.strings(v, "tags")?,
             "retries" => task.retries = Some(number_or_template(src, v, "retries", true)?),
             "timeout" => task.timeout = Some(u64::from(count(src, v, "timeout")?)),
-            "until" => task.until = Some(src.string(v, "until")?),
+            "until" => {
+                syntax::expressions(src, v, "until")?;
+                task.until = Some(src.string(v, "until")?);
+            }
             "delay" => task.delay = number_or_template(src, v, "delay", false)?,
             "run_once" => task.run_once = src.boolean(v, "run_once")?,
             "delegate_to" => {
@@ -247,7 +253,10 @@ fn parse_task(
                 }
                 task.delegate_local = true;
             }
-            "vars" => task.vars = src.vars(v, "vars")?,
+            "vars" => {
+                syntax::templates(src, v, "vars")?;
+                task.vars = src.vars(v, "vars")?;
+            }
             "listen" => task.listen = src.strings(v, "listen")?,
             "no_log" => task.no_log = src.boolean(v, "no_log")?,
             "check_mode" => task.check_mode = Some(src.boolean(v, "check_mode")?),
@@ -283,6 +292,7 @@ fn parse_task(
             spec.loop_var = src.string(var, "loop_var")?;
         }
         if let Some(label) = lc.get("label") {
+            syntax::templates(src, label, "loop_control.label")?;
             spec.label = Some(src.string(label, "label")?);
         }
     }
@@ -357,19 +367,27 @@ fn module_call(
     search: &[PathBuf],
 ) -> Result<Module, PlaybookError> {
     let module = Module::parse(src, key, value, args)?;
+    for node in std::iter::once(value).chain(args) {
+        syntax::templates(src, node, module.name)?;
+    }
     if let Some((what, sub)) = match module.name {
         "template" => Some(("template", "templates")),
         "copy" => Some(("file", "files")),
         _ => None,
     } && let Some(name) = module.arg_str("src").filter(|s| !s.contains("{{"))
-        && resolve(name, sub, search).is_none()
     {
-        return Err(PlaybookError::MissingFile {
-            at: module.at.clone(),
-            what,
-            name: name.to_string(),
-            looked: looked(sub, search),
-        });
+        match resolve(name, sub, search) {
+            None => {
+                return Err(PlaybookError::MissingFile {
+                    at: module.at.clone(),
+                    what,
+                    name: name.to_string(),
+                    looked: looked(sub, search),
+                });
+            }
+            Some(path) if module.name == "template" => syntax::template_file(src, key, &path)?,
+            Some(_) => {}
+        }
     }
     Ok(module)
 }
@@ -483,6 +501,7 @@ fn number_or_template(
     if let drover_yaml::Value::Str(text) = &node.value
         && text.contains("{{")
     {
+        syntax::templates(src, node, what)?;
         return Ok(Number::Template(text.clone()));
     }
     if whole {

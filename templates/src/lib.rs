@@ -15,6 +15,7 @@ mod pyrepr;
 mod pyyaml;
 mod regex_py;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use minijinja::value::{Value, ValueKind};
@@ -149,21 +150,7 @@ impl Engine {
         source: &str,
         vars: &Vars,
     ) -> Result<String, TemplateError> {
-        let (syntax, body, header_lines) =
-            header::split(source).map_err(|message| TemplateError {
-                name: name.to_string(),
-                line: Some(1),
-                message,
-            })?;
-        let body = literals::verbatim_literals(body);
-        let custom;
-        let env = match syntax {
-            Some(s) => {
-                custom = environment(s);
-                &custom
-            }
-            None => &self.env,
-        };
+        let (env, body, header_lines) = self.file(name, source)?;
         env.render_named_str(name, &body, data_value(vars))
             .map_err(|e| self.error(name, &body, vars, e, header_lines))
     }
@@ -238,24 +225,43 @@ impl Engine {
             })
     }
 
+    /// Checks the syntax of a value from a playbook without rendering it, as [`Engine::render_value`]
+    /// would read it: so that a typo in a template is found before any host is touched.
+    pub fn check_value(&self, name: &str, value: &Json) -> Result<(), TemplateError> {
+        match value {
+            Json::String(s) if !s.contains("{{") && !s.contains("{%") => Ok(()),
+            Json::String(s) => match single_expression(s) {
+                Some(expr) => self.compile(name, expr).map(drop),
+                None => {
+                    let body = literals::verbatim_literals(s);
+                    self.env
+                        .template_from_named_str(name, &body)
+                        .map(drop)
+                        .map_err(|e| syntax_error(name, &e, None))
+                }
+            },
+            Json::Array(items) => items.iter().try_for_each(|i| self.check_value(name, i)),
+            Json::Object(map) => map.values().try_for_each(|v| self.check_value(name, v)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the syntax of an expression (`when:`) without evaluating it.
+    pub fn check_expression(&self, name: &str, expr: &str) -> Result<(), TemplateError> {
+        self.compile(name, expr).map(drop)
+    }
+
+    /// Checks the syntax of a template file's text without rendering it, errors with their line.
+    pub fn check_file(&self, name: &str, source: &str) -> Result<(), TemplateError> {
+        let (env, body, header_lines) = self.file(name, source)?;
+        env.template_from_named_str(name, &body)
+            .map(drop)
+            .map_err(|e| syntax_error(name, &e, Some(header_lines)))
+    }
+
     /// Evaluates an expression (as in `when:`) to plain data. Undefined is an error.
     pub fn eval(&self, name: &str, expr: &str, vars: &Vars) -> Result<Json, TemplateError> {
-        let expr_src = literals::verbatim_literals(&format!("{{{{ {expr} }}}}"));
-        let inner = expr_src
-            .trim_start_matches("{{ ")
-            .trim_end_matches(" }}")
-            .to_string();
-        let compiled = self
-            .env
-            .compile_expression_owned(inner.clone())
-            .map_err(|e| TemplateError {
-                name: name.to_string(),
-                line: None,
-                message: format!(
-                    "cannot parse expression `{expr}`: {}",
-                    e.detail().unwrap_or("syntax error")
-                ),
-            })?;
+        let compiled = self.compile(name, expr)?;
         let value = compiled.eval(data_value(vars)).map_err(|e| TemplateError {
             name: name.to_string(),
             line: None,
@@ -290,6 +296,49 @@ impl Engine {
             Json::Array(a) => !a.is_empty(),
             Json::Object(m) => !m.is_empty(),
         })
+    }
+
+    /// A template file's environment (its own when a `#jinja2:` header changes the syntax), its body
+    /// with string literals read verbatim, and the number of header lines before the body.
+    fn file(
+        &self,
+        name: &str,
+        source: &str,
+    ) -> Result<(Cow<'_, Environment<'static>>, String, usize), TemplateError> {
+        let (syntax, body, header_lines) =
+            header::split(source).map_err(|message| TemplateError {
+                name: name.to_string(),
+                line: Some(1),
+                message,
+            })?;
+        let env = match syntax {
+            Some(s) => Cow::Owned(environment(s)),
+            None => Cow::Borrowed(&self.env),
+        };
+        Ok((env, literals::verbatim_literals(body), header_lines))
+    }
+
+    /// Compiles an expression with its string literals read verbatim, as Ansible does.
+    fn compile(
+        &self,
+        name: &str,
+        expr: &str,
+    ) -> Result<minijinja::Expression<'_, 'static>, TemplateError> {
+        let expr_src = literals::verbatim_literals(&format!("{{{{ {expr} }}}}"));
+        let inner = expr_src
+            .trim_start_matches("{{ ")
+            .trim_end_matches(" }}")
+            .to_string();
+        self.env
+            .compile_expression_owned(inner)
+            .map_err(|e| TemplateError {
+                name: name.to_string(),
+                line: None,
+                message: format!(
+                    "cannot parse expression `{expr}`: {}",
+                    e.detail().unwrap_or("syntax error")
+                ),
+            })
     }
 
     fn error(
@@ -332,6 +381,19 @@ impl Engine {
             line,
             message,
         }
+    }
+}
+
+/// A template that does not parse; `header_lines` is given for files (their lines are counted).
+fn syntax_error(name: &str, e: &Error, header_lines: Option<usize>) -> TemplateError {
+    TemplateError {
+        name: name.to_string(),
+        line: header_lines.and_then(|h| e.line().map(|l| l + h)),
+        message: format!(
+            "syntax error: {}",
+            e.detail()
+                .map_or_else(|| e.kind().to_string(), str::to_string)
+        ),
     }
 }
 
@@ -411,6 +473,30 @@ mod tests {
 
     fn vars(v: Json) -> Vars {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn syntax_is_checked_without_variables_and_errors_keep_the_file_line() {
+        let e = Engine::new();
+        e.check_file(
+            "ok.j2",
+            "{{ never_defined }}\n{% for x in y %}{{ x }}{% endfor %}\n",
+        )
+        .unwrap();
+        let err = e
+            .check_file("h.j2", "#jinja2: trim_blocks: False\nline\n{{ x }\n")
+            .unwrap_err();
+        assert_eq!(err.name, "h.j2");
+        assert_eq!(err.line, Some(3), "{err}");
+        // Another syntax from a header is the one checked.
+        e.check_file(
+            "v.j2",
+            "#jinja2: variable_start_string: '[%', variable_end_string: '%]'\n[% x %] {{.Names}}\n",
+        )
+        .unwrap();
+        assert!(e.check_expression("when", "a and").is_err());
+        e.check_value("v", &json!({"k": ["{{ a | default('b') }}", 3]}))
+            .unwrap();
     }
 
     #[test]

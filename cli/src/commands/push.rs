@@ -25,30 +25,35 @@ struct Saved {
 }
 
 pub fn run(args: PushArgs) -> Result<(), Failure> {
-    let (args, journal) = match args.resume.clone() {
-        Some(id) => resume(&args, &id)?,
-        None => {
-            let journal = Journal::create(
-                &args.runs_dir,
-                &new_run_id(),
-                &RunSpec {
-                    playbook: args.playbook.clone().unwrap_or_default(),
-                    inventory: args.inventory.clone(),
-                    args: std::env::args().skip(2).collect(),
-                },
-            )?;
-            (args, journal)
+    if args.syntax_check {
+        return syntax_check(&args);
+    }
+    let (args, resumed) = match args.resume.clone() {
+        Some(id) => {
+            let (args, journal) = resume(&args, &id)?;
+            (args, Some(journal))
         }
+        None => (args, None),
     };
-    let playbook_path = args
-        .playbook
-        .clone()
-        .ok_or_else(|| bad_input(anyhow!("no playbook given")))?;
+    let playbook_path = playbook_path(&args)?;
     let inventory = Inventory::load(&args.inventory).map_err(bad_input)?;
     let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
     let opts = options(&args)?;
     let everyone: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
     let (settings, _) = settings::connect(&args.connect, &inventory, &everyone)?;
+    // A new run's journal is written once its input is known to be good.
+    let journal = match resumed {
+        Some(journal) => journal,
+        None => Journal::create(
+            &args.runs_dir,
+            &new_run_id(),
+            &RunSpec {
+                playbook: playbook_path.clone(),
+                inventory: args.inventory.clone(),
+                args: std::env::args().skip(2).collect(),
+            },
+        )?,
+    };
     let run_dir = journal.dir().to_path_buf();
     let cancel = opts.cancel.clone();
     let runtime = tokio::runtime::Runtime::new()?;
@@ -76,6 +81,25 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     });
     view.footer(&run_dir, &summary);
     exit_code(&summary)
+}
+
+fn playbook_path(args: &PushArgs) -> Result<std::path::PathBuf, Failure> {
+    args.playbook
+        .clone()
+        .ok_or_else(|| bad_input(anyhow!("no playbook given")))
+}
+
+/// Reads the playbook, which checks every task, role, task file and template it names, and says so.
+fn syntax_check(args: &PushArgs) -> Result<(), Failure> {
+    let path = playbook_path(args)?;
+    let playbook = Playbook::load(&path, &args.roles_path).map_err(bad_input)?;
+    println!(
+        "playbook: {}: {} play{}, syntax OK",
+        path.display(),
+        playbook.plays.len(),
+        if playbook.plays.len() == 1 { "" } else { "s" }
+    );
+    Ok(())
 }
 
 /// The saved settings of a run, with this command line's flags after them (so they win).
