@@ -75,7 +75,8 @@ fn graph_line(name: &str, depth: usize) -> String {
     }
 }
 
-/// Python's `json.dumps(sort_keys=True)` sorts every mapping, however deep.
+/// Python's `json.dumps(sort_keys=True)` sorts every mapping, however deep; and a `!unsafe` value
+/// (which the YAML reader wraps in a raw block) is shown as Ansible shows it.
 fn sort_keys(value: Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -89,6 +90,18 @@ fn sort_keys(value: Value) -> Value {
             )
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        Value::String(text) => match unsafe_text(&text) {
+            Some(inner) => serde_json::json!({ "__ansible_unsafe": inner }),
+            None => Value::String(text),
+        },
         other => other,
     }
+}
+
+/// The text of a value that is one raw block, as `!unsafe` values are read.
+fn unsafe_text(text: &str) -> Option<&str> {
+    let inner = text
+        .strip_prefix("{% raw %}")?
+        .strip_suffix("{% endraw %}")?;
+    (!inner.contains("endraw")).then_some(inner)
 }

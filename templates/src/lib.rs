@@ -500,6 +500,18 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_block_renders_to_its_text_as_written() {
+        // What the YAML reader makes of Ansible's `!unsafe`.
+        let text = "{% raw %}docker ps --format '{{.Names}}' \"{{ x }}\" {# c #}{% endraw %}";
+        assert_eq!(
+            Engine::new()
+                .render_value("shell", &json!(text), &Vars::new())
+                .unwrap(),
+            json!("docker ps --format '{{.Names}}' \"{{ x }}\" {# c #}")
+        );
+    }
+
+    #[test]
     fn undefined_variables_name_template_line_and_variable() {
         let e = Engine::new();
         let err = e

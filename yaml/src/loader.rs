@@ -236,7 +236,8 @@ fn scalar(
 ) -> Result<Value, YamlError> {
     match tag.map(|t| t.suffix.as_str()) {
         None if style == TScalarStyle::Plain => Ok(resolve_plain(&text)),
-        None | Some("str") | Some("unsafe") => Ok(Value::Str(text)),
+        None | Some("str") => Ok(Value::Str(text)),
+        Some("unsafe") => unsafe_text(text, mark),
         Some("int" | "float" | "bool" | "null") => Ok(resolve_plain(&text)),
         Some("vault") => Err(YamlError::Unsupported {
             mark,
@@ -250,12 +251,39 @@ fn scalar(
     }
 }
 
+/// Ansible's `!unsafe`: the text reaches the host as written, never templated. drover's values are
+/// plain strings, so template syntax in one is wrapped in a raw block, which renders to the text.
+fn unsafe_text(text: String, mark: Mark) -> Result<Value, YamlError> {
+    if !["{{", "{%", "{#"].iter().any(|m| text.contains(m)) {
+        return Ok(Value::Str(text));
+    }
+    if text.contains("endraw") {
+        return Err(YamlError::Unsupported {
+            mark,
+            message: "a `!unsafe` value with template syntax cannot contain `endraw`".into(),
+        });
+    }
+    Ok(Value::Str(format!("{{% raw %}}{text}{{% endraw %}}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn json(text: &str) -> serde_json::Value {
         parse(text).unwrap().unwrap().to_json()
+    }
+
+    #[test]
+    fn unsafe_text_is_kept_from_templating() {
+        assert_eq!(
+            json("a: !unsafe \"docker ps --format '{{.Names}}'\"\nb: !unsafe plain\n"),
+            serde_json::json!({
+                "a": "{% raw %}docker ps --format '{{.Names}}'{% endraw %}",
+                "b": "plain"
+            })
+        );
+        assert!(parse("a: !unsafe \"{% endraw %}\"\n").is_err());
     }
 
     #[test]
