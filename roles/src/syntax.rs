@@ -58,7 +58,7 @@ pub(crate) fn template_file(src: &Source, node: &Node, path: &Path) -> Result<()
 /// a command (`docker ps --format '{{.Names}}'`).
 fn hint(message: String) -> String {
     format!(
-        "{message} (text meant for the host, such as a docker --format, goes inside {{% raw %}}...{{% endraw %}})"
+        "{message} (text meant for the host, such as a docker --format, is tagged !unsafe or goes inside {{% raw %}}...{{% endraw %}})"
     )
 }
 
