@@ -1,0 +1,455 @@
+//! One host's part of a play: its lock, facts, tasks in order, handlers.
+
+use super::*;
+
+/// Takes `host` through `play`, within its batch: connect, lock, the play's sections and handlers,
+/// unlock. Its end is reported as a [`PushEvent::HostDone`] and returned.
+pub(super) async fn run_host(
+    run: &Run<'_>,
+    play: &Play,
+    host: &str,
+    batch: &[String],
+    shared: &BatchShared,
+) -> HostResult {
+    let inv_vars = run.inventory.template_vars(host);
+    let conn = HostConnection::resolve(host, &inv_vars, run.settings);
+    let mut result = HostResult {
+        host: host.to_string(),
+        stats: HostStats::default(),
+        error: None,
+        bad_input: false,
+    };
+    let transport = match Transport::open(&conn, run.settings).await {
+        Ok(t) => t,
+        Err(e) => {
+            result.stats.unreachable = 1;
+            result.error = Some(e.to_string());
+            run.emitter.emit(PushEvent::HostDone {
+                host: host.to_string(),
+                stats: result.stats,
+                error: result.error.clone(),
+            });
+            return result;
+        }
+    };
+    let mut h = HostRun {
+        run,
+        play,
+        shared,
+        host: host.to_string(),
+        conn,
+        transport,
+        base: inv_vars,
+        facts: drover_roles::Vars::new(),
+        notified: IndexSet::new(),
+        stats: HostStats::default(),
+        batch,
+        snapshot: None,
+        snapshot_taken: false,
+    };
+    let gate = if play.impact_gate || run.opts.impact_gate {
+        h.impact_gate().await
+    } else {
+        Ok(())
+    };
+    let outcome = match gate.and(h.lock().await) {
+        Ok(()) => {
+            let played = h.play_sections().await;
+            h.unlock().await;
+            played
+        }
+        Err(msg) => Err(Stop {
+            msg,
+            bad_input: false,
+        }),
+    };
+    if let Err(stop) = outcome {
+        if h.stats.failed == 0 && h.stats.unreachable == 0 {
+            h.stats.failed = 1;
+        }
+        result.error = Some(stop.msg);
+        result.bad_input = stop.bad_input;
+    }
+    result.stats = h.stats;
+    run.emitter.emit(PushEvent::HostDone {
+        host: host.to_string(),
+        stats: result.stats,
+        error: result.error.clone(),
+    });
+    h.transport.close().await;
+    result
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+impl HostRun<'_> {
+    pub(super) async fn lock(&mut self) -> Result<(), String> {
+        let line = lock::lock_line(
+            &self.run.run_id,
+            &self.run.opts.owner,
+            now() + self.run.opts.lock_ttl.as_secs(),
+        );
+        let cmd = lock::acquire_command(&self.run.run_id, &line, self.run.opts.break_lock);
+        match self
+            .transport
+            .exec(&cmd, b"", Some(Duration::from_secs(30)), None)
+            .await
+        {
+            Ok(o) if o.status.success() => Ok(()),
+            Ok(o) => Err(lock::describe_holder(
+                String::from_utf8_lossy(&o.stdout).trim(),
+                now(),
+            )),
+            Err(e) => {
+                self.stats.unreachable = 1;
+                Err(e.to_string())
+            }
+        }
+    }
+
+    async fn unlock(&self) {
+        let _ = self
+            .transport
+            .exec(
+                &lock::release_command(&self.run.run_id),
+                b"",
+                Some(Duration::from_secs(30)),
+                None,
+            )
+            .await;
+    }
+
+    /// pre_tasks, roles and tasks, post_tasks; handlers run after each section, as in Ansible.
+    async fn play_sections(&mut self) -> Result<(), Stop> {
+        if self.play.gather_facts {
+            self.gather_facts().await?;
+        }
+        let play = self.play;
+        self.run_tasks(&play.pre_tasks, None, &[]).await?;
+        self.flush_handlers().await?;
+        for role in &play.roles {
+            self.run_tasks(&role.tasks, Some(role), &[]).await?;
+        }
+        self.run_tasks(&play.tasks, None, &[]).await?;
+        self.flush_handlers().await?;
+        self.run_tasks(&play.post_tasks, None, &[]).await?;
+        self.flush_handlers().await
+    }
+
+    async fn gather_facts(&mut self) -> Result<(), Stop> {
+        match self
+            .transport
+            .exec(
+                facts::FACTS_COMMAND,
+                b"",
+                Some(Duration::from_secs(60)),
+                None,
+            )
+            .await
+        {
+            Ok(o) if o.status.success() => {
+                self.base
+                    .extend(facts::parse(&String::from_utf8_lossy(&o.stdout)));
+                Ok(())
+            }
+            Ok(o) => Err(Stop {
+                msg: format!(
+                    "gathering facts: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+                bad_input: false,
+            }),
+            Err(e) => {
+                self.stats.unreachable = 1;
+                Err(Stop {
+                    msg: e.to_string(),
+                    bad_input: false,
+                })
+            }
+        }
+    }
+
+    fn run_tasks<'t>(
+        &'t mut self,
+        tasks: &'t [Task],
+        role: Option<&'t Role>,
+        inherited_tags: &'t [String],
+    ) -> futures::future::LocalBoxFuture<'t, Result<(), Stop>> {
+        Box::pin(async move {
+            for task in tasks {
+                if self.run.opts.cancel.load(Ordering::SeqCst) {
+                    return Err(Stop {
+                        msg: "interrupted by the operator".into(),
+                        bad_input: false,
+                    });
+                }
+                if self.shared.fatal.load(Ordering::SeqCst) {
+                    return Err(Stop { msg: "stopped: another host of the batch failed and the play sets any_errors_fatal".into(), bad_input: false });
+                }
+                let tags: Vec<String> = inherited_tags.iter().chain(&task.tags).cloned().collect();
+                match &task.body {
+                    TaskBody::Block(block) => {
+                        if !self.conditions_hold(task, role).await? {
+                            continue;
+                        }
+                        // An included role's tasks run with that role's variables and files.
+                        let role = block.role.as_deref().or(role);
+                        let outcome = self.run_tasks(&block.block, role, &tags).await;
+                        let outcome = match outcome {
+                            Err(stop) if !block.rescue.is_empty() && !stop.bad_input => {
+                                self.stats.rescued += 1;
+                                self.stats.failed = self.stats.failed.saturating_sub(1);
+                                self.run_tasks(&block.rescue, role, &tags).await
+                            }
+                            other => other,
+                        };
+                        let always = self.run_tasks(&block.always, role, &tags).await;
+                        outcome?;
+                        always?;
+                    }
+                    TaskBody::Module(module) => {
+                        if self.selected(&tags) {
+                            self.run_module_task(task, module, role).await?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// A task keyword's number (`retries`, `delay`), rendering it when written as a template;
+    /// `whole` when it counts something.
+    pub(super) fn number(
+        &self,
+        task: &Task,
+        n: &Number,
+        (what, whole): (&str, bool),
+        vars: &drover_roles::Vars,
+    ) -> Result<f64, String> {
+        let text = match n {
+            Number::Literal(x) => return Ok(*x),
+            Number::Template(t) => self
+                .run
+                .engine
+                .render_str(&format!("{} {what}", task.at), t, vars)
+                .map_err(|e| e.to_string())?,
+        };
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| *x >= 0.0 && x.is_finite() && (!whole || x.fract() == 0.0))
+            .ok_or_else(|| {
+                let kind = if whole {
+                    "a whole number"
+                } else {
+                    "a number of seconds"
+                };
+                format!("{}: {what} is `{}`, expected {kind}", task.at, text.trim())
+            })
+    }
+
+    /// `--tags` and `--skip-tags`, with the play's tags and Ansible's `always` and `never`.
+    fn selected(&self, task_tags: &[String]) -> bool {
+        let opts = self.run.opts;
+        let tags: Vec<&String> = task_tags.iter().chain(&self.play.tags).collect();
+        let has = |t: &str| tags.iter().any(|x| *x == t);
+        if opts.skip_tags.iter().any(|t| has(t)) {
+            return false;
+        }
+        if opts.tags.is_empty() {
+            return !has("never");
+        }
+        has("always")
+            || opts
+                .tags
+                .iter()
+                .any(|t| has(t) || (t == "all" && !has("never")))
+    }
+
+    /// Variables for a task, lowest precedence first: role defaults, inventory and facts, play vars,
+    /// role vars, task vars, registered results and facts, extra vars; then the magic variables.
+    pub(super) fn task_vars(&self, task: &Task, role: Option<&Role>) -> drover_roles::Vars {
+        let mut vars = role.map(|r| r.defaults.clone()).unwrap_or_default();
+        vars.extend(self.base.clone());
+        vars.extend(self.play.vars.clone());
+        if let Some(r) = role {
+            vars.extend(r.vars.clone());
+        }
+        vars.extend(task.vars.clone());
+        vars.extend(self.facts.clone());
+        vars.extend(self.run.opts.extra_vars.clone());
+        vars.insert("groups".into(), self.run.groups.clone());
+        if let Some(hv) = &self.run.hostvars {
+            vars.insert("hostvars".into(), hv.clone());
+        }
+        vars.insert("play_hosts".into(), json!(self.batch));
+        vars.insert("ansible_play_batch".into(), json!(self.batch));
+        vars.insert("playbook_dir".into(), json!(self.run.playbook_dir));
+        // For evidence folders, audit lines and alert silences that name the run.
+        vars.insert("drover_run_id".into(), json!(self.run.run_id));
+        vars.insert("ansible_check_mode".into(), json!(self.run.opts.check));
+        vars.insert("ansible_diff_mode".into(), json!(self.run.opts.diff));
+        if let Some(r) = role {
+            vars.insert("role_path".into(), json!(r.path.display().to_string()));
+            vars.insert("role_name".into(), json!(r.name));
+        }
+        vars.insert(
+            "__drover_search".into(),
+            json!(
+                task.search
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        self.run.engine.resolve_vars(&mut vars);
+        vars
+    }
+
+    pub(super) fn task_label(task: &Task, module: Option<&Module>, role: Option<&Role>) -> String {
+        let name = task
+            .name
+            .clone()
+            .unwrap_or_else(|| module.map_or("block", |m| m.name).to_string());
+        match role {
+            Some(r) => format!("{} : {name}", r.name),
+            None => name,
+        }
+    }
+
+    pub(super) async fn conditions_hold(
+        &mut self,
+        task: &Task,
+        role: Option<&Role>,
+    ) -> Result<bool, Stop> {
+        if task.when.is_empty() {
+            return Ok(true);
+        }
+        let vars = self.task_vars(task, role);
+        for cond in &task.when {
+            match self
+                .run
+                .engine
+                .eval_bool(&format!("{} when", task.at), cond, &vars)
+            {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => return Err(self.template_failure(task, None, role, e.to_string())),
+            }
+        }
+        Ok(true)
+    }
+
+    pub(super) fn template_failure(
+        &mut self,
+        task: &Task,
+        module: Option<&Module>,
+        role: Option<&Role>,
+        msg: String,
+    ) -> Stop {
+        let msg = format!("{msg} (host {})", self.host);
+        self.stats.failed += 1;
+        self.emit_task(
+            task,
+            module,
+            role,
+            TaskStatus::Failed,
+            msg.clone(),
+            None,
+            None,
+        );
+        Stop {
+            msg,
+            bad_input: true,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn emit_task(
+        &self,
+        task: &Task,
+        module: Option<&Module>,
+        role: Option<&Role>,
+        status: TaskStatus,
+        msg: String,
+        item: Option<String>,
+        diff: Option<String>,
+    ) {
+        // A failed command's message quotes its output, which is where a secret would show.
+        let (msg, item, diff) = match (task.no_log, status) {
+            (false, _) => (msg, item, diff),
+            (true, TaskStatus::Failed) => (NO_LOG_FAILED.to_string(), None, None),
+            (true, _) => (String::new(), None, None),
+        };
+        self.run.emitter.emit(PushEvent::Task {
+            host: self.host.clone(),
+            task: Self::task_label(task, module, role),
+            status,
+            msg,
+            item,
+            diff,
+        });
+    }
+
+    /// The task's become settings over the play's over the host's.
+    pub(super) fn sudo_for(&self, task: &Task) -> Option<Become> {
+        let enabled = task.become_enabled.or(self.play.become_enabled);
+        let user = task
+            .become_user
+            .clone()
+            .or_else(|| self.play.become_user.clone());
+        match (enabled, &self.conn.sudo) {
+            (Some(false), _) => None,
+            (Some(true), existing) => Some(Become {
+                user: user
+                    .or_else(|| existing.as_ref().map(|b| b.user.clone()))
+                    .unwrap_or_else(|| self.run.settings.become_user.clone()),
+                password: existing
+                    .as_ref()
+                    .and_then(|b| b.password.clone())
+                    .or_else(|| self.run.settings.become_password.clone()),
+            }),
+            (None, Some(existing)) => Some(Become {
+                user: user.unwrap_or_else(|| existing.user.clone()),
+                password: existing.password.clone(),
+            }),
+            (None, None) => None,
+        }
+    }
+
+    /// Runs the notified handlers, in the order they are defined, once each.
+    pub(super) fn flush_handlers(
+        &mut self,
+    ) -> futures::future::LocalBoxFuture<'_, Result<(), Stop>> {
+        Box::pin(async move {
+            if self.notified.is_empty() {
+                return Ok(());
+            }
+            let notified = std::mem::take(&mut self.notified);
+            let play = self.play;
+            let handlers = play
+                .roles
+                .iter()
+                .chain(&play.included_roles)
+                .flat_map(|r| r.handlers.iter().map(move |h| (h, Some(r))))
+                .chain(play.handlers.iter().map(|h| (h, None)));
+            for (handler, role) in handlers {
+                let answers = handler
+                    .name
+                    .iter()
+                    .chain(&handler.listen)
+                    .any(|n| notified.contains(n));
+                if answers && let TaskBody::Module(module) = &handler.body {
+                    self.run_module_task(handler, module, role).await?;
+                }
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,426 @@
+//! `drover push`: plays in rolling batches, a failure budget per batch and per run, handlers, check
+//! and diff modes, host locks, and a journal from which a halted run resumes.
+//!
+//! Within a batch every host runs its play on its own (Ansible's `free` strategy): a slow host does not
+//! hold the others at each task. `run_once` tasks run on whichever host gets there first, and the
+//! others take its result; with `any_errors_fatal`, a failure stops the other hosts before their next
+//! task.
+//!
+//! This file runs the batches; `host` takes one host through its play, `task` runs one task (loops,
+//! retries, `run_once`, overrides), and `restart` covers what a task that restarts Docker or the
+//! host needs: the snapshot before, the reconnect after, the roll call and the impact gate.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use drover_inventory::Inventory;
+use drover_roles::{Batches, Module, Number, Play, Playbook, Role, Task, TaskBody};
+use drover_ssh::Become;
+use drover_templates::{Engine, OMIT};
+use futures::StreamExt;
+use indexmap::IndexSet;
+use serde_json::{Value as Json, json};
+use tokio::sync::OnceCell;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::connection::{ConnectionSettings, HostConnection, Transport};
+use crate::journal::Journal;
+use crate::modules::{self, Args, ModuleCtx, Outcome};
+use crate::push_event::{HostStats, PushEvent, TaskStatus};
+use crate::{facts, lock};
+
+mod host;
+mod restart;
+mod task;
+
+/// How many failures a batch may have before the rollout halts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FailBudget {
+    /// At most this many hosts.
+    Count(usize),
+    /// At most this share of the batch (Ansible's rule: halt when the share is exceeded).
+    Percent(f64),
+}
+
+impl FailBudget {
+    /// Parses `0`, `2` or `25%`.
+    pub fn parse(text: &str) -> Result<FailBudget, String> {
+        match text.trim().strip_suffix('%') {
+            Some(p) => p.trim().parse().ok().filter(|p: &f64| (0.0..=100.0).contains(p)).map(FailBudget::Percent),
+            None => text.trim().parse().ok().map(FailBudget::Count),
+        }
+        .ok_or_else(|| format!("`{text}` is not a failure budget; expected a number of hosts such as 0 or 2, or a share such as 25%"))
+    }
+
+    /// True when `failed` hosts out of `batch` exceed the budget.
+    pub fn exceeded(self, failed: usize, batch: usize) -> bool {
+        match self {
+            FailBudget::Count(n) => failed > n,
+            FailBudget::Percent(p) => batch > 0 && (failed as f64 * 100.0 / batch as f64) > p,
+        }
+    }
+}
+
+/// What the operator asked of this push.
+pub struct PushOptions {
+    /// `--batch`, overriding the plays' `serial`.
+    pub batches: Option<Batches>,
+    /// Hosts worked on at once.
+    pub forks: usize,
+    /// `--max-fail` (default 0: any failure in a batch halts the rollout).
+    pub max_fail: FailBudget,
+    /// `--max-fail-total`: failures allowed over the whole run.
+    pub max_fail_total: Option<usize>,
+    /// `--limit`.
+    pub limit: Option<String>,
+    /// `--tags`.
+    pub tags: Vec<String>,
+    /// `--skip-tags`.
+    pub skip_tags: Vec<String>,
+    /// `-e` extra variables, the highest precedence.
+    pub extra_vars: drover_roles::Vars,
+    /// `--check`.
+    pub check: bool,
+    /// `--diff`.
+    pub diff: bool,
+    /// `--break-lock`.
+    pub break_lock: bool,
+    /// `--impact-gate risk`: the impact gate for every play.
+    pub impact_gate: bool,
+    /// `--ignore-window`: start batches outside the plays' maintenance windows.
+    pub ignore_window: bool,
+    /// `--yes`: operator checkpoints (`pause` with a prompt) continue without asking.
+    pub yes: bool,
+    /// `--timeout`: how long any task's remote command may run, unless the task says `timeout:`.
+    pub task_timeout: Option<Duration>,
+    /// How long a host lock stays valid if the run dies without removing it.
+    pub lock_ttl: Duration,
+    /// Who holds locks: `user@controller`.
+    pub owner: String,
+    /// Set (by Ctrl-C) to stop before the next task everywhere.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// How a push ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSummary {
+    /// `completed`, `halted` or `interrupted`.
+    pub status: String,
+    /// Counts per host.
+    pub recap: BTreeMap<String, HostStats>,
+    /// Some host failed because of a template or variable error (bad input, exit code 2).
+    pub bad_input: bool,
+}
+
+/// What a failed `no_log` task says in place of its output.
+pub const NO_LOG_FAILED: &str = "failed; the output is hidden because the task has `no_log: true`";
+
+/// Sends events to the UI and records them in the journal.
+struct Emitter<'a> {
+    ui: &'a UnboundedSender<PushEvent>,
+    journal: &'a Mutex<Journal>,
+}
+
+impl Emitter<'_> {
+    fn emit(&self, event: PushEvent) {
+        if let Ok(mut j) = self.journal.lock() {
+            let _ = j.record(&event);
+        }
+        let _ = self.ui.send(event);
+    }
+}
+
+/// Everything shared by the hosts of a run.
+struct Run<'a> {
+    inventory: &'a Inventory,
+    settings: &'a ConnectionSettings,
+    opts: &'a PushOptions,
+    engine: Engine,
+    emitter: Emitter<'a>,
+    run_id: String,
+    /// The journal's folder; fetched files go under it.
+    run_dir: std::path::PathBuf,
+    playbook_dir: String,
+    /// `groups`: every group and its hosts.
+    groups: Json,
+    /// `hostvars`, only built when the playbook mentions it (it is O(hosts²) to hand to every host).
+    hostvars: Option<Json>,
+}
+
+/// One batch's shared state.
+#[derive(Default)]
+struct BatchShared {
+    fatal: AtomicBool,
+    run_once: Mutex<HashMap<String, Arc<OnceCell<Outcome>>>>,
+}
+
+/// Runs `playbook`. The journal is new or resumed; events go to `ui` as they happen.
+pub async fn push(
+    playbook: &Playbook,
+    inventory: &Inventory,
+    settings: &ConnectionSettings,
+    opts: &PushOptions,
+    journal: Journal,
+    ui: &UnboundedSender<PushEvent>,
+) -> PushSummary {
+    let journal = Mutex::new(journal);
+    let run_dir = journal
+        .lock()
+        .map(|j| j.dir().to_path_buf())
+        .unwrap_or_default();
+    let run_id = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mentions_hostvars = std::fs::read_to_string(&playbook.path)
+        .is_ok_and(|t| t.contains("hostvars"))
+        || playbook
+            .plays
+            .iter()
+            .flat_map(|p| &p.roles)
+            .any(|r| role_mentions(r, "hostvars"));
+    let run = Run {
+        inventory,
+        settings,
+        opts,
+        engine: Engine::new(),
+        emitter: Emitter {
+            ui,
+            journal: &journal,
+        },
+        run_id: run_id.clone(),
+        run_dir,
+        playbook_dir: playbook
+            .path
+            .parent()
+            .map_or_else(|| ".".into(), |p| p.display().to_string()),
+        groups: inventory.groups_var(),
+        hostvars: mentions_hostvars.then(|| hostvars_var(inventory)),
+    };
+    run.emitter.emit(PushEvent::RunStarted {
+        run_id,
+        check: opts.check,
+    });
+    let mut recap: BTreeMap<String, HostStats> = BTreeMap::new();
+    let mut bad_input = false;
+    let mut total_failed = 0;
+    let mut status = "completed".to_string();
+    'plays: for (index, play) in playbook.plays.iter().enumerate() {
+        let hosts = match inventory.select(&play.hosts, opts.limit.as_deref()) {
+            Ok(h) => h,
+            Err(e) => {
+                run.emitter.emit(PushEvent::Halted {
+                    reason: format!("play `{}`: {e}", play.name),
+                    untouched: Vec::new(),
+                });
+                status = "halted".into();
+                break;
+            }
+        };
+        let done: Vec<String> = journal
+            .lock()
+            .map(|j| j.done(index).to_vec())
+            .unwrap_or_default();
+        let (already_done, todo): (Vec<&str>, Vec<&str>) =
+            hosts.into_iter().partition(|h| done.iter().any(|d| d == h));
+        run.emitter.emit(PushEvent::PlayStarted {
+            play: play.name.clone(),
+            hosts: todo.iter().map(|h| h.to_string()).collect(),
+            already_done: already_done.iter().map(|h| h.to_string()).collect(),
+        });
+        let sizes = opts
+            .batches
+            .as_ref()
+            .or(play.serial.as_ref())
+            .map_or_else(|| vec![todo.len()], |b| b.sizes(todo.len()));
+        let mut start = 0;
+        for (b, size) in sizes.iter().enumerate() {
+            let batch: Vec<String> = todo[start..start + size]
+                .iter()
+                .map(|h| h.to_string())
+                .collect();
+            if let Some(reason) = window_refusal(play) {
+                if opts.ignore_window || opts.check {
+                    let why = if opts.check {
+                        "--check"
+                    } else {
+                        "--ignore-window"
+                    };
+                    run.emitter.emit(PushEvent::Notice {
+                        message: format!(
+                            "play `{}`: {reason}; going on because of {why}",
+                            play.name
+                        ),
+                    });
+                } else {
+                    run.emitter.emit(PushEvent::Halted {
+                        reason: format!(
+                            "play `{}` refused to start batch {}: {reason}",
+                            play.name,
+                            b + 1
+                        ),
+                        untouched: todo[start..].iter().map(|h| h.to_string()).collect(),
+                    });
+                    status = "refused".into();
+                    break 'plays;
+                }
+            }
+            start += size;
+            run.emitter.emit(PushEvent::BatchStarted {
+                batch: b + 1,
+                of: sizes.len(),
+                hosts: batch.clone(),
+            });
+            let shared = BatchShared::default();
+            let results: Vec<HostResult> = futures::stream::iter(batch.iter())
+                .map(|h| host::run_host(&run, play, h, &batch, &shared))
+                .buffer_unordered(opts.forks.max(1))
+                .collect()
+                .await;
+            let mut failed = Vec::new();
+            for r in &results {
+                recap.insert(
+                    r.host.clone(),
+                    add(recap.get(&r.host).copied().unwrap_or_default(), r.stats),
+                );
+                bad_input |= r.bad_input;
+                if r.error.is_some() {
+                    failed.push(r.host.clone());
+                } else if let Ok(mut j) = journal.lock() {
+                    let _ = j.host_done(index, &r.host);
+                }
+            }
+            failed.sort_by_key(|h| batch.iter().position(|b| b == h));
+            total_failed += failed.len();
+            run.emitter.emit(PushEvent::BatchDone {
+                batch: b + 1,
+                failed: failed.clone(),
+            });
+            let untouched: Vec<String> = todo[start..].iter().map(|h| h.to_string()).collect();
+            let reason = if opts.cancel.load(Ordering::SeqCst) {
+                status = "interrupted".into();
+                Some("interrupted by the operator".to_string())
+            } else if budget(play, opts).exceeded(failed.len(), batch.len()) {
+                status = "halted".into();
+                Some(format!(
+                    "batch {} of play `{}` failed on {} of {} host(s) ({}), over the failure budget",
+                    b + 1,
+                    play.name,
+                    failed.len(),
+                    batch.len(),
+                    failed.join(", ")
+                ))
+            } else if opts.max_fail_total.is_some_and(|n| total_failed > n) {
+                status = "halted".into();
+                Some(format!(
+                    "{total_failed} host(s) failed in this run, over --max-fail-total"
+                ))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                run.emitter.emit(PushEvent::Halted { reason, untouched });
+                break 'plays;
+            }
+        }
+    }
+    if let Ok(mut j) = journal.lock() {
+        let _ = j.finish(&status);
+    }
+    run.emitter.emit(PushEvent::RunDone {
+        status: status.clone(),
+        recap: recap.clone(),
+    });
+    PushSummary {
+        status,
+        recap,
+        bad_input,
+    }
+}
+
+/// Why the play may not start a batch now: it has maintenance windows and none is open.
+fn window_refusal(play: &Play) -> Option<String> {
+    let now = jiff::Timestamp::now();
+    // Any open window yields None, and so does the whole collect.
+    let refusals: Vec<String> = play
+        .windows
+        .iter()
+        .map(|w| w.refusal(now))
+        .collect::<Option<_>>()?;
+    (!refusals.is_empty()).then(|| refusals.join("; "))
+}
+
+/// The batch failure budget: `max_fail_percentage` of the play, unless `--max-fail` was given.
+fn budget(play: &Play, opts: &PushOptions) -> FailBudget {
+    match (play.max_fail_percentage, opts.max_fail) {
+        (Some(p), FailBudget::Count(0)) => FailBudget::Percent(p),
+        (_, given) => given,
+    }
+}
+
+fn add(a: HostStats, b: HostStats) -> HostStats {
+    HostStats {
+        ok: a.ok + b.ok,
+        changed: a.changed + b.changed,
+        unreachable: a.unreachable + b.unreachable,
+        failed: a.failed + b.failed,
+        skipped: a.skipped + b.skipped,
+        rescued: a.rescued + b.rescued,
+        ignored: a.ignored + b.ignored,
+    }
+}
+
+fn role_mentions(role: &Role, word: &str) -> bool {
+    ["tasks", "handlers", "templates"].iter().any(|sub| {
+        std::fs::read_dir(role.path.join(sub))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(word)))
+    })
+}
+
+fn hostvars_var(inv: &Inventory) -> Json {
+    Json::Object(
+        inv.hosts()
+            .map(|h| (h.name.clone(), Json::Object(inv.host_vars(&h.name))))
+            .collect(),
+    )
+}
+
+/// One host's part of a play.
+struct HostResult {
+    host: String,
+    stats: HostStats,
+    error: Option<String>,
+    bad_input: bool,
+}
+
+/// A task failure that stops the host, and whether it came from bad input (a template error).
+struct Stop {
+    msg: String,
+    bad_input: bool,
+}
+
+/// A host working through a play.
+struct HostRun<'a> {
+    run: &'a Run<'a>,
+    play: &'a Play,
+    shared: &'a BatchShared,
+    host: String,
+    conn: HostConnection,
+    transport: Transport,
+    /// Inventory variables and facts, merged once.
+    base: drover_roles::Vars,
+    /// `register:` results and `set_fact` facts.
+    facts: drover_roles::Vars,
+    notified: IndexSet<String>,
+    stats: HostStats,
+    batch: &'a [String],
+    /// What ran before the host was touched, for the roll call.
+    snapshot: Option<drover_upgrade::rollcall::Snapshot>,
+    /// Whether a snapshot was attempted (it fails on a host without Docker, and is not retried).
+    snapshot_taken: bool,
+}

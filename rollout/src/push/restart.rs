@@ -1,0 +1,329 @@
+//! Tasks that restart Docker or the host: the roll-call snapshot before them, waiting for the host
+//! to come back after a reboot, the roll call itself, and the impact gate.
+
+use super::*;
+
+/// Modules that may restart the Docker daemon or the host, judged before they run: the host's
+/// containers are recorded just before the first of them, so a play without one costs no snapshot.
+pub(super) fn may_restart_docker_or_host(module: &Module) -> bool {
+    matches!(module.name, "reboot" | "apt" | "service" | "systemd")
+}
+
+impl HostRun<'_> {
+    /// Records the running containers (when Docker answers and the play has roll calls), in the run
+    /// folder too: before the first task that may restart Docker or the host, and after a compose
+    /// change.
+    pub(super) async fn take_snapshot(&mut self) {
+        self.snapshot_taken = true;
+        if !self.play.rollcall.enabled {
+            return;
+        }
+        if let Ok(snap) = crate::rollcall::snapshot(&self.transport, &self.conn).await {
+            let dir = self.run.run_dir.join("snapshots");
+            if std::fs::create_dir_all(&dir).is_ok() {
+                let _ = std::fs::write(
+                    dir.join(format!("{}.json", self.host)),
+                    serde_json::to_vec_pretty(&snap).unwrap_or_default(),
+                );
+            }
+            self.snapshot = Some(snap);
+        }
+    }
+
+    /// A task that can restart the Docker daemon or the host: a reboot, a changed apt run that touched
+    /// Docker, containerd or runc, or a service task on docker or containerd.
+    pub(super) fn restarts_docker_or_host(&self, module: &Module, outcome: &Outcome) -> bool {
+        let touches = |text: &str| {
+            ["docker", "containerd", "runc"]
+                .iter()
+                .any(|w| text.contains(w))
+        };
+        match module.name {
+            "reboot" => outcome.changed,
+            "apt" => {
+                outcome.changed
+                    && outcome
+                        .result
+                        .get("stdout")
+                        .and_then(Json::as_str)
+                        .is_some_and(touches)
+            }
+            "service" | "systemd" => {
+                outcome.changed
+                    && module
+                        .args
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .is_some_and(touches)
+                    && module
+                        .args
+                        .get("state")
+                        .and_then(Json::as_str)
+                        .is_some_and(|s| s != "started")
+            }
+            _ => false,
+        }
+    }
+
+    /// The roll call after a restart: every container recorded before must be back.
+    pub(super) async fn rollcall(&mut self, task: &Task) -> Result<(), Stop> {
+        let Some(snap) = self.snapshot.clone() else {
+            return Ok(());
+        };
+        let spec = &self.play.rollcall;
+        let opts = crate::rollcall::RollcallOptions {
+            deadline: Duration::from_secs(spec.deadline),
+            window: Duration::from_secs(spec.window),
+            remediate: spec.remediate,
+            intended_images: Vec::new(),
+        };
+        let report = crate::rollcall::verify(&self.transport, &self.conn, &snap, &opts).await;
+        let dir = self.run.run_dir.join("rollcalls");
+        if std::fs::create_dir_all(&dir).is_ok() {
+            let _ = std::fs::write(
+                dir.join(format!("{}.json", self.host)),
+                serde_json::to_vec_pretty(&report).unwrap_or_default(),
+            );
+        }
+        let label = format!(
+            "roll call after `{}`",
+            task.name.clone().unwrap_or_else(|| "task".into())
+        );
+        if report.ok() {
+            self.stats.ok += 1;
+            let msg = format!("{} container(s) came back", report.containers.len());
+            self.run.emitter.emit(PushEvent::Task {
+                host: self.host.clone(),
+                task: label,
+                status: TaskStatus::Ok,
+                msg,
+                item: None,
+                diff: None,
+            });
+            return Ok(());
+        }
+        self.stats.failed += 1;
+        let msg = format!("did not come back: {}", report.failures().join(", "));
+        self.run.emitter.emit(PushEvent::Task {
+            host: self.host.clone(),
+            task: label.clone(),
+            status: TaskStatus::Failed,
+            msg: msg.clone(),
+            item: None,
+            diff: None,
+        });
+        Err(Stop {
+            msg: format!("{label} failed: {msg}"),
+            bad_input: false,
+        })
+    }
+
+    /// Refuses the host when its upgrade impact puts a container at risk, saying which and why.
+    pub(super) async fn impact_gate(&mut self) -> Result<(), String> {
+        let report = crate::impact::assess_on(&self.transport, &self.conn)
+            .await
+            .map_err(|e| format!("impact gate: cannot assess the host: {e}"))?;
+        let risky: Vec<String> = report
+            .prediction
+            .containers
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.fate,
+                    drover_upgrade::Fate::AtRisk | drover_upgrade::Fate::WillNotReturn
+                )
+            })
+            .map(|c| format!("{} ({}: {})", c.name, c.restart_policy, c.why))
+            .collect();
+        if risky.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "impact gate refused the host: {} container(s) would not come back on their own: {}",
+            risky.len(),
+            risky.join("; ")
+        ))
+    }
+
+    async fn boot_id(&self, sudo: Option<&Become>) -> Result<String, String> {
+        match self
+            .transport
+            .exec(
+                drover_upgrade::facts::BOOT_ID_COMMAND,
+                b"",
+                Some(Duration::from_secs(30)),
+                sudo,
+            )
+            .await
+        {
+            Ok(o) if o.status.success() => {
+                Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+            }
+            Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// `reboot` and `wait_for_connection`, which replace the host's connection. A reboot counts only
+    /// when the boot id has changed (a mere reconnect is not one), and the host must then stay up for
+    /// `stable_for` seconds. A host key that changed across the reboot ends the wait at once.
+    pub(super) async fn reconnect_module(
+        &mut self,
+        module: &str,
+        args: &Args,
+        sudo: Option<&Become>,
+        check: bool,
+    ) -> Outcome {
+        let rebooting = module == "reboot";
+        if check {
+            let what = if rebooting {
+                "would reboot"
+            } else {
+                "would wait for the connection"
+            };
+            return Outcome {
+                skipped: true,
+                msg: what.into(),
+                ..Outcome::default()
+            };
+        }
+        let timeout = Duration::from_secs_f64(
+            args.num(if rebooting {
+                "reboot_timeout"
+            } else {
+                "timeout"
+            })
+            .unwrap_or(600.0),
+        );
+        let stable_for = Duration::from_secs_f64(args.num("stable_for").unwrap_or(if rebooting {
+            30.0
+        } else {
+            0.0
+        }));
+        let started = std::time::Instant::now();
+        let before = if rebooting {
+            let before = match self.boot_id(sudo).await {
+                Ok(id) => id,
+                Err(e) => {
+                    return Outcome::fail(format!("reading the boot id before the reboot: {e}"));
+                }
+            };
+            tokio::time::sleep(Duration::from_secs_f64(
+                args.num("pre_reboot_delay").unwrap_or(0.0),
+            ))
+            .await;
+            let cmd = args
+                .str("reboot_command")
+                .unwrap_or_else(|| "shutdown -r now 'Reboot initiated by drover'".into());
+            // The connection may drop before the command returns; what counts is the boot id.
+            let _ = self
+                .transport
+                .exec(&cmd, b"", Some(Duration::from_secs(10)), sudo)
+                .await;
+            let old = std::mem::replace(&mut self.transport, Transport::Local);
+            old.close().await;
+            Some(before)
+        } else {
+            tokio::time::sleep(Duration::from_secs_f64(args.num("delay").unwrap_or(0.0))).await;
+            None
+        };
+        if let Err(msg) = self
+            .wait_until_back(before.as_deref(), started, timeout, sudo)
+            .await
+        {
+            return Outcome::fail(msg);
+        }
+        tokio::time::sleep(Duration::from_secs_f64(
+            args.num("post_reboot_delay").unwrap_or(0.0),
+        ))
+        .await;
+        let back_id = self.boot_id(sudo).await.unwrap_or_default();
+        tokio::time::sleep(stable_for).await;
+        match self.boot_id(sudo).await {
+            Ok(id) if id == back_id => {}
+            Ok(_) => {
+                return Outcome::fail(format!(
+                    "the host rebooted again within the {}s stability window",
+                    stable_for.as_secs()
+                ));
+            }
+            Err(e) => {
+                return Outcome::fail(format!(
+                    "the host went away within the {}s stability window: {e}",
+                    stable_for.as_secs()
+                ));
+            }
+        }
+        let test = args.str("test_command").unwrap_or_else(|| "whoami".into());
+        match self
+            .transport
+            .exec(&test, b"", Some(Duration::from_secs(60)), sudo)
+            .await
+        {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return Outcome::fail(format!(
+                    "test command `{test}` failed after the reboot: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ));
+            }
+            Err(e) => return Outcome::fail(e.to_string()),
+        }
+        let mut out = Outcome {
+            changed: rebooting,
+            ..Outcome::default()
+        };
+        out.result.insert("rebooted".into(), json!(rebooting));
+        out.result
+            .insert("elapsed".into(), json!(started.elapsed().as_secs()));
+        out
+    }
+
+    /// Reconnects with backoff until the host answers (with a new boot id, if `before` is given).
+    async fn wait_until_back(
+        &mut self,
+        before: Option<&str>,
+        started: std::time::Instant,
+        timeout: Duration,
+        sudo: Option<&Become>,
+    ) -> Result<(), String> {
+        let mut pause = Duration::from_millis(500);
+        let mut last = String::from("not reachable");
+        loop {
+            if started.elapsed() >= timeout {
+                return Err(format!(
+                    "the host did not come back within {}s ({last})",
+                    timeout.as_secs()
+                ));
+            }
+            let alive = before.is_none()
+                && matches!(self.transport, Transport::Ssh(_))
+                && self
+                    .transport
+                    .exec("true", b"", Some(Duration::from_secs(10)), None)
+                    .await
+                    .is_ok_and(|o| o.status.success());
+            if alive {
+                return Ok(());
+            }
+            match Transport::open(&self.conn, self.run.settings).await {
+                Ok(t) => {
+                    let old = std::mem::replace(&mut self.transport, t);
+                    old.close().await;
+                    match (before, self.boot_id(sudo).await) {
+                        (None, Ok(_)) => return Ok(()),
+                        (Some(old), Ok(id)) if id != old => return Ok(()),
+                        (Some(_), Ok(_)) => {
+                            last = "reachable, but the boot id has not changed yet".into()
+                        }
+                        (_, Err(e)) => last = e,
+                    }
+                }
+                Err(e) if e.is_host_key_or_auth() => return Err(format!("after the reboot: {e}")),
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+}

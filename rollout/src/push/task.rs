@@ -1,0 +1,355 @@
+//! One task on one host: its module call, loop items, retries, `run_once` and result overrides.
+
+use super::*;
+
+impl HostRun<'_> {
+    pub(super) async fn run_module_task(
+        &mut self,
+        task: &Task,
+        module: &Module,
+        role: Option<&Role>,
+    ) -> Result<(), Stop> {
+        if !self.conditions_hold(task, role).await? {
+            self.stats.skipped += 1;
+            self.emit_task(
+                task,
+                Some(module),
+                role,
+                TaskStatus::Skipped,
+                String::new(),
+                None,
+                None,
+            );
+            if let Some(reg) = &task.register {
+                self.facts.insert(
+                    reg.clone(),
+                    json!({"skipped": true, "changed": false, "failed": false}),
+                );
+            }
+            return Ok(());
+        }
+        if !self.snapshot_taken && restart::may_restart_docker_or_host(module) {
+            self.take_snapshot().await;
+        }
+        let vars = self.task_vars(task, role);
+        let items: Option<Vec<Json>> =
+            match &task.loop_spec {
+                None => None,
+                Some(spec) => match self.run.engine.render_value(
+                    &format!("{} loop", task.at),
+                    &spec.items,
+                    &vars,
+                ) {
+                    Ok(Json::Array(items)) => Some(items),
+                    Ok(other) => {
+                        return Err(self.template_failure(
+                            task,
+                            Some(module),
+                            role,
+                            format!("{}: loop needs a list, found {other}", task.at),
+                        ));
+                    }
+                    Err(e) => {
+                        return Err(self.template_failure(task, Some(module), role, e.to_string()));
+                    }
+                },
+            };
+        let outcome = match items {
+            None => {
+                self.run_once_or_here(task, module, role, &vars, None)
+                    .await?
+            }
+            Some(items) => {
+                let spec = task.loop_spec.as_ref().expect("loop spec");
+                let mut results = Vec::new();
+                let mut total = Outcome::default();
+                for item in items {
+                    let mut item_vars = vars.clone();
+                    item_vars.insert(spec.loop_var.clone(), item.clone());
+                    let label = match &spec.label {
+                        Some(l) => self
+                            .run
+                            .engine
+                            .render_str("loop_control.label", l, &item_vars)
+                            .unwrap_or_else(|_| l.clone()),
+                        None => drover_templates::py_str(&item),
+                    };
+                    let one = self
+                        .run_once_or_here(task, module, role, &item_vars, Some(label))
+                        .await?;
+                    total.changed |= one.changed;
+                    total.failed |= one.failed;
+                    total.flush_handlers |= one.flush_handlers;
+                    total.facts.extend(one.facts.clone());
+                    if one.failed && total.msg.is_empty() {
+                        total.msg = one.msg.clone();
+                    }
+                    let mut r = one.registered();
+                    r[&spec.loop_var] = item;
+                    results.push(r);
+                }
+                total.result.insert("results".into(), Json::Array(results));
+                total
+            }
+        };
+        if let Some(reg) = &task.register {
+            self.facts.insert(reg.clone(), outcome.registered());
+        }
+        self.facts.extend(outcome.facts.clone());
+        let status = self.count(task, &outcome);
+        // A loop has reported each item as it ended.
+        if task.loop_spec.is_none() {
+            self.emit_task(
+                task,
+                Some(module),
+                role,
+                status,
+                outcome.msg.clone(),
+                None,
+                outcome.diff.clone(),
+            );
+        }
+        if outcome.changed && !outcome.failed {
+            self.notified.extend(task.notify.iter().cloned());
+        }
+        if !outcome.failed && self.restarts_docker_or_host(module, &outcome) {
+            self.rollcall(task).await?;
+        }
+        // A compose change is on purpose: what runs now (new images included) is what must come back.
+        if module.name == "docker_compose" && outcome.changed && !outcome.failed {
+            self.take_snapshot().await;
+        }
+        if outcome.flush_handlers {
+            self.flush_handlers().await?;
+        }
+        match status {
+            TaskStatus::Failed => Err(Stop {
+                msg: format!(
+                    "task `{}` failed: {}",
+                    Self::task_label(task, Some(module), role),
+                    outcome.msg
+                ),
+                bad_input: outcome.bad_input,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a task's outcome in the host's stats and says how it ended.
+    fn count(&mut self, task: &Task, outcome: &Outcome) -> TaskStatus {
+        let status = status_of(task, outcome);
+        match status {
+            TaskStatus::Ok => self.stats.ok += 1,
+            TaskStatus::Changed => {
+                self.stats.ok += 1;
+                self.stats.changed += 1;
+            }
+            TaskStatus::Failed => {
+                self.stats.failed += 1;
+                if self.play.any_errors_fatal {
+                    self.shared.fatal.store(true, Ordering::SeqCst);
+                }
+            }
+            TaskStatus::Ignored => self.stats.ignored += 1,
+            TaskStatus::Skipped => self.stats.skipped += 1,
+        }
+        status
+    }
+
+    /// A `run_once` task (and `pause`, which Ansible runs once for all hosts) runs on the first host
+    /// to reach it; the others take its result.
+    async fn run_once_or_here(
+        &mut self,
+        task: &Task,
+        module: &Module,
+        role: Option<&Role>,
+        vars: &drover_roles::Vars,
+        item: Option<String>,
+    ) -> Result<Outcome, Stop> {
+        if !(task.run_once || module.name == "pause") {
+            return self.attempt(task, module, role, vars, item).await;
+        }
+        let key = format!("{}|{}", task.at, item.clone().unwrap_or_default());
+        let cell = {
+            let mut map = self
+                .shared
+                .run_once
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.entry(key).or_default().clone()
+        };
+        // The first host to get here runs the task; the others wait for its result. A host whose
+        // attempt stops (fails) leaves the cell empty for the next one.
+        cell.get_or_try_init(|| self.attempt(task, module, role, vars, item))
+            .await
+            .cloned()
+    }
+
+    /// Renders the module's parameters, runs it with retries, and applies changed_when/failed_when.
+    async fn attempt(
+        &mut self,
+        task: &Task,
+        module: &Module,
+        role: Option<&Role>,
+        vars: &drover_roles::Vars,
+        item: Option<String>,
+    ) -> Result<Outcome, Stop> {
+        let args = match self.run.engine.render_value(
+            &format!("{}", module.at),
+            &Json::Object(module.args.clone()),
+            vars,
+        ) {
+            Ok(Json::Object(mut map)) => {
+                map.retain(|_, v| v.as_str() != Some(OMIT));
+                Args(map)
+            }
+            Ok(_) => Args(serde_json::Map::new()),
+            Err(e) => return Err(self.template_failure(task, Some(module), role, e.to_string())),
+        };
+        let sudo = self.sudo_for(task);
+        let outcome = if matches!(module.name, "reboot" | "wait_for_connection") {
+            let check = task.check_mode.unwrap_or(self.run.opts.check);
+            self.reconnect_module(module.name, &args, sudo.as_ref(), check)
+                .await
+        } else {
+            match self.attempts(task, module, vars, args, sudo.as_ref()).await {
+                Ok(o) => o,
+                Err(msg) => return Err(self.template_failure(task, Some(module), role, msg)),
+            }
+        };
+        if item.is_some() {
+            let status = status_of(task, &outcome);
+            self.emit_task(
+                task,
+                Some(module),
+                role,
+                status,
+                outcome.msg.clone(),
+                item,
+                outcome.diff.clone(),
+            );
+        }
+        Ok(outcome)
+    }
+
+    /// Runs the module, retrying while `until` is false. An error is a template or variable problem.
+    async fn attempts(
+        &self,
+        task: &Task,
+        module: &Module,
+        vars: &drover_roles::Vars,
+        args: Args,
+        sudo: Option<&Become>,
+    ) -> Result<Outcome, String> {
+        let local = Transport::Local;
+        let transport = if task.delegate_local {
+            &local
+        } else {
+            &self.transport
+        };
+        let retries = match &task.retries {
+            None => 0,
+            Some(n) => self.number(task, n, ("retries", true), vars)? as u32,
+        };
+        let delay = self.number(task, &task.delay, ("delay", false), vars)?;
+        let attempts = retries + 1;
+        let mut outcome = Outcome::default();
+        for attempt in 1..=attempts {
+            let ctx = ModuleCtx {
+                host: &self.host,
+                transport,
+                sudo,
+                check: task.check_mode.unwrap_or(self.run.opts.check),
+                diff: self.run.opts.diff,
+                engine: &self.run.engine,
+                vars,
+                search: &task.search,
+                run_dir: &self.run.run_dir,
+                yes: self.run.opts.yes,
+                timeout: task
+                    .timeout
+                    .map(Duration::from_secs)
+                    .or(self.run.opts.task_timeout),
+            };
+            outcome = modules::run(module, Args(args.0.clone()), &ctx).await;
+            self.apply_overrides(task, &mut outcome, vars)?;
+            let Some(until) = &task.until else { break };
+            let mut with_result = vars.clone();
+            if let Some(reg) = &task.register {
+                with_result.insert(reg.clone(), outcome.registered());
+            }
+            match self
+                .run
+                .engine
+                .eval_bool(&format!("{} until", task.at), until, &with_result)
+                .map_err(|e| e.to_string())?
+            {
+                true => break,
+                false if attempt < attempts => {
+                    tokio::time::sleep(Duration::from_secs_f64(delay)).await
+                }
+                false => {
+                    outcome.failed = true;
+                    outcome.msg = format!("`until: {until}` still false after {attempts} attempts");
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// `changed_when` and `failed_when`, evaluated with the task's result registered.
+    fn apply_overrides(
+        &self,
+        task: &Task,
+        outcome: &mut Outcome,
+        vars: &drover_roles::Vars,
+    ) -> Result<(), String> {
+        if task.changed_when.is_none() && task.failed_when.is_none() {
+            return Ok(());
+        }
+        let mut with_result = vars.clone();
+        if let Some(reg) = &task.register {
+            with_result.insert(reg.clone(), outcome.registered());
+        }
+        let all = |conds: &[String]| -> Result<bool, String> {
+            for c in conds {
+                if !self
+                    .run
+                    .engine
+                    .eval_bool(&format!("{}", task.at), c, &with_result)
+                    .map_err(|e| e.to_string())?
+                {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        if let Some(conds) = &task.changed_when {
+            outcome.changed = all(conds)?;
+        }
+        if let Some(conds) = &task.failed_when {
+            outcome.failed = all(conds)?;
+            if !outcome.failed {
+                outcome.msg.clear();
+            } else if outcome.msg.is_empty() {
+                outcome.msg = format!("failed_when: {}", conds.join(" and "));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn status_of(task: &Task, outcome: &Outcome) -> TaskStatus {
+    match (
+        outcome.failed,
+        task.ignore_errors,
+        outcome.skipped,
+        outcome.changed,
+    ) {
+        (true, true, _, _) => TaskStatus::Ignored,
+        (true, false, _, _) => TaskStatus::Failed,
+        (_, _, true, _) => TaskStatus::Skipped,
+        (_, _, _, true) => TaskStatus::Changed,
+        _ => TaskStatus::Ok,
+    }
+}
