@@ -48,7 +48,11 @@ fn split_tag<'a>(s: &'a str, close: &str) -> (&'a str, &'a str) {
             (Some(_), b'\\') => i += 1,
             (Some(q), c) if c == q => quote = None,
             (None, b'\'' | b'"') => quote = Some(bytes[i]),
-            (None, _) if s[i..].starts_with(close) => return s.split_at(i + close.len()),
+            // Bytes, not `&s[i..]`: `i` walks bytes and may be inside a multibyte character; the
+            // close is ASCII, so a match is always at a character boundary.
+            (None, _) if bytes[i..].starts_with(close.as_bytes()) => {
+                return s.split_at(i + close.len());
+            }
             _ => {}
         }
         i += 1;
@@ -115,6 +119,13 @@ fn find_endraw(s: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_of_several_bytes_inside_a_tag_are_walked_over() {
+        // Found by the playbook fuzzer: this panicked slicing inside the `é`.
+        assert_eq!(verbatim_literals("{{ é }} \\"), "{{ é }} \\");
+        assert_eq!(verbatim_literals("{{ x̉ ~ '\\1' }}"), "{{ x̉ ~ '\\\\1' }}");
+    }
 
     #[test]
     fn literals_inside_tags_are_kept_verbatim() {
