@@ -6,6 +6,7 @@
 //! never reach a shell unquoted.
 
 mod error;
+mod exec;
 mod keys;
 mod known_hosts;
 mod session;
@@ -13,10 +14,8 @@ pub mod shell;
 mod target;
 
 pub use error::SshError;
+pub use exec::{Become, Collect, ExitStatus, Output, OutputSink};
 pub use keys::{KeyStore, PassphrasePrompt, PassphraseSource};
 pub use known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts};
-pub use session::{
-    Become, ClientOptions, Collect, ExitStatus, Output, OutputSink, Session, Timings,
-    serialize_millis,
-};
+pub use session::{ClientOptions, Session, Timings, serialize_millis};
 pub use target::{SshConfig, Target};

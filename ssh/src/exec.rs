@@ -1,0 +1,294 @@
+//! Running one command on an SSH channel: the sudo handover (its password prompt answered once, its
+//! marker stripped), the shell's PID line (so that a command that times out can have its process
+//! group killed), and the output handed to an [`OutputSink`] as it arrives.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use russh::ChannelMsg;
+use russh::client;
+
+use crate::error::SshError;
+use crate::shell;
+
+/// Running a command as another user through sudo.
+#[derive(Debug, Clone)]
+pub struct Become {
+    /// The user to become (usually root).
+    pub user: String,
+    /// sudo's password, if sudo asks for one. Never logged or printed.
+    pub password: Option<String>,
+}
+
+/// How a remote command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Code(u32),
+    /// It was killed by this signal.
+    Signal(String),
+    /// The server closed the channel without saying.
+    Unknown,
+}
+
+impl ExitStatus {
+    /// Exit code 0.
+    pub fn success(&self) -> bool {
+        *self == ExitStatus::Code(0)
+    }
+}
+
+/// What a remote command printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+    /// Exit code or signal.
+    pub status: ExitStatus,
+}
+
+/// Receives a command's output as it arrives, so that large output need not be held whole.
+pub trait OutputSink: Send {
+    /// The next piece of standard output.
+    fn stdout(&mut self, data: &[u8]) -> std::io::Result<()>;
+    /// The next piece of standard error.
+    fn stderr(&mut self, data: &[u8]) -> std::io::Result<()>;
+}
+
+/// Holds all of a command's output, for an [`Output`].
+#[derive(Debug, Default)]
+pub struct Collect {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl OutputSink for Collect {
+    fn stdout(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.stdout.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn stderr(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.stderr.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+impl Collect {
+    /// What was collected, with how the command ended.
+    pub fn into_output(self, status: ExitStatus) -> Output {
+        Output {
+            stdout: self.stdout,
+            stderr: self.stderr,
+            status,
+        }
+    }
+}
+
+/// A marker unique within this process, to find where sudo hands over to the command.
+fn become_marker() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "DROVER-BECOME-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Printed on stderr, with the shell's PID, before every command; drover strips it again.
+const PID_TAG: &str = "DROVER-PID:";
+
+/// Runs `command` on `channel` (through sudo when `sudo` is given), writes `stdin` once the command
+/// has started, and hands its output to `sink`. `pid` receives the shell's PID as soon as it is known.
+pub(crate) async fn run_channel(
+    channel: &mut russh::Channel<client::Msg>,
+    command: &str,
+    stdin: &[u8],
+    sudo: Option<&Become>,
+    pid: &mut Option<u32>,
+    sink: &mut dyn OutputSink,
+) -> Result<ExitStatus, SshError> {
+    let marker = become_marker();
+    let prompt = format!("[{marker}] password:");
+    let body = match sudo {
+        None => Cow::Borrowed(command),
+        Some(b) => Cow::Owned(shell::sudo(
+            command,
+            &b.user,
+            b.password.as_ref().map(|_| prompt.as_str()),
+            &marker,
+        )),
+    };
+    let line = format!("echo {PID_TAG}$$ >&2; {body}");
+    channel.exec(true, line.as_bytes()).await?;
+    let mut handover = Handover::new(sudo, marker, prompt);
+    if handover.started {
+        send_stdin(channel, stdin).await?;
+    }
+    let mut status = ExitStatus::Unknown;
+    let mut preamble = Vec::new();
+    // Until sudo hands over, stderr is held: it is the command's if sudo does, the reason if not.
+    let mut early_stderr = Vec::new();
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => {
+                if handover.started {
+                    sink.stdout(&data).map_err(SshError::Output)?;
+                } else if let Some(rest) = handover.stdout(&data) {
+                    sink.stderr(&std::mem::take(&mut early_stderr))
+                        .map_err(SshError::Output)?;
+                    sink.stdout(rest).map_err(SshError::Output)?;
+                    send_stdin(channel, stdin).await?;
+                }
+            }
+            ChannelMsg::ExtendedData { data, .. } => {
+                let data = match pid {
+                    Some(_) => data.to_vec(),
+                    None => match take_pid_line(&mut preamble, &data) {
+                        Some((found, rest)) => {
+                            *pid = Some(found);
+                            rest
+                        }
+                        None => continue,
+                    },
+                };
+                match handover.stderr(&data)? {
+                    Some(password) => channel.data(format!("{password}\n").as_bytes()).await?,
+                    None if handover.started => sink.stderr(&data).map_err(SshError::Output)?,
+                    None if handover.prompted == 0 => early_stderr.extend_from_slice(&data),
+                    None => {}
+                }
+            }
+            ChannelMsg::ExitStatus { exit_status } => status = ExitStatus::Code(exit_status),
+            ChannelMsg::ExitSignal { signal_name, .. } => {
+                status = ExitStatus::Signal(format!("{signal_name:?}"));
+            }
+            _ => {}
+        }
+    }
+    if pid.is_none() {
+        // The shell never printed the PID line (not a POSIX shell?): keep what it did print.
+        early_stderr.extend_from_slice(&preamble);
+    }
+    if !handover.started {
+        let why = String::from_utf8_lossy(&early_stderr).trim().to_string();
+        return Err(SshError::Become(if why.is_empty() {
+            "sudo exited before running the command".into()
+        } else {
+            why
+        }));
+    }
+    sink.stderr(&early_stderr).map_err(SshError::Output)?;
+    Ok(status)
+}
+
+/// Watches stderr for the PID line. sshd may print lines of its own first ("Could not chdir to home
+/// directory ..."), so the line is looked for, not assumed first. Once it is complete, returns the PID
+/// and everything else seen so far, to pass on as the command's stderr.
+fn take_pid_line(seen: &mut Vec<u8>, data: &[u8]) -> Option<(u32, Vec<u8>)> {
+    seen.extend_from_slice(data);
+    let start = find(seen, PID_TAG.as_bytes())?;
+    let end = start + seen[start..].iter().position(|b| *b == b'\n')?;
+    let pid = std::str::from_utf8(&seen[start + PID_TAG.len()..end])
+        .ok()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(0);
+    let mut rest = seen[..start].to_vec();
+    rest.extend_from_slice(&seen[end + 1..]);
+    seen.clear();
+    Some((pid, rest))
+}
+
+async fn send_stdin(channel: &russh::Channel<client::Msg>, stdin: &[u8]) -> Result<(), SshError> {
+    if !stdin.is_empty() {
+        channel.data(stdin).await?;
+    }
+    channel.eof().await?;
+    Ok(())
+}
+
+/// Tracks sudo's handover: its password prompt on stderr, then the marker on stdout.
+struct Handover<'a> {
+    sudo: Option<&'a Become>,
+    marker: String,
+    prompt: String,
+    started: bool,
+    prompted: usize,
+    seen: Vec<u8>,
+}
+
+impl<'a> Handover<'a> {
+    fn new(sudo: Option<&'a Become>, marker: String, prompt: String) -> Self {
+        Handover {
+            started: sudo.is_none(),
+            sudo,
+            marker,
+            prompt,
+            prompted: 0,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Output before the handover is sudo's; returns what follows the marker once it is seen.
+    fn stdout<'d>(&mut self, data: &'d [u8]) -> Option<&'d [u8]> {
+        let before = self.seen.len();
+        self.seen.extend_from_slice(data);
+        let needle = format!("{}\n", self.marker);
+        let at = find(&self.seen, needle.as_bytes())?;
+        self.started = true;
+        let skip = (at + needle.len()).saturating_sub(before);
+        Some(&data[skip.min(data.len())..])
+    }
+
+    /// Answers sudo's prompt once; a second prompt means the password was wrong.
+    fn stderr(&mut self, data: &[u8]) -> Result<Option<String>, SshError> {
+        if self.started || find(data, self.prompt.as_bytes()).is_none() {
+            return Ok(None);
+        }
+        self.prompted += 1;
+        match (self.prompted, self.sudo.and_then(|b| b.password.clone())) {
+            (1, Some(password)) => Ok(Some(password)),
+            _ => Err(SshError::Become("incorrect sudo password".into())),
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pid_line_is_found_after_sshd_messages_and_across_chunks() {
+        let mut seen = Vec::new();
+        assert_eq!(
+            take_pid_line(&mut seen, b"Could not chdir to home\nDROVER-P"),
+            None
+        );
+        let (pid, rest) = take_pid_line(&mut seen, b"ID:4242\nreal stderr").unwrap();
+        assert_eq!(pid, 4242);
+        assert_eq!(rest, b"Could not chdir to home\nreal stderr");
+    }
+
+    #[test]
+    fn sudo_handover_answers_once_then_strips_the_marker() {
+        let sudo = Become {
+            user: "root".into(),
+            password: Some("pw".into()),
+        };
+        let mut h = Handover::new(Some(&sudo), "M1".into(), "[M1] password:".into());
+        assert_eq!(h.stderr(b"[M1] password:").unwrap().as_deref(), Some("pw"));
+        assert!(matches!(
+            h.stderr(b"Sorry, try again.\n[M1] password:"),
+            Err(SshError::Become(_))
+        ));
+        assert_eq!(h.stdout(b"M"), None);
+        assert_eq!(h.stdout(b"1\nhello"), Some(&b"hello"[..]));
+        assert!(h.started);
+    }
+}
