@@ -99,15 +99,7 @@ impl HostRun<'_> {
         let status = self.count(task, &outcome);
         // A loop has reported each item as it ended.
         if task.loop_spec.is_none() {
-            self.emit_task(
-                task,
-                Some(module),
-                role,
-                status,
-                outcome.msg.clone(),
-                None,
-                outcome.diff.clone(),
-            );
+            self.emit_outcome(task, module, role, status, &outcome, None);
         }
         if outcome.changed && !outcome.failed {
             self.notified.extend(task.notify.iter().cloned());
@@ -219,15 +211,7 @@ impl HostRun<'_> {
         };
         if item.is_some() {
             let status = status_of(task, &outcome);
-            self.emit_task(
-                task,
-                Some(module),
-                role,
-                status,
-                outcome.msg.clone(),
-                item,
-                outcome.diff.clone(),
-            );
+            self.emit_outcome(task, module, role, status, &outcome, item);
         }
         Ok(outcome)
     }
@@ -336,6 +320,20 @@ impl HostRun<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Reports a module's outcome (of the task, or of one loop item).
+    fn emit_outcome(
+        &self,
+        task: &Task,
+        module: &Module,
+        role: Option<&Role>,
+        status: TaskStatus,
+        outcome: &Outcome,
+        item: Option<String>,
+    ) {
+        let (msg, diff) = (outcome.msg.clone(), outcome.diff.clone());
+        self.emit_task(task, Some(module), role, status, msg, item, diff);
     }
 }
 
