@@ -164,10 +164,10 @@ impl Engine {
         vars: &Vars,
     ) -> Result<Json, TemplateError> {
         match value {
-            Json::String(s) if !s.contains("{{") && !s.contains("{%") => Ok(value.clone()),
-            Json::String(s) => match single_expression(s) {
-                Some(expr) => self.eval(name, expr, vars),
-                None => self.render_str(name, s, vars).map(Json::String),
+            Json::String(s) => match reading(s) {
+                Reading::Text => Ok(value.clone()),
+                Reading::Expression(expr) => self.eval(name, expr, vars),
+                Reading::Template => self.render_str(name, s, vars).map(Json::String),
             },
             Json::Array(items) => items
                 .iter()
@@ -229,10 +229,10 @@ impl Engine {
     /// would read it: so that a typo in a template is found before any host is touched.
     pub fn check_value(&self, name: &str, value: &Json) -> Result<(), TemplateError> {
         match value {
-            Json::String(s) if !s.contains("{{") && !s.contains("{%") => Ok(()),
-            Json::String(s) => match single_expression(s) {
-                Some(expr) => self.compile(name, expr).map(drop),
-                None => {
+            Json::String(s) => match reading(s) {
+                Reading::Text => Ok(()),
+                Reading::Expression(expr) => self.compile(name, expr).map(drop),
+                Reading::Template => {
                     let body = literals::verbatim_literals(s);
                     self.env
                         .template_from_named_str(name, &body)
@@ -452,10 +452,30 @@ fn describe_missing(missing: &BTreeSet<String>) -> String {
 /// Whether a value holds a template anywhere.
 fn has_template(v: &Json) -> bool {
     match v {
-        Json::String(s) => s.contains("{{") || s.contains("{%"),
+        Json::String(s) => !matches!(reading(s), Reading::Text),
         Json::Array(items) => items.iter().any(has_template),
         Json::Object(map) => map.values().any(has_template),
         _ => false,
+    }
+}
+
+/// How a string from a playbook is read, by rendering and by the syntax check alike.
+enum Reading<'a> {
+    /// Plain text: no template in it.
+    Text,
+    /// Exactly one `{{ ... }}`: evaluated, keeping the expression's type.
+    Expression(&'a str),
+    /// A template rendered to a string.
+    Template,
+}
+
+fn reading(s: &str) -> Reading<'_> {
+    if !s.contains("{{") && !s.contains("{%") {
+        Reading::Text
+    } else if let Some(expr) = single_expression(s) {
+        Reading::Expression(expr)
+    } else {
+        Reading::Template
     }
 }
 
