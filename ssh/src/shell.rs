@@ -12,6 +12,147 @@ pub fn quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
+/// Splits `text` into words as Python's `shlex.split` does (POSIX rules, no comments), which is how
+/// Ansible's `command` module reads its free-form string: whitespace separates words, `'...'` is
+/// literal, `"..."` is literal but for `\"` and `\\`, and a backslash outside quotes keeps the next
+/// character. Quoted and unquoted parts of one word join (`a"b c"` is `ab c`); `''` is an empty word.
+pub fn split_words(text: &str) -> Result<Vec<String>, SplitError> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => words.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => w.push(c),
+                        None => return Err(SplitError::NoClosingQuote),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(e @ ('"' | '\\')) => w.push(e),
+                            Some(other) => {
+                                w.push('\\');
+                                w.push(other);
+                            }
+                            None => return Err(SplitError::NoClosingQuote),
+                        },
+                        Some(c) => w.push(c),
+                        None => return Err(SplitError::NoClosingQuote),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some(e) => word.get_or_insert_with(String::new).push(e),
+                None => return Err(SplitError::NoEscapedCharacter),
+            },
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    Ok(words)
+}
+
+/// Why a command string could not be split into words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    /// A quote opened and never closed.
+    #[error("no closing quotation")]
+    NoClosingQuote,
+    /// The text ends in a lone backslash.
+    #[error("no escaped character after the final backslash")]
+    NoEscapedCharacter,
+}
+
+/// One argument of a `command:` task as a shell word that the shell passes on unchanged but for
+/// what Ansible's `command` module expands itself (`os.path.expanduser(os.path.expandvars(arg))`):
+/// a leading `~` or `~user`, and `$NAME` or `${NAME}` where NAME is set in the environment (an unset
+/// one stays as written, as in Python). Nothing else is interpreted: no command substitution, no
+/// globbing, no field splitting, no operators.
+pub fn command_word(word: &str) -> String {
+    let (tilde, rest) = split_tilde(word);
+    let mut out = tilde.to_string();
+    let mut literal = String::new();
+    let mut rest = rest;
+    while let Some(pos) = rest.find('$') {
+        literal.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        match variable(after) {
+            Some((name, braced, len)) => {
+                if !literal.is_empty() {
+                    out.push_str(&quote(&std::mem::take(&mut literal)));
+                }
+                let fallback = if braced {
+                    format!("\\${{{name}\\}}")
+                } else {
+                    format!("\\${name}")
+                };
+                out.push_str(&format!("\"${{{name}-{fallback}}}\""));
+                rest = &after[len..];
+            }
+            None => {
+                literal.push('$');
+                rest = after;
+            }
+        }
+    }
+    literal.push_str(rest);
+    if !literal.is_empty() || out.is_empty() {
+        out.push_str(&quote(&literal));
+    }
+    out
+}
+
+/// A leading `~` or `~user` that the shell may expand as it is (user names of plain characters
+/// only), and the rest of the word.
+fn split_tilde(word: &str) -> (&str, &str) {
+    if !word.starts_with('~') {
+        return ("", word);
+    }
+    let end = word.find('/').unwrap_or(word.len());
+    let user = &word[1..end];
+    if user
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && !user.starts_with('-')
+    {
+        (&word[..end], &word[end..])
+    } else {
+        ("", word)
+    }
+}
+
+/// A shell variable name after a `$`: `NAME` or `{NAME}`, whether braced, and the length used.
+fn variable(text: &str) -> Option<(&str, bool, usize)> {
+    let name_len = |s: &str| {
+        s.bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count()
+    };
+    let starts_ok = |s: &str| {
+        s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    };
+    if let Some(inner) = text.strip_prefix('{') {
+        let n = name_len(inner);
+        (n > 0 && starts_ok(inner) && inner[n..].starts_with('}'))
+            .then(|| (&inner[..n], true, n + 2))
+    } else {
+        let n = name_len(text);
+        (n > 0 && starts_ok(text)).then(|| (&text[..n], false, n))
+    }
+}
+
 /// Wraps `command` to run as `user` through sudo. With a password, sudo prompts with `prompt` on
 /// stderr and the caller answers; `marker` is printed once sudo has let the command start.
 pub fn sudo(command: &str, user: &str, prompt: Option<&str>, marker: &str) -> String {
@@ -55,6 +196,32 @@ mod tests {
             quote("$(rm -rf /); `x` | y & z > w"),
             "'$(rm -rf /); `x` | y & z > w'"
         );
+    }
+
+    #[test]
+    fn words_split_as_pythons_shlex() {
+        assert_eq!(
+            split_words(r#"a 'b c' "d \" e" f\ g h'i'"#).unwrap(),
+            ["a", "b c", r#"d " e"#, "f g", "hi"]
+        );
+        assert_eq!(split_words(r#""\$x" '' #c"#).unwrap(), [r"\$x", "", "#c"]);
+        assert_eq!(split_words("'a"), Err(SplitError::NoClosingQuote));
+        assert_eq!(split_words("a\\"), Err(SplitError::NoEscapedCharacter));
+    }
+
+    #[test]
+    fn command_words_are_exact() {
+        assert_eq!(command_word("plain"), "plain");
+        assert_eq!(command_word(""), "''");
+        assert_eq!(command_word("a;b"), "'a;b'");
+        assert_eq!(command_word("$(id)"), "'$(id)'");
+        assert_eq!(command_word("$HOME/x"), r#""${HOME-\$HOME}"/x"#);
+        assert_eq!(command_word("x${A_1}y"), r#"x"${A_1-\${A_1\}}"y"#);
+        assert_eq!(command_word("$1 ${a b} $"), "'$1 ${a b} $'");
+        assert_eq!(command_word("~/a b"), "~'/a b'");
+        assert_eq!(command_word("~root"), "~root");
+        assert_eq!(command_word("~$(id)/x"), "'~$(id)/x'");
+        assert_eq!(command_word("~-x"), "'~-x'");
     }
 
     #[test]

@@ -1,32 +1,56 @@
-//! command and shell. Both run through the remote shell; `command` refuses shell syntax in the
-//! sense that its argv form is quoted word by word. In check mode they are skipped, as in Ansible.
+//! command and shell. `shell` hands its text to the remote shell; `command` never does: its
+//! words (Ansible's shlex split of the free form, or `argv`) are quoted one by one, so `;`, `|`,
+//! `$( )`, backticks, redirections and newlines reach the program as plain arguments, whatever a
+//! variable, loop item or registered output put into them. Only what Ansible's `command` expands
+//! itself is expanded: a leading `~` and `$NAME` from the environment. In check mode both are
+//! skipped, as in Ansible.
 
-use drover_ssh::shell::quote;
+use drover_ssh::shell::{command_word, quote, split_words};
 use serde_json::json;
 
 use super::{Args, ModuleCtx, Outcome};
 
-/// The command line to run, with `chdir`, `creates` and `removes` folded in.
-pub fn command_line(module: &str, args: &Args) -> Result<String, String> {
-    let base = match (
-        args.str("_raw_params").or_else(|| args.str("cmd")),
-        args.0.get("argv"),
-    ) {
-        (_, Some(serde_json::Value::Array(words))) => words
+/// The program and its arguments of a `command` task: `argv`, or the free form split as Ansible
+/// splits it.
+pub fn command_argv(args: &Args) -> Result<Vec<String>, String> {
+    if let Some(words) = args.0.get("argv") {
+        let serde_json::Value::Array(words) = words else {
+            return Err("command: `argv` must be a list of words".into());
+        };
+        return Ok(words
             .iter()
-            .map(|w| quote(&w.as_str().map_or_else(|| w.to_string(), str::to_string)))
-            .collect::<Vec<_>>()
-            .join(" "),
-        (Some(cmd), _) => cmd,
-        (None, _) => {
-            return Err(format!(
-                "{module} needs a command (free form, `cmd` or `argv`)"
-            ));
+            .map(|w| w.as_str().map_or_else(|| w.to_string(), str::to_string))
+            .collect());
+    }
+    let text = args
+        .str("_raw_params")
+        .or_else(|| args.str("cmd"))
+        .ok_or("command needs a command (free form, `cmd` or `argv`)")?;
+    let words = split_words(&text).map_err(|e| format!("command: cannot split `{text}`: {e}"))?;
+    if words.is_empty() {
+        return Err("command: the command is empty".into());
+    }
+    Ok(words)
+}
+
+/// The command line to run, with `chdir` folded in. For `command`, every word is quoted; for
+/// `shell`, the text goes to the shell (or to `executable -c`).
+pub fn command_line(module: &str, args: &Args) -> Result<String, String> {
+    let base = if module == "shell" {
+        let text = args
+            .str("_raw_params")
+            .or_else(|| args.str("cmd"))
+            .ok_or("shell needs a command (free form or `cmd`)")?;
+        match args.str("executable") {
+            Some(sh) => format!("{} -c {}", quote(&sh), quote(&text)),
+            None => text,
         }
-    };
-    let base = match args.str("executable") {
-        Some(sh) if module == "shell" => format!("{} -c {}", quote(&sh), quote(&base)),
-        _ => base,
+    } else {
+        command_argv(args)?
+            .iter()
+            .map(|w| command_word(w))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     Ok(match args.str("chdir") {
         Some(dir) => format!("cd {} && {base}", quote(&dir)),
@@ -100,10 +124,23 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             );
             o.result.insert("stdout".into(), json!(stdout));
             o.result.insert("stderr".into(), json!(stderr));
-            o.result.insert("cmd".into(), json!(line));
+            o.result
+                .insert("cmd".into(), registered_cmd(module, args, &line));
             o
         }
         Err(e) => Outcome::fail(e.to_string()),
+    }
+}
+
+/// `cmd` as Ansible registers it: the list of words for `command`, the text for `shell`.
+fn registered_cmd(module: &str, args: &Args, line: &str) -> serde_json::Value {
+    match (module, command_argv(args)) {
+        ("command", Ok(words)) => json!(words),
+        _ => json!(
+            args.str("_raw_params")
+                .or_else(|| args.str("cmd"))
+                .unwrap_or_else(|| line.to_string())
+        ),
     }
 }
 
@@ -146,5 +183,31 @@ mod tests {
             "/bin/bash -c 'echo $0'"
         );
         assert!(command_line("command", &args(json!({}))).is_err());
+        assert!(command_line("command", &args(json!({"_raw_params": "  "}))).is_err());
+        assert!(command_line("command", &args(json!({"_raw_params": "echo 'a"}))).is_err());
+    }
+
+    #[test]
+    fn command_never_hands_shell_syntax_to_the_shell() {
+        let line =
+            |text: &str| command_line("command", &args(json!({ "_raw_params": text }))).unwrap();
+        assert_eq!(line("echo a; touch /x"), "echo 'a;' touch /x");
+        assert_eq!(
+            line("echo $(id) `id` a|b a&&b"),
+            "echo '$(id)' '`id`' 'a|b' 'a&&b'"
+        );
+        assert_eq!(
+            line("echo 'two words' \"$HOME/x\""),
+            "echo 'two words' \"${HOME-\\$HOME}\"/x"
+        );
+        assert_eq!(line("ls ~/a *.txt"), "ls ~/a '*.txt'");
+        assert_eq!(
+            command_line(
+                "command",
+                &args(json!({"cmd": "cat /etc/os-release", "chdir": "/"}))
+            )
+            .unwrap(),
+            "cd / && cat /etc/os-release"
+        );
     }
 }

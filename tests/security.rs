@@ -1,0 +1,84 @@
+//! Hostile input through the binary against the sshd fleet: shell syntax in every source of a
+//! `command:` value never runs (canary files), while `shell:` still interprets it.
+
+mod common;
+
+use std::path::Path;
+
+use common::Fleet;
+
+/// Writes `text` as a playbook in the fleet's folder and pushes it with `extra` arguments.
+fn push_text(
+    fleet: &Fleet,
+    inventory: &Path,
+    name: &str,
+    text: &str,
+    extra: &[&str],
+) -> common::Run {
+    let pb = fleet.dir().join(name);
+    std::fs::write(&pb, text).unwrap();
+    let runs = fleet.dir().join("runs");
+    common::drover_with(fleet, inventory, &common::push_args(&pb, &runs, extra), &[])
+}
+
+#[test]
+fn command_never_runs_shell_syntax_from_any_source() {
+    let fleet = common::fleet(1);
+    let canary = fleet.dir().join("canary");
+    std::fs::create_dir_all(&canary).unwrap();
+    let c = canary.display();
+    let inventory = common::inventory_variant(
+        &fleet,
+        "evil.ini",
+        "[fleet:vars]\n",
+        &format!("[fleet:vars]\ninv_evil='a;touch {c}/inventory'\n"),
+    );
+    let playbook = format!(
+        r#"- hosts: all
+  gather_facts: false
+  vars:
+    play_evil: "a; touch {c}/play-var"
+  tasks:
+    - command: echo {{{{ play_evil }}}}
+    - command: "echo {{{{ item }}}}"
+      loop:
+        - "$(touch {c}/substitution)"
+        - "`touch {c}/backtick`"
+        - "a && touch {c}/and"
+        - "a || touch {c}/or"
+        - "a\ntouch {c}/newline"
+        - "a | touch {c}/pipe"
+        - "a > {c}/redirect"
+        - "a & touch {c}/background"
+    - command: echo {{{{ inv_evil }}}}
+    - command: printf '%s' 'a;touch {c}/registered'
+      register: out
+    - command: echo {{{{ out.stdout }}}}
+    - command: echo {{{{ extra_evil }}}}
+    - command:
+        cmd: echo {{{{ play_evil }}}}
+        chdir: /
+    - command:
+        argv: [echo, "{{{{ play_evil }}}}"]
+    - name: shell still interprets what it is given
+      shell: echo a && touch {c}/shell-works
+"#
+    );
+    let evil_extra =
+        serde_json::json!({ "extra_evil": format!("$(touch {c}/extra);`touch {c}/extra2`") })
+            .to_string();
+    let run = push_text(
+        &fleet,
+        &inventory,
+        "inject.yml",
+        &playbook,
+        &["-e", &evil_extra],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut made: Vec<String> = std::fs::read_dir(&canary)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    assert_eq!(made, ["shell-works"], "{run:?}");
+}
