@@ -170,9 +170,10 @@ mod tests {
             .unwrap(),
             "cd '/srv/my app' && ls | wc -l"
         );
+        // argv words are expanded as Ansible's run_command expands them, never split again.
         assert_eq!(
-            command_line("command", &args(json!({"argv": ["echo", "a b", "$HOME"]}))).unwrap(),
-            "echo 'a b' '$HOME'"
+            command_line("command", &args(json!({"argv": ["echo", "a b;c", "$HOME"]}))).unwrap(),
+            r#"echo 'a b;c' "${HOME-\$HOME}""#
         );
         assert_eq!(
             command_line(
