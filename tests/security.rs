@@ -82,3 +82,56 @@ fn command_never_runs_shell_syntax_from_any_source() {
     made.sort();
     assert_eq!(made, ["shell-works"], "{run:?}");
 }
+
+#[test]
+fn file_modules_never_write_through_a_planted_symlink() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let fleet = common::fleet(1);
+    let dir = fleet.dir().join("etc-app");
+    std::fs::create_dir_all(&dir).unwrap();
+    let victim = fleet.dir().join("root-only");
+    std::fs::write(&victim, "secret\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // The names drover wrote through before: `<dest>.drover-tmp`.
+    for name in ["app.conf", "lines.conf"] {
+        symlink(&victim, dir.join(format!("{name}.drover-tmp"))).unwrap();
+    }
+    let d = dir.display();
+    let playbook = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n\
+         \x20   - copy: {{ content: \"new\\n\", dest: {d}/app.conf, mode: \"0644\" }}\n\
+         \x20   - lineinfile: {{ path: {d}/lines.conf, line: added, create: true }}\n"
+    );
+    for _ in 0..2 {
+        let run = push_text(&fleet, &fleet.inventory(), "files.yml", &playbook, &[]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "secret\n");
+    assert_eq!(
+        std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("app.conf")).unwrap(),
+        "new\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("lines.conf")).unwrap(),
+        "added\n"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // Nothing left behind but the two files and the planted links.
+    assert_eq!(
+        names,
+        [
+            "app.conf",
+            "app.conf.drover-tmp",
+            "lines.conf",
+            "lines.conf.drover-tmp"
+        ]
+    );
+}

@@ -167,13 +167,40 @@ pub fn sudo(command: &str, user: &str, prompt: Option<&str>, marker: &str) -> St
     }
 }
 
-/// A command that writes its standard input to `path` atomically, with `mode` (octal, as `0644`).
+/// A command that writes its standard input to `path` atomically, with `mode` (octal, as `0644`),
+/// through a fresh temporary name beside it (see [`temp_path`] and [`write_via`]).
 pub fn write_file(path: &str, mode: u32) -> String {
-    let tmp = format!("{path}.drover-tmp");
+    write_via(path, &temp_path(path), &format!("{mode:o}"))
+}
+
+/// A temporary name in `path`'s folder that nobody can guess: `.<name>.drover-<128 random bits>`.
+/// Renaming it over `path` is atomic because both are in one folder.
+pub fn temp_path(path: &str) -> String {
+    let mut bits = [0u8; 16];
+    // Without the OS's random source, the clock and the process id still make a name that no
+    // earlier run used; the exclusive create in write_via refuses anything already there.
+    if getrandom::fill(&mut bits).is_err() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bits = (now ^ (u128::from(std::process::id()) << 64)).to_le_bytes();
+    }
+    let hex: String = bits.iter().map(|b| format!("{b:02x}")).collect();
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((dir, name)) => (format!("{dir}/"), name),
+        None => (String::new(), path),
+    };
+    format!("{dir}.{name}.drover-{hex}")
+}
+
+/// Writes standard input to `tmp`, created exclusively (`set -C`: O_EXCL, so never through an
+/// existing file or symlink) and private (umask 077), sets `mode` (an octal number, or a shell
+/// expression such as `"$m"`), then renames it over `path` (rename replaces a symlink at `path`, it
+/// does not follow it). On any failure the temporary file is removed and the command fails.
+pub fn write_via(path: &str, tmp: &str, mode: &str) -> String {
+    let (t, p) = (quote(tmp), quote(path));
     format!(
-        "umask 077 && cat > {t} && chmod {mode:o} {t} && mv -f {t} {p}",
-        t = quote(&tmp),
-        p = quote(path)
+        "umask 077 && if (set -C && cat > {t}) && chmod {mode} -- {t} && mv -f -- {t} {p}; then :; else rm -f -- {t}; exit 1; fi"
     )
 }
 
@@ -225,10 +252,20 @@ mod tests {
     }
 
     #[test]
+    fn temp_names_sit_beside_the_file_and_never_repeat() {
+        let a = temp_path("/etc/app/app.conf");
+        let b = temp_path("/etc/app/app.conf");
+        assert!(a.starts_with("/etc/app/.app.conf.drover-"), "{a}");
+        assert_eq!(a.len(), "/etc/app/.app.conf.drover-".len() + 32);
+        assert_ne!(a, b);
+        assert!(temp_path("rel").starts_with(".rel.drover-"));
+    }
+
+    #[test]
     fn commands_are_exact_strings() {
         assert_eq!(
-            write_file("/etc/app conf", 0o644),
-            "umask 077 && cat > '/etc/app conf.drover-tmp' && chmod 644 '/etc/app conf.drover-tmp' && mv -f '/etc/app conf.drover-tmp' '/etc/app conf'"
+            write_via("/etc/app conf", "/etc/.app conf.drover-0", "644"),
+            "umask 077 && if (set -C && cat > '/etc/.app conf.drover-0') && chmod 644 -- '/etc/.app conf.drover-0' && mv -f -- '/etc/.app conf.drover-0' '/etc/app conf'; then :; else rm -f -- '/etc/.app conf.drover-0'; exit 1; fi"
         );
         assert_eq!(read_file("/tmp/x"), "cat -- /tmp/x");
         assert_eq!(

@@ -172,7 +172,11 @@ mod tests {
         );
         // argv words are expanded as Ansible's run_command expands them, never split again.
         assert_eq!(
-            command_line("command", &args(json!({"argv": ["echo", "a b;c", "$HOME"]}))).unwrap(),
+            command_line(
+                "command",
+                &args(json!({"argv": ["echo", "a b;c", "$HOME"]}))
+            )
+            .unwrap(),
             r#"echo 'a b;c' "${HOME-\$HOME}""#
         );
         assert_eq!(

@@ -1,6 +1,6 @@
 //! copy, template, file, lineinfile and fetch.
 
-use drover_ssh::shell::quote;
+use drover_ssh::shell::{quote, temp_path, write_via};
 use serde_json::json;
 use similar::TextDiff;
 
@@ -69,13 +69,14 @@ fn unified(path: &str, before: &[u8], after: &[u8]) -> String {
 /// One round trip that puts `content` (sent on stdin) at `path` unless a file with the same SHA-256
 /// is there, sets `mode` (or keeps the file's, 0644 for a new one), and prints `changed MODE` or
 /// `unchanged MODE`. Nothing is written when the content is the same, so a read-only folder is fine.
-pub fn put_command(path: &str, content: &[u8], mode: Option<u32>) -> String {
+/// A new content goes through `tmp`, created exclusively ([`drover_ssh::shell::write_via`]).
+pub fn put_command(path: &str, tmp: &str, content: &[u8], mode: Option<u32>) -> String {
     use sha2::Digest;
     let sum: String = sha2::Sha256::digest(content)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let (p, t) = (quote(path), quote(&format!("{path}.drover-tmp")));
+    let p = quote(path);
     let m = mode.map_or_else(
         || format!("$(stat -c %a -- {p} 2>/dev/null || echo 644)"),
         |m| format!("{m:o}"),
@@ -85,7 +86,8 @@ pub fn put_command(path: &str, content: &[u8], mode: Option<u32>) -> String {
          m={m}; \
          if [ -f {p} ] && [ \"$(sha256sum < {p})\" = '{sum}  -' ]; then cat > /dev/null; \
          if [ \"$(stat -c %a -- {p})\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- {p} && echo changed $m; fi; \
-         else umask 077 && cat > {t} && chmod \"$m\" {t} && mv -f {t} {p} && echo changed $m; fi"
+         else {} && echo changed $m; fi",
+        write_via(path, tmp, "\"$m\"")
     )
 }
 
@@ -97,7 +99,7 @@ async fn put_content(
     mode: Option<u32>,
     chown: Option<String>,
 ) -> Outcome {
-    let mut cmd = put_command(dest, content, mode);
+    let mut cmd = put_command(dest, &temp_path(dest), content, mode);
     if let Some(chown) = chown {
         cmd = format!("{{ {cmd}; }} && {chown}");
     }
@@ -450,6 +452,14 @@ mod tests {
             "[ ! -e /tmp/x ] && [ ! -L /tmp/x ] || { echo changed; }"
         );
         assert!(file_command("/tmp/x", "weird", None, None, false).is_err());
+        assert_eq!(
+            put_command("/etc/a b", "/etc/.a b.drover-1", b"x", Some(0o600)),
+            "if [ -e '/etc/a b' ] && [ ! -f '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; fi; \
+             m=600; \
+             if [ -f '/etc/a b' ] && [ \"$(sha256sum < '/etc/a b')\" = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881  -' ]; then cat > /dev/null; \
+             if [ \"$(stat -c %a -- '/etc/a b')\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- '/etc/a b' && echo changed $m; fi; \
+             else umask 077 && if (set -C && cat > '/etc/.a b.drover-1') && chmod \"$m\" -- '/etc/.a b.drover-1' && mv -f -- '/etc/.a b.drover-1' '/etc/a b'; then :; else rm -f -- '/etc/.a b.drover-1'; exit 1; fi && echo changed $m; fi"
+        );
         assert_eq!(
             read_state_command("/etc/a b"),
             "if [ -f '/etc/a b' ]; then stat -c %a -- '/etc/a b' && cat -- '/etc/a b'; elif [ -e '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; else exit 3; fi"
