@@ -82,6 +82,26 @@ fn a_key_file_that_cannot_be_read_is_refused_before_connecting() {
 }
 
 #[test]
+fn a_key_file_readable_by_others_is_refused_as_openssh_refuses_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = workdir("key-open", &[("id_open", "not even a key\n")]);
+    let key = dir.join("id_open");
+    for mode in [0o644, 0o640, 0o604] {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+        let run = run_with_key_file(&dir, &key);
+        assert_bad_input(
+            &run,
+            "id_open",
+            &format!("is readable by others (mode {mode:04o})"),
+        );
+    }
+    // At 0600 the same file gets as far as being read as a key.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = run_with_key_file(&dir, &key);
+    assert_bad_input(&run, "id_open", "not a usable private key");
+}
+
+#[test]
 fn malformed_yaml_in_a_vars_file_or_a_role_names_that_file() {
     let dir = workdir("roles", &[("vars.yml", "a: 1\n")]);
     std::fs::create_dir_all(dir.join("roles/web/defaults")).unwrap();

@@ -135,3 +135,92 @@ fn file_modules_never_write_through_a_planted_symlink() {
         ]
     );
 }
+
+/// Every folder and file under `dir`, with its mode.
+fn modes(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        if path.is_dir() {
+            out.extend(modes(&path));
+        }
+        out.push((path, mode));
+    }
+    out
+}
+
+#[test]
+fn run_folders_are_private_and_keep_no_extra_var_values() {
+    let fleet = common::fleet(2);
+    let gate = fleet.dir().join("gate");
+    std::fs::create_dir_all(&gate).unwrap();
+    std::fs::write(gate.join("node01"), "").unwrap();
+    let playbook = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n\
+         \x20   - assert: {{ that: [\"api_token | length == 18\"], quiet: true }}\n\
+         \x20   - command: test -e {g}/{{{{ inventory_hostname }}}}\n\
+         \x20   - fetch: {{ src: {g}/node01, dest: evidence, fail_on_missing: false }}\n",
+        g = gate.display()
+    );
+    let secret = "hunter2-0123456789";
+    let token = format!("api_token={secret}");
+    let run = push_text(
+        &fleet,
+        &fleet.inventory(),
+        "secret.yml",
+        &playbook,
+        &["-e", &token, "--batch", "1", "--json"],
+    );
+    assert_eq!(
+        run.code, 3,
+        "node02 has no gate file and halts the run: {run:?}"
+    );
+    let runs = fleet.dir().join("runs");
+    let id = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let id = id.to_str().unwrap();
+    let all = modes(&runs.join(id));
+    assert!(all.iter().any(|(p, _)| p.ends_with("run.json")));
+    assert!(
+        all.iter()
+            .any(|(p, _)| p.to_string_lossy().contains("fetched"))
+    );
+    for (path, mode) in &all {
+        let want = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{} is {mode:o}", path.display());
+        if path.is_file() {
+            let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+            assert!(
+                !text.contains(secret),
+                "{} keeps the -e value",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "{run:?}"
+    );
+
+    // Resuming without the value is refused, naming the variable; with it, the run finishes.
+    std::fs::write(gate.join("node02"), "").unwrap();
+    let resume = |extra: &[&str]| {
+        let mut args = vec!["push", "--resume", id, "--runs-dir", runs.to_str().unwrap()];
+        args.extend(extra);
+        common::drover_with(&fleet, &fleet.inventory(), &args, &[])
+    };
+    let refused = resume(&[]);
+    common::assert_bad_input(
+        &refused,
+        id,
+        "-e values that drover does not keep on disk (api_token)",
+    );
+    let done = resume(&["-e", &token]);
+    assert_eq!(done.code, 0, "{done:?}");
+}

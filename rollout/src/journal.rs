@@ -2,12 +2,14 @@
 //! (`events.jsonl`), which hosts finished each play (`state.json`), and fetched files. A halted or
 //! interrupted run resumes from it without repeating finished hosts.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use crate::local_files::{append_private, own_private_dir, write_private};
 
 /// What a run was asked to do, so `--resume` can do it again.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -16,8 +18,13 @@ pub struct RunSpec {
     pub playbook: PathBuf,
     /// The inventory sources.
     pub inventory: Vec<PathBuf>,
-    /// The rest of the command line, as given.
+    /// The rest of the command line, as given, less inline `-e` values (`-e @file` stays: the
+    /// values are in the operator's file, not here).
     pub args: Vec<String>,
+    /// The names of the variables that inline `-e` values set: `--resume` asks for them again
+    /// rather than keeping the values, which may be secrets.
+    #[serde(default)]
+    pub extra_var_names: Vec<String>,
 }
 
 /// Progress: the hosts that finished each play.
@@ -52,12 +59,24 @@ pub fn new_run_id() -> String {
     format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
 }
 
+/// The folder of run `id` under `root`; an id that is not one plain name (`../x`, `a/b`) is refused.
+pub fn run_dir(root: &Path, id: &str) -> Result<PathBuf, String> {
+    let plain = !id.is_empty() && id != "." && id != ".." && !id.contains(['/', '\0']);
+    if plain {
+        Ok(root.join(id))
+    } else {
+        Err(format!(
+            "`{id}` is not a run id (such as 20261123T204500-1a2b)"
+        ))
+    }
+}
+
 impl Journal {
     /// Creates the folder of a new run under `root` (usually `.drover/runs`).
     pub fn create(root: &Path, id: &str, spec: &RunSpec) -> std::io::Result<Journal> {
         let dir = root.join(id);
-        fs::create_dir_all(&dir)?;
-        fs::write(dir.join("run.json"), serde_json::to_vec_pretty(spec)?)?;
+        own_private_dir(&dir)?;
+        write_private(&dir.join("run.json"), &serde_json::to_vec_pretty(spec)?)?;
         Journal::open_dir(
             dir,
             RunState {
@@ -69,7 +88,8 @@ impl Journal {
 
     /// Reopens a run to resume it.
     pub fn resume(root: &Path, id: &str) -> std::io::Result<(Journal, RunSpec)> {
-        let dir = root.join(id);
+        let dir = run_dir(root, id).map_err(std::io::Error::other)?;
+        own_private_dir(&dir)?;
         let spec: RunSpec = serde_json::from_slice(&fs::read(dir.join("run.json"))?)?;
         let mut state: RunState = serde_json::from_slice(&fs::read(dir.join("state.json"))?)?;
         state.status = "running".into();
@@ -77,10 +97,7 @@ impl Journal {
     }
 
     fn open_dir(dir: PathBuf, state: RunState) -> std::io::Result<Journal> {
-        let events = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("events.jsonl"))?;
+        let events = append_private(&dir.join("events.jsonl"))?;
         let journal = Journal { dir, events, state };
         journal.save()?;
         Ok(journal)
@@ -123,9 +140,10 @@ impl Journal {
 
     /// Writes state.json atomically (temporary file, then rename).
     fn save(&self) -> std::io::Result<()> {
-        let tmp = self.dir.join("state.json.tmp");
-        fs::write(&tmp, serde_json::to_vec_pretty(&self.state)?)?;
-        fs::rename(tmp, self.dir.join("state.json"))
+        write_private(
+            &self.dir.join("state.json"),
+            &serde_json::to_vec_pretty(&self.state)?,
+        )
     }
 }
 
@@ -143,6 +161,7 @@ mod tests {
             playbook: "site.yml".into(),
             inventory: vec!["hosts.ini".into()],
             args: vec!["--batch".into(), "1".into()],
+            extra_var_names: vec!["token".into()],
         };
         let mut j = Journal::create(&root, &id, &spec).unwrap();
         j.record(&serde_json::json!({"event": "x"})).unwrap();

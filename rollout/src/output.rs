@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use drover_ssh::{ExitStatus, Output, OutputSink};
 
+use crate::local_files::{create_private, host_file_name};
+
 /// What to keep of each host's output.
 #[derive(Debug, Clone)]
 pub struct OutputPolicy {
@@ -30,7 +32,7 @@ impl Stream {
     fn open(limit: usize, path: Option<PathBuf>) -> io::Result<Stream> {
         let file = match path {
             Some(path) => {
-                let file = File::create(&path).map_err(|e| in_file(&path, e))?;
+                let file = create_private(&path).map_err(|e| in_file(&path, e))?;
                 Some((path, BufWriter::new(file)))
             }
             None => None,
@@ -94,7 +96,7 @@ impl HostOutput {
             policy
                 .dir
                 .as_ref()
-                .map(|dir| dir.join(format!("{}.{stream}", host.replace('/', "_"))))
+                .map(|dir| dir.join(format!("{}.{stream}", host_file_name(host))))
         };
         Ok(HostOutput {
             stdout: Stream::open(policy.held, path("stdout"))?,
@@ -151,9 +153,9 @@ mod tests {
         let mut out = HostOutput::open("a/b", &policy(2, Some(dir.clone()))).unwrap();
         out.stdout(b"12345").unwrap();
         let done = out.finish(ExitStatus::Code(0)).unwrap();
-        let file = dir.join("a_b.stdout");
+        let file = dir.join("a%2Fb.stdout");
         assert_eq!(std::fs::read(&file).unwrap(), b"12345");
-        assert_eq!(std::fs::read(dir.join("a_b.stderr")).unwrap(), b"");
+        assert_eq!(std::fs::read(dir.join("a%2Fb.stderr")).unwrap(), b"");
         let shown = String::from_utf8(done.stdout).unwrap();
         assert!(
             shown.ends_with(&format!(

@@ -59,11 +59,33 @@ impl KeyStore {
     }
 }
 
+/// The mode of a key file that its owner (the user running drover) left open to group or others,
+/// which OpenSSH refuses ("UNPROTECTED PRIVATE KEY FILE"); a file of another owner is judged by
+/// whoever could read it, as in OpenSSH's sshkey_perm_ok.
+fn too_open(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode() & 0o7777;
+    (meta.is_file() && meta.uid() == current_uid() && mode & 0o077 != 0).then_some(mode)
+}
+
+/// The user id of this process: the owner of /proc/self (no libc call: the crate forbids unsafe).
+fn current_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
+}
+
 fn load_one(path: &Path, passphrase: &PassphraseSource) -> Result<PrivateKey, SshError> {
     let key_err = |reason: String| SshError::KeyFile {
         path: path.to_path_buf(),
         reason,
     };
+    let meta = std::fs::metadata(path).map_err(|e| key_err(format!("cannot read: {e}")))?;
+    if let Some(mode) = too_open(&meta) {
+        return Err(key_err(format!(
+            "is readable by others (mode {mode:04o}); like OpenSSH, drover refuses it: chmod 600 {}",
+            path.display()
+        )));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| key_err(format!("cannot read: {e}")))?;
     match russh::keys::decode_secret_key(&text, None) {
         Ok(key) => Ok(key),

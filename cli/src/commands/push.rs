@@ -44,15 +44,19 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     // A new run's journal is written once its input is known to be good.
     let journal = match resumed {
         Some(journal) => journal,
-        None => Journal::create(
-            &args.runs_dir,
-            &new_run_id(),
-            &RunSpec {
-                playbook: playbook_path.clone(),
-                inventory: args.inventory.clone(),
-                args: std::env::args().skip(2).collect(),
-            },
-        )?,
+        None => {
+            let (kept, inline) = split_inline_extra_vars(std::env::args().skip(2));
+            Journal::create(
+                &args.runs_dir,
+                &new_run_id(),
+                &RunSpec {
+                    playbook: playbook_path.clone(),
+                    inventory: args.inventory.clone(),
+                    args: kept,
+                    extra_var_names: super::extra_vars(&inline)?.keys().cloned().collect(),
+                },
+            )?
+        }
     };
     let run_dir = journal.dir().to_path_buf();
     let cancel = opts.cancel.clone();
@@ -110,6 +114,19 @@ fn resume(now: &PushArgs, id: &str) -> Result<(PushArgs, Journal), Failure> {
             now.runs_dir.display()
         ))
     })?;
+    let given = super::extra_vars(&now.extra_vars)?;
+    let missing: Vec<&str> = spec
+        .extra_var_names
+        .iter()
+        .filter(|name| !given.contains_key(*name))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad_input(anyhow!(
+            "run {id} was started with -e values that drover does not keep on disk ({}); give them again: drover push --resume {id} -e ...",
+            missing.join(", ")
+        )));
+    }
     let mut current: Vec<String> = std::env::args().skip(2).collect();
     // The playbook is saved with the run; naming it again must not make it a second positional.
     if let Some(pb) = &now.playbook
@@ -140,6 +157,33 @@ fn resume(now: &PushArgs, id: &str) -> Result<(PushArgs, Journal), Failure> {
         .args;
     saved.resume = Some(id.to_string());
     Ok((saved, journal))
+}
+
+/// Splits a push command line into what the journal keeps and the inline `-e` values it must not
+/// (`-e k=v`, `-e '{...}'`, `-ek=v`, `--extra-vars=...`); `-e @file` is kept.
+fn split_inline_extra_vars(argv: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<String>) {
+    let (mut kept, mut inline) = (Vec::new(), Vec::new());
+    let mut argv = argv.into_iter();
+    while let Some(arg) = argv.next() {
+        let value = match arg.as_str() {
+            "-e" | "--extra-vars" => argv.next(),
+            a => a
+                .strip_prefix("--extra-vars=")
+                .or_else(|| {
+                    a.strip_prefix("-e=")
+                        .or_else(|| a.strip_prefix("-e"))
+                        .filter(|_| !a.starts_with("--"))
+                })
+                .map(str::to_string),
+        };
+        match value {
+            Some(v) if v.starts_with('@') => kept.extend(["-e".to_string(), v]),
+            Some(v) => inline.push(v),
+            None if arg.starts_with("-e") || arg == "--extra-vars" => {}
+            None => kept.push(arg),
+        }
+    }
+    (kept, inline)
 }
 
 fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
@@ -192,5 +236,48 @@ fn exit_code(summary: &drover_rollout::PushSummary) -> Result<(), Failure> {
         ("halted", _, _) | (_, true, _) => Err(Failure::Hosts(Code::HostsFailed)),
         (_, false, true) => Err(Failure::Hosts(Code::HostsUnreachable)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_extra_vars_are_not_kept() {
+        let argv = [
+            "site.yml",
+            "-e",
+            "token=s3cret",
+            "--batch",
+            "1",
+            "-eother=x",
+            "--extra-vars={\"a\": 1}",
+            "--extra-vars",
+            "b=2",
+            "-e",
+            "@vars.yml",
+            "-e=c=3",
+            "--limit",
+            "web",
+        ]
+        .map(String::from);
+        let (kept, inline) = split_inline_extra_vars(argv);
+        assert_eq!(
+            kept,
+            [
+                "site.yml",
+                "--batch",
+                "1",
+                "-e",
+                "@vars.yml",
+                "--limit",
+                "web"
+            ]
+        );
+        assert_eq!(
+            inline,
+            ["token=s3cret", "other=x", "{\"a\": 1}", "b=2", "c=3"]
+        );
     }
 }

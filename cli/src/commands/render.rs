@@ -40,7 +40,7 @@ pub fn run(args: &RenderArgs) -> Result<(), Failure> {
         |n| n.to_string_lossy().trim_end_matches(".j2").to_string(),
     );
     for host in &hosts {
-        let dir = out.join(host);
+        let dir = out.join(drover_rollout::host_file_name(host));
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(&name), render(host)?)?;
     }

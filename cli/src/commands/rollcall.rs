@@ -7,6 +7,8 @@ use drover_rollout::{RollcallOptions, Transport, describe_verdict, new_run_id};
 use drover_upgrade::rollcall::Snapshot;
 
 use crate::args::{SnapshotArgs, VerifyArgs};
+use drover_rollout::host_file_name;
+
 use crate::exit::{Code, Failure, bad_input};
 use crate::settings;
 
@@ -16,7 +18,7 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<(), Failure> {
     let (settings, connections) = settings::connect(&args.connect, &inv, &hosts)?;
     let id = new_run_id();
     let dir = args.runs_dir.join(&id).join("snapshots");
-    std::fs::create_dir_all(&dir)?;
+    drover_rollout::private_dir(&dir)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut failed = false;
     runtime.block_on(async {
@@ -29,12 +31,17 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<(), Failure> {
                 }
                 Err(e) => Err(e.to_string()),
             };
-            match taken {
+            let path = dir.join(format!("{}.json", host_file_name(&host.name)));
+            let saved = taken.and_then(|s| {
+                drover_rollout::write_private(
+                    &path,
+                    &serde_json::to_vec_pretty(&s).unwrap_or_default(),
+                )
+                .map(|()| s)
+                .map_err(|e| format!("cannot save the snapshot in {}: {e}", path.display()))
+            });
+            match saved {
                 Ok(s) => {
-                    let _ = std::fs::write(
-                        dir.join(format!("{}.json", host.name)),
-                        serde_json::to_vec_pretty(&s).unwrap_or_default(),
-                    );
                     eprintln!(
                         "{}: boot id {}, {} running container(s)",
                         host.name,
@@ -60,10 +67,12 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<(), Failure> {
 pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let inv = super::load_inventory(&args.source)?;
     let hosts = inv.select(&args.pattern, None).map_err(bad_input)?;
-    let dir = args.runs_dir.join(&args.against).join("snapshots");
+    let dir = drover_rollout::run_dir(&args.runs_dir, &args.against)
+        .map_err(|e| bad_input(anyhow!("--against: {e}")))?
+        .join("snapshots");
     let mut snaps = Vec::new();
     for h in &hosts {
-        let path = dir.join(format!("{h}.json"));
+        let path = dir.join(format!("{}.json", host_file_name(h)));
         let text = std::fs::read(&path)
             .map_err(|e| bad_input(anyhow!("no snapshot of {h} in {}: {e}", dir.display())))?;
         let snap: Snapshot = serde_json::from_slice(&text)

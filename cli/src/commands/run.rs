@@ -28,7 +28,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         },
     };
     if let Some(dir) = &request.output.dir {
-        std::fs::create_dir_all(dir)
+        drover_rollout::private_dir(dir)
             .map_err(|e| bad_input(anyhow::anyhow!("--output-dir {}: {e}", dir.display())))?;
     }
     let started = Instant::now();

@@ -1,11 +1,14 @@
 //! copy, template, file, lineinfile and fetch.
 
+use std::path::{Path, PathBuf};
+
 use drover_ssh::shell::{quote, temp_path, write_via};
 use serde_json::json;
 use similar::TextDiff;
 
 use super::lineinfile::{self, LineSpec};
 use super::{Args, ModuleCtx, Outcome};
+use crate::local_files::{host_file_name, join_inside, write_private};
 
 /// A file as found on the host.
 #[derive(Debug, PartialEq, Eq)]
@@ -378,6 +381,23 @@ pub async fn lineinfile(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     ensure_content(ctx, &path, after.as_bytes(), mode, None, None).await
 }
 
+/// Where a fetched file goes: `<run>/fetched/<dest>` with `flat`, else
+/// `<run>/fetched/<dest>/<host>/<src>`; never outside `<run>/fetched`.
+fn fetch_target(
+    run_dir: &Path,
+    host: &str,
+    src: &str,
+    dest: &str,
+    flat: bool,
+) -> Result<PathBuf, String> {
+    let fetched = run_dir.join("fetched");
+    let base = join_inside(&fetched, dest)?;
+    if flat {
+        return Ok(base);
+    }
+    join_inside(&base.join(host_file_name(host)), src)
+}
+
 /// Copies a file from the host into the run folder: `<run>/fetched/<host>/<path>` (or flat).
 pub async fn fetch(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let (Some(src), Some(dest)) = (args.str("src"), args.str("dest")) else {
@@ -409,23 +429,18 @@ pub async fn fetch(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         }
         Err(e) => return Outcome::fail(e.to_string()),
     };
-    let relative = dest.trim_start_matches('/');
-    let target = if args.bool("flat") == Some(true) {
-        ctx.run_dir.join("fetched").join(relative)
-    } else {
-        ctx.run_dir
-            .join("fetched")
-            .join(relative)
-            .join(ctx.host)
-            .join(src.trim_start_matches('/'))
+    let target = match fetch_target(
+        ctx.run_dir,
+        ctx.host,
+        &src,
+        &dest,
+        args.bool("flat") == Some(true),
+    ) {
+        Ok(t) => t,
+        Err(e) => return Outcome::bad_input(format!("fetch: {e}")),
     };
-    if let Some(parent) = target.parent()
-        && let Err(e) = std::fs::create_dir_all(parent)
-    {
-        return Outcome::fail(format!("{}: {e}", parent.display()));
-    }
     let changed = std::fs::read(&target).map_or(true, |old| old != out);
-    if let Err(e) = std::fs::write(&target, &out) {
+    if let Err(e) = write_private(&target, &out) {
         return Outcome::fail(format!("{}: {e}", target.display()));
     }
     let mut o = Outcome {
@@ -440,6 +455,25 @@ pub async fn fetch(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fetched_files_stay_in_the_run_folder() {
+        let run = Path::new("/runs/1");
+        assert_eq!(
+            fetch_target(run, "web01", "/etc/app.conf", "backup", false).unwrap(),
+            run.join("fetched/backup/web01/etc/app.conf")
+        );
+        assert_eq!(
+            fetch_target(run, "web01", "/etc/app.conf", "/app.conf", true).unwrap(),
+            run.join("fetched/app.conf")
+        );
+        assert!(fetch_target(run, "web01", "/etc/x", "../../x", true).is_err());
+        assert!(fetch_target(run, "web01", "/etc/../../../x", "b", false).is_err());
+        assert_eq!(
+            fetch_target(run, "../h", "/x", "b", false).unwrap(),
+            run.join("fetched/b/%2E.%2Fh/x")
+        );
+    }
 
     #[test]
     fn file_commands_are_exact() {

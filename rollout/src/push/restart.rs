@@ -2,6 +2,7 @@
 //! to come back after a reboot, the roll call itself, and the impact gate.
 
 use super::*;
+use crate::local_files::{host_file_name, write_private};
 
 /// Modules that may restart the Docker daemon or the host, judged before they run: the host's
 /// containers are recorded just before the first of them, so a play without one costs no snapshot.
@@ -19,13 +20,14 @@ impl HostRun<'_> {
             return;
         }
         if let Ok(snap) = crate::rollcall::snapshot(&self.transport, &self.conn).await {
-            let dir = self.run.run_dir.join("snapshots");
-            if std::fs::create_dir_all(&dir).is_ok() {
-                let _ = std::fs::write(
-                    dir.join(format!("{}.json", self.host)),
-                    serde_json::to_vec_pretty(&snap).unwrap_or_default(),
-                );
-            }
+            let _ = write_private(
+                &self
+                    .run
+                    .run_dir
+                    .join("snapshots")
+                    .join(format!("{}.json", host_file_name(&self.host))),
+                &serde_json::to_vec_pretty(&snap).unwrap_or_default(),
+            );
             self.snapshot = Some(snap);
         }
     }
@@ -78,13 +80,14 @@ impl HostRun<'_> {
             intended_images: Vec::new(),
         };
         let report = crate::rollcall::verify(&self.transport, &self.conn, &snap, &opts).await;
-        let dir = self.run.run_dir.join("rollcalls");
-        if std::fs::create_dir_all(&dir).is_ok() {
-            let _ = std::fs::write(
-                dir.join(format!("{}.json", self.host)),
-                serde_json::to_vec_pretty(&report).unwrap_or_default(),
-            );
-        }
+        let _ = write_private(
+            &self
+                .run
+                .run_dir
+                .join("rollcalls")
+                .join(format!("{}.json", host_file_name(&self.host))),
+            &serde_json::to_vec_pretty(&report).unwrap_or_default(),
+        );
         let label = format!(
             "roll call after `{}`",
             task.name.clone().unwrap_or_else(|| "task".into())
