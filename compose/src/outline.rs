@@ -87,9 +87,9 @@ pub fn parse(text: &str) -> Result<Outline, (usize, usize, String)> {
             Event::DocumentStart => {
                 let (ev, m) = next(&mut parser)?;
                 if root.is_none() {
-                    root = Some(node(&mut parser, ev, m, &mut anchors)?);
+                    root = Some(node(&mut parser, ev, m, &mut anchors, 0)?);
                 } else {
-                    node(&mut parser, ev, m, &mut anchors)?;
+                    node(&mut parser, ev, m, &mut anchors, 0)?;
                 }
                 let _ = mark;
             }
@@ -121,7 +121,15 @@ fn node<T: Iterator<Item = char>>(
     event: Event,
     (line, col): Pos,
     anchors: &mut HashMap<usize, Node>,
+    depth: usize,
 ) -> Result<Node, (usize, usize, String)> {
+    if depth > drover_yaml::MAX_DEPTH {
+        return Err((
+            line,
+            col,
+            format!("collections nest more than {} levels deep", drover_yaml::MAX_DEPTH),
+        ));
+    }
     let (kind, anchor) = match event {
         Event::Scalar(text, style, anchor, _) => (
             Kind::Scalar {
@@ -136,7 +144,7 @@ fn node<T: Iterator<Item = char>>(
             loop {
                 match next(parser)? {
                     (Event::SequenceEnd, _) => break,
-                    (ev, m) => items.push(node(parser, ev, m, anchors)?),
+                    (ev, m) => items.push(node(parser, ev, m, anchors, depth + 1)?),
                 }
             }
             (Kind::Seq(items), anchor)
@@ -147,9 +155,9 @@ fn node<T: Iterator<Item = char>>(
                 match next(parser)? {
                     (Event::MappingEnd, _) => break,
                     (ev, m) => {
-                        let key = node(parser, ev, m, anchors)?;
+                        let key = node(parser, ev, m, anchors, depth + 1)?;
                         let (ev, m) = next(parser)?;
-                        let value = node(parser, ev, m, anchors)?;
+                        let value = node(parser, ev, m, anchors, depth + 1)?;
                         entries.push((key, value));
                     }
                 }
@@ -163,4 +171,17 @@ fn node<T: Iterator<Item = char>>(
         anchors.insert(anchor, n.clone());
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_bounded_before_the_stack_is() {
+        let block: String = (0..5000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let (line, _, message) = parse(&block).err().unwrap();
+        assert_eq!(line, 201);
+        assert!(message.contains("nest more than 200 levels"), "{message}");
+    }
 }

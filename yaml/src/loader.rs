@@ -50,6 +50,8 @@ pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut loader = Loader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
+        size: 0,
+        depth: 0,
     };
     loader.documents()
 }
@@ -79,9 +81,33 @@ pub fn printable(text: &str) -> Result<(), YamlError> {
     Ok(())
 }
 
+/// How large the nodes of one text may grow, counting every copy an alias makes: a node is one
+/// unit and every 64 bytes of text another. A few hundred bytes of nested aliases (the "billion
+/// laughs") would otherwise expand to gigabytes; real files stay far below (a 5,000-host inventory
+/// is about 30,000 units).
+pub const MAX_SIZE: usize = 2_000_000;
+
+/// How deeply collections may nest. Readers of the tree recurse, and real files nest a few levels.
+pub const MAX_DEPTH: usize = 200;
+
 struct Loader<'a> {
     parser: Parser<std::str::Chars<'a>>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their size, for aliases.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Units built so far (see [`MAX_SIZE`]).
+    size: usize,
+    /// Collections open around the current node.
+    depth: usize,
+}
+
+/// The size of `node` in the units of [`MAX_SIZE`].
+fn size_of(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Str(s) => s.len() / 64,
+        Value::Seq(items) => items.iter().map(size_of).sum(),
+        Value::Map(entries) => entries.iter().map(|(k, v)| size_of(k) + size_of(v)).sum(),
+        _ => 0,
+    }
 }
 
 fn mark_of(m: Marker) -> Mark {
@@ -120,12 +146,74 @@ impl Loader<'_> {
         }
     }
 
+    /// Counts `units` against [`MAX_SIZE`].
+    fn grow(&mut self, units: usize, mark: Mark) -> Result<(), YamlError> {
+        self.size = self.size.saturating_add(units);
+        if self.size > MAX_SIZE {
+            return Err(YamlError::Unsupported {
+                mark,
+                message: format!(
+                    "the document grows past {MAX_SIZE} nodes here (aliases expanding into each other?); drover refuses it rather than run out of memory"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Enters a collection, refusing nesting past [`MAX_DEPTH`].
+    fn enter(&mut self, mark: Mark) -> Result<(), YamlError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(YamlError::Unsupported {
+                mark,
+                message: format!("collections nest more than {MAX_DEPTH} levels deep"),
+            });
+        }
+        Ok(())
+    }
+
     fn node(&mut self, event: Event, mark: Mark) -> Result<Node, YamlError> {
+        match event {
+            Event::Scalar(ref text, ..) => {
+                self.grow(1 + text.len() / 64, mark)?;
+                self.leaf(event, mark)
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                self.grow(1, mark)?;
+                self.enter(mark)?;
+                let node = self.collection(event, mark);
+                self.depth -= 1;
+                node
+            }
+            Event::Alias(id) => {
+                let (node, size) = self.anchors.get(&id).cloned().ok_or_else(|| {
+                    YamlError::Unsupported {
+                        mark,
+                        message: "alias refers to an anchor that is not defined before it".into(),
+                    }
+                })?;
+                self.grow(size, mark)?;
+                Ok(node)
+            }
+            other => self.leaf(other, mark),
+        }
+    }
+
+    fn leaf(&mut self, event: Event, mark: Mark) -> Result<Node, YamlError> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = scalar(text, style, tag.as_ref(), mark)?;
                 Ok(self.anchored(anchor, Node { value, mark }))
             }
+            other => Err(YamlError::Unsupported {
+                mark,
+                message: format!("unexpected YAML event {other:?}"),
+            }),
+        }
+    }
+
+    fn collection(&mut self, event: Event, mark: Mark) -> Result<Node, YamlError> {
+        match event {
             Event::SequenceStart(anchor, _) => {
                 let mut items = Vec::new();
                 loop {
@@ -140,15 +228,6 @@ impl Loader<'_> {
             Event::MappingStart(anchor, _) => {
                 let value = Value::Map(self.mapping_entries()?);
                 Ok(self.anchored(anchor, Node { value, mark }))
-            }
-            Event::Alias(id) => {
-                self.anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| YamlError::Unsupported {
-                        mark,
-                        message: "alias refers to an anchor that is not defined before it".into(),
-                    })
             }
             other => Err(YamlError::Unsupported {
                 mark,
@@ -187,7 +266,7 @@ impl Loader<'_> {
 
     fn anchored(&mut self, anchor: usize, node: Node) -> Node {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size_of(&node)));
         }
         node
     }
@@ -323,6 +402,31 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(matches!(err, YamlError::Syntax { .. }), "{err}");
         assert!(err.mark().line >= 2, "{err}");
+    }
+
+    #[test]
+    fn aliases_cannot_expand_without_bound() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(err.to_string().contains("grows past 2000000 nodes"), "{err}");
+        // Ordinary reuse is fine.
+        assert!(parse("d: &d {x: 1}\na: *d\nb: *d\n").is_ok());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        // yaml-rust2 stops flow collections itself (at 256); drover's own bound catches the rest.
+        assert!(parse(&deep).is_err());
+        let block: String = (0..250).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let err = parse(&block).unwrap_err();
+        assert!(err.to_string().contains("nest more than 200 levels"), "{err}");
+        let ok = format!("{}{}", "[".repeat(150), "]".repeat(150));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]
