@@ -156,6 +156,143 @@ fn a_missing_inventory_or_key_is_bad_input() {
     let run = run_with_key_file(&dir, Path::new("/nonexistent/key"));
     assert_bad_input(&run, "/nonexistent/key", "cannot read");
     std::fs::write(dir.join("notakey"), "hello\n").unwrap();
+    // Private, as a key file must be, so that what is refused is the content.
+    std::fs::set_permissions(
+        dir.join("notakey"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let run = run_with_key_file(&dir, &dir.join("notakey"));
     assert_bad_input(&run, "notakey", "not a usable private key");
+}
+
+/// Writes `files` into a folder named after `name` and runs `drover inventory -i <source> args...`.
+fn hostile(name: &str, files: &[(&str, &str)], source: &str, args: &[&str]) -> Run {
+    let dir = common::scratch().join(format!("hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let src = dir.join(source);
+    let mut all = vec!["-i", src.to_str().unwrap()];
+    all.extend(args);
+    let run = inventory(&all);
+    std::fs::remove_dir_all(&dir).unwrap();
+    run
+}
+
+#[test]
+fn group_loops_are_refused_as_ansible_refuses_them() {
+    let run = hostile(
+        "all-child",
+        &[("h.ini", "[x]\nh1\n[x:children]\nall\n")],
+        "h.ini",
+        &["--list"],
+    );
+    assert_bad_input(
+        &run,
+        "h.ini:4:",
+        "adding `all` as a child of `x` makes a loop of groups",
+    );
+    let run = hostile(
+        "cycle",
+        &[(
+            "h.ini",
+            "[a:children]\nb\n[b:children]\nc\n[c:children]\na\n",
+        )],
+        "h.ini",
+        &["--list"],
+    );
+    assert_bad_input(&run, "h.ini:6:", "makes a loop of groups");
+}
+
+#[test]
+fn blow_ups_are_refused_or_bounded() {
+    // Aliases that expand into each other (369 bytes wanting gigabytes).
+    let mut laughs = String::from("all:\n  vars:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        laughs.push_str(&format!("    a{i}: &a{i} [{refs}]\n"));
+    }
+    let run = hostile("laughs", &[("h.yml", &laughs)], "h.yml", &["--list"]);
+    assert_bad_input(&run, "h.yml:", "grows past 2000000 nodes");
+    // An INI value nested far past Python's limit stays text, as in Ansible.
+    let deep = format!("h1 v={}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let run = hostile("deep-ini", &[("h.ini", &deep)], "h.ini", &["--host", "h1"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("[[[[["), "{run:?}");
+    // Ranges within their own bound each, too many together.
+    let lines: String = (0..10).map(|i| format!("g{i}h[1:99999]\n")).collect();
+    let run = hostile("ranges", &[("h.ini", &lines)], "h.ini", &["--graph"]);
+    assert_bad_input(&run, "h.ini:3:", "more than 200000 hosts in all");
+}
+
+#[test]
+fn hosts_are_never_silently_dropped() {
+    // A subfolder of an inventory folder is read, as Ansible reads it.
+    let run = hostile(
+        "subfolder",
+        &[
+            ("inv/a.ini", "[web]\nw1\n"),
+            ("inv/prod/b.ini", "[db]\nd1\n"),
+        ],
+        "inv",
+        &["--list"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let list = run.json();
+    assert_eq!(list["db"]["hosts"], serde_json::json!(["d1"]), "{run:?}");
+    // A second YAML document is refused rather than ignored.
+    let run = hostile(
+        "two-docs",
+        &[(
+            "h.yml",
+            "all:\n  hosts:\n    a1:\n---\nall:\n  hosts:\n    a2:\n",
+        )],
+        "h.yml",
+        &["--list"],
+    );
+    assert_bad_input(&run, "h.yml:4:1", "expected a single document");
+}
+
+#[test]
+fn an_overflowing_subscript_is_an_error_not_the_first_host() {
+    let dir = common::scratch().join(format!("subscript-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let inv = dir.join("h.ini");
+    std::fs::write(&inv, "[web]\nw1\nw2\n").unwrap();
+    let run = common::drover_in(
+        &dir,
+        &[
+            "run",
+            "-i",
+            inv.to_str().unwrap(),
+            "web[99999999999999999999]",
+            "--",
+            "true",
+        ],
+    );
+    assert_bad_input(&run, "web[99999999999999999999]", "is out of range");
+}
+
+#[test]
+fn an_invalid_port_is_refused_naming_the_host() {
+    for (i, port) in ["99999", "-1", "abc", "0"].iter().enumerate() {
+        let dir = common::scratch().join(format!("port-{i}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let inv = dir.join("h.ini");
+        std::fs::write(
+            &inv,
+            format!("w1 ansible_host=127.0.0.2 ansible_port={port}\n"),
+        )
+        .unwrap();
+        let run = common::drover_in(
+            &dir,
+            &["run", "-i", inv.to_str().unwrap(), "all", "--", "true"],
+        );
+        assert_bad_input(&run, "host `w1`", "is not a port number");
+    }
 }

@@ -314,7 +314,7 @@ fn size(text: &str) -> Result<usize, String> {
 /// A positive number of seconds, such as `10` or `0.5`.
 fn seconds(text: &str) -> Result<Duration, String> {
     match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        Ok(s) if s > 0.0 => drover_rollout::seconds(s).map_err(|e| format!("`{text}`: {e}")),
         _ => Err(format!("`{text}` is not a positive number of seconds")),
     }
 }

@@ -26,7 +26,8 @@ pub fn connect(
     let resolved: Vec<HostConnection> = hosts
         .iter()
         .map(|h| HostConnection::resolve(h, &inventory.host_vars(h), &settings))
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
     settings.client.keys = Arc::new(load_keys(
         &resolved,
         &settings.client.default_identity_files,

@@ -127,7 +127,10 @@ fn node<T: Iterator<Item = char>>(
         return Err((
             line,
             col,
-            format!("collections nest more than {} levels deep", drover_yaml::MAX_DEPTH),
+            format!(
+                "collections nest more than {} levels deep",
+                drover_yaml::MAX_DEPTH
+            ),
         ));
     }
     let (kind, anchor) = match event {
@@ -179,7 +182,9 @@ mod tests {
 
     #[test]
     fn nesting_is_bounded_before_the_stack_is() {
-        let block: String = (0..5000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let block: String = (0..5000)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         let (line, _, message) = parse(&block).err().unwrap();
         assert_eq!(line, 201);
         assert!(message.contains("nest more than 200 levels"), "{message}");

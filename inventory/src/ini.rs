@@ -137,11 +137,13 @@ fn host_line(
     let Some((decl, assignments)) = tokens.split_first() else {
         return Ok(());
     };
-    let declared = hostrange::expand(decl).map_err(|reason| InventoryError::HostRange {
-        at: at.clone(),
-        pattern: decl.clone(),
-        reason,
-    })?;
+    let declared = hostrange::expand(decl)
+        .and_then(|d| inv.declare(d.names.len()).map(|()| d))
+        .map_err(|reason| InventoryError::HostRange {
+            at: at.clone(),
+            pattern: decl.clone(),
+            reason,
+        })?;
     let mut vars = Vec::new();
     for token in assignments {
         let (key, value) = token.split_once('=').ok_or_else(|| {

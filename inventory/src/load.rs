@@ -87,6 +87,45 @@ impl Inventory {
     }
 }
 
+/// How deep inventory subfolders are read: a link loop must not recurse for ever.
+const MAX_FOLDER_DEPTH: usize = 16;
+
+fn collect_files(dir: &Path, depth: usize, files: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
+    let read_err = |source| InventoryError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if depth > MAX_FOLDER_DEPTH {
+        return Err(InventoryError::Invalid {
+            at: Location::new(dir, 1, 1),
+            message: format!(
+                "inventory folders nest more than {MAX_FOLDER_DEPTH} deep (a link loop?)"
+            ),
+        });
+    }
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir).map_err(read_err)? {
+        entries.push(entry.map_err(read_err)?.path());
+    }
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let skip = name.starts_with('.')
+            || name == "group_vars"
+            || name == "host_vars"
+            || IGNORED_ENDINGS.iter().any(|e| name.ends_with(e));
+        if skip {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(&path, depth + 1, files)?;
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
 fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -94,25 +133,12 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// The inventory files of a folder, sorted, without vars folders, hidden files or ignored endings.
+/// The inventory files of a folder and its subfolders (as Ansible reads them: each folder's entries
+/// in name order, a subfolder where its name falls), without vars folders, hidden entries or
+/// ignored endings.
 fn inventory_files(dir: &Path) -> Result<Vec<PathBuf>, InventoryError> {
-    let read_err = |source| InventoryError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
     let mut files = Vec::new();
-    for entry in fs::read_dir(dir).map_err(read_err)? {
-        let path = entry.map_err(read_err)?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let skip = name.starts_with('.')
-            || name == "group_vars"
-            || name == "host_vars"
-            || IGNORED_ENDINGS.iter().any(|e| name.ends_with(e));
-        if !skip && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
+    collect_files(dir, 0, &mut files)?;
     if files.is_empty() {
         return Err(InventoryError::Invalid {
             at: Location::new(dir, 1, 1),

@@ -59,13 +59,21 @@ impl Group {
 pub struct Inventory {
     pub(crate) hosts: IndexMap<String, Host>,
     pub(crate) groups: IndexMap<String, Group>,
+    /// Host declarations read so far, ranges expanded (see [`MAX_DECLARED`]).
+    declared: usize,
 }
+
+/// The most host declarations one inventory may make, ranges expanded and every group a host is
+/// listed in counted: far beyond any fleet, and it keeps lines such as `h[1:99999]`, repeated, from
+/// eating the controller's memory where each line alone is within its own bound.
+pub const MAX_DECLARED: usize = 200_000;
 
 impl Default for Inventory {
     fn default() -> Self {
         let mut inv = Inventory {
             hosts: IndexMap::new(),
             groups: IndexMap::new(),
+            declared: 0,
         };
         inv.add_group("all");
         inv.add_group("ungrouped");
@@ -102,6 +110,17 @@ impl Inventory {
             .or_insert_with(|| Group::named(name))
     }
 
+    /// Counts `n` more host declarations against [`MAX_DECLARED`]; the reason when over.
+    pub(crate) fn declare(&mut self, n: usize) -> Result<(), String> {
+        self.declared = self.declared.saturating_add(n);
+        if self.declared > MAX_DECLARED {
+            return Err(format!(
+                "the inventory declares more than {MAX_DECLARED} hosts in all (ranges expanded, every group counted)"
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn add_host(&mut self, name: &str, group: &str) -> &mut Host {
         self.add_group(group).hosts.insert(name.to_string());
         let host = self.hosts.entry(name.to_string()).or_insert_with(|| Host {
@@ -119,7 +138,8 @@ impl Inventory {
         child: &str,
         at: &Location,
     ) -> Result<(), InventoryError> {
-        if parent == child || self.ancestors(parent).contains(child) {
+        // Every group sits under `all`, so `all` below another group would be a loop too.
+        if parent == child || child == "all" || self.ancestors(parent).contains(child) {
             return Err(InventoryError::GroupLoop {
                 at: at.clone(),
                 parent: parent.into(),

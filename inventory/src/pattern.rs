@@ -56,11 +56,12 @@ impl Inventory {
 
     /// Hosts of one pattern part; `whole` is the full pattern, for error messages.
     fn match_one(&self, part: &str, whole: &str) -> Result<IndexSet<&str>, InventoryError> {
-        let (base, subscript) = split_subscript(part);
-        let matcher = Matcher::new(base).map_err(|reason| InventoryError::BadPattern {
+        let bad = |reason| InventoryError::BadPattern {
             pattern: whole.to_string(),
             reason,
-        })?;
+        };
+        let (base, subscript) = split_subscript(part).map_err(bad)?;
+        let matcher = Matcher::new(base).map_err(bad)?;
         let mut out: IndexSet<&str> = IndexSet::new();
         let groups: Vec<&str> = self
             .groups
@@ -188,7 +189,7 @@ impl Subscript {
             }
             Subscript::Range(start, end) => {
                 let start = start.unwrap_or(0);
-                let end = end.map_or(n, |e| (e + 1).min(n));
+                let end = end.map_or(n, |e| e.saturating_add(1).min(n));
                 hosts
                     .into_iter()
                     .skip(start)
@@ -199,21 +200,25 @@ impl Subscript {
     }
 }
 
-fn split_subscript(part: &str) -> (&str, Option<Subscript>) {
+fn split_subscript(part: &str) -> Result<(&str, Option<Subscript>), String> {
     if part.starts_with('~') {
-        return (part, None);
+        return Ok((part, None));
     }
     let Some(caps) = SUBSCRIPT.captures(part) else {
-        return (part, None);
+        return Ok((part, None));
     };
     let base = caps.get(1).map_or(part, |m| m.as_str());
+    fn number<T: std::str::FromStr>(text: &str, part: &str) -> Result<T, String> {
+        text.parse()
+            .map_err(|_| format!("subscript `{text}` in `{part}` is out of range"))
+    }
     let sub = if let Some(i) = caps.get(2) {
-        Subscript::Index(i.as_str().parse().unwrap_or(0))
+        Subscript::Index(number(i.as_str(), part)?)
     } else {
-        let bound = |n: usize| caps.get(n).and_then(|m| m.as_str().parse().ok());
-        Subscript::Range(bound(3), bound(4))
+        let bound = |n: usize| caps.get(n).map(|m| number(m.as_str(), part)).transpose();
+        Subscript::Range(bound(3)?, bound(4)?)
     };
-    (base, Some(sub))
+    Ok((base, Some(sub)))
 }
 
 #[cfg(test)]

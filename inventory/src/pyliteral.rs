@@ -15,6 +15,7 @@ fn literal(text: &str) -> Option<Value> {
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,
+        depth: 0,
     };
     // literal_eval rejects leading indentation, so only trailing space is skipped.
     let v = p.value()?;
@@ -23,9 +24,14 @@ fn literal(text: &str) -> Option<Value> {
     (p.i == p.s.len() || p.peek() == Some(b'#')).then_some(v)
 }
 
+/// How deeply brackets may nest: Python's tokenizer refuses a 201st level ("too many nested
+/// parentheses"), so Ansible keeps such a value as text, and so does drover.
+const MAX_NESTING: usize = 200;
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -52,9 +58,17 @@ impl Parser<'_> {
         self.space();
         match self.peek()? {
             b'\'' | b'"' => self.strings(),
-            b'[' => self.sequence(b']'),
-            b'(' => self.sequence(b')'),
-            b'{' => self.dict(),
+            b'[' | b'(' | b'{' => {
+                self.depth += 1;
+                let v = match self.peek()? {
+                    _ if self.depth > MAX_NESTING => None,
+                    b'[' => self.sequence(b']'),
+                    b'(' => self.sequence(b')'),
+                    _ => self.dict(),
+                };
+                self.depth -= 1;
+                v
+            }
             b'-' | b'+' => {
                 let negative = self.peek() == Some(b'-');
                 self.i += 1;
@@ -257,5 +271,13 @@ mod tests {
         ] {
             assert_eq!(ini_value(text), json!(text), "{text}");
         }
+    }
+
+    #[test]
+    fn nesting_past_pythons_limit_stays_text() {
+        let at = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(ini_value(&at(200)).is_array());
+        assert_eq!(ini_value(&at(201)), json!(at(201)));
+        assert_eq!(ini_value(&at(100_000)), json!(at(100_000)));
     }
 }

@@ -115,11 +115,13 @@ fn hosts(
 ) -> Result<(), InventoryError> {
     for (decl_node, vars) in section_map(path, value, "hosts", group)? {
         let decl = decl_node.key_string();
-        let declared = hostrange::expand(&decl).map_err(|reason| InventoryError::HostRange {
-            at: at(path, decl_node),
-            pattern: decl.clone(),
-            reason,
-        })?;
+        let declared = hostrange::expand(&decl)
+            .and_then(|d| inv.declare(d.names.len()).map(|()| d))
+            .map_err(|reason| InventoryError::HostRange {
+                at: at(path, decl_node),
+                pattern: decl.clone(),
+                reason,
+            })?;
         let vars = match &vars.value {
             drover_yaml::Value::Null => &[][..],
             drover_yaml::Value::Map(entries) => &entries[..],

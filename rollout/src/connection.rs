@@ -48,10 +48,23 @@ pub struct HostConnection {
     pub connection: Connection,
     /// sudo settings when the host's commands run as another user.
     pub sudo: Option<Become>,
+    /// `ansible_become_user` and `ansible_become_password` from the inventory, for tasks and plays
+    /// that turn `become:` on where the inventory did not.
+    pub become_vars: (Option<String>, Option<String>),
 }
 
 fn var_str<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
     vars.get(key).and_then(|v| v.as_str())
+}
+
+/// A port number from a variable: a whole number (or its text) from 1 to 65535.
+fn port(value: &serde_json::Value) -> Option<u16> {
+    let n = match value {
+        serde_json::Value::Number(n) => n.as_u64()?,
+        serde_json::Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    u16::try_from(n).ok().filter(|p| *p > 0)
 }
 
 /// Ansible's truthiness for connection flags such as `ansible_become`.
@@ -68,16 +81,22 @@ fn var_bool(vars: &Vars, key: &str) -> Option<bool> {
 }
 
 impl HostConnection {
-    /// Resolves a host from its merged inventory variables and the run's settings.
-    pub fn resolve(name: &str, vars: &Vars, settings: &ConnectionSettings) -> HostConnection {
+    /// Resolves a host from its merged inventory variables and the run's settings. A variable
+    /// that cannot be what it says (`ansible_port=99999`) is refused, naming the host.
+    pub fn resolve(
+        name: &str,
+        vars: &Vars,
+        settings: &ConnectionSettings,
+    ) -> Result<HostConnection, String> {
         let connection = if var_str(vars, "ansible_connection") == Some("local") {
             Connection::Local
         } else {
-            let port = vars.get("ansible_port").and_then(|p| match p {
-                serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-                serde_json::Value::String(s) => s.parse().ok(),
-                _ => None,
-            });
+            let port = match vars.get("ansible_port") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(p) => Some(port(p).ok_or_else(|| {
+                    format!("host `{name}`: ansible_port {p} is not a port number (1 to 65535)")
+                })?),
+            };
             let key = var_str(vars, "ansible_ssh_private_key_file")
                 .or_else(|| var_str(vars, "ansible_private_key_file"))
                 .map(Path::new)
@@ -91,21 +110,25 @@ impl HostConnection {
                 settings.ssh_config.as_ref(),
             ))
         };
+        let become_user = var_str(vars, "ansible_become_user").map(str::to_string);
+        let become_password = var_str(vars, "ansible_become_password")
+            .or(var_str(vars, "ansible_become_pass"))
+            .map(str::to_string);
         let become_on = var_bool(vars, "ansible_become").unwrap_or(settings.become_all);
         let sudo = become_on.then(|| Become {
-            user: var_str(vars, "ansible_become_user")
-                .unwrap_or(&settings.become_user)
-                .to_string(),
-            password: var_str(vars, "ansible_become_password")
-                .or(var_str(vars, "ansible_become_pass"))
-                .map(str::to_string)
+            user: become_user
+                .clone()
+                .unwrap_or_else(|| settings.become_user.clone()),
+            password: become_password
+                .clone()
                 .or_else(|| settings.become_password.clone()),
         });
-        HostConnection {
+        Ok(HostConnection {
             name: name.to_string(),
             connection,
             sudo,
-        }
+            become_vars: (become_user, become_password),
+        })
     }
 }
 

@@ -21,6 +21,7 @@ pub use event::{Event, HostResult, Outcome};
 pub use impact::{HostImpact, assess, impact};
 pub use journal::{Journal, RunSpec, new_run_id, run_dir};
 pub use local_files::{host_file_name, join_inside, private_dir, write_private};
+pub use modules::{MAX_WAIT, seconds};
 pub use output::OutputPolicy;
 pub use push::{FailBudget, PushOptions, PushSummary, push};
 pub use push_event::{HostStats, PushEvent, TaskStatus};

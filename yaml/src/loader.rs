@@ -39,13 +39,28 @@ impl YamlError {
     }
 }
 
-/// Parses the first document of `text`; `None` when the text holds no document (empty or comments only).
+/// Parses the one document of `text`; `None` when the text holds no document (empty or comments
+/// only). A second document is refused, as Ansible's loader (PyYAML's `load`) refuses it: hosts or
+/// tasks after a stray `---` must not be silently dropped.
 pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
-    Ok(parse_all(text)?.into_iter().next())
+    let mut docs = documents(text)?.into_iter();
+    let first = docs.next().map(|(_, node)| node);
+    match docs.next() {
+        Some((mark, _)) => Err(YamlError::Unsupported {
+            mark,
+            message: "expected a single document, but a second one starts here".into(),
+        }),
+        None => Ok(first),
+    }
 }
 
 /// Parses every document of `text`.
 pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    Ok(documents(text)?.into_iter().map(|(_, node)| node).collect())
+}
+
+/// Every document of `text`, each with the position where it starts.
+fn documents(text: &str) -> Result<Vec<(Mark, Node)>, YamlError> {
     printable(text)?;
     let mut loader = Loader {
         parser: Parser::new_from_str(text),
@@ -129,14 +144,14 @@ impl Loader<'_> {
             })
     }
 
-    fn documents(&mut self) -> Result<Vec<Node>, YamlError> {
+    fn documents(&mut self) -> Result<Vec<(Mark, Node)>, YamlError> {
         let mut docs = Vec::new();
         loop {
             match self.next()? {
                 (Event::StreamEnd, _) => return Ok(docs),
-                (Event::DocumentStart, _) => {
+                (Event::DocumentStart, start) => {
                     let (event, mark) = self.next()?;
-                    docs.push(self.node(event, mark)?);
+                    docs.push((start, self.node(event, mark)?));
                     // DocumentEnd
                     self.next()?;
                     self.anchors.clear();
@@ -186,12 +201,15 @@ impl Loader<'_> {
                 node
             }
             Event::Alias(id) => {
-                let (node, size) = self.anchors.get(&id).cloned().ok_or_else(|| {
-                    YamlError::Unsupported {
-                        mark,
-                        message: "alias refers to an anchor that is not defined before it".into(),
-                    }
-                })?;
+                let (node, size) =
+                    self.anchors
+                        .get(&id)
+                        .cloned()
+                        .ok_or_else(|| YamlError::Unsupported {
+                            mark,
+                            message: "alias refers to an anchor that is not defined before it"
+                                .into(),
+                        })?;
                 self.grow(size, mark)?;
                 Ok(node)
             }
@@ -412,7 +430,10 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
         let err = parse(&text).unwrap_err();
-        assert!(err.to_string().contains("grows past 2000000 nodes"), "{err}");
+        assert!(
+            err.to_string().contains("grows past 2000000 nodes"),
+            "{err}"
+        );
         // Ordinary reuse is fine.
         assert!(parse("d: &d {x: 1}\na: *d\nb: *d\n").is_ok());
     }
@@ -422,11 +443,26 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         // yaml-rust2 stops flow collections itself (at 256); drover's own bound catches the rest.
         assert!(parse(&deep).is_err());
-        let block: String = (0..250).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let block: String = (0..250)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         let err = parse(&block).unwrap_err();
-        assert!(err.to_string().contains("nest more than 200 levels"), "{err}");
+        assert!(
+            err.to_string().contains("nest more than 200 levels"),
+            "{err}"
+        );
         let ok = format!("{}{}", "[".repeat(150), "]".repeat(150));
         assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn a_second_document_is_refused() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "2:1: expected a single document, but a second one starts here"
+        );
+        assert!(parse("---\na: 1\n...\n").unwrap().is_some());
     }
 
     #[test]

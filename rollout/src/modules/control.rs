@@ -1,7 +1,5 @@
 //! Modules that run on the controller: debug, set_fact, assert, fail, pause and meta.
 
-use std::time::Duration;
-
 use serde_json::{Value as Json, json};
 
 use super::{Args, ModuleCtx, Outcome};
@@ -91,10 +89,17 @@ fn assert(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 
 /// Waits the given time; a prompt needs an operator at a terminal, unless `--yes` answers it.
 async fn pause(args: &Args, yes: bool) -> Outcome {
-    let secs = args.num("seconds").unwrap_or(0.0) + args.num("minutes").unwrap_or(0.0) * 60.0;
-    if secs > 0.0 {
-        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-        return Outcome::default();
+    let wait = match (args.seconds("seconds", 0.0), args.seconds("minutes", 0.0)) {
+        (Ok(s), Ok(m)) => super::seconds(s.as_secs_f64() + m.as_secs_f64() * 60.0),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match wait {
+        Err(e) => return Outcome::bad_input(format!("pause: {e}")),
+        Ok(wait) if !wait.is_zero() => {
+            tokio::time::sleep(wait).await;
+            return Outcome::default();
+        }
+        Ok(_) => {}
     }
     let prompt = args
         .str("prompt")

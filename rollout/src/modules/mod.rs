@@ -13,6 +13,31 @@ mod uri;
 mod version_check;
 mod wait;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_bounded() {
+        assert_eq!(
+            seconds(1.5).unwrap(),
+            std::time::Duration::from_millis(1500)
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 1e300, 604_801.0] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        let args = Args(
+            serde_json::json!({"timeout": "abc", "delay": 2})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        assert!(args.seconds("timeout", 1.0).is_err());
+        assert_eq!(args.seconds("delay", 0.0).unwrap().as_secs(), 2);
+        assert_eq!(args.seconds("other", 3.0).unwrap().as_secs(), 3);
+    }
+}
+
 use std::path::{Path, PathBuf};
 
 use drover_roles::Module;
@@ -104,6 +129,24 @@ impl Outcome {
     }
 }
 
+/// The longest wait drover accepts anywhere (a week): a longer one is a typo, and values such as
+/// `1e300` would overflow the clock.
+pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// A number of seconds as a duration: finite, not negative, at most [`MAX_WAIT`].
+pub fn seconds(value: f64) -> Result<std::time::Duration, String> {
+    if !(value.is_finite() && value >= 0.0) {
+        return Err("not a number of seconds".into());
+    }
+    if value > MAX_WAIT.as_secs_f64() {
+        return Err(format!(
+            "longer than drover waits for anything (at most {} s, a week)",
+            MAX_WAIT.as_secs()
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(value))
+}
+
 /// Rendered module parameters, with helpers to read them.
 pub struct Args(pub serde_json::Map<String, Json>);
 
@@ -133,6 +176,17 @@ impl Args {
             Json::Number(n) => Some(n.as_f64() != Some(0.0)),
             _ => None,
         }
+    }
+
+    /// A parameter in seconds (`default` when absent), bounded as [`seconds`] says.
+    pub fn seconds(&self, key: &str, default: f64) -> Result<std::time::Duration, String> {
+        let value = match self.0.get(key) {
+            None | Some(Json::Null) => default,
+            Some(_) => self
+                .num(key)
+                .ok_or_else(|| format!("`{key}` is not a number of seconds"))?,
+        };
+        seconds(value).map_err(|e| format!("`{key}: {value}`: {e}"))
     }
 
     /// A number parameter.

@@ -38,8 +38,11 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
-    let timeout = Duration::from_secs_f64(args.num("timeout").unwrap_or(300.0));
-    tokio::time::sleep(Duration::from_secs_f64(args.num("delay").unwrap_or(0.0))).await;
+    let (timeout, delay) = match (args.seconds("timeout", 300.0), args.seconds("delay", 0.0)) {
+        (Ok(t), Ok(d)) => (t, d),
+        (Err(e), _) | (_, Err(e)) => return Outcome::bad_input(format!("wait_for: {e}")),
+    };
+    tokio::time::sleep(delay).await;
     let Some(check) = check else {
         tokio::time::sleep(timeout).await;
         return Outcome::default();

@@ -2,6 +2,17 @@
 
 use super::*;
 
+/// Reports a host that ended before its play started (it could not be resolved or reached).
+fn ended_before_start(run: &Run<'_>, mut result: HostResult, error: String) -> HostResult {
+    result.error = Some(error);
+    run.emitter.emit(PushEvent::HostDone {
+        host: result.host.clone(),
+        stats: result.stats,
+        error: result.error.clone(),
+    });
+    result
+}
+
 /// Takes `host` through `play`, within its batch: connect, lock, the play's sections and handlers,
 /// unlock. Its end is reported as a [`PushEvent::HostDone`] and returned.
 pub(super) async fn run_host(
@@ -12,24 +23,25 @@ pub(super) async fn run_host(
     shared: &BatchShared,
 ) -> HostResult {
     let inv_vars = run.inventory.template_vars(host);
-    let conn = HostConnection::resolve(host, &inv_vars, run.settings);
     let mut result = HostResult {
         host: host.to_string(),
         stats: HostStats::default(),
         error: None,
         bad_input: false,
     };
+    let conn = match HostConnection::resolve(host, &inv_vars, run.settings) {
+        Ok(conn) => conn,
+        Err(e) => {
+            result.stats.failed = 1;
+            result.bad_input = true;
+            return ended_before_start(run, result, e);
+        }
+    };
     let transport = match Transport::open(&conn, run.settings).await {
         Ok(t) => t,
         Err(e) => {
             result.stats.unreachable = 1;
-            result.error = Some(e.to_string());
-            run.emitter.emit(PushEvent::HostDone {
-                host: host.to_string(),
-                stats: result.stats,
-                error: result.error.clone(),
-            });
-            return result;
+            return ended_before_start(run, result, e.to_string());
         }
     };
     let mut h = HostRun {
@@ -406,15 +418,20 @@ impl HostRun<'_> {
             .or_else(|| self.play.become_user.clone());
         match (enabled, &self.conn.sudo) {
             (Some(false), _) => None,
-            (Some(true), existing) => Some(Become {
-                user: user
-                    .or_else(|| existing.as_ref().map(|b| b.user.clone()))
-                    .unwrap_or_else(|| self.run.settings.become_user.clone()),
-                password: existing
-                    .as_ref()
-                    .and_then(|b| b.password.clone())
-                    .or_else(|| self.run.settings.become_password.clone()),
-            }),
+            (Some(true), existing) => {
+                let (inv_user, inv_password) = &self.conn.become_vars;
+                Some(Become {
+                    user: user
+                        .or_else(|| existing.as_ref().map(|b| b.user.clone()))
+                        .or_else(|| inv_user.clone())
+                        .unwrap_or_else(|| self.run.settings.become_user.clone()),
+                    password: existing
+                        .as_ref()
+                        .and_then(|b| b.password.clone())
+                        .or_else(|| inv_password.clone())
+                        .or_else(|| self.run.settings.become_password.clone()),
+                })
+            }
             (None, Some(existing)) => Some(Become {
                 user: user.unwrap_or_else(|| existing.user.clone()),
                 password: existing.password.clone(),

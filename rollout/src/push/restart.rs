@@ -190,19 +190,26 @@ impl HostRun<'_> {
                 ..Outcome::default()
             };
         }
-        let timeout = Duration::from_secs_f64(
-            args.num(if rebooting {
-                "reboot_timeout"
-            } else {
-                "timeout"
-            })
-            .unwrap_or(600.0),
-        );
-        let stable_for = Duration::from_secs_f64(args.num("stable_for").unwrap_or(if rebooting {
-            30.0
-        } else {
-            0.0
-        }));
+        let waits = (|| {
+            Ok::<_, String>((
+                args.seconds(
+                    if rebooting {
+                        "reboot_timeout"
+                    } else {
+                        "timeout"
+                    },
+                    600.0,
+                )?,
+                args.seconds("stable_for", if rebooting { 30.0 } else { 0.0 })?,
+                args.seconds("pre_reboot_delay", 0.0)?,
+                args.seconds("post_reboot_delay", 0.0)?,
+                args.seconds("delay", 0.0)?,
+            ))
+        })();
+        let (timeout, stable_for, pre_delay, post_delay, delay) = match waits {
+            Ok(w) => w,
+            Err(e) => return Outcome::bad_input(format!("{module}: {e}")),
+        };
         let started = std::time::Instant::now();
         let before = if rebooting {
             let before = match self.boot_id(sudo).await {
@@ -211,10 +218,7 @@ impl HostRun<'_> {
                     return Outcome::fail(format!("reading the boot id before the reboot: {e}"));
                 }
             };
-            tokio::time::sleep(Duration::from_secs_f64(
-                args.num("pre_reboot_delay").unwrap_or(0.0),
-            ))
-            .await;
+            tokio::time::sleep(pre_delay).await;
             let cmd = args
                 .str("reboot_command")
                 .unwrap_or_else(|| "shutdown -r now 'Reboot initiated by drover'".into());
@@ -227,7 +231,7 @@ impl HostRun<'_> {
             old.close().await;
             Some(before)
         } else {
-            tokio::time::sleep(Duration::from_secs_f64(args.num("delay").unwrap_or(0.0))).await;
+            tokio::time::sleep(delay).await;
             None
         };
         if let Err(msg) = self
@@ -236,10 +240,7 @@ impl HostRun<'_> {
         {
             return Outcome::fail(msg);
         }
-        tokio::time::sleep(Duration::from_secs_f64(
-            args.num("post_reboot_delay").unwrap_or(0.0),
-        ))
-        .await;
+        tokio::time::sleep(post_delay).await;
         let back_id = self.boot_id(sudo).await.unwrap_or_default();
         tokio::time::sleep(stable_for).await;
         match self.boot_id(sudo).await {

@@ -270,7 +270,10 @@ impl HostRun<'_> {
             {
                 true => break,
                 false if attempt < attempts => {
-                    tokio::time::sleep(Duration::from_secs_f64(delay)).await
+                    tokio::time::sleep(
+                        modules::seconds(delay).map_err(|e| format!("{}: delay: {e}", task.at))?,
+                    )
+                    .await
                 }
                 false => {
                     outcome.failed = true;
