@@ -224,3 +224,57 @@ fn templates_that_do_not_parse_are_refused_before_any_host_is_touched() {
         format!("playbook: {}: 1 play, syntax OK\n", file.display())
     );
 }
+
+#[test]
+fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
+    let cases = [
+        (
+            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x}\n      notify: restart ap\n  handlers:\n    - name: restart app\n      command: \"true\"\n",
+            "pb.yml:3:",
+            "notify: no handler is named or listens to `restart ap` (did you mean `restart app`?)",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - command: \"true\"\n      environment: {HTTP_PROXY: x}\n",
+            "pb.yml:4:7",
+            "the `environment:` keyword is not supported yet",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - file: {path: /srv, state: directory, recurse: true}\n",
+            "pb.yml:3:",
+            "unknown key `recurse` in module `file`",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, backup: true}\n",
+            "pb.yml:3:",
+            "unknown key `backup` in module `copy`",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - reboot: {}\n      retries: 3\n      until: false\n",
+            "pb.yml:4:7",
+            "`until`/`retries` are not supported on it",
+        ),
+    ];
+    for (i, (playbook, at, what)) in cases.into_iter().enumerate() {
+        let dir = workdir(&format!("ignored-{i}"), &[("pb.yml", playbook)]);
+        let pb = dir.join("pb.yml");
+        let run = drover_in(&dir, &["push", pb.to_str().unwrap(), "--syntax-check"]);
+        assert_bad_input(&run, at, what);
+    }
+    // A handler reached through `listen` or `role : name` is found.
+    let dir = workdir(
+        "notify-ok",
+        &[(
+            "pb.yml",
+            "- hosts: all\n  tasks:\n    - command: \"true\"\n      notify: [restart web, \"{{ dynamic }}\"]\n  handlers:\n    - name: bounce\n      command: \"true\"\n      listen: restart web\n",
+        )],
+    );
+    let run = drover_in(
+        &dir,
+        &[
+            "push",
+            dir.join("pb.yml").to_str().unwrap(),
+            "--syntax-check",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -51,22 +51,20 @@ pub const MODULES: &[Spec] = &[
     ),
     spec(
         "copy",
-        &[
-            "src", "content", "dest", "mode", "owner", "group", "backup", "force",
-        ],
+        &["src", "content", "dest", "mode", "owner", "group"],
         &["dest"],
         false,
     ),
     spec(
         "template",
-        &["src", "dest", "mode", "owner", "group", "backup", "force"],
+        &["src", "dest", "mode", "owner", "group"],
         &["src", "dest"],
         false,
     ),
     spec(
         "file",
         &[
-            "path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse",
+            "path", "dest", "name", "state", "mode", "owner", "group", "src",
         ],
         &[],
         false,
@@ -82,7 +80,6 @@ pub const MODULES: &[Spec] = &[
             "insertafter",
             "insertbefore",
             "create",
-            "backup",
             "mode",
         ],
         &[],
@@ -155,7 +152,7 @@ pub const MODULES: &[Spec] = &[
     ),
     spec(
         "wait_for_connection",
-        &["timeout", "delay", "sleep", "connect_timeout", "stable_for"],
+        &["timeout", "delay", "stable_for"],
         &[],
         false,
     ),

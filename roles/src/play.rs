@@ -319,7 +319,65 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         included_roles(&role.tasks, &mut included);
     }
     play.included_roles = included;
+    check_notifies(&play)?;
     Ok(play)
+}
+
+/// Every `notify:` must name a handler of the play (by `name`, `listen`, or `role : name`): a typo
+/// would otherwise leave a changed config with its service never restarted. A templated name is
+/// known only when the task runs, and is left to then.
+fn check_notifies(play: &Play) -> Result<(), PlaybookError> {
+    let roles = play.roles.iter().chain(&play.included_roles);
+    let handlers: Vec<(Option<&str>, &Task)> = play
+        .handlers
+        .iter()
+        .map(|h| (None, h))
+        .chain(roles.flat_map(|r| r.handlers.iter().map(|h| (Some(r.name.as_str()), h))))
+        .collect();
+    let known = |name: &str| {
+        handlers.iter().any(|(role, h)| {
+            h.name.as_deref() == Some(name)
+                || h.listen.iter().any(|l| l == name)
+                || role.zip(h.name.as_deref()).is_some_and(|(r, n)| {
+                    name.split_once(':')
+                        .is_some_and(|(a, b)| a.trim() == r && b.trim() == n)
+                })
+        })
+    };
+    let mut lists: Vec<&[Task]> = vec![
+        &play.pre_tasks,
+        &play.tasks,
+        &play.post_tasks,
+        &play.handlers,
+    ];
+    lists.extend(
+        play.roles
+            .iter()
+            .chain(&play.included_roles)
+            .flat_map(|r| [&r.tasks[..], &r.handlers[..]]),
+    );
+    let mut todo: Vec<&Task> = lists.into_iter().flatten().collect();
+    while let Some(task) = todo.pop() {
+        if let TaskBody::Block(b) = &task.body {
+            todo.extend(b.block.iter().chain(&b.rescue).chain(&b.always));
+        }
+        if let Some(missing) = task.notify.iter().find(|n| !n.contains("{{") && !known(n)) {
+            let mut names: Vec<&str> = handlers
+                .iter()
+                .filter_map(|(_, h)| h.name.as_deref())
+                .collect();
+            names.dedup();
+            return Err(PlaybookError::Invalid {
+                at: task.at.clone(),
+                message: format!(
+                    "notify: no handler is named or listens to `{missing}`{}",
+                    crate::source::suggest(missing, &names)
+                        .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"))
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `rollcall: false`, or a mapping of `deadline`, `window` and `remediate: start`.

@@ -55,6 +55,10 @@ pub struct LoopSpec {
     pub loop_var: String,
     /// `loop_control.label`: how an item is shown in output.
     pub label: Option<String>,
+    /// `loop_control.index_var`: a variable holding the item's index (from 0).
+    pub index_var: Option<String>,
+    /// `loop_control.pause`: seconds to wait between items.
+    pub pause: Option<f64>,
 }
 
 /// `block:` with its `rescue:` and `always:` sections.
@@ -224,6 +228,8 @@ fn parse_task(
                     items: v.to_json(),
                     loop_var: "item".into(),
                     label: None,
+                    index_var: None,
+                    pause: None,
                 });
             }
             "loop_control" => loop_control = Some(v),
@@ -277,7 +283,13 @@ fn parse_task(
                     ..Block::default()
                 }));
             }
-            "args" | "environment" => {}
+            "environment" => {
+                return Err(src.invalid(
+                    k,
+                    "the `environment:` keyword is not supported yet, and drover never ignores a keyword; set the variables in the command instead (`shell: VAR=value cmd`, or `command: env VAR=value cmd`)",
+                ));
+            }
+            "args" => {}
             _ => {}
         }
     }
@@ -290,6 +302,12 @@ fn parse_task(
         )?;
         if let Some(var) = lc.get("loop_var") {
             spec.loop_var = src.string(var, "loop_var")?;
+        }
+        if let Some(var) = lc.get("index_var") {
+            spec.index_var = Some(src.string(var, "index_var")?);
+        }
+        if let Some(pause) = lc.get("pause") {
+            spec.pause = Some(f64::from(count(src, pause, "loop_control.pause")?));
         }
         if let Some(label) = lc.get("label") {
             syntax::templates(src, label, "loop_control.label")?;
@@ -309,6 +327,17 @@ fn parse_task(
         }
         (_, _, extra) => return Err(conflict(src, extra, node)),
     };
+    if let TaskBody::Module(m) = &task.body
+        && matches!(m.name, "reboot" | "wait_for_connection")
+        && let Some((key, _)) = entries
+            .iter()
+            .find(|(k, _)| matches!(k.key_string().as_str(), "until" | "retries"))
+    {
+        return Err(src.invalid(
+            key,
+            format!("`{}` waits for the host itself (reboot_timeout, timeout); `until`/`retries` are not supported on it", m.name),
+        ));
+    }
     if let TaskBody::Block(b) = &mut task.body
         && !task.vars.is_empty()
     {

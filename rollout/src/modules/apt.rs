@@ -43,8 +43,23 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         _ => Vec::new(),
     };
     let mut steps = Vec::new();
-    if args.bool("update_cache") == Some(true) && !check {
-        steps.push("apt-get update -q".to_string());
+    // As in Ansible, `cache_valid_time` implies `update_cache`, and skips the update while the
+    // lists are younger than that many seconds.
+    let valid_for = match args.0.get("cache_valid_time") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(_) => Some(
+            args.num("cache_valid_time")
+                .filter(|n| *n >= 0.0 && n.fract() == 0.0 && n.is_finite())
+                .ok_or("`cache_valid_time` must be a whole number of seconds")? as u64,
+        ),
+    };
+    if (args.bool("update_cache") == Some(true) || valid_for.is_some()) && !check {
+        steps.push(match valid_for {
+            Some(n) => format!(
+                "{{ [ $(( $(date +%s) - $(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0) )) -lt {n} ] || apt-get update -q; }}"
+            ),
+            None => "apt-get update -q".to_string(),
+        });
     }
     match args.str("upgrade").as_deref() {
         None | Some("no") | Some("false") => {}
@@ -141,6 +156,23 @@ mod tests {
             )
             .unwrap(),
             format!("apt-get update -q && {apt} dist-upgrade")
+        );
+        assert_eq!(
+            command(
+                &args(json!({"upgrade": "dist", "cache_valid_time": 3600})),
+                false
+            )
+            .unwrap(),
+            format!(
+                "{{ [ $(( $(date +%s) - $(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0) )) -lt 3600 ] || apt-get update -q; }} && {apt} dist-upgrade"
+            )
+        );
+        assert!(
+            command(
+                &args(json!({"upgrade": "dist", "cache_valid_time": -1})),
+                false
+            )
+            .is_err()
         );
         assert_eq!(
             command(

@@ -37,6 +37,17 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 }
 
 fn debug(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    // drover has no -v yet, so a message meant for a higher verbosity is not shown, as in Ansible
+    // run without -v.
+    if let Some(level) = args.num("verbosity").filter(|v| *v > 0.0) {
+        return Outcome {
+            skipped: true,
+            msg: format!(
+                "verbosity {level}: shown with -v in Ansible, which drover does not have yet"
+            ),
+            ..Outcome::default()
+        };
+    }
     let mut out = Outcome::default();
     match args.str("var") {
         Some(var) => match ctx.engine.eval(&format!("debug var {var}"), &var, ctx.vars) {
@@ -79,10 +90,15 @@ fn assert(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             Err(e) => return Outcome::fail(e.to_string()),
         }
     }
-    Outcome {
-        msg: args
+    // `quiet` keeps the success message out of the output.
+    let msg = match args.bool("quiet") {
+        Some(true) => String::new(),
+        _ => args
             .str("success_msg")
             .unwrap_or_else(|| "All assertions passed".into()),
+    };
+    Outcome {
+        msg,
         ..Outcome::default()
     }
 }

@@ -181,6 +181,20 @@ async fn ensure_content(
 
 /// `chown` only when the owner differs; prints `changed` when it acted.
 pub fn chown_command(path: &str, owner: Option<&str>, group: Option<&str>) -> Option<String> {
+    ownership_fix(path, owner, group, |chown| {
+        format!("{chown} && echo changed")
+    })
+}
+
+/// A shell fragment that runs `act(chown ...)` when `path`'s owner or group is not the one asked
+/// for (`None` when neither is asked for). `act` says what doing it means (in check mode: only
+/// saying it would change). Owner and group are quoted; the comparison is exact, not a pattern.
+fn ownership_fix(
+    path: &str,
+    owner: Option<&str>,
+    group: Option<&str>,
+    act: impl Fn(String) -> String,
+) -> Option<String> {
     let spec = match (owner, group) {
         (None, None) => return None,
         (Some(o), None) => o.to_string(),
@@ -188,14 +202,14 @@ pub fn chown_command(path: &str, owner: Option<&str>, group: Option<&str>) -> Op
         (Some(o), Some(g)) => format!("{o}:{g}"),
     };
     let p = quote(path);
-    let want = quote(&format!(
+    let want = format!(
         "{}:{}",
-        owner.unwrap_or("*"),
-        group.unwrap_or("*")
-    ));
+        owner.map_or_else(|| "*".to_string(), quote),
+        group.map_or_else(|| "*".to_string(), quote)
+    );
     Some(format!(
-        "cur=$(stat -c %U:%G -- {p}) && case \"$cur\" in {want}) ;; *) chown {} -- {p} && echo changed ;; esac",
-        quote(&spec)
+        "cur=$(stat -c %U:%G -- {p}) && case \"$cur\" in {want}) ;; *) {} ;; esac",
+        act(format!("chown {} -- {p}", quote(&spec)))
     ))
 }
 
@@ -260,7 +274,7 @@ pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) ->
 pub fn file_command(
     path: &str,
     state: &str,
-    mode: Option<u32>,
+    (mode, owner, group): (Option<u32>, Option<&str>, Option<&str>),
     src: Option<&str>,
     check: bool,
 ) -> Result<String, String> {
@@ -301,12 +315,20 @@ pub fn file_command(
             ));
         }
     };
-    let mode_part = if matches!(state, "absent" | "link") {
-        None
-    } else {
-        mode_fix
-    };
-    Ok(format!("{body}{}", mode_part.unwrap_or_default()))
+    if matches!(state, "absent" | "link") {
+        if mode.is_some() || owner.is_some() || group.is_some() {
+            return Err(format!(
+                "`state: {state}` takes no mode, owner or group (they would be ignored)"
+            ));
+        }
+        return Ok(body);
+    }
+    let owner_fix = ownership_fix(path, owner, group, act).map(|f| format!("; {f}"));
+    Ok(format!(
+        "{body}{}{}",
+        mode_fix.unwrap_or_default(),
+        owner_fix.unwrap_or_default()
+    ))
 }
 
 pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
@@ -318,7 +340,14 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::fail(e),
     };
     let state = args.str("state").unwrap_or_else(|| "file".into());
-    let cmd = match file_command(&path, &state, mode, args.str("src").as_deref(), ctx.check) {
+    let (owner, group) = (args.str("owner"), args.str("group"));
+    let cmd = match file_command(
+        &path,
+        &state,
+        (mode, owner.as_deref(), group.as_deref()),
+        args.str("src").as_deref(),
+        ctx.check,
+    ) {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
@@ -478,14 +507,30 @@ mod tests {
     #[test]
     fn file_commands_are_exact() {
         assert_eq!(
-            file_command("/srv/app data", "directory", Some(0o750), None, false).unwrap(),
+            file_command(
+                "/srv/app data",
+                "directory",
+                (Some(0o750), None, None),
+                None,
+                false
+            )
+            .unwrap(),
             "[ -d '/srv/app data' ] || { mkdir -p -- '/srv/app data' && echo changed; }; [ \"$(stat -c %a -- '/srv/app data' 2>/dev/null)\" = 750 ] || { chmod 750 -- '/srv/app data' && echo changed; }"
         );
         assert_eq!(
-            file_command("/tmp/x", "absent", None, None, true).unwrap(),
+            file_command("/tmp/x", "absent", (None, None, None), None, true).unwrap(),
             "[ ! -e /tmp/x ] && [ ! -L /tmp/x ] || { echo changed; }"
         );
-        assert!(file_command("/tmp/x", "weird", None, None, false).is_err());
+        assert_eq!(
+            file_command("/srv/d", "directory", (None, Some("app"), None), None, true).unwrap(),
+            "[ -d /srv/d ] || { echo changed; }; cur=$(stat -c %U:%G -- /srv/d) && case \"$cur\" in app:*) ;; *) echo changed ;; esac"
+        );
+        assert_eq!(
+            chown_command("/a", Some("o w"), Some("g")).unwrap(),
+            "cur=$(stat -c %U:%G -- /a) && case \"$cur\" in 'o w':g) ;; *) chown 'o w:g' -- /a && echo changed ;; esac"
+        );
+        assert!(file_command("/tmp/x", "absent", (None, Some("root"), None), None, false).is_err());
+        assert!(file_command("/tmp/x", "weird", (None, None, None), None, false).is_err());
         assert_eq!(
             put_command("/etc/a b", "/etc/.a b.drover-1", b"x", Some(0o600)),
             "if [ -e '/etc/a b' ] && [ ! -f '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; fi; \

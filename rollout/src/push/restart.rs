@@ -219,9 +219,13 @@ impl HostRun<'_> {
                 }
             };
             tokio::time::sleep(pre_delay).await;
-            let cmd = args
-                .str("reboot_command")
-                .unwrap_or_else(|| "shutdown -r now 'Reboot initiated by drover'".into());
+            // `msg` is what shutdown tells logged-in users, as in Ansible's reboot.
+            let cmd = args.str("reboot_command").unwrap_or_else(|| {
+                let msg = args
+                    .str("msg")
+                    .unwrap_or_else(|| "Reboot initiated by drover".into());
+                format!("shutdown -r now {}", drover_ssh::shell::quote(&msg))
+            });
             // The connection may drop before the command returns; what counts is the boot id.
             let _ = self
                 .transport

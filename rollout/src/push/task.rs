@@ -63,9 +63,19 @@ impl HostRun<'_> {
                 let spec = task.loop_spec.as_ref().expect("loop spec");
                 let mut results = Vec::new();
                 let mut total = Outcome::default();
-                for item in items {
+                for (index, item) in items.into_iter().enumerate() {
+                    if let (Some(pause), true) = (spec.pause, index > 0) {
+                        let pause = modules::seconds(pause).map_err(|e| Stop {
+                            msg: format!("{}: loop_control.pause: {e}", task.at),
+                            bad_input: true,
+                        })?;
+                        tokio::time::sleep(pause).await;
+                    }
                     let mut item_vars = vars.clone();
                     item_vars.insert(spec.loop_var.clone(), item.clone());
+                    if let Some(index_var) = &spec.index_var {
+                        item_vars.insert(index_var.clone(), Json::from(index));
+                    }
                     let label = match &spec.label {
                         Some(l) => self
                             .run
@@ -201,8 +211,13 @@ impl HostRun<'_> {
         let sudo = self.sudo_for(task);
         let outcome = if matches!(module.name, "reboot" | "wait_for_connection") {
             let check = task.check_mode.unwrap_or(self.run.opts.check);
-            self.reconnect_module(module.name, &args, sudo.as_ref(), check)
-                .await
+            let mut outcome = self
+                .reconnect_module(module.name, &args, sudo.as_ref(), check)
+                .await;
+            if let Err(msg) = self.apply_overrides(task, &mut outcome, vars) {
+                return Err(self.template_failure(task, Some(module), role, msg));
+            }
+            outcome
         } else {
             match self.attempts(task, module, vars, args, sudo.as_ref()).await {
                 Ok(o) => o,
