@@ -224,3 +224,61 @@ fn run_folders_are_private_and_keep_no_extra_var_values() {
     let done = resume(&["-e", &token]);
     assert_eq!(done.code, 0, "{done:?}");
 }
+
+#[test]
+fn keywords_and_parameters_that_used_to_be_dropped_are_honoured() {
+    let fleet = common::fleet(1);
+    let dir = fleet.dir().join("owned");
+    let d = dir.display();
+    let out = fleet.dir().join("indexes");
+    let playbook = format!(
+        r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - file: {{ path: {d}, state: directory, owner: root, group: root, mode: "0750" }}
+    - shell: echo "{{{{ idx }}}}={{{{ item }}}}" >> {o}
+      loop: [a, b, c]
+      loop_control: {{ index_var: idx, pause: 1 }}
+    - wait_for_connection: {{ timeout: 20 }}
+      changed_when: true
+"#,
+        o = out.display()
+    );
+    let started = std::time::Instant::now();
+    let run = push_text(
+        &fleet,
+        &fleet.inventory(),
+        "honoured.yml",
+        &playbook,
+        &["--json"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "loop_control.pause waits between items"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "0=a\n1=b\n2=c\n");
+    let changed = |run: &common::Run, module: &str| {
+        run.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| {
+                e["event"] == "task" && e["task"].as_str().unwrap_or_default().contains(module)
+            })
+            .map(|e| e["status"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(
+        changed(&run, "wait_for_connection").as_deref(),
+        Some("changed"),
+        "{run:?}"
+    );
+    // The folder already has that owner, group and mode: a second push changes nothing there.
+    let again = push_text(
+        &fleet,
+        &fleet.inventory(),
+        "honoured.yml",
+        &playbook,
+        &["--json"],
+    );
+    assert_eq!(changed(&again, "file").as_deref(), Some("ok"), "{again:?}");
+}

@@ -152,6 +152,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn run_ids_are_plain_names() {
+        let root = Path::new("/runs");
+        assert_eq!(
+            run_dir(root, "20261123T204500-1a2b").unwrap(),
+            root.join("20261123T204500-1a2b")
+        );
+        for bad in ["", ".", "..", "../x", "a/b", "a\0b"] {
+            assert!(run_dir(root, bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn run_ids_sort_by_time_and_resume_keeps_progress() {
         let id = new_run_id();
         assert_eq!(id.len(), 20, "{id}");

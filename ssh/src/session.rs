@@ -141,9 +141,20 @@ fn russh_config(known_algorithms: Vec<russh::keys::Algorithm>) -> Arc<client::Co
             ..defaults
         },
         nodelay: true,
+        // A host that stops answering without closing the connection (power loss, a firewall
+        // drop) is noticed after KEEPALIVE_MAX unanswered keepalives, and every wait on it ends.
+        keepalive_interval: Some(KEEPALIVE_INTERVAL),
+        keepalive_max: KEEPALIVE_MAX,
         ..Default::default()
     })
 }
+
+/// How often an idle connection is probed.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+/// How many probes may go unanswered before the connection counts as lost.
+pub const KEEPALIVE_MAX: usize = 3;
+/// How long killing a timed-out command may take: on a dead connection it cannot succeed.
+const KILL_DEADLINE: Duration = Duration::from_secs(10);
 
 impl Session {
     /// Connects, checks the host key and authenticates, all within the connect timeout.
@@ -268,8 +279,12 @@ impl Session {
         match tokio::time::timeout(limit, run).await {
             Ok(result) => result,
             Err(_) => {
-                self.kill_group(pid).await;
-                let _ = channel.close().await;
+                // Both are bounded: on a host that has gone silent they would wait for ever.
+                let _ = tokio::time::timeout(KILL_DEADLINE, async {
+                    self.kill_group(pid).await;
+                    let _ = channel.close().await;
+                })
+                .await;
                 Err(SshError::CommandTimeout { after: limit })
             }
         }
