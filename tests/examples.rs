@@ -325,7 +325,18 @@ fn upgrade_window_updates_in_phases_rolls_back_a_bad_phase_and_resumes() {
 
     // The release is fixed; the run resumes and finishes.
     ex.service_image("drover/loki:3.5.0", true);
-    let run = ex.push("site.yml", &["--resume", &id]);
+    // Inline -e values are not kept in the journal: the resume gives them again.
+    let run = ex.push(
+        "site.yml",
+        &[
+            "--resume",
+            &id,
+            "-e",
+            "hold_seconds=3",
+            "-e",
+            "health_retries=3",
+        ],
+    );
     assert_eq!(run.code, 0, "{run:?}");
     let images = ex.docker(0, &["ps", "--format", "{{.Image}}"]);
     for (name, _, next) in stack {
@@ -683,7 +694,7 @@ fn system_updates_patch_reboot_release_and_roll_back_one_host_at_a_time() {
 
     // The release is fixed; the run resumes on node01 and goes on to node02.
     ex.service_image("drover/codexos-backend:1.5.0", true);
-    let run = ex.push("site.yml", &["--resume", &id]);
+    let run = ex.push("site.yml", &["--resume", &id, "-e", "new_release=1.5.0"]);
     assert_eq!(run.code, 0, "{run:?}");
     for (i, boot) in boots.iter().enumerate() {
         assert_ne!(&ex.fleet.boot_id(i), boot, "host {i} rebooted");
