@@ -11,6 +11,17 @@ pub(super) fn may_restart_docker_or_host(module: &Module) -> bool {
 }
 
 impl HostRun<'_> {
+    /// Keeps `value` as this host's JSON file in the run folder's `folder` (`snapshots`,
+    /// `rollcalls`). Evidence only: the run goes on if it cannot be written.
+    fn keep(&self, folder: &str, value: &impl serde::Serialize) {
+        let path = self
+            .run
+            .run_dir
+            .join(folder)
+            .join(format!("{}.json", host_file_name(&self.host)));
+        let _ = write_private(&path, &serde_json::to_vec_pretty(value).unwrap_or_default());
+    }
+
     /// Records the running containers (when Docker answers and the play has roll calls), in the run
     /// folder too: before the first task that may restart Docker or the host, and after a compose
     /// change.
@@ -20,14 +31,7 @@ impl HostRun<'_> {
             return;
         }
         if let Ok(snap) = crate::rollcall::snapshot(&self.transport, &self.conn).await {
-            let _ = write_private(
-                &self
-                    .run
-                    .run_dir
-                    .join("snapshots")
-                    .join(format!("{}.json", host_file_name(&self.host))),
-                &serde_json::to_vec_pretty(&snap).unwrap_or_default(),
-            );
+            self.keep("snapshots", &snap);
             self.snapshot = Some(snap);
         }
     }
@@ -80,14 +84,7 @@ impl HostRun<'_> {
             intended_images: Vec::new(),
         };
         let report = crate::rollcall::verify(&self.transport, &self.conn, &snap, &opts).await;
-        let _ = write_private(
-            &self
-                .run
-                .run_dir
-                .join("rollcalls")
-                .join(format!("{}.json", host_file_name(&self.host))),
-            &serde_json::to_vec_pretty(&report).unwrap_or_default(),
-        );
+        self.keep("rollcalls", &report);
         let label = format!(
             "roll call after `{}`",
             task.name.clone().unwrap_or_else(|| "task".into())
