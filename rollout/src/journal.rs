@@ -89,10 +89,11 @@ impl Journal {
     /// Reopens a run to resume it.
     pub fn resume(root: &Path, id: &str) -> std::io::Result<(Journal, RunSpec)> {
         let dir = run_dir(root, id).map_err(std::io::Error::other)?;
-        own_private_dir(&dir)?;
         let spec: RunSpec = serde_json::from_slice(&fs::read(dir.join("run.json"))?)?;
         let mut state: RunState = serde_json::from_slice(&fs::read(dir.join("state.json"))?)?;
         state.status = "running".into();
+        // A run folder from before folders were private becomes private now.
+        own_private_dir(&dir)?;
         Ok((Journal::open_dir(dir, state)?, spec))
     }
 
