@@ -48,9 +48,11 @@ pub struct HostConnection {
     pub connection: Connection,
     /// sudo settings when the host's commands run as another user.
     pub sudo: Option<Become>,
-    /// `ansible_become_user` and `ansible_become_password` from the inventory, for tasks and plays
-    /// that turn `become:` on where the inventory did not.
-    pub become_vars: (Option<String>, Option<String>),
+    /// `ansible_become_user` from the inventory, for tasks and plays that turn `become:` on where
+    /// the inventory did not.
+    pub become_user: Option<String>,
+    /// `ansible_become_password` (or `_pass`) from the inventory, likewise.
+    pub become_password: Option<String>,
 }
 
 fn var_str<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
@@ -127,7 +129,8 @@ impl HostConnection {
             name: name.to_string(),
             connection,
             sudo,
-            become_vars: (become_user, become_password),
+            become_user,
+            become_password,
         })
     }
 }

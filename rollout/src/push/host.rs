@@ -418,20 +418,17 @@ impl HostRun<'_> {
             .or_else(|| self.play.become_user.clone());
         match (enabled, &self.conn.sudo) {
             (Some(false), _) => None,
-            (Some(true), existing) => {
-                let (inv_user, inv_password) = &self.conn.become_vars;
-                Some(Become {
-                    user: user
-                        .or_else(|| existing.as_ref().map(|b| b.user.clone()))
-                        .or_else(|| inv_user.clone())
-                        .unwrap_or_else(|| self.run.settings.become_user.clone()),
-                    password: existing
-                        .as_ref()
-                        .and_then(|b| b.password.clone())
-                        .or_else(|| inv_password.clone())
-                        .or_else(|| self.run.settings.become_password.clone()),
-                })
-            }
+            // The inventory's become user and password apply whether or not it turned become on.
+            (Some(true), _) => Some(Become {
+                user: user
+                    .or_else(|| self.conn.become_user.clone())
+                    .unwrap_or_else(|| self.run.settings.become_user.clone()),
+                password: self
+                    .conn
+                    .become_password
+                    .clone()
+                    .or_else(|| self.run.settings.become_password.clone()),
+            }),
             (None, Some(existing)) => Some(Become {
                 user: user.unwrap_or_else(|| existing.user.clone()),
                 password: existing.password.clone(),
