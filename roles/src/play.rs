@@ -327,12 +327,16 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
 /// would otherwise leave a changed config with its service never restarted. A templated name is
 /// known only when the task runs, and is left to then.
 fn check_notifies(play: &Play) -> Result<(), PlaybookError> {
-    let roles = play.roles.iter().chain(&play.included_roles);
+    let roles: Vec<&Role> = play.roles.iter().chain(&play.included_roles).collect();
     let handlers: Vec<(Option<&str>, &Task)> = play
         .handlers
         .iter()
         .map(|h| (None, h))
-        .chain(roles.flat_map(|r| r.handlers.iter().map(|h| (Some(r.name.as_str()), h))))
+        .chain(
+            roles
+                .iter()
+                .flat_map(|r| r.handlers.iter().map(|h| (Some(r.name.as_str()), h))),
+        )
         .collect();
     let known = |name: &str| {
         handlers.iter().any(|(role, h)| {
@@ -350,12 +354,7 @@ fn check_notifies(play: &Play) -> Result<(), PlaybookError> {
         &play.post_tasks,
         &play.handlers,
     ];
-    lists.extend(
-        play.roles
-            .iter()
-            .chain(&play.included_roles)
-            .flat_map(|r| [&r.tasks[..], &r.handlers[..]]),
-    );
+    lists.extend(roles.iter().flat_map(|r| [&r.tasks[..], &r.handlers[..]]));
     let mut todo: Vec<&Task> = lists.into_iter().flatten().collect();
     while let Some(task) = todo.pop() {
         if let TaskBody::Block(b) = &task.body {
