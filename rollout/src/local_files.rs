@@ -37,7 +37,6 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .mode(0o600)
         .open(&tmp)?;
     file.write_all(bytes)?;
-    file.sync_data()?;
     fs::rename(&tmp, path)
 }
 
