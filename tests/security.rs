@@ -282,3 +282,122 @@ fn keywords_and_parameters_that_used_to_be_dropped_are_honoured() {
     );
     assert_eq!(changed(&again, "file").as_deref(), Some("ok"), "{again:?}");
 }
+
+#[test]
+fn a_run_that_is_still_alive_cannot_be_resumed_a_second_time() {
+    let fleet = common::fleet(1);
+    let pb = fleet.dir().join("slow.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sleep 4\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let (inv, kh) = (fleet.inventory(), fleet.known_hosts());
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args([
+            "push",
+            "-i",
+            inv.to_str().unwrap(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+        ])
+        .args([pb.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()])
+        .env("HOME", fleet.dir())
+        .env_remove("SSH_AUTH_SOCK")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the first run has its folder and holds it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let id = loop {
+        let found = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| {
+                let e = e.ok()?;
+                e.path()
+                    .join("events.jsonl")
+                    .exists()
+                    .then(|| e.file_name())
+            });
+        if let Some(id) = found {
+            break id.to_string_lossy().into_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let resume = || {
+        common::drover(
+            &fleet,
+            &[
+                "push",
+                "--resume",
+                &id,
+                "--runs-dir",
+                runs.to_str().unwrap(),
+            ],
+        )
+    };
+    let second = resume();
+    common::assert_bad_input(
+        &second,
+        &id,
+        &format!("the run is still going on in process {}", first.id()),
+    );
+    // Once that process is gone (killed here, by its PID), the run resumes and finishes.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let third = resume();
+    assert_eq!(third.code, 0, "{third:?}");
+}
+
+#[test]
+fn a_refused_host_lock_says_why_in_text_mode() {
+    let fleet = common::fleet(2);
+    let home = |i: usize| fleet.hosts()[i].state.join("home");
+    // node01: a lock left by a run of this controller whose process has ended.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let owner = format!(
+        "{}@{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+        std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "controller".into())
+    );
+    std::fs::create_dir_all(home(0).join(".drover")).unwrap();
+    std::fs::write(
+        home(0).join(".drover/lock"),
+        format!("run=20260101T000000-dead owner={owner} expires=99999999999 pid={dead}\n"),
+    )
+    .unwrap();
+    // node02: no lock can be written at all (a file where the lock's folder should be).
+    std::fs::write(home(1).join(".drover"), "in the way\n").unwrap();
+    let pb = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n";
+    let run = push_text(
+        &fleet,
+        &fleet.inventory(),
+        "locked.yml",
+        pb,
+        &["--max-fail", "2"],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains(&format!(
+            "node01       FAILED host is locked by run 20260101T000000-dead of {owner} (stale: its process {dead} on this controller has ended; clear it with --break-lock)"
+        )),
+        "{run:?}"
+    );
+    assert!(
+        all.contains("node02       FAILED cannot take the host lock $HOME/.drover/lock: "),
+        "{run:?}"
+    );
+    assert!(!all.contains("run ? of ?"), "{run:?}");
+}

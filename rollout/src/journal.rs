@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::local_files::{append_private, own_private_dir, write_private};
+use crate::local_files::{append_private, open_private, own_private_dir, write_private};
 
 /// What a run was asked to do, so `--resume` can do it again.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -41,6 +41,32 @@ pub struct Journal {
     dir: PathBuf,
     events: File,
     state: RunState,
+    /// The run folder's `lock`, locked while this process works on the run (see [`hold_run`]).
+    _live: File,
+}
+
+/// Locks the run folder for this process (an advisory lock on `<run>/lock`, which also names the
+/// process). The kernel drops the lock when the process ends, however it ends, so a run that is
+/// still alive is told from a dead one: a second `--resume` of a live run is refused, naming the
+/// process, instead of running the same hosts twice and taking over the host locks of the first.
+fn hold_run(dir: &Path) -> std::io::Result<File> {
+    let path = dir.join("lock");
+    let mut file = open_private(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            return Err(std::io::Error::other(format!(
+                "the run is still going on in process {} (its lock: {}); wait for it to end, or stop it, before resuming",
+                holder.trim(),
+                path.display()
+            )));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(e),
+    }
+    file.set_len(0)?;
+    writeln!(file, "{}", std::process::id())?;
+    Ok(file)
 }
 
 /// A new run id: UTC time and a short suffix, so ids sort by time (`20261123T204500-1a2b`).
@@ -98,8 +124,14 @@ impl Journal {
     }
 
     fn open_dir(dir: PathBuf, state: RunState) -> std::io::Result<Journal> {
+        let live = hold_run(&dir)?;
         let events = append_private(&dir.join("events.jsonl"))?;
-        let journal = Journal { dir, events, state };
+        let journal = Journal {
+            dir,
+            events,
+            state,
+            _live: live,
+        };
         journal.save()?;
         Ok(journal)
     }
@@ -180,6 +212,13 @@ mod tests {
         j.record(&serde_json::json!({"event": "x"})).unwrap();
         j.host_done(0, "node01").unwrap();
         j.finish("halted").unwrap();
+        // While the first is open, the run is live: resuming it is refused, naming this process.
+        let live = Journal::resume(&root, &id).err().unwrap().to_string();
+        assert!(
+            live.contains(&format!("still going on in process {}", std::process::id())),
+            "{live}"
+        );
+        drop(j);
         let (j2, spec2) = Journal::resume(&root, &id).unwrap();
         assert_eq!(spec2, spec);
         assert_eq!(j2.done(0), ["node01"]);

@@ -49,6 +49,17 @@ pub fn append_private(path: &Path) -> io::Result<fs::File> {
         .open(path)
 }
 
+/// Opens `path` to read and write, created 0600 if new, not truncated.
+pub fn open_private(path: &Path) -> io::Result<fs::File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Creates (or truncates) `path` with mode 0600, for output written as it arrives.
 pub fn create_private(path: &Path) -> io::Result<fs::File> {
     let file = OpenOptions::new()

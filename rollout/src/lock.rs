@@ -7,13 +7,17 @@ use drover_ssh::shell::quote;
 /// Where the lock lives on a host.
 pub const LOCK_PATH: &str = "$HOME/.drover/lock";
 
-/// What goes in the lock file: one line, `run=ID owner=USER@HOST expires=EPOCH`.
-pub fn lock_line(run_id: &str, owner: &str, expires: u64) -> String {
-    format!("run={run_id} owner={owner} expires={expires}")
+/// What goes in the lock file: one line, `run=ID owner=USER@HOST expires=EPOCH pid=PID` (the
+/// controller process holding it, so that a lock left by a dead run can be told from a live one).
+pub fn lock_line(run_id: &str, owner: &str, expires: u64, pid: u32) -> String {
+    format!("run={run_id} owner={owner} expires={expires} pid={pid}")
 }
 
 /// Takes the lock, or prints the holder's line and exits 3. A lock this same run left behind (a
-/// killed controller, then `--resume`) is taken over. With `break_lock`, any lock is replaced.
+/// killed controller, then `--resume`) is taken over; only one process can hold a run at a time
+/// (the run folder's own lock), so that is never a live run's. With `break_lock`, any lock is
+/// replaced. When the lock cannot be written at all (a read-only or foreign HOME), the shell's
+/// reason goes to stderr and the exit is 4, not 3.
 pub fn acquire_command(run_id: &str, line: &str, break_lock: bool) -> String {
     let clear = if break_lock {
         "rm -f \"$f\"; ".to_string()
@@ -24,7 +28,7 @@ pub fn acquire_command(run_id: &str, line: &str, break_lock: bool) -> String {
         )
     };
     format!(
-        "f={LOCK_PATH}; mkdir -p \"$(dirname \"$f\")\" && {clear}if (set -C; printf '%s\\n' {} > \"$f\") 2>/dev/null; then echo acquired; else cat \"$f\"; exit 3; fi",
+        "f={LOCK_PATH}; mkdir -p \"$(dirname \"$f\")\" || exit 4; {clear}if e=$( (set -C; printf '%s\\n' {} > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then cat \"$f\"; exit 3; else echo \"$e\" >&2; exit 4; fi",
         quote(line)
     )
 }
@@ -37,8 +41,15 @@ pub fn release_command(run_id: &str) -> String {
     )
 }
 
-/// Explains a lock another run holds, from its line and the current time.
-pub fn describe_holder(line: &str, now: u64) -> String {
+/// Explains a lock another run holds, from its line and the current time. `controller` is this
+/// controller's `user@host`, and `alive` says whether a process of this machine is running: a lock
+/// taken from this machine by a process that has ended belongs to a dead run.
+pub fn describe_holder(
+    line: &str,
+    now: u64,
+    controller: &str,
+    alive: impl Fn(u32) -> bool,
+) -> String {
     let field = |name: &str| {
         line.split_whitespace()
             .find_map(|w| w.strip_prefix(&format!("{name}=")))
@@ -46,7 +57,13 @@ pub fn describe_holder(line: &str, now: u64) -> String {
             .to_string()
     };
     let expires: u64 = field("expires").parse().unwrap_or(0);
-    let state = if expires <= now {
+    let dead_pid = field("pid")
+        .parse::<u32>()
+        .ok()
+        .filter(|pid| field("owner") == controller && !alive(*pid));
+    let state = if let Some(pid) = dead_pid {
+        format!("stale: its process {pid} on this controller has ended; clear it with --break-lock")
+    } else if expires <= now {
         "stale: it expired; clear it with --break-lock".to_string()
     } else {
         format!(
@@ -68,10 +85,10 @@ mod tests {
     #[test]
     fn lock_commands_are_exact() {
         assert_eq!(
-            acquire_command("r1", "run=r1 owner=ops@ctl expires=10", false),
-            "f=$HOME/.drover/lock; mkdir -p \"$(dirname \"$f\")\" && grep -q '^run=r1 ' \"$f\" 2>/dev/null && rm -f \"$f\"; if (set -C; printf '%s\\n' 'run=r1 owner=ops@ctl expires=10' > \"$f\") 2>/dev/null; then echo acquired; else cat \"$f\"; exit 3; fi"
+            acquire_command("r1", "run=r1 owner=ops@ctl expires=10 pid=7", false),
+            "f=$HOME/.drover/lock; mkdir -p \"$(dirname \"$f\")\" || exit 4; grep -q '^run=r1 ' \"$f\" 2>/dev/null && rm -f \"$f\"; if e=$( (set -C; printf '%s\\n' 'run=r1 owner=ops@ctl expires=10 pid=7' > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then cat \"$f\"; exit 3; else echo \"$e\" >&2; exit 4; fi"
         );
-        assert!(acquire_command("r1", "x", true).contains("&& rm -f \"$f\"; if (set -C;"));
+        assert!(acquire_command("r1", "x", true).contains("|| exit 4; rm -f \"$f\"; if e=$("));
         assert_eq!(
             release_command("r1"),
             "f=$HOME/.drover/lock; if grep -q '^run=r1 ' \"$f\" 2>/dev/null; then rm -f \"$f\"; fi"
@@ -80,11 +97,18 @@ mod tests {
 
     #[test]
     fn holders_are_described() {
-        let line = lock_line("r9", "ops@ctl", 100);
+        let line = lock_line("r9", "ops@ctl", 100, 4242);
+        let alive = |_| true;
         assert_eq!(
-            describe_holder(&line, 40),
+            describe_holder(&line, 40, "ops@ctl", alive),
             "host is locked by run r9 of ops@ctl (it expires in 60s; wait, or clear it with --break-lock if that run is gone)"
         );
-        assert!(describe_holder(&line, 100).contains("stale"));
+        assert!(describe_holder(&line, 100, "ops@ctl", alive).contains("stale"));
+        assert_eq!(
+            describe_holder(&line, 40, "ops@ctl", |_| false),
+            "host is locked by run r9 of ops@ctl (stale: its process 4242 on this controller has ended; clear it with --break-lock)"
+        );
+        // Another controller's process cannot be looked at from here.
+        assert!(describe_holder(&line, 40, "ops@other", |_| false).contains("expires in 60s"));
     }
 }

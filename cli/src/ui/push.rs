@@ -10,12 +10,17 @@ use drover_rollout::{HostStats, PushEvent, PushSummary, TaskStatus};
 /// Renders push events.
 pub struct PushView {
     json: bool,
+    /// Hosts whose failure a task line has already shown, so the host's end does not repeat it.
+    failure_shown: std::collections::HashSet<String>,
 }
 
 impl PushView {
     /// A text view, or a JSON-lines view.
     pub fn new(json: bool) -> PushView {
-        PushView { json }
+        PushView {
+            json,
+            failure_shown: Default::default(),
+        }
     }
 
     /// Shows one event.
@@ -77,6 +82,9 @@ impl PushView {
                 } else {
                     format!(": {msg}")
                 };
+                if *status == TaskStatus::Failed {
+                    self.failure_shown.insert(host.clone());
+                }
                 eprintln!("  {host:<12} {label:<8} [{task}]{item}{msg}");
                 if let Some(diff) = diff {
                     for line in diff.lines() {
@@ -95,6 +103,15 @@ impl PushView {
                 stats,
             } if stats.unreachable > 0 => {
                 eprintln!("  {host:<12} {} {error}", style("UNREACHABLE").red().bold());
+            }
+            // A host that failed before any task (its lock, the impact gate, bad connection
+            // variables) says why here; a task's failure was shown on its own line.
+            PushEvent::HostDone {
+                host,
+                error: Some(error),
+                ..
+            } if !self.failure_shown.contains(host) => {
+                eprintln!("  {host:<12} {} {error}", style("FAILED").red().bold());
             }
             PushEvent::HostDone { .. } | PushEvent::BatchDone { .. } => {}
             PushEvent::Notice { message } => {

@@ -105,6 +105,7 @@ impl HostRun<'_> {
             &self.run.run_id,
             &self.run.opts.owner,
             now() + self.run.opts.lock_ttl.as_secs(),
+            std::process::id(),
         );
         let cmd = lock::acquire_command(&self.run.run_id, &line, self.run.opts.break_lock);
         match self
@@ -113,9 +114,16 @@ impl HostRun<'_> {
             .await
         {
             Ok(o) if o.status.success() => Ok(()),
-            Ok(o) => Err(lock::describe_holder(
+            Ok(o) if o.status == drover_ssh::ExitStatus::Code(3) => Err(lock::describe_holder(
                 String::from_utf8_lossy(&o.stdout).trim(),
                 now(),
+                &self.run.opts.owner,
+                |pid| std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            )),
+            Ok(o) => Err(format!(
+                "cannot take the host lock {}: {}",
+                lock::LOCK_PATH,
+                String::from_utf8_lossy(&o.stderr).trim()
             )),
             Err(e) => {
                 self.stats.unreachable = 1;
