@@ -535,6 +535,40 @@ fn a_host_that_does_not_come_back_in_time_fails_with_a_clear_error() {
 }
 
 #[test]
+fn a_host_lost_in_a_reboot_runs_nothing_more_anywhere() {
+    let fleet = common::fleet(1);
+    let before = fleet.boot_id(0);
+    // The always: task would touch $HOME/always-ran: the host's home over SSH, the fleet folder
+    // (drover's own HOME) had it run on the controller instead.
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - block:\n        - reboot:\n            reboot_command: \"{}\"\n            stable_for: 0\n            reboot_timeout: 2\n      always:\n        - shell: touch \"$HOME/always-ran\"\n",
+        fleet.reboot_command(0, 5)
+    );
+    let run = push_text(&fleet, &[("lost.yml", &play)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("FAILED   [reboot]: the host did not come back within 2s"),
+        "{run:?}"
+    );
+    assert!(
+        !fleet.dir().join("always-ran").exists(),
+        "always: ran on the controller"
+    );
+    assert!(
+        !home(&fleet, 0).join("always-ran").exists(),
+        "always: ran on the lost host"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while fleet.boot_id(0) == before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Back now, the host still runs nothing of that run: its always: never ran late.
+    assert!(!home(&fleet, 0).join("always-ran").exists());
+}
+
+#[test]
 fn a_host_key_that_changed_across_the_reboot_is_refused_at_once() {
     let fleet = common::fleet(1);
     let key = fleet.dir().join("sshd/0/host_key");

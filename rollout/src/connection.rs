@@ -141,6 +141,9 @@ pub enum Transport {
     Ssh(Session),
     /// The controller's own shell.
     Local,
+    /// The host's connection was given up (a reboot it did not come back from): every command
+    /// fails, so nothing meant for the host ever runs on the controller instead.
+    Lost,
 }
 
 impl Transport {
@@ -161,7 +164,7 @@ impl Transport {
     pub fn timings(&self) -> Option<drover_ssh::Timings> {
         match self {
             Transport::Ssh(session) => Some(session.timings()),
-            Transport::Local => None,
+            Transport::Local | Transport::Lost => None,
         }
     }
 
@@ -192,6 +195,7 @@ impl Transport {
     ) -> Result<ExitStatus, SshError> {
         match self {
             Transport::Ssh(session) => session.exec_into(command, stdin, timeout, sudo, sink).await,
+            Transport::Lost => Err(SshError::Lost),
             Transport::Local => {
                 let line = match sudo {
                     Some(b) => format!(

@@ -82,6 +82,10 @@ pub enum SshError {
         /// What is wrong: unreadable, not a key, wrong passphrase.
         reason: String,
     },
+    /// The host's connection was lost and the host did not come back (after a reboot, say):
+    /// nothing more is run for it, anywhere.
+    #[error("the connection to the host is lost: it did not come back")]
+    Lost,
     /// A command ran longer than its timeout and was stopped.
     #[error("command timed out after {}s", after.as_secs_f32())]
     CommandTimeout {

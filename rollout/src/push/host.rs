@@ -208,6 +208,15 @@ impl HostRun<'_> {
                         bad_input: false,
                     });
                 }
+                // A host that is gone runs nothing more: not its always: tasks, not its handlers,
+                // and not on the controller in its place.
+                if matches!(self.transport, Transport::Lost) {
+                    return Err(Stop {
+                        msg: "the host is lost (it did not come back); nothing more runs for it"
+                            .into(),
+                        bad_input: false,
+                    });
+                }
                 if self.shared.fatal.load(Ordering::SeqCst) {
                     return Err(Stop { msg: "stopped: another host of the batch failed and the play sets any_errors_fatal".into(), bad_input: false });
                 }

@@ -228,7 +228,7 @@ impl HostRun<'_> {
                 .transport
                 .exec(&cmd, b"", Some(Duration::from_secs(10)), sudo)
                 .await;
-            let old = std::mem::replace(&mut self.transport, Transport::Local);
+            let old = std::mem::replace(&mut self.transport, Transport::Lost);
             old.close().await;
             Some(before)
         } else {
@@ -239,6 +239,10 @@ impl HostRun<'_> {
             .wait_until_back(before.as_deref(), started, timeout, sudo)
             .await
         {
+            // Not back as asked (perhaps still shutting down on an old connection): its state is
+            // unknown, so the host is given up and nothing more runs for it.
+            let old = std::mem::replace(&mut self.transport, Transport::Lost);
+            old.close().await;
             return Outcome::fail(msg);
         }
         tokio::time::sleep(post_delay).await;
