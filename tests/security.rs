@@ -401,3 +401,26 @@ fn a_refused_host_lock_says_why_in_text_mode() {
     );
     assert!(!all.contains("run ? of ?"), "{run:?}");
 }
+
+#[test]
+fn an_explicit_max_fail_zero_wins_over_the_plays_percentage() {
+    let fleet = common::fleet(2);
+    let pb = "- hosts: all\n  gather_facts: false\n  max_fail_percentage: 50\n  tasks:\n    - command: test {{ inventory_hostname }} = node01\n- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: touch \"$HOME/second-play\"\n";
+    let home = |i: usize| fleet.hosts()[i].state.join("home");
+    // The play's 50 %: one of two failing is not over it, so the second play runs on node01.
+    let run = push_text(&fleet, &fleet.inventory(), "budget.yml", pb, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(home(0).join("second-play").exists(), "{run:?}");
+    std::fs::remove_file(home(0).join("second-play")).unwrap();
+    // --max-fail 0, given explicitly, halts at the first failure.
+    let run = push_text(
+        &fleet,
+        &fleet.inventory(),
+        "budget.yml",
+        pb,
+        &["--max-fail", "0"],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("HALTED"), "{run:?}");
+    assert!(!home(0).join("second-play").exists(), "{run:?}");
+}

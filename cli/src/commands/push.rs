@@ -198,7 +198,8 @@ fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
         max_fail: args
             .max_fail
             .as_deref()
-            .map_or(Ok(FailBudget::Count(0)), FailBudget::parse)
+            .map(FailBudget::parse)
+            .transpose()
             .map_err(|e| bad_input(anyhow!("--max-fail: {e}")))?,
         max_fail_total: args.max_fail_total,
         limit: args.limit.clone(),

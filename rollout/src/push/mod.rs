@@ -69,8 +69,9 @@ pub struct PushOptions {
     pub batches: Option<Batches>,
     /// Hosts worked on at once.
     pub forks: usize,
-    /// `--max-fail` (default 0: any failure in a batch halts the rollout).
-    pub max_fail: FailBudget,
+    /// `--max-fail`, when given: it wins over the plays' `max_fail_percentage`. Without either,
+    /// any failure in a batch halts the rollout.
+    pub max_fail: Option<FailBudget>,
     /// `--max-fail-total`: failures allowed over the whole run.
     pub max_fail_total: Option<usize>,
     /// `--limit`.
@@ -352,12 +353,12 @@ fn window_refusal(play: &Play) -> Option<String> {
     (!refusals.is_empty()).then(|| refusals.join("; "))
 }
 
-/// The batch failure budget: `max_fail_percentage` of the play, unless `--max-fail` was given.
+/// The batch failure budget: `--max-fail` if given (`--max-fail 0` too), else the play's
+/// `max_fail_percentage`, else none at all.
 fn budget(play: &Play, opts: &PushOptions) -> FailBudget {
-    match (play.max_fail_percentage, opts.max_fail) {
-        (Some(p), FailBudget::Count(0)) => FailBudget::Percent(p),
-        (_, given) => given,
-    }
+    opts.max_fail
+        .or(play.max_fail_percentage.map(FailBudget::Percent))
+        .unwrap_or(FailBudget::Count(0))
 }
 
 fn add(a: HostStats, b: HostStats) -> HostStats {
