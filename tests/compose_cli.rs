@@ -203,3 +203,35 @@ fn templates_lint_as_rendered_per_host_and_render_prints_or_writes() {
         "{run:?}"
     );
 }
+
+#[test]
+fn fix_writes_through_a_symlink_to_its_file_and_refuses_jinja_that_does_not_parse() {
+    let (dir, real) = copy("vpipe-compose.yml", "symlink");
+    let link = dir.join("linked-compose.yml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let before = std::fs::read_to_string(&real).unwrap();
+    let run = drover_in(&dir, &["compose", "fix", link.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // The link is still a link, and the file it points to is the one fixed.
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let after = std::fs::read_to_string(&real).unwrap();
+    assert_ne!(after, before, "the real file was not fixed");
+    let lint = drover_in(&dir, &["compose", "lint", real.to_str().unwrap()]);
+    assert_eq!(lint.code, 0, "{lint:?}");
+    // Nothing else is left in the folder.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+
+    // A template whose Jinja does not parse is bad input: exit 2, nothing written.
+    let template = dir.join("compose.yml.j2");
+    let text =
+        "services:\n  web:\n    image: x\n    restart: unless-stopped\n    labels: {{ broken }\n";
+    std::fs::write(&template, text).unwrap();
+    let run = drover_in(&dir, &["compose", "fix", template.to_str().unwrap()]);
+    common::assert_bad_input(&run, "compose.yml.j2:5", "syntax error");
+    assert_eq!(std::fs::read_to_string(&template).unwrap(), text);
+}

@@ -21,6 +21,10 @@ fn read(path: &Path) -> Result<String, Failure> {
         .map_err(|e| bad_input(anyhow!("{}: cannot read: {e}", path.display())))
 }
 
+fn is_template(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "j2")
+}
+
 /// A finding and where it was found (a file, or a file as rendered for a host).
 struct Located {
     label: String,
@@ -41,8 +45,7 @@ fn lint(args: &ComposeLintArgs) -> Result<(), Failure> {
     let engine = Engine::new();
     for path in &args.paths {
         let text = read(path)?;
-        let is_template = path.extension().is_some_and(|e| e == "j2");
-        match (&inventory, is_template) {
+        match (&inventory, is_template(path)) {
             (Some(inv), true) => {
                 let groups = inv.groups_var();
                 for host in inv.select(&args.hosts, None).map_err(bad_input)? {
@@ -101,8 +104,16 @@ fn fix(args: &ComposeFixArgs) -> Result<(), Failure> {
     let mut pending = false;
     // Everything is checked before anything is written: one bad file leaves every file as it was.
     let mut results: Vec<(&PathBuf, String, drover_compose::Fixed)> = Vec::new();
+    let engine = Engine::new();
     for path in &args.paths {
         let text = read(path)?;
+        // A template whose Jinja does not parse could never render: fixing its YAML would hide
+        // that, so it is bad input and nothing is written.
+        if is_template(path) {
+            engine
+                .check_file(&path.display().to_string(), &text)
+                .map_err(bad_input)?;
+        }
         let fixed = drover_compose::fix(path, &text, &opts).map_err(bad_input)?;
         results.push((path, text, fixed));
     }
@@ -131,13 +142,24 @@ fn fix(args: &ComposeFixArgs) -> Result<(), Failure> {
     }
 }
 
-/// Replaces a file atomically, keeping its permissions.
+/// Replaces a file atomically, keeping its permissions. Through a symlink, the file it points to
+/// is fixed and the link stays a link. The new text goes through a temporary name nobody can guess,
+/// created exclusively beside the file, and removed if anything fails.
 fn write_in_place(path: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = path.with_extension("drover-tmp");
-    std::fs::write(&tmp, text)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        std::fs::set_permissions(&tmp, meta.permissions())?;
+    let real = std::fs::canonicalize(path)?;
+    let name = real.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = real.with_file_name(drover_ssh::shell::temp_path(&name));
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.set_permissions(std::fs::metadata(&real)?.permissions())?;
+        std::fs::rename(&tmp, &real)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    Ok(written?)
 }
