@@ -1020,3 +1020,47 @@ fn include_role_and_import_role_run_a_role_with_its_defaults_templates_and_handl
     let run = push_text(&fleet, &[("site.yml", &missing)]);
     assert_bad(&run, "role `gone` not found");
 }
+
+#[test]
+fn role_dependencies_run_first_once_each_with_their_parameters() {
+    let fleet = common::fleet(1);
+    let log = |line: &str| format!("    - shell: echo {line} >> \"$HOME/order\"\n");
+    let files = [
+        (
+            "deps.yml",
+            "- hosts: all\n  gather_facts: false\n  roles:\n    - web\n    - db\n  tasks:\n    - include_role: { name: api }\n".to_string(),
+        ),
+        (
+            "roles/web/meta/main.yml",
+            "galaxy_info: { author: x }\ndependencies:\n  - common\n  - role: port\n    port: 80\n".to_string(),
+        ),
+        ("roles/web/tasks/main.yml", format!("---\n{}", log("web"))),
+        (
+            "roles/db/meta/main.yml",
+            "dependencies:\n  - common\n  - { role: port, port: 5432 }\n".to_string(),
+        ),
+        ("roles/db/tasks/main.yml", format!("---\n{}", log("db"))),
+        ("roles/api/meta/main.yml", "dependencies: [port]\n".to_string()),
+        ("roles/api/tasks/main.yml", format!("---\n{}", log("api"))),
+        ("roles/common/tasks/main.yml", format!("---\n{}", log("common"))),
+        ("roles/port/defaults/main.yml", "port: 8080\n".to_string()),
+        ("roles/port/tasks/main.yml", format!("---\n{}", log("port-{{ port }}"))),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let run = push_text(&fleet, &files);
+    assert_eq!(run.code, 0, "{run:?}");
+    // common once (same parameters), port once per distinct parameters, each before its role.
+    assert_eq!(
+        std::fs::read_to_string(home(&fleet, 0).join("order")).unwrap(),
+        "common\nport-80\nweb\nport-5432\ndb\nport-8080\napi\n"
+    );
+    // An unknown key in meta/main.yml is refused, not ignored.
+    let run = push_text(
+        &fleet,
+        &[
+            ("deps2.yml", "- hosts: all\n  roles: [odd]\n"),
+            ("roles/odd/meta/main.yml", "dependancies: [common]\n"),
+        ],
+    );
+    assert_bad(&run, "unknown key `dependancies` in meta/main.yml");
+}

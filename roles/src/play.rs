@@ -267,7 +267,8 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
             }
             "roles" => {
                 for entry in src.list(v, "roles")? {
-                    play.roles.push(role_entry(src, entry, roles_path, &dir)?);
+                    let role = role::entry(src, entry, roles_path, &dir, 0)?;
+                    role::with_dependencies(role, &mut play.roles);
                 }
             }
             "serial" => {
@@ -405,51 +406,6 @@ fn rollcall_spec(src: &Source, node: &Node) -> Result<RollcallSpec, PlaybookErro
         }
     }
     Ok(spec)
-}
-
-/// A `roles:` entry: a name, or a mapping with `role:` and the role's parameters.
-fn role_entry(
-    src: &Source,
-    node: &Node,
-    roles_path: &[PathBuf],
-    dir: &Path,
-) -> Result<Role, PlaybookError> {
-    if let Some(name) = node.as_str() {
-        return role::load(name, src.at(node), roles_path, dir);
-    }
-    let entries = src.map(node, "a role entry")?;
-    let name_node = node
-        .get("role")
-        .or_else(|| node.get("name"))
-        .ok_or_else(|| src.invalid(node, "a role entry needs `role: NAME`"))?;
-    let mut role = role::load(
-        &src.string(name_node, "role")?,
-        src.at(name_node),
-        roles_path,
-        dir,
-    )?;
-    for (k, v) in entries {
-        match k.key_string().as_str() {
-            "role" | "name" => {}
-            "tags" => {
-                let tags = src.strings(v, "tags")?;
-                for t in role.tasks.iter_mut() {
-                    t.tags.extend(tags.iter().cloned());
-                }
-            }
-            "when" => {
-                let conds = src.strings(v, "when")?;
-                for t in role.tasks.iter_mut() {
-                    t.when.splice(0..0, conds.iter().cloned());
-                }
-            }
-            "vars" => role.vars.extend(src.vars(v, "vars")?),
-            key => {
-                role.vars.insert(key.to_string(), v.to_json());
-            }
-        }
-    }
-    Ok(role)
 }
 
 /// Roles brought in by `include_role:`/`import_role:` anywhere in `tasks`, once each.

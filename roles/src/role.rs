@@ -25,20 +25,15 @@ pub struct Role {
     pub defaults: Vars,
     /// `vars/main.yml` and the role's parameters in the play.
     pub vars: Vars,
+    /// `meta/main.yml` `dependencies:`, loaded, in order: they run before the role.
+    pub dependencies: Vec<Role>,
+    /// `meta/main.yml` `allow_duplicates:`: run again where an equal role already ran.
+    pub allow_duplicates: bool,
 }
 
-/// Loads role `name`, named at `at`, from the first folder of `roles_path` that has it.
-pub fn load(
-    name: &str,
-    at: At,
-    roles_path: &[PathBuf],
-    playbook_dir: &Path,
-) -> Result<Role, PlaybookError> {
-    load_with(name, at, roles_path, playbook_dir, None, 0)
-}
-
-/// Like [`load`], with the tasks from `tasks/<tasks_from>` instead of `tasks/main.yml`, for
-/// `include_role:`; `depth` bounds roles that include each other.
+/// Loads role `name`, named at `at`, from the first folder of `roles_path` that has it, with its
+/// dependencies; with `tasks_from` (`include_role:`), the tasks of `tasks/<tasks_from>` instead of
+/// `tasks/main.yml`. `depth` bounds roles that include or depend on each other.
 pub fn load_with(
     name: &str,
     at: At,
@@ -73,6 +68,7 @@ pub fn load_with(
         })?),
     };
     let read = |file: Option<PathBuf>| task_file(file, &search, roles_path, depth);
+    let (dependencies, allow_duplicates) = meta(&path, roles_path, playbook_dir, depth)?;
     Ok(Role {
         name: name.to_string(),
         tasks: read(tasks)?,
@@ -80,7 +76,120 @@ pub fn load_with(
         defaults: vars_file(&path.join("defaults"))?,
         vars: vars_file(&path.join("vars"))?,
         path,
+        dependencies,
+        allow_duplicates,
     })
+}
+
+/// `meta/main.yml`: the role's dependencies (each a role entry, as in a play's `roles:`) and
+/// `allow_duplicates`. `galaxy_info` and `collections` describe the role for Galaxy and name
+/// lookups and change nothing at run time; any other key is refused rather than ignored.
+fn meta(
+    role_dir: &Path,
+    roles_path: &[PathBuf],
+    playbook_dir: &Path,
+    depth: usize,
+) -> Result<(Vec<Role>, bool), PlaybookError> {
+    let Some(file) = main_file(&role_dir.join("meta")) else {
+        return Ok((Vec::new(), false));
+    };
+    let (src, doc) = Source::load(&file)?;
+    let Some(doc) = doc else {
+        return Ok((Vec::new(), false));
+    };
+    let entries = src.map(&doc, "role metadata")?;
+    src.check_keys(
+        entries,
+        &[
+            "dependencies",
+            "allow_duplicates",
+            "galaxy_info",
+            "collections",
+        ],
+        "meta/main.yml",
+    )?;
+    let mut dependencies = Vec::new();
+    if let Some(list) = doc.get("dependencies").filter(|n| !n.is_null()) {
+        if depth > MAX_DEPENDENCY_DEPTH {
+            return Err(src.invalid(list, "role dependencies nest too deeply (a loop?)"));
+        }
+        for dep in src.list(list, "dependencies")? {
+            dependencies.push(entry(&src, dep, roles_path, playbook_dir, depth + 1)?);
+        }
+    }
+    let allow_duplicates = doc
+        .get("allow_duplicates")
+        .map(|n| src.boolean(n, "allow_duplicates"))
+        .transpose()?
+        .unwrap_or(false);
+    Ok((dependencies, allow_duplicates))
+}
+
+/// How deeply role dependencies may nest before they are taken for a loop.
+const MAX_DEPENDENCY_DEPTH: usize = 20;
+
+/// A role entry, as in a play's `roles:` or a role's `dependencies:`: a name, or a mapping with
+/// `role:` (or `name:`) and the role's `tags`, `when`, `vars` and parameters.
+pub(crate) fn entry(
+    src: &Source,
+    node: &Node,
+    roles_path: &[PathBuf],
+    dir: &Path,
+    depth: usize,
+) -> Result<Role, PlaybookError> {
+    if let Some(name) = node.as_str() {
+        return load_with(name, src.at(node), roles_path, dir, None, depth);
+    }
+    let entries = src.map(node, "a role entry")?;
+    let name_node = node
+        .get("role")
+        .or_else(|| node.get("name"))
+        .ok_or_else(|| src.invalid(node, "a role entry needs `role: NAME`"))?;
+    let mut role = load_with(
+        &src.string(name_node, "role")?,
+        src.at(name_node),
+        roles_path,
+        dir,
+        None,
+        depth,
+    )?;
+    for (k, v) in entries {
+        match k.key_string().as_str() {
+            "role" | "name" => {}
+            "tags" => {
+                let tags = src.strings(v, "tags")?;
+                for t in role.tasks.iter_mut() {
+                    t.tags.extend(tags.iter().cloned());
+                }
+            }
+            "when" => {
+                let conds = src.strings(v, "when")?;
+                for t in role.tasks.iter_mut() {
+                    t.when.splice(0..0, conds.iter().cloned());
+                }
+            }
+            "vars" => role.vars.extend(src.vars(v, "vars")?),
+            key => {
+                role.vars.insert(key.to_string(), v.to_json());
+            }
+        }
+    }
+    Ok(role)
+}
+
+/// Appends `role` to `roles`, its dependencies first (theirs before them), as Ansible orders them.
+/// A dependency equal to a role already there (same name and parameters) runs once, unless it
+/// allows duplicates.
+pub(crate) fn with_dependencies(mut role: Role, roles: &mut Vec<Role>) {
+    for dep in std::mem::take(&mut role.dependencies) {
+        let ran = roles
+            .iter()
+            .any(|r| r.name == dep.name && r.vars == dep.vars);
+        if dep.allow_duplicates || !ran {
+            with_dependencies(dep, roles);
+        }
+    }
+    roles.push(role);
 }
 
 /// `main.yml` (or `main.yaml`, or `main`) in `dir`, if there is one.

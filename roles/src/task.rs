@@ -147,6 +147,39 @@ pub struct Task {
     pub search: Vec<PathBuf>,
 }
 
+impl Task {
+    /// A task with no keywords and an empty block, at `at`, looking for files in `search`.
+    pub(crate) fn empty(at: At, search: &[PathBuf]) -> Task {
+        Task {
+            name: None,
+            at,
+            body: TaskBody::Block(Block::default()),
+
+            when: Vec::new(),
+            loop_spec: None,
+            register: None,
+            notify: Vec::new(),
+            changed_when: None,
+            failed_when: None,
+            ignore_errors: false,
+            become_enabled: None,
+            become_user: None,
+            tags: Vec::new(),
+            retries: None,
+            until: None,
+            delay: Number::Literal(5.0),
+            run_once: false,
+            delegate_local: false,
+            vars: Vars::new(),
+            listen: Vec::new(),
+            no_log: false,
+            timeout: None,
+            check_mode: None,
+            search: search.to_vec(),
+        }
+    }
+}
+
 /// Reads a list of tasks. `search` lists the role and playbook folders for templates, files and includes.
 pub fn parse_tasks(
     src: &Source,
@@ -181,32 +214,7 @@ fn parse_task(
     depth: usize,
 ) -> Result<Task, PlaybookError> {
     let entries = src.map(node, "a task")?;
-    let mut task = Task {
-        name: None,
-        at: src.at(node),
-        body: TaskBody::Block(Block::default()),
-        when: Vec::new(),
-        loop_spec: None,
-        register: None,
-        notify: Vec::new(),
-        changed_when: None,
-        failed_when: None,
-        ignore_errors: false,
-        become_enabled: None,
-        become_user: None,
-        tags: Vec::new(),
-        retries: None,
-        until: None,
-        delay: Number::Literal(5.0),
-        run_once: false,
-        delegate_local: false,
-        vars: Vars::new(),
-        listen: Vec::new(),
-        no_log: false,
-        timeout: None,
-        check_mode: None,
-        search: search.to_vec(),
-    };
+    let mut task = Task::empty(src.at(node), search);
     let module_keys: Vec<&(Node, Node)> = entries
         .iter()
         .filter(|(k, _)| !KEYWORDS.contains(&k.key_string().as_str()))
@@ -277,8 +285,10 @@ fn parse_task(
             }
             "include_role" | "import_role" => {
                 let mut role = include_role(src, v, search, depth)?;
+                let mut tasks = dependency_tasks(&mut role, &src.at(v), search);
+                tasks.append(&mut role.tasks);
                 body = Some(TaskBody::Block(Block {
-                    block: std::mem::take(&mut role.tasks),
+                    block: tasks,
                     role: Some(Box::new(role)),
                     ..Block::default()
                 }));
@@ -483,6 +493,25 @@ fn include(
 
 /// `include_role:`/`import_role:` with `name:` and optionally `tasks_from:`: the role, loaded from
 /// the roles path, with the tasks to run.
+/// A role's dependencies as blocks that run before its tasks, each with its own role (variables,
+/// files, handlers) and its own dependencies first, as `include_role` runs them in Ansible.
+fn dependency_tasks(role: &mut crate::Role, at: &At, search: &[PathBuf]) -> Vec<Task> {
+    std::mem::take(&mut role.dependencies)
+        .into_iter()
+        .map(|mut dep| {
+            let mut block = dependency_tasks(&mut dep, at, search);
+            block.append(&mut dep.tasks);
+            let mut task = Task::empty(at.clone(), search);
+            task.body = TaskBody::Block(Block {
+                block,
+                role: Some(Box::new(dep)),
+                ..Block::default()
+            });
+            task
+        })
+        .collect()
+}
+
 fn include_role(
     src: &Source,
     node: &Node,
