@@ -2,7 +2,11 @@
 //!
 //! Each host has its own address, host key and state folder (its `HOME`, set with sshd's `SetEnv`), so
 //! tests and the demo talk to real SSH servers. The fleet writes an inventory, a known_hosts file and a
-//! client key for them, and stops every sshd it started when dropped, even when a test fails.
+//! client key for them, and stops every sshd it started when dropped, even when a test fails. With
+//! `FleetOptions::netns`, each host sits in a network namespace of its own behind a veth pair
+//! (10.200.0.0/16, made and removed by the fleet), so a test can drop its traffic silently.
+
+mod netns;
 
 use std::fs;
 use std::io;
@@ -26,6 +30,9 @@ pub struct FleetOptions {
     pub host_env: Vec<Vec<(String, String)>>,
     /// Give every host its own Docker daemon (`DOCKER_HOST` points at it).
     pub docker: bool,
+    /// Put every host in a network namespace of its own, behind a veth pair (one host per sshd),
+    /// so that [`Fleet::drop_traffic`] can silence it. Needs root, iproute2 and iptables.
+    pub netns: bool,
 }
 
 impl Default for FleetOptions {
@@ -36,6 +43,7 @@ impl Default for FleetOptions {
             extra_config: Vec::new(),
             host_env: Vec::new(),
             docker: false,
+            netns: false,
         }
     }
 }
@@ -67,6 +75,8 @@ pub struct Fleet {
     hosts: Vec<FleetHost>,
     sshds: Vec<Sshd>,
     dockers: Vec<Dockerd>,
+    /// Each host's network namespace, with `FleetOptions::netns` (dropped after the sshds stop).
+    namespaces: Vec<netns::Netns>,
 }
 
 /// A host's own Docker daemon.
@@ -154,7 +164,12 @@ impl Fleet {
         keygen(&dir.join("client_key"))?;
         keygen(&dir.join("wrong_key"))?;
         fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys"))?;
-        let per = opts.hosts_per_sshd.clamp(1, 16);
+        // A host in a namespace of its own has an sshd of its own.
+        let per = if opts.netns {
+            1
+        } else {
+            opts.hosts_per_sshd.clamp(1, 16)
+        };
         let mut fleet = Fleet {
             dir,
             keep_dir,
@@ -162,6 +177,7 @@ impl Fleet {
             hosts: Vec::new(),
             sshds: Vec::new(),
             dockers: Vec::new(),
+            namespaces: Vec::new(),
         };
         for i in 0..opts.hosts {
             let name = format!(
@@ -172,9 +188,17 @@ impl Fleet {
             let state = fleet.dir.join("hosts").join(&name);
             fs::create_dir_all(state.join("home"))?;
             fs::write(state.join("boot_id"), format!("{}\n", new_boot_id()))?;
+            let addr = if opts.netns {
+                let ns = netns::Netns::create()?;
+                let addr = ns.host_addr;
+                fleet.namespaces.push(ns);
+                addr
+            } else {
+                address(i)
+            };
             fleet.hosts.push(FleetHost {
                 name,
-                addr: address(i),
+                addr,
                 state,
                 sshd: i / per,
             });
@@ -268,7 +292,11 @@ impl Fleet {
     fn spawn(&mut self, s: usize) -> io::Result<()> {
         let sshd = &mut self.sshds[s];
         let log = fs::File::create(sshd.config.with_file_name("sshd.log"))?;
-        let child = Command::new(sshd_path())
+        let mut command = match self.namespaces.get(s) {
+            Some(ns) => ns.command(&sshd_path()),
+            None => Command::new(sshd_path()),
+        };
+        let child = command
             .args(["-D", "-e", "-f"])
             .arg(&sshd.config)
             .stdin(Stdio::null())
@@ -579,6 +607,15 @@ impl Fleet {
             }
         }
         stop(&mut self.sshds[s]);
+    }
+
+    /// Silently drops every packet to and from host `i` (a fleet with `netns`): its connections
+    /// stay open on the controller's side and nothing answers, as after a power loss.
+    pub fn drop_traffic(&self, i: usize) -> io::Result<()> {
+        self.namespaces
+            .get(i)
+            .ok_or_else(|| io::Error::other("drop_traffic needs a fleet started with `netns`"))?
+            .drop_traffic()
     }
 
     /// Stops the sshd serving host `i`, so it is unreachable.
