@@ -1,10 +1,11 @@
-//! Nothing accepted is ignored: every parameter that a module accepts (drover_roles::MODULES) is
-//! read somewhere in the executor. A parameter that the loader accepts but no code reads is a run
-//! that reports success and did less than asked; it must be built, or no longer accepted (then
-//! it is refused with file:line:col).
+//! Nothing accepted is ignored: every parameter that a module accepts (drover_roles::MODULES), and
+//! every keyword field the loader fills (Task, Play, Role, ...), is read somewhere in the
+//! executor. What the loader accepts but no code reads is a run that reports success and did less
+//! than asked; it must be built, or no longer accepted (then it is refused with file:line:col).
 //!
-//! This reads the executor's source for the parameter's name as a string literal: crude, but it is
-//! exactly the mistake it guards against (a name added to the accepted list and never read).
+//! This reads the executor's source for a parameter's name as a string literal, and for a field as
+//! `.field`: crude, but it is exactly the mistake it guards against (a name added to the accepted
+//! list, or a keyword parsed into a field, and never read).
 
 use std::path::Path;
 
@@ -54,6 +55,83 @@ fn every_accepted_module_parameter_is_read_by_the_executor() {
     assert!(
         unread.is_empty(),
         "accepted but never read by the executor: {}",
+        unread.join(", ")
+    );
+}
+
+/// The `pub` fields of `struct NAME` in `source`.
+fn fields(source: &str, name: &str) -> Vec<String> {
+    let start = source
+        .find(&format!("pub struct {name} {{"))
+        .unwrap_or_else(|| panic!("no struct {name}"));
+    let body = &source[start..];
+    let body = &body[..body.find("\n}").unwrap()];
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub ")?.split_once(':'))
+        .map(|(f, _)| f.trim().to_string())
+        .filter(|f| !f.contains(' '))
+        .collect()
+}
+
+/// Whether `source` reads `.field` (not as the start of a longer name).
+fn reads(source: &str, field: &str) -> bool {
+    let needle = format!(".{field}");
+    source.match_indices(&needle).any(|(i, _)| {
+        !source[i + needle.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+#[test]
+fn every_keyword_the_loader_keeps_is_read_by_the_executor() {
+    let executor = executor_source();
+    let roles = Path::new(env!("CARGO_MANIFEST_DIR")).join("../roles/src");
+    let read = |f: &str| std::fs::read_to_string(roles.join(f)).unwrap();
+    let (task, play, role) = (read("task.rs"), read("play.rs"), read("role.rs"));
+    // Where a task or play is, its body and search path, a play's hosts and the role's own parts
+    // are how the loader hands the playbook over (and are read under other names); every other
+    // field holds a keyword the operator wrote.
+    let structure = [
+        "at",
+        "body",
+        "search",
+        "path",
+        "dependencies",
+        "allow_duplicates",
+        "included_roles",
+    ];
+    let mut unread = Vec::new();
+    for (text, name) in [
+        (&task, "Task"),
+        (&task, "LoopSpec"),
+        (&task, "Block"),
+        (&play, "Play"),
+        (&play, "RollcallSpec"),
+        (&role, "Role"),
+    ] {
+        let found = fields(text, name);
+        assert!(!found.is_empty(), "no fields found in {name}");
+        if name == "Task" {
+            // The reader finds the fields it should.
+            for known in ["when", "loop_spec", "notify", "no_log", "timeout"] {
+                assert!(
+                    found.iter().any(|f| f == known),
+                    "{known} not found in Task: {found:?}"
+                );
+            }
+            assert!(!reads("x.loop_specs", "loop_spec"));
+        }
+        for field in found {
+            if !structure.contains(&field.as_str()) && !reads(&executor, &field) {
+                unread.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(
+        unread.is_empty(),
+        "kept by the loader but never read by the executor: {}",
         unread.join(", ")
     );
 }
