@@ -278,3 +278,44 @@ fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
     );
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+#[test]
+fn waits_and_templates_that_would_blow_up_are_refused() {
+    let dir = workdir("blow-up", &[("t.j2", "{{ 'x' | indent(10**10) }}\n")]);
+    let inv = dir.join("hosts.ini");
+    for flag in ["--timeout", "--connect-timeout"] {
+        let run = drover_in(
+            &dir,
+            &[
+                "run",
+                "-i",
+                inv.to_str().unwrap(),
+                "all",
+                flag,
+                "1e300",
+                "--",
+                "true",
+            ],
+        );
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.contains("longer than drover waits for anything"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("panicked"), "{run:?}");
+    }
+    let started = std::time::Instant::now();
+    let run = drover_in(
+        &dir,
+        &[
+            "render",
+            "-i",
+            inv.to_str().unwrap(),
+            dir.join("t.j2").to_str().unwrap(),
+            "--host",
+            "w1",
+        ],
+    );
+    assert_bad_input(&run, "t.j2:1", "more work or output than drover allows");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
