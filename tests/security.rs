@@ -21,6 +21,16 @@ fn push_text(
     common::drover_with(fleet, inventory, &common::push_args(&pb, &runs, extra), &[])
 }
 
+/// The names in folder `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn command_never_runs_shell_syntax_from_any_source() {
     let fleet = common::fleet(1);
@@ -75,12 +85,7 @@ fn command_never_runs_shell_syntax_from_any_source() {
         &["-e", &evil_extra],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    let mut made: Vec<String> = std::fs::read_dir(&canary)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    made.sort();
-    assert_eq!(made, ["shell-works"], "{run:?}");
+    assert_eq!(names_in(&canary), ["shell-works"], "{run:?}");
 }
 
 #[test]
@@ -119,14 +124,9 @@ fn file_modules_never_write_through_a_planted_symlink() {
         std::fs::read_to_string(dir.join("lines.conf")).unwrap(),
         "added\n"
     );
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     // Nothing left behind but the two files and the planted links.
     assert_eq!(
-        names,
+        names_in(&dir),
         [
             "app.conf",
             "app.conf.drover-tmp",
