@@ -424,3 +424,42 @@ fn an_explicit_max_fail_zero_wins_over_the_plays_percentage() {
     assert!(run.stderr.contains("HALTED"), "{run:?}");
     assert!(!home(0).join("second-play").exists(), "{run:?}");
 }
+
+#[test]
+fn paths_from_host_names_and_parameters_stay_in_their_folders() {
+    let fleet = common::fleet(1);
+    let base = fleet.dir().join("render");
+    let out = base.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(base.join("t.j2"), "for {{ inventory_hostname }}\n").unwrap();
+    // A host list naming a host `../escaped`: its file stays under --out.
+    let run = common::drover_in(
+        &base,
+        &[
+            "render",
+            "-i",
+            "../escaped,",
+            base.join("t.j2").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(names_in(&base), ["out", "t.j2"], "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("%2E.%2Fescaped/t")).unwrap(),
+        "for ../escaped\n"
+    );
+    // fetch with a dest that climbs out of the run folder is refused as bad input.
+    let src = fleet.dir().join("evidence.txt");
+    std::fs::write(&src, "evidence\n").unwrap();
+    let pb = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - fetch: {{ src: {}, dest: ../../../escaped-fetch, flat: true }}\n",
+        src.display()
+    );
+    let run = push_text(&fleet, &fleet.inventory(), "fetch.yml", &pb, &[]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("climbs out of its folder"), "{run:?}");
+    assert!(!fleet.dir().join("escaped-fetch").exists());
+    assert!(!fleet.dir().join("runs/escaped-fetch").exists());
+}
