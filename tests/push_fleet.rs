@@ -1064,3 +1064,55 @@ fn role_dependencies_run_first_once_each_with_their_parameters() {
     );
     assert_bad(&run, "unknown key `dependancies` in meta/main.yml");
 }
+
+#[test]
+fn a_failed_commands_output_is_shown_kept_in_json_and_journal_and_hidden_by_no_log() {
+    let fleet = common::fleet(1);
+    let pb = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sh -c 'echo partial result; echo \"no space left\" >&2; exit 3'\n";
+    let run = push_text(&fleet, &[("fails.yml", pb)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    for line in [
+        "FAILED   [command]: non-zero return code 3",
+        "      cmd: sh -c 'echo partial result; echo \"no space left\" >&2; exit 3'",
+        "      rc: 3",
+        "      stderr:\n        no space left",
+        "      stdout:\n        partial result",
+    ] {
+        assert!(run.stderr.contains(line), "`{line}` not in:\n{run:?}");
+    }
+    // The journal keeps it too, as --json would print it.
+    let runs = fleet.dir().join("runs");
+    let id = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let journal = std::fs::read_to_string(id.join("events.jsonl")).unwrap();
+    let failed: serde_json::Value = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"] == "task" && e["status"] == "failed")
+        .unwrap();
+    assert_eq!(
+        failed["output"],
+        serde_json::json!({
+            "cmd": ["sh", "-c", "echo partial result; echo \"no space left\" >&2; exit 3"],
+            "rc": 3,
+            "stdout": "partial result",
+            "stderr": "no space left"
+        })
+    );
+    // With no_log, none of it shows anywhere.
+    let secret = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sh -c 'echo s3cret-out; echo s3cret-err >&2; exit 3'\n      no_log: true\n";
+    let run = push_text(&fleet, &[("secret-fails.yml", secret)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        !run.stderr.contains("s3cret") && !run.stdout.contains("s3cret"),
+        "{run:?}"
+    );
+    for entry in std::fs::read_dir(&runs).unwrap() {
+        let events = std::fs::read_to_string(entry.unwrap().path().join("events.jsonl")).unwrap();
+        assert!(!events.contains("s3cret"));
+    }
+}

@@ -24,7 +24,7 @@ pub use local_files::{host_file_name, join_inside, private_dir, write_private};
 pub use modules::{MAX_WAIT, seconds};
 pub use output::OutputPolicy;
 pub use push::{FailBudget, PushOptions, PushSummary, push};
-pub use push_event::{HostStats, PushEvent, TaskStatus};
+pub use push_event::{HostStats, PushEvent, TaskOutput, TaskStatus};
 pub use rollcall::{
     ContainerResult, RollcallOptions, RollcallReport, describe as describe_verdict, snapshot,
     verify,

@@ -39,6 +39,60 @@ pub struct HostStats {
     pub ignored: usize,
 }
 
+/// What a failed command printed, kept for the operator, `--json` and the journal. Each stream
+/// keeps its last [`TaskOutput::MAX_STREAM`] bytes (the end is where a failure says why), and says
+/// how much it dropped before them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskOutput {
+    /// The command as the module ran it (`command`: its words; others: the line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmd: Option<serde_json::Value>,
+    /// Its exit code (-1 when it was killed by a signal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rc: Option<i64>,
+    /// The end of its standard output.
+    pub stdout: String,
+    /// The end of its standard error.
+    pub stderr: String,
+}
+
+impl TaskOutput {
+    /// The most of each stream an event keeps.
+    pub const MAX_STREAM: usize = 64 * 1024;
+
+    /// The output recorded in a module's result, if it ran a command.
+    pub fn of(result: &serde_json::Map<String, serde_json::Value>) -> Option<TaskOutput> {
+        let text = |key: &str| result.get(key).and_then(|v| v.as_str()).map(tail);
+        let (stdout, stderr) = (text("stdout"), text("stderr"));
+        let rc = result.get("rc").and_then(serde_json::Value::as_i64);
+        if stdout.is_none() && stderr.is_none() && rc.is_none() {
+            return None;
+        }
+        Some(TaskOutput {
+            cmd: result.get("cmd").cloned(),
+            rc,
+            stdout: stdout.unwrap_or_default(),
+            stderr: stderr.unwrap_or_default(),
+        })
+    }
+}
+
+/// The last [`TaskOutput::MAX_STREAM`] bytes of `text` (on a character boundary), saying how many
+/// came before.
+fn tail(text: &str) -> String {
+    if text.len() <= TaskOutput::MAX_STREAM {
+        return text.to_string();
+    }
+    let mut start = text.len() - TaskOutput::MAX_STREAM;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!(
+        "[drover: {start} bytes before this are not kept]\n{}",
+        &text[start..]
+    )
+}
+
 /// One step of a push.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -85,6 +139,9 @@ pub enum PushEvent {
         /// A unified diff, with `--diff`.
         #[serde(skip_serializing_if = "Option::is_none")]
         diff: Option<String>,
+        /// What a failed (or ignored) command printed, and how it was run; never with `no_log`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output: Option<TaskOutput>,
     },
     /// A host finished its part of the play.
     HostDone {
@@ -123,4 +180,33 @@ pub enum PushEvent {
         /// Counts per host.
         recap: BTreeMap<String, HostStats>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_commands_output_is_kept_by_its_end() {
+        let result = json!({"cmd": ["false"], "rc": 1, "stdout": "", "stderr": "boom"});
+        assert_eq!(
+            TaskOutput::of(result.as_object().unwrap()),
+            Some(TaskOutput {
+                cmd: Some(json!(["false"])),
+                rc: Some(1),
+                stdout: String::new(),
+                stderr: "boom".into(),
+            })
+        );
+        assert_eq!(
+            TaskOutput::of(json!({"dest": "/x"}).as_object().unwrap()),
+            None
+        );
+        let long = format!("{}é{}", "a".repeat(TaskOutput::MAX_STREAM), "the reason");
+        let kept = tail(&long);
+        assert!(kept.starts_with("[drover: "), "{}", &kept[..40]);
+        assert!(kept.ends_with("the reason"));
+        assert!(kept.len() < TaskOutput::MAX_STREAM + 64);
+    }
 }

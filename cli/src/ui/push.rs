@@ -5,7 +5,51 @@
 use std::path::Path;
 
 use console::style;
-use drover_rollout::{HostStats, PushEvent, PushSummary, TaskStatus};
+use drover_rollout::{HostStats, PushEvent, PushSummary, TaskOutput, TaskStatus};
+
+/// Lines of a failed command's stream shown on the terminal; `--json` and the journal keep more.
+const SHOWN_LINES: usize = 20;
+
+/// A failed command under its task line: how it ran, its exit code, and the end of what it printed.
+fn show_output(output: &TaskOutput) {
+    if let Some(cmd) = &output.cmd {
+        let line = match cmd {
+            serde_json::Value::Array(words) => words
+                .iter()
+                .map(|w| {
+                    w.as_str()
+                        .map_or_else(|| w.to_string(), drover_ssh::shell::quote)
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        eprintln!("      cmd: {line}");
+    }
+    if let Some(rc) = output.rc {
+        eprintln!("      rc: {rc}");
+    }
+    for (name, text) in [("stderr", &output.stderr), ("stdout", &output.stdout)] {
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let shown = &lines[lines.len().saturating_sub(SHOWN_LINES)..];
+        if shown.len() < lines.len() {
+            eprintln!(
+                "      {name} (last {} of {} lines):",
+                shown.len(),
+                lines.len()
+            );
+        } else {
+            eprintln!("      {name}:");
+        }
+        for line in shown {
+            eprintln!("        {}", style(line).dim());
+        }
+    }
+}
 
 /// Renders push events.
 pub struct PushView {
@@ -66,6 +110,7 @@ impl PushView {
                 msg,
                 item,
                 diff,
+                output,
             } => {
                 let label = match status {
                     TaskStatus::Ok => style("ok").green(),
@@ -86,6 +131,9 @@ impl PushView {
                     self.failure_shown.insert(host.clone());
                 }
                 eprintln!("  {host:<12} {label:<8} [{task}]{item}{msg}");
+                if let Some(output) = output {
+                    show_output(output);
+                }
                 if let Some(diff) = diff {
                     for line in diff.lines() {
                         let line = match line.chars().next() {

@@ -118,6 +118,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             if out.failed {
                 out.msg = String::from_utf8_lossy(&o.stderr).trim().to_string();
             }
+            out.record_command(&cmd, &o);
             out.result
                 .insert("stdout".into(), serde_json::json!(stdout));
             out

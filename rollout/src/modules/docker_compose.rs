@@ -86,11 +86,15 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             r.result.insert("stdout".into(), serde_json::json!(out));
             r
         }
-        Ok(o) => Outcome::fail(format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout).trim(),
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
+        Ok(o) => {
+            let mut failed = Outcome::fail(format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout).trim(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+            failed.record_command(&cmd, &o);
+            failed
+        }
         Err(e) => Outcome::fail(e.to_string()),
     }
 }

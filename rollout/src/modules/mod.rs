@@ -114,6 +114,25 @@ impl Outcome {
         }
     }
 
+    /// Records what a remote command did, as Ansible's command-like modules register it (`cmd`,
+    /// `rc`, `stdout`, `stderr`), so a failure can show it and later tasks can read it.
+    pub fn record_command(&mut self, cmd: &str, out: &drover_ssh::Output) {
+        let rc = match out.status {
+            drover_ssh::ExitStatus::Code(c) => i64::from(c),
+            _ => -1,
+        };
+        self.result.insert("cmd".into(), json!(cmd));
+        self.result.insert("rc".into(), json!(rc));
+        self.result.insert(
+            "stdout".into(),
+            json!(String::from_utf8_lossy(&out.stdout).trim_end_matches('\n')),
+        );
+        self.result.insert(
+            "stderr".into(),
+            json!(String::from_utf8_lossy(&out.stderr).trim_end_matches('\n')),
+        );
+    }
+
     /// The result as Ansible registers it.
     pub fn registered(&self) -> Json {
         let mut r = self.result.clone();

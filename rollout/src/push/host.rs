@@ -389,9 +389,10 @@ impl HostRun<'_> {
             module,
             role,
             TaskStatus::Failed,
-            msg.clone(),
-            None,
-            None,
+            TaskReport {
+                msg: msg.clone(),
+                ..TaskReport::default()
+            },
         );
         Stop {
             msg,
@@ -399,30 +400,31 @@ impl HostRun<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn emit_task(
         &self,
         task: &Task,
         module: Option<&Module>,
         role: Option<&Role>,
         status: TaskStatus,
-        msg: String,
-        item: Option<String>,
-        diff: Option<String>,
+        report: TaskReport,
     ) {
-        // A failed command's message quotes its output, which is where a secret would show.
-        let (msg, item, diff) = match (task.no_log, status) {
-            (false, _) => (msg, item, diff),
-            (true, TaskStatus::Failed) => (NO_LOG_FAILED.to_string(), None, None),
-            (true, _) => (String::new(), None, None),
+        // A failed command's message and output are where a secret would show.
+        let report = match (task.no_log, status) {
+            (false, _) => report,
+            (true, TaskStatus::Failed) => TaskReport {
+                msg: NO_LOG_FAILED.to_string(),
+                ..TaskReport::default()
+            },
+            (true, _) => TaskReport::default(),
         };
         self.run.emitter.emit(PushEvent::Task {
             host: self.host.clone(),
             task: Self::task_label(task, module, role),
             status,
-            msg,
-            item,
-            diff,
+            msg: report.msg,
+            item: report.item,
+            diff: report.diff,
+            output: report.output,
         });
     }
 

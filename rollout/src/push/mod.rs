@@ -28,7 +28,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
 use crate::journal::Journal;
 use crate::modules::{self, Args, ModuleCtx, Outcome};
-use crate::push_event::{HostStats, PushEvent, TaskStatus};
+use crate::push_event::{HostStats, PushEvent, TaskOutput, TaskStatus};
 use crate::{facts, lock};
 
 mod host;
@@ -397,6 +397,15 @@ struct HostResult {
     stats: HostStats,
     error: Option<String>,
     bad_input: bool,
+}
+
+/// What a task event says beyond its status.
+#[derive(Default)]
+struct TaskReport {
+    msg: String,
+    item: Option<String>,
+    diff: Option<String>,
+    output: Option<TaskOutput>,
 }
 
 /// A task failure that stops the host, and whether it came from bad input (a template error).

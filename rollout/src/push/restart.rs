@@ -99,6 +99,7 @@ impl HostRun<'_> {
                 msg,
                 item: None,
                 diff: None,
+                output: None,
             });
             return Ok(());
         }
@@ -111,6 +112,7 @@ impl HostRun<'_> {
             msg: msg.clone(),
             item: None,
             diff: None,
+            output: None,
         });
         Err(Stop {
             msg: format!("{label} failed: {msg}"),

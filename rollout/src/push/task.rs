@@ -16,9 +16,7 @@ impl HostRun<'_> {
                 Some(module),
                 role,
                 TaskStatus::Skipped,
-                String::new(),
-                None,
-                None,
+                TaskReport::default(),
             );
             if let Some(reg) = &task.register {
                 self.facts.insert(
@@ -350,8 +348,17 @@ impl HostRun<'_> {
         outcome: &Outcome,
         item: Option<String>,
     ) {
-        let (msg, diff) = (outcome.msg.clone(), outcome.diff.clone());
-        self.emit_task(task, Some(module), role, status, msg, item, diff);
+        // A failure shows what the command printed; a success keeps its output to `register`.
+        let output = matches!(status, TaskStatus::Failed | TaskStatus::Ignored)
+            .then(|| TaskOutput::of(&outcome.result))
+            .flatten();
+        let report = TaskReport {
+            msg: outcome.msg.clone(),
+            item,
+            diff: outcome.diff.clone(),
+            output,
+        };
+        self.emit_task(task, Some(module), role, status, report);
     }
 }
 
