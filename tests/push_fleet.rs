@@ -1082,13 +1082,7 @@ fn a_failed_commands_output_is_shown_kept_in_json_and_journal_and_hidden_by_no_l
     }
     // The journal keeps it too, as --json would print it.
     let runs = fleet.dir().join("runs");
-    let id = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let journal = std::fs::read_to_string(id.join("events.jsonl")).unwrap();
+    let journal = std::fs::read_to_string(common::only_run(&runs).join("events.jsonl")).unwrap();
     let failed: serde_json::Value = journal
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())

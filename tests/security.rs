@@ -178,14 +178,9 @@ fn run_folders_are_private_and_keep_no_extra_var_values() {
         "node02 has no gate file and halts the run: {run:?}"
     );
     let runs = fleet.dir().join("runs");
-    let id = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    let id = id.to_str().unwrap();
-    let all = modes(&runs.join(id));
+    let run_dir = common::only_run(&runs);
+    let id = run_dir.file_name().unwrap().to_str().unwrap();
+    let all = modes(&run_dir);
     assert!(all.iter().any(|(p, _)| p.ends_with("run.json")));
     assert!(
         all.iter()

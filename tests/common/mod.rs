@@ -93,6 +93,18 @@ pub fn push_args<'a>(playbook: &'a Path, runs: &'a Path, extra: &[&'a str]) -> V
     args
 }
 
+/// The folder of the one run in `runs` (a test that made exactly one run).
+pub fn only_run(runs: &Path) -> PathBuf {
+    let mut dirs = std::fs::read_dir(runs).unwrap();
+    let first = dirs.next().expect("no run folder").unwrap().path();
+    assert!(
+        dirs.next().is_none(),
+        "more than one run in {}",
+        runs.display()
+    );
+    first
+}
+
 /// Runs drover with `args`, HOME set to `home`, no ssh-agent and no colour.
 pub fn drover_in(home: &Path, args: &[&str]) -> Run {
     drover_env(home, args, &[])
