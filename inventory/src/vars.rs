@@ -52,18 +52,31 @@ impl Inventory {
     pub fn template_vars(&self, host: &str) -> Vars {
         let mut vars = self.host_vars(host);
         vars.insert("inventory_hostname".into(), host.into());
-        vars.insert(
-            "inventory_hostname_short".into(),
-            host.split('.').next().unwrap_or(host).into(),
-        );
-        let names: Vec<serde_json::Value> = self
+        // As Ansible's Host.get_magic_vars: an address is its own short name, and group_names is
+        // sorted.
+        let short = if host.parse::<std::net::IpAddr>().is_ok() {
+            host
+        } else {
+            host.split('.').next().unwrap_or(host)
+        };
+        vars.insert("inventory_hostname_short".into(), short.into());
+        let mut names: Vec<String> = self
             .host_groups(host)
             .into_iter()
             .filter(|g| g != "all")
-            .map(Into::into)
             .collect();
+        names.sort();
         vars.insert("group_names".into(), names.into());
         vars
+    }
+
+    /// `hostvars`: every host's variables, magic variables included, by host name.
+    pub fn hostvars_var(&self) -> serde_json::Value {
+        let hosts: Vars = self
+            .hosts()
+            .map(|h| (h.name.clone(), self.template_vars(&h.name).into()))
+            .collect();
+        hosts.into()
     }
 
     /// `groups`: every group and its hosts, in inventory order.
@@ -95,6 +108,19 @@ mod tests {
         assert_eq!(inv.host_vars("w1")["tier"], json!("host"));
         assert_eq!(inv.host_vars("w2")["tier"], json!("web"));
         assert_eq!(inv.host_vars("w2")["x"], json!(1));
+    }
+
+    /// As ansible-core 2.19's Host.get_magic_vars.
+    #[test]
+    fn magic_variables_are_ansibles() {
+        let text =
+            "[zeta]\nweb1.example.com\n10.0.0.5\n[alpha:children]\nzeta\n[mid]\nweb1.example.com\n";
+        let inv = Inventory::from_text(Path::new("i.ini"), text).unwrap();
+        let web = inv.template_vars("web1.example.com");
+        assert_eq!(web["group_names"], json!(["alpha", "mid", "zeta"]));
+        assert_eq!(web["inventory_hostname_short"], json!("web1"));
+        let ip = inv.template_vars("10.0.0.5");
+        assert_eq!(ip["inventory_hostname_short"], json!("10.0.0.5"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use minijinja::{Environment, Error, ErrorKind};
 /// Registers `now` and `strftime` on `env`.
 pub fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
-    env.add_filter("strftime", strftime);
+    ansible_builtin!(env, add_filter, "strftime", strftime);
 }
 
 fn zone(utc: bool) -> TimeZone {

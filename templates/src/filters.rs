@@ -11,32 +11,33 @@ use crate::regex_py;
 
 /// Registers the filters on `env`.
 pub fn register(env: &mut Environment<'static>) {
-    env.add_filter("bool", to_bool);
-    env.add_filter("int", to_int);
-    env.add_filter("to_json", to_json);
-    env.add_filter("to_nice_json", to_nice_json);
-    env.add_filter("to_yaml", to_yaml);
-    env.add_filter("to_nice_yaml", to_nice_yaml);
-    env.add_filter("from_json", from_json);
-    env.add_filter("from_yaml", from_yaml);
-    env.add_filter("combine", combine);
-    env.add_filter("dict2items", dict2items);
-    env.add_filter("items2dict", items2dict);
-    env.add_filter("ternary", ternary);
-    env.add_filter("quote", quote);
-    env.add_filter("b64encode", b64encode);
-    env.add_filter("b64decode", b64decode);
-    env.add_filter("basename", basename);
-    env.add_filter("dirname", dirname);
-    env.add_filter("flatten", flatten);
-    env.add_filter("union", union);
-    env.add_filter("difference", difference);
-    env.add_filter("intersect", intersect);
-    env.add_filter("mandatory", mandatory);
-    env.add_filter("comment", comment);
-    env.add_filter("regex_replace", regex_py::regex_replace);
-    env.add_filter("regex_search", regex_py::regex_search);
-    env.add_filter("regex_findall", regex_py::regex_findall);
+    ansible_builtin!(env, add_filter, "bool", to_bool);
+    ansible_builtin!(env, add_filter, "int", to_int);
+    ansible_builtin!(env, add_filter, "to_json", to_json);
+    ansible_builtin!(env, add_filter, "to_nice_json", to_nice_json);
+    ansible_builtin!(env, add_filter, "to_yaml", to_yaml);
+    ansible_builtin!(env, add_filter, "to_nice_yaml", to_nice_yaml);
+    ansible_builtin!(env, add_filter, "from_json", from_json);
+    ansible_builtin!(env, add_filter, "from_yaml", from_yaml);
+    ansible_builtin!(env, add_filter, "combine", combine);
+    ansible_builtin!(env, add_filter, "dict2items", dict2items);
+    ansible_builtin!(env, add_filter, "items2dict", items2dict);
+    ansible_builtin!(env, add_filter, "ternary", ternary);
+    ansible_builtin!(env, add_filter, "quote", quote);
+    ansible_builtin!(env, add_filter, "b64encode", b64encode);
+    ansible_builtin!(env, add_filter, "b64decode", b64decode);
+    ansible_builtin!(env, add_filter, "basename", basename);
+    ansible_builtin!(env, add_filter, "dirname", dirname);
+    ansible_builtin!(env, add_filter, "flatten", flatten);
+    ansible_builtin!(env, add_filter, "union", union);
+    ansible_builtin!(env, add_filter, "difference", difference);
+    ansible_builtin!(env, add_filter, "intersect", intersect);
+    ansible_builtin!(env, add_filter, "mandatory", mandatory);
+    ansible_builtin!(env, add_filter, "comment", comment);
+    env.add_filter("indent", indent);
+    ansible_builtin!(env, add_filter, "regex_replace", regex_py::regex_replace);
+    ansible_builtin!(env, add_filter, "regex_search", regex_py::regex_search);
+    ansible_builtin!(env, add_filter, "regex_findall", regex_py::regex_findall);
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -427,19 +428,120 @@ fn mandatory(v: Value, msg: Option<String>) -> Result<Value, Error> {
     Ok(v)
 }
 
-/// Ansible's `comment` filter in its default (plain, `#`) style.
-fn comment(v: Value) -> String {
-    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+/// Ansible's `comment` filter in its default (plain, `#`) style. An undefined value is an error,
+/// not an empty comment.
+fn comment(v: Value) -> Result<String, Error> {
+    let text = text_of(&v)?;
     let body: Vec<String> = text
         .lines()
         .map(|l| format!("# {l}").trim_end().to_string())
         .collect();
-    format!("#\n{}\n#", body.join("\n"))
+    Ok(format!("#\n{}\n#", body.join("\n")))
+}
+
+/// A value as Python's `str` prints it; undefined is an error.
+fn text_of(v: &Value) -> Result<String, Error> {
+    match v.as_str() {
+        Some(s) => Ok(s.to_string()),
+        None => Ok(crate::py_str(&to_data(v)?)),
+    }
+}
+
+/// Jinja2's `indent(width=4, first=False, blank=False)`, trailing newline kept (minijinja's drops
+/// it, which breaks the common `to_nice_yaml | indent(n)`). `width` may be the indentation text.
+fn indent(
+    state: &minijinja::State,
+    v: Value,
+    width: Option<Value>,
+    first: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
+    // (minijinja takes five parameters at most: `blank` is by keyword only.)
+    let width = width.or(kwargs.get("width")?);
+    let first = first.or(kwargs.get("first")?);
+    let blank: Option<bool> = kwargs.get("blank")?;
+    kwargs.assert_all_used()?;
+    let text = format!("{}\n", text_of(&v)?);
+    let lines = split_lines(&text);
+    let width_error = || invalid("indent: width must be a number or a string");
+    let width_len = match &width {
+        Some(w) => match w.as_str() {
+            Some(s) => s.len(),
+            None => usize::try_from(w.clone()).map_err(|_| width_error())?,
+        },
+        None => 4,
+    };
+    // Checked before the indentation is made: `indent(10**10)` must not ask for gigabytes.
+    let size = width_len.saturating_mul(lines.len() + 1) as u64 + text.len() as u64;
+    if state
+        .fuel_levels()
+        .is_some_and(|(_, left)| size / 64 > left)
+    {
+        return Err(Error::new(ErrorKind::OutOfFuel, "indent"));
+    }
+    let indention = match width.as_ref().and_then(Value::as_str) {
+        Some(s) => s.to_string(),
+        None => " ".repeat(width_len),
+    };
+    let mut out = if blank.unwrap_or(false) {
+        lines.join(&format!("\n{indention}"))
+    } else {
+        let mut rest = lines.iter();
+        let mut out = rest.next().copied().unwrap_or_default().to_string();
+        for line in rest {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str(&indention);
+            }
+            out.push_str(line);
+        }
+        out
+    };
+    if first.unwrap_or(false) {
+        out.insert_str(0, &indention);
+    }
+    Ok(out)
+}
+
+/// Python's `str.splitlines()` for `\n`, `\r\n` and `\r`: line ends dropped, no empty last line.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        lines.push(&rest[..end]);
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = rest.get(end + skip..).unwrap_or_default();
+    }
+    lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As Jinja2's do_indent (ansible-core 2.19's templates).
+    #[test]
+    fn indent_keeps_the_trailing_newline_as_jinja2_does() {
+        let env = Environment::new();
+        let mut env = env;
+        env.add_filter("indent", indent);
+        let render = |src: &str| env.render_str(src, ()).unwrap();
+        assert_eq!(render("{{ 'a:\\n- 1\\n' | indent(2) }}"), "a:\n  - 1\n");
+        assert_eq!(
+            render("{{ 'a\\n\\nb' | indent(first=true) }}"),
+            "    a\n\n    b"
+        );
+        assert_eq!(
+            render("{{ 'a\\n\\nb' | indent('> ', blank=true) }}"),
+            "a\n> \n> b"
+        );
+        assert!(comment(Value::UNDEFINED).is_err());
+    }
 
     #[test]
     fn paths_split_as_python_does() {

@@ -10,13 +10,13 @@ use crate::regex_py;
 
 /// Registers the tests on `env`.
 pub fn register(env: &mut Environment<'static>) {
-    env.add_test("match", regex_py::is_match);
-    env.add_test("search", regex_py::is_search);
-    env.add_test("regex", regex_py::is_regex);
-    env.add_test("truthy", |v: Value| v.is_true());
-    env.add_test("falsy", |v: Value| !v.is_true());
-    env.add_test("version", version);
-    env.add_test("version_compare", version);
+    ansible_builtin!(env, add_test, "match", regex_py::is_match);
+    ansible_builtin!(env, add_test, "search", regex_py::is_search);
+    ansible_builtin!(env, add_test, "regex", regex_py::is_regex);
+    ansible_builtin!(env, add_test, "truthy", |v: Value| v.is_true());
+    ansible_builtin!(env, add_test, "falsy", |v: Value| !v.is_true());
+    ansible_builtin!(env, add_test, "version", version);
+    ansible_builtin!(env, add_test, "version_compare", version);
     // Ansible's task result tests, on a registered result.
     for (name, key, want) in [
         ("succeeded", "failed", false),
@@ -28,7 +28,8 @@ pub fn register(env: &mut Environment<'static>) {
         ("skipped", "skipped", true),
         ("skip", "skipped", true),
     ] {
-        env.add_test(name, move |v: Value| result_flag(&v, key) == want);
+        ansible_builtin!(env, add_test, name, move |v: Value| result_flag(&v, key)
+            == want);
     }
 }
 

@@ -6,6 +6,16 @@
 //! Ansible, `a.b.c is defined` and `x | default(...)` are safe on undefined chains. (Unlike Ansible, an
 //! undefined variable in `{% if %}` or `{% for %}` counts as false or empty.)
 
+/// Registers a filter (or, with `add_test`, a test) under its short name and Ansible's FQCN,
+/// `ansible.builtin.NAME`, as roles spell them.
+macro_rules! ansible_builtin {
+    ($env:expr, $add:ident, $name:expr, $f:expr) => {{
+        let f = $f;
+        $env.$add($name, f);
+        $env.$add(format!("ansible.builtin.{}", $name), f);
+    }};
+}
+
 mod clock;
 mod filters;
 mod header;
@@ -14,6 +24,7 @@ mod literals;
 mod pyrepr;
 mod pyyaml;
 mod regex_py;
+mod template_vars;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -25,6 +36,7 @@ use serde_json::Value as Json;
 use filters::data_value;
 pub use jinja_tests::compare_versions;
 pub use pyrepr::{py_repr, py_str};
+pub use template_vars::add_template_vars;
 
 /// The value of `omit`: a module parameter set to it is left out, as in Ansible.
 pub const OMIT: &str = "__omit_place_holder__drover__";
@@ -47,6 +59,9 @@ pub struct TemplateError {
 /// The template engine, built once and shared.
 pub struct Engine {
     env: Environment<'static>,
+    /// Values every template sees unless its variables say otherwise (`groups`, `hostvars`):
+    /// converted once, rather than with every task's variables.
+    globals: Vec<(String, Value)>,
 }
 
 impl Default for Engine {
@@ -160,7 +175,15 @@ impl Engine {
     pub fn new() -> Engine {
         Engine {
             env: environment(header::default_syntax()),
+            globals: Vec::new(),
         }
+    }
+
+    /// Makes `name` a variable of every template (task variables of that name win).
+    pub fn add_global(&mut self, name: &str, value: &Json) {
+        let value = data_value(value);
+        self.env.add_global(name.to_string(), value.clone());
+        self.globals.push((name.to_string(), value));
     }
 
     /// Renders a template file's text, as the `template` module does.
@@ -315,7 +338,7 @@ impl Engine {
     }
 
     /// A template file's environment (its own when a `#jinja2:` header changes the syntax), its body
-    /// with string literals read verbatim, and the number of header lines before the body.
+    /// with string literals read as Python reads them, and the number of header lines before the body.
     fn file(
         &self,
         name: &str,
@@ -328,10 +351,17 @@ impl Engine {
                 message,
             })?;
         let env = match syntax {
-            Some(s) => Cow::Owned(environment(s)),
+            Some(s) => {
+                let mut env = environment(s);
+                for (name, value) in &self.globals {
+                    env.add_global(name.clone(), value.clone());
+                }
+                Cow::Owned(env)
+            }
             None => Cow::Borrowed(&self.env),
         };
-        Ok((env, literals::verbatim_literals(body), header_lines))
+        let body = literals::keep_newline_after_raw(body);
+        Ok((env, literals::python_literals(&body), header_lines))
     }
 
     /// Compiles an expression with its string literals read verbatim, as Ansible does.
@@ -371,7 +401,14 @@ impl Engine {
             let mut missing = self
                 .env
                 .template_from_str(body)
-                .map(|t| missing_names(t.undeclared_variables(true), vars))
+                .map(|t| {
+                    let mut undeclared = t.undeclared_variables(true);
+                    undeclared.retain(|n| {
+                        let first = n.split('.').next().unwrap_or_default();
+                        !self.globals.iter().any(|(g, _)| g == first)
+                    });
+                    missing_names(undeclared, vars)
+                })
                 .unwrap_or_default();
             let line_text = e.line().and_then(|l| body.lines().nth(l - 1));
             // Name only the variables on the failing line, when that can be told.

@@ -1,11 +1,37 @@
-//! Ansible 2.19 keeps backslashes in Jinja string literals as written: `'\1'` is backslash-one (so
-//! `regex_replace('(a)', '\1')` works) and `'\\w'` is two backslashes. minijinja, like plain Jinja2,
-//! unescapes them. This rewrites the literals inside `{{ }}` and `{% %}` so that minijinja's unescaping
-//! gives back exactly what was written.
+//! How backslashes in Jinja string literals read, which differs by where the template is.
+//!
+//! In playbook text (`when:`, module arguments, variables) Ansible 2.19 keeps them as written: `'\1'`
+//! is backslash-one (so `regex_replace('(a)', '\1')` works) and `'\\w'` is two backslashes. In
+//! template files (the `template` module) they are Python escapes, as in plain Jinja2: `'\\w'` is one
+//! backslash, `'\n'` a newline, `'\2'` the character 2. minijinja has escapes of its own; these
+//! functions rewrite the literals inside `{{ }}` and `{% %}` so that minijinja's unescaping gives back
+//! exactly what Ansible reads.
 
-/// Rewrites `source` so minijinja reads its string literals verbatim. Text outside tags, comments and
-/// `{% raw %}` blocks is left alone.
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Rewrites `source` so minijinja reads its string literals verbatim (playbook text). Text outside
+/// tags, comments and `{% raw %}` blocks is left alone.
 pub fn verbatim_literals(source: &str) -> String {
+    rewrite_literals(source, rewrite_tag)
+}
+
+/// Rewrites `source` so minijinja reads its string literals as Python does (template files).
+pub fn python_literals(source: &str) -> String {
+    rewrite_literals(source, python_tag)
+}
+
+/// Jinja2 (so Ansible) keeps the newline after `{% raw %}` although `trim_blocks` is on; minijinja
+/// trims it. `{% raw +%}` asks minijinja to keep it.
+pub fn keep_newline_after_raw(source: &str) -> Cow<'_, str> {
+    static RAW: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\{%(\s*)raw(\s*)%\}").expect("valid regex"));
+    RAW.replace_all(source, "{%${1}raw${2}+%}")
+}
+
+fn rewrite_literals(source: &str, rewrite_tag: fn(&str) -> String) -> String {
     if !source.contains('\\') {
         return source.to_string();
     }
@@ -32,6 +58,88 @@ pub fn verbatim_literals(source: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Decodes each literal's Python escapes and writes the result as minijinja reads it back.
+fn python_tag(tag: &str) -> String {
+    let mut out = String::with_capacity(tag.len() + 8);
+    let mut chars = tag.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), '\\') => match python_escape(&mut chars) {
+                Some(decoded) => push_for_minijinja(&mut out, decoded, q),
+                None => out.push_str("\\\\"),
+            },
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(q), c) => push_for_minijinja(&mut out, c, q),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The character a Python escape after a backslash stands for; None when the backslash stays (an
+/// unknown escape such as `\d`, whose next character is then read on its own).
+fn python_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<char> {
+    let simple = match chars.peek()? {
+        '\\' => Some('\\'),
+        '\'' => Some('\''),
+        '"' => Some('"'),
+        'n' => Some('\n'),
+        't' => Some('\t'),
+        'r' => Some('\r'),
+        'a' => Some('\x07'),
+        'b' => Some('\x08'),
+        'f' => Some('\x0c'),
+        'v' => Some('\x0b'),
+        _ => None,
+    };
+    if simple.is_some() {
+        chars.next();
+        return simple;
+    }
+    let (radix, max) = match chars.peek()? {
+        '0'..='7' => (8, 3),
+        'x' => (16, 2),
+        'u' => (16, 4),
+        'U' => (16, 8),
+        _ => return None,
+    };
+    let mut probe = chars.clone();
+    if radix == 16 {
+        probe.next();
+    }
+    let digits: String = std::iter::from_fn(|| probe.next_if(|d| d.is_digit(radix)))
+        .take(max)
+        .collect();
+    // \x, \u and \U need all their digits (Python refuses fewer); octal takes one to three.
+    if digits.is_empty() || (radix == 16 && digits.len() < max) {
+        return None;
+    }
+    let decoded = char::from_u32(u32::from_str_radix(&digits, radix).ok()?)?;
+    *chars = probe;
+    Some(decoded)
+}
+
+/// Writes `c` inside a literal quoted with `quote` so that minijinja reads back `c`.
+fn push_for_minijinja(out: &mut String, c: char, quote: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        c if c == quote => {
+            out.push('\\');
+            out.push(c);
+        }
+        c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+        c => out.push(c),
+    }
 }
 
 fn next_tag(s: &str) -> Option<usize> {
@@ -135,6 +243,29 @@ mod tests {
         );
         assert_eq!(verbatim_literals(r"{{ 'it\'s' }}"), r"{{ 'it\\\'s' }}");
         assert_eq!(verbatim_literals(r"{{ '\\w' }}"), r"{{ '\\\\w' }}");
+    }
+
+    /// As ansible-core 2.19 renders a template file (checked with the `template` module).
+    #[test]
+    fn literals_in_template_files_are_python_strings() {
+        let env = minijinja::Environment::new();
+        let render = |src: &str| env.render_str(&python_literals(src), ()).unwrap();
+        assert_eq!(render(r#"{{ 'a"b' | replace("\"", "\\\"") }}"#), r#"a\"b"#);
+        assert_eq!(render(r"{{ '\2:\1' }}"), "\u{2}:\u{1}");
+        assert_eq!(
+            render(r"{{ 'a\nb' ~ 'x\ty' ~ '\d' ~ '\\w' }}"),
+            "a\nbx\ty\\d\\w"
+        );
+        assert_eq!(render(r"{{ 'it\'s' ~ '\x41\u00e9\101' }}"), "it'sAéA");
+    }
+
+    #[test]
+    fn the_newline_after_raw_is_kept_as_jinja2_keeps_it() {
+        let mut env = minijinja::Environment::new();
+        env.set_syntax(crate::header::default_syntax());
+        let src = "{% raw %}\n{{ x }}\n{% endraw %}\nafter\n{%- raw -%}\ny{% endraw %}\n";
+        let out = env.render_str(&keep_newline_after_raw(src), ()).unwrap();
+        assert_eq!(out, "\n{{ x }}\naftery");
     }
 
     #[test]

@@ -40,3 +40,27 @@ fn filters_and_tests_render_as_ansible_renders_them() {
         failures.join("\n")
     );
 }
+
+/// Template files (the `template` module): string literals are Python strings there, `indent` keeps
+/// the trailing newline, the newline after `{% raw %}` stays, FQCN filter and test names work.
+#[test]
+fn template_files_render_as_the_template_module_renders_them() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let vars = cases["vars"].as_object().unwrap();
+    let engine = Engine::new();
+    let files = expected["files"].as_array().unwrap();
+    assert_eq!(files.len(), cases["files"].as_array().unwrap().len());
+    for file in files {
+        let template = file["template"].as_str().unwrap();
+        let got = engine.render_file("case.j2", template, vars);
+        assert_eq!(
+            got.as_deref().ok(),
+            file["output"].as_str(),
+            "{template:?}: {got:?}"
+        );
+    }
+}

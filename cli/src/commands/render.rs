@@ -1,7 +1,9 @@
 //! `drover render`: a template rendered with one host's variables, or every matching host's.
 
 use anyhow::anyhow;
-use drover_templates::Engine;
+use std::path::Path;
+
+use drover_templates::{Engine, add_template_vars};
 
 use crate::args::RenderArgs;
 use crate::exit::{Failure, bad_input};
@@ -11,21 +13,27 @@ pub fn run(args: &RenderArgs) -> Result<(), Failure> {
     let text = std::fs::read_to_string(&args.template)
         .map_err(|e| bad_input(anyhow!("{}: cannot read: {e}", args.template.display())))?;
     let extra = super::extra_vars(&args.extra_vars)?;
-    let engine = Engine::new();
-    let groups = inv.groups_var();
-    let render = |host: &str| -> Result<String, Failure> {
+    let mut engine = Engine::new();
+    engine.add_global("groups", &inv.groups_var());
+    engine.add_global("hostvars", &inv.hostvars_var());
+    let template = args.template.display().to_string();
+    // As the template module renders it: variables whose values are templates resolved, and the
+    // template's own variables (ansible_managed, template_path, ...) beside the host's.
+    let render = |host: &str, dest: Option<&Path>| -> Result<String, Failure> {
         let mut vars = inv.template_vars(host);
-        vars.insert("groups".into(), groups.clone());
         vars.extend(extra.clone());
+        let dest = dest.map(|d| d.display().to_string());
+        add_template_vars(&mut vars, &template, &args.template, dest.as_deref());
+        engine.resolve_vars(&mut vars);
         engine
-            .render_file(&args.template.display().to_string(), &text, &vars)
+            .render_file(&template, &text, &vars)
             .map_err(|e| bad_input(anyhow!("host {host}: {e}")))
     };
     if let Some(host) = &args.host {
         if inv.host(host).is_none() {
             return Err(bad_input(anyhow!("no host `{host}` in the inventory")));
         }
-        print!("{}", render(host)?);
+        print!("{}", render(host, None)?);
         return Ok(());
     }
     let out = args
@@ -42,7 +50,8 @@ pub fn run(args: &RenderArgs) -> Result<(), Failure> {
     for host in &hosts {
         let dir = out.join(drover_rollout::host_file_name(host));
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(&name), render(host)?)?;
+        let dest = dir.join(&name);
+        std::fs::write(&dest, render(host, Some(&dest))?)?;
     }
     eprintln!(
         "rendered {} for {} host(s) into {}",

@@ -236,9 +236,11 @@ pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) ->
                 (_, Err(e)) => return Outcome::fail(format!("{}: {e}", path.display())),
                 ("template", Ok(bytes)) => {
                     let text = String::from_utf8_lossy(&bytes);
+                    let mut vars = ctx.vars.clone();
+                    drover_templates::add_template_vars(&mut vars, &src, &path, Some(&dest));
                     match ctx
                         .engine
-                        .render_file(&path.display().to_string(), &text, ctx.vars)
+                        .render_file(&path.display().to_string(), &text, &vars)
                     {
                         Ok(rendered) => rendered.into_bytes(),
                         Err(e) => return Outcome::bad_input(format!("{e} (host {})", ctx.host)),
