@@ -110,6 +110,16 @@ fn kept(ctx: &Context<'_>, name: &str, lines: &[usize]) -> bool {
         })
 }
 
+/// The line above a service's key, when it is a comment line of that service: a whole-line comment
+/// indented no deeper than the key. (A comment at the end of the previous service's last line, or
+/// indented as that service's body, belongs to that service.)
+fn comment_above(ctx: &Context<'_>, key: &Node) -> Option<usize> {
+    let above = key.line.checked_sub(1)?;
+    let text = ctx.lines.get(above.checked_sub(1)?)?;
+    let indent = text.len() - text.trim_start().len();
+    (text.trim_start().starts_with('#') && indent < key.col).then_some(above)
+}
+
 /// The restart declarations a service inherits through `<<: *anchor`, earliest source first.
 fn inherited<'a>(outline: &'a Outline, body: &'a Node, depth: usize) -> Vec<&'a Node> {
     if depth > 10 {
@@ -145,7 +155,8 @@ fn service(outline: &Outline, ctx: &Context<'_>, key: &Node, body: &Node) -> Vec
     } else {
         direct
     };
-    let mut lines = vec![key.line, key.line.saturating_sub(1)];
+    let mut lines = vec![key.line];
+    lines.extend(comment_above(ctx, key));
     lines.extend(declared.iter().map(|v| v.line));
     if kept(ctx, &name, &lines) {
         return Vec::new();

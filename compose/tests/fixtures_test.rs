@@ -265,3 +265,16 @@ fn control_characters_are_invalid_yaml_not_the_end_of_the_text() {
         "{err}"
     );
 }
+
+/// A keep comment applies to its own service only: at the end of one service's last line, or
+/// indented as its body, it does not exempt the next service (the incident drover exists for).
+#[test]
+fn a_keep_comment_does_not_reach_the_next_service() {
+    let text = "services:\n  db:\n    image: postgres\n    restart: \"no\"  # drover: keep-restart\n  app:\n    image: app\n    restart: unless-stopped\n  worker:\n    image: w\n    # drover: keep-restart\n  cron:\n    image: c\n  # drover: keep-restart\n  kept:\n    image: k\n";
+    let found: Vec<(usize, String)> = lint(Path::new("keep.yml"), text, &Options::default())
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.line, f.service))
+        .collect();
+    assert_eq!(found, [(7, s("app")), (8, s("worker")), (11, s("cron"))]);
+}
