@@ -18,6 +18,24 @@ pub enum DaemonStart {
     Unmanaged,
 }
 
+impl DaemonStart {
+    /// What it means for the containers, in the operator's words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DaemonStart::Service => "docker.service is enabled: the daemon starts at boot",
+            DaemonStart::SocketOnly => {
+                "only docker.socket is enabled: after a reboot the daemon (and its containers) starts only when something first talks to it"
+            }
+            DaemonStart::Disabled => {
+                "neither docker.service nor docker.socket is enabled: after a reboot no container comes back until Docker is started by hand"
+            }
+            DaemonStart::Unmanaged => {
+                "unmanaged: the host has no systemd, so drover cannot tell whether Docker starts at boot (an init script or supervisor may start it)"
+            }
+        }
+    }
+}
+
 /// One container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Container {

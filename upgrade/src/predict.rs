@@ -120,7 +120,18 @@ impl Prediction {
 }
 
 /// The first number of a Debian version, after any epoch: `5:28.3.2` is 28, `1.7.27-1` is 1.
+/// The major version (the first number after any epoch), unless the version is a date: tzdata
+/// `2025b`, ca-certificates `20250419`, debian-archive-keyring `2023.3` move their "major" every
+/// year, and a warning on every Debian host teaches operators to skip warnings.
 fn major(version: &str) -> Option<u64> {
+    let n = first_number(version)?;
+    let digits = n.to_string().len();
+    let dated = (digits == 4 && (1990..2200).contains(&n))
+        || (digits == 8 && (19_900_101..22_000_000).contains(&n));
+    (!dated).then_some(n)
+}
+
+fn first_number(version: &str) -> Option<u64> {
     let v = version.split_once(':').map_or(version, |(_, v)| v);
     v.split(|c: char| !c.is_ascii_digit())
         .find(|p| !p.is_empty())?
@@ -343,6 +354,27 @@ mod tests {
             .iter()
             .map(|c| (c.name.clone(), c.fate))
             .collect()
+    }
+
+    #[test]
+    fn date_versioned_packages_are_not_major_version_jumps() {
+        let facts = HostFacts {
+            plan: AptPlan {
+                upgrades: vec![
+                    upgrade("tzdata", "2025b-0+deb12u1", "2026f-0+deb12u1"),
+                    upgrade("ca-certificates", "20230311", "20250419"),
+                    upgrade("debian-archive-keyring", "2023.3+deb12u1", "2025.1"),
+                    upgrade("runc", "1.1.15-1", "2.0.0-1"),
+                    upgrade("openssl", "3.0.15-1~deb12u1", "3.0.17-1~deb12u2"),
+                ],
+                ..AptPlan::default()
+            },
+            ..HostFacts::default()
+        };
+        assert_eq!(
+            predict(&facts).warnings,
+            ["runc 1.1.15-1 -> 2.0.0-1 is a major version jump"]
+        );
     }
 
     #[test]

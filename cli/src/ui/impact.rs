@@ -140,7 +140,8 @@ pub fn table(reports: &[HostImpact], compose: &Compose) -> String {
         if let Some(d) = r.docker {
             let _ = writeln!(
                 out,
-                "  docker      {d:?}, live-restore {}",
+                "  docker      {}; live-restore {}",
+                d.describe(),
                 if r.live_restore { "on" } else { "off" }
             );
         }
@@ -202,6 +203,10 @@ pub fn markdown(reports: &[HostImpact], compose: &Compose) -> String {
         );
         for w in &p.warnings {
             let _ = writeln!(out, "- **Warning:** {w}");
+        }
+        if let Some(d) = r.docker {
+            let live = if r.live_restore { "on" } else { "off" };
+            let _ = writeln!(out, "- **Docker:** {}; live-restore {live}", d.describe());
         }
         for (file, msg) in for_host(compose, &r.host) {
             let _ = writeln!(out, "- **Compose:** `{file}`: {msg}");
