@@ -319,3 +319,40 @@ fn waits_and_templates_that_would_blow_up_are_refused() {
     assert_bad_input(&run, "t.j2:1", "more work or output than drover allows");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// Ansible flags drover lacks say what drover does instead, and never suggest passing them after
+/// `--` (where `drover run` would make them part of the shell command).
+#[test]
+fn ansible_flags_drover_lacks_say_what_to_do_instead() {
+    let dir = workdir("ansible-flags", &[]);
+    let (pb, inv) = (dir.join("pb.yml"), dir.join("hosts.ini"));
+    let (pb, inv) = (pb.to_str().unwrap(), inv.to_str().unwrap());
+    let cases: [(&[&str], &str, &str); 5] = [
+        (
+            &["run", "-i", inv, "all", "-m", "shell", "-a", "uptime"],
+            "`-m`",
+            "-- COMMAND",
+        ),
+        (
+            &["run", "-i", inv, "all", "-a", "uptime"],
+            "`-a`",
+            "after `--`",
+        ),
+        (&["push", "-i", inv, pb, "-vvv"], "`-v`", "--json"),
+        (
+            &["push", "-i", inv, pb, "--list-hosts"],
+            "`--list-hosts`",
+            "drover inventory",
+        ),
+        (
+            &["push", "-i", inv, pb, "--vault-password-file", "v.txt"],
+            "`--vault-password-file`",
+            "Vault",
+        ),
+    ];
+    for (args, flag, what) in cases {
+        let run = drover_in(&dir, args);
+        assert_bad_input(&run, flag, what);
+        assert!(!run.stderr.contains("use '--"), "{run:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The `drover` command line: parses arguments, runs a subcommand, maps its end to an exit code.
 
+mod ansible_flags;
 mod args;
 mod commands;
 mod exit;
@@ -10,7 +11,10 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     ui::init_colors();
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return refuse(e),
+    };
     let result = match cli.command {
         args::Command::Inventory(a) => commands::inventory::run(&a),
         args::Command::Run(a) => commands::run::run(a),
@@ -22,4 +26,19 @@ fn main() -> std::process::ExitCode {
         args::Command::Compose(c) => commands::compose::run(&c),
     };
     exit::report(result)
+}
+
+/// Clap's refusal, unless the argument is an Ansible flag drover lacks: then what to do instead.
+fn refuse(e: clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let flag = match (e.kind(), e.get(ContextKind::InvalidArg)) {
+        (ErrorKind::UnknownArgument, Some(ContextValue::String(flag))) => flag.clone(),
+        _ => e.exit(),
+    };
+    match ansible_flags::hint(&flag) {
+        Some(hint) => exit::report(Err(exit::Failure::BadInput(anyhow::anyhow!(
+            "drover has no `{flag}` option: {hint}"
+        )))),
+        None => e.exit(),
+    }
 }

@@ -1,0 +1,57 @@
+//! Flags an Ansible operator types from habit that drover does not have (yet): each gets what drover
+//! does instead, in place of clap's generic tip (which, for `drover run`, would suggest passing the
+//! flag after `--`, where it becomes part of the shell command).
+
+/// What to say about `flag` (as typed, `-m` or `--list-hosts=x`), if it is an Ansible flag drover
+/// lacks.
+pub fn hint(flag: &str) -> Option<&'static str> {
+    let name = flag.split_once('=').map_or(flag, |(name, _)| name);
+    Some(match name {
+        "-m" | "--module-name" => {
+            "drover run runs a shell command, not a module: `drover run -i INVENTORY PATTERN -- COMMAND`; modules run in playbooks with `drover push`"
+        }
+        "-a" | "--args" => {
+            "give the command after `--`: `drover run -i INVENTORY PATTERN -- uptime`"
+        }
+        "-v" | "-vv" | "-vvv" | "-vvvv" | "--verbose" => {
+            "drover needs no -v: every task's result, diffs (--diff) and a failed task's command, rc and output are always shown; --json has every event in full"
+        }
+        "--list-hosts" => {
+            "use `drover inventory -i INVENTORY --graph` (or `--list`); `drover push` checks every play's hosts before it starts"
+        }
+        "--list-tasks" | "--list-tags" => {
+            "drover does not list tasks yet; `drover push PLAYBOOK --syntax-check` reads every task, role and template"
+        }
+        "--vault-password-file"
+        | "--vault-pass-file"
+        | "--ask-vault-pass"
+        | "-J"
+        | "--ask-vault-password"
+        | "--vault-id" => {
+            "drover does not read Ansible Vault yet; give secrets with `-e @FILE` from a file only you can read"
+        }
+        "-k" | "--ask-pass" | "--connection-password-file" => {
+            "drover logs in with keys only (a key file, --private-key, or ssh-agent), never with an SSH password"
+        }
+        "--start-at-task" | "--step" => {
+            "drover resumes a halted run where it stopped: `drover push --resume RUN_ID`"
+        }
+        "-c" | "--connection" => {
+            "drover always connects over SSH; `ansible_connection: local` in the inventory runs on the controller"
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansible_flags_get_drovers_way_and_others_get_none() {
+        assert!(hint("-m").unwrap().contains("-- COMMAND"));
+        assert!(hint("--vault-password-file=x").unwrap().contains("Vault"));
+        assert!(hint("-vvv").unwrap().contains("--json"));
+        assert_eq!(hint("--frobnicate"), None);
+    }
+}
