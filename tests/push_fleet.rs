@@ -142,12 +142,12 @@ fn a_failure_in_batch_two_halts_the_rollout_and_resume_finishes_it() {
     // The text recap says so too.
     let text = push(&fleet, &["--batch", "1"]);
     assert!(
-        text.stderr.contains("HALTED: batch 2")
-            && text.stderr.contains("not touched: node03, node04, node05"),
+        text.stdout.contains("HALTED: batch 2")
+            && text.stdout.contains("not touched: node03, node04, node05"),
         "{text:?}"
     );
     assert!(
-        text.stderr.contains("resume with: drover push --resume"),
+        text.stdout.contains("resume with: drover push --resume"),
         "{text:?}"
     );
 
@@ -200,7 +200,7 @@ fn check_mode_changes_nothing_and_diff_shows_the_template_change() {
     let run = push(&fleet, &["--check"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stderr.contains("changed  [app : render config]"),
+        run.stdout.contains("changed  [app : render config]"),
         "{run:?}"
     );
     for i in 0..2 {
@@ -221,7 +221,7 @@ fn check_mode_changes_nothing_and_diff_shows_the_template_change() {
     );
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stderr.contains("-listen 8080") && run.stderr.contains("+listen 9090"),
+        run.stdout.contains("-listen 8080") && run.stdout.contains("+listen 9090"),
         "{run:?}"
     );
     let conf = std::fs::read_to_string(home(&fleet, 0).join("app/app.conf")).unwrap();
@@ -276,6 +276,17 @@ fn push_text(fleet: &Fleet, files: &[(&str, &str)]) -> Run {
     )
 }
 
+/// A variable or template error found when a task runs on a host: bad input (exit 2), shown on the
+/// task's line.
+fn assert_bad_on_host(run: &Run, needle: &str) {
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout.contains(needle),
+        "expected `{needle}` in:\n{run:?}"
+    );
+}
+
+/// Input refused before anything runs: exit 2 and an error on stderr.
 fn assert_bad(run: &Run, needle: &str) {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
@@ -330,7 +341,7 @@ fn bad_playbooks_are_refused_with_file_line_and_column() {
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: greet\n      debug:\n        msg: \"hello {{ nope.deep }}\"\n",
         )],
     );
-    assert_bad(
+    assert_bad_on_host(
         &run,
         "pb/f.yml:5:7: undefined variable (`nope.deep`) in `hello {{ nope.deep }}` (host node01)",
     );
@@ -345,7 +356,7 @@ fn bad_playbooks_are_refused_with_file_line_and_column() {
             ("templates/t.j2", "line one\nport {{ port }}\n"),
         ],
     );
-    assert_bad(
+    assert_bad_on_host(
         &run,
         "templates/t.j2:2: undefined variable (`port`) in `port {{ port }}` (host node01)",
     );
@@ -397,9 +408,9 @@ fn uri_checks_http_status_and_wait_for_waits_for_a_port() {
         "wait_for did not wait: {run:?}"
     );
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stderr.contains("ok       [wait_for]"), "{run:?}");
-    assert!(run.stderr.contains("ok       [assert]"), "{run:?}");
-    assert!(run.stderr.contains(&format!("FAILED   [uri]: status code 503 from http://127.0.0.1:{broken}/health, expected 200 or 204")), "{run:?}");
+    assert!(run.stdout.contains("ok       [wait_for]"), "{run:?}");
+    assert!(run.stdout.contains("ok       [assert]"), "{run:?}");
+    assert!(run.stdout.contains(&format!("FAILED   [uri]: status code 503 from http://127.0.0.1:{broken}/health, expected 200 or 204")), "{run:?}");
 }
 
 #[test]
@@ -424,7 +435,7 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
         .args(["--runs-dir", runs.to_str().unwrap(), "--json"])
         .env("HOME", fleet.dir())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(800));
@@ -440,6 +451,25 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // Said at once, with what drover waits for; the hosts whose task completed are not failed.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("INTERRUPTED: Ctrl-C received: no new task starts")
+            && said.contains("Waiting for the tasks running now: node0")
+            && said.contains("[shell]"),
+        "{said}"
+    );
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for e in events.iter().filter(|e| e["event"] == "host_done") {
+        assert_eq!(e["end"], "interrupted", "{e}");
+        assert_eq!(e["stats"]["failed"], 0, "{e}");
+        assert_eq!(e["stats"]["changed"], 1, "{e}");
+    }
+    let recap = &events.last().unwrap()["recap"];
+    assert_eq!(recap["node01"]["failed"], 0, "{recap}");
     for i in 0..2 {
         assert!(
             !home(&fleet, i).join("second-task-ran").exists(),
@@ -499,7 +529,7 @@ fn reboot_waits_for_a_new_boot_id_and_a_stable_host() {
         "it did not wait for the host to go down and come back"
     );
     assert_ne!(fleet.boot_id(0), before, "the boot id did not change");
-    assert!(run.stderr.contains("changed  [reboot]"), "{run:?}");
+    assert!(run.stdout.contains("changed  [reboot]"), "{run:?}");
     assert!(home(&fleet, 0).join("after-reboot").exists());
 }
 
@@ -519,12 +549,12 @@ fn a_host_that_does_not_come_back_in_time_fails_with_a_clear_error() {
     );
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
-        run.stderr.contains(
+        run.stdout.contains(
             "FAILED   [reboot]: the host did not come back within 2s (cannot connect to 127.0.0.2"
         ),
         "{run:?}"
     );
-    assert!(run.stderr.contains("HALTED"), "{run:?}");
+    assert!(run.stdout.contains("HALTED"), "{run:?}");
     assert!(!home(&fleet, 0).join("after-reboot").exists());
     // Let the simulated reboot finish, so dropping the fleet ends the sshd it restarted.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
@@ -547,7 +577,7 @@ fn a_host_lost_in_a_reboot_runs_nothing_more_anywhere() {
     let run = push_text(&fleet, &[("lost.yml", &play)]);
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
-        run.stderr
+        run.stdout
             .contains("FAILED   [reboot]: the host did not come back within 2s"),
         "{run:?}"
     );
@@ -589,7 +619,7 @@ fn a_host_key_that_changed_across_the_reboot_is_refused_at_once() {
     );
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
-        run.stderr
+        run.stdout
             .contains("after the reboot: HOST KEY CHANGED for [127.0.0.2]"),
         "{run:?}"
     );
@@ -763,8 +793,8 @@ fn compose_lint_as_a_task_stops_a_bad_restart_policy_before_it_ships() {
     );
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
-        run.stderr.contains("FAILED   [compose_lint]")
-            && run.stderr.contains("restart: unless-stopped stays down"),
+        run.stdout.contains("FAILED   [compose_lint]")
+            && run.stdout.contains("restart: unless-stopped stays down"),
         "{run:?}"
     );
     let runs = fleet.dir().join("runs");
@@ -873,7 +903,7 @@ fn no_log_hides_a_secret_in_output_diff_and_journal_even_when_the_task_fails() {
         format!("DB_PASSWORD={secret}\n")
     );
     assert!(
-        run.stderr
+        run.stdout
             .contains("the output is hidden because the task has `no_log: true`"),
         "{run:?}"
     );
@@ -924,21 +954,21 @@ fn a_file_is_put_in_one_round_trip_that_notices_content_mode_and_a_folder_in_the
         std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777
     };
     let run = push_text(&fleet, &[("put.yml", &play("0600"))]);
-    assert!(run.stderr.contains("changed  [copy]"), "{run:?}");
+    assert!(run.stdout.contains("changed  [copy]"), "{run:?}");
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "port=80\n");
     assert_eq!(mode_of(), 0o600);
     let run = push_text(&fleet, &[("put.yml", &play("0600"))]);
-    assert!(run.stderr.contains("ok       [copy]"), "{run:?}");
+    assert!(run.stdout.contains("ok       [copy]"), "{run:?}");
     // Only the mode differs: changed, and the content is not rewritten.
     let run = push_text(&fleet, &[("put.yml", &play("0640"))]);
-    assert!(run.stderr.contains("changed  [copy]"), "{run:?}");
+    assert!(run.stdout.contains("changed  [copy]"), "{run:?}");
     assert_eq!(mode_of(), 0o640);
     std::fs::remove_file(&dest).unwrap();
     std::fs::create_dir(&dest).unwrap();
     let run = push_text(&fleet, &[("put.yml", &play("0640"))]);
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
-        run.stderr.contains("exists but is not a regular file"),
+        run.stdout.contains("exists but is not a regular file"),
         "{run:?}"
     );
 }
@@ -957,13 +987,13 @@ fn retries_and_delay_may_be_templates_and_a_bad_value_is_named() {
         3
     );
     assert!(
-        run.stderr.contains("changed  [third time lucky]"),
+        run.stdout.contains("changed  [third time lucky]"),
         "{run:?}"
     );
     // Like an undefined variable: bad input, named with its place in the playbook.
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
-        run.stderr
+        run.stdout
             .contains("retry.yml:12:11: retries is `many`, expected a whole number"),
         "{run:?}"
     );
@@ -999,7 +1029,7 @@ fn include_role_and_import_role_run_a_role_with_its_defaults_templates_and_handl
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let run = push_text(&fleet, &refs);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("changed  [app : config]"), "{run:?}");
+    assert!(run.stdout.contains("changed  [app : config]"), "{run:?}");
     assert_eq!(
         std::fs::read_to_string(home.join("app.conf")).unwrap(),
         "listen 8080\nrole app\n"
@@ -1078,7 +1108,7 @@ fn a_failed_commands_output_is_shown_kept_in_json_and_journal_and_hidden_by_no_l
         "      stderr:\n        no space left",
         "      stdout:\n        partial result",
     ] {
-        assert!(run.stderr.contains(line), "`{line}` not in:\n{run:?}");
+        assert!(run.stdout.contains(line), "`{line}` not in:\n{run:?}");
     }
     // The journal keeps it too, as --json would print it.
     let runs = fleet.dir().join("runs");
@@ -1109,4 +1139,184 @@ fn a_failed_commands_output_is_shown_kept_in_json_and_journal_and_hidden_by_no_l
         let events = std::fs::read_to_string(entry.unwrap().path().join("events.jsonl")).unwrap();
         assert!(!events.contains("s3cret"));
     }
+}
+
+#[test]
+fn every_plays_pattern_is_checked_before_anything_is_touched() {
+    let fleet = common::fleet(2);
+    let marker = home(&fleet, 0).join("first-play-ran");
+    let first = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: touch {}\n",
+        marker.display()
+    );
+    // The second play's pattern is a typo: nothing runs, not even the first play, and no run starts.
+    let typo = format!("{first}- hosts: dockr\n  tasks:\n    - command: \"true\"\n");
+    let run = push_text(&fleet, &[("typo.yml", &typo)]);
+    assert_bad(&run, "play `dockr` (hosts: dockr)");
+    assert_bad(&run, "nothing was run");
+    assert!(!marker.exists());
+    assert!(!fleet.dir().join("runs").exists(), "{run:?}");
+    // A limit that keeps no host of any play is refused the same way.
+    let pb = fleet.dir().join("pb/typo.yml");
+    std::fs::write(&pb, &first).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["--limit", "node9*"]),
+    );
+    assert_bad(&run, "`node9*` matches no hosts");
+    assert!(!marker.exists());
+    // A play the limit leaves out is skipped, as Ansible skips it, and the others run.
+    let two = format!(
+        "{first}- hosts: node02\n  gather_facts: false\n  tasks:\n    - command: touch {}/second\n",
+        home(&fleet, 1).display()
+    );
+    let run = push_text(&fleet, &[("two.yml", &two)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(marker.exists());
+    assert!(!home(&fleet, 1).join("second").exists());
+    assert!(
+        run.stdout
+            .contains("play `node02`: no host of `node02` is in --limit; skipped"),
+        "{run:?}"
+    );
+}
+
+/// A config changed, then a later task failed: the restart handler is pending. Without
+/// `force_handlers` it does not run now (as in Ansible), the journal keeps it, and `--resume` runs
+/// it although the config task, now unchanged, does not notify again. With `force_handlers` (the
+/// play keyword or `--force-handlers`) the failed host runs it at once.
+#[test]
+fn handlers_pending_at_a_halt_run_on_resume_or_at_once_with_force_handlers() {
+    let fleet = common::fleet(1);
+    let home = home(&fleet, 0);
+    let play = |force: &str, n: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n{force}  tasks:\n    - copy:\n        content: \"v1\\n\"\n        dest: {h}/app{n}.conf\n      notify: restart\n    - command: test -e {h}/ready{n}\n  handlers:\n    - name: restart\n      shell: echo restarted >> {h}/restarts{n}\n",
+            h = home.display()
+        )
+    };
+    let run = push_text(&fleet, &[("pending.yml", &play("", "1"))]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(!home.join("restarts1").exists(), "{run:?}");
+    let runs = fleet.dir().join("runs");
+    let id = common::only_run(&runs)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    std::fs::write(home.join("ready1"), "").unwrap();
+    let resumed = common::drover_in(
+        fleet.dir(),
+        &[
+            "push",
+            "--resume",
+            &id,
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    assert!(
+        resumed
+            .stdout
+            .contains("node01: handlers notified before the run stopped will run: restart"),
+        "{resumed:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join("restarts1")).unwrap(),
+        "restarted\n"
+    );
+    // The play keyword, then the flag: the failing host runs its handler before it stops.
+    let run = push_text(
+        &fleet,
+        &[("forced.yml", &play("  force_handlers: true\n", "2"))],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(home.join("restarts2")).unwrap(),
+        "restarted\n"
+    );
+    let pb = fleet.dir().join("pb/flag.yml");
+    std::fs::write(&pb, play("", "3")).unwrap();
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["--force-handlers"]),
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(home.join("restarts3")).unwrap(),
+        "restarted\n"
+    );
+}
+
+/// A task shows when it starts, on stdout even when stdout is a file or a pipe (`drover push > log`),
+/// so a hanging task can be told from a slow one.
+#[test]
+fn a_task_shows_when_it_starts_not_only_when_it_ends() {
+    let fleet = common::fleet(1);
+    let done = home(&fleet, 0).join("slow-done");
+    let pb = fleet.dir().join("slow-start.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: slow one\n      shell: sleep 3; touch {}\n",
+            done.display()
+        ),
+    )
+    .unwrap();
+    let (inv, kh, runs) = (
+        fleet.inventory(),
+        fleet.known_hosts(),
+        fleet.dir().join("runs"),
+    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_drover"));
+    command
+        .args([
+            "push",
+            "-i",
+            inv.to_str().unwrap(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+        ])
+        .args([pb.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()])
+        .env("HOME", fleet.dir())
+        .env("NO_COLOR", "1");
+    let (early, out) = common::seen_while_running(command, "TASK [slow one]", &done);
+    assert!(early, "the task showed only after it ended:\n{out}");
+    assert!(out.contains("node01       changed  [slow one]"), "{out}");
+    assert!(out.contains("PLAY RECAP"), "{out}");
+}
+
+/// On a terminal, a live line per busy host says which task it is in and for how long.
+#[test]
+fn on_a_terminal_each_busy_host_shows_its_task_and_how_long_it_has_been_there() {
+    let fleet = common::fleet(1);
+    let done = home(&fleet, 0).join("live-done");
+    let pb = fleet.dir().join("live.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: slow one\n      shell: sleep 3; touch {}\n",
+            done.display()
+        ),
+    )
+    .unwrap();
+    let line = format!(
+        "{} push -i {} --known-hosts {} {} --runs-dir {}",
+        env!("CARGO_BIN_EXE_drover"),
+        fleet.inventory().display(),
+        fleet.known_hosts().display(),
+        pb.display(),
+        fleet.dir().join("runs").display()
+    );
+    let mut command = std::process::Command::new("script");
+    command
+        .args(["-qfec", &line, "/dev/null"])
+        .env("HOME", fleet.dir())
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_AUTH_SOCK");
+    let (early, out) = common::seen_while_running(command, "s  [slow one]", &done);
+    assert!(early, "no live line while the task ran:\n{out}");
+    assert!(out.contains("  node01 "), "{out}");
 }

@@ -186,10 +186,10 @@ fn a_batch_one_push_halts_after_the_first_host_whose_roll_call_fails() {
         &[],
     );
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stderr.contains("node01       ok       [roll call after `reboot into the new kernel`]: 1 container(s) came back"), "{run:?}");
-    assert!(run.stderr.contains("node02       FAILED   [roll call after `reboot into the new kernel`]: did not come back: app-no (exited with code"), "{run:?}");
+    assert!(run.stdout.contains("node01       ok       [roll call after `reboot into the new kernel`]: 1 container(s) came back"), "{run:?}");
+    assert!(run.stdout.contains("node02       FAILED   [roll call after `reboot into the new kernel`]: did not come back: app-no (exited with code"), "{run:?}");
     assert!(
-        run.stderr.contains("HALTED: batch 2") && run.stderr.contains("not touched: node03"),
+        run.stdout.contains("HALTED: batch 2") && run.stdout.contains("not touched: node03"),
         "{run:?}"
     );
     assert_ne!(fleet.boot_id(0), boot_ids[0]);

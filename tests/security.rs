@@ -416,7 +416,7 @@ fn an_explicit_max_fail_zero_wins_over_the_plays_percentage() {
         &["--max-fail", "0"],
     );
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stderr.contains("HALTED"), "{run:?}");
+    assert!(run.stdout.contains("HALTED"), "{run:?}");
     assert!(!home(0).join("second-play").exists(), "{run:?}");
 }
 
@@ -454,7 +454,7 @@ fn paths_from_host_names_and_parameters_stay_in_their_folders() {
     );
     let run = push_text(&fleet, &fleet.inventory(), "fetch.yml", &pb, &[]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("climbs out of its folder"), "{run:?}");
+    assert!(run.stdout.contains("climbs out of its folder"), "{run:?}");
     assert!(!fleet.dir().join("escaped-fetch").exists());
     assert!(!fleet.dir().join("runs/escaped-fetch").exists());
 }

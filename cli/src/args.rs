@@ -380,6 +380,10 @@ pub struct PushArgs {
     /// Start batches even outside the plays' maintenance windows (`window:`); the journal notes it.
     #[arg(long = "ignore-window")]
     pub ignore_window: bool,
+    /// A host whose task fails still runs the handlers it was notified of (the play keyword
+    /// `force_handlers: true` does the same for one play).
+    #[arg(long = "force-handlers")]
+    pub force_handlers: bool,
     /// Continue at operator checkpoints (`pause` with a prompt) without asking; the journal notes it.
     #[arg(short = 'y', long)]
     pub yes: bool,

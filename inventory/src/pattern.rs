@@ -20,15 +20,26 @@ impl Inventory {
     /// A pattern (or limit) that selects no host at all is an error: it is almost always a typo, and
     /// doing nothing silently is the worst answer at 3 a.m.
     pub fn select(&self, pattern: &str, limit: Option<&str>) -> Result<Vec<&str>, InventoryError> {
+        let hosts = self.select_within(pattern, limit)?;
+        match limit {
+            Some(limit) if hosts.is_empty() => Err(InventoryError::NoHostsMatched {
+                pattern: format!("{pattern} --limit {limit}"),
+            }),
+            _ => Ok(hosts),
+        }
+    }
+
+    /// Like [`Inventory::select`], but a pattern and a limit that each select hosts and have none
+    /// in common give an empty list: a play of a playbook that `--limit` leaves out.
+    pub fn select_within(
+        &self,
+        pattern: &str,
+        limit: Option<&str>,
+    ) -> Result<Vec<&str>, InventoryError> {
         let mut hosts = self.evaluate(pattern)?;
         if let Some(limit) = limit {
             let allowed = self.evaluate(limit)?;
             hosts.retain(|h| allowed.contains(h));
-            if hosts.is_empty() {
-                return Err(InventoryError::NoHostsMatched {
-                    pattern: format!("{pattern} --limit {limit}"),
-                });
-            }
         }
         Ok(hosts.into_iter().collect())
     }

@@ -24,6 +24,7 @@ const PLAY_KEYS: &[&str] = &[
     "serial",
     "max_fail_percentage",
     "any_errors_fatal",
+    "force_handlers",
     "become",
     "become_user",
     "gather_facts",
@@ -112,6 +113,8 @@ pub struct Play {
     pub max_fail_percentage: Option<f64>,
     /// `any_errors_fatal:`.
     pub any_errors_fatal: bool,
+    /// `force_handlers:`: a host that fails still runs the handlers it has been notified of.
+    pub force_handlers: bool,
     /// `become:`.
     pub become_enabled: Option<bool>,
     /// `become_user:`.
@@ -238,6 +241,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         serial: None,
         max_fail_percentage: None,
         any_errors_fatal: false,
+        force_handlers: false,
         become_enabled: None,
         become_user: None,
         gather_facts: true,
@@ -283,6 +287,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
                 })
             }
             "any_errors_fatal" => play.any_errors_fatal = src.boolean(v, "any_errors_fatal")?,
+            "force_handlers" => play.force_handlers = src.boolean(v, "force_handlers")?,
             "become" => play.become_enabled = Some(src.boolean(v, "become")?),
             "become_user" => play.become_user = Some(src.string(v, "become_user")?),
             "gather_facts" => play.gather_facts = src.boolean(v, "gather_facts")?,

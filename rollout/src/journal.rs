@@ -2,6 +2,7 @@
 //! (`events.jsonl`), which hosts finished each play (`state.json`), and fetched files. A halted or
 //! interrupted run resumes from it without repeating finished hosts.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,11 @@ pub struct RunState {
     pub done: Vec<Vec<String>>,
     /// `running`, `completed`, `halted` or `interrupted`.
     pub status: String,
+    /// Per play, in order: per host, the handlers it was notified of that have not run yet. A host
+    /// that halts keeps them here, and `--resume` runs them even though the task that notified
+    /// them (now unchanged) does not notify again.
+    #[serde(default)]
+    pub pending_handlers: Vec<BTreeMap<String, Vec<String>>>,
 }
 
 /// An open journal.
@@ -106,8 +112,8 @@ impl Journal {
         Journal::open_dir(
             dir,
             RunState {
-                done: Vec::new(),
                 status: "running".into(),
+                ..RunState::default()
             },
         )
     }
@@ -165,6 +171,41 @@ impl Journal {
         self.save()
     }
 
+    /// The handlers `host` was notified of in play `play` and has not run.
+    pub fn pending_handlers(&self, play: usize, host: &str) -> Vec<String> {
+        self.state
+            .pending_handlers
+            .get(play)
+            .and_then(|hosts| hosts.get(host))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Records the handlers `host` has pending in play `play` (none: they ran).
+    pub fn set_pending_handlers(
+        &mut self,
+        play: usize,
+        host: &str,
+        handlers: &[String],
+    ) -> std::io::Result<()> {
+        if self.state.pending_handlers.len() <= play {
+            self.state
+                .pending_handlers
+                .resize(play + 1, BTreeMap::new());
+        }
+        let hosts = &mut self.state.pending_handlers[play];
+        let before = hosts.get(host).map(Vec::as_slice).unwrap_or_default();
+        if before == handlers {
+            return Ok(());
+        }
+        if handlers.is_empty() {
+            hosts.remove(host);
+        } else {
+            hosts.insert(host.to_string(), handlers.to_vec());
+        }
+        self.save()
+    }
+
     /// Sets the run's status.
     pub fn finish(&mut self, status: &str) -> std::io::Result<()> {
         self.state.status = status.to_string();
@@ -211,6 +252,8 @@ mod tests {
         let mut j = Journal::create(&root, &id, &spec).unwrap();
         j.record(&serde_json::json!({"event": "x"})).unwrap();
         j.host_done(0, "node01").unwrap();
+        j.set_pending_handlers(1, "node02", &["restart app".into()])
+            .unwrap();
         j.finish("halted").unwrap();
         // While the first is open, the run is live: resuming it is refused, naming this process.
         let live = Journal::resume(&root, &id).err().unwrap().to_string();
@@ -223,6 +266,8 @@ mod tests {
         assert_eq!(spec2, spec);
         assert_eq!(j2.done(0), ["node01"]);
         assert!(j2.done(1).is_empty());
+        assert_eq!(j2.pending_handlers(1, "node02"), ["restart app"]);
+        assert!(j2.pending_handlers(0, "node02").is_empty());
         std::fs::remove_dir_all(root).unwrap();
     }
 }

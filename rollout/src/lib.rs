@@ -23,8 +23,8 @@ pub use journal::{Journal, RunSpec, new_run_id, run_dir};
 pub use local_files::{host_file_name, join_inside, private_dir, write_private};
 pub use modules::{MAX_WAIT, seconds};
 pub use output::OutputPolicy;
-pub use push::{FailBudget, PushOptions, PushSummary, push};
-pub use push_event::{HostStats, PushEvent, TaskOutput, TaskStatus};
+pub use push::{FailBudget, PushOptions, PushSummary, check_patterns, push};
+pub use push_event::{HostEnd, HostStats, PushEvent, TaskOutput, TaskStatus};
 pub use rollcall::{
     ContainerResult, RollcallOptions, RollcallReport, describe as describe_verdict, snapshot,
     verify,

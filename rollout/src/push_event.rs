@@ -14,10 +14,26 @@ pub enum TaskStatus {
     Changed,
     /// Failed.
     Failed,
+    /// The host could not be reached (or was lost) while running it.
+    Unreachable,
     /// Failed, but `ignore_errors` let the host go on.
     Ignored,
     /// Did not run (`when`, check mode, `creates`).
     Skipped,
+}
+
+/// How a host's part of a play ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostEnd {
+    /// Every task ran (some may have failed with `ignore_errors`, or been rescued).
+    Done,
+    /// A task, the lock, the impact gate or a roll call failed; the rest of its play did not run.
+    Failed,
+    /// It could not be reached, or was lost; the rest of its play did not run.
+    Unreachable,
+    /// Ctrl-C stopped it between tasks: it is neither done nor failed, and `--resume` redoes it.
+    Interrupted,
 }
 
 /// Per-host counts for the recap, as Ansible's PLAY RECAP has them.
@@ -122,6 +138,14 @@ pub enum PushEvent {
         /// Its hosts.
         hosts: Vec<String>,
     },
+    /// A host began a task (its `when:` held): the UI shows which task each host is in and for how
+    /// long, so a hanging task can be told from a slow one.
+    TaskStarted {
+        /// The host.
+        host: String,
+        /// `role : name` or the task's name or module, as its [`PushEvent::Task`] will say.
+        task: String,
+    },
     /// A task ended on a host.
     Task {
         /// The host.
@@ -147,6 +171,8 @@ pub enum PushEvent {
     HostDone {
         /// The host.
         host: String,
+        /// How its part ended.
+        end: HostEnd,
         /// Its counts.
         stats: HostStats,
         /// Why it stopped, if it did not succeed.

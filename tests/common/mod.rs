@@ -195,3 +195,46 @@ pub fn docker_available(test: &str) -> bool {
     }
     ok
 }
+
+/// Runs `command` (its stdout piped) and watches its output: whether `text` appeared while it was
+/// still running (before `marker` exists, the sign that the work being watched ended), and all it
+/// printed on stdout, once it exits.
+pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (bool, String) {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let into = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut early = false;
+    while std::time::Instant::now() < deadline {
+        if seen.lock().unwrap().contains(text) {
+            early = !marker.exists();
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.wait();
+    reader.join().unwrap();
+    let out = seen.lock().unwrap().clone();
+    (early, out)
+}

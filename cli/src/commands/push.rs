@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use clap::Parser;
 use drover_inventory::Inventory;
 use drover_roles::{Batches, Playbook};
-use drover_rollout::{FailBudget, Journal, PushOptions, RunSpec, new_run_id, push};
+use drover_rollout::{FailBudget, Journal, PushOptions, RunSpec, check_patterns, new_run_id, push};
 
 use crate::args::PushArgs;
 use crate::exit::{Code, Failure, bad_input};
@@ -39,6 +39,8 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     let inventory = Inventory::load(&args.inventory).map_err(bad_input)?;
     let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
     let opts = options(&args)?;
+    check_patterns(&playbook, &inventory, opts.limit.as_deref())
+        .map_err(|e| bad_input(anyhow!("{e}; nothing was run")))?;
     let everyone: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
     let (settings, _) = settings::connect(&args.connect, &inventory, &everyone)?;
     // A new run's journal is written once its input is known to be good.
@@ -63,14 +65,10 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut view = PushView::new(args.json);
     let summary = runtime.block_on(async {
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-            }
-        });
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let run = push(&playbook, &inventory, &settings, &opts, journal, &tx);
         tokio::pin!(run);
+        let mut ticker = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 summary = &mut run => {
@@ -80,6 +78,15 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
                     break summary;
                 }
                 Some(event) = rx.recv() => view.show(&event),
+                Ok(()) = tokio::signal::ctrl_c() => {
+                    if cancel.swap(true, Ordering::SeqCst) {
+                        // The second Ctrl-C: the operator will not wait for the running tasks.
+                        eprintln!("stopping at once; the journal has every event so far; resume with --resume (and --break-lock if a host stays locked)");
+                        std::process::exit(Code::Interrupted as i32);
+                    }
+                    view.interrupted();
+                }
+                _ = ticker.tick() => view.tick(),
             }
         }
     });
@@ -211,6 +218,7 @@ fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
         break_lock: args.break_lock,
         impact_gate: args.impact_gate.is_some(),
         ignore_window: args.ignore_window,
+        force_handlers: args.force_handlers,
         yes: args.yes,
         task_timeout: args.timeout,
         lock_ttl: Duration::from_secs(args.lock_ttl),

@@ -67,7 +67,13 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(stream) = json {
         stream.finish(&recap);
     }
-    recap.print(started.elapsed());
+    // The recap is human output: on stdout, unless --json holds stdout.
+    let text = recap.text(started.elapsed());
+    if args.json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
     match recap.exit_code() {
         crate::exit::Code::Ok => Ok(()),
         code => Err(Failure::Hosts(code)),

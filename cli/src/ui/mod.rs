@@ -1,5 +1,6 @@
 //! Terminal output: progress on stderr, data on stdout, readable without colour and when piped.
 
+mod activity;
 pub mod impact;
 mod progress;
 mod push;

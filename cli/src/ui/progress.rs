@@ -1,4 +1,4 @@
-//! Live progress for long runs: a bar on stderr while hosts work, and each host's block on stdout as
+//! Live progress for long runs: a bar on stderr while hosts work (ticking from the start), and each host's block on stdout as
 //! it finishes. The bar hides itself when stderr is not a terminal.
 
 use console::style;
@@ -24,6 +24,8 @@ impl Progress {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
+        // The clock moves from the start, not only when the first host finishes.
+        bar.enable_steady_tick(std::time::Duration::from_millis(250));
         Progress {
             bar,
             print_blocks,

@@ -1,17 +1,21 @@
-//! What an operator sees during a push: a header per play and batch, a line per task and host, diffs,
-//! why a rollout halted and which hosts it did not touch, and a PLAY RECAP. With `--json` every event
-//! is a line of JSON on stdout instead.
+//! What an operator sees during a push, on stdout as ansible-playbook prints it: a header per play,
+//! batch and task, a line per task and host, diffs, a failed command's output, why a rollout halted
+//! and which hosts it did not touch, and a PLAY RECAP. With `--json` every event is a line of JSON on
+//! stdout instead. Either way the live display of busy hosts is on stderr, on a terminal only.
 
 use std::path::Path;
 
 use console::style;
-use drover_rollout::{HostStats, PushEvent, PushSummary, TaskOutput, TaskStatus};
+use drover_rollout::{HostEnd, HostStats, PushEvent, PushSummary, TaskOutput, TaskStatus};
+
+use super::activity::Activity;
 
 /// Lines of a failed command's stream shown on the terminal; `--json` and the journal keep more.
 const SHOWN_LINES: usize = 20;
 
 /// A failed command under its task line: how it ran, its exit code, and the end of what it printed.
-fn show_output(output: &TaskOutput) {
+fn output_lines(output: &TaskOutput) -> Vec<String> {
+    let mut out = Vec::new();
     if let Some(cmd) = &output.cmd {
         let line = match cmd {
             serde_json::Value::Array(words) => words
@@ -25,10 +29,10 @@ fn show_output(output: &TaskOutput) {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        eprintln!("      cmd: {line}");
+        out.push(format!("      cmd: {line}"));
     }
     if let Some(rc) = output.rc {
-        eprintln!("      rc: {rc}");
+        out.push(format!("      rc: {rc}"));
     }
     for (name, text) in [("stderr", &output.stderr), ("stdout", &output.stdout)] {
         let lines: Vec<&str> = text.lines().collect();
@@ -37,40 +41,61 @@ fn show_output(output: &TaskOutput) {
         }
         let shown = &lines[lines.len().saturating_sub(SHOWN_LINES)..];
         if shown.len() < lines.len() {
-            eprintln!(
+            out.push(format!(
                 "      {name} (last {} of {} lines):",
                 shown.len(),
                 lines.len()
-            );
+            ));
         } else {
-            eprintln!("      {name}:");
+            out.push(format!("      {name}:"));
         }
-        for line in shown {
-            eprintln!("        {}", style(line).dim());
-        }
+        out.extend(shown.iter().map(|l| format!("        {}", style(l).dim())));
     }
+    out
 }
 
 /// Renders push events.
 pub struct PushView {
     json: bool,
+    activity: Activity,
+    /// The task whose `TASK [...]` header was printed last.
+    header: Option<String>,
     /// Hosts whose failure a task line has already shown, so the host's end does not repeat it.
     failure_shown: std::collections::HashSet<String>,
 }
 
 impl PushView {
-    /// A text view, or a JSON-lines view.
+    /// A text view, or a JSON-lines view; the live display starts at once.
     pub fn new(json: bool) -> PushView {
         PushView {
             json,
+            activity: Activity::start(),
+            header: None,
             failure_shown: Default::default(),
+        }
+    }
+
+    /// A line of human output (none with `--json`).
+    fn say(&mut self, text: impl AsRef<str>) {
+        if !self.json {
+            self.activity.print(text.as_ref());
+        }
+    }
+
+    /// `TASK [name]`, when the task differs from the last one announced.
+    fn announce(&mut self, task: &str) {
+        if self.header.as_deref() != Some(task) {
+            self.header = Some(task.to_string());
+            self.say(format!("\n{} [{task}]", style("TASK").bold()));
         }
     }
 
     /// Shows one event.
     pub fn show(&mut self, event: &PushEvent) {
+        self.follow(event);
         if self.json {
-            println!("{}", serde_json::to_string(event).unwrap_or_default());
+            let line = serde_json::to_string(event).unwrap_or_default();
+            self.activity.print(&line);
             return;
         }
         match event {
@@ -80,29 +105,35 @@ impl PushView {
                 } else {
                     ""
                 };
-                eprintln!("{} {run_id}{mode}", style("RUN").bold());
+                self.say(format!("{} {run_id}{mode}", style("RUN").bold()));
             }
             PushEvent::PlayStarted {
                 play,
                 hosts,
                 already_done,
             } => {
-                eprintln!(
+                self.header = None;
+                self.say(format!(
                     "\n{} [{play}] {} host(s)",
                     style("PLAY").bold(),
                     hosts.len()
-                );
+                ));
                 if !already_done.is_empty() {
-                    eprintln!("  already done in this run: {}", already_done.join(", "));
+                    self.say(format!(
+                        "  already done in this run: {}",
+                        already_done.join(", ")
+                    ));
                 }
             }
             PushEvent::BatchStarted { batch, of, hosts } => {
-                eprintln!(
+                self.header = None;
+                self.say(format!(
                     "{} {batch}/{of}: {}",
                     style("BATCH").bold().cyan(),
                     hosts.join(", ")
-                );
+                ));
             }
+            PushEvent::TaskStarted { task, .. } => self.announce(task),
             PushEvent::Task {
                 host,
                 task,
@@ -112,10 +143,12 @@ impl PushView {
                 diff,
                 output,
             } => {
+                self.announce(task);
                 let label = match status {
                     TaskStatus::Ok => style("ok").green(),
                     TaskStatus::Changed => style("changed").yellow(),
                     TaskStatus::Failed => style("FAILED").red().bold(),
+                    TaskStatus::Unreachable => style("UNREACHABLE").red().bold(),
                     TaskStatus::Ignored => style("ignored").magenta(),
                     TaskStatus::Skipped => style("skipped").cyan(),
                 };
@@ -127,70 +160,106 @@ impl PushView {
                 } else {
                     format!(": {msg}")
                 };
-                if *status == TaskStatus::Failed {
+                if matches!(status, TaskStatus::Failed | TaskStatus::Unreachable) {
                     self.failure_shown.insert(host.clone());
                 }
-                eprintln!("  {host:<12} {label:<8} [{task}]{item}{msg}");
-                if let Some(output) = output {
-                    show_output(output);
+                self.say(format!("  {host:<12} {label:<8} [{task}]{item}{msg}"));
+                for line in output.iter().flat_map(output_lines) {
+                    self.say(line);
                 }
-                if let Some(diff) = diff {
-                    for line in diff.lines() {
-                        let line = match line.chars().next() {
-                            Some('+') if !line.starts_with("+++") => style(line).green(),
-                            Some('-') if !line.starts_with("---") => style(line).red(),
-                            _ => style(line).dim(),
-                        };
-                        eprintln!("      {line}");
-                    }
+                for line in diff.iter().flat_map(|d| d.lines()) {
+                    let line = match line.chars().next() {
+                        Some('+') if !line.starts_with("+++") => style(line).green(),
+                        Some('-') if !line.starts_with("---") => style(line).red(),
+                        _ => style(line).dim(),
+                    };
+                    self.say(format!("      {line}"));
                 }
             }
             PushEvent::HostDone {
                 host,
-                error: Some(error),
-                stats,
-            } if stats.unreachable > 0 => {
-                eprintln!("  {host:<12} {} {error}", style("UNREACHABLE").red().bold());
-            }
-            // A host that failed before any task (its lock, the impact gate, bad connection
-            // variables) says why here; a task's failure was shown on its own line.
-            PushEvent::HostDone {
-                host,
+                end,
                 error: Some(error),
                 ..
-            } if !self.failure_shown.contains(host) => {
-                eprintln!("  {host:<12} {} {error}", style("FAILED").red().bold());
+            } => {
+                // A failure a task line showed is not repeated; one before any task (the lock, the
+                // impact gate, bad connection variables, the connection) says why here.
+                let label = match end {
+                    HostEnd::Interrupted => style("interrupted").yellow().bold(),
+                    _ if self.failure_shown.contains(host) => return,
+                    HostEnd::Unreachable => style("UNREACHABLE").red().bold(),
+                    _ => style("FAILED").red().bold(),
+                };
+                self.say(format!("  {host:<12} {label} {error}"));
             }
             PushEvent::HostDone { .. } | PushEvent::BatchDone { .. } => {}
             PushEvent::Notice { message } => {
-                eprintln!("{} {message}", style("NOTE:").yellow().bold());
+                self.say(format!("{} {message}", style("NOTE:").yellow().bold()));
             }
             PushEvent::Halted { reason, untouched } => {
-                eprintln!("\n{} {reason}", style("HALTED:").red().bold());
+                self.say(format!("\n{} {reason}", style("HALTED:").red().bold()));
                 if !untouched.is_empty() {
-                    eprintln!("  not touched: {}", untouched.join(", "));
+                    self.say(format!("  not touched: {}", untouched.join(", ")));
                 }
             }
             PushEvent::RunDone { recap, .. } => {
-                eprintln!("\n{}", style("PLAY RECAP").bold());
+                self.say(format!("\n{}", style("PLAY RECAP").bold()));
                 for (host, s) in recap {
-                    eprintln!("{host:<20} : {}", recap_line(s));
+                    self.say(format!("{host:<20} : {}", recap_line(s)));
                 }
             }
         }
     }
 
-    /// Says where the journal is and how to resume.
-    pub fn footer(&self, run_dir: &Path, summary: &PushSummary) {
-        if self.json {
-            return;
+    /// Keeps the live display in step with the run.
+    fn follow(&mut self, event: &PushEvent) {
+        match event {
+            PushEvent::PlayStarted { play, .. } => {
+                self.activity.set_stage(format!("play `{play}`"))
+            }
+            PushEvent::BatchStarted { batch, of, hosts } => {
+                self.activity.set_stage(format!("batch {batch}/{of}"));
+                for host in hosts {
+                    self.activity.started(host, "connecting");
+                }
+            }
+            PushEvent::TaskStarted { host, task } => self.activity.started(host, task),
+            PushEvent::HostDone { host, .. } => self.activity.finished(host),
+            PushEvent::RunDone { .. } => self.activity.finish(),
+            _ => {}
         }
-        eprintln!("\njournal: {}", run_dir.display());
+    }
+
+    /// Called every second: a quiet log says which hosts are still at work.
+    pub fn tick(&mut self) {
+        if let Some(line) = self.activity.tick() {
+            self.say(line);
+        }
+    }
+
+    /// The first Ctrl-C: says at once that it was heard and what drover now waits for.
+    pub fn interrupted(&mut self) {
+        let waiting = self.activity.waiting_for(10);
+        let waiting = if waiting.is_empty() {
+            String::new()
+        } else {
+            format!(" Waiting for the tasks running now: {waiting}.")
+        };
+        self.activity.eprint(&format!(
+            "{} Ctrl-C received: no new task starts; each host stops after its current task and is released.{waiting} Press Ctrl-C again to stop at once (host locks then stay until they expire, or --break-lock).",
+            style("INTERRUPTED:").yellow().bold()
+        ));
+    }
+
+    /// Says where the journal is and how to resume.
+    pub fn footer(&mut self, run_dir: &Path, summary: &PushSummary) {
+        self.activity.finish();
+        self.say(format!("\njournal: {}", run_dir.display()));
         if summary.status != "completed" {
             let id = run_dir
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            eprintln!("resume with: drover push --resume {id}");
+            self.say(format!("resume with: drover push --resume {id}"));
         }
     }
 }

@@ -38,11 +38,11 @@ impl Recap {
         }
     }
 
-    /// Prints the recap on stderr.
-    pub fn print(&self, elapsed: Duration) {
+    /// The recap: a line of counts, then each host that did not succeed and why.
+    pub fn text(&self, elapsed: Duration) -> String {
         let total = self.ok + self.failed + self.unreachable;
         let hosts = if total == 1 { "host" } else { "hosts" };
-        eprintln!(
+        let mut text = format!(
             "\n{}  ok={}  failed={}  unreachable={}  ({total} {hosts} in {:.2}s)",
             style("RECAP").bold(),
             style(self.ok).green(),
@@ -59,8 +59,9 @@ impl Recap {
             elapsed.as_secs_f64()
         );
         for (host, kind, msg) in &self.problems {
-            eprintln!("  {kind:<11} {host}: {msg}");
+            text.push_str(&format!("\n  {kind:<11} {host}: {msg}"));
         }
+        text
     }
 
     /// Failures outrank unreachable hosts, as in Ansible.

@@ -2,13 +2,13 @@
 
 use super::*;
 
-/// Reports a host that ended before its play started (it could not be resolved or reached).
-fn ended_before_start(run: &Run<'_>, mut result: HostResult, error: String) -> HostResult {
-    result.error = Some(error);
+/// Reports how a host's part ended, and returns it.
+fn report(run: &Run<'_>, result: HostResult) -> HostResult {
     run.emitter.emit(PushEvent::HostDone {
         host: result.host.clone(),
+        end: result.end(),
         stats: result.stats,
-        error: result.error.clone(),
+        error: result.stop.as_ref().map(|s| s.msg.clone()),
     });
     result
 }
@@ -17,7 +17,7 @@ fn ended_before_start(run: &Run<'_>, mut result: HostResult, error: String) -> H
 /// unlock. Its end is reported as a [`PushEvent::HostDone`] and returned.
 pub(super) async fn run_host(
     run: &Run<'_>,
-    play: &Play,
+    (play_index, play): (usize, &Play),
     host: &str,
     batch: &[String],
     shared: &BatchShared,
@@ -26,27 +26,28 @@ pub(super) async fn run_host(
     let mut result = HostResult {
         host: host.to_string(),
         stats: HostStats::default(),
-        error: None,
-        bad_input: false,
+        stop: None,
     };
     let conn = match HostConnection::resolve(host, &inv_vars, run.settings) {
         Ok(conn) => conn,
         Err(e) => {
             result.stats.failed = 1;
-            result.bad_input = true;
-            return ended_before_start(run, result, e);
+            result.stop = Some(Stop::bad_input(e));
+            return report(run, result);
         }
     };
     let transport = match Transport::open(&conn, run.settings).await {
         Ok(t) => t,
         Err(e) => {
             result.stats.unreachable = 1;
-            return ended_before_start(run, result, e.to_string());
+            result.stop = Some(Stop::failed(e.to_string()));
+            return report(run, result);
         }
     };
     let mut h = HostRun {
         run,
         play,
+        play_index,
         shared,
         host: host.to_string(),
         conn,
@@ -66,31 +67,35 @@ pub(super) async fn run_host(
     };
     let outcome = match gate.and(h.lock().await) {
         Ok(()) => {
-            let played = h.play_sections().await;
+            h.resume_pending_handlers();
+            let played = match h.play_sections().await {
+                Err(stop) if stop.cause == StopCause::Failed && h.forces_handlers() => {
+                    // The first failure is what the host reports; a handler's own shows on its line.
+                    let _ = h.flush_handlers().await;
+                    Err(stop)
+                }
+                played => played,
+            };
             h.unlock().await;
             played
         }
-        Err(msg) => Err(Stop {
-            msg,
-            bad_input: false,
-        }),
+        Err(msg) => Err(Stop::failed(msg)),
     };
-    if let Err(stop) = outcome {
-        if h.stats.failed == 0 && h.stats.unreachable == 0 {
+    if let Err(stop) = &outcome {
+        let counted = h.stats.failed > 0 || h.stats.unreachable > 0;
+        if !counted && stop.cause != StopCause::Interrupted {
             h.stats.failed = 1;
         }
-        result.error = Some(stop.msg);
-        result.bad_input = stop.bad_input;
     }
     result.stats = h.stats;
-    run.emitter.emit(PushEvent::HostDone {
-        host: host.to_string(),
-        stats: result.stats,
-        error: result.error.clone(),
-    });
+    result.stop = outcome.err();
+    let result = report(run, result);
     h.transport.close().await;
     result
 }
+
+/// What the fact gathering at the start of a play is called while it runs, as in Ansible.
+const GATHERING_FACTS: &str = "Gathering Facts";
 
 fn now() -> u64 {
     SystemTime::now()
@@ -161,8 +166,13 @@ impl HostRun<'_> {
         self.flush_handlers().await
     }
 
+    /// Gathers facts, reported (and counted) as Ansible's `Gathering Facts` task is.
     async fn gather_facts(&mut self) -> Result<(), Stop> {
-        match self
+        self.run.emitter.emit(PushEvent::TaskStarted {
+            host: self.host.clone(),
+            task: GATHERING_FACTS.into(),
+        });
+        let ran = self
             .transport
             .exec(
                 facts::FACTS_COMMAND,
@@ -170,28 +180,43 @@ impl HostRun<'_> {
                 Some(Duration::from_secs(60)),
                 None,
             )
-            .await
-        {
+            .await;
+        let result = match ran {
             Ok(o) if o.status.success() => {
                 self.base
                     .extend(facts::parse(&String::from_utf8_lossy(&o.stdout)));
                 Ok(())
             }
-            Ok(o) => Err(Stop {
-                msg: format!(
-                    "gathering facts: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ),
-                bad_input: false,
-            }),
+            Ok(o) => Err(format!(
+                "gathering facts: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
             Err(e) => {
                 self.stats.unreachable = 1;
-                Err(Stop {
-                    msg: e.to_string(),
-                    bad_input: false,
-                })
+                Err(e.to_string())
             }
-        }
+        };
+        let status = match &result {
+            Ok(()) => {
+                self.stats.ok += 1;
+                TaskStatus::Ok
+            }
+            Err(_) if self.stats.unreachable > 0 => TaskStatus::Unreachable,
+            Err(_) => {
+                self.stats.failed += 1;
+                TaskStatus::Failed
+            }
+        };
+        self.run.emitter.emit(PushEvent::Task {
+            host: self.host.clone(),
+            task: GATHERING_FACTS.into(),
+            status,
+            msg: result.as_ref().err().cloned().unwrap_or_default(),
+            item: None,
+            diff: None,
+            output: None,
+        });
+        result.map_err(Stop::failed)
     }
 
     fn run_tasks<'t>(
@@ -203,22 +228,17 @@ impl HostRun<'_> {
         Box::pin(async move {
             for task in tasks {
                 if self.run.opts.cancel.load(Ordering::SeqCst) {
-                    return Err(Stop {
-                        msg: "interrupted by the operator".into(),
-                        bad_input: false,
-                    });
+                    return Err(Stop::interrupted());
                 }
                 // A host that is gone runs nothing more: not its always: tasks, not its handlers,
                 // and not on the controller in its place.
                 if matches!(self.transport, Transport::Lost) {
-                    return Err(Stop {
-                        msg: "the host is lost (it did not come back); nothing more runs for it"
-                            .into(),
-                        bad_input: false,
-                    });
+                    return Err(Stop::failed(
+                        "the host is lost (it did not come back); nothing more runs for it".into(),
+                    ));
                 }
                 if self.shared.fatal.load(Ordering::SeqCst) {
-                    return Err(Stop { msg: "stopped: another host of the batch failed and the play sets any_errors_fatal".into(), bad_input: false });
+                    return Err(Stop::failed("stopped: another host of the batch failed and the play sets any_errors_fatal".into()));
                 }
                 let tags: Vec<String> = inherited_tags.iter().chain(&task.tags).cloned().collect();
                 match &task.body {
@@ -230,7 +250,9 @@ impl HostRun<'_> {
                         let role = block.role.as_deref().or(role);
                         let outcome = self.run_tasks(&block.block, role, &tags).await;
                         let outcome = match outcome {
-                            Err(stop) if !block.rescue.is_empty() && !stop.bad_input => {
+                            Err(stop)
+                                if !block.rescue.is_empty() && stop.cause == StopCause::Failed =>
+                            {
                                 self.stats.rescued += 1;
                                 self.stats.failed = self.stats.failed.saturating_sub(1);
                                 self.run_tasks(&block.rescue, role, &tags).await
@@ -313,10 +335,6 @@ impl HostRun<'_> {
         vars.extend(task.vars.clone());
         vars.extend(self.facts.clone());
         vars.extend(self.run.opts.extra_vars.clone());
-        vars.insert("groups".into(), self.run.groups.clone());
-        if let Some(hv) = &self.run.hostvars {
-            vars.insert("hostvars".into(), hv.clone());
-        }
         vars.insert("play_hosts".into(), json!(self.batch));
         vars.insert("ansible_play_batch".into(), json!(self.batch));
         vars.insert("playbook_dir".into(), json!(self.run.playbook_dir));
@@ -394,10 +412,7 @@ impl HostRun<'_> {
                 ..TaskReport::default()
             },
         );
-        Stop {
-            msg,
-            bad_input: true,
-        }
+        Stop::bad_input(msg)
     }
 
     pub(super) fn emit_task(
@@ -456,6 +471,40 @@ impl HostRun<'_> {
         }
     }
 
+    /// Handlers this host was notified of in an earlier attempt at this play (a halted run now
+    /// resumed): they run at the next flush, as if the notifying task had changed again.
+    fn resume_pending_handlers(&mut self) {
+        let pending = match self.run.emitter.journal.lock() {
+            Ok(j) => j.pending_handlers(self.play_index, &self.host),
+            Err(_) => return,
+        };
+        if pending.is_empty() {
+            return;
+        }
+        self.run.emitter.emit(PushEvent::Notice {
+            message: format!(
+                "{}: handlers notified before the run stopped will run: {}",
+                self.host,
+                pending.join(", ")
+            ),
+        });
+        self.notified.extend(pending);
+    }
+
+    /// Keeps the journal's record of this host's pending handlers in step.
+    pub(super) fn journal_pending_handlers(&self) {
+        let pending: Vec<String> = self.notified.iter().cloned().collect();
+        if let Ok(mut j) = self.run.emitter.journal.lock() {
+            let _ = j.set_pending_handlers(self.play_index, &self.host, &pending);
+        }
+    }
+
+    /// Whether a failed host still runs its notified handlers (`force_handlers`).
+    fn forces_handlers(&self) -> bool {
+        (self.play.force_handlers || self.run.opts.force_handlers)
+            && !matches!(self.transport, Transport::Lost)
+    }
+
     /// Runs the notified handlers, in the order they are defined, once each.
     pub(super) fn flush_handlers(
         &mut self,
@@ -482,6 +531,8 @@ impl HostRun<'_> {
                     self.run_module_task(handler, module, role).await?;
                 }
             }
+            // Only now are they done: a host stopped halfway runs them all again on resume.
+            self.journal_pending_handlers();
             Ok(())
         })
     }

@@ -28,7 +28,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
 use crate::journal::Journal;
 use crate::modules::{self, Args, ModuleCtx, Outcome};
-use crate::push_event::{HostStats, PushEvent, TaskOutput, TaskStatus};
+use crate::push_event::{HostEnd, HostStats, PushEvent, TaskOutput, TaskStatus};
 use crate::{facts, lock};
 
 mod host;
@@ -90,6 +90,8 @@ pub struct PushOptions {
     pub break_lock: bool,
     /// `--impact-gate risk`: the impact gate for every play.
     pub impact_gate: bool,
+    /// `--force-handlers`: a host that fails still runs the handlers it was notified of.
+    pub force_handlers: bool,
     /// `--ignore-window`: start batches outside the plays' maintenance windows.
     pub ignore_window: bool,
     /// `--yes`: operator checkpoints (`pause` with a prompt) continue without asking.
@@ -144,10 +146,6 @@ struct Run<'a> {
     /// The journal's folder; fetched files go under it.
     run_dir: std::path::PathBuf,
     playbook_dir: String,
-    /// `groups`: every group and its hosts.
-    groups: Json,
-    /// `hostvars`, only built when the playbook mentions it (it is O(hosts²) to hand to every host).
-    hostvars: Option<Json>,
 }
 
 /// One batch's shared state.
@@ -175,18 +173,15 @@ pub async fn push(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mentions_hostvars = std::fs::read_to_string(&playbook.path)
-        .is_ok_and(|t| t.contains("hostvars"))
-        || playbook
-            .plays
-            .iter()
-            .flat_map(|p| &p.roles)
-            .any(|r| role_mentions(r, "hostvars"));
+    // `groups` and `hostvars` are the same for every host: the engine converts them once.
+    let mut engine = Engine::new();
+    engine.add_global("groups", &inventory.groups_var());
+    engine.add_global("hostvars", &inventory.hostvars_var());
     let run = Run {
         inventory,
         settings,
         opts,
-        engine: Engine::new(),
+        engine,
         emitter: Emitter {
             ui,
             journal: &journal,
@@ -197,8 +192,6 @@ pub async fn push(
             .path
             .parent()
             .map_or_else(|| ".".into(), |p| p.display().to_string()),
-        groups: inventory.groups_var(),
-        hostvars: mentions_hostvars.then(|| hostvars_var(inventory)),
     };
     run.emitter.emit(PushEvent::RunStarted {
         run_id,
@@ -209,7 +202,16 @@ pub async fn push(
     let mut total_failed = 0;
     let mut status = "completed".to_string();
     'plays: for (index, play) in playbook.plays.iter().enumerate() {
-        let hosts = match inventory.select(&play.hosts, opts.limit.as_deref()) {
+        let hosts = match inventory.select_within(&play.hosts, opts.limit.as_deref()) {
+            Ok(h) if h.is_empty() => {
+                run.emitter.emit(PushEvent::Notice {
+                    message: format!(
+                        "play `{}`: no host of `{}` is in --limit; skipped",
+                        play.name, play.hosts
+                    ),
+                });
+                continue;
+            }
             Ok(h) => h,
             Err(e) => {
                 run.emitter.emit(PushEvent::Halted {
@@ -276,7 +278,7 @@ pub async fn push(
             });
             let shared = BatchShared::default();
             let results: Vec<HostResult> = futures::stream::iter(batch.iter())
-                .map(|h| host::run_host(&run, play, h, &batch, &shared))
+                .map(|h| host::run_host(&run, (index, play), h, &batch, &shared))
                 .buffer_unordered(opts.forks.max(1))
                 .collect()
                 .await;
@@ -286,11 +288,18 @@ pub async fn push(
                     r.host.clone(),
                     add(recap.get(&r.host).copied().unwrap_or_default(), r.stats),
                 );
-                bad_input |= r.bad_input;
-                if r.error.is_some() {
-                    failed.push(r.host.clone());
-                } else if let Ok(mut j) = journal.lock() {
-                    let _ = j.host_done(index, &r.host);
+                bad_input |= r
+                    .stop
+                    .as_ref()
+                    .is_some_and(|s| s.cause == StopCause::BadInput);
+                match r.end() {
+                    HostEnd::Done => {
+                        if let Ok(mut j) = journal.lock() {
+                            let _ = j.host_done(index, &r.host);
+                        }
+                    }
+                    HostEnd::Failed | HostEnd::Unreachable => failed.push(r.host.clone()),
+                    HostEnd::Interrupted => {}
                 }
             }
             failed.sort_by_key(|h| batch.iter().position(|b| b == h));
@@ -341,6 +350,35 @@ pub async fn push(
     }
 }
 
+/// Checks every play's `hosts:` pattern and the limit before anything is touched: each must select
+/// hosts of the inventory, and some play must have a host the limit keeps (a play the limit leaves
+/// out entirely is skipped when its turn comes, as Ansible skips it).
+pub fn check_patterns(
+    playbook: &Playbook,
+    inventory: &Inventory,
+    limit: Option<&str>,
+) -> Result<(), String> {
+    let mut any = false;
+    for play in &playbook.plays {
+        let hosts = inventory
+            .select_within(&play.hosts, limit)
+            .map_err(|e| format!("play `{}` (hosts: {}): {e}", play.name, play.hosts))?;
+        any |= !hosts.is_empty();
+    }
+    match limit {
+        Some(limit) if !any => Err(format!(
+            "--limit {limit} keeps no host of any play ({})",
+            playbook
+                .plays
+                .iter()
+                .map(|p| p.hosts.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Why the play may not start a batch now: it has maintenance windows and none is open.
 fn window_refusal(play: &Play) -> Option<String> {
     let now = jiff::Timestamp::now();
@@ -373,30 +411,23 @@ fn add(a: HostStats, b: HostStats) -> HostStats {
     }
 }
 
-fn role_mentions(role: &Role, word: &str) -> bool {
-    ["tasks", "handlers", "templates"].iter().any(|sub| {
-        std::fs::read_dir(role.path.join(sub))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(word)))
-    })
-}
-
-fn hostvars_var(inv: &Inventory) -> Json {
-    Json::Object(
-        inv.hosts()
-            .map(|h| (h.name.clone(), Json::Object(inv.host_vars(&h.name))))
-            .collect(),
-    )
-}
-
 /// One host's part of a play.
 struct HostResult {
     host: String,
     stats: HostStats,
-    error: Option<String>,
-    bad_input: bool,
+    /// Why it stopped early; None when it did its whole play.
+    stop: Option<Stop>,
+}
+
+impl HostResult {
+    fn end(&self) -> HostEnd {
+        match &self.stop {
+            None => HostEnd::Done,
+            Some(stop) if stop.cause == StopCause::Interrupted => HostEnd::Interrupted,
+            Some(_) if self.stats.unreachable > 0 => HostEnd::Unreachable,
+            Some(_) => HostEnd::Failed,
+        }
+    }
 }
 
 /// What a task event says beyond its status.
@@ -408,16 +439,52 @@ struct TaskReport {
     output: Option<TaskOutput>,
 }
 
-/// A task failure that stops the host, and whether it came from bad input (a template error).
+/// Why a host stopped before the end of its play, and what that says.
 struct Stop {
     msg: String,
-    bad_input: bool,
+    cause: StopCause,
+}
+
+impl Stop {
+    fn failed(msg: String) -> Stop {
+        Stop {
+            msg,
+            cause: StopCause::Failed,
+        }
+    }
+
+    fn bad_input(msg: String) -> Stop {
+        Stop {
+            msg,
+            cause: StopCause::BadInput,
+        }
+    }
+
+    fn interrupted() -> Stop {
+        Stop {
+            msg: "interrupted by the operator".into(),
+            cause: StopCause::Interrupted,
+        }
+    }
+}
+
+/// What ended a host's play early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopCause {
+    /// A task or the host failed (a `rescue:` may take over).
+    Failed,
+    /// A template, variable or keyword value was bad (exit code 2; no `rescue:` hides it).
+    BadInput,
+    /// Ctrl-C: the host stopped between tasks; what it did counts as what it was.
+    Interrupted,
 }
 
 /// A host working through a play.
 struct HostRun<'a> {
     run: &'a Run<'a>,
     play: &'a Play,
+    /// The play's place in the playbook, for the journal.
+    play_index: usize,
     shared: &'a BatchShared,
     host: String,
     conn: HostConnection,

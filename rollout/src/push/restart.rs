@@ -114,10 +114,7 @@ impl HostRun<'_> {
             diff: None,
             output: None,
         });
-        Err(Stop {
-            msg: format!("{label} failed: {msg}"),
-            bad_input: false,
-        })
+        Err(Stop::failed(format!("{label} failed: {msg}")))
     }
 
     /// Refuses the host when its upgrade impact puts a container at risk, saying which and why.

@@ -26,6 +26,10 @@ impl HostRun<'_> {
             }
             return Ok(());
         }
+        self.run.emitter.emit(PushEvent::TaskStarted {
+            host: self.host.clone(),
+            task: Self::task_label(task, Some(module), role),
+        });
         if !self.snapshot_taken && restart::may_restart_docker_or_host(module) {
             self.take_snapshot().await;
         }
@@ -63,9 +67,8 @@ impl HostRun<'_> {
                 let mut total = Outcome::default();
                 for (index, item) in items.into_iter().enumerate() {
                     if let (Some(pause), true) = (spec.pause, index > 0) {
-                        let pause = modules::seconds(pause).map_err(|e| Stop {
-                            msg: format!("{}: loop_control.pause: {e}", task.at),
-                            bad_input: true,
+                        let pause = modules::seconds(pause).map_err(|e| {
+                            Stop::bad_input(format!("{}: loop_control.pause: {e}", task.at))
                         })?;
                         tokio::time::sleep(pause).await;
                     }
@@ -111,6 +114,7 @@ impl HostRun<'_> {
         }
         if outcome.changed && !outcome.failed {
             self.notified.extend(task.notify.iter().cloned());
+            self.journal_pending_handlers();
         }
         if !outcome.failed && self.restarts_docker_or_host(module, &outcome) {
             self.rollcall(task).await?;
@@ -123,14 +127,18 @@ impl HostRun<'_> {
             self.flush_handlers().await?;
         }
         match status {
-            TaskStatus::Failed => Err(Stop {
-                msg: format!(
+            TaskStatus::Failed => {
+                let msg = format!(
                     "task `{}` failed: {}",
                     Self::task_label(task, Some(module), role),
                     outcome.msg
-                ),
-                bad_input: outcome.bad_input,
-            }),
+                );
+                Err(if outcome.bad_input {
+                    Stop::bad_input(msg)
+                } else {
+                    Stop::failed(msg)
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -152,6 +160,7 @@ impl HostRun<'_> {
             }
             TaskStatus::Ignored => self.stats.ignored += 1,
             TaskStatus::Skipped => self.stats.skipped += 1,
+            TaskStatus::Unreachable => self.stats.unreachable = 1,
         }
         status
     }
