@@ -10,7 +10,8 @@ mod exec;
 mod keys;
 mod known_hosts;
 mod session;
-pub mod shell;
+/// Command lines for the remote shell (the `drover-shell` crate, here for the modules that run them).
+pub use drover_shell as shell;
 mod target;
 
 pub use error::SshError;

@@ -34,7 +34,6 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use serde_json::Value as Json;
 
 use filters::data_value;
-pub use jinja_tests::compare_versions;
 pub use pyrepr::{py_repr, py_str};
 pub use template_vars::add_template_vars;
 

@@ -126,7 +126,7 @@ pub fn parse_docker(output: &str, facts: &mut HostFacts) -> Result<(), String> {
 pub fn scripts_command(packages: &[(String, String)]) -> String {
     let specs: Vec<String> = packages
         .iter()
-        .map(|(p, v)| drover_ssh::shell::quote(&format!("{p}={v}")))
+        .map(|(p, v)| drover_shell::quote(&format!("{p}={v}")))
         .collect();
     format!(
         "d=$(mktemp -d) && cd \"$d\" && {{ {APT} download -q {} >/dev/null 2>&1 || for s in {}; do {APT} download -q \"$s\" >/dev/null 2>&1; done; }}; \

@@ -4,6 +4,7 @@
 //! exact strings and their output parsed here; running them is the executor's job.
 
 pub mod apt_plan;
+mod debversion;
 pub mod docker;
 pub mod facts;
 pub mod known;

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use drover_templates::compare_versions;
+use crate::debversion::compare as compare_versions;
 
 use crate::apt_plan;
 use crate::facts::{APT, sections};
@@ -179,10 +179,7 @@ impl Policy {
 
 /// Prints the installed versions of `packages` and apt's simulated dist-upgrade, read-only.
 pub fn apt_versions_command(packages: &[String]) -> String {
-    let names: Vec<String> = packages
-        .iter()
-        .map(|p| drover_ssh::shell::quote(p))
-        .collect();
+    let names: Vec<String> = packages.iter().map(|p| drover_shell::quote(p)).collect();
     format!(
         "echo '### installed'; eval \"$(apt-config shell ST Dir::State::status/f 2>/dev/null)\"; dpkg-query --admindir=\"$(dirname \"${{ST:-/var/lib/dpkg/status}}\")\" -W -f '${{Package}} ${{Version}} ${{db:Status-Abbrev}}\\n' {} 2>/dev/null; echo '### plan'; {APT} -s -q dist-upgrade 2>&1",
         names.join(" ")

@@ -209,9 +209,9 @@ pub fn predict(facts: &HostFacts) -> Prediction {
     if let Some(newest) = facts
         .installed_kernels
         .iter()
-        .max_by(|a, b| drover_templates::compare_versions(a, b))
+        .max_by(|a, b| crate::debversion::compare(a, b))
         && !facts.kernel.is_empty()
-        && drover_templates::compare_versions(newest, &facts.kernel) == std::cmp::Ordering::Greater
+        && crate::debversion::compare(newest, &facts.kernel) == std::cmp::Ordering::Greater
     {
         p.reboot.insert(
             0,

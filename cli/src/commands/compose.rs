@@ -42,18 +42,15 @@ fn lint(args: &ComposeLintArgs) -> Result<(), Failure> {
     } else {
         Some(drover_inventory::Inventory::load(&args.inventory).map_err(bad_input)?)
     };
-    let engine = Engine::new();
+    let templates = inventory
+        .as_ref()
+        .map(|inv| super::HostTemplates::new(inv, Default::default()));
     for path in &args.paths {
         let text = read(path)?;
-        match (&inventory, is_template(path)) {
-            (Some(inv), true) => {
-                let groups = inv.groups_var();
+        match (&inventory, &templates, is_template(path)) {
+            (Some(inv), Some(templates), true) => {
                 for host in inv.select(&args.hosts, None).map_err(bad_input)? {
-                    let mut vars = inv.template_vars(host);
-                    vars.insert("groups".into(), groups.clone());
-                    let rendered = engine
-                        .render_file(&path.display().to_string(), &text, &vars)
-                        .map_err(|e| bad_input(anyhow!("host {host}: {e}")))?;
+                    let rendered = templates.render(host, path, &text, None)?;
                     let label = format!("{} (rendered for {host})", path.display());
                     let findings = drover_compose::lint(Path::new(&label), &rendered, &opts)
                         .map_err(bad_input)?;

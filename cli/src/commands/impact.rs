@@ -4,15 +4,11 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use drover_compose::Options;
-use drover_templates::Engine;
 
 use crate::args::{ImpactArgs, ImpactFormat};
 use crate::exit::{Code, Failure, bad_input};
 use crate::settings;
-use crate::ui::impact as view;
-
-/// A compose finding on a host: the file as rendered for it, and the message.
-pub type ComposeFinding = (String, String);
+use crate::ui::impact::{self as view, ComposeFinding};
 
 pub fn run(args: &ImpactArgs) -> Result<(), Failure> {
     let inv = super::load_inventory(&args.source)?;
@@ -48,8 +44,7 @@ fn compose_findings(
     inv: &drover_inventory::Inventory,
     hosts: &[&str],
 ) -> Result<Vec<(String, Vec<ComposeFinding>)>, Failure> {
-    let engine = Engine::new();
-    let groups = inv.groups_var();
+    let templates = super::HostTemplates::new(inv, Default::default());
     let mut out = Vec::new();
     for host in hosts {
         let mut found = Vec::new();
@@ -57,11 +52,7 @@ fn compose_findings(
             let text = std::fs::read_to_string(path)
                 .map_err(|e| bad_input(anyhow!("{}: cannot read: {e}", path.display())))?;
             let text = if path.extension().is_some_and(|e| e == "j2") {
-                let mut vars = inv.template_vars(host);
-                vars.insert("groups".into(), groups.clone());
-                engine
-                    .render_file(&path.display().to_string(), &text, &vars)
-                    .map_err(|e| bad_input(anyhow!("host {host}: {e}")))?
+                templates.render(host, path, &text, None)?
             } else {
                 text
             };
@@ -75,15 +66,4 @@ fn compose_findings(
         out.push((host.to_string(), found));
     }
     Ok(out)
-}
-
-/// The compose findings for one host.
-pub fn for_host<'a>(
-    compose: &'a [(String, Vec<ComposeFinding>)],
-    host: &str,
-) -> &'a [ComposeFinding] {
-    compose
-        .iter()
-        .find(|(h, _)| h == host)
-        .map_or(&[], |(_, f)| f.as_slice())
 }

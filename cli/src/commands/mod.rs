@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod compose;
+mod host_template;
 pub mod impact;
 pub mod inventory;
 pub mod push;
@@ -13,6 +14,7 @@ use drover_inventory::Inventory;
 
 use crate::args::InventorySource;
 use crate::exit::{Failure, bad_input};
+pub use host_template::HostTemplates;
 
 /// Loads the inventory sources; any problem is bad input.
 pub fn load_inventory(source: &InventorySource) -> Result<Inventory, Failure> {
@@ -53,6 +55,7 @@ pub fn extra_vars(items: &[String]) -> Result<drover_roles::Vars, Failure> {
     Ok(vars)
 }
 
+/// `-e` words split as Ansible splits them (Python's shlex).
 fn shlex_words(text: &str) -> Result<Vec<String>, Failure> {
-    shlex::split(text).ok_or_else(|| bad_input(anyhow!("-e: unbalanced quotes in `{text}`")))
+    drover_ssh::shell::split_words(text).map_err(|e| bad_input(anyhow!("-e: {e} in `{text}`")))
 }

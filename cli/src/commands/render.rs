@@ -3,8 +3,6 @@
 use anyhow::anyhow;
 use std::path::Path;
 
-use drover_templates::{Engine, add_template_vars};
-
 use crate::args::RenderArgs;
 use crate::exit::{Failure, bad_input};
 
@@ -13,21 +11,9 @@ pub fn run(args: &RenderArgs) -> Result<(), Failure> {
     let text = std::fs::read_to_string(&args.template)
         .map_err(|e| bad_input(anyhow!("{}: cannot read: {e}", args.template.display())))?;
     let extra = super::extra_vars(&args.extra_vars)?;
-    let mut engine = Engine::new();
-    engine.add_global("groups", &inv.groups_var());
-    engine.add_global("hostvars", &inv.hostvars_var());
-    let template = args.template.display().to_string();
-    // As the template module renders it: variables whose values are templates resolved, and the
-    // template's own variables (ansible_managed, template_path, ...) beside the host's.
+    let templates = super::HostTemplates::new(&inv, extra);
     let render = |host: &str, dest: Option<&Path>| -> Result<String, Failure> {
-        let mut vars = inv.template_vars(host);
-        vars.extend(extra.clone());
-        let dest = dest.map(|d| d.display().to_string());
-        add_template_vars(&mut vars, &template, &args.template, dest.as_deref());
-        engine.resolve_vars(&mut vars);
-        engine
-            .render_file(&template, &text, &vars)
-            .map_err(|e| bad_input(anyhow!("host {host}: {e}")))
+        templates.render(host, &args.template, &text, dest)
     };
     if let Some(host) = &args.host {
         if inv.host(host).is_none() {

@@ -6,9 +6,18 @@ use console::style;
 use drover_rollout::HostImpact;
 use drover_upgrade::{Fate, Source};
 
-use crate::commands::impact::{ComposeFinding, for_host};
+/// A compose finding on a host: the file as rendered for it, and the message.
+pub type ComposeFinding = (String, String);
 
 type Compose = [(String, Vec<ComposeFinding>)];
+
+/// The compose findings for one host.
+fn for_host<'a>(compose: &'a Compose, host: &str) -> &'a [ComposeFinding] {
+    compose
+        .iter()
+        .find(|(h, _)| h == host)
+        .map_or(&[], |(_, f)| f.as_slice())
+}
 
 fn fate_label(f: Fate) -> &'static str {
     match f {

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::process::{Command, Stdio};
 
-use drover_ssh::shell::{temp_path, write_via};
+use drover_shell::{temp_path, write_via};
 
 /// Runs `script` in /bin/sh with `input` on stdin; whether it succeeded.
 fn sh(script: &str, input: &[u8]) -> bool {

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use drover_ssh::shell::{command_word, split_words};
+use drover_shell::{command_word, split_words};
 
 #[test]
 fn command_words_reach_the_program_as_ansible_passes_them() {
