@@ -28,13 +28,30 @@ pub struct RunSpec {
     pub extra_var_names: Vec<String>,
 }
 
+/// Where a run stands, as state.json and the `run_done` event say it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// A process is working on it (or died while it was: its folder lock tells).
+    #[default]
+    Running,
+    /// Every play ran on every host it selected.
+    Completed,
+    /// A failure budget or a failed pattern stopped it; `--resume` goes on.
+    Halted,
+    /// A play refused to start a batch outside its maintenance window.
+    Refused,
+    /// Ctrl-C.
+    Interrupted,
+}
+
 /// Progress: the hosts that finished each play.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunState {
     /// Per play, in order: hosts that completed it.
     pub done: Vec<Vec<String>>,
-    /// `running`, `completed`, `halted` or `interrupted`.
-    pub status: String,
+    /// Where the run stands.
+    pub status: RunStatus,
     /// Per play, in order: per host, the handlers it was notified of that have not run yet. A host
     /// that halts keeps them here, and `--resume` runs them even though the task that notified
     /// them (now unchanged) does not notify again.
@@ -109,13 +126,7 @@ impl Journal {
         let dir = root.join(id);
         own_private_dir(&dir)?;
         write_private(&dir.join("run.json"), &serde_json::to_vec_pretty(spec)?)?;
-        Journal::open_dir(
-            dir,
-            RunState {
-                status: "running".into(),
-                ..RunState::default()
-            },
-        )
+        Journal::open_dir(dir, RunState::default())
     }
 
     /// Reopens a run to resume it.
@@ -123,7 +134,7 @@ impl Journal {
         let dir = run_dir(root, id).map_err(std::io::Error::other)?;
         let spec: RunSpec = serde_json::from_slice(&fs::read(dir.join("run.json"))?)?;
         let mut state: RunState = serde_json::from_slice(&fs::read(dir.join("state.json"))?)?;
-        state.status = "running".into();
+        state.status = RunStatus::Running;
         // A run folder from before folders were private becomes private now.
         own_private_dir(&dir)?;
         Ok((Journal::open_dir(dir, state)?, spec))
@@ -207,8 +218,8 @@ impl Journal {
     }
 
     /// Sets the run's status.
-    pub fn finish(&mut self, status: &str) -> std::io::Result<()> {
-        self.state.status = status.to_string();
+    pub fn finish(&mut self, status: RunStatus) -> std::io::Result<()> {
+        self.state.status = status;
         self.save()
     }
 
@@ -254,7 +265,7 @@ mod tests {
         j.host_done(0, "node01").unwrap();
         j.set_pending_handlers(1, "node02", &["restart app".into()])
             .unwrap();
-        j.finish("halted").unwrap();
+        j.finish(RunStatus::Halted).unwrap();
         // While the first is open, the run is live: resuming it is refused, naming this process.
         let live = Journal::resume(&root, &id).err().unwrap().to_string();
         assert!(

@@ -19,7 +19,7 @@ pub use adhoc::{AdhocRequest, run_adhoc};
 pub use connection::{Connection, ConnectionSettings, HostConnection, Transport};
 pub use event::{Event, HostResult, Outcome};
 pub use impact::{HostImpact, assess, impact};
-pub use journal::{Journal, RunSpec, new_run_id, run_dir};
+pub use journal::{Journal, RunSpec, RunStatus, new_run_id, run_dir};
 pub use local_files::{host_file_name, join_inside, private_dir, write_private};
 pub use modules::{MAX_WAIT, seconds};
 pub use output::OutputPolicy;

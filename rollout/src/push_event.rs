@@ -201,8 +201,8 @@ pub enum PushEvent {
     },
     /// The run ended.
     RunDone {
-        /// `completed`, `halted`, `refused` (outside the maintenance window) or `interrupted`.
-        status: String,
+        /// How it ended.
+        status: crate::journal::RunStatus,
         /// Counts per host.
         recap: BTreeMap<String, HostStats>,
     },

@@ -9,7 +9,9 @@ use anyhow::anyhow;
 use clap::Parser;
 use drover_inventory::Inventory;
 use drover_roles::{Batches, Playbook};
-use drover_rollout::{FailBudget, Journal, PushOptions, RunSpec, check_patterns, new_run_id, push};
+use drover_rollout::{
+    FailBudget, Journal, PushOptions, RunSpec, RunStatus, check_patterns, new_run_id, push,
+};
 
 use crate::args::PushArgs;
 use crate::exit::{Code, Failure, bad_input};
@@ -239,10 +241,10 @@ fn exit_code(summary: &drover_rollout::PushSummary) -> Result<(), Failure> {
     if summary.bad_input {
         return Err(Failure::Hosts(Code::BadInput));
     }
-    match (summary.status.as_str(), failed, unreachable) {
-        ("interrupted", _, _) => Err(Failure::Hosts(Code::Interrupted)),
-        ("refused", _, _) => Err(Failure::Hosts(Code::Refused)),
-        ("halted", _, _) | (_, true, _) => Err(Failure::Hosts(Code::HostsFailed)),
+    match (summary.status, failed, unreachable) {
+        (RunStatus::Interrupted, _, _) => Err(Failure::Hosts(Code::Interrupted)),
+        (RunStatus::Refused, _, _) => Err(Failure::Hosts(Code::Refused)),
+        (RunStatus::Halted, _, _) | (_, true, _) => Err(Failure::Hosts(Code::HostsFailed)),
         (_, false, true) => Err(Failure::Hosts(Code::HostsUnreachable)),
         _ => Ok(()),
     }

@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use console::style;
-use drover_rollout::{HostEnd, HostStats, PushEvent, PushSummary, TaskOutput, TaskStatus};
+use drover_rollout::{
+    HostEnd, HostStats, PushEvent, PushSummary, RunStatus, TaskOutput, TaskStatus,
+};
 
 use super::activity::Activity;
 
@@ -255,7 +257,7 @@ impl PushView {
     pub fn footer(&mut self, run_dir: &Path, summary: &PushSummary) {
         self.activity.finish();
         self.say(format!("\njournal: {}", run_dir.display()));
-        if summary.status != "completed" {
+        if summary.status != RunStatus::Completed {
             let id = run_dir
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());

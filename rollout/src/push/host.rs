@@ -307,20 +307,12 @@ impl HostRun<'_> {
 
     /// `--tags` and `--skip-tags`, with the play's tags and Ansible's `always` and `never`.
     fn selected(&self, task_tags: &[String]) -> bool {
-        let opts = self.run.opts;
-        let tags: Vec<&String> = task_tags.iter().chain(&self.play.tags).collect();
-        let has = |t: &str| tags.iter().any(|x| *x == t);
-        if opts.skip_tags.iter().any(|t| has(t)) {
-            return false;
-        }
-        if opts.tags.is_empty() {
-            return !has("never");
-        }
-        has("always")
-            || opts
-                .tags
-                .iter()
-                .any(|t| has(t) || (t == "all" && !has("never")))
+        let tags: Vec<&str> = task_tags
+            .iter()
+            .chain(&self.play.tags)
+            .map(String::as_str)
+            .collect();
+        tags_select(&tags, &self.run.opts.tags, &self.run.opts.skip_tags)
     }
 
     /// Variables for a task, lowest precedence first: role defaults, inventory and facts, play vars,
@@ -445,30 +437,17 @@ impl HostRun<'_> {
 
     /// The task's become settings over the play's over the host's.
     pub(super) fn sudo_for(&self, task: &Task) -> Option<Become> {
-        let enabled = task.become_enabled.or(self.play.become_enabled);
-        let user = task
-            .become_user
-            .clone()
-            .or_else(|| self.play.become_user.clone());
-        match (enabled, &self.conn.sudo) {
-            (Some(false), _) => None,
-            // The inventory's become user and password apply whether or not it turned become on.
-            (Some(true), _) => Some(Become {
-                user: user
-                    .or_else(|| self.conn.become_user.clone())
-                    .unwrap_or_else(|| self.run.settings.become_user.clone()),
-                password: self
-                    .conn
-                    .become_password
-                    .clone()
-                    .or_else(|| self.run.settings.become_password.clone()),
-            }),
-            (None, Some(existing)) => Some(Become {
-                user: user.unwrap_or_else(|| existing.user.clone()),
-                password: existing.password.clone(),
-            }),
-            (None, None) => None,
-        }
+        become_for(
+            task.become_enabled.or(self.play.become_enabled),
+            task.become_user
+                .clone()
+                .or_else(|| self.play.become_user.clone()),
+            &self.conn,
+            (
+                &self.run.settings.become_user,
+                self.run.settings.become_password.as_deref(),
+            ),
+        )
     }
 
     /// Handlers this host was notified of in an earlier attempt at this play (a halted run now
@@ -535,5 +514,142 @@ impl HostRun<'_> {
             self.journal_pending_handlers();
             Ok(())
         })
+    }
+}
+
+/// Whether a task with `tags` (its own, its blocks' and its play's) runs under `--tags wanted` and
+/// `--skip-tags skipped`, as in Ansible: `never` runs only when asked for by name, `always` unless
+/// skipped, `all` is every task but `never` ones.
+fn tags_select(tags: &[&str], wanted: &[String], skipped: &[String]) -> bool {
+    let has = |t: &str| tags.contains(&t);
+    if skipped.iter().any(|t| has(t)) {
+        return false;
+    }
+    if wanted.is_empty() {
+        return !has("never");
+    }
+    has("always")
+        || wanted
+            .iter()
+            .any(|t| has(t) || (t == "all" && !has("never")))
+}
+
+/// Become for a task: `enabled` and `user` are the task's over the play's; the host's connection
+/// (inventory `ansible_become*`, `--become`) fills in the rest, then the run's `--become-user` and
+/// become password (`run_default`).
+fn become_for(
+    enabled: Option<bool>,
+    user: Option<String>,
+    conn: &HostConnection,
+    run_default: (&str, Option<&str>),
+) -> Option<Become> {
+    match (enabled, &conn.sudo) {
+        (Some(false), _) => None,
+        // The inventory's become user and password apply whether or not it turned become on.
+        (Some(true), _) => Some(Become {
+            user: user
+                .or_else(|| conn.become_user.clone())
+                .unwrap_or_else(|| run_default.0.to_string()),
+            password: conn
+                .become_password
+                .clone()
+                .or_else(|| run_default.1.map(str::to_string)),
+        }),
+        (None, Some(existing)) => Some(Become {
+            user: user.unwrap_or_else(|| existing.user.clone()),
+            password: existing.password.clone(),
+        }),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn host(sudo: Option<&str>, inventory_user: Option<&str>) -> HostConnection {
+        HostConnection {
+            name: "h".into(),
+            connection: crate::connection::Connection::Local,
+            sudo: sudo.map(|u| Become {
+                user: u.into(),
+                password: Some("inv-pw".into()),
+            }),
+            become_user: inventory_user.map(str::to_string),
+            become_password: Some("inv-pw".into()),
+        }
+    }
+
+    #[test]
+    fn become_takes_the_task_then_the_play_then_the_host_then_the_run() {
+        let run = ("root", Some("run-pw"));
+        let user = |b: Option<Become>| b.map(|b| b.user);
+        // Nothing asks for it.
+        assert_eq!(user(become_for(None, None, &host(None, None), run)), None);
+        // The task turns it on: the inventory's become user, else the run's.
+        assert_eq!(
+            user(become_for(Some(true), None, &host(None, Some("app")), run)).as_deref(),
+            Some("app")
+        );
+        assert_eq!(
+            user(become_for(Some(true), None, &host(None, None), run)).as_deref(),
+            Some("root")
+        );
+        // The task's (or play's) user wins; `become: false` wins over the inventory's become.
+        assert_eq!(
+            user(become_for(
+                Some(true),
+                Some("pg".into()),
+                &host(None, Some("app")),
+                run
+            ))
+            .as_deref(),
+            Some("pg")
+        );
+        assert_eq!(
+            user(become_for(
+                Some(false),
+                None,
+                &host(Some("root"), None),
+                run
+            )),
+            None
+        );
+        // The host already becomes someone: a task's user changes only the user.
+        let b = become_for(None, Some("pg".into()), &host(Some("root"), None), run).unwrap();
+        assert_eq!(
+            (b.user.as_str(), b.password.as_deref()),
+            ("pg", Some("inv-pw"))
+        );
+    }
+
+    #[test]
+    fn tags_select_as_ansible_does() {
+        let none: Vec<String> = Vec::new();
+        assert!(tags_select(&[], &none, &none));
+        assert!(!tags_select(&["never"], &none, &none));
+        assert!(tags_select(
+            &["never", "debug"],
+            &strings(&["debug"]),
+            &none
+        ));
+        assert!(tags_select(&["always"], &strings(&["web"]), &none));
+        assert!(!tags_select(
+            &["always"],
+            &strings(&["web"]),
+            &strings(&["always"])
+        ));
+        assert!(tags_select(&["web"], &strings(&["all"]), &none));
+        assert!(!tags_select(&["never"], &strings(&["all"]), &none));
+        assert!(!tags_select(&["db"], &strings(&["web"]), &none));
+        assert!(!tags_select(
+            &["web", "slow"],
+            &strings(&["web"]),
+            &strings(&["slow"])
+        ));
     }
 }

@@ -26,7 +26,7 @@ use tokio::sync::OnceCell;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
-use crate::journal::Journal;
+use crate::journal::{Journal, RunStatus};
 use crate::modules::{self, Args, ModuleCtx, Outcome};
 use crate::push_event::{HostEnd, HostStats, PushEvent, TaskOutput, TaskStatus};
 use crate::{facts, lock};
@@ -109,8 +109,8 @@ pub struct PushOptions {
 /// How a push ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushSummary {
-    /// `completed`, `halted` or `interrupted`.
-    pub status: String,
+    /// How the run ended.
+    pub status: RunStatus,
     /// Counts per host.
     pub recap: BTreeMap<String, HostStats>,
     /// Some host failed because of a template or variable error (bad input, exit code 2).
@@ -200,7 +200,7 @@ pub async fn push(
     let mut recap: BTreeMap<String, HostStats> = BTreeMap::new();
     let mut bad_input = false;
     let mut total_failed = 0;
-    let mut status = "completed".to_string();
+    let mut status = RunStatus::Completed;
     'plays: for (index, play) in playbook.plays.iter().enumerate() {
         let hosts = match inventory.select_within(&play.hosts, opts.limit.as_deref()) {
             Ok(h) if h.is_empty() => {
@@ -218,7 +218,7 @@ pub async fn push(
                     reason: format!("play `{}`: {e}", play.name),
                     untouched: Vec::new(),
                 });
-                status = "halted".into();
+                status = RunStatus::Halted;
                 break;
             }
         };
@@ -266,7 +266,7 @@ pub async fn push(
                         ),
                         untouched: todo[start..].iter().map(|h| h.to_string()).collect(),
                     });
-                    status = "refused".into();
+                    status = RunStatus::Refused;
                     break 'plays;
                 }
             }
@@ -310,10 +310,10 @@ pub async fn push(
             });
             let untouched: Vec<String> = todo[start..].iter().map(|h| h.to_string()).collect();
             let reason = if opts.cancel.load(Ordering::SeqCst) {
-                status = "interrupted".into();
+                status = RunStatus::Interrupted;
                 Some("interrupted by the operator".to_string())
-            } else if budget(play, opts).exceeded(failed.len(), batch.len()) {
-                status = "halted".into();
+            } else if budget(play, opts.max_fail).exceeded(failed.len(), batch.len()) {
+                status = RunStatus::Halted;
                 Some(format!(
                     "batch {} of play `{}` failed on {} of {} host(s) ({}), over the failure budget",
                     b + 1,
@@ -323,7 +323,7 @@ pub async fn push(
                     failed.join(", ")
                 ))
             } else if opts.max_fail_total.is_some_and(|n| total_failed > n) {
-                status = "halted".into();
+                status = RunStatus::Halted;
                 Some(format!(
                     "{total_failed} host(s) failed in this run, over --max-fail-total"
                 ))
@@ -337,10 +337,10 @@ pub async fn push(
         }
     }
     if let Ok(mut j) = journal.lock() {
-        let _ = j.finish(&status);
+        let _ = j.finish(status);
     }
     run.emitter.emit(PushEvent::RunDone {
-        status: status.clone(),
+        status,
         recap: recap.clone(),
     });
     PushSummary {
@@ -393,9 +393,8 @@ fn window_refusal(play: &Play) -> Option<String> {
 
 /// The batch failure budget: `--max-fail` if given (`--max-fail 0` too), else the play's
 /// `max_fail_percentage`, else none at all.
-fn budget(play: &Play, opts: &PushOptions) -> FailBudget {
-    opts.max_fail
-        .or(play.max_fail_percentage.map(FailBudget::Percent))
+fn budget(play: &Play, flag: Option<FailBudget>) -> FailBudget {
+    flag.or(play.max_fail_percentage.map(FailBudget::Percent))
         .unwrap_or(FailBudget::Count(0))
 }
 
@@ -500,4 +499,60 @@ struct HostRun<'a> {
     snapshot: Option<drover_upgrade::rollcall::Snapshot>,
     /// Whether a snapshot was attempted (it fails on a host without Docker, and is not retried).
     snapshot_taken: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn failure_budgets_parse_and_halt_as_ansible_does() {
+        assert_eq!(FailBudget::parse("2"), Ok(FailBudget::Count(2)));
+        assert_eq!(FailBudget::parse(" 25% "), Ok(FailBudget::Percent(25.0)));
+        for bad in ["", "x", "-1", "101%", "%"] {
+            assert!(FailBudget::parse(bad).is_err(), "{bad}");
+        }
+        assert!(!FailBudget::Count(0).exceeded(0, 5));
+        assert!(FailBudget::Count(0).exceeded(1, 5));
+        assert!(!FailBudget::Count(2).exceeded(2, 5));
+        // Ansible halts when the share is exceeded, not when it is reached.
+        assert!(!FailBudget::Percent(40.0).exceeded(2, 5));
+        assert!(FailBudget::Percent(40.0).exceeded(3, 5));
+        assert!(!FailBudget::Percent(50.0).exceeded(0, 0));
+    }
+
+    fn playbook(text: &str) -> Playbook {
+        Playbook::from_text(Path::new("/nonexistent/site.yml"), text, &[]).unwrap()
+    }
+
+    #[test]
+    fn the_batch_budget_is_the_flag_then_the_play_then_none() {
+        let pb = playbook("- hosts: all\n  max_fail_percentage: 30\n  tasks: []\n");
+        assert_eq!(budget(&pb.plays[0], None), FailBudget::Percent(30.0));
+        let zero = Some(FailBudget::Count(0));
+        assert_eq!(budget(&pb.plays[0], zero), FailBudget::Count(0));
+        let plain = playbook("- hosts: all\n  tasks: []\n");
+        assert_eq!(budget(&plain.plays[0], None), FailBudget::Count(0));
+    }
+
+    #[test]
+    fn patterns_are_checked_for_every_play_before_the_run() {
+        let inv = Inventory::from_text(Path::new("h.ini"), "[web]\nw1\nw2\n[db]\nd1\n").unwrap();
+        let two = playbook("- hosts: web\n  tasks: []\n- hosts: db\n  tasks: []\n");
+        assert_eq!(check_patterns(&two, &inv, None), Ok(()));
+        // A limit that leaves one play out is fine: that play is skipped.
+        assert_eq!(check_patterns(&two, &inv, Some("w1")), Ok(()));
+        let none = check_patterns(&two, &inv, Some("nope")).unwrap_err();
+        assert!(none.contains("`nope` matches no hosts"), "{none}");
+        let typo = playbook("- hosts: web\n  tasks: []\n- hosts: dbb\n  tasks: []\n");
+        let err = check_patterns(&typo, &inv, None).unwrap_err();
+        assert!(err.starts_with("play `dbb` (hosts: dbb):"), "{err}");
+        let disjoint = check_patterns(&playbook("- hosts: db\n  tasks: []\n"), &inv, Some("web"));
+        assert_eq!(
+            disjoint,
+            Err("--limit web keeps no host of any play (db)".to_string())
+        );
+    }
 }
