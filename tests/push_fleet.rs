@@ -1320,3 +1320,31 @@ fn on_a_terminal_each_busy_host_shows_its_task_and_how_long_it_has_been_there() 
     assert!(early, "no live line while the task ran:\n{out}");
     assert!(out.contains("  node01 "), "{out}");
 }
+
+/// The journal's write errors reach the operator (once), instead of being dropped: here its folder
+/// is on a tiny filesystem that fills up while the run goes on.
+#[test]
+fn a_journal_that_cannot_be_written_is_reported_not_ignored() {
+    let fleet = common::fleet(1);
+    let runs = fleet.dir().join("tiny-runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=20k", "tmpfs"])
+        .arg(&runs)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mounting a tmpfs needs root");
+    let pb = fleet.dir().join("many-events.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: a task with a long name so that its events fill the journal quickly\n      debug:\n        msg: \"{{ item }}\"\n      loop: \"{{ range(200) | list }}\"\n",
+    )
+    .unwrap();
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    let unmounted = std::process::Command::new("umount").arg(&runs).status();
+    assert_eq!(run.code, 0, "{run:?}");
+    let notes = run.stdout.matches("NOTE: cannot write the run journal").count();
+    assert_eq!(notes, 1, "{run:?}");
+    assert!(run.stdout.contains("No space left on device"), "{run:?}");
+    assert!(unmounted.unwrap().success());
+}

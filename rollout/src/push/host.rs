@@ -453,10 +453,10 @@ impl HostRun<'_> {
     /// Handlers this host was notified of in an earlier attempt at this play (a halted run now
     /// resumed): they run at the next flush, as if the notifying task had changed again.
     fn resume_pending_handlers(&mut self) {
-        let pending = match self.run.emitter.journal.lock() {
-            Ok(j) => j.pending_handlers(self.play_index, &self.host),
-            Err(_) => return,
-        };
+        let pending = self
+            .run
+            .emitter
+            .read(|j| j.pending_handlers(self.play_index, &self.host));
         if pending.is_empty() {
             return;
         }
@@ -473,9 +473,9 @@ impl HostRun<'_> {
     /// Keeps the journal's record of this host's pending handlers in step.
     pub(super) fn journal_pending_handlers(&self) {
         let pending: Vec<String> = self.notified.iter().cloned().collect();
-        if let Ok(mut j) = self.run.emitter.journal.lock() {
-            let _ = j.set_pending_handlers(self.play_index, &self.host, &pending);
-        }
+        self.run
+            .emitter
+            .write(|j| j.set_pending_handlers(self.play_index, &self.host, &pending));
     }
 
     /// Whether a failed host still runs its notified handlers (`force_handlers`).

@@ -120,18 +120,41 @@ pub struct PushSummary {
 /// What a failed `no_log` task says in place of its output.
 pub const NO_LOG_FAILED: &str = "failed; the output is hidden because the task has `no_log: true`";
 
-/// Sends events to the UI and records them in the journal.
+/// Sends events to the UI and records them in the journal: the one writer of the run folder during a
+/// push, which tells the operator when a write fails instead of dropping the error.
 struct Emitter<'a> {
     ui: &'a UnboundedSender<PushEvent>,
     journal: &'a Mutex<Journal>,
+    /// A write failed and the operator has been told (once: a full disk fails every write).
+    journal_failed: AtomicBool,
 }
 
 impl Emitter<'_> {
     fn emit(&self, event: PushEvent) {
-        if let Ok(mut j) = self.journal.lock() {
-            let _ = j.record(&event);
-        }
+        self.write(|j| j.record(&event));
         let _ = self.ui.send(event);
+    }
+
+    /// Reads from the journal.
+    fn read<T: Default>(&self, read: impl FnOnce(&Journal) -> T) -> T {
+        self.journal.lock().map(|j| read(&j)).unwrap_or_default()
+    }
+
+    /// Writes to the journal; the first failure is reported to the operator.
+    fn write(&self, write: impl FnOnce(&mut Journal) -> std::io::Result<()>) {
+        let result = match self.journal.lock() {
+            Ok(mut j) => write(&mut j),
+            Err(_) => Err(std::io::Error::other("a thread panicked while writing it")),
+        };
+        if let Err(e) = result
+            && !self.journal_failed.swap(true, Ordering::SeqCst)
+        {
+            let _ = self.ui.send(PushEvent::Notice {
+                message: format!(
+                    "cannot write the run journal: {e}; events from here on may be missing from it, and --resume may redo hosts that finished"
+                ),
+            });
+        }
     }
 }
 
@@ -185,6 +208,7 @@ pub async fn push(
         emitter: Emitter {
             ui,
             journal: &journal,
+            journal_failed: AtomicBool::new(false),
         },
         run_id: run_id.clone(),
         run_dir,
@@ -222,10 +246,7 @@ pub async fn push(
                 break;
             }
         };
-        let done: Vec<String> = journal
-            .lock()
-            .map(|j| j.done(index).to_vec())
-            .unwrap_or_default();
+        let done: Vec<String> = run.emitter.read(|j| j.done(index).to_vec());
         let (already_done, todo): (Vec<&str>, Vec<&str>) =
             hosts.into_iter().partition(|h| done.iter().any(|d| d == h));
         run.emitter.emit(PushEvent::PlayStarted {
@@ -294,9 +315,7 @@ pub async fn push(
                     .is_some_and(|s| s.cause == StopCause::BadInput);
                 match r.end() {
                     HostEnd::Done => {
-                        if let Ok(mut j) = journal.lock() {
-                            let _ = j.host_done(index, &r.host);
-                        }
+                        run.emitter.write(|j| j.host_done(index, &r.host));
                     }
                     HostEnd::Failed | HostEnd::Unreachable => failed.push(r.host.clone()),
                     HostEnd::Interrupted => {}
@@ -336,9 +355,7 @@ pub async fn push(
             }
         }
     }
-    if let Ok(mut j) = journal.lock() {
-        let _ = j.finish(status);
-    }
+    run.emitter.write(|j| j.finish(status));
     run.emitter.emit(PushEvent::RunDone {
         status,
         recap: recap.clone(),
