@@ -1343,8 +1343,69 @@ fn a_journal_that_cannot_be_written_is_reported_not_ignored() {
     let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
     let unmounted = std::process::Command::new("umount").arg(&runs).status();
     assert_eq!(run.code, 0, "{run:?}");
-    let notes = run.stdout.matches("NOTE: cannot write the run journal").count();
+    let notes = run
+        .stdout
+        .matches("NOTE: cannot write the run journal")
+        .count();
     assert_eq!(notes, 1, "{run:?}");
     assert!(run.stdout.contains("No space left on device"), "{run:?}");
     assert!(unmounted.unwrap().success());
+}
+
+/// `pause` with a prompt asks the operator at the terminal (the CLI's prompt, not the executor),
+/// and its answer is registered; without a terminal it fails the task and says how to go on.
+#[test]
+fn a_pause_asks_the_operator_at_the_terminal_and_registers_the_answer() {
+    let fleet = common::fleet(1);
+    let answer = home(&fleet, 0).join("answer");
+    let pb = fleet.dir().join("ask.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - pause:\n        prompt: Type the change number\n      register: asked\n    - copy:\n        content: \"{{{{ asked.user_input }}}}\"\n        dest: {}\n",
+            answer.display()
+        ),
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let line = format!(
+        "{} push -i {} --known-hosts {} {} --runs-dir {}",
+        env!("CARGO_BIN_EXE_drover"),
+        fleet.inventory().display(),
+        fleet.known_hosts().display(),
+        pb.display(),
+        runs.display()
+    );
+    let mut script = std::process::Command::new("script")
+        .args(["-qfec", &line, "/dev/null"])
+        .env("HOME", fleet.dir())
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    script
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"CHG-4711\n")
+        .unwrap();
+    let out = script.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("[pause] Type the change number: "),
+        "{shown}"
+    );
+    assert_eq!(std::fs::read_to_string(&answer).unwrap(), "CHG-4711");
+    // Without a terminal, nobody can answer: the task fails and says what to do.
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("drover has no terminal; give `seconds:`, or run with --yes"),
+        "{run:?}"
+    );
 }

@@ -454,6 +454,9 @@ pub struct SnapshotArgs {
     pub pattern: String,
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// Hosts recorded at once.
+    #[arg(short = 'f', long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
     /// Where run folders go.
     #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
     pub runs_dir: PathBuf,
@@ -481,6 +484,9 @@ pub struct VerifyArgs {
     pub window: u64,
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// Hosts checked at once.
+    #[arg(short = 'f', long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
     /// Where run folders are.
     #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
     pub runs_dir: PathBuf,

@@ -6,7 +6,6 @@ use std::time::Duration;
 use drover_upgrade::apt_plan::AptPlan;
 use drover_upgrade::docker::DaemonStart;
 use drover_upgrade::{Prediction, facts, predict};
-use futures::StreamExt;
 use serde::Serialize;
 
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
@@ -61,17 +60,6 @@ async fn run(t: &Transport, host: &HostConnection, cmd: &str) -> Result<String, 
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Assesses one host over one connection, changing nothing on it.
-pub async fn assess(host: &HostConnection, settings: &ConnectionSettings) -> HostImpact {
-    let transport = match Transport::open(host, settings).await {
-        Ok(t) => t,
-        Err(e) => return HostImpact::failed(&host.name, e.to_string()),
-    };
-    let result = assess_on(&transport, host).await;
-    transport.close().await;
-    result.unwrap_or_else(|e| HostImpact::failed(&host.name, e))
-}
-
 /// Assesses a host over an open transport.
 pub(crate) async fn assess_on(t: &Transport, host: &HostConnection) -> Result<HostImpact, String> {
     let (mut facts, ask_docker) = facts::parse_base(&run(t, host, &facts::base_command()).await?);
@@ -101,17 +89,23 @@ pub(crate) async fn assess_on(t: &Transport, host: &HostConnection) -> Result<Ho
     })
 }
 
-/// Assesses every host, at most `forks` at once, in the hosts' order.
+/// Assesses every host over one connection each, changing nothing, at most `forks` at once, in the
+/// hosts' order.
 pub async fn impact(
     hosts: Vec<HostConnection>,
     settings: &ConnectionSettings,
     forks: usize,
 ) -> Vec<HostImpact> {
-    let mut results: Vec<(usize, HostImpact)> = futures::stream::iter(hosts.iter().enumerate())
-        .map(|(i, h)| async move { (i, assess(h, settings).await) })
-        .buffer_unordered(forks.max(1))
-        .collect()
-        .await;
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    crate::fan_out::over_connections(&hosts, settings, forks, async |t, host| {
+        assess_on(t, host).await
+    })
+    .await
+    .into_iter()
+    .zip(&hosts)
+    .map(|(result, host)| {
+        result
+            .and_then(|r| r)
+            .unwrap_or_else(|e| HostImpact::failed(&host.name, e))
+    })
+    .collect()
 }

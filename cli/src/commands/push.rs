@@ -10,7 +10,8 @@ use clap::Parser;
 use drover_inventory::Inventory;
 use drover_roles::{Batches, Playbook};
 use drover_rollout::{
-    FailBudget, Journal, PushOptions, RunSpec, RunStatus, check_patterns, new_run_id, push,
+    FailBudget, Journal, Operator, PushOptions, RunSpec, RunStatus, check_patterns, new_run_id,
+    push,
 };
 
 use crate::args::PushArgs;
@@ -40,7 +41,8 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     let playbook_path = playbook_path(&args)?;
     let inventory = Inventory::load(&args.inventory).map_err(bad_input)?;
     let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
-    let opts = options(&args)?;
+    let mut view = PushView::new(args.json);
+    let opts = options(&args, &view)?;
     check_patterns(&playbook, &inventory, opts.limit.as_deref())
         .map_err(|e| bad_input(anyhow!("{e}; nothing was run")))?;
     let everyone: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
@@ -65,7 +67,6 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     let run_dir = journal.dir().to_path_buf();
     let cancel = opts.cancel.clone();
     let runtime = tokio::runtime::Runtime::new()?;
-    let mut view = PushView::new(args.json);
     let summary = runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let run = push(&playbook, &inventory, &settings, &opts, journal, &tx);
@@ -195,7 +196,15 @@ fn split_inline_extra_vars(argv: impl IntoIterator<Item = String>) -> (Vec<Strin
     (kept, inline)
 }
 
-fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
+fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
+    use std::io::IsTerminal;
+    let operator = if args.yes {
+        Operator::Yes
+    } else if std::io::stdin().is_terminal() {
+        Operator::Ask(view.prompt())
+    } else {
+        Operator::Absent
+    };
     Ok(PushOptions {
         batches: args
             .batch
@@ -221,7 +230,7 @@ fn options(args: &PushArgs) -> Result<PushOptions, Failure> {
         impact_gate: args.impact_gate.is_some(),
         ignore_window: args.ignore_window,
         force_handlers: args.force_handlers,
-        yes: args.yes,
+        operator,
         task_timeout: args.timeout,
         lock_ttl: Duration::from_secs(args.lock_ttl),
         owner: format!(

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::anyhow;
-use drover_rollout::{RollcallOptions, Transport, describe_verdict, new_run_id};
+use drover_rollout::{RollcallOptions, describe_verdict, new_run_id};
 use drover_upgrade::rollcall::Snapshot;
 
 use crate::args::{SnapshotArgs, VerifyArgs};
@@ -20,42 +20,34 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<(), Failure> {
     let dir = args.runs_dir.join(&id).join("snapshots");
     drover_rollout::private_dir(&dir)?;
     let runtime = tokio::runtime::Runtime::new()?;
+    let taken = runtime.block_on(drover_rollout::over_connections(
+        &connections,
+        &settings,
+        usize::from(args.forks),
+        async |t, host| drover_rollout::snapshot(t, host).await,
+    ));
     let mut failed = false;
-    runtime.block_on(async {
-        for host in &connections {
-            let taken = match Transport::open(host, &settings).await {
-                Ok(t) => {
-                    let s = drover_rollout::snapshot(&t, host).await;
-                    t.close().await;
-                    s
-                }
-                Err(e) => Err(e.to_string()),
-            };
-            let path = dir.join(format!("{}.json", host_file_name(&host.name)));
-            let saved = taken.and_then(|s| {
-                drover_rollout::write_private(
-                    &path,
-                    &serde_json::to_vec_pretty(&s).unwrap_or_default(),
-                )
+    for (host, taken) in connections.iter().zip(taken) {
+        let path = dir.join(format!("{}.json", host_file_name(&host.name)));
+        let saved = taken.and_then(|r| r).and_then(|s| {
+            drover_rollout::write_private(&path, &serde_json::to_vec_pretty(&s).unwrap_or_default())
                 .map(|()| s)
                 .map_err(|e| format!("cannot save the snapshot in {}: {e}", path.display()))
-            });
-            match saved {
-                Ok(s) => {
-                    eprintln!(
-                        "{}: boot id {}, {} running container(s)",
-                        host.name,
-                        s.boot_id,
-                        s.containers.len()
-                    );
-                }
-                Err(e) => {
-                    failed = true;
-                    eprintln!("{}: {e}", host.name);
-                }
+        });
+        // stdout holds only the id, for `id=$(drover snapshot ...)`; the hosts are said on stderr.
+        match saved {
+            Ok(s) => eprintln!(
+                "{}: boot id {}, {} running container(s)",
+                host.name,
+                s.boot_id,
+                s.containers.len()
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("{}: {e}", host.name);
             }
         }
-    });
+    }
     println!("{id}");
     if failed {
         Err(Failure::Hosts(Code::HostsUnreachable))
@@ -87,19 +79,24 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         intended_images: Vec::new(),
     };
     let runtime = tokio::runtime::Runtime::new()?;
-    let reports = runtime.block_on(async {
-        let mut out = Vec::new();
-        for (host, snap) in connections.iter().zip(&snaps) {
-            match Transport::open(host, &settings).await {
-                Ok(t) => {
-                    out.push(Ok(drover_rollout::verify(&t, host, snap, &opts).await));
-                    t.close().await;
-                }
-                Err(e) => out.push(Err((host.name.clone(), e.to_string()))),
+    let checked = runtime.block_on(drover_rollout::over_connections(
+        &connections,
+        &settings,
+        usize::from(args.forks),
+        async |t, host| {
+            // Snapshots were read in the hosts' order.
+            let at = connections.iter().position(|c| c.name == host.name);
+            match at.and_then(|i| snaps.get(i)) {
+                Some(snap) => Ok(drover_rollout::verify(t, host, snap, &opts).await),
+                None => Err(format!("no snapshot of {}", host.name)),
             }
-        }
-        out
-    });
+        },
+    ));
+    let reports: Vec<Result<_, (String, String)>> = connections
+        .iter()
+        .zip(checked)
+        .map(|(host, r)| r.and_then(|r| r).map_err(|e| (host.name.clone(), e)))
+        .collect();
     let mut all_ok = true;
     let mut docs = Vec::new();
     for r in &reports {
@@ -108,7 +105,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                 all_ok &= report.ok();
                 docs.push(serde_json::to_value(report).unwrap_or_default());
                 if !args.json {
-                    eprintln!(
+                    println!(
                         "{}: {}",
                         report.host,
                         if report.ok() {
@@ -123,7 +120,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                         } else {
                             ""
                         };
-                        eprintln!(
+                        println!(
                             "  {:<24} {:<16} {}{fixed} ({}s)",
                             c.name,
                             c.restart_policy,
@@ -132,14 +129,16 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                         );
                     }
                     if let Some(p) = &report.daemon_problem {
-                        eprintln!("  {p}");
+                        println!("  {p}");
                     }
                 }
             }
             Err((host, e)) => {
                 all_ok = false;
                 docs.push(serde_json::json!({"host": host, "error": e}));
-                eprintln!("{host}: {e}");
+                if !args.json {
+                    println!("{host}: {e}");
+                }
             }
         }
     }

@@ -34,25 +34,33 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// Starts the display: the run's line ticks from now on.
-    pub fn start() -> Activity {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(5));
-        let run_line = multi.add(ProgressBar::new_spinner());
-        run_line.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        run_line.enable_steady_tick(Duration::from_millis(200));
-        let activity = Activity {
-            multi,
-            run_line,
+    /// The display, empty until [`Activity::begin`].
+    pub fn new() -> Activity {
+        Activity {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(5)),
+            run_line: ProgressBar::hidden(),
             busy: IndexMap::new(),
             terminal: std::io::stderr().is_terminal(),
             stage: "starting".into(),
             last_output: Instant::now(),
-        };
-        activity.summarize();
-        activity
+        }
+    }
+
+    /// Starts the run's line: it ticks from now on.
+    pub fn begin(&mut self) {
+        self.run_line = self.multi.add(ProgressBar::new_spinner());
+        self.run_line.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        self.run_line.enable_steady_tick(Duration::from_millis(200));
+        self.last_output = Instant::now();
+        self.summarize();
+    }
+
+    /// Asks the operator a question on the terminal, the live lines set aside meanwhile.
+    pub fn prompt(&self) -> std::sync::Arc<dyn drover_rollout::Prompt> {
+        std::sync::Arc::new(TerminalPrompt(self.multi.clone()))
     }
 
     /// Prints `text` on stdout above the live lines.
@@ -155,6 +163,20 @@ impl Activity {
     }
 }
 
+/// The operator at the terminal: the question on stderr, the answer from stdin.
+struct TerminalPrompt(MultiProgress);
+
+impl drover_rollout::Prompt for TerminalPrompt {
+    fn ask(&self, question: &str) -> std::io::Result<String> {
+        self.0.suspend(|| {
+            eprint!("[pause] {question}: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            Ok(line.trim_end_matches(['\n', '\r']).to_string())
+        })
+    }
+}
+
 /// `4s`, `2m05s`, `1h02m`.
 fn duration(d: Duration) -> String {
     let s = d.as_secs();
@@ -178,7 +200,8 @@ mod tests {
 
     #[test]
     fn waiting_for_names_the_longest_busy_hosts_first() {
-        let mut a = Activity::start();
+        let mut a = Activity::new();
+        a.begin();
         a.started("node02", "slow");
         a.started("node01", "slower");
         a.busy.get_mut("node02").unwrap().since -= Duration::from_secs(70);

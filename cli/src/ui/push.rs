@@ -67,11 +67,11 @@ pub struct PushView {
 }
 
 impl PushView {
-    /// A text view, or a JSON-lines view; the live display starts at once.
+    /// A text view, or a JSON-lines view; the live display starts with the run.
     pub fn new(json: bool) -> PushView {
         PushView {
             json,
-            activity: Activity::start(),
+            activity: Activity::new(),
             header: None,
             failure_shown: Default::default(),
         }
@@ -213,9 +213,15 @@ impl PushView {
         }
     }
 
+    /// Asks the operator on the terminal (a `pause` checkpoint), the live display set aside.
+    pub fn prompt(&self) -> std::sync::Arc<dyn drover_rollout::Prompt> {
+        self.activity.prompt()
+    }
+
     /// Keeps the live display in step with the run.
     fn follow(&mut self, event: &PushEvent) {
         match event {
+            PushEvent::RunStarted { .. } => self.activity.begin(),
             PushEvent::PlayStarted { play, .. } => {
                 self.activity.set_stage(format!("play `{play}`"))
             }

@@ -20,7 +20,7 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             args.str("msg")
                 .unwrap_or_else(|| "Failed as requested from task".into()),
         ),
-        "pause" => pause(args, ctx.yes).await,
+        "pause" => pause(args, ctx.operator).await,
         "meta" => match args.str("_raw_params").as_deref() {
             Some("flush_handlers") => Outcome {
                 flush_handlers: true,
@@ -104,7 +104,7 @@ fn assert(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 }
 
 /// Waits the given time; a prompt needs an operator at a terminal, unless `--yes` answers it.
-async fn pause(args: &Args, yes: bool) -> Outcome {
+async fn pause(args: &Args, operator: &super::Operator) -> Outcome {
     let wait = match (args.seconds("seconds", 0.0), args.seconds("minutes", 0.0)) {
         (Ok(s), Ok(m)) => super::seconds(s.as_secs_f64() + m.as_secs_f64() * 60.0),
         (Err(e), _) | (_, Err(e)) => Err(e),
@@ -120,29 +120,29 @@ async fn pause(args: &Args, yes: bool) -> Outcome {
     let prompt = args
         .str("prompt")
         .unwrap_or_else(|| "Press Enter to continue".into());
-    if yes {
-        let mut o = Outcome {
-            msg: format!("checkpoint passed with --yes: {prompt}"),
-            ..Outcome::default()
-        };
-        o.result.insert("user_input".into(), json!(""));
-        return o;
-    }
-    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        return Outcome::fail(format!(
-            "pause waits for an operator ({prompt}), but drover has no terminal; give `seconds:`, or run with --yes"
-        ));
-    }
-    let answer = tokio::task::spawn_blocking(move || {
-        eprint!("[pause] {prompt}: ");
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })
-    .await;
+    let answer = match operator {
+        super::Operator::Yes => {
+            let mut o = Outcome {
+                msg: format!("checkpoint passed with --yes: {prompt}"),
+                ..Outcome::default()
+            };
+            o.result.insert("user_input".into(), json!(""));
+            return o;
+        }
+        super::Operator::Absent => {
+            return Outcome::fail(format!(
+                "pause waits for an operator ({prompt}), but drover has no terminal; give `seconds:`, or run with --yes"
+            ));
+        }
+        super::Operator::Ask(ask) => {
+            let ask = ask.clone();
+            tokio::task::spawn_blocking(move || ask.ask(&prompt)).await
+        }
+    };
     match answer {
         Ok(Ok(line)) => {
             let mut o = Outcome::default();
-            o.result.insert("user_input".into(), json!(line.trim_end()));
+            o.result.insert("user_input".into(), json!(line));
             o
         }
         _ => Outcome::fail("pause: could not read the operator's answer"),

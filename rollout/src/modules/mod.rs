@@ -67,10 +67,29 @@ pub struct ModuleCtx<'a> {
     pub search: &'a [PathBuf],
     /// The run's folder, for fetched files.
     pub run_dir: &'a Path,
-    /// `--yes`: operator checkpoints continue without asking.
-    pub yes: bool,
+    /// Who answers operator checkpoints.
+    pub operator: &'a Operator,
     /// The task's `timeout:` (or push's `--timeout`): remote commands running longer are killed.
     pub timeout: Option<std::time::Duration>,
+}
+
+/// Who answers operator checkpoints (`pause` with a prompt). The executor never reads the
+/// terminal itself: the CLI hands it a [`Prompt`].
+#[derive(Clone)]
+pub enum Operator {
+    /// `--yes`: every checkpoint passes without asking (the journal notes it).
+    Yes,
+    /// Ask through this prompt.
+    Ask(std::sync::Arc<dyn Prompt>),
+    /// Nobody can answer (no terminal): a checkpoint fails its task.
+    Absent,
+}
+
+/// Asks the operator a question and waits for the answer (a blocking call: the executor makes it
+/// on a thread of its own).
+pub trait Prompt: Send + Sync {
+    /// The answer to `question`, without its line end.
+    fn ask(&self, question: &str) -> std::io::Result<String>;
 }
 
 /// What a module did.

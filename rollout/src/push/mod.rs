@@ -27,7 +27,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
 use crate::journal::{Journal, RunStatus};
-use crate::modules::{self, Args, ModuleCtx, Outcome};
+use crate::modules::{self, Args, ModuleCtx, Operator, Outcome};
 use crate::push_event::{HostEnd, HostStats, PushEvent, TaskOutput, TaskStatus};
 use crate::{facts, lock};
 
@@ -94,8 +94,8 @@ pub struct PushOptions {
     pub force_handlers: bool,
     /// `--ignore-window`: start batches outside the plays' maintenance windows.
     pub ignore_window: bool,
-    /// `--yes`: operator checkpoints (`pause` with a prompt) continue without asking.
-    pub yes: bool,
+    /// Who answers operator checkpoints (`pause` with a prompt): `--yes`, the terminal, nobody.
+    pub operator: Operator,
     /// `--timeout`: how long any task's remote command may run, unless the task says `timeout:`.
     pub task_timeout: Option<Duration>,
     /// How long a host lock stays valid if the run dies without removing it.

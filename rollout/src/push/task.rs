@@ -271,7 +271,7 @@ impl HostRun<'_> {
                 vars,
                 search: &task.search,
                 run_dir: &self.run.run_dir,
-                yes: self.run.opts.yes,
+                operator: &self.run.opts.operator,
                 timeout: task
                     .timeout
                     .map(Duration::from_secs)
