@@ -356,3 +356,46 @@ fn ansible_flags_drover_lacks_say_what_to_do_instead() {
         assert!(!run.stderr.contains("use '--"), "{run:?}");
     }
 }
+
+/// Each module parameter has a declared type, checked when the playbook loads for a value written
+/// as it is (file:line:col); a template waits for the run.
+#[test]
+fn a_module_parameter_of_the_wrong_type_is_refused_at_load() {
+    let cases = [
+        (
+            "apt:\n        name: x\n        update_cache: maybe",
+            "5:23",
+            "`update_cache`: expected boolean, found \"maybe\"",
+        ),
+        (
+            "file:\n        path: /x\n        mode: u+rwx",
+            "5:15",
+            "`mode`: expected octal mode",
+        ),
+        (
+            "service:\n        name: x\n        state: bounced",
+            "5:16",
+            "`state`: expected one of started, stopped, restarted, reloaded",
+        ),
+        (
+            "docker_compose:\n        project_src: /srv\n        pull: always",
+            "5:15",
+            "`pull`: expected boolean",
+        ),
+        ("wait_for: port=eighty", "3:17", "`port`: expected number"),
+    ];
+    for (i, (task, at, what)) in cases.iter().enumerate() {
+        let name = format!("types-{i}");
+        let dir = workdir(&name, &[]);
+        let pb = dir.join("t.yml");
+        std::fs::write(&pb, format!("- hosts: all\n  tasks:\n    - {task}\n")).unwrap();
+        let run = drover_in(&dir, &["push", pb.to_str().unwrap(), "--syntax-check"]);
+        assert_bad_input(&run, &format!("t.yml:{at}"), what);
+    }
+    // A template is the run's to check.
+    let dir = workdir("types-template", &[]);
+    let pb = dir.join("t.yml");
+    std::fs::write(&pb, "- hosts: all\n  tasks:\n    - apt:\n        name: x\n        update_cache: \"{{ refresh }}\"\n").unwrap();
+    let run = drover_in(&dir, &["push", pb.to_str().unwrap(), "--syntax-check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}

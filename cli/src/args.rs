@@ -101,6 +101,12 @@ back; 3: something did not.")]
     /// Lint or fix restart policies in compose files and compose templates.
     #[command(subcommand)]
     Compose(ComposeCommand),
+    /// The modules drover runs in playbooks: their parameters, types and check-mode behaviour.
+    #[command(after_help = "Examples:
+  drover doc                    # every module, one line each
+  drover doc apt                # one module's parameters
+  drover doc --markdown         # the whole reference (docs/modules.md is this output)")]
+    Doc(DocArgs),
 }
 
 /// `drover render`.
@@ -121,6 +127,16 @@ pub struct RenderArgs {
     /// Extra variables: key=value, a JSON object, or @file.yml (repeatable).
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
+}
+
+/// `drover doc`.
+#[derive(Args)]
+pub struct DocArgs {
+    /// A module, by its name or an alias (`ansible.builtin.apt`).
+    pub module: Option<String>,
+    /// Print the whole reference as Markdown.
+    #[arg(long, conflicts_with = "module")]
+    pub markdown: bool,
 }
 
 /// `drover compose`.

@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Snapshot(a) => commands::rollcall::snapshot(&a),
         args::Command::Verify(a) => commands::rollcall::verify(&a),
         args::Command::Compose(c) => commands::compose::run(&c),
+        args::Command::Doc(a) => commands::doc::run(&a),
     };
     exit::report(result)
 }

@@ -6,7 +6,7 @@
 //! file:line:col before any host is touched. Values stay unrendered here: templating happens per host.
 
 mod error;
-mod module;
+pub mod module;
 mod play;
 mod role;
 mod source;
@@ -15,7 +15,7 @@ mod task;
 mod window;
 
 pub use error::{At, PlaybookError};
-pub use module::{MODULES, Module};
+pub use module::{CheckMode, MODULES, Module, ModuleKind, Param, ParamType, Spec};
 pub use play::{Batches, Play, Playbook, RollcallSpec};
 pub use role::Role;
 pub use task::{Block, LoopSpec, Number, Task, TaskBody, resolve as resolve_file};

@@ -6,227 +6,785 @@ use serde_json::Value as Json;
 use crate::error::{At, PlaybookError};
 use crate::source::{Source, suggest};
 
-/// A module's parameters: which it takes, which it needs, and whether a bare string is allowed.
+/// Every module drover runs. A module is this type, not a name matched in several places: the
+/// loader reads its [`Spec`], the executor matches on it (exhaustively), and `drover doc` and
+/// docs/modules.md are written from the same declarations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModuleKind {
+    /// `command`.
+    Command,
+    /// `shell`.
+    Shell,
+    /// `copy`.
+    Copy,
+    /// `template`.
+    Template,
+    /// `file`.
+    File,
+    /// `lineinfile`.
+    Lineinfile,
+    /// `apt`.
+    Apt,
+    /// `service`.
+    Service,
+    /// `systemd` (and `systemd_service`).
+    Systemd,
+    /// `docker_compose` (and `docker_compose_v2`).
+    DockerCompose,
+    /// `uri`.
+    Uri,
+    /// `wait_for`.
+    WaitFor,
+    /// `wait_for_connection`.
+    WaitForConnection,
+    /// `reboot`.
+    Reboot,
+    /// `pause`.
+    Pause,
+    /// `assert`.
+    Assert,
+    /// `fail`.
+    Fail,
+    /// `debug`.
+    Debug,
+    /// `set_fact`.
+    SetFact,
+    /// `fetch`.
+    Fetch,
+    /// `meta`.
+    Meta,
+    /// drover's `compose_lint`.
+    ComposeLint,
+    /// drover's `version_check`.
+    VersionCheck,
+}
+
+/// What a parameter's value must be. Checked when the playbook loads for values written as they
+/// are; a value that is a template is checked when the task runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// Text (a number or boolean is read as its text, as Ansible does).
+    Str,
+    /// `true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0`.
+    Bool,
+    /// A number (or its text), such as seconds.
+    Number,
+    /// An octal file mode: `"0644"` or `0644`.
+    Mode,
+    /// A list, or one value.
+    List,
+    /// A mapping.
+    Dict,
+    /// Any value.
+    Any,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+}
+
+impl ParamType {
+    /// How the reference describes it.
+    pub fn describe(self) -> String {
+        match self {
+            ParamType::Str => "string".into(),
+            ParamType::Bool => "boolean".into(),
+            ParamType::Number => "number".into(),
+            ParamType::Mode => "octal mode".into(),
+            ParamType::List => "list".into(),
+            ParamType::Dict => "mapping".into(),
+            ParamType::Any => "any".into(),
+            ParamType::Choice(words) => format!("one of {}", words.join(", ")),
+        }
+    }
+
+    /// Why `value`, written as it is, is not of this type; None when it is.
+    fn refuse(self, value: &Json) -> Option<String> {
+        let text = match value {
+            Json::String(s) => Some(s.as_str()),
+            _ => None,
+        };
+        let ok = match (self, value) {
+            (ParamType::Any, _) | (_, Json::Null) => true,
+            (ParamType::Str, v) => !v.is_array() && !v.is_object(),
+            (ParamType::Bool, Json::Bool(_)) => true,
+            (ParamType::Bool, Json::Number(n)) => {
+                matches!(n.as_f64(), Some(x) if x == 0.0 || x == 1.0)
+            }
+            (ParamType::Bool, _) => text.is_some_and(|t| {
+                matches!(
+                    t.to_ascii_lowercase().as_str(),
+                    "yes" | "no" | "true" | "false" | "on" | "off" | "1" | "0" | "y" | "n"
+                )
+            }),
+            (ParamType::Number, Json::Number(_)) => true,
+            (ParamType::Number, _) => text.is_some_and(|t| t.trim().parse::<f64>().is_ok()),
+            (ParamType::Mode, Json::Number(_)) => true,
+            (ParamType::Mode, _) => text.is_some_and(|t| {
+                let digits = t.strip_prefix("0o").unwrap_or(t);
+                !digits.is_empty() && digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+            }),
+            (ParamType::List, v) => !v.is_object(),
+            (ParamType::Dict, v) => v.is_object(),
+            (ParamType::Choice(words), Json::Bool(b)) => {
+                words.contains(&if *b { "true" } else { "false" })
+            }
+            (ParamType::Choice(words), _) => text.is_some_and(|t| words.contains(&t)),
+        };
+        (!ok).then(|| format!("expected {}, found {value}", self.describe()))
+    }
+}
+
+/// One parameter of a module.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Its name, as Ansible spells it.
+    pub name: &'static str,
+    /// What its value must be.
+    pub ty: ParamType,
+    /// Whether the module needs it.
+    pub required: bool,
+    /// What it does, for the reference.
+    pub doc: &'static str,
+}
+
+const fn p(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        required: false,
+        doc,
+    }
+}
+
+const fn req(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        required: true,
+        doc,
+    }
+}
+
+/// What a module does under `--check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckMode {
+    /// It reports what it would change and changes nothing.
+    Predicts,
+    /// It is skipped (unless the task says `check_mode: false`), as in Ansible.
+    Skipped,
+    /// It runs as usual: it changes nothing anyway.
+    Runs,
+}
+
+/// A module's declaration: its parameters, its check and diff support, and what it is for.
 pub struct Spec {
+    /// The module.
+    pub kind: ModuleKind,
     /// Short name.
     pub name: &'static str,
+    /// Other names that call it (FQCNs beyond `ansible.builtin.NAME`, older names).
+    pub aliases: &'static [&'static str],
+    /// One line on what it does.
+    pub summary: &'static str,
     /// Parameters it takes.
-    pub params: &'static [&'static str],
-    /// Parameters it needs.
-    pub required: &'static [&'static str],
+    pub params: &'static [Param],
     /// Takes a bare string (`command: ls -l`), stored as `_raw_params`.
     pub free_form: bool,
     /// Takes any parameter name (`set_fact`).
     pub any_params: bool,
+    /// Its `--check` behaviour.
+    pub check_mode: CheckMode,
+    /// Shows a diff with `--diff`.
+    pub diff: bool,
 }
 
-const fn spec(
-    name: &'static str,
-    params: &'static [&'static str],
-    required: &'static [&'static str],
-    free_form: bool,
-) -> Spec {
+use ParamType::{Any, Bool, Choice, Dict, List, Mode, Number, Str};
+
+const OWNER: Param = p(
+    "owner",
+    Str,
+    "user to own the file (changed only when it differs)",
+);
+const GROUP: Param = p("group", Str, "group to own the file");
+const MODE: Param = p("mode", Mode, "permissions, such as \"0644\"");
+const CREATES: Param = p("creates", Str, "skip the task when this path exists");
+const REMOVES: Param = p("removes", Str, "run only when this path exists");
+const CHDIR: Param = p("chdir", Str, "run in this folder");
+const STDIN: Param = p("stdin", Str, "text given to the command on standard input");
+const UNIT_STATE: Param = p(
+    "state",
+    Choice(&["started", "stopped", "restarted", "reloaded"]),
+    "started and stopped change only what differs; restarted and reloaded always act",
+);
+const ENABLED: Param = p("enabled", Bool, "whether the unit starts at boot");
+const DAEMON_RELOAD: Param = p("daemon_reload", Bool, "run `systemctl daemon-reload` first");
+const PATH_NAMES: [Param; 3] = [
+    p("path", Str, "the file (also `dest`, `name`)"),
+    p("dest", Str, "the same as `path`"),
+    p("name", Str, "the same as `path`"),
+];
+
+/// Every module drover knows.
+pub const MODULES: &[Spec] = &[
     Spec {
-        name,
-        params,
-        required,
-        free_form,
+        kind: ModuleKind::Command,
+        name: "command",
+        aliases: &[],
+        summary: "Runs a command without a shell: its words are quoted one by one, so `;`, `|` or `$(...)` in a value never run.",
+        params: &[
+            p(
+                "cmd",
+                Str,
+                "the command line, split into words as Ansible splits it",
+            ),
+            p("argv", List, "the command as a list of words"),
+            CHDIR,
+            CREATES,
+            REMOVES,
+            STDIN,
+        ],
+        free_form: true,
         any_params: false,
+        check_mode: CheckMode::Skipped,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Shell,
+        name: "shell",
+        aliases: &[],
+        summary: "Runs a command line through /bin/sh (or `executable`): pipes, redirections and variables work.",
+        params: &[
+            p("cmd", Str, "the command line"),
+            CHDIR,
+            CREATES,
+            REMOVES,
+            STDIN,
+            p("executable", Str, "the shell to run it with"),
+        ],
+        free_form: true,
+        any_params: false,
+        check_mode: CheckMode::Skipped,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Copy,
+        name: "copy",
+        aliases: &[],
+        summary: "Puts a file from the role's files/ (or `content`) on the host, through an exclusive temporary file.",
+        params: &[
+            p(
+                "src",
+                Str,
+                "the file, found in files/ of the role or beside the playbook",
+            ),
+            p("content", Str, "the file's text, instead of `src`"),
+            req("dest", Str, "where it goes on the host"),
+            MODE,
+            OWNER,
+            GROUP,
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: true,
+    },
+    Spec {
+        kind: ModuleKind::Template,
+        name: "template",
+        aliases: &[],
+        summary: "Renders a template from the role's templates/ with the host's variables and puts it on the host.",
+        params: &[
+            req(
+                "src",
+                Str,
+                "the template, found in templates/ of the role or beside the playbook",
+            ),
+            req("dest", Str, "where it goes on the host"),
+            MODE,
+            OWNER,
+            GROUP,
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: true,
+    },
+    Spec {
+        kind: ModuleKind::File,
+        name: "file",
+        aliases: &[],
+        summary: "Makes a path a file, a folder, a symlink, or absent; sets its mode and owner.",
+        params: &[
+            PATH_NAMES[0],
+            PATH_NAMES[1],
+            PATH_NAMES[2],
+            p(
+                "state",
+                Choice(&["file", "directory", "absent", "touch", "link"]),
+                "what the path must be (default file: it must exist)",
+            ),
+            MODE,
+            OWNER,
+            GROUP,
+            p("src", Str, "the target of a link"),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Lineinfile,
+        name: "lineinfile",
+        aliases: &[],
+        summary: "Makes sure a line is in a file (replacing the line `regexp` matches), or absent.",
+        params: &[
+            PATH_NAMES[0],
+            PATH_NAMES[1],
+            p("line", Str, "the line"),
+            p(
+                "regexp",
+                Str,
+                "a regular expression for the line to replace or remove",
+            ),
+            p(
+                "state",
+                Choice(&["present", "absent"]),
+                "present (default) or absent",
+            ),
+            p(
+                "insertafter",
+                Str,
+                "EOF, or a regular expression the line goes after",
+            ),
+            p(
+                "insertbefore",
+                Str,
+                "BOF, or a regular expression the line goes before",
+            ),
+            p("create", Bool, "create the file when it is missing"),
+            MODE,
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: true,
+    },
+    Spec {
+        kind: ModuleKind::Apt,
+        name: "apt",
+        aliases: &[],
+        summary: "Installs, upgrades or removes Debian packages with apt-get; check mode asks apt to simulate.",
+        params: &[
+            p("name", List, "packages (also `pkg`, `package`)"),
+            p("pkg", List, "the same as `name`"),
+            p("package", List, "the same as `name`"),
+            p(
+                "state",
+                Choice(&["present", "installed", "latest", "absent", "removed"]),
+                "present installs what is missing, latest upgrades, absent removes",
+            ),
+            p("update_cache", Bool, "run apt-get update first"),
+            p(
+                "cache_valid_time",
+                Number,
+                "skip the update when the lists are younger than this many seconds",
+            ),
+            p(
+                "upgrade",
+                Choice(&["dist", "full", "safe", "yes", "no", "true", "false"]),
+                "upgrade everything: dist/full (dist-upgrade) or safe/yes (upgrade)",
+            ),
+            p(
+                "only_upgrade",
+                Bool,
+                "upgrade the named packages only if they are installed",
+            ),
+            p("autoremove", Bool, "remove packages nothing needs any more"),
+            p(
+                "force_apt_get",
+                Bool,
+                "accepted for compatibility: drover always uses apt-get",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Service,
+        name: "service",
+        aliases: &[],
+        summary: "Starts, stops, restarts or reloads a systemd unit, and enables it or not.",
+        params: &[
+            req("name", Str, "the unit"),
+            UNIT_STATE,
+            ENABLED,
+            DAEMON_RELOAD,
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Systemd,
+        name: "systemd",
+        aliases: &["systemd_service", "ansible.builtin.systemd_service"],
+        summary: "As `service`; `name` may be left out with only `daemon_reload`.",
+        params: &[
+            p("name", Str, "the unit"),
+            UNIT_STATE,
+            ENABLED,
+            DAEMON_RELOAD,
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::DockerCompose,
+        name: "docker_compose",
+        aliases: &[
+            "docker_compose_v2",
+            "community.docker.docker_compose",
+            "community.docker.docker_compose_v2",
+        ],
+        summary: "Brings a compose project up (or down) with docker compose; a change is followed by a new snapshot for the roll call.",
+        params: &[
+            req("project_src", Str, "the folder holding the compose file"),
+            p("pull", Bool, "pull the images first"),
+            p(
+                "state",
+                Choice(&["present", "absent"]),
+                "present (up -d) or absent (down)",
+            ),
+            p("services", List, "only these services"),
+            p(
+                "remove_orphans",
+                Bool,
+                "remove containers of services no longer in the file",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Predicts,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Uri,
+        name: "uri",
+        aliases: &[],
+        summary: "Makes an HTTP request from the host (with curl) and checks its status.",
+        params: &[
+            req("url", Str, "the URL"),
+            p("method", Str, "GET (default), POST, ..."),
+            p(
+                "status_code",
+                List,
+                "the status codes that succeed (default 200)",
+            ),
+            p(
+                "return_content",
+                Bool,
+                "keep the body in the result (`content`, and `json` when it is JSON)",
+            ),
+            p("body", Any, "the request body"),
+            p(
+                "body_format",
+                Choice(&["json", "raw"]),
+                "json sends the body as JSON",
+            ),
+            p("headers", Dict, "request headers"),
+            p("timeout", Number, "seconds (default 30)"),
+            p(
+                "validate_certs",
+                Bool,
+                "check the server's certificate (default true)",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::WaitFor,
+        name: "wait_for",
+        aliases: &[],
+        summary: "Waits on the host for a port to open or close, or a file to appear (with a pattern) or go.",
+        params: &[
+            p("port", Number, "a TCP port"),
+            p("host", Str, "the address to connect to (default 127.0.0.1)"),
+            p("path", Str, "a file"),
+            p(
+                "state",
+                Choice(&["started", "stopped", "present", "absent"]),
+                "what to wait for (default started)",
+            ),
+            p("timeout", Number, "seconds before failing (default 300)"),
+            p("delay", Number, "seconds before the first check"),
+            p(
+                "search_regex",
+                Str,
+                "a regular expression the file must contain",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::WaitForConnection,
+        name: "wait_for_connection",
+        aliases: &[],
+        summary: "Waits until the host answers over SSH again, and stays up.",
+        params: &[
+            p("timeout", Number, "seconds before failing (default 600)"),
+            p("delay", Number, "seconds before the first try"),
+            p("stable_for", Number, "seconds the host must stay reachable"),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Reboot,
+        name: "reboot",
+        aliases: &["ansible.posix.reboot"],
+        summary: "Reboots the host, waits for a new boot id and a stable host, then the roll call checks its containers.",
+        params: &[
+            p(
+                "reboot_timeout",
+                Number,
+                "seconds to wait for the host to come back (default 600)",
+            ),
+            p("msg", Str, "the message given to shutdown"),
+            p("pre_reboot_delay", Number, "seconds before rebooting"),
+            p(
+                "post_reboot_delay",
+                Number,
+                "seconds to wait after it is back",
+            ),
+            p(
+                "test_command",
+                Str,
+                "a command that must succeed once it is back",
+            ),
+            p("reboot_command", Str, "the command that reboots"),
+            p(
+                "stable_for",
+                Number,
+                "seconds the host must stay up (default 30)",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Skipped,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Pause,
+        name: "pause",
+        aliases: &[],
+        summary: "Waits some time, or asks the operator at the terminal (an operator checkpoint; --yes passes it).",
+        params: &[
+            p("seconds", Number, "seconds to wait"),
+            p("minutes", Number, "minutes to wait"),
+            p(
+                "prompt",
+                Str,
+                "the question; the answer is registered as user_input",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Assert,
+        name: "assert",
+        aliases: &[],
+        summary: "Fails the host unless every condition holds.",
+        params: &[
+            req("that", List, "conditions, as in `when:`"),
+            p("fail_msg", Str, "said when one does not hold"),
+            p("success_msg", Str, "said when all hold"),
+            p("msg", Str, "the same as `fail_msg`"),
+            p("quiet", Bool, "say nothing on success"),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Fail,
+        name: "fail",
+        aliases: &[],
+        summary: "Fails the host with a message.",
+        params: &[p("msg", Str, "the message")],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Debug,
+        name: "debug",
+        aliases: &[],
+        summary: "Shows a message or a variable.",
+        params: &[
+            p("msg", Any, "what to show"),
+            p("var", Str, "a variable to show"),
+            p(
+                "verbosity",
+                Number,
+                "show only at this verbosity (drover has none: such a task is skipped)",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::SetFact,
+        name: "set_fact",
+        aliases: &[],
+        summary: "Sets variables for the host's later tasks.",
+        params: &[p(
+            "cacheable",
+            Bool,
+            "accepted; drover keeps facts for the run",
+        )],
+        free_form: false,
+        any_params: true,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Fetch,
+        name: "fetch",
+        aliases: &[],
+        summary: "Copies a file from the host into the run's folder.",
+        params: &[
+            req("src", Str, "the file on the host"),
+            req(
+                "dest",
+                Str,
+                "where it goes, under the run folder's fetched/",
+            ),
+            p(
+                "flat",
+                Bool,
+                "put it at dest itself, not under dest/HOST/src",
+            ),
+            p(
+                "fail_on_missing",
+                Bool,
+                "fail when the file is missing (default true)",
+            ),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::Meta,
+        name: "meta",
+        aliases: &[],
+        summary: "`meta: flush_handlers` runs the notified handlers now; `meta: noop` does nothing.",
+        params: &[],
+        free_form: true,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::ComposeLint,
+        name: "compose_lint",
+        aliases: &[],
+        summary: "drover's own: fails when a compose file (or template, as rendered for the host) has a restart policy that stays down.",
+        params: &[
+            req("src", Str, "the compose file or template"),
+            p("keep", List, "services allowed to stay down"),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+    Spec {
+        kind: ModuleKind::VersionCheck,
+        name: "version_check",
+        aliases: &[],
+        summary: "drover's own: checks pins, a blacklist and a compatibility matrix against the versions the host will have after its upgrade.",
+        params: &[
+            p(
+                "versions",
+                Dict,
+                "versions of components that are not packages",
+            ),
+            p(
+                "apt",
+                Bool,
+                "also the installed packages and apt's planned upgrade",
+            ),
+            p("pins", Dict, "component: required version"),
+            p(
+                "blacklist",
+                Dict,
+                "component: versions that must not be installed",
+            ),
+            p("matrix", List, "rules: when these versions, require those"),
+        ],
+        free_form: false,
+        any_params: false,
+        check_mode: CheckMode::Runs,
+        diff: false,
+    },
+];
+
+impl ModuleKind {
+    /// Its declaration.
+    pub fn spec(self) -> &'static Spec {
+        MODULES
+            .iter()
+            .find(|s| s.kind == self)
+            .expect("every module is declared in MODULES")
+    }
+
+    /// Its short name.
+    pub fn name(self) -> &'static str {
+        self.spec().name
     }
 }
 
-/// Every module drover knows, by short name.
-pub const MODULES: &[Spec] = &[
-    spec(
-        "command",
-        &["cmd", "argv", "chdir", "creates", "removes", "stdin"],
-        &[],
-        true,
-    ),
-    spec(
-        "shell",
-        &["cmd", "chdir", "creates", "removes", "stdin", "executable"],
-        &[],
-        true,
-    ),
-    spec(
-        "copy",
-        &["src", "content", "dest", "mode", "owner", "group"],
-        &["dest"],
-        false,
-    ),
-    spec(
-        "template",
-        &["src", "dest", "mode", "owner", "group"],
-        &["src", "dest"],
-        false,
-    ),
-    spec(
-        "file",
-        &[
-            "path", "dest", "name", "state", "mode", "owner", "group", "src",
-        ],
-        &[],
-        false,
-    ),
-    spec(
-        "lineinfile",
-        &[
-            "path",
-            "dest",
-            "line",
-            "regexp",
-            "state",
-            "insertafter",
-            "insertbefore",
-            "create",
-            "mode",
-        ],
-        &[],
-        false,
-    ),
-    spec(
-        "apt",
-        &[
-            "name",
-            "pkg",
-            "package",
-            "state",
-            "update_cache",
-            "upgrade",
-            "only_upgrade",
-            "cache_valid_time",
-            "autoremove",
-            "force_apt_get",
-        ],
-        &[],
-        false,
-    ),
-    spec(
-        "service",
-        &["name", "state", "enabled", "daemon_reload"],
-        &["name"],
-        false,
-    ),
-    spec(
-        "systemd",
-        &["name", "state", "enabled", "daemon_reload"],
-        &[],
-        false,
-    ),
-    spec(
-        "docker_compose",
-        &["project_src", "pull", "state", "services", "remove_orphans"],
-        &["project_src"],
-        false,
-    ),
-    spec(
-        "uri",
-        &[
-            "url",
-            "method",
-            "status_code",
-            "return_content",
-            "body",
-            "body_format",
-            "headers",
-            "timeout",
-            "validate_certs",
-        ],
-        &["url"],
-        false,
-    ),
-    spec(
-        "wait_for",
-        &[
-            "port",
-            "host",
-            "path",
-            "state",
-            "timeout",
-            "delay",
-            "search_regex",
-        ],
-        &[],
-        false,
-    ),
-    spec(
-        "wait_for_connection",
-        &["timeout", "delay", "stable_for"],
-        &[],
-        false,
-    ),
-    spec(
-        "reboot",
-        &[
-            "reboot_timeout",
-            "msg",
-            "pre_reboot_delay",
-            "post_reboot_delay",
-            "test_command",
-            "reboot_command",
-            "stable_for",
-        ],
-        &[],
-        false,
-    ),
-    spec("pause", &["seconds", "minutes", "prompt"], &[], false),
-    spec(
-        "assert",
-        &["that", "fail_msg", "success_msg", "msg", "quiet"],
-        &["that"],
-        false,
-    ),
-    spec("fail", &["msg"], &[], false),
-    spec("debug", &["msg", "var", "verbosity"], &[], false),
-    Spec {
-        name: "set_fact",
-        params: &["cacheable"],
-        required: &[],
-        free_form: false,
-        any_params: true,
-    },
-    spec(
-        "fetch",
-        &["src", "dest", "flat", "fail_on_missing"],
-        &["src", "dest"],
-        false,
-    ),
-    spec("meta", &[], &[], true),
-    spec("compose_lint", &["src", "keep"], &["src"], false),
-    spec(
-        "version_check",
-        &["versions", "apt", "pins", "blacklist", "matrix"],
-        &[],
-        false,
-    ),
-];
-
-/// Other spellings that name the same modules.
-const ALIASES: &[(&str, &str)] = &[
-    ("ansible.builtin.systemd_service", "systemd"),
-    ("community.docker.docker_compose", "docker_compose"),
-    ("community.docker.docker_compose_v2", "docker_compose"),
-    ("docker_compose_v2", "docker_compose"),
-    ("ansible.posix.reboot", "reboot"),
-];
+impl std::fmt::Display for ModuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// The spec for a module name as written in a task, if drover has the module.
 pub fn find(name: &str) -> Option<&'static Spec> {
-    let short = ALIASES
+    let short = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+    MODULES
         .iter()
-        .find(|(alias, _)| *alias == name)
-        .map(|(_, short)| *short)
-        .or_else(|| name.strip_prefix("ansible.builtin."))
-        .unwrap_or(name);
-    MODULES.iter().find(|s| s.name == short)
+        .find(|s| s.name == short || s.aliases.contains(&name) || s.aliases.contains(&short))
 }
 
 /// A task's module call: the module and its parameters, not yet rendered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Module {
-    /// Short module name (`template`, not `ansible.builtin.template`).
-    pub name: &'static str,
+    /// The module.
+    pub kind: ModuleKind,
     /// Parameters as written; a bare string is under `_raw_params`.
     pub args: serde_json::Map<String, Json>,
     /// Where the module is named.
@@ -234,7 +792,8 @@ pub struct Module {
 }
 
 impl Module {
-    /// Reads a module call and checks its parameters.
+    /// Reads a module call and checks its parameters: known names, required ones present, and
+    /// each value written as it is of the declared type (a template is checked when it runs).
     pub fn parse(
         src: &Source,
         key: &Node,
@@ -248,18 +807,16 @@ impl Module {
                 .map_or_else(String::new, |s| format!("; did you mean `{s}`?")),
             name: name.clone(),
         })?;
+        let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
         let mut args = serde_json::Map::new();
         match &value.value {
             drover_yaml::Value::Map(entries) => {
                 if !spec.any_params {
-                    let allowed: Vec<&str> = spec
-                        .params
-                        .iter()
-                        .copied()
-                        .chain(spec.free_form.then_some("_raw_params"))
-                        .collect();
+                    let mut allowed = names.clone();
+                    allowed.extend(spec.free_form.then_some("_raw_params"));
                     src.check_keys(entries, &allowed, &format!("module `{}`", spec.name))?;
                 }
+                check_types(src, spec, entries)?;
                 args = value.to_json().as_object().cloned().unwrap_or_default();
             }
             drover_yaml::Value::Null => {}
@@ -274,31 +831,61 @@ impl Module {
         if let Some(extra) = extra_args {
             let entries = src.map(extra, "args")?;
             if !spec.any_params {
-                src.check_keys(entries, spec.params, &format!("module `{}`", spec.name))?;
+                src.check_keys(entries, &names, &format!("module `{}`", spec.name))?;
             }
+            check_types(src, spec, entries)?;
             for (k, v) in extra.to_json().as_object().into_iter().flatten() {
                 args.entry(k.clone()).or_insert(v.clone());
             }
         }
-        for required in spec.required {
-            if !args.contains_key(*required) {
+        for required in spec.params.iter().filter(|p| p.required) {
+            if !args.contains_key(required.name) {
                 return Err(src.invalid(
                     key,
-                    format!("module `{}` needs the parameter `{required}`", spec.name),
+                    format!(
+                        "module `{}` needs the parameter `{}`",
+                        spec.name, required.name
+                    ),
                 ));
             }
         }
         Ok(Module {
-            name: spec.name,
+            kind: spec.kind,
             args,
             at: src.at(key),
         })
+    }
+
+    /// Its short name.
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
     }
 
     /// A string parameter, if present and a string.
     pub fn arg_str(&self, key: &str) -> Option<&str> {
         self.args.get(key).and_then(Json::as_str)
     }
+}
+
+/// Each parameter value written as it is must be of its declared type; templates wait for the run.
+fn check_types(src: &Source, spec: &Spec, entries: &[(Node, Node)]) -> Result<(), PlaybookError> {
+    for (k, v) in entries {
+        let key = k.key_string();
+        let Some(param) = spec.params.iter().find(|p| p.name == key) else {
+            continue;
+        };
+        let value = v.to_json();
+        if value
+            .as_str()
+            .is_some_and(|t| t.contains("{{") || t.contains("{%"))
+        {
+            continue;
+        }
+        if let Some(why) = param.ty.refuse(&value) {
+            return Err(src.invalid(v, format!("module `{}`: `{key}`: {why}", spec.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Ansible's short form `module: key=value key2='value two'`.
@@ -321,15 +908,24 @@ fn key_values(
                 ),
             )
         })?;
-        if !spec.any_params && !spec.params.contains(&k) {
+        let param = spec.params.iter().find(|p| p.name == k);
+        if !spec.any_params && param.is_none() {
+            let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
             return Err(src.invalid(
                 value,
                 format!(
                     "unknown parameter `{k}` for module `{}`; expected one of: {}",
                     spec.name,
-                    spec.params.join(", ")
+                    names.join(", ")
                 ),
             ));
+        }
+        let templated = v.contains("{{") || v.contains("{%");
+        if let Some(why) = param
+            .filter(|_| !templated)
+            .and_then(|p| p.ty.refuse(&Json::String(v.to_string())))
+        {
+            return Err(src.invalid(value, format!("module `{}`: `{k}`: {why}", spec.name)));
         }
         args.insert(k.to_string(), Json::String(v.to_string()));
     }

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 
 use crate::Vars;
 use crate::error::{At, PlaybookError};
-use crate::module::{self, Module};
+use crate::module::{self, Module, ModuleKind};
 use crate::source::{Source, suggest};
 use crate::syntax;
 
@@ -338,14 +338,14 @@ fn parse_task(
         (_, _, extra) => return Err(conflict(src, extra, node)),
     };
     if let TaskBody::Module(m) = &task.body
-        && matches!(m.name, "reboot" | "wait_for_connection")
+        && matches!(m.kind, ModuleKind::Reboot | ModuleKind::WaitForConnection)
         && let Some((key, _)) = entries
             .iter()
             .find(|(k, _)| matches!(k.key_string().as_str(), "until" | "retries"))
     {
         return Err(src.invalid(
             key,
-            format!("`{}` waits for the host itself (reboot_timeout, timeout); `until`/`retries` are not supported on it", m.name),
+            format!("`{}` waits for the host itself (reboot_timeout, timeout); `until`/`retries` are not supported on it", m.name()),
         ));
     }
     if let TaskBody::Block(b) = &mut task.body
@@ -407,11 +407,11 @@ fn module_call(
 ) -> Result<Module, PlaybookError> {
     let module = Module::parse(src, key, value, args)?;
     for node in std::iter::once(value).chain(args) {
-        syntax::templates(src, node, module.name)?;
+        syntax::templates(src, node, module.name())?;
     }
-    if let Some((what, sub)) = match module.name {
-        "template" => Some(("template", "templates")),
-        "copy" => Some(("file", "files")),
+    if let Some((what, sub)) = match module.kind {
+        ModuleKind::Template => Some(("template", "templates")),
+        ModuleKind::Copy => Some(("file", "files")),
         _ => None,
     } && let Some(name) = module.arg_str("src").filter(|s| !s.contains("{{"))
     {
@@ -424,7 +424,9 @@ fn module_call(
                     looked: looked(sub, search),
                 });
             }
-            Some(path) if module.name == "template" => syntax::template_file(src, key, &path)?,
+            Some(path) if module.kind == ModuleKind::Template => {
+                syntax::template_file(src, key, &path)?
+            }
             Some(_) => {}
         }
     }

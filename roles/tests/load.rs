@@ -52,7 +52,7 @@ fn a_playbook_with_a_role_loads() {
     assert_eq!(role.defaults["port"], 80);
     assert_eq!(role.vars["port"], 8080);
     assert_eq!(role.tasks.len(), 2);
-    assert!(matches!(&role.tasks[0].body, TaskBody::Module(m) if m.name == "template"));
+    assert!(matches!(&role.tasks[0].body, TaskBody::Module(m) if m.name() == "template"));
     assert_eq!(role.tasks[0].notify, ["reload"]);
     let TaskBody::Block(included) = &role.tasks[1].body else {
         panic!("include is a block")

@@ -43,10 +43,10 @@ fn every_accepted_module_parameter_is_read_by_the_executor() {
     let source = executor_source();
     let mut unread = Vec::new();
     for spec in drover_roles::MODULES {
-        for param in spec.params {
+        for param in spec.params.iter().map(|p| p.name) {
             let as_is = HONOURED_AS_IS
                 .iter()
-                .any(|(m, p, _)| *m == spec.name && p == param);
+                .any(|(m, p, _)| *m == spec.name && *p == param);
             if !as_is && !source.contains(&format!("\"{param}\"")) {
                 unread.push(format!("{}.{param}", spec.name));
             }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod compose;
+pub mod doc;
 mod host_template;
 pub mod impact;
 pub mod inventory;

@@ -5,6 +5,7 @@
 //! itself is expanded: a leading `~` and `$NAME` from the environment. In check mode both are
 //! skipped, as in Ansible.
 
+use drover_roles::ModuleKind;
 use drover_ssh::shell::{command_word, quote, split_words};
 use serde_json::json;
 
@@ -35,8 +36,8 @@ pub fn command_argv(args: &Args) -> Result<Vec<String>, String> {
 
 /// The command line to run, with `chdir` folded in. For `command`, every word is quoted; for
 /// `shell`, the text goes to the shell (or to `executable -c`).
-pub fn command_line(module: &str, args: &Args) -> Result<String, String> {
-    let base = if module == "shell" {
+pub fn command_line(module: ModuleKind, args: &Args) -> Result<String, String> {
+    let base = if module == ModuleKind::Shell {
         let text = args
             .str("_raw_params")
             .or_else(|| args.str("cmd"))
@@ -58,7 +59,7 @@ pub fn command_line(module: &str, args: &Args) -> Result<String, String> {
     })
 }
 
-pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     if let Some(path) = args.str("creates")
         && exists(ctx, &path).await
     {
@@ -133,9 +134,9 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 }
 
 /// `cmd` as Ansible registers it: the list of words for `command`, the text for `shell`.
-fn registered_cmd(module: &str, args: &Args, line: &str) -> serde_json::Value {
+fn registered_cmd(module: ModuleKind, args: &Args, line: &str) -> serde_json::Value {
     match (module, command_argv(args)) {
-        ("command", Ok(words)) => json!(words),
+        (ModuleKind::Command, Ok(words)) => json!(words),
         _ => json!(
             args.str("_raw_params")
                 .or_else(|| args.str("cmd"))
@@ -164,7 +165,7 @@ mod tests {
     fn command_lines_are_exact() {
         assert_eq!(
             command_line(
-                "shell",
+                ModuleKind::Shell,
                 &args(json!({"_raw_params": "ls | wc -l", "chdir": "/srv/my app"}))
             )
             .unwrap(),
@@ -173,7 +174,7 @@ mod tests {
         // argv words are expanded as Ansible's run_command expands them, never split again.
         assert_eq!(
             command_line(
-                "command",
+                ModuleKind::Command,
                 &args(json!({"argv": ["echo", "a b;c", "$HOME"]}))
             )
             .unwrap(),
@@ -181,21 +182,28 @@ mod tests {
         );
         assert_eq!(
             command_line(
-                "shell",
+                ModuleKind::Shell,
                 &args(json!({"cmd": "echo $0", "executable": "/bin/bash"}))
             )
             .unwrap(),
             "/bin/bash -c 'echo $0'"
         );
-        assert!(command_line("command", &args(json!({}))).is_err());
-        assert!(command_line("command", &args(json!({"_raw_params": "  "}))).is_err());
-        assert!(command_line("command", &args(json!({"_raw_params": "echo 'a"}))).is_err());
+        assert!(command_line(ModuleKind::Command, &args(json!({}))).is_err());
+        assert!(command_line(ModuleKind::Command, &args(json!({"_raw_params": "  "}))).is_err());
+        assert!(
+            command_line(
+                ModuleKind::Command,
+                &args(json!({"_raw_params": "echo 'a"}))
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn command_never_hands_shell_syntax_to_the_shell() {
-        let line =
-            |text: &str| command_line("command", &args(json!({ "_raw_params": text }))).unwrap();
+        let line = |text: &str| {
+            command_line(ModuleKind::Command, &args(json!({ "_raw_params": text }))).unwrap()
+        };
         assert_eq!(line("echo a; touch /x"), "echo 'a;' touch /x");
         assert_eq!(
             line("echo $(id) `id` a|b a&&b"),
@@ -208,7 +216,7 @@ mod tests {
         assert_eq!(line("ls ~/a *.txt"), "ls ~/a '*.txt'");
         assert_eq!(
             command_line(
-                "command",
+                ModuleKind::Command,
                 &args(json!({"cmd": "cat /etc/os-release", "chdir": "/"}))
             )
             .unwrap(),

@@ -2,12 +2,14 @@
 
 use serde_json::{Value as Json, json};
 
+use drover_roles::ModuleKind;
+
 use super::{Args, ModuleCtx, Outcome};
 
-pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     match module {
-        "debug" => debug(args, ctx),
-        "set_fact" => {
+        ModuleKind::Debug => debug(args, ctx),
+        ModuleKind::SetFact => {
             let mut facts = args.0.clone();
             facts.remove("cacheable");
             Outcome {
@@ -15,13 +17,13 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
                 ..Outcome::default()
             }
         }
-        "assert" => assert(args, ctx),
-        "fail" => Outcome::fail(
+        ModuleKind::Assert => assert(args, ctx),
+        ModuleKind::Fail => Outcome::fail(
             args.str("msg")
                 .unwrap_or_else(|| "Failed as requested from task".into()),
         ),
-        "pause" => pause(args, ctx.operator).await,
-        "meta" => match args.str("_raw_params").as_deref() {
+        ModuleKind::Pause => pause(args, ctx.operator).await,
+        ModuleKind::Meta => match args.str("_raw_params").as_deref() {
             Some("flush_handlers") => Outcome {
                 flush_handlers: true,
                 ..Outcome::default()
@@ -32,7 +34,7 @@ pub async fn run(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
                 other.unwrap_or_default()
             )),
         },
-        other => Outcome::fail(format!("unknown control module {other}")),
+        other => Outcome::fail(format!("`{}` is not a controller module", other.name())),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use drover_roles::ModuleKind;
 use drover_ssh::shell::{quote, temp_path, write_via};
 use serde_json::json;
 use similar::TextDiff;
@@ -213,7 +214,8 @@ fn ownership_fix(
     ))
 }
 
-pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let module = kind.name();
     let Some(dest) = args.str("dest") else {
         return Outcome::fail("`dest` is required");
     };
@@ -221,10 +223,10 @@ pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) ->
         Ok(m) => m,
         Err(e) => return Outcome::fail(e),
     };
-    let content = match (module, args.str("src"), args.str("content")) {
-        ("copy", None, Some(text)) => text.into_bytes(),
+    let content = match (kind, args.str("src"), args.str("content")) {
+        (ModuleKind::Copy, None, Some(text)) => text.into_bytes(),
         (_, Some(src), _) => {
-            let sub = if module == "template" {
+            let sub = if kind == ModuleKind::Template {
                 "templates"
             } else {
                 "files"
@@ -232,9 +234,9 @@ pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) ->
             let Some(path) = drover_roles::resolve_file(&src, sub, ctx.search) else {
                 return Outcome::fail(format!("{module} source `{src}` not found under {sub}/"));
             };
-            match (module, std::fs::read(&path)) {
+            match (kind, std::fs::read(&path)) {
                 (_, Err(e)) => return Outcome::fail(format!("{}: {e}", path.display())),
-                ("template", Ok(bytes)) => {
+                (ModuleKind::Template, Ok(bytes)) => {
                     let text = String::from_utf8_lossy(&bytes);
                     let mut vars = ctx.vars.clone();
                     drover_templates::add_template_vars(&mut vars, &src, &path, Some(&dest));
@@ -252,7 +254,7 @@ pub async fn copy_or_template(module: &str, args: &Args, ctx: &ModuleCtx<'_>) ->
         _ => {
             return Outcome::fail(format!(
                 "{module} needs `src`{}",
-                if module == "copy" {
+                if kind == ModuleKind::Copy {
                     " or `content`"
                 } else {
                     ""

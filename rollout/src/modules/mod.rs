@@ -40,7 +40,7 @@ mod tests {
 
 use std::path::{Path, PathBuf};
 
-use drover_roles::Module;
+use drover_roles::{Module, ModuleKind};
 use drover_ssh::Become;
 use drover_templates::Engine;
 use serde_json::{Value as Json, json};
@@ -249,26 +249,29 @@ impl Args {
     }
 }
 
-/// Runs `module` with rendered `args`.
+/// Runs `module` with rendered `args`. (`reboot` and `wait_for_connection` replace the host's
+/// connection, so the host's run calls them itself: see push/restart.rs.)
 pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    match module.name {
-        "command" | "shell" => command::run(module.name, &args, ctx).await,
-        "copy" | "template" => files::copy_or_template(module.name, &args, ctx).await,
-        "file" => files::file(&args, ctx).await,
-        "lineinfile" => files::lineinfile(&args, ctx).await,
-        "fetch" => files::fetch(&args, ctx).await,
-        "debug" | "set_fact" | "assert" | "fail" | "pause" | "meta" => {
-            control::run(module.name, &args, ctx).await
+    use ModuleKind as M;
+    match module.kind {
+        M::Command | M::Shell => command::run(module.kind, &args, ctx).await,
+        M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
+        M::File => files::file(&args, ctx).await,
+        M::Lineinfile => files::lineinfile(&args, ctx).await,
+        M::Fetch => files::fetch(&args, ctx).await,
+        M::Debug | M::SetFact | M::Assert | M::Fail | M::Pause | M::Meta => {
+            control::run(module.kind, &args, ctx).await
         }
-        "apt" => apt::run(&args, ctx).await,
-        "service" | "systemd" => service::run(&args, ctx).await,
-        "docker_compose" => docker_compose::run(&args, ctx).await,
-        "uri" => uri::run(&args, ctx).await,
-        "wait_for" => wait::run(&args, ctx).await,
-        "compose_lint" => compose_lint::run(&args, ctx),
-        "version_check" => version_check::run(&args, ctx).await,
-        other => Outcome::fail(format!(
-            "module `{other}` is not implemented in this version of drover yet"
+        M::Apt => apt::run(&args, ctx).await,
+        M::Service | M::Systemd => service::run(&args, ctx).await,
+        M::DockerCompose => docker_compose::run(&args, ctx).await,
+        M::Uri => uri::run(&args, ctx).await,
+        M::WaitFor => wait::run(&args, ctx).await,
+        M::ComposeLint => compose_lint::run(&args, ctx),
+        M::VersionCheck => version_check::run(&args, ctx).await,
+        M::Reboot | M::WaitForConnection => Outcome::fail(format!(
+            "{} runs through the host's connection, not as a plain module",
+            module.name()
         )),
     }
 }

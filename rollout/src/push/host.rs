@@ -355,7 +355,7 @@ impl HostRun<'_> {
         let name = task
             .name
             .clone()
-            .unwrap_or_else(|| module.map_or("block", |m| m.name).to_string());
+            .unwrap_or_else(|| module.map_or("block", Module::name).to_string());
         match role {
             Some(r) => format!("{} : {name}", r.name),
             None => name,

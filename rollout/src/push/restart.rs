@@ -7,7 +7,10 @@ use crate::local_files::{host_file_name, write_private};
 /// Modules that may restart the Docker daemon or the host, judged before they run: the host's
 /// containers are recorded just before the first of them, so a play without one costs no snapshot.
 pub(super) fn may_restart_docker_or_host(module: &Module) -> bool {
-    matches!(module.name, "reboot" | "apt" | "service" | "systemd")
+    matches!(
+        module.kind,
+        ModuleKind::Reboot | ModuleKind::Apt | ModuleKind::Service | ModuleKind::Systemd
+    )
 }
 
 impl HostRun<'_> {
@@ -44,9 +47,9 @@ impl HostRun<'_> {
                 .iter()
                 .any(|w| text.contains(w))
         };
-        match module.name {
-            "reboot" => outcome.changed,
-            "apt" => {
+        match module.kind {
+            ModuleKind::Reboot => outcome.changed,
+            ModuleKind::Apt => {
                 outcome.changed
                     && outcome
                         .result
@@ -54,7 +57,7 @@ impl HostRun<'_> {
                         .and_then(Json::as_str)
                         .is_some_and(touches)
             }
-            "service" | "systemd" => {
+            ModuleKind::Service | ModuleKind::Systemd => {
                 outcome.changed
                     && module
                         .args
@@ -168,12 +171,12 @@ impl HostRun<'_> {
     /// `stable_for` seconds. A host key that changed across the reboot ends the wait at once.
     pub(super) async fn reconnect_module(
         &mut self,
-        module: &str,
+        module: ModuleKind,
         args: &Args,
         sudo: Option<&Become>,
         check: bool,
     ) -> Outcome {
-        let rebooting = module == "reboot";
+        let rebooting = module == ModuleKind::Reboot;
         if check {
             let what = if rebooting {
                 "would reboot"

@@ -120,7 +120,7 @@ impl HostRun<'_> {
             self.rollcall(task).await?;
         }
         // A compose change is on purpose: what runs now (new images included) is what must come back.
-        if module.name == "docker_compose" && outcome.changed && !outcome.failed {
+        if module.kind == ModuleKind::DockerCompose && outcome.changed && !outcome.failed {
             self.take_snapshot().await;
         }
         if outcome.flush_handlers {
@@ -175,7 +175,7 @@ impl HostRun<'_> {
         vars: &drover_roles::Vars,
         item: Option<String>,
     ) -> Result<Outcome, Stop> {
-        if !(task.run_once || module.name == "pause") {
+        if !(task.run_once || module.kind == ModuleKind::Pause) {
             return self.attempt(task, module, role, vars, item).await;
         }
         let key = format!("{}|{}", task.at, item.clone().unwrap_or_default());
@@ -216,10 +216,13 @@ impl HostRun<'_> {
             Err(e) => return Err(self.template_failure(task, Some(module), role, e.to_string())),
         };
         let sudo = self.sudo_for(task);
-        let outcome = if matches!(module.name, "reboot" | "wait_for_connection") {
+        let outcome = if matches!(
+            module.kind,
+            ModuleKind::Reboot | ModuleKind::WaitForConnection
+        ) {
             let check = task.check_mode.unwrap_or(self.run.opts.check);
             let mut outcome = self
-                .reconnect_module(module.name, &args, sudo.as_ref(), check)
+                .reconnect_module(module.kind, &args, sudo.as_ref(), check)
                 .await;
             if let Err(msg) = self.apply_overrides(task, &mut outcome, vars) {
                 return Err(self.template_failure(task, Some(module), role, msg));

@@ -1,0 +1,127 @@
+//! `drover doc`: the module reference, written from the modules' own declarations
+//! (`drover_roles::MODULES`), so it cannot drift from what the loader accepts.
+
+use std::fmt::Write as _;
+
+use anyhow::anyhow;
+use drover_roles::{CheckMode, MODULES, Spec};
+
+use crate::args::DocArgs;
+use crate::exit::{Failure, bad_input};
+
+pub fn run(args: &DocArgs) -> Result<(), Failure> {
+    if args.markdown {
+        print!("{}", markdown());
+        return Ok(());
+    }
+    match &args.module {
+        None => print!("{}", list()),
+        Some(name) => {
+            let spec = drover_roles::module::find(name).ok_or_else(|| {
+                bad_input(anyhow!(
+                    "drover has no module `{name}`; `drover doc` lists the modules it has"
+                ))
+            })?;
+            print!("{}", one(spec));
+        }
+    }
+    Ok(())
+}
+
+fn check_mode(spec: &Spec) -> &'static str {
+    match spec.check_mode {
+        CheckMode::Predicts => "reports what it would change, changes nothing",
+        CheckMode::Skipped => "skipped (unless the task says `check_mode: false`)",
+        CheckMode::Runs => "runs as usual (it changes nothing on the host)",
+    }
+}
+
+/// Every module on one line.
+fn list() -> String {
+    let mut out = String::new();
+    for spec in MODULES {
+        let _ = writeln!(out, "{:<20} {}", spec.name, spec.summary);
+    }
+    out.push_str("\nModule names may also be written ansible.builtin.NAME. `drover doc MODULE` shows one module.\n");
+    out
+}
+
+/// One module for the terminal.
+fn one(spec: &Spec) -> String {
+    let mut out = format!("{}: {}\n", spec.name, spec.summary);
+    if !spec.aliases.is_empty() {
+        let _ = writeln!(out, "  also called: {}", spec.aliases.join(", "));
+    }
+    let _ = writeln!(out, "  --check: {}", check_mode(spec));
+    let _ = writeln!(
+        out,
+        "  --diff: {}",
+        if spec.diff { "shows a diff" } else { "no diff" }
+    );
+    if spec.free_form {
+        let _ = writeln!(out, "  takes a free-form string: `{}: TEXT`", spec.name);
+    }
+    if spec.any_params {
+        let _ = writeln!(out, "  takes any parameter name (each becomes a variable)");
+    }
+    for p in spec.params {
+        let required = if p.required { ", required" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {:<18} {}{required}: {}",
+            p.name,
+            p.ty.describe(),
+            p.doc
+        );
+    }
+    out
+}
+
+/// The whole reference, as docs/modules.md holds it.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Modules\n\nWritten by `drover doc --markdown` from the modules' own declarations; a test checks that this file is its output. Every parameter listed is honoured; any other is refused when the playbook loads, with its file, line and column. A value written as it is must be of the type given (checked at load); a template is checked when the task runs. Names may be written `ansible.builtin.NAME`.\n",
+    );
+    for spec in MODULES {
+        let _ = write!(out, "\n## {}\n\n{}\n\n", spec.name, spec.summary);
+        if !spec.aliases.is_empty() {
+            let _ = writeln!(
+                out,
+                "- Also called: {}",
+                spec.aliases
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let _ = writeln!(out, "- `--check`: {}", check_mode(spec));
+        let _ = writeln!(
+            out,
+            "- `--diff`: {}",
+            if spec.diff { "shows a diff" } else { "no diff" }
+        );
+        if spec.free_form {
+            let _ = writeln!(out, "- Takes a free-form string: `{}: TEXT`", spec.name);
+        }
+        if spec.any_params {
+            let _ = writeln!(out, "- Takes any parameter name; each becomes a variable");
+        }
+        if !spec.params.is_empty() {
+            out.push_str(
+                "\n| parameter | type | required | what it does |\n| --- | --- | --- | --- |\n",
+            );
+            for p in spec.params {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} |",
+                    p.name,
+                    p.ty.describe(),
+                    if p.required { "yes" } else { "" },
+                    p.doc.replace('|', "\\|")
+                );
+            }
+        }
+    }
+    out
+}
