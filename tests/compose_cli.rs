@@ -235,3 +235,32 @@ fn fix_writes_through_a_symlink_to_its_file_and_refuses_jinja_that_does_not_pars
     common::assert_bad_input(&run, "compose.yml.j2:5", "syntax error");
     assert_eq!(std::fs::read_to_string(&template).unwrap(), text);
 }
+
+/// Templates real roles write, that a plain Jinja mask cannot read as YAML: a line that only splices
+/// text in, a macro definition, a line that builds its own indentation. They are read (those lines
+/// are not linted), the services around them are; and a service whose only policy is
+/// `deploy.restart_policy` gets its condition fixed in place, as Compose v2 applies it.
+#[test]
+fn templates_real_roles_write_are_read_and_deploy_policies_fixed() {
+    let dir = common::scratch().join(format!("compose-real-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("docker-compose.yml.j2");
+    let text = "{% macro envs(vars) %}\n{% for k, v in vars.items() %}\n      {{ k }}: {{ v }}\n{% endfor %}\n{% endmacro %}\nservices:\n  web:\n    image: nginx\n    {{ web_extra_options | indent(4) }}\n    restart: unless-stopped\n  worker:\n    image: worker\n    environment:\n{{ envs(worker_env) }}\n{% for key, value in labels.items() %}\n{{ '  ' * 2 }}{{ key }}: {{ value }}\n{% endfor %}\n    deploy:\n      restart_policy:\n        condition: on-failure\n";
+    std::fs::write(&path, text).unwrap();
+    let run = drover_in(&dir, &["compose", "lint", path.to_str().unwrap()]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains(":10: service `web`: restart: unless-stopped stays down"), "{run:?}");
+    assert!(
+        run.stdout.contains(":20: service `worker` has no restart:, so Compose applies deploy.restart_policy.condition: on-failure"),
+        "{run:?}"
+    );
+    let run = drover_in(&dir, &["compose", "fix", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        fixed,
+        text.replace("restart: unless-stopped", "restart: always")
+            .replace("condition: on-failure", "condition: any")
+    );
+}

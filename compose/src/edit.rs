@@ -5,17 +5,32 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::lint::{DEFAULT_LITERAL, Fix};
+use crate::lint::{DEFAULT_LITERAL, Fix, deploy_condition_for};
 use crate::mask::split_ending;
 
-static RESTART_VALUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(^|[\s{,])(restart\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#,}]+)"#)
-        .expect("valid regex")
-});
+/// `KEY: value` on a line, the value plain or quoted.
+fn key_value(key: &str) -> Regex {
+    Regex::new(&format!(
+        r#"(^|[\s{{,])({key}\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#,}}]+)"#
+    ))
+    .expect("valid regex")
+}
+
+static RESTART_VALUE: LazyLock<Regex> = LazyLock::new(|| key_value("restart"));
+static CONDITION_VALUE: LazyLock<Regex> = LazyLock::new(|| key_value("condition"));
 
 /// The line with its `restart:` value replaced by `policy`, in the same quoting style.
 pub fn set_value(line: &str, policy: &str) -> Option<String> {
-    let caps = RESTART_VALUE.captures(line)?;
+    replace_value(&RESTART_VALUE, line, policy)
+}
+
+/// The line with its `condition:` value replaced by the deploy spelling of `policy`.
+pub fn set_condition(line: &str, policy: &str) -> Option<String> {
+    replace_value(&CONDITION_VALUE, line, deploy_condition_for(policy))
+}
+
+fn replace_value(re: &Regex, line: &str, policy: &str) -> Option<String> {
+    let caps = re.captures(line)?;
     let value = caps.get(3)?;
     let new = match value.as_str().chars().next() {
         Some('"') => format!("\"{policy}\""),
@@ -49,6 +64,7 @@ pub fn apply(text: &str, fixes: &[Fix], policy: &str) -> String {
         let edited = fixes.iter().find_map(|f| match f {
             Fix::Value { line } if *line == n => set_value(body, policy),
             Fix::JinjaDefault { line } if *line == n => set_jinja_default(body, policy),
+            Fix::Condition { line } if *line == n => set_condition(body, policy),
             _ => None,
         });
         out.push_str(edited.as_deref().unwrap_or(body));

@@ -22,6 +22,12 @@ pub enum Fix {
         /// The line, 1-based.
         line: usize,
     },
+    /// Replace the value of `condition:` (of `deploy.restart_policy`) on this line with the
+    /// policy's deploy spelling (`always` is `any`).
+    Condition {
+        /// The line, 1-based.
+        line: usize,
+    },
     /// Insert `restart: POLICY` after this line, indented so.
     Insert {
         /// The service's line, 1-based.
@@ -162,6 +168,20 @@ fn service(outline: &Outline, ctx: &Context<'_>, key: &Node, body: &Node) -> Vec
         return Vec::new();
     }
     let mut out = Vec::new();
+    // Without `restart:`, Compose v2 applies deploy.restart_policy (Swarm or not).
+    if declared.is_empty()
+        && let Some((line, condition)) = deploy_condition(body)
+    {
+        if let Some(why) = judge(deploy_equivalent(condition)) {
+            out.push(Finding {
+                line,
+                service: name.clone(),
+                message: format!("service `{name}` has no restart:, so Compose applies deploy.restart_policy.condition: {condition}, which {why}"),
+                fix: Some(Fix::Condition { line }),
+            });
+        }
+        return out;
+    }
     if declared.is_empty() {
         let indent = match &body.kind {
             Kind::Map(entries) if entries.first().is_some_and(|(k, _)| k.line > key.line) => {
@@ -243,18 +263,39 @@ fn service(outline: &Outline, ctx: &Context<'_>, key: &Node, body: &Node) -> Vec
     out
 }
 
+/// The line and value of `deploy.restart_policy.condition`.
+fn deploy_condition(body: &Node) -> Option<(usize, &str)> {
+    let (_, deploy) = body.entries("deploy").next()?;
+    let (_, policy) = deploy.entries("restart_policy").next()?;
+    let (_, condition) = policy.entries("condition").next()?;
+    Some((condition.line, condition.text()?))
+}
+
+/// The `restart:` policy a deploy condition means.
+fn deploy_equivalent(condition: &str) -> &str {
+    match condition {
+        "any" => "always",
+        "none" => "no",
+        other => other,
+    }
+}
+
+/// The deploy condition that means `policy` (`unless-stopped` has none: `any` comes closest).
+pub fn deploy_condition_for(policy: &str) -> &'static str {
+    match policy {
+        "no" => "none",
+        "on-failure" => "on-failure",
+        _ => "any",
+    }
+}
+
 /// `deploy.restart_policy.condition` that says otherwise than `restart:`.
 fn deploy_conflict(body: &Node, restart: Option<&str>) -> Option<(usize, String)> {
     let (_, deploy) = body.entries("deploy").next()?;
     let (_, policy) = deploy.entries("restart_policy").next()?;
     let (_, condition) = policy.entries("condition").next()?;
     let condition = condition.text()?;
-    let equivalent = match condition {
-        "any" => "always",
-        "on-failure" => "on-failure",
-        "none" => "no",
-        other => other,
-    };
+    let equivalent = deploy_equivalent(condition);
     let restart = restart?;
     (equivalent != restart && !(restart == "unless-stopped" && condition == "any")).then(|| {
         (

@@ -1,6 +1,12 @@
 //! Masks Jinja in a compose template so the YAML underneath can be read, line for line: statements
 //! and comments vanish (a line that held only them becomes empty), and each `{{ expression }}` becomes
 //! a placeholder that remembers its source. Line numbers stay those of the template.
+//!
+//! Some lines cannot be read as YAML before they render, and vanish too: a line that is only
+//! expressions (`{{ extra | indent(4) }}` splices text of unknown shape in), a line that begins with
+//! an expression followed at once by another (`{{ '  ' * n }}{{ key }}: ...` builds its own
+//! indentation), and the bodies of `{% macro %}` definitions (emitted where they are called, not
+//! where they stand). What such lines produce is not linted; the rest of the file is.
 
 use std::collections::HashMap;
 
@@ -30,8 +36,20 @@ pub fn mask(source: &str) -> Masked {
     let mut exprs = HashMap::new();
     let mut in_comment = false;
     let mut in_raw = false;
+    let mut in_macro = 0usize;
     for line in source.split_inclusive('\n') {
         let (body, ending) = split_ending(line);
+        if !in_comment && !in_raw {
+            in_macro = macro_depth(body, in_macro);
+            if in_macro > 0 || ends_macro(body) {
+                out.push_str(ending);
+                continue;
+            }
+            if splices(body) {
+                out.push_str(ending);
+                continue;
+            }
+        }
         let mut kept = String::new();
         let mut had_tag = false;
         let mut rest = body;
@@ -106,6 +124,49 @@ pub fn mask(source: &str) -> Masked {
     Masked { text: out, exprs }
 }
 
+/// The `{% macro %}` nesting after `line`, given the nesting before it.
+fn macro_depth(line: &str, before: usize) -> usize {
+    let opens = statements(line).filter(|s| s.starts_with("macro ")).count();
+    let closes = statements(line).filter(|s| *s == "endmacro").count();
+    (before + opens).saturating_sub(closes)
+}
+
+/// Whether `line` closes a macro (its `{% endmacro %}` line vanishes with the body).
+fn ends_macro(line: &str) -> bool {
+    statements(line).any(|s| s == "endmacro")
+}
+
+/// The statements (`{% ... %}`) on a line, trimmed.
+fn statements(line: &str) -> impl Iterator<Item = &str> {
+    line.split("{%").skip(1).filter_map(|rest| {
+        let inner = rest.split("%}").next()?;
+        Some(inner.trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace()))
+    })
+}
+
+/// A line whose text is spliced in by expressions: only expressions, or one that begins with an
+/// expression followed at once by another.
+fn splices(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    if !trimmed.starts_with("{{") {
+        return false;
+    }
+    let mut rest = trimmed;
+    let mut first = true;
+    while let Some(after) = rest.strip_prefix("{{") {
+        let Some(end) = after.find("}}") else {
+            return false;
+        };
+        rest = &after[end + 2..];
+        if first && rest.starts_with("{{") {
+            return true;
+        }
+        first = false;
+        rest = rest.trim_start();
+    }
+    rest.is_empty()
+}
+
 /// Splits a line into its content and its ending (`\n`, `\r\n` or nothing).
 pub fn split_ending(line: &str) -> (&str, &str) {
     if let Some(body) = line.strip_suffix("\r\n") {
@@ -159,6 +220,18 @@ mod tests {
             "services:\n\n  __jinja_0__:\n    restart: \"__jinja_1__\" # keep\n\n"
         );
         assert_eq!(m.exprs["__jinja_1__"], "r | default('no')");
+    }
+
+    #[test]
+    fn lines_spliced_by_expressions_and_macro_bodies_vanish() {
+        let src = "services:\n  app:\n    image: a\n    {{ extra_options | indent(4) }}\n{% macro env(x) %}\n  - {{ x }}\n{% endmacro %}\n{{ '  ' * 2 }}{{ key }}: {{ value }}\n    restart: always\n";
+        assert_eq!(
+            mask(src).text,
+            "services:\n  app:\n    image: a\n\n\n\n\n\n    restart: always\n"
+        );
+        // An expression that is a value, or one key among text, stays a placeholder.
+        assert_eq!(mask("  {{ name }}:\n").text, "  __jinja_0__:\n");
+        assert_eq!(mask("  - {{ x }}\n").text, "  - __jinja_0__\n");
     }
 
     #[test]
