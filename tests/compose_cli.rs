@@ -250,7 +250,11 @@ fn templates_real_roles_write_are_read_and_deploy_policies_fixed() {
     std::fs::write(&path, text).unwrap();
     let run = drover_in(&dir, &["compose", "lint", path.to_str().unwrap()]);
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stdout.contains(":10: service `web`: restart: unless-stopped stays down"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(":10: service `web`: restart: unless-stopped stays down"),
+        "{run:?}"
+    );
     assert!(
         run.stdout.contains(":20: service `worker` has no restart:, so Compose applies deploy.restart_policy.condition: on-failure"),
         "{run:?}"

@@ -1409,3 +1409,19 @@ fn a_pause_asks_the_operator_at_the_terminal_and_registers_the_answer() {
         "{run:?}"
     );
 }
+
+/// A variable whose value is a template renders when the task runs, its loop item set; one that
+/// cannot render fails the task where it is used (bad input), as in Ansible, never printed as text.
+#[test]
+fn variables_that_are_templates_render_when_used_or_fail_the_task() {
+    let fleet = common::fleet(1);
+    let pb = "- hosts: all\n  gather_facts: false\n  vars:\n    pkg: \"{{ item }}-dev\"\n    url: \"{{ base_url }}/health\"\n  tasks:\n    - debug:\n        msg: \"installing {{ pkg }}\"\n      loop: [libfoo, libbar]\n    - debug:\n        msg: \"checking {{ url }}\"\n";
+    let run = push_text(&fleet, &[("lazy.yml", pb)]);
+    assert!(run.stdout.contains("installing libfoo-dev"), "{run:?}");
+    assert!(run.stdout.contains("installing libbar-dev"), "{run:?}");
+    assert!(!run.stdout.contains("checking {{ base_url"), "{run:?}");
+    assert_bad_on_host(
+        &run,
+        "undefined variable (`url`) in `checking {{ url }}`; `url` is \"{{ base_url }}/health\", which cannot be rendered",
+    );
+}

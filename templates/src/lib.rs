@@ -55,6 +55,27 @@ pub struct TemplateError {
     pub message: String,
 }
 
+/// Variables whose values are templates that could not be rendered: name, value as written, why.
+#[derive(Debug, Default)]
+pub struct Unsettled(Vec<(String, Json, String)>);
+
+impl Unsettled {
+    /// `e`, with the reason added when it is about one of these variables being undefined.
+    pub fn explain(&self, mut e: TemplateError) -> TemplateError {
+        if e.message.starts_with("undefined variable")
+            && let Some((name, raw, why)) = self
+                .0
+                .iter()
+                .find(|(name, _, _)| e.message.contains(&format!("`{name}`")))
+        {
+            e.message.push_str(&format!(
+                "; `{name}` is {raw}, which cannot be rendered: {why}"
+            ));
+        }
+        e
+    }
+}
+
 /// The template engine, built once and shared.
 pub struct Engine {
     env: Environment<'static>,
@@ -248,6 +269,26 @@ impl Engine {
                 return;
             }
         }
+    }
+
+    /// Like [`Engine::resolve_vars`], for the moment a task runs (its loop item set): a variable
+    /// whose template still cannot render is taken out, so that using it fails as Ansible fails
+    /// (rather than printing the template as text), and [`Unsettled::explain`] says why.
+    pub fn settle_vars(&self, vars: &mut Vars) -> Unsettled {
+        self.resolve_vars(vars);
+        let failing: Vec<String> = vars
+            .iter()
+            .filter(|(_, v)| has_template(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut unsettled = Unsettled::default();
+        for name in failing {
+            if let Err(e) = self.render_value(&name, &vars[&name], vars) {
+                let raw = vars.remove(&name).unwrap_or_default();
+                unsettled.0.push((name, raw, e.message));
+            }
+        }
+        unsettled
     }
 
     /// Renders a string template from a playbook. `name` already says where the string is, so the
@@ -654,6 +695,18 @@ mod tests {
         e.resolve_vars(&mut v);
         assert_eq!(v["conf"], "/srv/app/app.conf");
         assert_eq!(v["later"], "{{ not_yet }}");
+        // When the task runs, a variable that still cannot render is an error where it is used.
+        let unsettled = e.settle_vars(&mut v);
+        assert!(!v.contains_key("later"));
+        let err = e.render_str("t", "x={{ later }}", &v).unwrap_err();
+        let err = unsettled.explain(err).to_string();
+        assert!(
+            err.contains("undefined variable (`later`)")
+                && err.contains(
+                    "`later` is \"{{ not_yet }}\", which cannot be rendered: `not_yet` is undefined"
+                ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -44,9 +44,9 @@ impl<'a> HostTemplates<'a> {
         let name = path.display().to_string();
         let dest = dest.map(|d| d.display().to_string());
         add_template_vars(&mut vars, &name, path, dest.as_deref());
-        self.engine.resolve_vars(&mut vars);
+        let unsettled = self.engine.settle_vars(&mut vars);
         self.engine
             .render_file(&name, text, &vars)
-            .map_err(|e| bad_input(anyhow!("host {host}: {e}")))
+            .map_err(|e| bad_input(anyhow!("host {host}: {}", unsettled.explain(e))))
     }
 }

@@ -203,11 +203,21 @@ impl HostRun<'_> {
         vars: &drover_roles::Vars,
         item: Option<String>,
     ) -> Result<Outcome, Stop> {
-        let args = match self.run.engine.render_value(
-            &format!("{}", module.at),
-            &Json::Object(module.args.clone()),
-            vars,
-        ) {
+        // Variables whose values are templates render now, with the loop item set; one that still
+        // cannot is an error where the task uses it, as in Ansible.
+        let mut vars = vars.clone();
+        let unsettled = self.run.engine.settle_vars(&mut vars);
+        let vars = &vars;
+        let args = match self
+            .run
+            .engine
+            .render_value(
+                &format!("{}", module.at),
+                &Json::Object(module.args.clone()),
+                vars,
+            )
+            .map_err(|e| unsettled.explain(e))
+        {
             Ok(Json::Object(mut map)) => {
                 map.retain(|_, v| v.as_str() != Some(OMIT));
                 Args(map)
