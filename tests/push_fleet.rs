@@ -1227,6 +1227,14 @@ fn handlers_pending_at_a_halt_run_on_resume_or_at_once_with_force_handlers() {
         std::fs::read_to_string(home.join("restarts1")).unwrap(),
         "restarted\n"
     );
+    // After the play's tasks have put the host back as it was, not before them.
+    let at = |what: &str| {
+        resumed
+            .stdout
+            .find(what)
+            .unwrap_or_else(|| panic!("{what}: {resumed:?}"))
+    };
+    assert!(at("changed  [restart]") > at("[command]"), "{resumed:?}");
     // The play keyword, then the flag: the failing host runs its handler before it stops.
     let run = push_text(
         &fleet,

@@ -55,6 +55,7 @@ pub(super) async fn run_host(
         base: inv_vars,
         facts: drover_roles::Vars::new(),
         notified: IndexSet::new(),
+        resumed_handlers: Vec::new(),
         stats: HostStats::default(),
         batch,
         snapshot: None,
@@ -161,6 +162,10 @@ impl HostRun<'_> {
             self.run_tasks(&role.tasks, Some(role), &[]).await?;
         }
         self.run_tasks(&play.tasks, None, &[]).await?;
+        // Handlers a halted attempt left pending run with the main section's, after its tasks
+        // have put the host back as it was (a config re-rendered, then the restart).
+        let resumed = std::mem::take(&mut self.resumed_handlers);
+        self.notified.extend(resumed);
         self.flush_handlers().await?;
         self.run_tasks(&play.post_tasks, None, &[]).await?;
         self.flush_handlers().await
@@ -451,7 +456,7 @@ impl HostRun<'_> {
     }
 
     /// Handlers this host was notified of in an earlier attempt at this play (a halted run now
-    /// resumed): they run at the next flush, as if the notifying task had changed again.
+    /// resumed): they run after the main tasks, as if the notifying task had changed again.
     fn resume_pending_handlers(&mut self) {
         let pending = self
             .run
@@ -467,12 +472,17 @@ impl HostRun<'_> {
                 pending.join(", ")
             ),
         });
-        self.notified.extend(pending);
+        self.resumed_handlers = pending;
     }
 
     /// Keeps the journal's record of this host's pending handlers in step.
     pub(super) fn journal_pending_handlers(&self) {
-        let pending: Vec<String> = self.notified.iter().cloned().collect();
+        let pending: Vec<String> = self
+            .notified
+            .iter()
+            .chain(&self.resumed_handlers)
+            .cloned()
+            .collect();
         self.run
             .emitter
             .write(|j| j.set_pending_handlers(self.play_index, &self.host, &pending));

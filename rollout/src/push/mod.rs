@@ -510,6 +510,8 @@ struct HostRun<'a> {
     /// `register:` results and `set_fact` facts.
     facts: drover_roles::Vars,
     notified: IndexSet<String>,
+    /// Handlers a halted attempt at this play left pending (from the journal), not yet notified.
+    resumed_handlers: Vec<String>,
     stats: HostStats,
     batch: &'a [String],
     /// What ran before the host was touched, for the roll call.
