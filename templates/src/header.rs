@@ -9,9 +9,35 @@ fn base() -> SyntaxConfigBuilder {
     b
 }
 
-/// Ansible's template settings: `trim_blocks` on, the final newline kept.
+/// Template files render as Jinja2 does by default, dropping the source's final newline; Ansible
+/// then pads the result's trailing newlines up to the source's (see `pad_newlines`).
+fn file_base() -> SyntaxConfigBuilder {
+    let mut b = SyntaxConfig::builder();
+    b.trim_blocks(true).keep_trailing_newline(false);
+    b
+}
+
+/// Ansible's settings for playbook text: `trim_blocks` on, the final newline kept.
 pub fn default_syntax() -> SyntaxConfig {
     base().build().unwrap_or_default()
+}
+
+/// Ansible's settings for template files: `trim_blocks` on, Jinja2's trailing-newline rule.
+pub fn file_syntax() -> SyntaxConfig {
+    file_base().build().unwrap_or_default()
+}
+
+/// Ansible's `preserve_trailing_newlines`: when the source ends with more newlines than the
+/// rendered text, the text gets as many (ansible-core's `_count_newlines_from_end`).
+pub fn pad_newlines(source: &str, mut rendered: String) -> String {
+    // Jinja2 drops only the final `\n` of a `\r\n`; minijinja drops both.
+    if source.ends_with("\r\n") && !rendered.ends_with(['\n', '\r']) {
+        rendered.push('\r');
+    }
+    let count = |s: &str| s.bytes().rev().take_while(|b| *b == b'\n').count();
+    let missing = count(source).saturating_sub(count(&rendered));
+    rendered.extend(std::iter::repeat_n('\n', missing));
+    rendered
 }
 
 /// Splits off a `#jinja2:` header. Returns its settings (if any), the body, and how many lines the
@@ -21,7 +47,7 @@ pub fn split(source: &str) -> Result<(Option<SyntaxConfig>, &str, usize), String
         return Ok((None, source, 0));
     };
     let (line, body) = rest.split_once('\n').unwrap_or((rest, ""));
-    let mut b = base();
+    let mut b = file_base();
     let mut delims: [Option<String>; 4] = Default::default();
     for setting in line.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = setting
