@@ -219,9 +219,16 @@ impl Engine {
         vars: &Vars,
     ) -> Result<String, TemplateError> {
         let (env, body, header_lines) = self.file(name, source)?;
-        env.render_named_str(name, &body, data_value(vars))
-            .map(|out| header::pad_newlines(source, out))
-            .map_err(|e| self.error(name, &body, vars, e, header_lines))
+        let out = env
+            .render_named_str(name, &body, data_value(vars))
+            .map_err(|e| self.error(name, &body, vars, e, header_lines))?;
+        // A file that is one expression with a value other than text is that value as Python
+        // prints it, its newlines not padded back (Ansible 2.19's native result: `{{ 42 }}\n`
+        // gives `42`).
+        if native_value(&env, &body, vars) {
+            return Ok(out);
+        }
+        Ok(header::pad_newlines(source, out))
     }
 
     /// Renders a value from a playbook: strings are templates, lists and mappings are walked. A string
@@ -570,6 +577,22 @@ fn reading(s: &str) -> Reading<'_> {
     } else {
         Reading::Template
     }
+}
+
+/// Whether a template file's body (its one final newline aside) is exactly one expression whose
+/// value is not text.
+fn native_value(env: &Environment<'_>, body: &str, vars: &Vars) -> bool {
+    let one = body.strip_suffix('\n').unwrap_or(body);
+    let one = one.strip_suffix('\r').unwrap_or(one);
+    let Some(inner) = one.strip_prefix("{{").and_then(|o| o.strip_suffix("}}")) else {
+        return false;
+    };
+    // `{{ a }} and {{ b }}` leaves `a }} and {{ b`, which does not compile: one expression only.
+    let inner = inner.trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+    env.compile_expression(inner)
+        .ok()
+        .and_then(|e| e.eval(data_value(vars)).ok())
+        .is_some_and(|v| !matches!(v.kind(), ValueKind::String | ValueKind::Undefined))
 }
 
 /// The expression of a string that is exactly one `{{ ... }}`.
