@@ -360,7 +360,9 @@ fn dirname(v: String) -> String {
     }
 }
 
-fn flatten(v: Value, levels: Option<usize>) -> Result<Value, Error> {
+fn flatten(v: Value, levels: Option<usize>, kwargs: Kwargs) -> Result<Value, Error> {
+    let levels = levels.or(kwargs.get("levels")?);
+    kwargs.assert_all_used()?;
     fn go(items: Vec<Json>, levels: Option<usize>, out: &mut Vec<Json>) {
         for item in items {
             match item {

@@ -25,6 +25,7 @@ mod pyrepr;
 mod pyyaml;
 mod regex_py;
 mod template_vars;
+mod text_filters;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -123,7 +124,11 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_global("omit", OMIT);
     env.add_function("lookup", lookup);
+    // query() is lookup() that always gives a list (Ansible's wantlist=True).
+    env.add_function("query", query);
+    env.add_function("q", query);
     filters::register(&mut env);
+    text_filters::register(&mut env);
     clock::register(&mut env);
     jinja_tests::register(&mut env);
     env
@@ -148,6 +153,11 @@ fn python_formatter(
     };
     out.write_str(&text)
         .map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
+}
+
+/// `query(KIND, TERM)`: the lookup's result as a list.
+fn query(state: &State, kind: String, term: String) -> Result<Vec<String>, Error> {
+    lookup(state, kind, term).map(|one| vec![one])
 }
 
 /// `lookup('env', NAME)` and `lookup('file', PATH)`; file paths are relative to the playbook or role
