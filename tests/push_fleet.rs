@@ -421,23 +421,20 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
     let pb = dir.join("slow.yml");
     std::fs::write(&pb, "- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: sleep 2\n    - shell: touch \"$HOME/second-task-ran\"\n").unwrap();
     let runs = fleet.dir().join("runs");
-    let inv = fleet.inventory();
-    let kh = fleet.known_hosts();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
-        .args([
+    let child = common::drover_command(
+        &fleet,
+        &[
             "push",
-            "-i",
-            inv.to_str().unwrap(),
-            "--known-hosts",
-            kh.to_str().unwrap(),
             pb.to_str().unwrap(),
-        ])
-        .args(["--runs-dir", runs.to_str().unwrap(), "--json"])
-        .env("HOME", fleet.dir())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(800));
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -1273,23 +1270,16 @@ fn a_task_shows_when_it_starts_not_only_when_it_ends() {
         ),
     )
     .unwrap();
-    let (inv, kh, runs) = (
-        fleet.inventory(),
-        fleet.known_hosts(),
-        fleet.dir().join("runs"),
-    );
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_drover"));
-    command
-        .args([
+    let runs = fleet.dir().join("runs");
+    let command = common::drover_command(
+        &fleet,
+        &[
             "push",
-            "-i",
-            inv.to_str().unwrap(),
-            "--known-hosts",
-            kh.to_str().unwrap(),
-        ])
-        .args([pb.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()])
-        .env("HOME", fleet.dir())
-        .env("NO_COLOR", "1");
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    );
     let (early, out) = common::seen_while_running(command, "TASK [slow one]", &done);
     assert!(early, "the task showed only after it ended:\n{out}");
     assert!(out.contains("node01       changed  [slow one]"), "{out}");
@@ -1310,20 +1300,16 @@ fn on_a_terminal_each_busy_host_shows_its_task_and_how_long_it_has_been_there() 
         ),
     )
     .unwrap();
-    let line = format!(
-        "{} push -i {} --known-hosts {} {} --runs-dir {}",
-        env!("CARGO_BIN_EXE_drover"),
-        fleet.inventory().display(),
-        fleet.known_hosts().display(),
-        pb.display(),
-        fleet.dir().join("runs").display()
+    let runs = fleet.dir().join("runs");
+    let command = common::on_terminal(
+        &fleet,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
     );
-    let mut command = std::process::Command::new("script");
-    command
-        .args(["-qfec", &line, "/dev/null"])
-        .env("HOME", fleet.dir())
-        .env("NO_COLOR", "1")
-        .env_remove("SSH_AUTH_SOCK");
     let (early, out) = common::seen_while_running(command, "s  [slow one]", &done);
     assert!(early, "no live line while the task ran:\n{out}");
     assert!(out.contains("  node01 "), "{out}");
@@ -1376,23 +1362,19 @@ fn a_pause_asks_the_operator_at_the_terminal_and_registers_the_answer() {
     )
     .unwrap();
     let runs = fleet.dir().join("runs");
-    let line = format!(
-        "{} push -i {} --known-hosts {} {} --runs-dir {}",
-        env!("CARGO_BIN_EXE_drover"),
-        fleet.inventory().display(),
-        fleet.known_hosts().display(),
-        pb.display(),
-        runs.display()
-    );
-    let mut script = std::process::Command::new("script")
-        .args(["-qfec", &line, "/dev/null"])
-        .env("HOME", fleet.dir())
-        .env("NO_COLOR", "1")
-        .env_remove("SSH_AUTH_SOCK")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut script = common::on_terminal(
+        &fleet,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     use std::io::Write;
     script
         .stdin

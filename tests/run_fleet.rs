@@ -712,20 +712,8 @@ fn large_output_is_cut_in_memory_and_kept_whole_in_the_output_dir() {
 fn progress_shows_on_a_terminal_while_hosts_still_work() {
     let fleet = fleet(1);
     let done = fleet.hosts()[0].state.join("home/progress-done");
-    let (inv, kh) = (fleet.inventory(), fleet.known_hosts());
-    let line = format!(
-        "{} run -i {} --known-hosts {} all -- 'sleep 3; touch {}'",
-        env!("CARGO_BIN_EXE_drover"),
-        inv.display(),
-        kh.display(),
-        done.display()
-    );
-    let mut command = std::process::Command::new("script");
-    command
-        .args(["-qfec", &line, "/dev/null"])
-        .env("HOME", fleet.dir())
-        .env("NO_COLOR", "1")
-        .env_remove("SSH_AUTH_SOCK");
+    let work = format!("sleep 3; touch {}", done.display());
+    let command = common::on_terminal(&fleet, &["run", "all", "--", &work]);
     let (early, out) = common::seen_while_running(command, "0/1 hosts", &done);
     assert!(early, "no progress while the host worked:\n{out}");
     assert!(out.contains("RECAP  ok=1"), "{out}");

@@ -288,22 +288,19 @@ fn a_run_that_is_still_alive_cannot_be_resumed_a_second_time() {
     )
     .unwrap();
     let runs = fleet.dir().join("runs");
-    let (inv, kh) = (fleet.inventory(), fleet.known_hosts());
-    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
-        .args([
+    let mut first = common::drover_command(
+        &fleet,
+        &[
             "push",
-            "-i",
-            inv.to_str().unwrap(),
-            "--known-hosts",
-            kh.to_str().unwrap(),
-        ])
-        .args([pb.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()])
-        .env("HOME", fleet.dir())
-        .env_remove("SSH_AUTH_SOCK")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
     // Wait (bounded) until the first run has its folder and holds it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let id = loop {

@@ -223,14 +223,55 @@ const PATH_NAMES: [Param; 3] = [
     p("name", Str, "the same as `path`"),
 ];
 
+/// A module that takes named parameters.
+const fn module(
+    kind: ModuleKind,
+    name: &'static str,
+    summary: &'static str,
+    params: &'static [Param],
+    check_mode: CheckMode,
+    diff: bool,
+) -> Spec {
+    Spec {
+        kind,
+        name,
+        aliases: &[],
+        summary,
+        params,
+        free_form: false,
+        any_params: false,
+        check_mode,
+        diff,
+    }
+}
+
+impl Spec {
+    const fn aliases(self, aliases: &'static [&'static str]) -> Spec {
+        Spec { aliases, ..self }
+    }
+
+    const fn free_form(self) -> Spec {
+        Spec {
+            free_form: true,
+            ..self
+        }
+    }
+
+    const fn any_params(self) -> Spec {
+        Spec {
+            any_params: true,
+            ..self
+        }
+    }
+}
+
 /// Every module drover knows.
 pub const MODULES: &[Spec] = &[
-    Spec {
-        kind: ModuleKind::Command,
-        name: "command",
-        aliases: &[],
-        summary: "Runs a command without a shell: its words are quoted one by one, so `;`, `|` or `$(...)` in a value never run.",
-        params: &[
+    module(
+        ModuleKind::Command,
+        "command",
+        "Runs a command without a shell: its words are quoted one by one, so `;`, `|` or `$(...)` in a value never run.",
+        &[
             p(
                 "cmd",
                 Str,
@@ -242,17 +283,15 @@ pub const MODULES: &[Spec] = &[
             REMOVES,
             STDIN,
         ],
-        free_form: true,
-        any_params: false,
-        check_mode: CheckMode::Skipped,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Shell,
-        name: "shell",
-        aliases: &[],
-        summary: "Runs a command line through /bin/sh (or `executable`): pipes, redirections and variables work.",
-        params: &[
+        CheckMode::Skipped,
+        false,
+    )
+    .free_form(),
+    module(
+        ModuleKind::Shell,
+        "shell",
+        "Runs a command line through /bin/sh (or `executable`): pipes, redirections and variables work.",
+        &[
             p("cmd", Str, "the command line"),
             CHDIR,
             CREATES,
@@ -260,17 +299,15 @@ pub const MODULES: &[Spec] = &[
             STDIN,
             p("executable", Str, "the shell to run it with"),
         ],
-        free_form: true,
-        any_params: false,
-        check_mode: CheckMode::Skipped,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Copy,
-        name: "copy",
-        aliases: &[],
-        summary: "Puts a file from the role's files/ (or `content`) on the host, through an exclusive temporary file.",
-        params: &[
+        CheckMode::Skipped,
+        false,
+    )
+    .free_form(),
+    module(
+        ModuleKind::Copy,
+        "copy",
+        "Puts a file from the role's files/ (or `content`) on the host, through an exclusive temporary file.",
+        &[
             p(
                 "src",
                 Str,
@@ -282,17 +319,14 @@ pub const MODULES: &[Spec] = &[
             OWNER,
             GROUP,
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: true,
-    },
-    Spec {
-        kind: ModuleKind::Template,
-        name: "template",
-        aliases: &[],
-        summary: "Renders a template from the role's templates/ with the host's variables and puts it on the host.",
-        params: &[
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::Template,
+        "template",
+        "Renders a template from the role's templates/ with the host's variables and puts it on the host.",
+        &[
             req(
                 "src",
                 Str,
@@ -303,17 +337,14 @@ pub const MODULES: &[Spec] = &[
             OWNER,
             GROUP,
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: true,
-    },
-    Spec {
-        kind: ModuleKind::File,
-        name: "file",
-        aliases: &[],
-        summary: "Makes a path a file, a folder, a symlink, or absent; sets its mode and owner.",
-        params: &[
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::File,
+        "file",
+        "Makes a path a file, a folder, a symlink, or absent; sets its mode and owner.",
+        &[
             PATH_NAMES[0],
             PATH_NAMES[1],
             PATH_NAMES[2],
@@ -327,17 +358,14 @@ pub const MODULES: &[Spec] = &[
             GROUP,
             p("src", Str, "the target of a link"),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Lineinfile,
-        name: "lineinfile",
-        aliases: &[],
-        summary: "Makes sure a line is in a file (replacing the line `regexp` matches), or absent.",
-        params: &[
+        CheckMode::Predicts,
+        false,
+    ),
+    module(
+        ModuleKind::Lineinfile,
+        "lineinfile",
+        "Makes sure a line is in a file (replacing the line `regexp` matches), or absent.",
+        &[
             PATH_NAMES[0],
             PATH_NAMES[1],
             p("line", Str, "the line"),
@@ -364,17 +392,14 @@ pub const MODULES: &[Spec] = &[
             p("create", Bool, "create the file when it is missing"),
             MODE,
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: true,
-    },
-    Spec {
-        kind: ModuleKind::Apt,
-        name: "apt",
-        aliases: &[],
-        summary: "Installs, upgrades or removes Debian packages with apt-get; check mode asks apt to simulate.",
-        params: &[
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::Apt,
+        "apt",
+        "Installs, upgrades or removes Debian packages with apt-get; check mode asks apt to simulate.",
+        &[
             p("name", List, "packages (also `pkg`, `package`)"),
             p("pkg", List, "the same as `name`"),
             p("package", List, "the same as `name`"),
@@ -406,53 +431,41 @@ pub const MODULES: &[Spec] = &[
                 "accepted for compatibility: drover always uses apt-get",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Service,
-        name: "service",
-        aliases: &[],
-        summary: "Starts, stops, restarts or reloads a systemd unit, and enables it or not.",
-        params: &[
+        CheckMode::Predicts,
+        false,
+    ),
+    module(
+        ModuleKind::Service,
+        "service",
+        "Starts, stops, restarts or reloads a systemd unit, and enables it or not.",
+        &[
             req("name", Str, "the unit"),
             UNIT_STATE,
             ENABLED,
             DAEMON_RELOAD,
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Systemd,
-        name: "systemd",
-        aliases: &["systemd_service", "ansible.builtin.systemd_service"],
-        summary: "As `service`; `name` may be left out with only `daemon_reload`.",
-        params: &[
+        CheckMode::Predicts,
+        false,
+    ),
+    module(
+        ModuleKind::Systemd,
+        "systemd",
+        "As `service`; `name` may be left out with only `daemon_reload`.",
+        &[
             p("name", Str, "the unit"),
             UNIT_STATE,
             ENABLED,
             DAEMON_RELOAD,
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::DockerCompose,
-        name: "docker_compose",
-        aliases: &[
-            "docker_compose_v2",
-            "community.docker.docker_compose",
-            "community.docker.docker_compose_v2",
-        ],
-        summary: "Brings a compose project up (or down) with docker compose; a change is followed by a new snapshot for the roll call.",
-        params: &[
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["systemd_service", "ansible.builtin.systemd_service"]),
+    module(
+        ModuleKind::DockerCompose,
+        "docker_compose",
+        "Brings a compose project up (or down) with docker compose; a change is followed by a new snapshot for the roll call.",
+        &[
             req("project_src", Str, "the folder holding the compose file"),
             p("pull", Bool, "pull the images first"),
             p(
@@ -467,17 +480,19 @@ pub const MODULES: &[Spec] = &[
                 "remove containers of services no longer in the file",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Predicts,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Uri,
-        name: "uri",
-        aliases: &[],
-        summary: "Makes an HTTP request from the host (with curl) and checks its status.",
-        params: &[
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&[
+            "docker_compose_v2",
+            "community.docker.docker_compose",
+            "community.docker.docker_compose_v2",
+        ]),
+    module(
+        ModuleKind::Uri,
+        "uri",
+        "Makes an HTTP request from the host (with curl) and checks its status.",
+        &[
             req("url", Str, "the URL"),
             p("method", Str, "GET (default), POST, ..."),
             p(
@@ -504,17 +519,14 @@ pub const MODULES: &[Spec] = &[
                 "check the server's certificate (default true)",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::WaitFor,
-        name: "wait_for",
-        aliases: &[],
-        summary: "Waits on the host for a port to open or close, or a file to appear (with a pattern) or go.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::WaitFor,
+        "wait_for",
+        "Waits on the host for a port to open or close, or a file to appear (with a pattern) or go.",
+        &[
             p("port", Number, "a TCP port"),
             p("host", Str, "the address to connect to (default 127.0.0.1)"),
             p("path", Str, "a file"),
@@ -531,32 +543,26 @@ pub const MODULES: &[Spec] = &[
                 "a regular expression the file must contain",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::WaitForConnection,
-        name: "wait_for_connection",
-        aliases: &[],
-        summary: "Waits until the host answers over SSH again, and stays up.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::WaitForConnection,
+        "wait_for_connection",
+        "Waits until the host answers over SSH again, and stays up.",
+        &[
             p("timeout", Number, "seconds before failing (default 600)"),
             p("delay", Number, "seconds before the first try"),
             p("stable_for", Number, "seconds the host must stay reachable"),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Reboot,
-        name: "reboot",
-        aliases: &["ansible.posix.reboot"],
-        summary: "Reboots the host, waits for a new boot id and a stable host, then the roll call checks its containers.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Reboot,
+        "reboot",
+        "Reboots the host, waits for a new boot id and a stable host, then the roll call checks its containers.",
+        &[
             p(
                 "reboot_timeout",
                 Number,
@@ -581,17 +587,15 @@ pub const MODULES: &[Spec] = &[
                 "seconds the host must stay up (default 30)",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Skipped,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Pause,
-        name: "pause",
-        aliases: &[],
-        summary: "Waits some time, or asks the operator at the terminal (an operator checkpoint; --yes passes it).",
-        params: &[
+        CheckMode::Skipped,
+        false,
+    )
+    .aliases(&["ansible.posix.reboot"]),
+    module(
+        ModuleKind::Pause,
+        "pause",
+        "Waits some time, or asks the operator at the terminal (an operator checkpoint; --yes passes it).",
+        &[
             p("seconds", Number, "seconds to wait"),
             p("minutes", Number, "minutes to wait"),
             p(
@@ -600,45 +604,36 @@ pub const MODULES: &[Spec] = &[
                 "the question; the answer is registered as user_input",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Assert,
-        name: "assert",
-        aliases: &[],
-        summary: "Fails the host unless every condition holds.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Assert,
+        "assert",
+        "Fails the host unless every condition holds.",
+        &[
             req("that", List, "conditions, as in `when:`"),
             p("fail_msg", Str, "said when one does not hold"),
             p("success_msg", Str, "said when all hold"),
             p("msg", Str, "the same as `fail_msg`"),
             p("quiet", Bool, "say nothing on success"),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Fail,
-        name: "fail",
-        aliases: &[],
-        summary: "Fails the host with a message.",
-        params: &[p("msg", Str, "the message")],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Debug,
-        name: "debug",
-        aliases: &[],
-        summary: "Shows a message or a variable.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Fail,
+        "fail",
+        "Fails the host with a message.",
+        &[p("msg", Str, "the message")],
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Debug,
+        "debug",
+        "Shows a message or a variable.",
+        &[
             p("msg", Any, "what to show"),
             p("var", Str, "a variable to show"),
             p(
@@ -647,32 +642,27 @@ pub const MODULES: &[Spec] = &[
                 "show only at this verbosity (drover has none: such a task is skipped)",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::SetFact,
-        name: "set_fact",
-        aliases: &[],
-        summary: "Sets variables for the host's later tasks.",
-        params: &[p(
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::SetFact,
+        "set_fact",
+        "Sets variables for the host's later tasks.",
+        &[p(
             "cacheable",
             Bool,
             "accepted; drover keeps facts for the run",
         )],
-        free_form: false,
-        any_params: true,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Fetch,
-        name: "fetch",
-        aliases: &[],
-        summary: "Copies a file from the host into the run's folder.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    )
+    .any_params(),
+    module(
+        ModuleKind::Fetch,
+        "fetch",
+        "Copies a file from the host into the run's folder.",
+        &[
             req("src", Str, "the file on the host"),
             req(
                 "dest",
@@ -690,42 +680,34 @@ pub const MODULES: &[Spec] = &[
                 "fail when the file is missing (default true)",
             ),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::Meta,
-        name: "meta",
-        aliases: &[],
-        summary: "`meta: flush_handlers` runs the notified handlers now; `meta: noop` does nothing.",
-        params: &[],
-        free_form: true,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::ComposeLint,
-        name: "compose_lint",
-        aliases: &[],
-        summary: "drover's own: fails when a compose file (or template, as rendered for the host) has a restart policy that stays down.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Meta,
+        "meta",
+        "`meta: flush_handlers` runs the notified handlers now; `meta: noop` does nothing.",
+        &[],
+        CheckMode::Runs,
+        false,
+    )
+    .free_form(),
+    module(
+        ModuleKind::ComposeLint,
+        "compose_lint",
+        "drover's own: fails when a compose file (or template, as rendered for the host) has a restart policy that stays down.",
+        &[
             req("src", Str, "the compose file or template"),
             p("keep", List, "services allowed to stay down"),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
-    Spec {
-        kind: ModuleKind::VersionCheck,
-        name: "version_check",
-        aliases: &[],
-        summary: "drover's own: checks pins, a blacklist and a compatibility matrix against the versions the host will have after its upgrade.",
-        params: &[
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::VersionCheck,
+        "version_check",
+        "drover's own: checks pins, a blacklist and a compatibility matrix against the versions the host will have after its upgrade.",
+        &[
             p(
                 "versions",
                 Dict,
@@ -744,11 +726,9 @@ pub const MODULES: &[Spec] = &[
             ),
             p("matrix", List, "rules: when these versions, require those"),
         ],
-        free_form: false,
-        any_params: false,
-        check_mode: CheckMode::Runs,
-        diff: false,
-    },
+        CheckMode::Runs,
+        false,
+    ),
 ];
 
 impl ModuleKind {
@@ -930,4 +910,44 @@ fn key_values(
         args.insert(k.to_string(), Json::String(v.to_string()));
     }
     Ok(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_module_is_declared_once_and_found_by_every_name() {
+        for spec in MODULES {
+            assert_eq!(spec.kind.spec().name, spec.name);
+            assert_eq!(MODULES.iter().filter(|s| s.kind == spec.kind).count(), 1);
+            assert!(
+                find(&format!("ansible.builtin.{}", spec.name))
+                    .is_some_and(|s| s.kind == spec.kind)
+            );
+            for alias in spec.aliases {
+                assert_eq!(find(alias).map(|s| s.kind), Some(spec.kind), "{alias}");
+            }
+        }
+        assert_eq!(
+            find("systemd_service").map(|s| s.kind),
+            Some(ModuleKind::Systemd)
+        );
+        assert!(find("docker_container").is_none());
+    }
+
+    #[test]
+    fn literal_values_are_checked_against_their_types() {
+        use serde_json::json;
+        assert_eq!(ParamType::Bool.refuse(&json!("yes")), None);
+        assert!(ParamType::Bool.refuse(&json!("maybe")).is_some());
+        assert_eq!(ParamType::Mode.refuse(&json!("0644")), None);
+        assert_eq!(ParamType::Mode.refuse(&json!(420)), None);
+        assert!(ParamType::Mode.refuse(&json!("u+rwx")).is_some());
+        assert_eq!(ParamType::Number.refuse(&json!("30")), None);
+        assert!(ParamType::Dict.refuse(&json!([1])).is_some());
+        let upgrade = ParamType::Choice(&["dist", "yes", "true"]);
+        assert_eq!(upgrade.refuse(&json!(true)), None);
+        assert!(upgrade.refuse(&json!("everything")).is_some());
+    }
 }

@@ -5,13 +5,18 @@ use std::path::Path;
 
 use drover_templates::Engine;
 
+/// The cases and what ansible-core rendered for them.
+fn fixtures() -> (serde_json::Value, serde_json::Value) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    (read("cases.json"), read("expected.json"))
+}
+
 #[test]
 fn filters_and_tests_render_as_ansible_renders_them() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let cases: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let (cases, expected) = fixtures();
     let vars = cases["vars"].as_object().unwrap();
     // .cargo/config.toml sets DROVER_FIXTURE_ENV, which one case reads through lookup('env').
     assert_eq!(
@@ -45,11 +50,7 @@ fn filters_and_tests_render_as_ansible_renders_them() {
 /// the trailing newline, the newline after `{% raw %}` stays, FQCN filter and test names work.
 #[test]
 fn template_files_render_as_the_template_module_renders_them() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let cases: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let (cases, expected) = fixtures();
     let vars = cases["vars"].as_object().unwrap();
     let engine = Engine::new();
     let files = expected["files"].as_array().unwrap();

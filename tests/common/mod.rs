@@ -238,3 +238,40 @@ pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (b
     let out = seen.lock().unwrap().clone();
     (early, out)
 }
+
+/// drover against `fleet` as a command to start (not yet run): `args[0]` is the subcommand, the
+/// fleet's inventory and known_hosts follow it; HOME is the fleet, no agent, no colour.
+pub fn drover_command(fleet: &Fleet, args: &[&str]) -> Command {
+    let (inv, kh) = (fleet.inventory(), fleet.known_hosts());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_drover"));
+    command
+        .arg(args[0])
+        .args([
+            "-i",
+            inv.to_str().unwrap(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+        ])
+        .args(&args[1..])
+        .env("HOME", fleet.dir())
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_AUTH_SOCK");
+    command
+}
+
+/// Like [`drover_command`], on a pseudo-terminal that `script` makes: stdout and stderr are the
+/// terminal (read from `script`'s stdout), and `script`'s stdin is typed into it.
+pub fn on_terminal(fleet: &Fleet, args: &[&str]) -> Command {
+    let (inv, kh) = (fleet.inventory(), fleet.known_hosts());
+    let mut words = vec![env!("CARGO_BIN_EXE_drover"), args[0], "-i"];
+    words.extend([inv.to_str().unwrap(), "--known-hosts", kh.to_str().unwrap()]);
+    words.extend(&args[1..]);
+    let line: Vec<String> = words.iter().map(|w| drover_ssh::shell::quote(w)).collect();
+    let mut command = Command::new("script");
+    command
+        .args(["-qfec", &line.join(" "), "/dev/null"])
+        .env("HOME", fleet.dir())
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_AUTH_SOCK");
+    command
+}
