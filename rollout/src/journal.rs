@@ -10,7 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::local_files::{append_private, open_private, own_private_dir, write_private};
+use crate::local_files::{
+    append_private, host_file_name, open_private, own_private_dir, write_private,
+};
 
 /// What a run was asked to do, so `--resume` can do it again.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -215,6 +217,21 @@ impl Journal {
             hosts.insert(host.to_string(), handlers.to_vec());
         }
         self.save()
+    }
+
+    /// Keeps `value` as `host`'s JSON file in the run folder's `folder` (`snapshots`, `rollcalls`):
+    /// the evidence of what ran before a restart and what came back.
+    pub fn keep(
+        &mut self,
+        folder: &str,
+        host: &str,
+        value: &impl Serialize,
+    ) -> std::io::Result<()> {
+        let path = self
+            .dir
+            .join(folder)
+            .join(format!("{}.json", host_file_name(host)));
+        write_private(&path, &serde_json::to_vec_pretty(value)?)
     }
 
     /// Sets the run's status.

@@ -2,7 +2,6 @@
 //! to come back after a reboot, the roll call itself, and the impact gate.
 
 use super::*;
-use crate::local_files::{host_file_name, write_private};
 
 /// Modules that may restart the Docker daemon or the host, judged before they run: the host's
 /// containers are recorded just before the first of them, so a play without one costs no snapshot.
@@ -14,15 +13,12 @@ pub(super) fn may_restart_docker_or_host(module: &Module) -> bool {
 }
 
 impl HostRun<'_> {
-    /// Keeps `value` as this host's JSON file in the run folder's `folder` (`snapshots`,
-    /// `rollcalls`). Evidence only: the run goes on if it cannot be written.
+    /// Keeps `value` as this host's evidence in the run folder's `folder` (`snapshots`,
+    /// `rollcalls`); a write that fails is reported, and the run goes on.
     fn keep(&self, folder: &str, value: &impl serde::Serialize) {
-        let path = self
-            .run
-            .run_dir
-            .join(folder)
-            .join(format!("{}.json", host_file_name(&self.host)));
-        let _ = write_private(&path, &serde_json::to_vec_pretty(value).unwrap_or_default());
+        self.run
+            .emitter
+            .write(|j| j.keep(folder, &self.host, value));
     }
 
     /// Records the running containers (when Docker answers and the play has roll calls), in the run
