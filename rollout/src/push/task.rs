@@ -226,23 +226,9 @@ impl HostRun<'_> {
             Err(e) => return Err(self.template_failure(task, Some(module), role, e.to_string())),
         };
         let sudo = self.sudo_for(task);
-        let outcome = if matches!(
-            module.kind,
-            ModuleKind::Reboot | ModuleKind::WaitForConnection
-        ) {
-            let check = task.check_mode.unwrap_or(self.run.opts.check);
-            let mut outcome = self
-                .reconnect_module(module.kind, &args, sudo.as_ref(), check)
-                .await;
-            if let Err(msg) = self.apply_overrides(task, &mut outcome, vars) {
-                return Err(self.template_failure(task, Some(module), role, msg));
-            }
-            outcome
-        } else {
-            match self.attempts(task, module, vars, args, sudo.as_ref()).await {
-                Ok(o) => o,
-                Err(msg) => return Err(self.template_failure(task, Some(module), role, msg)),
-            }
+        let outcome = match self.attempts(task, module, vars, args, sudo.as_ref()).await {
+            Ok(o) => o,
+            Err(msg) => return Err(self.template_failure(task, Some(module), role, msg)),
         };
         if item.is_some() {
             let status = status_of(task, &outcome);
@@ -251,46 +237,56 @@ impl HostRun<'_> {
         Ok(outcome)
     }
 
-    /// Runs the module, retrying while `until` is false. An error is a template or variable problem.
+    /// Runs the module, retrying while `until` is false, with `changed_when`/`failed_when` applied
+    /// to each attempt: every module goes this way, `reboot` and `wait_for_connection` (which
+    /// replace the host's connection) included. An error is a template or variable problem.
     async fn attempts(
-        &self,
+        &mut self,
         task: &Task,
         module: &Module,
         vars: &drover_roles::Vars,
         args: Args,
         sudo: Option<&Become>,
     ) -> Result<Outcome, String> {
-        let local = Transport::Local;
-        let transport = if task.delegate_local {
-            &local
-        } else {
-            &self.transport
-        };
         let retries = match &task.retries {
             None => 0,
             Some(n) => self.number(task, n, ("retries", true), vars)? as u32,
         };
         let delay = self.number(task, &task.delay, ("delay", false), vars)?;
         let attempts = retries + 1;
+        let check = task.check_mode.unwrap_or(self.run.opts.check);
         let mut outcome = Outcome::default();
         for attempt in 1..=attempts {
-            let ctx = ModuleCtx {
-                host: &self.host,
-                transport,
-                sudo,
-                check: task.check_mode.unwrap_or(self.run.opts.check),
-                diff: self.run.opts.diff,
-                engine: &self.run.engine,
-                vars,
-                search: &task.search,
-                run_dir: &self.run.run_dir,
-                operator: &self.run.opts.operator,
-                timeout: task
-                    .timeout
-                    .map(Duration::from_secs)
-                    .or(self.run.opts.task_timeout),
+            outcome = match module.kind {
+                ModuleKind::Reboot | ModuleKind::WaitForConnection => {
+                    self.reconnect_module(module.kind, &args, sudo, check).await
+                }
+                _ => {
+                    let local = Transport::Local;
+                    let transport = if task.delegate_local {
+                        &local
+                    } else {
+                        &self.transport
+                    };
+                    let ctx = ModuleCtx {
+                        host: &self.host,
+                        transport,
+                        sudo,
+                        check,
+                        diff: self.run.opts.diff,
+                        engine: &self.run.engine,
+                        vars,
+                        search: &task.search,
+                        run_dir: &self.run.run_dir,
+                        operator: &self.run.opts.operator,
+                        timeout: task
+                            .timeout
+                            .map(Duration::from_secs)
+                            .or(self.run.opts.task_timeout),
+                    };
+                    modules::run(module, Args(args.0.clone()), &ctx).await
+                }
             };
-            outcome = modules::run(module, Args(args.0.clone()), &ctx).await;
             self.apply_overrides(task, &mut outcome, vars)?;
             let Some(until) = &task.until else { break };
             let mut with_result = vars.clone();
