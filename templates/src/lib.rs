@@ -19,6 +19,7 @@ macro_rules! ansible_builtin {
 mod clock;
 mod filters;
 mod header;
+mod includes;
 mod jinja_tests;
 mod literals;
 mod pyrepr;
@@ -228,7 +229,16 @@ impl Engine {
         source: &str,
         vars: &Vars,
     ) -> Result<String, TemplateError> {
-        let (env, body, header_lines) = self.file(name, source)?;
+        let (mut env, body, header_lines) = self.file(name, source)?;
+        if includes::uses_others(&body) {
+            // `{% include %}`, `{% import %}` and `{% extends %}` find their templates beside this
+            // one, as the template module's search path does.
+            let dir = std::path::Path::new(name)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            env.to_mut().set_loader(includes::loader(dir));
+        }
         let out = env
             .render_named_str(name, &body, data_value(vars))
             .map_err(|e| self.error(name, &body, vars, e, header_lines))?;
