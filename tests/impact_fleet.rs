@@ -62,7 +62,15 @@ fn impact_predicts_restarts_reboots_and_container_fates_without_changing_anythin
             ],
         ),
         apt_world(&worlds[1], &repo, &[("linux-image-generic", "6.8.0.87.88")]),
-        apt_world(&worlds[2], &repo, &[("libexpat1", "2.5.0-1")]),
+        apt_world(
+            &worlds[2],
+            &repo,
+            &[
+                ("libexpat1", "2.5.0-1"),
+                ("tzdata", "2025b-0+deb12u1"),
+                ("ca-certificates", "20230311"),
+            ],
+        ),
     ];
     let opts = FleetOptions {
         hosts: 3,
@@ -197,10 +205,13 @@ fn impact_predicts_restarts_reboots_and_container_fates_without_changing_anythin
     );
     assert_eq!(sorted(fates(&h2)), at_risk);
 
-    // node03: only libexpat1: nothing restarts, nothing is at risk.
+    // node03: libexpat1 and the date-versioned tzdata and ca-certificates: nothing restarts,
+    // nothing is at risk, and no "major version jump" cries wolf over a new year.
     let h3 = host("node03");
     assert_eq!(h3["prediction"]["restarts"], serde_json::json!([]));
     assert_eq!(h3["prediction"]["reboot"], serde_json::json!([]));
+    assert_eq!(h3["plan"]["upgrades"].as_array().unwrap().len(), 3, "{h3}");
+    assert_eq!(h3["prediction"]["warnings"], serde_json::json!([]), "{h3}");
     assert_eq!(h3["risky"], false);
     assert!(fates(&h3).iter().all(|(_, f)| f == "unaffected"), "{h3}");
 
@@ -220,6 +231,13 @@ fn impact_predicts_restarts_reboots_and_container_fates_without_changing_anythin
         table.stdout.contains(
             "1 host(s): 0 need a reboot, 0 restart Docker; containers: 0 at risk, 0 will not return"
         ),
+        "{table:?}"
+    );
+    // The test hosts have no systemd: how Docker starts at boot is said in words, not as a code.
+    assert!(
+        table
+            .stdout
+            .contains("docker      unmanaged: the host has no systemd, so drover cannot tell whether Docker starts at boot"),
         "{table:?}"
     );
     // The same analysis as a gate: push refuses the host whose containers would not come back.

@@ -51,6 +51,19 @@ pub const REPO: &[Deb] = &[
         depends: "",
         postinst: LDCONFIG,
     },
+    // Date-versioned: their "major" number is a year, and a jump in it means nothing.
+    Deb {
+        name: "tzdata",
+        version: "2026f-0+deb12u1",
+        depends: "",
+        postinst: "#!/bin/sh\nexit 0\n",
+    },
+    Deb {
+        name: "ca-certificates",
+        version: "20250419",
+        depends: "",
+        postinst: "#!/bin/sh\nexit 0\n",
+    },
 ];
 
 pub fn run(cmd: &mut Command) {
