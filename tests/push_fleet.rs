@@ -1415,3 +1415,50 @@ fn variables_that_are_templates_render_when_used_or_fail_the_task() {
         "undefined variable (`url`) in `checking {{ url }}`; `url` is \"{{ base_url }}/health\", which cannot be rendered",
     );
 }
+
+/// `stat` on a real host: a file, a folder, a missing path and a symlink, registered and read by
+/// later tasks as Ansible's result; it changes nothing, in check mode too.
+#[test]
+fn stat_describes_paths_as_ansible_does_and_later_tasks_read_it() {
+    let fleet = common::fleet(1);
+    let home = home(&fleet, 0);
+    std::fs::write(home.join("app.conf"), "port=80\n").unwrap();
+    std::os::unix::fs::symlink(home.join("app.conf"), home.join("current")).unwrap();
+    std::fs::create_dir_all(home.join("data")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        home.join("app.conf"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    let expected_sum = {
+        let out = std::process::Command::new("sha1sum")
+            .arg(home.join("app.conf"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let pb = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - stat: {{ path: {h}/app.conf }}\n      register: conf\n    - stat: {{ path: {h}/data }}\n      register: data\n    - stat: {{ path: {h}/missing }}\n      register: missing\n    - stat: {{ path: {h}/current, get_checksum: false }}\n      register: link\n    - assert:\n        that:\n          - conf.stat.exists and conf.stat.isreg and not conf.stat.isdir\n          - conf.stat.mode == '0640'\n          - conf.stat.size == 8\n          - conf.stat.checksum == '{sum}'\n          - data.stat.isdir\n          - not missing.stat.exists\n          - link.stat.islnk and link.stat.lnk_source == '{h}/app.conf'\n          - link.stat.checksum is not defined\n    - debug:\n        msg: \"owner {{{{ conf.stat.pw_name }}}}\"\n",
+        h = home.display(),
+        sum = expected_sum
+    );
+    let run = push_text(&fleet, &[("stat.yml", &pb)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("owner root"), "{run:?}");
+    let checked = common::drover(
+        &fleet,
+        &common::push_args(
+            &fleet.dir().join("pb/stat.yml"),
+            &fleet.dir().join("runs"),
+            &["--check"],
+        ),
+    );
+    assert_eq!(checked.code, 0, "{checked:?}");
+    assert!(!run.stdout.contains("changed  [stat]"), "{run:?}");
+    assert!(checked.stdout.contains("owner root"), "{checked:?}");
+}

@@ -35,6 +35,8 @@ pub enum ModuleKind {
     Uri,
     /// `wait_for`.
     WaitFor,
+    /// `stat`.
+    Stat,
     /// `wait_for_connection`.
     WaitForConnection,
     /// `reboot`.
@@ -542,6 +544,25 @@ pub const MODULES: &[Spec] = &[
                 Str,
                 "a regular expression the file must contain",
             ),
+        ],
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Stat,
+        "stat",
+        "Describes a path on the host (register it: `stat.exists`, `isdir`, `isreg`, `islnk`, `mode`, `size`, `pw_name`, `mtime`, `checksum`, ...), changing nothing.",
+        &[
+            req("path", Str, "the path"),
+            p("follow", Bool, "describe what a symlink points to (default false)"),
+            p("get_checksum", Bool, "add the file's checksum (default true)"),
+            p(
+                "checksum_algorithm",
+                Choice(&["sha1", "sha224", "sha256", "sha384", "sha512", "md5"]),
+                "the checksum's algorithm (default sha1)",
+            ),
+            p("get_mime", Bool, "only false is supported: drover does not read mime types"),
+            p("get_attributes", Bool, "only false is supported: drover does not read file attributes"),
         ],
         CheckMode::Runs,
         false,

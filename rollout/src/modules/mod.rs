@@ -9,6 +9,7 @@ mod docker_compose;
 mod files;
 pub mod lineinfile;
 mod service;
+mod stat;
 mod uri;
 mod version_check;
 mod wait;
@@ -267,6 +268,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::DockerCompose => docker_compose::run(&args, ctx).await,
         M::Uri => uri::run(&args, ctx).await,
         M::WaitFor => wait::run(&args, ctx).await,
+        M::Stat => stat::run(&args, ctx).await,
         M::ComposeLint => compose_lint::run(&args, ctx),
         M::VersionCheck => version_check::run(&args, ctx).await,
         M::Reboot | M::WaitForConnection => Outcome::fail(format!(
