@@ -268,3 +268,72 @@ fn templates_real_roles_write_are_read_and_deploy_policies_fixed() {
             .replace("condition: on-failure", "condition: any")
     );
 }
+
+/// A `# drover: keep-restart` comment on the last line of one service keeps that service only,
+/// through the binary: the next service's `unless-stopped` and the one after's missing policy are
+/// still reported (the incident drover exists for).
+#[test]
+fn a_keep_comment_on_one_service_does_not_hide_the_next() {
+    let dir = common::scratch().join(format!("compose-keep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("docker-compose.yml");
+    std::fs::write(
+        &path,
+        "services:\n  db:\n    image: postgres\n    restart: \"no\"  # drover: keep-restart\n  app:\n    image: app\n    restart: unless-stopped\n  cron:\n    image: cron\n",
+    )
+    .unwrap();
+    let run = drover_in(&dir, &["compose", "lint", path.to_str().unwrap()]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(!run.stdout.contains("service `db`"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(":7: service `app`: restart: unless-stopped"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains(":8: service `cron` has no restart policy"),
+        "{run:?}"
+    );
+}
+
+/// `drover render` writes a role template exactly as ansible-core 2.19's template module wrote it for
+/// the same inventory (the expected text below is that module's output): `ansible_managed | comment`,
+/// a variable whose value is a template, `hostvars`, sorted `group_names`, an included template,
+/// escapes in string literals, `indent` of `to_nice_yaml`, and the file's trailing newlines.
+#[test]
+fn render_writes_a_template_as_the_template_module_does() {
+    let dir = common::scratch().join(format!("render-ansible-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let inv = dir.join("inv.ini");
+    std::fs::write(
+        &inv,
+        "[web]\nh1 base=/opt/app tools=\"{{ base }}/tools\"\n[db]\nh1\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("part.inc"), "part {{ inventory_hostname }}\n").unwrap();
+    let template = dir.join("app.conf.j2");
+    std::fs::write(
+        &template,
+        "{{ ansible_managed | comment }}\npath={{ tools }}\nbase={{ hostvars['h1']['base'] }}\ngroups={{ group_names }}\n{% include \"part.inc\" %}\n{{ \"web-01\" | regex_replace(\"^(\\\\w+)-(.*)$\", \"\\\\2:\\\\1\") }}\nx:\n  {{ {'a': [1, 'b: c']} | to_nice_yaml | indent(2) }}\nend: {{ [1, 2] | to_yaml }}\n",
+    )
+    .unwrap();
+    let run = drover_in(
+        &dir,
+        &[
+            "render",
+            "-i",
+            inv.to_str().unwrap(),
+            template.to_str().unwrap(),
+            "--host",
+            "h1",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "#\n# Ansible managed\n#\npath=/opt/app/tools\nbase=/opt/app\ngroups=['db', 'web']\npart h101:web\nx:\n  a:\n  - 1\n  - 'b: c'\n\nend: [1, 2]\n"
+    );
+}
