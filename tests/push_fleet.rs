@@ -1462,3 +1462,52 @@ fn stat_describes_paths_as_ansible_does_and_later_tasks_read_it() {
     assert!(!run.stdout.contains("changed  [stat]"), "{run:?}");
     assert!(checked.stdout.contains("owner root"), "{checked:?}");
 }
+
+/// `package` is apt on drover's hosts: a real apt world (its own dpkg database and a fixture
+/// repository) gets the newer libexpat1, a second run changes nothing, check mode simulates, and a
+/// `use:` naming another package manager is refused, not ignored.
+#[test]
+fn package_installs_with_apt_on_a_real_dpkg_database() {
+    let scratch = common::scratch().join(format!("package-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let repo = scratch.join("repo");
+    common::apt::build_repo(&repo);
+    let world = scratch.join("apt-0");
+    let conf = common::apt::apt_world(&world, &repo, &[("libexpat1", "2.5.0-1")]);
+    let fleet = common::Fleet::start(
+        &scratch,
+        &common::FleetOptions {
+            hosts: 1,
+            host_env: vec![vec![("APT_CONFIG".to_string(), conf.display().to_string())]],
+            ..common::FleetOptions::default()
+        },
+    )
+    .unwrap();
+    let play = |extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - package:\n        name: libexpat1\n        state: latest\n{extra}"
+        )
+    };
+    let pb = fleet.dir().join("pkg.yml");
+    std::fs::write(&pb, play("")).unwrap();
+    let runs = fleet.dir().join("runs");
+    let installed = || common::apt::installed_version(&world, "libexpat1");
+    // Check mode asks apt to simulate: a change is reported, nothing is installed.
+    let checked = common::drover(&fleet, &common::push_args(&pb, &runs, &["--check"]));
+    assert_eq!(checked.code, 0, "{checked:?}");
+    assert!(checked.stdout.contains("changed  [package]"), "{checked:?}");
+    assert_eq!(installed().as_deref(), Some("2.5.0-1"));
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed  [package]"), "{run:?}");
+    assert_eq!(installed().as_deref(), Some("2.5.0-1+deb12u1"));
+    let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("ok       [package]"), "{again:?}");
+    let other = push_text(&fleet, &[("yum.yml", &play("        use: yum\n"))]);
+    assert_eq!(other.code, 2, "{other:?}");
+    assert!(
+        other.stderr.contains("`use`: expected one of auto, apt"),
+        "{other:?}"
+    );
+}

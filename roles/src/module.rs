@@ -25,6 +25,8 @@ pub enum ModuleKind {
     Lineinfile,
     /// `apt`.
     Apt,
+    /// `package` (apt on drover's hosts).
+    Package,
     /// `service`.
     Service,
     /// `systemd` (and `systemd_service`).
@@ -432,6 +434,22 @@ pub const MODULES: &[Spec] = &[
                 Bool,
                 "accepted for compatibility: drover always uses apt-get",
             ),
+        ],
+        CheckMode::Predicts,
+        false,
+    ),
+    module(
+        ModuleKind::Package,
+        "package",
+        "Installs or removes packages with the host's package manager, which for drover is apt (Debian and Ubuntu hosts).",
+        &[
+            req("name", List, "packages"),
+            p(
+                "state",
+                Choice(&["present", "installed", "latest", "absent", "removed"]),
+                "present installs what is missing, latest upgrades, absent removes",
+            ),
+            p("use", Choice(&["auto", "apt"]), "the package manager: auto (apt) or apt"),
         ],
         CheckMode::Predicts,
         false,

@@ -8,6 +8,7 @@ mod control;
 mod docker_compose;
 mod files;
 pub mod lineinfile;
+mod package;
 mod service;
 mod stat;
 mod uri;
@@ -264,6 +265,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
             control::run(module.kind, &args, ctx).await
         }
         M::Apt => apt::run(&args, ctx).await,
+        M::Package => package::run(&args, ctx).await,
         M::Service | M::Systemd => service::run(&args, ctx).await,
         M::DockerCompose => docker_compose::run(&args, ctx).await,
         M::Uri => uri::run(&args, ctx).await,
