@@ -1511,3 +1511,67 @@ fn package_installs_with_apt_on_a_real_dpkg_database() {
         "{other:?}"
     );
 }
+
+/// `get_url` on a real host from a real HTTP server: it downloads with the mode asked, keeps a file
+/// that is already there (ok), refuses a file whose checksum is wrong (nothing is put in place, no
+/// temporary file is left), and in check mode downloads nothing.
+#[test]
+fn get_url_downloads_checks_the_checksum_and_keeps_a_good_file() {
+    let fleet = common::fleet(1);
+    let port = http_server(200);
+    let home = home(&fleet, 0);
+    let body = r#"{"healthy": true, "version": "1.2.3"}"#;
+    let sum = {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stdout)[..64].to_string()
+    };
+    let play = |dest: &str, checksum: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - get_url:\n        url: http://127.0.0.1:{port}/health.json\n        dest: {}/{dest}\n        mode: \"0640\"\n        checksum: \"sha256:{checksum}\"\n",
+            home.display()
+        )
+    };
+    let pb = fleet.dir().join("dl.yml");
+    std::fs::write(&pb, play("dl.json", &sum)).unwrap();
+    let runs = fleet.dir().join("runs");
+    let checked = common::drover(&fleet, &common::push_args(&pb, &runs, &["--check"]));
+    assert!(checked.stdout.contains("changed  [get_url]"), "{checked:?}");
+    assert!(!home.join("dl.json").exists());
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed  [get_url]"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(home.join("dl.json")).unwrap(), body);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(home.join("dl.json"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o640);
+    let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert!(again.stdout.contains("ok       [get_url]"), "{again:?}");
+    // A wrong checksum: the task fails and nothing is put in place.
+    std::fs::write(&pb, play("bad.json", &"0".repeat(64))).unwrap();
+    let bad = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(bad.code, 3, "{bad:?}");
+    assert!(bad.stdout.contains("checksum mismatch"), "{bad:?}");
+    assert!(!home.join("bad.json").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&home)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".drover-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -35,6 +35,8 @@ pub enum ModuleKind {
     DockerCompose,
     /// `uri`.
     Uri,
+    /// `get_url`.
+    GetUrl,
     /// `wait_for`.
     WaitFor,
     /// `stat`.
@@ -540,6 +542,23 @@ pub const MODULES: &[Spec] = &[
             ),
         ],
         CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::GetUrl,
+        "get_url",
+        "Downloads a URL on the host (with curl) through an exclusive temporary file, checking `checksum` before the file is put in place.",
+        &[
+            req("url", Str, "the URL"),
+            req("dest", Str, "the file, or a folder (the URL's last part names the file)"),
+            MODE,
+            p("checksum", Str, "ALGORITHM:DIGEST (sha1, sha224, sha256, sha384, sha512, md5) the file must have"),
+            p("force", Bool, "download even when the file is there (default false: a file there, with the checksum when one is given, is kept)"),
+            p("timeout", Number, "seconds for the download (default 10)"),
+            p("headers", Dict, "request headers"),
+            p("validate_certs", Bool, "check the server's certificate (default true)"),
+        ],
+        CheckMode::Predicts,
         false,
     ),
     module(

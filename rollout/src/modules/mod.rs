@@ -7,6 +7,7 @@ mod compose_lint;
 mod control;
 mod docker_compose;
 mod files;
+mod get_url;
 pub mod lineinfile;
 mod package;
 mod service;
@@ -269,6 +270,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Service | M::Systemd => service::run(&args, ctx).await,
         M::DockerCompose => docker_compose::run(&args, ctx).await,
         M::Uri => uri::run(&args, ctx).await,
+        M::GetUrl => get_url::run(&args, ctx).await,
         M::WaitFor => wait::run(&args, ctx).await,
         M::Stat => stat::run(&args, ctx).await,
         M::ComposeLint => compose_lint::run(&args, ctx),

@@ -1,0 +1,168 @@
+//! get_url: downloads a URL on the host (with curl) to a file, through an exclusive temporary file
+//! beside it, checking a checksum before the file is put in place. Without `force`, a file already
+//! there (with the right checksum, when one is given) is left alone, as in Ansible.
+
+use drover_ssh::shell::{quote, temp_path};
+use serde_json::json;
+
+use super::{Args, ModuleCtx, Outcome};
+
+/// `sha256:HEX` (or sha1, sha224, sha384, sha512, md5) as the tool that checks it and the digest.
+fn checksum(spec: &str) -> Result<(String, String), String> {
+    let (algorithm, digest) = spec.split_once(':').ok_or_else(|| {
+        format!("`checksum: {spec}` is not ALGORITHM:DIGEST, such as sha256:0a1b...")
+    })?;
+    if !matches!(
+        algorithm,
+        "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "md5"
+    ) {
+        return Err(format!(
+            "`checksum: {spec}`: `{algorithm}` is not one of sha1, sha224, sha256, sha384, sha512, md5"
+        ));
+    }
+    if digest.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("`checksum: {spec}`: the digest is not hexadecimal"));
+    }
+    Ok((format!("{algorithm}sum"), digest.to_ascii_lowercase()))
+}
+
+/// The shell for the download. It prints `ok` when the file is already there as asked, else
+/// `changed` once it is (in check mode: without downloading).
+pub fn command(args: &Args, check: bool) -> Result<String, String> {
+    let url = args.str("url").ok_or("get_url needs `url`")?;
+    let dest = args.str("dest").ok_or("get_url needs `dest`")?;
+    let mode = args.mode("mode")?;
+    // (`owner`/`group` are not accepted: the loader refuses them.)
+    let sum = args.str("checksum").map(|c| checksum(&c)).transpose()?;
+    let force = args.bool("force") == Some(true);
+    let timeout = args.num("timeout").unwrap_or(10.0);
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("index.html");
+    let matches = |file: &str| match &sum {
+        Some((tool, digest)) => format!("[ \"$({tool} < {file} | cut -d' ' -f1)\" = {digest} ]"),
+        None => "true".into(),
+    };
+    let mut curl = format!("curl -fsSL --max-time {timeout}");
+    if args.bool("validate_certs") == Some(false) {
+        curl.push_str(" -k");
+    }
+    if let Some(serde_json::Value::Object(headers)) = args.0.get("headers") {
+        for (k, v) in headers {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            curl.push_str(&format!(" -H {}", quote(&format!("{k}: {v}"))));
+        }
+    }
+    let keep = if force {
+        "false".to_string()
+    } else {
+        format!("[ -f \"$d\" ] && {}", matches("\"$d\""))
+    };
+    let fetch = if check {
+        "echo changed".to_string()
+    } else {
+        format!(
+            "t=\"$(dirname -- \"$d\")/{tmp}\" && (umask 077; set -C; : > \"$t\") && \
+             {{ {curl} -o \"$t\" -- {url} && {verify} && chmod {new_mode:o} \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || {{ rm -f -- \"$t\"; exit 1; }}; }}",
+            // A new file gets `mode`, or 0644 as a default umask would give it.
+            new_mode = mode.unwrap_or(0o644),
+            tmp = temp_path(name).trim_start_matches("./"),
+            url = quote(&url),
+            verify = match &sum {
+                Some(_) => format!(
+                    "{{ {} || {{ echo 'checksum mismatch' >&2; false; }}; }}",
+                    matches("\"$t\"")
+                ),
+                None => "true".into(),
+            },
+        )
+    };
+    // The mode is the file's, downloaded now or already there.
+    let mode_fix = match mode {
+        None => String::new(),
+        Some(m) if check => format!(
+            " && {{ [ ! -e \"$d\" ] || [ \"$(stat -c %a -- \"$d\")\" = {m:o} ] || echo changed; }}"
+        ),
+        Some(m) => format!(
+            " && {{ [ \"$(stat -c %a -- \"$d\")\" = {m:o} ] || {{ chmod {m:o} -- \"$d\" && echo changed; }}; }}"
+        ),
+    };
+    Ok(format!(
+        "d={}; [ -d \"$d\" ] && d=\"$d\"/{}; if {keep}; then echo ok; else {fetch}; fi{mode_fix}",
+        quote(&dest),
+        quote(name)
+    ))
+}
+
+pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let cmd = match command(args, ctx.check) {
+        Ok(c) => c,
+        Err(e) => return Outcome::bad_input(format!("get_url: {e}")),
+    };
+    let url = args.str("url").unwrap_or_default();
+    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+        Ok(o) if o.status.success() => {
+            let changed = String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == "changed");
+            let mut out = Outcome {
+                changed,
+                ..Outcome::default()
+            };
+            out.result.insert("url".into(), json!(url));
+            out.result
+                .insert("dest".into(), json!(args.str("dest").unwrap_or_default()));
+            out
+        }
+        Ok(o) => Outcome::fail(format!(
+            "get_url {url}: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Outcome::fail(format!("get_url {url}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: serde_json::Value) -> Args {
+        Args(v.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn the_command_keeps_a_good_file_and_checks_before_it_replaces() {
+        let a = args(
+            json!({"url": "https://x/a b.tgz?v=1", "dest": "/opt/dl", "checksum": "sha256:AB12", "mode": "0755"}),
+        );
+        let cmd = command(&a, false).unwrap();
+        assert!(cmd.starts_with("d=/opt/dl; [ -d \"$d\" ] && d=\"$d\"/'a b.tgz'; if [ -f \"$d\" ] && [ \"$(sha256sum < \"$d\" | cut -d' ' -f1)\" = ab12 ]; then echo ok; else t=\"$(dirname -- \"$d\")/.a b.tgz.drover-"), "{cmd}");
+        assert!(cmd.contains("(umask 077; set -C; : > \"$t\")"), "{cmd}");
+        assert!(cmd.contains("curl -fsSL --max-time 10 -o \"$t\" -- 'https://x/a b.tgz?v=1' && { [ \"$(sha256sum < \"$t\" | cut -d' ' -f1)\" = ab12 ] || { echo 'checksum mismatch' >&2; false; }; } && chmod 755 \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || { rm -f -- \"$t\"; exit 1; }"), "{cmd}");
+        assert!(cmd.ends_with("fi && { [ \"$(stat -c %a -- \"$d\")\" = 755 ] || { chmod 755 -- \"$d\" && echo changed; }; }"), "{cmd}");
+        let checked = command(&a, true).unwrap();
+        assert!(
+            checked.contains("else echo changed; fi") && !checked.contains("curl"),
+            "{checked}"
+        );
+        let forced = command(
+            &args(json!({"url": "http://x/f", "dest": "/f", "force": true})),
+            false,
+        )
+        .unwrap();
+        assert!(forced.contains("if false; then echo ok;"), "{forced}");
+        for bad in ["sha256", "crc32:ab", "sha1:xyz"] {
+            assert!(
+                command(
+                    &args(json!({"url": "u", "dest": "d", "checksum": bad})),
+                    false
+                )
+                .is_err(),
+                "{bad}"
+            );
+        }
+    }
+}
