@@ -1575,3 +1575,19 @@ fn get_url_downloads_checks_the_checksum_and_keeps_a_good_file() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `ping` and `slurp` on a real host, read by later tasks as Ansible's results.
+#[test]
+fn ping_answers_and_slurp_reads_a_file_as_base64() {
+    let fleet = common::fleet(1);
+    let home = home(&fleet, 0);
+    std::fs::write(home.join("app.conf"), "port=80\n").unwrap();
+    let pb = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - ping:\n      register: pinged\n    - slurp:\n        src: {}/app.conf\n      register: conf\n    - assert:\n        that:\n          - pinged.ping == 'pong'\n          - conf.encoding == 'base64'\n          - (conf.content | b64decode | trim) == 'port=80'\n    - ping:\n        data: crash\n",
+        home.display()
+    );
+    let run = push_text(&fleet, &[("probe.yml", &pb)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains("ok       [assert]"), "{run:?}");
+    assert!(run.stdout.contains("FAILED   [ping]: boom"), "{run:?}");
+}

@@ -41,6 +41,10 @@ pub enum ModuleKind {
     WaitFor,
     /// `stat`.
     Stat,
+    /// `ping`.
+    Ping,
+    /// `slurp`.
+    Slurp,
     /// `wait_for_connection`.
     WaitForConnection,
     /// `reboot`.
@@ -601,6 +605,22 @@ pub const MODULES: &[Spec] = &[
             p("get_mime", Bool, "only false is supported: drover does not read mime types"),
             p("get_attributes", Bool, "only false is supported: drover does not read file attributes"),
         ],
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Ping,
+        "ping",
+        "Checks that drover can log in and run a command on the host (no Python needed); registers `ping: pong`.",
+        &[p("data", Str, "what to answer instead of pong; `crash` fails the task, as in Ansible")],
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Slurp,
+        "slurp",
+        "Reads a file on the host; registers `content` (base64, as Ansible: use `| b64decode`), `encoding` and `source`.",
+        &[req("src", Str, "the file")],
         CheckMode::Runs,
         false,
     ),

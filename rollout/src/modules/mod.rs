@@ -10,6 +10,7 @@ mod files;
 mod get_url;
 pub mod lineinfile;
 mod package;
+mod probe;
 mod service;
 mod stat;
 mod uri;
@@ -273,6 +274,8 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::GetUrl => get_url::run(&args, ctx).await,
         M::WaitFor => wait::run(&args, ctx).await,
         M::Stat => stat::run(&args, ctx).await,
+        M::Ping => probe::ping(&args, ctx).await,
+        M::Slurp => probe::slurp(&args, ctx).await,
         M::ComposeLint => compose_lint::run(&args, ctx),
         M::VersionCheck => version_check::run(&args, ctx).await,
         M::Reboot | M::WaitForConnection => Outcome::fail(format!(
