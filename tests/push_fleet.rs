@@ -1591,3 +1591,42 @@ fn ping_answers_and_slurp_reads_a_file_as_base64() {
     assert!(run.stdout.contains("ok       [assert]"), "{run:?}");
     assert!(run.stdout.contains("FAILED   [ping]: boom"), "{run:?}");
 }
+
+/// `copy` with `remote_src`: a file on the host copied on the host, only when it differs; the mode
+/// and owner asked are set; check mode copies nothing; a second run changes nothing.
+#[test]
+fn copy_with_remote_src_copies_on_the_host_only_what_differs() {
+    let fleet = common::fleet(1);
+    let home = home(&fleet, 0);
+    std::fs::write(home.join("release.conf"), "v=2\n").unwrap();
+    std::fs::create_dir_all(home.join("etc")).unwrap();
+    let pb = fleet.dir().join("remote-copy.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        src: {h}/release.conf\n        dest: {h}/etc/\n        remote_src: true\n        mode: \"0600\"\n        owner: root\n",
+            h = home.display()
+        ),
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let copied = home.join("etc/release.conf");
+    let checked = common::drover(&fleet, &common::push_args(&pb, &runs, &["--check"]));
+    assert!(checked.stdout.contains("changed  [copy]"), "{checked:?}");
+    assert!(!copied.exists());
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed  [copy]"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&copied).unwrap(), "v=2\n");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&copied).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert!(again.stdout.contains("ok       [copy]"), "{again:?}");
+    std::fs::write(home.join("release.conf"), "v=3\n").unwrap();
+    let changed = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert!(changed.stdout.contains("changed  [copy]"), "{changed:?}");
+    assert_eq!(std::fs::read_to_string(&copied).unwrap(), "v=3\n");
+}

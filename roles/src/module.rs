@@ -324,6 +324,7 @@ pub const MODULES: &[Spec] = &[
                 "the file, found in files/ of the role or beside the playbook",
             ),
             p("content", Str, "the file's text, instead of `src`"),
+            p("remote_src", Bool, "`src` is a file on the host, copied there (only when it differs)"),
             req("dest", Str, "where it goes on the host"),
             MODE,
             OWNER,
@@ -827,6 +828,20 @@ impl ModuleKind {
 impl std::fmt::Display for ModuleKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Ansible's truth for a module's boolean parameter: `true`, a non-zero number, or `yes`, `true`,
+/// `on`, `1`, `y` in any case. None when the value is not one that can be read as a boolean.
+pub fn truthy(value: &Json) -> Option<bool> {
+    match value {
+        Json::Bool(b) => Some(*b),
+        Json::String(s) => Some(matches!(
+            s.to_ascii_lowercase().as_str(),
+            "yes" | "true" | "on" | "1" | "y"
+        )),
+        Json::Number(n) => Some(n.as_f64() != Some(0.0)),
+        _ => None,
     }
 }
 

@@ -409,9 +409,11 @@ fn module_call(
     for node in std::iter::once(value).chain(args) {
         syntax::templates(src, node, module.name())?;
     }
+    // `copy` with `remote_src` copies a file already on the host: nothing to find here.
+    let remote_src = module.args.get("remote_src").and_then(module::truthy) == Some(true);
     if let Some((what, sub)) = match module.kind {
         ModuleKind::Template => Some(("template", "templates")),
-        ModuleKind::Copy => Some(("file", "files")),
+        ModuleKind::Copy if !remote_src => Some(("file", "files")),
         _ => None,
     } && let Some(name) = module.arg_str("src").filter(|s| !s.contains("{{"))
     {

@@ -196,13 +196,22 @@ fn ownership_fix(
     group: Option<&str>,
     act: impl Fn(String) -> String,
 ) -> Option<String> {
+    ownership_fix_at(&quote(path), owner, group, act)
+}
+
+/// [`ownership_fix`] for a path given as a shell word already (quoted, or `"$d"`).
+pub(super) fn ownership_fix_at(
+    p: &str,
+    owner: Option<&str>,
+    group: Option<&str>,
+    act: impl Fn(String) -> String,
+) -> Option<String> {
     let spec = match (owner, group) {
         (None, None) => return None,
         (Some(o), None) => o.to_string(),
         (None, Some(g)) => format!(":{g}"),
         (Some(o), Some(g)) => format!("{o}:{g}"),
     };
-    let p = quote(path);
     let want = format!(
         "{}:{}",
         owner.map_or_else(|| "*".to_string(), quote),
@@ -223,6 +232,9 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
         Ok(m) => m,
         Err(e) => return Outcome::fail(e),
     };
+    if kind == ModuleKind::Copy && args.bool("remote_src") == Some(true) {
+        return super::remote_copy::run(&dest, mode, args, ctx).await;
+    }
     let content = match (kind, args.str("src"), args.str("content")) {
         (ModuleKind::Copy, None, Some(text)) => text.into_bytes(),
         (_, Some(src), _) => {

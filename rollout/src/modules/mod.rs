@@ -11,6 +11,7 @@ mod get_url;
 pub mod lineinfile;
 mod package;
 mod probe;
+mod remote_copy;
 mod service;
 mod stat;
 mod uri;
@@ -209,15 +210,7 @@ impl Args {
 
     /// A boolean parameter with Ansible's truthiness.
     pub fn bool(&self, key: &str) -> Option<bool> {
-        match self.0.get(key)? {
-            Json::Bool(b) => Some(*b),
-            Json::String(s) => Some(matches!(
-                s.to_ascii_lowercase().as_str(),
-                "yes" | "true" | "on" | "1" | "y"
-            )),
-            Json::Number(n) => Some(n.as_f64() != Some(0.0)),
-            _ => None,
-        }
+        drover_roles::module::truthy(self.0.get(key)?)
     }
 
     /// A parameter in seconds (`default` when absent), bounded as [`seconds`] says.

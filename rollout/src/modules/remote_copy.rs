@@ -1,0 +1,111 @@
+//! `copy` with `remote_src: true`: a file already on the host copied to `dest` on the host, through
+//! an exclusive temporary file beside it, only when the contents differ. A new file gets `mode` (or
+//! 0644, as a default umask gives); a file already there keeps its mode unless `mode` says otherwise.
+
+use drover_ssh::shell::{quote, temp_path};
+use serde_json::json;
+
+use super::files::ownership_fix_at;
+use super::{Args, ModuleCtx, Outcome};
+
+/// The shell for the copy; it prints `changed` for each thing it changed (in check mode: would).
+pub fn command(
+    src: &str,
+    dest: &str,
+    mode: Option<u32>,
+    owner: (Option<&str>, Option<&str>),
+    check: bool,
+) -> String {
+    let name = src.rsplit('/').next().unwrap_or(src);
+    let copy = if check {
+        "echo changed".to_string()
+    } else {
+        format!(
+            "m=$([ -e \"$d\" ] && stat -c %a -- \"$d\" || echo {new:o}) && t=\"$(dirname -- \"$d\")/{tmp}\" && \
+             (umask 077; set -C; : > \"$t\") && {{ cat -- \"$s\" > \"$t\" && chmod \"$m\" \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || {{ rm -f -- \"$t\"; exit 1; }}; }}",
+            new = mode.unwrap_or(0o644),
+            tmp = temp_path(name).trim_start_matches("./"),
+        )
+    };
+    let act = |cmd: String| {
+        if check {
+            "echo changed".to_string()
+        } else {
+            format!("{cmd} && echo changed")
+        }
+    };
+    let mode_fix = mode.map_or_else(String::new, |m| {
+        let fix = act(format!("chmod {m:o} -- \"$d\""));
+        let present = if check { "[ ! -e \"$d\" ] || " } else { "" };
+        format!("; {{ {present}[ \"$(stat -c %a -- \"$d\")\" = {m:o} ] || {{ {fix}; }}; }}")
+    });
+    let owner_fix =
+        ownership_fix_at("\"$d\"", owner.0, owner.1, act).map_or_else(String::new, |f| {
+            let present = if check { "[ ! -e \"$d\" ] || " } else { "" };
+            format!("; {{ {present}{f}; }}")
+        });
+    format!(
+        "s={}; d={}; [ -d \"$d\" ] && d=\"$d\"/{}; [ -f \"$s\" ] || {{ echo \"$s is not a file on the host\" >&2; exit 1; }}; \
+         if [ -f \"$d\" ] && cmp -s -- \"$s\" \"$d\"; then :; else {copy}; fi{mode_fix}{owner_fix}",
+        quote(src),
+        quote(dest),
+        quote(name)
+    )
+}
+
+pub async fn run(dest: &str, mode: Option<u32>, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let Some(src) = args.str("src") else {
+        return Outcome::bad_input("copy with remote_src needs `src`, a file on the host");
+    };
+    let (owner, group) = (args.str("owner"), args.str("group"));
+    let cmd = command(
+        &src,
+        dest,
+        mode,
+        (owner.as_deref(), group.as_deref()),
+        ctx.check,
+    );
+    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+        Ok(o) if o.status.success() => {
+            let mut out = Outcome {
+                changed: String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l == "changed"),
+                ..Outcome::default()
+            };
+            out.result.insert("src".into(), json!(src));
+            out.result.insert("dest".into(), json!(dest));
+            out
+        }
+        Ok(o) => Outcome::fail(format!(
+            "copy {src} to {dest} on the host: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Outcome::fail(format!("copy {src} to {dest} on the host: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_copies_only_what_differs_through_an_exclusive_temp_file() {
+        let cmd = command(
+            "/etc/app/a b.conf",
+            "/srv/",
+            Some(0o640),
+            (Some("app"), None),
+            false,
+        );
+        assert!(cmd.starts_with("s='/etc/app/a b.conf'; d=/srv/; [ -d \"$d\" ] && d=\"$d\"/'a b.conf'; [ -f \"$s\" ] || { echo \"$s is not a file on the host\" >&2; exit 1; }; if [ -f \"$d\" ] && cmp -s -- \"$s\" \"$d\"; then :; else m=$([ -e \"$d\" ] && stat -c %a -- \"$d\" || echo 640) && t=\"$(dirname -- \"$d\")/.a b.conf.drover-"), "{cmd}");
+        assert!(cmd.contains("(umask 077; set -C; : > \"$t\") && { cat -- \"$s\" > \"$t\" && chmod \"$m\" \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || { rm -f -- \"$t\"; exit 1; }; }; fi"), "{cmd}");
+        assert!(cmd.contains("; { [ \"$(stat -c %a -- \"$d\")\" = 640 ] || { chmod 640 -- \"$d\" && echo changed; }; }"), "{cmd}");
+        assert!(cmd.contains("cur=$(stat -c %U:%G -- \"$d\") && case \"$cur\" in app:*) ;; *) chown app -- \"$d\" && echo changed ;; esac"), "{cmd}");
+        let checked = command("/a", "/b", None, (None, None), true);
+        assert!(
+            checked.ends_with("then :; else echo changed; fi"),
+            "{checked}"
+        );
+    }
+}
