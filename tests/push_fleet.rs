@@ -1630,3 +1630,41 @@ fn copy_with_remote_src_copies_on_the_host_only_what_differs() {
     assert!(changed.stdout.contains("changed  [copy]"), "{changed:?}");
     assert_eq!(std::fs::read_to_string(&copied).unwrap(), "v=3\n");
 }
+
+/// `replace` on a real host: every match replaced (Python's syntax for groups), only after
+/// `after` when given; `--diff` shows it, `--check` changes nothing, a second run is ok.
+#[test]
+fn replace_edits_every_match_with_diff_check_and_idempotence() {
+    let fleet = common::fleet(1);
+    let home = home(&fleet, 0);
+    let conf = home.join("nginx.conf");
+    std::fs::write(&conf, "# listen 80\nlisten 80\n[tls]\nlisten 80\n").unwrap();
+    let pb = fleet.dir().join("replace.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - replace:\n        path: {}\n        regexp: '^listen (80)$'\n        replace: 'listen \\g<1>80'\n        after: '^\\[tls\\]'\n",
+            conf.display()
+        ),
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let checked = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["--check", "--diff"]),
+    );
+    assert!(checked.stdout.contains("changed  [replace]"), "{checked:?}");
+    assert!(checked.stdout.contains("+listen 8080"), "{checked:?}");
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "# listen 80\nlisten 80\n[tls]\nlisten 80\n"
+    );
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "# listen 80\nlisten 80\n[tls]\nlisten 8080\n"
+    );
+    let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert!(again.stdout.contains("ok       [replace]"), "{again:?}");
+}

@@ -23,6 +23,8 @@ pub enum ModuleKind {
     File,
     /// `lineinfile`.
     Lineinfile,
+    /// `replace`.
+    Replace,
     /// `apt`.
     Apt,
     /// `package` (apt on drover's hosts).
@@ -402,6 +404,23 @@ pub const MODULES: &[Spec] = &[
             ),
             p("create", Bool, "create the file when it is missing"),
             MODE,
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::Replace,
+        "replace",
+        "Replaces every match of a regular expression in a file on the host (as Python's re.sub with MULTILINE), optionally only between `after` and `before`.",
+        &[
+            req("path", Str, "the file"),
+            req("regexp", Str, "the regular expression; `^` and `$` match at each line"),
+            p("replace", Str, "the replacement (`\\1`, `\\g<name>`); empty by default"),
+            p("after", Str, "only replace after the first match of this expression"),
+            p("before", Str, "only replace before the first match of this expression (after `after`)"),
+            MODE,
+            OWNER,
+            GROUP,
         ],
         CheckMode::Predicts,
         true,

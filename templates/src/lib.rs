@@ -37,6 +37,7 @@ use serde_json::Value as Json;
 
 use filters::data_value;
 pub use pyrepr::{py_repr, py_str};
+pub use regex_py::python_replacement;
 pub use template_vars::add_template_vars;
 
 /// The value of `omit`: a module parameter set to it is left out, as in Ansible.

@@ -426,6 +426,56 @@ pub async fn lineinfile(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     ensure_content(ctx, &path, after.as_bytes(), mode, None, None).await
 }
 
+pub async fn replace(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let Some(path) = args.str("path") else {
+        return Outcome::bad_input("replace needs `path`");
+    };
+    let compile = |key: &str| {
+        args.str(key)
+            .map(|r| super::replace::multiline(&r).map_err(|e| format!("`{key}`: {e}")))
+            .transpose()
+    };
+    let (regexp, after, before) = match (compile("regexp"), compile("after"), compile("before")) {
+        (Ok(Some(re)), Ok(a), Ok(b)) => (re, a, b),
+        (Ok(None), _, _) => return Outcome::bad_input("replace needs `regexp`"),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Outcome::bad_input(e),
+    };
+    let current = match read_state(ctx, &path).await {
+        Ok(Remote::File { content, .. }) => content,
+        Ok(Remote::Missing) => return Outcome::fail(format!("{path} does not exist")),
+        Err(e) => return Outcome::fail(e),
+    };
+    let before_text = String::from_utf8_lossy(&current).into_owned();
+    let replacement = args.str("replace").unwrap_or_default();
+    let after_text = super::replace::edit(
+        &before_text,
+        &regexp,
+        &replacement,
+        after.as_ref(),
+        before.as_ref(),
+    );
+    let mode = match args.mode("mode") {
+        Ok(m) => m,
+        Err(e) => return Outcome::fail(e),
+    };
+    if after_text == before_text
+        && mode.is_none()
+        && args.str("owner").is_none()
+        && args.str("group").is_none()
+    {
+        return Outcome::default();
+    }
+    ensure_content(
+        ctx,
+        &path,
+        after_text.as_bytes(),
+        mode,
+        args.str("owner"),
+        args.str("group"),
+    )
+    .await
+}
+
 /// Where a fetched file goes: `<run>/fetched/<dest>` with `flat`, else
 /// `<run>/fetched/<dest>/<host>/<src>`; never outside `<run>/fetched`.
 fn fetch_target(

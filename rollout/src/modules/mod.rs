@@ -12,6 +12,7 @@ pub mod lineinfile;
 mod package;
 mod probe;
 mod remote_copy;
+mod replace;
 mod service;
 mod stat;
 mod uri;
@@ -255,6 +256,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
         M::Lineinfile => files::lineinfile(&args, ctx).await,
+        M::Replace => files::replace(&args, ctx).await,
         M::Fetch => files::fetch(&args, ctx).await,
         M::Debug | M::SetFact | M::Assert | M::Fail | M::Pause | M::Meta => {
             control::run(module.kind, &args, ctx).await
