@@ -1668,3 +1668,21 @@ fn replace_edits_every_match_with_diff_check_and_idempotence() {
     let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
     assert!(again.stdout.contains("ok       [replace]"), "{again:?}");
 }
+
+/// `include_vars` with a templated file name, and a folder under one name, read by later tasks.
+#[test]
+fn include_vars_reads_variables_for_later_tasks() {
+    let fleet = common::fleet(1);
+    let pb = "- hosts: all\n  gather_facts: false\n  vars:\n    family: Debian\n  tasks:\n    - include_vars: \"{{ family }}.yml\"\n    - include_vars:\n        dir: env\n        name: settings\n    - debug:\n        msg: \"pkg={{ pkg }} tier={{ settings.tier }} port={{ settings.port }}\"\n";
+    let run = push_text(
+        &fleet,
+        &[
+            ("iv.yml", pb),
+            ("vars/Debian.yml", "pkg: apt\n"),
+            ("vars/env/10-base.yml", "tier: base\nport: 80\n"),
+            ("vars/env/20-prod.yml", "tier: prod\n"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("pkg=apt tier=prod port=80"), "{run:?}");
+}

@@ -61,6 +61,8 @@ pub enum ModuleKind {
     Debug,
     /// `set_fact`.
     SetFact,
+    /// `include_vars`.
+    IncludeVars,
     /// `fetch`.
     Fetch,
     /// `meta`.
@@ -756,6 +758,19 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .any_params(),
+    module(
+        ModuleKind::IncludeVars,
+        "include_vars",
+        "Sets variables from a YAML or JSON file (or every one of a folder) for the host's later tasks; the file is found in the role's vars/ or beside the playbook, and its name may be a template.",
+        &[
+            p("file", Str, "the file (or give it as the free form: `include_vars: Debian.yml`)"),
+            p("dir", Str, "a folder: its .yml, .yaml and .json files in name order, later ones winning"),
+            p("name", Str, "put the variables under this one variable instead of at the top"),
+        ],
+        CheckMode::Runs,
+        false,
+    )
+    .free_form(),
     module(
         ModuleKind::Fetch,
         "fetch",

@@ -8,6 +8,7 @@ mod control;
 mod docker_compose;
 mod files;
 mod get_url;
+mod include_vars;
 pub mod lineinfile;
 mod package;
 mod probe;
@@ -269,6 +270,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::GetUrl => get_url::run(&args, ctx).await,
         M::WaitFor => wait::run(&args, ctx).await,
         M::Stat => stat::run(&args, ctx).await,
+        M::IncludeVars => include_vars::run(&args, ctx),
         M::Ping => probe::ping(&args, ctx).await,
         M::Slurp => probe::slurp(&args, ctx).await,
         M::ComposeLint => compose_lint::run(&args, ctx),
