@@ -1255,13 +1255,10 @@ fn handlers_pending_at_a_halt_run_on_resume_or_at_once_with_force_handlers() {
     );
 }
 
-/// A task shows when it starts, on stdout even when stdout is a file or a pipe (`drover push > log`),
-/// so a hanging task can be told from a slow one.
-#[test]
-fn a_task_shows_when_it_starts_not_only_when_it_ends() {
-    let fleet = common::fleet(1);
-    let done = home(&fleet, 0).join("slow-done");
-    let pb = fleet.dir().join("slow-start.yml");
+/// A playbook whose one task, `slow one`, takes 3 seconds and then creates the returned marker.
+fn slow_task(fleet: &Fleet, name: &str) -> (PathBuf, PathBuf) {
+    let done = home(fleet, 0).join(format!("{name}.done"));
+    let pb = fleet.dir().join(name);
     std::fs::write(
         &pb,
         format!(
@@ -1270,6 +1267,15 @@ fn a_task_shows_when_it_starts_not_only_when_it_ends() {
         ),
     )
     .unwrap();
+    (pb, done)
+}
+
+/// A task shows when it starts, on stdout even when stdout is a file or a pipe (`drover push > log`),
+/// so a hanging task can be told from a slow one.
+#[test]
+fn a_task_shows_when_it_starts_not_only_when_it_ends() {
+    let fleet = common::fleet(1);
+    let (pb, done) = slow_task(&fleet, "slow-start.yml");
     let runs = fleet.dir().join("runs");
     let command = common::drover_command(
         &fleet,
@@ -1290,16 +1296,7 @@ fn a_task_shows_when_it_starts_not_only_when_it_ends() {
 #[test]
 fn on_a_terminal_each_busy_host_shows_its_task_and_how_long_it_has_been_there() {
     let fleet = common::fleet(1);
-    let done = home(&fleet, 0).join("live-done");
-    let pb = fleet.dir().join("live.yml");
-    std::fs::write(
-        &pb,
-        format!(
-            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: slow one\n      shell: sleep 3; touch {}\n",
-            done.display()
-        ),
-    )
-    .unwrap();
+    let (pb, done) = slow_task(&fleet, "live.yml");
     let runs = fleet.dir().join("runs");
     let command = common::on_terminal(
         &fleet,

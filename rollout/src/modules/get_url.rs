@@ -103,26 +103,18 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::bad_input(format!("get_url: {e}")),
     };
     let url = args.str("url").unwrap_or_default();
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
-        Ok(o) if o.status.success() => {
-            let changed = String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l == "changed");
-            let mut out = Outcome {
-                changed,
-                ..Outcome::default()
-            };
-            out.result.insert("url".into(), json!(url));
-            out.result
-                .insert("dest".into(), json!(args.str("dest").unwrap_or_default()));
-            out
-        }
-        Ok(o) => Outcome::fail(format!(
-            "get_url {url}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("get_url {url}: {e}")),
-    }
+    let stdout = match ctx.output_of(&cmd, &format!("get_url {url}")).await {
+        Ok(o) => o,
+        Err(e) => return Outcome::fail(e),
+    };
+    let mut out = Outcome {
+        changed: super::reports_change(&stdout),
+        ..Outcome::default()
+    };
+    out.result.insert("url".into(), json!(url));
+    out.result
+        .insert("dest".into(), json!(args.str("dest").unwrap_or_default()));
+    out
 }
 
 #[cfg(test)]

@@ -99,6 +99,28 @@ pub trait Prompt: Send + Sync {
     fn ask(&self, question: &str) -> std::io::Result<String>;
 }
 
+impl ModuleCtx<'_> {
+    /// Runs `cmd` on the host (the task's sudo and timeout) and gives its standard output; a
+    /// failure is `what` with the command's standard error, or with why it could not run.
+    pub async fn output_of(&self, cmd: &str, what: &str) -> Result<Vec<u8>, String> {
+        match self.transport.exec(cmd, b"", self.timeout, self.sudo).await {
+            Ok(o) if o.status.success() => Ok(o.stdout),
+            Ok(o) => Err(format!(
+                "{what}: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => Err(format!("{what}: {e}")),
+        }
+    }
+}
+
+/// Whether a module's report (its command's output) says it changed something: a `changed` line.
+fn reports_change(stdout: &[u8]) -> bool {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .any(|l| l == "changed")
+}
+
 /// What a module did.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {

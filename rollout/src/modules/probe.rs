@@ -13,17 +13,13 @@ pub async fn ping(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     if data == "crash" {
         return Outcome::fail("boom (ping with data=crash fails on purpose)");
     }
-    match ctx.transport.exec("true", b"", ctx.timeout, ctx.sudo).await {
-        Ok(o) if o.status.success() => {
+    match ctx.output_of("true", "ping").await {
+        Ok(_) => {
             let mut out = Outcome::default();
             out.result.insert("ping".into(), json!(data));
             out
         }
-        Ok(o) => Outcome::fail(format!(
-            "ping: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("ping: {e}")),
+        Err(e) => Outcome::fail(e),
     }
 }
 
@@ -40,23 +36,18 @@ pub async fn slurp(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::bad_input(e),
     };
     let src = args.str("src").unwrap_or_default();
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
-        Ok(o) if o.status.success() => {
-            let mut out = Outcome::default();
-            out.result.insert(
-                "content".into(),
-                json!(base64::engine::general_purpose::STANDARD.encode(&o.stdout)),
-            );
-            out.result.insert("encoding".into(), json!("base64"));
-            out.result.insert("source".into(), json!(src));
-            out
-        }
-        Ok(o) => Outcome::fail(format!(
-            "slurp {src}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("slurp {src}: {e}")),
-    }
+    let content = match ctx.output_of(&cmd, &format!("slurp {src}")).await {
+        Ok(o) => o,
+        Err(e) => return Outcome::fail(e),
+    };
+    let mut out = Outcome::default();
+    out.result.insert(
+        "content".into(),
+        json!(base64::engine::general_purpose::STANDARD.encode(&content)),
+    );
+    out.result.insert("encoding".into(), json!("base64"));
+    out.result.insert("source".into(), json!(src));
+    out
 }
 
 #[cfg(test)]

@@ -65,24 +65,18 @@ pub async fn run(dest: &str, mode: Option<u32>, args: &Args, ctx: &ModuleCtx<'_>
         (owner.as_deref(), group.as_deref()),
         ctx.check,
     );
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
-        Ok(o) if o.status.success() => {
-            let mut out = Outcome {
-                changed: String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .any(|l| l == "changed"),
-                ..Outcome::default()
-            };
-            out.result.insert("src".into(), json!(src));
-            out.result.insert("dest".into(), json!(dest));
-            out
-        }
-        Ok(o) => Outcome::fail(format!(
-            "copy {src} to {dest} on the host: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("copy {src} to {dest} on the host: {e}")),
-    }
+    let what = format!("copy {src} to {dest} on the host");
+    let stdout = match ctx.output_of(&cmd, &what).await {
+        Ok(o) => o,
+        Err(e) => return Outcome::fail(e),
+    };
+    let mut out = Outcome {
+        changed: super::reports_change(&stdout),
+        ..Outcome::default()
+    };
+    out.result.insert("src".into(), json!(src));
+    out.result.insert("dest".into(), json!(dest));
+    out
 }
 
 #[cfg(test)]

@@ -141,23 +141,21 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::bad_input(e),
     };
     let path = args.str("path").unwrap_or_default();
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
-        Ok(o) if o.status.success() => {
-            let text = String::from_utf8_lossy(&o.stdout);
-            match parse(&path, args.bool("follow") == Some(true), &text) {
-                Ok(stat) => {
-                    let mut out = Outcome::default();
-                    out.result.insert("stat".into(), stat);
-                    out
-                }
-                Err(e) => Outcome::fail(e),
-            }
+    let stdout = match ctx.output_of(&cmd, &format!("stat {path}")).await {
+        Ok(o) => o,
+        Err(e) => return Outcome::fail(e),
+    };
+    match parse(
+        &path,
+        args.bool("follow") == Some(true),
+        &String::from_utf8_lossy(&stdout),
+    ) {
+        Ok(stat) => {
+            let mut out = Outcome::default();
+            out.result.insert("stat".into(), stat);
+            out
         }
-        Ok(o) => Outcome::fail(format!(
-            "stat {path}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("stat {path}: {e}")),
+        Err(e) => Outcome::fail(e),
     }
 }
 
