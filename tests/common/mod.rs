@@ -8,7 +8,7 @@ pub mod apt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use drover_fleet::{Fleet, FleetOptions};
+pub use drover_fleet::{Boot, DebianFleet, DebianOptions, Fleet, FleetOptions, Reach};
 
 /// Where fleets live during tests: under the target folder, not /tmp.
 pub fn scratch() -> PathBuf {
@@ -145,13 +145,18 @@ fn run_drover(mut command: Command, home: &Path, args: &[&str], env: &[(&str, &s
 }
 
 /// Runs drover against `fleet`'s inventory and known_hosts with the fleet as HOME.
-pub fn drover(fleet: &Fleet, args: &[&str]) -> Run {
+pub fn drover(fleet: &impl Reach, args: &[&str]) -> Run {
     drover_with(fleet, &fleet.inventory(), args, &[])
 }
 
 /// Runs drover with `inventory`, the fleet's known_hosts and extra environment, the fleet as HOME.
 /// `args[0]` is the subcommand; the inventory and known_hosts options follow it.
-pub fn drover_with(fleet: &Fleet, inventory: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+pub fn drover_with(
+    fleet: &impl Reach,
+    inventory: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let known_hosts = fleet.known_hosts();
     let mut full = vec![
         args[0],
@@ -165,7 +170,7 @@ pub fn drover_with(fleet: &Fleet, inventory: &Path, args: &[&str], env: &[(&str,
 }
 
 /// A copy of the fleet's inventory with `from` replaced by `to`, for a test that changes one setting.
-pub fn inventory_variant(fleet: &Fleet, name: &str, from: &str, to: &str) -> PathBuf {
+pub fn inventory_variant(fleet: &impl Reach, name: &str, from: &str, to: &str) -> PathBuf {
     let text = std::fs::read_to_string(fleet.inventory()).unwrap();
     assert!(text.contains(from), "the fleet inventory has no `{from}`");
     let path = fleet.dir().join(name);
@@ -241,7 +246,7 @@ pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (b
 
 /// drover against `fleet` as a command to start (not yet run): `args[0]` is the subcommand, the
 /// fleet's inventory and known_hosts follow it; HOME is the fleet, no agent, no colour.
-pub fn drover_command(fleet: &Fleet, args: &[&str]) -> Command {
+pub fn drover_command(fleet: &impl Reach, args: &[&str]) -> Command {
     let (inv, kh) = (fleet.inventory(), fleet.known_hosts());
     let mut command = Command::new(env!("CARGO_BIN_EXE_drover"));
     command
@@ -261,7 +266,7 @@ pub fn drover_command(fleet: &Fleet, args: &[&str]) -> Command {
 
 /// Like [`drover_command`], on a pseudo-terminal that `script` makes: stdout and stderr are the
 /// terminal (read from `script`'s stdout), and `script`'s stdin is typed into it.
-pub fn on_terminal(fleet: &Fleet, args: &[&str]) -> Command {
+pub fn on_terminal(fleet: &impl Reach, args: &[&str]) -> Command {
     let (inv, kh) = (fleet.inventory(), fleet.known_hosts());
     let mut words = vec![env!("CARGO_BIN_EXE_drover"), args[0], "-i"];
     words.extend([inv.to_str().unwrap(), "--known-hosts", kh.to_str().unwrap()]);
@@ -274,4 +279,27 @@ pub fn on_terminal(fleet: &Fleet, args: &[&str]) -> Command {
         .env("NO_COLOR", "1")
         .env_remove("SSH_AUTH_SOCK");
     command
+}
+
+/// A container fleet of real Debian hosts, or `None` (said loudly) where this machine has no Docker
+/// engine: as for [`docker_available`], DROVER_REQUIRE_DOCKER makes that a failure.
+pub fn debian_fleet(test: &str, opts: &DebianOptions) -> Option<DebianFleet> {
+    let engine = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !engine {
+        assert!(
+            std::env::var_os("DROVER_REQUIRE_DOCKER").is_none(),
+            "{test} needs a Docker engine, and DROVER_REQUIRE_DOCKER is set"
+        );
+        eprintln!(
+            "SKIPPED {test}: no Docker engine here; set DROVER_REQUIRE_DOCKER=1 to make this a failure"
+        );
+        return None;
+    }
+    Some(
+        DebianFleet::start(&scratch(), opts)
+            .expect("start the Debian fleet (scripts/install-deps installs debootstrap)"),
+    )
 }
