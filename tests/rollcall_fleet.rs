@@ -1,25 +1,35 @@
-//! Roll call on real Docker daemons (one per test host): exactly the containers that did not come back
-//! after a real daemon restart, remediation, and a push --batch 1 that halts after the first host whose
-//! roll call fails after a (simulated, but real to drover) reboot.
+//! Roll call on real Debian hosts with systemd and Docker (the container fleet): exactly the
+//! containers that did not come back after a real `systemctl restart docker`, remediation, and a
+//! push --batch 1 that halts after the first host whose roll call fails after a real reboot.
 
 mod common;
 
-use common::{Fleet, FleetOptions};
+use common::{Boot, DebianFleet, DebianOptions};
 
-fn fleet(n: usize) -> Fleet {
-    Fleet::start(
-        &common::scratch(),
-        &FleetOptions {
+fn fleet(test: &str, n: usize) -> Option<DebianFleet> {
+    common::debian_fleet(
+        test,
+        &DebianOptions {
             hosts: n,
-            docker: true,
-            ..FleetOptions::default()
+            boot: Boot::Systemd,
+            ..DebianOptions::default()
         },
     )
-    .expect("fleet with docker")
 }
 
-fn container(fleet: &Fleet, host: usize, name: &str, extra: &[&str]) {
-    let mut args = vec!["run", "-d", "--name", name, "--network", "none"];
+/// A container from the busybox image; `sleep` as PID 1 ignores SIGTERM, so a stop kills it (137)
+/// after its stop timeout (2 s, to keep the tests short).
+fn container(fleet: &DebianFleet, host: usize, name: &str, extra: &[&str]) {
+    let mut args = vec![
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "--stop-timeout",
+        "2",
+    ];
     args.extend(extra);
     args.push("drover/busybox:1");
     fleet.docker(host, &args).unwrap();
@@ -44,10 +54,9 @@ fn verdicts(doc: &serde_json::Value) -> Vec<(String, String, bool)> {
 
 #[test]
 fn verify_names_exactly_what_did_not_come_back_and_remediation_starts_it() {
-    if !common::docker_available("rollcall verify") {
+    let Some(fleet) = fleet("rollcall verify", 1) else {
         return;
-    }
-    let mut fleet = fleet(1);
+    };
     fleet.build_busybox_image(0).unwrap();
     for policy in ["always", "unless-stopped", "on-failure", "no"] {
         container(&fleet, 0, &format!("app-{policy}"), &["--restart", policy]);
@@ -73,8 +82,8 @@ fn verify_names_exactly_what_did_not_come_back_and_remediation_starts_it() {
     assert_eq!(snap.code, 0, "{snap:?}");
     let id = snap.stdout.trim().to_string();
 
-    // A real daemon restart, as a docker-ce or containerd upgrade does.
-    fleet.restart_docker(0).unwrap();
+    // A real daemon restart, as a docker-ce upgrade's postinst does.
+    fleet.exec(0, "systemctl restart docker").unwrap();
     let run = common::drover(
         &fleet,
         &[
@@ -145,36 +154,24 @@ fn verify_names_exactly_what_did_not_come_back_and_remediation_starts_it() {
 
 #[test]
 fn a_batch_one_push_halts_after_the_first_host_whose_roll_call_fails() {
-    if !common::docker_available("rollcall push") {
+    let Some(fleet) = fleet("rollcall push", 3) else {
         return;
-    }
-    let fleet = fleet(3);
+    };
     for i in 0..3 {
         fleet.build_busybox_image(i).unwrap();
         container(&fleet, i, "app-always", &["--restart", "always"]);
     }
     container(&fleet, 1, "app-no", &["--restart", "no"]);
-    let mut inventory = std::fs::read_to_string(fleet.inventory()).unwrap();
-    for i in 0..3 {
-        let line = format!("node0{} ansible_host={}", i + 1, fleet.hosts()[i].addr);
-        inventory = inventory.replace(
-            &line,
-            &format!("{line} reboot_cmd=\"{}\"", fleet.reboot_command(i, 1)),
-        );
-    }
-    let inv = fleet.dir().join("reboot.ini");
-    std::fs::write(&inv, inventory).unwrap();
     let pb = fleet.dir().join("patch.yml");
     std::fs::write(
         &pb,
-        "- hosts: fleet\n  gather_facts: false\n  rollcall:\n    window: 1\n    deadline: 12\n  tasks:\n    - name: reboot into the new kernel\n      reboot:\n        reboot_command: \"{{ reboot_cmd }}\"\n        stable_for: 0\n",
+        "- hosts: fleet\n  gather_facts: false\n  rollcall:\n    window: 1\n    deadline: 12\n  tasks:\n    - name: reboot into the new kernel\n      reboot:\n        stable_for: 0\n",
     )
     .unwrap();
     let boot_ids: Vec<String> = (0..3).map(|i| fleet.boot_id(i)).collect();
     let runs = fleet.dir().join("runs");
-    let run = common::drover_with(
+    let run = common::drover(
         &fleet,
-        &inv,
         &[
             "push",
             pb.to_str().unwrap(),
@@ -183,13 +180,12 @@ fn a_batch_one_push_halts_after_the_first_host_whose_roll_call_fails() {
             "--runs-dir",
             runs.to_str().unwrap(),
         ],
-        &[],
     );
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stdout.contains("node01       ok       [roll call after `reboot into the new kernel`]: 1 container(s) came back"), "{run:?}");
-    assert!(run.stdout.contains("node02       FAILED   [roll call after `reboot into the new kernel`]: did not come back: app-no (exited with code"), "{run:?}");
+    assert!(run.stdout.contains("deb01        ok       [roll call after `reboot into the new kernel`]: 1 container(s) came back"), "{run:?}");
+    assert!(run.stdout.contains("deb02        FAILED   [roll call after `reboot into the new kernel`]: did not come back: app-no (exited with code"), "{run:?}");
     assert!(
-        run.stdout.contains("HALTED: batch 2") && run.stdout.contains("not touched: node03"),
+        run.stdout.contains("HALTED: batch 2") && run.stdout.contains("not touched: deb03"),
         "{run:?}"
     );
     assert_ne!(fleet.boot_id(0), boot_ids[0]);
@@ -197,7 +193,7 @@ fn a_batch_one_push_halts_after_the_first_host_whose_roll_call_fails() {
     assert_eq!(
         fleet.boot_id(2),
         boot_ids[2],
-        "node03 was rebooted although the rollout halted"
+        "deb03 was rebooted although the rollout halted"
     );
     // The snapshot and the roll call are in the run folder.
     let id = std::fs::read_dir(&runs)
@@ -206,5 +202,5 @@ fn a_batch_one_push_halts_after_the_first_host_whose_roll_call_fails() {
         .next()
         .unwrap()
         .path();
-    assert!(id.join("snapshots/node02.json").exists() && id.join("rollcalls/node02.json").exists());
+    assert!(id.join("snapshots/deb02.json").exists() && id.join("rollcalls/deb02.json").exists());
 }
