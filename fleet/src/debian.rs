@@ -447,6 +447,18 @@ impl DebianFleet {
         }
     }
 
+    /// Copies `path` (a file, or a folder's contents with a trailing `/.`) from host `i` to `dest` on
+    /// this machine.
+    pub fn copy_from(&self, i: usize, path: &str, dest: &Path) -> io::Result<()> {
+        docker_output(
+            Command::new("docker")
+                .arg("cp")
+                .arg(format!("{}:{path}", self.hosts[i].container))
+                .arg(dest),
+        )
+        .map(|_| ())
+    }
+
     /// The fleet's folder.
     pub fn dir(&self) -> &Path {
         &self.dir

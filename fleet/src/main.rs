@@ -1,12 +1,14 @@
-//! `drover-fleet up`: starts a test fleet and keeps it running until interrupted, for the demo and for
-//! trying drover by hand.
+//! `drover-fleet`: starts a test fleet (loopback sshd hosts, or Debian containers with `--debian`) and
+//! keeps it running until interrupted, for the demo and for trying drover by hand; `--build-image`
+//! builds the Debian hosts' image and says how long it took (CI does that before the tests).
 
 use std::path::PathBuf;
 
 use clap::Parser;
-use drover_fleet::{Fleet, FleetOptions};
+use drover_fleet::{Boot, DebianFleet, DebianOptions, Fleet, FleetOptions, Image, Reach};
 
-/// Start N real OpenSSH servers on 127.0.0.2, 127.0.0.3, ... and write an inventory for them.
+/// Start N real OpenSSH servers on 127.0.0.2, 127.0.0.3, ... (or N Debian containers) and write an
+/// inventory and a known_hosts file for them.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -25,10 +27,58 @@ struct Args {
     /// Give every host its own Docker daemon.
     #[arg(long)]
     docker: bool,
+    /// Debian containers (own filesystem, packages, users) instead of loopback sshd processes.
+    #[arg(long)]
+    debian: bool,
+    /// With --debian: systemd as PID 1, with containerd and Docker running inside each host.
+    #[arg(long, requires = "debian")]
+    systemd: bool,
+    /// With --debian: the flat apt repository (a folder with Packages) the hosts use.
+    #[arg(long, requires = "debian")]
+    repo: Option<PathBuf>,
+    /// Build the Debian hosts' image if this machine lacks it, say how long it took, and exit.
+    #[arg(long, conflicts_with = "debian")]
+    build_image: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.build_image {
+        let image = Image::ensure()?;
+        println!(
+            "{} ({})",
+            image.tag,
+            if image.build_time.is_zero() {
+                "already built".to_string()
+            } else {
+                format!("built in {:.0} s", image.build_time.as_secs_f64())
+            }
+        );
+        return Ok(());
+    }
+    if args.debian {
+        let parent = std::path::absolute(&args.dir)?;
+        let fleet = DebianFleet::start(
+            &parent,
+            &DebianOptions {
+                hosts: args.hosts,
+                boot: if args.systemd {
+                    Boot::Systemd
+                } else {
+                    Boot::Plain
+                },
+                repo: args.repo,
+                ..DebianOptions::default()
+            },
+        )?;
+        for h in fleet.hosts() {
+            println!(
+                "{:<11} {} (docker exec -it {} bash)",
+                h.name, h.addr, h.container
+            );
+        }
+        return serve(&fleet, &format!("{} Debian hosts", fleet.hosts().len()));
+    }
     let dir = std::path::absolute(&args.dir)?;
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
@@ -41,17 +91,18 @@ fn main() -> anyhow::Result<()> {
         ..FleetOptions::default()
     };
     let fleet = Fleet::start_in(dir, true, &opts)?;
+    let what = format!("{} on port {}", fleet.hosts().len(), fleet.port());
+    serve(&fleet, &what)
+}
+
+/// Says where the inventory is, marks the fleet ready, and keeps it up until a signal.
+fn serve(fleet: &impl Reach, hosts: &str) -> anyhow::Result<()> {
     println!("inventory   {}", fleet.inventory().display());
     println!("known_hosts {}", fleet.known_hosts().display());
-    println!(
-        "hosts       {} on port {}",
-        fleet.hosts().len(),
-        fleet.port()
-    );
+    println!("hosts       {hosts}");
     std::fs::write(fleet.dir().join("ready"), std::process::id().to_string())?;
     eprintln!("fleet is up; stop it with Ctrl-C or SIGTERM");
     wait_for_signal();
-    drop(fleet);
     Ok(())
 }
 

@@ -66,6 +66,115 @@ pub const REPO: &[Deb] = &[
     },
 ];
 
+/// A kernel's postinst as Ubuntu's (the incident's host) behaves: update-notifier's hook asks for a
+/// reboot in /run/reboot-required. For the container fleet's hosts only: on the loopback fleet,
+/// maintainer scripts run on this machine.
+const KERNEL_ASKS_REBOOT: &str = "#!/bin/sh\nset -e\necho '*** System restart required ***' > /run/reboot-required\necho \"$DPKG_MAINTSCRIPT_PACKAGE\" >> /run/reboot-required.pkgs\n";
+
+/// The incident's kernel packages (seeds/003), before and after: installed and upgraded for real on
+/// the container fleet's hosts.
+pub const KERNEL_DEBS: &[Deb] = &[
+    Deb {
+        name: "linux-image-6.8.0-87-generic",
+        version: "6.8.0-87.88",
+        depends: "",
+        postinst: KERNEL_ASKS_REBOOT,
+    },
+    Deb {
+        name: "linux-image-generic",
+        version: "6.8.0.87.88",
+        depends: "linux-image-6.8.0-87-generic",
+        postinst: "#!/bin/sh\nexit 0\n",
+    },
+    Deb {
+        name: "linux-image-6.8.0-88-generic",
+        version: "6.8.0-88.89",
+        depends: "",
+        postinst: KERNEL_ASKS_REBOOT,
+    },
+    Deb {
+        name: "linux-image-generic",
+        version: "6.8.0.88.89",
+        depends: "linux-image-6.8.0-88-generic",
+        postinst: "#!/bin/sh\nexit 0\n",
+    },
+];
+
+/// Builds, on a host of the container fleet, Docker's own packages as the incident's host had them:
+/// `containerd.io` 1.7.27-1 and 2.1.5-1, `docker-ce` 5:28.3.2 and 5:29.0.2, made of the real
+/// containerd and Docker that host runs (Debian's `containerd` and `docker.io`, repackaged under
+/// Docker's names, conflicting with and replacing them as Docker's do) with the maintainer scripts
+/// debhelper writes for their units: enable on install, restart on upgrade. Copies them into `repo`.
+pub fn docker_ce_debs(fleet: &drover_fleet::DebianFleet, repo: &Path) {
+    const SCRIPT: &str = r#"set -e
+out=/var/tmp/debs; rm -rf $out; mkdir -p $out
+arch=$(dpkg --print-architecture)
+# debhelper 13.11's postinst blocks for these units: unmask and enable, then start or restart.
+postinst() {
+    printf '#!/bin/sh\nset -e\n'
+    for u in "$@"; do
+        cat <<EOF
+# Automatically added by dh_installsystemd/13.11.4
+if [ "\$1" = "configure" ] || [ "\$1" = "abort-upgrade" ] || [ "\$1" = "abort-deconfigure" ] || [ "\$1" = "abort-remove" ] ; then
+	deb-systemd-helper unmask '$u' >/dev/null || true
+	if deb-systemd-helper --quiet was-enabled '$u'; then
+		deb-systemd-helper enable '$u' >/dev/null || true
+	else
+		deb-systemd-helper update-state '$u' >/dev/null || true
+	fi
+fi
+# End automatically added section
+EOF
+    done
+    cat <<EOF
+# Automatically added by dh_installsystemd/13.11.4
+if [ "\$1" = "configure" ] || [ "\$1" = "abort-upgrade" ] || [ "\$1" = "abort-deconfigure" ] || [ "\$1" = "abort-remove" ] ; then
+	if [ -d /run/systemd/system ]; then
+		systemctl --system daemon-reload >/dev/null || true
+		if [ -n "\$2" ]; then
+			_dh_action=restart
+		else
+			_dh_action=start
+		fi
+		deb-systemd-invoke \$_dh_action $(for u in "$@"; do printf "'%s' " "$u"; done)>/dev/null || true
+	fi
+fi
+# End automatically added section
+EOF
+}
+# pack NAME VERSION CONTROL-LINES UNITS FROM-PACKAGES...
+pack() {
+    name=$1 version=$2 control=$3 units=$4; shift 4
+    d=$(mktemp -d)
+    dpkg-query -L "$@" | grep '^/' | while read -r f; do
+        [ -d "$f" ] || echo "${f#/}"
+    done > $d.list
+    tar -C / -cf - -T $d.list | tar -C $d -xf -
+    mkdir -p $d/DEBIAN
+    printf 'Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: drover tests <tests@drover.invalid>\n%sDescription: drover fixture: %s repackaged\n' \
+        "$name" "$version" "$arch" "$control" "$*" > $d/DEBIAN/control
+    postinst $units > $d/DEBIAN/postinst
+    chmod 755 $d/DEBIAN/postinst
+    dpkg-deb -Znone --build --root-owner-group $d "$out/${name}_$(echo $version | tr : _).deb" >/dev/null
+    rm -rf $d $d.list
+}
+c='Depends: runc
+Conflicts: containerd
+Replaces: containerd
+Provides: containerd
+'
+k='Depends: containerd.io (>= 1.7), runc, iptables
+Conflicts: docker.io
+Replaces: docker.io
+'
+for v in 1.7.27-1 2.1.5-1; do pack containerd.io $v "$c" containerd.service containerd; done
+for v in 5:28.3.2-1~debian.12~bookworm 5:29.0.2-1~debian.12~bookworm; do pack docker-ce $v "$k" "docker.service docker.socket" docker.io; done
+"#;
+    fleet.exec(0, SCRIPT).expect("repackage Docker on the host");
+    std::fs::create_dir_all(repo).unwrap();
+    fleet.copy_from(0, "/var/tmp/debs/.", repo).unwrap();
+}
+
 pub fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap();
     assert!(
@@ -75,11 +184,18 @@ pub fn run(cmd: &mut Command) {
     );
 }
 
-/// Builds the .debs with dpkg-deb and indexes them with dpkg-scanpackages.
+/// Builds [`REPO`]'s .debs with dpkg-deb and indexes them with dpkg-scanpackages.
 pub fn build_repo(dir: &Path) {
+    build_repo_of(dir, &REPO.iter().collect::<Vec<_>>());
+}
+
+/// Builds these .debs with dpkg-deb and indexes them, with every other .deb in `dir`, with
+/// dpkg-scanpackages (every version: `apt-get install name=version` can pick an older one).
+pub fn build_repo_of(dir: &Path, debs: &[&Deb]) {
     std::fs::create_dir_all(dir).unwrap();
-    for deb in REPO {
-        let root = dir.join(format!("{}-build", deb.name));
+    for deb in debs {
+        let file = format!("{}_{}", deb.name, deb.version.replace(':', "%3a"));
+        let root = dir.join(format!("{file}-build"));
         std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
         let depends = if deb.depends.is_empty() {
             String::new()
@@ -98,11 +214,11 @@ pub fn build_repo(dir: &Path) {
         run(Command::new("dpkg-deb")
             .args(["--build", "--root-owner-group"])
             .arg(&root)
-            .arg(dir.join(format!("{}.deb", deb.name))));
+            .arg(dir.join(format!("{file}.deb"))));
         std::fs::remove_dir_all(&root).unwrap();
     }
     let out = Command::new("dpkg-scanpackages")
-        .args([".", "/dev/null"])
+        .args(["-m", ".", "/dev/null"])
         .current_dir(dir)
         .output()
         .unwrap();
