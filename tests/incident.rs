@@ -12,7 +12,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::apt::{KERNEL_DEBS, build_repo_of, docker_ce_debs};
-use common::{Boot, DebianOptions, drover, push_args};
+use common::{DebianOptions, drover, push_args};
+use drover_fleet::Boot;
 
 const PLAYBOOK: &str = r#"- hosts: all
   rollcall:

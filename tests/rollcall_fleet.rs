@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{Boot, DebianFleet, DebianOptions};
+use common::{DebianFleet, DebianOptions};
+use drover_fleet::Boot;
 
 fn fleet(test: &str, n: usize) -> Option<DebianFleet> {
     common::debian_fleet(

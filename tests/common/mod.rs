@@ -8,7 +8,7 @@ pub mod apt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use drover_fleet::{Boot, DebianFleet, DebianOptions, Fleet, FleetOptions, Reach};
+pub use drover_fleet::{DebianFleet, DebianOptions, Fleet, FleetOptions, Reach};
 
 /// Where fleets live during tests: under the target folder, not /tmp.
 pub fn scratch() -> PathBuf {
