@@ -224,8 +224,8 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
     );
     eprintln!("resumed push done at {:?}", started.elapsed());
     assert_eq!(run.code, 0, "{run:?}");
-    for i in 0..2 {
-        assert_ne!(fleet.boot_id(i), boots[i], "deb0{} was not rebooted", i + 1);
+    for (i, boot) in boots.iter().enumerate() {
+        assert_ne!(&fleet.boot_id(i), boot, "deb0{} was not rebooted", i + 1);
         assert_eq!(version(i, "linux-image-generic"), "6.8.0.88.89");
         let ps = fleet.docker(i, &["ps", "--format", "{{.Names}}"]).unwrap();
         assert_eq!(ps.lines().count(), 4, "deb0{}: {ps}", i + 1);
