@@ -63,6 +63,10 @@ pub enum ModuleKind {
     SetFact,
     /// `include_vars`.
     IncludeVars,
+    /// `user`.
+    User,
+    /// `group`.
+    Group,
     /// `fetch`.
     Fetch,
     /// `meta`.
@@ -628,6 +632,49 @@ pub const MODULES: &[Spec] = &[
             p("get_attributes", Bool, "only false is supported: drover does not read file attributes"),
         ],
         CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::User,
+        "user",
+        "Makes, changes or removes a local account with useradd/usermod/userdel, changing only what differs; a password hash goes to chpasswd on standard input and is never shown.",
+        &[
+            p("name", Str, "the account (also `user`)"),
+            p("user", Str, "the same as `name`"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("uid", Number, "the user id"),
+            p("group", Str, "the primary group (name or id); it must exist"),
+            p("groups", List, "supplementary groups (a list or a comma-separated string); `\"\"` removes all"),
+            p("append", Bool, "add `groups` to the user's groups instead of setting them exactly"),
+            p("shell", Str, "the login shell"),
+            p("home", Str, "the home folder"),
+            p("create_home", Bool, "make the home folder when the user is made (default true; also `createhome`)"),
+            p("createhome", Bool, "the same as `create_home`"),
+            p("move_home", Bool, "with a new `home`, move the old one's contents there"),
+            p("system", Bool, "make a system account (only when it is made)"),
+            p("password", Str, "a crypted password hash (such as `password_hash('sha512')` gives), never shown"),
+            p("update_password", Choice(&["always", "on_create"]), "always (default) sets a differing hash; on_create only for a new user"),
+            p("password_lock", Bool, "lock (true) or unlock (false) the password"),
+            p("comment", Str, "the GECOS field"),
+            p("remove", Bool, "with state absent, remove the home folder and mail spool too"),
+            p("force", Bool, "with state absent, remove the user even when logged in"),
+            p("non_unique", Bool, "allow a `uid` another user has"),
+        ],
+        CheckMode::Predicts,
+        false,
+    ),
+    module(
+        ModuleKind::Group,
+        "group",
+        "Makes, renumbers or removes a local group with groupadd/groupmod/groupdel, changing only what differs.",
+        &[
+            req("name", Str, "the group"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("gid", Number, "the group id"),
+            p("system", Bool, "make a system group (only when it is made)"),
+            p("non_unique", Bool, "allow a `gid` another group has"),
+        ],
+        CheckMode::Predicts,
         false,
     ),
     module(

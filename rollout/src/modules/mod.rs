@@ -1,6 +1,7 @@
 //! Module implementations. Each builds its remote commands with pure functions (tested as exact
 //! strings) and runs them through the host's transport; in check mode nothing is changed.
 
+mod accounts;
 mod apt;
 mod command;
 mod compose_lint;
@@ -293,6 +294,8 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::WaitFor => wait::run(&args, ctx).await,
         M::Stat => stat::run(&args, ctx).await,
         M::IncludeVars => include_vars::run(&args, ctx),
+        M::User => accounts::user(&args, ctx).await,
+        M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
         M::Slurp => probe::slurp(&args, ctx).await,
         M::ComposeLint => compose_lint::run(&args, ctx),
