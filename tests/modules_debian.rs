@@ -132,3 +132,240 @@ fn users_and_groups_are_made_changed_and_removed_only_where_they_differ() {
     let run = push(&fleet, "gone", gone, &[]);
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 }
+
+/// The fingerprint of tests/fixtures/apt/drover-test-key.asc (made by make-test-key.sh there).
+const KEY_FPR: &str = "51F2FADFEA9894E6964DE7468682EAD8EC261092";
+
+#[test]
+fn apt_keys_and_sources_are_added_once_and_removed() {
+    let Some(fleet) = common::debian_fleet(
+        "apt_keys_and_sources_are_added_once_and_removed",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let key = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/apt/drover-test-key.asc"
+    ))
+    .unwrap();
+    // The key served over HTTP on the host itself (busybox httpd), and a second local repository.
+    fleet.exec(0, "mkdir -p /srv/www").unwrap();
+    fleet.write_file(0, "/srv/www/key.asc", &key).unwrap();
+    fleet
+        .exec(0, "busybox httpd -p 127.0.0.1:8088 -h /srv/www && mkdir -p /var/local/extra && : > /var/local/extra/Packages")
+        .unwrap();
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt_key:\n        url: http://127.0.0.1:8088/key.asc\n    - apt_key:\n        id: \"{short}\"\n        data: \"{{{{ lookup_key }}}}\"\n        keyring: /etc/apt/trusted.gpg.d/drover.gpg\n    - apt_repository:\n        repo: deb [trusted=yes] file:/srv/repo ./\n    - apt_repository:\n        repo: \"deb [trusted=yes]   file:/var/local/extra ./\"\n        filename: extra\n",
+        short = &KEY_FPR[24..],
+    );
+    let vars = fleet.dir().join("key.yml");
+    std::fs::write(
+        &vars,
+        format!("lookup_key: {}\n", serde_json::to_string(&key).unwrap()),
+    )
+    .unwrap();
+    let at = format!("@{}", vars.display());
+    let run = push(&fleet, "keys", &play, &["-e", &at, "--diff"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // The fleet's own source is already in sources.list: only the new one is added.
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("+deb [trusted=yes] file:/var/local/extra ./"),
+        "{run:?}"
+    );
+    assert_eq!(
+        fleet
+            .exec(0, "cat /etc/apt/sources.list.d/extra.list")
+            .unwrap(),
+        "deb [trusted=yes] file:/var/local/extra ./\n"
+    );
+    // apt-get update ran with it.
+    assert!(
+        fleet
+            .exec(0, "ls /var/lib/apt/lists/ | grep -q var_local_extra")
+            .is_ok()
+    );
+    for keyring in ["", " --keyring /etc/apt/trusted.gpg.d/drover.gpg"] {
+        let exported = fleet
+            .exec(0, &format!("apt-key{keyring} export {KEY_FPR} 2>/dev/null"))
+            .unwrap();
+        assert!(
+            exported.contains("BEGIN PGP PUBLIC KEY BLOCK"),
+            "{keyring}: {exported}"
+        );
+    }
+    let run = push(&fleet, "keys", &play, &["-e", &at]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+
+    let gone = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt_key:\n        id: \"{KEY_FPR}\"\n        state: absent\n    - apt_repository:\n        repo: deb [trusted=yes] file:/var/local/extra ./\n        state: absent\n"
+    );
+    let run = push(&fleet, "gone", &gone, &["--check"]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "test -e /etc/apt/sources.list.d/extra.list")
+            .is_ok()
+    );
+    let run = push(&fleet, "gone", &gone, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "test -e /etc/apt/sources.list.d/extra.list")
+            .is_err()
+    );
+    assert!(
+        !fleet
+            .exec(0, &format!("apt-key export {KEY_FPR} 2>/dev/null"))
+            .unwrap()
+            .contains("BEGIN")
+    );
+}
+
+/// Makes `name` in `dir` from `files` (path, text): a .tar.gz with tar, a .zip with Python's zipfile.
+fn archive(dir: &std::path::Path, name: &str, files: &[(&str, &str)]) {
+    let src = dir.join(format!("{name}.d"));
+    for (path, text) in files {
+        let p = src.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let top: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let out = if name.ends_with(".zip") {
+        std::process::Command::new("python3")
+            .args(["-m", "zipfile", "-c"])
+            .arg(dir.join(name))
+            .args(&top)
+            .current_dir(&src)
+            .output()
+    } else {
+        std::process::Command::new("tar")
+            .arg("czf")
+            .arg(dir.join(name))
+            .args(&top)
+            .current_dir(&src)
+            .output()
+    }
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn archives_are_unpacked_only_when_what_is_there_differs() {
+    let Some(fleet) = common::debian_fleet(
+        "archives_are_unpacked_only_when_what_is_there_differs",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let files = fleet.dir().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    archive(
+        &files,
+        "app.tar.gz",
+        &[
+            ("app-1.0/bin/app", "#!/bin/sh\necho app\n"),
+            ("app-1.0/README.md", "docs\n"),
+        ],
+    );
+    archive(
+        &files,
+        "web.zip",
+        &[
+            ("index.html", "<h1>hi</h1>\n"),
+            ("css/site.css", "body{}\n"),
+        ],
+    );
+    fleet
+        .exec(0, "mkdir -p /srv/www /opt/app /srv/web /srv/fetched")
+        .unwrap();
+    let zip = std::fs::read(files.join("web.zip")).unwrap();
+    // The zip also on the host (remote_src) and served over HTTP there (a URL).
+    let b64 = {
+        use std::io::Write;
+        let mut child = std::process::Command::new("base64")
+            .arg("-w0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&zip).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    fleet.exec(0, &format!("echo {b64} | base64 -d > /srv/www/web.zip && cp /srv/www/web.zip /var/tmp/web.zip && busybox httpd -p 127.0.0.1:8089 -h /srv/www")).unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - unarchive:\n        src: app.tar.gz\n        dest: /opt/app\n        extra_opts: [--strip-components=1]\n        exclude: ['*.md']\n        owner: ops\n        list_files: true\n      register: app\n    - copy:\n        content: \"{{ app.files | join(',') }}\"\n        dest: /root/members\n    - unarchive:\n        src: /var/tmp/web.zip\n        remote_src: true\n        dest: /srv/web\n        mode: \"0750\"\n    - unarchive:\n        src: http://127.0.0.1:8089/web.zip\n        dest: /srv/fetched\n        creates: /srv/fetched/done\n";
+    let run = push(&fleet, "unpack", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=4"), "{run:?}");
+    assert_eq!(fleet.exec(0, "sh /opt/app/bin/app").unwrap(), "app\n");
+    assert!(
+        fleet.exec(0, "test -e /opt/app/README.md").is_err(),
+        "excluded"
+    );
+    assert_eq!(
+        fleet.exec(0, "stat -c %U /opt/app/bin/app").unwrap(),
+        "ops\n"
+    );
+    let mut members: Vec<String> = fleet
+        .exec(0, "cat /root/members")
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    members.sort();
+    assert_eq!(members, ["bin", "bin/app"]);
+    assert_eq!(
+        fleet
+            .exec(
+                0,
+                "cat /srv/web/css/site.css; stat -c %a /srv/web/index.html"
+            )
+            .unwrap(),
+        "body{}\n750\n"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /srv/fetched/index.html").unwrap(),
+        "<h1>hi</h1>\n"
+    );
+    assert_eq!(
+        fleet
+            .exec(0, "ls -A /opt/app /srv/web | grep -c drover || true")
+            .unwrap(),
+        "0\n",
+        "no work folder left"
+    );
+
+    // Nothing differs: nothing changes.
+    let run = push(&fleet, "unpack", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    // A changed file is found; --check says so and leaves it; a run puts it back.
+    fleet
+        .exec(
+            0,
+            "echo changed > /srv/web/index.html; touch /srv/fetched/done",
+        )
+        .unwrap();
+    let run = push(&fleet, "unpack", play, &["--check"]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(recap(&run).contains("skipped=1"), "creates: {run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /srv/web/index.html").unwrap(),
+        "changed\n"
+    );
+    let run = push(&fleet, "unpack", play, &[]);
+    // Only the zip differs; the fetched one is skipped, since `creates` exists now.
+    assert!(
+        recap(&run).contains("changed=1  unreachable=0  failed=0  skipped=1"),
+        "{run:?}"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /srv/web/index.html").unwrap(),
+        "<h1>hi</h1>\n"
+    );
+}

@@ -25,7 +25,7 @@ const PACKAGES: &[&str] = &[
     "curl",
     "ca-certificates",
     "procps",
-    "gpg",
+    "gnupg",
     "unzip",
     "xz-utils",
     "tzdata",

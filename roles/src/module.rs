@@ -63,6 +63,12 @@ pub enum ModuleKind {
     SetFact,
     /// `include_vars`.
     IncludeVars,
+    /// `apt_repository`.
+    AptRepository,
+    /// `apt_key`.
+    AptKey,
+    /// `unarchive`.
+    Unarchive,
     /// `user`.
     User,
     /// `group`.
@@ -632,6 +638,60 @@ pub const MODULES: &[Spec] = &[
             p("get_attributes", Bool, "only false is supported: drover does not read file attributes"),
         ],
         CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::AptRepository,
+        "apt_repository",
+        "Adds or removes a one-line apt source (`deb [signed-by=...] URI suite components`) in /etc/apt/sources.list.d, then runs apt-get update when it changed.",
+        &[
+            req("repo", Str, "the source line; a PPA (`ppa:`) is refused: Ubuntu only"),
+            p("state", Choice(&["present", "absent"]), "present (default) adds it once (enabling a commented copy); absent removes it from every file"),
+            p("filename", Str, "the file's name in sources.list.d, without `.list` (default: from the URI, as Ansible names it)"),
+            MODE,
+            p("update_cache", Bool, "run apt-get update after a change (default true; also `update-cache`)"),
+            p("update-cache", Bool, "the same as `update_cache`"),
+            p("install_python_apt", Bool, "Ansible installs python3-apt; drover needs no Python on the host, so there is nothing to install"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::AptKey,
+        "apt_key",
+        "Adds an OpenPGP key to apt's keyring with apt-key (unless a key with its id or fingerprint is there), or removes one.",
+        &[
+            p("id", Str, "the key id (8 or 16 hex digits) or fingerprint; needed for absent; a key with it is not fetched again"),
+            p("url", Str, "fetch the key from this URL (curl on the host)"),
+            p("file", Str, "read the key from this file on the host"),
+            p("data", Str, "the key itself (armored or binary text)"),
+            p("keyring", Str, "the keyring file, such as /etc/apt/trusted.gpg.d/docker.gpg"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("validate_certs", Bool, "check the URL's TLS certificate (default true)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    ),
+    module(
+        ModuleKind::Unarchive,
+        "unarchive",
+        "Unpacks a tar (gz, bz2, xz) or zip archive into a folder on the host, only when what is there differs; the archive comes from files/, from the host (`remote_src`) or from a URL.",
+        &[
+            req("src", Str, "the archive: in files/ of the role or beside the playbook, on the host with `remote_src`, or an http(s)/ftp URL the host fetches"),
+            req("dest", Str, "the folder to unpack into (it must exist)"),
+            p("remote_src", Bool, "`src` is on the host"),
+            p("copy", Bool, "the old spelling: `copy: false` is `remote_src: true`"),
+            CREATES,
+            p("extra_opts", List, "more options for tar or unzip, such as `--strip-components=1`"),
+            p("include", List, "only these members (patterns)"),
+            p("exclude", List, "not these members (patterns)"),
+            p("list_files", Bool, "register the members as `files`"),
+            MODE,
+            OWNER,
+            GROUP,
+            p("validate_certs", Bool, "check a URL's TLS certificate (default true)"),
+        ],
+        CheckMode::Predicts,
         false,
     ),
     module(

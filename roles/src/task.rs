@@ -409,11 +409,17 @@ fn module_call(
     for node in std::iter::once(value).chain(args) {
         syntax::templates(src, node, module.name())?;
     }
-    // `copy` with `remote_src` copies a file already on the host: nothing to find here.
-    let remote_src = module.args.get("remote_src").and_then(module::truthy) == Some(true);
+    // `copy` with `remote_src` copies a file already on the host (and `unarchive` may read one there
+    // or fetch a URL): nothing to find here.
+    let truthy = |key: &str| module.args.get(key).and_then(module::truthy);
+    let remote_src = truthy("remote_src") == Some(true);
+    let remote_archive = remote_src
+        || truthy("copy") == Some(false)
+        || module.arg_str("src").is_some_and(|s| s.contains("://"));
     if let Some((what, sub)) = match module.kind {
         ModuleKind::Template => Some(("template", "templates")),
         ModuleKind::Copy if !remote_src => Some(("file", "files")),
+        ModuleKind::Unarchive if !remote_archive => Some(("archive", "files")),
         _ => None,
     } && let Some(name) = module.arg_str("src").filter(|s| !s.contains("{{"))
     {

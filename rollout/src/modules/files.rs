@@ -59,7 +59,7 @@ async fn read_state(ctx: &ModuleCtx<'_>, path: &str) -> Result<Remote, String> {
 }
 
 /// A unified diff between what is there and what will be.
-fn unified(path: &str, before: &[u8], after: &[u8]) -> String {
+pub(crate) fn unified(path: &str, before: &[u8], after: &[u8]) -> String {
     let (a, b) = (
         String::from_utf8_lossy(before),
         String::from_utf8_lossy(after),

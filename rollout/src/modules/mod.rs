@@ -3,11 +3,13 @@
 
 mod accounts;
 mod apt;
+mod apt_key;
+mod apt_repository;
 mod command;
 mod compose_lint;
 mod control;
 mod docker_compose;
-mod files;
+pub(crate) mod files;
 mod get_url;
 mod include_vars;
 pub mod lineinfile;
@@ -17,6 +19,7 @@ mod remote_copy;
 mod replace;
 mod service;
 mod stat;
+mod unarchive;
 mod uri;
 mod version_check;
 mod wait;
@@ -294,6 +297,9 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::WaitFor => wait::run(&args, ctx).await,
         M::Stat => stat::run(&args, ctx).await,
         M::IncludeVars => include_vars::run(&args, ctx),
+        M::AptRepository => apt_repository::run(&args, ctx).await,
+        M::AptKey => apt_key::run(&args, ctx).await,
+        M::Unarchive => unarchive::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
