@@ -369,3 +369,32 @@ fn archives_are_unpacked_only_when_what_is_there_differs() {
         "<h1>hi</h1>\n"
     );
 }
+
+#[test]
+fn a_block_of_lines_is_managed_between_its_markers() {
+    let Some(fleet) = common::debian_fleet(
+        "a_block_of_lines_is_managed_between_its_markers",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let original = fleet.exec(0, "cat /etc/ssh/sshd_config").unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - blockinfile:\n        path: /etc/ssh/sshd_config\n        block: |\n          Match User ops\n            X11Forwarding no\n";
+    let run = push(&fleet, "block", play, &["--diff"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        run.stdout.contains("+# BEGIN ANSIBLE MANAGED BLOCK"),
+        "{run:?}"
+    );
+    let now = fleet.exec(0, "cat /etc/ssh/sshd_config").unwrap();
+    assert!(now.contains("\n# BEGIN ANSIBLE MANAGED BLOCK\nMatch User ops\n  X11Forwarding no\n# END ANSIBLE MANAGED BLOCK\n"), "{now}");
+    // sshd accepts what it became, and a second run changes nothing.
+    fleet.exec(0, "sshd -t").unwrap();
+    let run = push(&fleet, "block", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - blockinfile:\n        path: /etc/ssh/sshd_config\n        state: absent\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(fleet.exec(0, "cat /etc/ssh/sshd_config").unwrap(), original);
+}

@@ -69,6 +69,8 @@ pub enum ModuleKind {
     AptKey,
     /// `unarchive`.
     Unarchive,
+    /// `blockinfile`.
+    Blockinfile,
     /// `user`.
     User,
     /// `group`.
@@ -693,6 +695,33 @@ pub const MODULES: &[Spec] = &[
         ],
         CheckMode::Predicts,
         false,
+    ),
+    module(
+        ModuleKind::Blockinfile,
+        "blockinfile",
+        "Inserts, replaces or removes a block of lines between marker lines in a file, as Ansible's blockinfile places it.",
+        &[
+            p("path", Str, "the file (also `dest`, `destfile`, `name`)"),
+            p("dest", Str, "the same as `path`"),
+            p("destfile", Str, "the same as `path`"),
+            p("name", Str, "the same as `path`"),
+            p("block", Str, "the lines (also `content`); empty removes the block"),
+            p("content", Str, "the same as `block`"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("marker", Str, "the marker line, with `{mark}` for BEGIN/END (default `# {mark} ANSIBLE MANAGED BLOCK`)"),
+            p("marker_begin", Str, "the word for `{mark}` in the first marker (default BEGIN)"),
+            p("marker_end", Str, "the word for `{mark}` in the last marker (default END)"),
+            p("insertafter", Str, "a new block goes after the last line matching this (or EOF, the default)"),
+            p("insertbefore", Str, "a new block goes before the last line matching this (or BOF)"),
+            p("create", Bool, "create the file if it is missing"),
+            p("prepend_newline", Bool, "an empty line before the block unless there is one"),
+            p("append_newline", Bool, "an empty line after the block unless there is one"),
+            MODE,
+            OWNER,
+            GROUP,
+        ],
+        CheckMode::Predicts,
+        true,
     ),
     module(
         ModuleKind::User,

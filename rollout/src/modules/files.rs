@@ -28,7 +28,7 @@ pub fn read_state_command(path: &str) -> String {
     )
 }
 
-async fn read_state(ctx: &ModuleCtx<'_>, path: &str) -> Result<Remote, String> {
+pub(super) async fn read_state(ctx: &ModuleCtx<'_>, path: &str) -> Result<Remote, String> {
     let out = ctx
         .transport
         .exec(&read_state_command(path), b"", ctx.timeout, ctx.sudo)
@@ -143,7 +143,7 @@ fn file_outcome(dest: &str, changed: bool, mode: u32) -> Outcome {
 }
 
 /// Puts `content` at `dest` with `mode` unless it is already there; reports the change and its diff.
-async fn ensure_content(
+pub(super) async fn ensure_content(
     ctx: &ModuleCtx<'_>,
     dest: &str,
     content: &[u8],
