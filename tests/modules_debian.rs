@@ -388,7 +388,7 @@ fn a_block_of_lines_is_managed_between_its_markers() {
         "{run:?}"
     );
     let now = fleet.exec(0, "cat /etc/ssh/sshd_config").unwrap();
-    assert!(now.contains("\n# BEGIN ANSIBLE MANAGED BLOCK\nMatch User ops\n  X11Forwarding no\n# END ANSIBLE MANAGED BLOCK\n"), "{now}");
+    assert!(now.ends_with("\n# BEGIN ANSIBLE MANAGED BLOCK\nMatch User ops\n  X11Forwarding no\n# END ANSIBLE MANAGED BLOCK\n"), "{now}");
     // sshd accepts what it became, and a second run changes nothing.
     fleet.exec(0, "sshd -t").unwrap();
     let run = push(&fleet, "block", play, &[]);
