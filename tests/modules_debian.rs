@@ -398,3 +398,83 @@ fn a_block_of_lines_is_managed_between_its_markers() {
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(fleet.exec(0, "cat /etc/ssh/sshd_config").unwrap(), original);
 }
+
+#[test]
+fn authorized_keys_let_a_new_key_in_and_keep_others_out() {
+    let Some(fleet) = common::debian_fleet(
+        "authorized_keys_let_a_new_key_in_and_keep_others_out",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let key = fleet.dir().join("ops_key");
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "ops@drover", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    // An inventory that logs in as ops with a key of its own (the inventory's settings win over -u).
+    let client = fleet.client_key();
+    let inv = common::inventory_variant(
+        &fleet,
+        "ops.ini",
+        &format!(
+            "ansible_user=root\nansible_ssh_private_key_file={}",
+            client.display()
+        ),
+        &format!(
+            "ansible_user=ops\nansible_ssh_private_key_file={}",
+            key.display()
+        ),
+    );
+    let as_ops = || common::drover_with(&fleet, &inv, &["run", "all", "--", "id -un"], &[]);
+    assert_eq!(as_ops().code, 4, "the new key is not let in yet");
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - authorized_key:\n        user: ops\n        key: \"{}\"\n        key_options: no-port-forwarding\n",
+        public.trim()
+    );
+    let run = push(&fleet, "key", &play, &["--diff"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        run.stdout.contains("+no-port-forwarding ssh-ed25519 "),
+        "{run:?}"
+    );
+    let login = as_ops();
+    assert_eq!(login.code, 0, "{login:?}");
+    assert!(login.stdout.contains("ops"), "{login:?}");
+    assert_eq!(
+        fleet
+            .exec(
+                0,
+                "stat -c '%a %U' /home/ops/.ssh /home/ops/.ssh/authorized_keys"
+            )
+            .unwrap(),
+        "700 ops\n600 ops\n"
+    );
+    let run = push(&fleet, "key", &play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    // exclusive: the fleet's own key is no longer let in as ops; root is untouched.
+    let only = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - authorized_key:\n        user: ops\n        key: \"{}\"\n        key_options: no-port-forwarding\n        exclusive: true\n",
+        public.trim()
+    );
+    let run = push(&fleet, "only", &only, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "wc -l < /home/ops/.ssh/authorized_keys")
+            .unwrap()
+            .trim(),
+        "1"
+    );
+    let gone = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - authorized_key:\n        user: ops\n        key: \"{}\"\n        state: absent\n",
+        public.trim()
+    );
+    let run = push(&fleet, "gone", &gone, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(as_ops().code, 4, "the removed key is still let in");
+}

@@ -71,6 +71,8 @@ pub enum ModuleKind {
     Unarchive,
     /// `blockinfile`.
     Blockinfile,
+    /// `authorized_key` (ansible.posix).
+    AuthorizedKey,
     /// `user`.
     User,
     /// `group`.
@@ -723,6 +725,25 @@ pub const MODULES: &[Spec] = &[
         CheckMode::Predicts,
         true,
     ),
+    module(
+        ModuleKind::AuthorizedKey,
+        "authorized_key",
+        "Adds or removes SSH public keys in a user's authorized_keys (0600, owned by the user, in a ~/.ssh made 0700), as ansible.posix's module keeps them.",
+        &[
+            req("user", Str, "whose file"),
+            req("key", Str, "one key or several, one per line; or an http(s) URL the host fetches (such as https://github.com/NAME.keys)"),
+            p("path", Str, "the file (default ~user/.ssh/authorized_keys)"),
+            p("manage_dir", Bool, "make the file's folder 0700 and the user's (default true)"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("key_options", Str, "options to put before the key(s), such as `no-pty,from=\"10.0.0.0/8\"`"),
+            p("exclusive", Bool, "remove every other line from the file"),
+            p("comment", Str, "the comment to put after the key(s)"),
+            p("validate_certs", Bool, "check a key URL's TLS certificate (default true)"),
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["ansible.posix.authorized_key"]),
     module(
         ModuleKind::User,
         "user",

@@ -5,6 +5,7 @@ mod accounts;
 mod apt;
 mod apt_key;
 mod apt_repository;
+mod authorized_key;
 mod blockinfile;
 mod command;
 mod compose_lint;
@@ -302,6 +303,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::AptKey => apt_key::run(&args, ctx).await,
         M::Unarchive => unarchive::run(&args, ctx).await,
         M::Blockinfile => blockinfile::run(&args, ctx).await,
+        M::AuthorizedKey => authorized_key::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
