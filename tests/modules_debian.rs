@@ -478,3 +478,51 @@ fn authorized_keys_let_a_new_key_in_and_keep_others_out() {
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(as_ops().code, 4, "the removed key is still let in");
 }
+
+#[test]
+fn host_name_and_time_zone_are_set_where_debian_keeps_them() {
+    let Some(fleet) = common::debian_fleet(
+        "host_name_and_time_zone_are_set_where_debian_keeps_them",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - hostname:\n        name: web01.example.org\n    - timezone:\n        name: Europe/Zurich\n    - copy:\n        content: \"{{ ansible_hostname }}\"\n        dest: /root/short\n";
+    let run = push(&fleet, "names", play, &["--diff"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    assert!(
+        run.stdout.contains("+hostname = web01.example.org"),
+        "{run:?}"
+    );
+    // Ansible's Debian strategy: the file now, the running name at the next boot.
+    assert_eq!(
+        fleet.exec(0, "cat /etc/hostname").unwrap(),
+        "web01.example.org\n"
+    );
+    assert_eq!(fleet.exec(0, "hostname").unwrap(), "deb01\n");
+    assert_eq!(fleet.exec(0, "cat /root/short").unwrap(), "web01");
+    assert_eq!(
+        fleet
+            .exec(0, "cat /etc/timezone; readlink /etc/localtime; date +%Z")
+            .unwrap()
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>(),
+        ["Europe/Zurich", "/usr/share/zoneinfo/Europe/Zurich"]
+    );
+    let run = push(&fleet, "names", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let bad = push(
+        &fleet,
+        "bad",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - timezone:\n        name: Mars/Olympus\n",
+        &[],
+    );
+    assert_eq!(bad.code, 3, "{bad:?}");
+    assert!(
+        bad.stdout
+            .contains("given timezone Mars/Olympus is not available"),
+        "{bad:?}"
+    );
+}

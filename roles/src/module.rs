@@ -73,6 +73,10 @@ pub enum ModuleKind {
     Blockinfile,
     /// `authorized_key` (ansible.posix).
     AuthorizedKey,
+    /// `hostname`.
+    Hostname,
+    /// `timezone` (community.general).
+    Timezone,
     /// `user`.
     User,
     /// `group`.
@@ -744,6 +748,26 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["ansible.posix.authorized_key"]),
+    module(
+        ModuleKind::Hostname,
+        "hostname",
+        "Sets the host's name as Ansible does on Debian: /etc/hostname (the running name follows at the next boot), or both through hostnamectl with `use: systemd`.",
+        &[
+            req("name", Str, "the host name"),
+            p("use", Choice(&["systemd", "debian"]), "systemd (Ansible's `debian` is the same) sets the running name too, through hostnamectl"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::Timezone,
+        "timezone",
+        "Sets the host's time zone: timedatectl where systemd runs, else /etc/localtime and /etc/timezone.",
+        &[req("name", Str, "a zone from /usr/share/zoneinfo, such as Europe/Zurich or UTC")],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["community.general.timezone"]),
     module(
         ModuleKind::User,
         "user",

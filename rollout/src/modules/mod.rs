@@ -13,6 +13,7 @@ mod control;
 mod docker_compose;
 pub(crate) mod files;
 mod get_url;
+mod hostname;
 mod include_vars;
 pub mod lineinfile;
 mod package;
@@ -21,6 +22,7 @@ mod remote_copy;
 mod replace;
 mod service;
 mod stat;
+mod timezone;
 mod unarchive;
 mod uri;
 mod version_check;
@@ -304,6 +306,8 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Unarchive => unarchive::run(&args, ctx).await,
         M::Blockinfile => blockinfile::run(&args, ctx).await,
         M::AuthorizedKey => authorized_key::run(&args, ctx).await,
+        M::Hostname => hostname::run(&args, ctx).await,
+        M::Timezone => timezone::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
