@@ -526,3 +526,80 @@ fn host_name_and_time_zone_are_set_where_debian_keeps_them() {
         "{bad:?}"
     );
 }
+
+#[test]
+fn apt_installs_purges_and_installs_a_deb_file_once() {
+    use common::apt::{Deb, build_repo_of};
+    let repo = common::scratch().join(format!("apt-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    const HELLO: Deb = Deb {
+        name: "drover-hello",
+        version: "1.0-1",
+        depends: "",
+        postinst: "#!/bin/sh\nset -e\necho configured > /var/lib/drover-hello\n",
+    };
+    build_repo_of(&repo, &[&HELLO]);
+    let Some(fleet) = common::debian_fleet(
+        "apt_installs_purges_and_installs_a_deb_file_once",
+        &DebianOptions {
+            repo: Some(repo.clone()),
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let status = |p: &str| {
+        fleet
+            .exec(
+                0,
+                &format!("dpkg-query -W -f='${{db:Status-Abbrev}}' {p} 2>/dev/null || echo none"),
+            )
+            .unwrap()
+    };
+    let install = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: drover-hello\n        update_cache: true\n        install_recommends: false\n        lock_timeout: 60\n";
+    let run = push(&fleet, "install", install, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(status("drover-hello").trim(), "ii");
+    assert_eq!(
+        fleet.exec(0, "cat /var/lib/drover-hello").unwrap(),
+        "configured\n"
+    );
+    let run = push(&fleet, "install", install, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let purge = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: drover-hello\n        state: absent\n        purge: true\n        autoclean: true\n";
+    let run = push(&fleet, "purge", purge, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        status("drover-hello").trim(),
+        "none",
+        "purged, not only removed"
+    );
+    // A .deb file on the host: installed once.
+    let deb = std::fs::read_dir(&repo)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "deb"))
+        .unwrap()
+        .path();
+    fleet.exec(0, "mkdir -p /var/tmp/debs").unwrap();
+    fleet
+        .exec(
+            0,
+            &format!(
+                "cp /srv/repo/{} /var/tmp/debs/hello.deb",
+                deb.file_name().unwrap().to_string_lossy()
+            ),
+        )
+        .unwrap();
+    let file = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        deb: /var/tmp/debs/hello.deb\n";
+    let run = push(&fleet, "deb", file, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(status("drover-hello").trim(), "ii");
+    let run = push(&fleet, "deb", file, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    drop(fleet);
+    let _ = std::fs::remove_dir_all(&repo);
+}

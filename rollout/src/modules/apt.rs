@@ -19,12 +19,54 @@ pub fn changed(output: &str) -> bool {
         .any(|c| (1..=3).any(|i| c[i].parse::<u64>().unwrap_or(0) > 0))
 }
 
-/// The shell for an apt task. Non-interactive, keeps changed config files (`--force-confold`).
+/// apt-get's options from the task: dpkg's options (Ansible's default keeps changed config files),
+/// recommends, target release, downgrades, unauthenticated packages, the lock's wait.
+fn apt_options(args: &Args) -> Result<String, String> {
+    let dpkg = args
+        .str("dpkg_options")
+        .unwrap_or_else(|| "force-confdef,force-confold".into());
+    let mut opts: String = dpkg
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| format!(" -o Dpkg::Options::=--{}", quote(o)))
+        .collect();
+    match args.bool("install_recommends") {
+        Some(true) => opts.push_str(" -o APT::Install-Recommends=yes"),
+        Some(false) => opts.push_str(" -o APT::Install-Recommends=no"),
+        None => {}
+    }
+    if let Some(release) = args.str("default_release") {
+        opts.push_str(&format!(" -t {}", quote(&release)));
+    }
+    if args.bool("allow_downgrade") == Some(true) {
+        opts.push_str(" --allow-downgrades");
+    }
+    if args.bool("allow_unauthenticated") == Some(true) {
+        opts.push_str(" --allow-unauthenticated");
+    }
+    if args.0.get("lock_timeout").is_some_and(|v| !v.is_null()) {
+        let secs = args
+            .num("lock_timeout")
+            .filter(|n| *n >= 0.0 && n.fract() == 0.0 && n.is_finite())
+            .ok_or("`lock_timeout` must be a whole number of seconds")?;
+        opts.push_str(&format!(" -o DPkg::Lock::Timeout={secs}"));
+    }
+    Ok(opts)
+}
+
+/// The shell for an apt task: non-interactive, with [`apt_options`].
 pub fn command(args: &Args, check: bool) -> Result<String, String> {
     let apt = format!(
-        "DEBIAN_FRONTEND=noninteractive apt-get -y -q{} -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold",
-        if check { " -s" } else { "" }
+        "DEBIAN_FRONTEND=noninteractive apt-get -y -q{}{}",
+        if check { " -s" } else { "" },
+        apt_options(args)?
     );
+    let purge = if args.bool("purge") == Some(true) {
+        " --purge"
+    } else {
+        ""
+    };
     let names: Vec<String> = match args
         .0
         .get("name")
@@ -84,7 +126,7 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
                 format!("{apt} install --only-upgrade {quoted}")
             }
             "latest" => format!("{apt} install {quoted}"),
-            "absent" | "removed" => format!("{apt} remove {quoted}"),
+            "absent" | "removed" => format!("{apt} remove{purge} {quoted}"),
             other => {
                 return Err(format!(
                     "`state: {other}` is not one of present, latest, absent"
@@ -93,13 +135,39 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         };
         steps.push(step);
     }
+    if let Some(deb) = args.str("deb") {
+        steps.push(deb_step(&deb, &apt));
+    }
     if args.bool("autoremove") == Some(true) {
-        steps.push(format!("{apt} autoremove"));
+        steps.push(format!("{apt} autoremove{purge}"));
+    }
+    for (key, what) in [("autoclean", "autoclean"), ("clean", "clean")] {
+        if args.bool(key) == Some(true) {
+            steps.push(format!("{apt} {what}"));
+        }
     }
     if steps.is_empty() {
-        return Err("apt needs `name`, `upgrade` or `update_cache`".into());
+        return Err("apt needs `name`, `deb`, `upgrade`, `update_cache`, `autoremove`, `autoclean` or `clean`".into());
     }
     Ok(steps.join(" && "))
+}
+
+/// A .deb file (on the host, or a URL it fetches) installed with its dependencies, unless that
+/// version of that package is installed already.
+fn deb_step(deb: &str, apt: &str) -> String {
+    let fetch = if deb.contains("://") {
+        format!(
+            "d=$(mktemp --suffix=.deb) && trap 'rm -f \"$d\"' EXIT && curl -fsSL -- {} > \"$d\"",
+            quote(deb)
+        )
+    } else {
+        format!("d={}", quote(deb))
+    };
+    format!(
+        "{fetch} && p=$(dpkg-deb -f \"$d\" Package) && v=$(dpkg-deb -f \"$d\" Version) && \
+         if [ \"$(dpkg-query -W -f='${{Status}} ${{Version}}' \"$p\" 2>/dev/null)\" = \"install ok installed $v\" ]; then :; \
+         else case \"$d\" in /*) ;; *) d=./$d;; esac; {apt} install \"$d\"; fi"
+    )
 }
 
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
@@ -197,5 +265,20 @@ mod tests {
                 .starts_with("missing=$(for p in x; do dpkg-query")
         );
         assert!(command(&args(json!({})), false).is_err());
+        assert_eq!(
+            command(&args(json!({"name": "nginx", "state": "absent", "purge": true, "autoremove": true, "autoclean": true, "dpkg_options": "force-confnew", "install_recommends": false, "default_release": "bookworm-backports", "lock_timeout": 120})), false).unwrap(),
+            "DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confnew -o APT::Install-Recommends=no -t bookworm-backports -o DPkg::Lock::Timeout=120 remove --purge nginx && \
+             DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confnew -o APT::Install-Recommends=no -t bookworm-backports -o DPkg::Lock::Timeout=120 autoremove --purge && \
+             DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confnew -o APT::Install-Recommends=no -t bookworm-backports -o DPkg::Lock::Timeout=120 autoclean"
+        );
+        assert_eq!(
+            command(&args(json!({"deb": "https://example.org/x.deb"})), true).unwrap(),
+            format!(
+                "d=$(mktemp --suffix=.deb) && trap 'rm -f \"$d\"' EXIT && curl -fsSL -- https://example.org/x.deb > \"$d\" && p=$(dpkg-deb -f \"$d\" Package) && v=$(dpkg-deb -f \"$d\" Version) && \
+                 if [ \"$(dpkg-query -W -f='${{Status}} ${{Version}}' \"$p\" 2>/dev/null)\" = \"install ok installed $v\" ]; then :; \
+                 else case \"$d\" in /*) ;; *) d=./$d;; esac; {} install \"$d\"; fi",
+                apt.replace(" -q", " -q -s")
+            )
+        );
     }
 }
