@@ -603,3 +603,44 @@ fn apt_installs_purges_and_installs_a_deb_file_once() {
     drop(fleet);
     let _ = std::fs::remove_dir_all(&repo);
 }
+
+#[test]
+fn facts_modules_read_packages_services_and_databases() {
+    let Some(fleet) = common::debian_fleet(
+        "facts_modules_read_packages_services_and_databases",
+        &DebianOptions {
+            boot: drover_fleet::Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let play = r#"- hosts: all
+  tasks:
+    - package_facts:
+        manager: auto
+    - service_facts:
+    - getent:
+        database: passwd
+        key: ops
+    - tempfile:
+        state: directory
+        suffix: .build
+      register: scratch
+    - raw: test -d {{ scratch.path }} && echo made
+      register: made
+    - assert:
+        that:
+          - "'openssh-server' in ansible_facts.packages"
+          - "ansible_facts.packages['sudo'][0].source == 'apt'"
+          - "ansible_facts.services['ssh.service'].state == 'running'"
+          - "services['docker.service'].status == 'enabled'"
+          - "getent_passwd.ops[4] == '/home/ops'"
+          - "ansible_facts.distribution == 'Debian'"
+          - "scratch.path.endswith('.build')"
+          - "made.stdout == 'made'"
+"#;
+    let run = push(&fleet, "facts", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("failed=0"), "{run:?}");
+}

@@ -77,6 +77,16 @@ pub enum ModuleKind {
     Hostname,
     /// `timezone` (community.general).
     Timezone,
+    /// `raw`.
+    Raw,
+    /// `tempfile`.
+    Tempfile,
+    /// `package_facts`.
+    PackageFacts,
+    /// `service_facts`.
+    ServiceFacts,
+    /// `getent`.
+    Getent,
     /// `user`.
     User,
     /// `group`.
@@ -778,6 +788,60 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.general.timezone"]),
+    module(
+        ModuleKind::Raw,
+        "raw",
+        "Runs a command line through the login shell as it is (as `shell`; drover needs no Python on the host anyway).",
+        &[p("executable", Str, "the shell to run it with")],
+        CheckMode::Skipped,
+        false,
+    )
+    .free_form(),
+    module(
+        ModuleKind::Tempfile,
+        "tempfile",
+        "Makes a new private file or folder with a name nobody can guess (mktemp); registers its `path`.",
+        &[
+            p("state", Choice(&["file", "directory"]), "file (default) or directory"),
+            p("path", Str, "the folder to make it in (default $TMPDIR or /tmp)"),
+            p("prefix", Str, "the name's start (default `ansible.`)"),
+            p("suffix", Str, "the name's end"),
+        ],
+        CheckMode::Skipped,
+        false,
+    ),
+    module(
+        ModuleKind::PackageFacts,
+        "package_facts",
+        "Reads the installed packages from dpkg into `ansible_facts.packages` (name -> list of {name, version, arch, category, source}).",
+        &[
+            p("manager", List, "auto or apt (dpkg's database either way)"),
+        ],
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::ServiceFacts,
+        "service_facts",
+        "Reads systemd's services into `ansible_facts.services` (unit -> {name, state, status, source}).",
+        &[],
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::Getent,
+        "getent",
+        "Reads a system database (passwd, group, hosts, services, ...) with getent into `getent_<database>`.",
+        &[
+            req("database", Str, "the database, such as passwd or hosts"),
+            p("key", Str, "only this entry"),
+            p("split", Str, "the field separator (default `:` for passwd, group, shadow; else whitespace)"),
+            p("fail_key", Bool, "fail when `key` is not found (default true)"),
+            p("service", Str, "the NSS service to ask (getent -s)"),
+        ],
+        CheckMode::Runs,
+        false,
+    ),
     module(
         ModuleKind::User,
         "user",

@@ -1,4 +1,4 @@
-//! command and shell. `shell` hands its text to the remote shell; `command` never does: its
+//! command, shell and raw. `shell` (and `raw`) hand their text to the remote shell; `command` never does: its
 //! words (Ansible's shlex split of the free form, or `argv`) are quoted one by one, so `;`, `|`,
 //! `$( )`, backticks, redirections and newlines reach the program as plain arguments, whatever a
 //! variable, loop item or registered output put into them. Only what Ansible's `command` expands
@@ -37,7 +37,7 @@ pub fn command_argv(args: &Args) -> Result<Vec<String>, String> {
 /// The command line to run, with `chdir` folded in. For `command`, every word is quoted; for
 /// `shell`, the text goes to the shell (or to `executable -c`).
 pub fn command_line(module: ModuleKind, args: &Args) -> Result<String, String> {
-    let base = if module == ModuleKind::Shell {
+    let base = if matches!(module, ModuleKind::Shell | ModuleKind::Raw) {
         let text = args
             .str("_raw_params")
             .or_else(|| args.str("cmd"))

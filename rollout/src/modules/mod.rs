@@ -12,6 +12,7 @@ mod compose_lint;
 mod control;
 mod docker_compose;
 pub(crate) mod files;
+mod gather;
 mod get_url;
 mod hostname;
 mod include_vars;
@@ -22,6 +23,7 @@ mod remote_copy;
 mod replace;
 mod service;
 mod stat;
+mod tempfile;
 mod timezone;
 mod unarchive;
 mod uri;
@@ -283,7 +285,7 @@ impl Args {
 pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
     use ModuleKind as M;
     match module.kind {
-        M::Command | M::Shell => command::run(module.kind, &args, ctx).await,
+        M::Command | M::Shell | M::Raw => command::run(module.kind, &args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
         M::Lineinfile => files::lineinfile(&args, ctx).await,
@@ -308,6 +310,10 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::AuthorizedKey => authorized_key::run(&args, ctx).await,
         M::Hostname => hostname::run(&args, ctx).await,
         M::Timezone => timezone::run(&args, ctx).await,
+        M::Tempfile => tempfile::run(&args, ctx).await,
+        M::PackageFacts => gather::package_facts(&args, ctx).await,
+        M::ServiceFacts => gather::service_facts(&args, ctx).await,
+        M::Getent => gather::getent(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,

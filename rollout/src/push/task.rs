@@ -91,7 +91,7 @@ impl HostRun<'_> {
                     total.changed |= one.changed;
                     total.failed |= one.failed;
                     total.flush_handlers |= one.flush_handlers;
-                    total.facts.extend(one.facts.clone());
+                    merge_facts(&mut total.facts, &one.facts);
                     if one.failed && total.msg.is_empty() {
                         total.msg = one.msg.clone();
                     }
@@ -106,7 +106,14 @@ impl HostRun<'_> {
         if let Some(reg) = &task.register {
             self.facts.insert(reg.clone(), outcome.registered());
         }
-        self.facts.extend(outcome.facts.clone());
+        // Module facts under `ansible_facts` join the gathered ones, which live in the base vars.
+        if outcome.facts.contains_key("ansible_facts") && !self.facts.contains_key("ansible_facts")
+        {
+            if let Some(gathered) = self.base.get("ansible_facts") {
+                self.facts.insert("ansible_facts".into(), gathered.clone());
+            }
+        }
+        merge_facts(&mut self.facts, &outcome.facts);
         let status = self.count(task, &outcome);
         // A loop has reported each item as it ended.
         if task.loop_spec.is_none() {
@@ -392,5 +399,20 @@ fn status_of(task: &Task, outcome: &Outcome) -> TaskStatus {
         (_, _, true, _) => TaskStatus::Skipped,
         (_, _, _, true) => TaskStatus::Changed,
         _ => TaskStatus::Ok,
+    }
+}
+
+/// Adds a module's facts to the host's: `ansible_facts` is merged key by key (a module such as
+/// package_facts adds `ansible_facts.packages` beside the gathered facts); anything else is set.
+fn merge_facts(facts: &mut serde_json::Map<String, Json>, new: &serde_json::Map<String, Json>) {
+    for (key, value) in new {
+        match (facts.get_mut(key), value) {
+            (Some(Json::Object(old)), Json::Object(more)) if key == "ansible_facts" => {
+                old.extend(more.clone());
+            }
+            _ => {
+                facts.insert(key.clone(), value.clone());
+            }
+        }
     }
 }
