@@ -107,11 +107,11 @@ impl HostRun<'_> {
             self.facts.insert(reg.clone(), outcome.registered());
         }
         // Module facts under `ansible_facts` join the gathered ones, which live in the base vars.
-        if outcome.facts.contains_key("ansible_facts") && !self.facts.contains_key("ansible_facts")
+        if outcome.facts.contains_key("ansible_facts")
+            && !self.facts.contains_key("ansible_facts")
+            && let Some(gathered) = self.base.get("ansible_facts")
         {
-            if let Some(gathered) = self.base.get("ansible_facts") {
-                self.facts.insert("ansible_facts".into(), gathered.clone());
-            }
+            self.facts.insert("ansible_facts".into(), gathered.clone());
         }
         merge_facts(&mut self.facts, &outcome.facts);
         let status = self.count(task, &outcome);
