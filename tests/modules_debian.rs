@@ -644,3 +644,68 @@ fn facts_modules_read_packages_services_and_databases() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(recap(&run).contains("failed=0"), "{run:?}");
 }
+
+#[test]
+fn validate_refuses_a_bad_file_and_backup_keeps_the_old_one() {
+    let Some(fleet) = common::debian_fleet(
+        "validate_refuses_a_bad_file_and_backup_keeps_the_old_one",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let sudoers = |content: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        content: \"{content}\\n\"\n        dest: /etc/sudoers.d/deploy\n        mode: \"0440\"\n        validate: visudo -cf %s\n        backup: true\n      register: written\n    - lineinfile:\n        path: /etc/motd\n        line: patched by drover\n        owner: ops\n        backup: true\n        create: true\n"
+        )
+    };
+    // A broken sudoers line never reaches /etc/sudoers.d (sudo would stop working).
+    let run = push(
+        &fleet,
+        "bad",
+        &sudoers("deploy ALL=(ALL NOPASSWD: ALL"),
+        &[],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(fleet.exec(0, "test -e /etc/sudoers.d/deploy").is_err());
+    assert_eq!(
+        fleet
+            .exec(0, "ls -A /etc/sudoers.d | grep -c drover || true")
+            .unwrap(),
+        "0\n",
+        "no temporary file left"
+    );
+    let run = push(
+        &fleet,
+        "good",
+        &sudoers("deploy ALL=(ALL) NOPASSWD: ALL"),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "stat -c %a /etc/sudoers.d/deploy").unwrap(),
+        "440\n"
+    );
+    let motd = fleet
+        .exec(0, "stat -c %U /etc/motd; tail -1 /etc/motd")
+        .unwrap();
+    assert_eq!(motd, "ops\npatched by drover\n");
+    // A change keeps the old file beside it, named as Ansible names it.
+    let run = push(
+        &fleet,
+        "again",
+        &sudoers("deploy ALL=(ALL) NOPASSWD: /usr/bin/apt-get"),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let backups = fleet
+        .exec(
+            0,
+            "ls /etc/sudoers.d/ | grep '^deploy\\.[0-9]*\\.[0-9-]*@[0-9:]*~$'",
+        )
+        .unwrap();
+    assert_eq!(backups.lines().count(), 1, "{backups}");
+    let old = fleet
+        .exec(0, &format!("cat /etc/sudoers.d/{}", backups.trim()))
+        .unwrap();
+    assert_eq!(old, "deploy ALL=(ALL) NOPASSWD: ALL\n");
+}

@@ -248,6 +248,16 @@ const OWNER: Param = p(
 );
 const GROUP: Param = p("group", Str, "group to own the file");
 const MODE: Param = p("mode", Mode, "permissions, such as \"0644\"");
+const BACKUP: Param = p(
+    "backup",
+    Bool,
+    "keep the file it replaces as PATH.PID.YYYY-MM-DD@HH:MM:SS~ (registered as `backup_file`)",
+);
+const VALIDATE: Param = p(
+    "validate",
+    Str,
+    "a command that must accept the new file before it replaces the old, with %s for it (such as `visudo -cf %s`)",
+);
 const CREATES: Param = p("creates", Str, "skip the task when this path exists");
 const REMOVES: Param = p("removes", Str, "run only when this path exists");
 const CHDIR: Param = p("chdir", Str, "run in this folder");
@@ -361,6 +371,8 @@ pub const MODULES: &[Spec] = &[
             MODE,
             OWNER,
             GROUP,
+            BACKUP,
+            VALIDATE,
         ],
         CheckMode::Predicts,
         true,
@@ -379,6 +391,8 @@ pub const MODULES: &[Spec] = &[
             MODE,
             OWNER,
             GROUP,
+            BACKUP,
+            VALIDATE,
         ],
         CheckMode::Predicts,
         true,
@@ -434,6 +448,10 @@ pub const MODULES: &[Spec] = &[
             ),
             p("create", Bool, "create the file when it is missing"),
             MODE,
+            OWNER,
+            GROUP,
+            BACKUP,
+            VALIDATE,
         ],
         CheckMode::Predicts,
         true,
@@ -451,6 +469,8 @@ pub const MODULES: &[Spec] = &[
             MODE,
             OWNER,
             GROUP,
+            BACKUP,
+            VALIDATE,
         ],
         CheckMode::Predicts,
         true,
@@ -745,6 +765,8 @@ pub const MODULES: &[Spec] = &[
             MODE,
             OWNER,
             GROUP,
+            BACKUP,
+            VALIDATE,
         ],
         CheckMode::Predicts,
         true,

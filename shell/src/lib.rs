@@ -170,7 +170,7 @@ pub fn sudo(command: &str, user: &str, prompt: Option<&str>, marker: &str) -> St
 /// A command that writes its standard input to `path` atomically, with `mode` (octal, as `0644`),
 /// through a fresh temporary name beside it (see [`temp_path`] and [`write_via`]).
 pub fn write_file(path: &str, mode: u32) -> String {
-    write_via(path, &temp_path(path), &format!("{mode:o}"))
+    write_via(path, &temp_path(path), &format!("{mode:o}"), None)
 }
 
 /// A temporary name in `path`'s folder that nobody can guess: `.<name>.drover-<128 random bits>`.
@@ -195,12 +195,15 @@ pub fn temp_path(path: &str) -> String {
 
 /// Writes standard input to `tmp`, created exclusively (`set -C`: O_EXCL, so never through an
 /// existing file or symlink) and private (umask 077), sets `mode` (an octal number, or a shell
-/// expression such as `"$m"`), then renames it over `path` (rename replaces a symlink at `path`, it
-/// does not follow it). On any failure the temporary file is removed and the command fails.
-pub fn write_via(path: &str, tmp: &str, mode: &str) -> String {
+/// expression such as `"$m"`), runs `validate` on it when given (a command line that names the
+/// temporary file; a failure keeps the old file), then renames it over `path` (rename replaces a
+/// symlink at `path`, it does not follow it). On any failure the temporary file is removed and the
+/// command fails.
+pub fn write_via(path: &str, tmp: &str, mode: &str, validate: Option<&str>) -> String {
     let (t, p) = (quote(tmp), quote(path));
+    let check = validate.map_or(String::new(), |v| format!(" && {v}"));
     format!(
-        "umask 077 && if (set -C && cat > {t}) && chmod {mode} -- {t} && mv -f -- {t} {p}; then :; else rm -f -- {t}; exit 1; fi"
+        "umask 077 && if (set -C && cat > {t}) && chmod {mode} -- {t}{check} && mv -f -- {t} {p}; then :; else rm -f -- {t}; exit 1; fi"
     )
 }
 
@@ -264,7 +267,7 @@ mod tests {
     #[test]
     fn commands_are_exact_strings() {
         assert_eq!(
-            write_via("/etc/app conf", "/etc/.app conf.drover-0", "644"),
+            write_via("/etc/app conf", "/etc/.app conf.drover-0", "644", None),
             "umask 077 && if (set -C && cat > '/etc/.app conf.drover-0') && chmod 644 -- '/etc/.app conf.drover-0' && mv -f -- '/etc/.app conf.drover-0' '/etc/app conf'; then :; else rm -f -- '/etc/.app conf.drover-0'; exit 1; fi"
         );
         assert_eq!(read_file("/tmp/x"), "cat -- /tmp/x");

@@ -40,7 +40,7 @@ fn a_planted_symlink_at_the_temporary_name_is_never_written_through() {
     symlink(&victim, &tmp).unwrap();
 
     let ok = sh(
-        &write_via(dest.to_str().unwrap(), &tmp, "644"),
+        &write_via(dest.to_str().unwrap(), &tmp, "644", None),
         b"attacker\n",
     );
     assert!(!ok, "the write must fail when its temporary name exists");

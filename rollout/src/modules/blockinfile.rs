@@ -5,7 +5,7 @@
 
 use regex::Regex;
 
-use super::files::{Remote, ensure_content, read_state};
+use super::files::{FileTarget, Remote, ensure_content, read_state};
 use super::{Args, ModuleCtx, Outcome};
 
 /// What the task asks.
@@ -153,9 +153,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::bad_input(e),
     };
-    let mode = match args.mode("mode") {
-        Ok(m) => m,
-        Err(e) => return Outcome::bad_input(e),
+    let target = match FileTarget::from_args(path.clone(), args) {
+        Ok(t) => t,
+        Err(e) => return Outcome::bad_input(format!("blockinfile: {e}")),
     };
     let before = match read_state(ctx, &path).await {
         Ok(Remote::File { content, .. }) => String::from_utf8_lossy(&content).into_owned(),
@@ -166,21 +166,13 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     };
     let after = edit(&before, &spec);
     if after == before
-        && mode.is_none()
-        && args.str("owner").is_none()
-        && args.str("group").is_none()
+        && target.write.mode.is_none()
+        && target.owner.is_none()
+        && target.group.is_none()
     {
         return Outcome::default();
     }
-    ensure_content(
-        ctx,
-        &path,
-        after.as_bytes(),
-        mode,
-        args.str("owner"),
-        args.str("group"),
-    )
-    .await
+    ensure_content(ctx, &target, after.as_bytes()).await
 }
 
 #[cfg(test)]

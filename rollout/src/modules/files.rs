@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use drover_roles::ModuleKind;
-use drover_ssh::shell::{quote, temp_path, write_via};
+use drover_ssh::shell::{quote, split_words, temp_path, write_via};
 use serde_json::json;
 use similar::TextDiff;
 
@@ -70,41 +70,134 @@ pub(crate) fn unified(path: &str, before: &[u8], after: &[u8]) -> String {
         .to_string()
 }
 
+/// How a new content is written beside its mode: a backup of the file it replaces (`backup`, named
+/// as Ansible names it: `PATH.PID.YYYY-MM-DD@HH:MM:SS~`) and a command that must accept the new
+/// content before it replaces the old (`validate`, with `%s` for the temporary file).
+#[derive(Debug, Clone, Default)]
+pub struct WriteOpts {
+    pub mode: Option<u32>,
+    pub backup: bool,
+    pub validate: Option<String>,
+}
+
+/// A file a task writes: where, how, and whose.
+#[derive(Debug, Clone, Default)]
+pub struct FileTarget {
+    pub path: String,
+    pub write: WriteOpts,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+}
+
+impl FileTarget {
+    /// The target at `path` with the task's `mode`, `owner`, `group`, `backup` and `validate`.
+    pub fn from_args(path: String, args: &Args) -> Result<FileTarget, String> {
+        let validate = args.str("validate");
+        if validate.as_ref().is_some_and(|v| !v.contains("%s")) {
+            return Err("`validate` must contain %s (the file to check)".into());
+        }
+        Ok(FileTarget {
+            path,
+            write: WriteOpts {
+                mode: args.mode("mode")?,
+                backup: args.bool("backup") == Some(true),
+                validate,
+            },
+            owner: args.str("owner"),
+            group: args.str("group"),
+        })
+    }
+}
+
+/// The `validate` command for the temporary file `tmp`: its words, as `command` splits them (no
+/// shell), with `%s` replaced by the file, each quoted.
+pub fn validate_command(validate: &str, tmp: &str) -> Result<String, String> {
+    let words = split_words(validate).map_err(|e| format!("`validate`: {e}"))?;
+    Ok(words
+        .iter()
+        .map(|w| quote(&w.replace("%s", tmp)))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
 /// One round trip that puts `content` (sent on stdin) at `path` unless a file with the same SHA-256
 /// is there, sets `mode` (or keeps the file's, 0644 for a new one), and prints `changed MODE` or
-/// `unchanged MODE`. Nothing is written when the content is the same, so a read-only folder is fine.
-/// A new content goes through `tmp`, created exclusively ([`drover_ssh::shell::write_via`]).
+/// `unchanged MODE` (and `backup PATH` when it kept one). Nothing is written when the content is the
+/// same, so a read-only folder is fine. A new content goes through `tmp`, created exclusively
+/// ([`drover_ssh::shell::write_via`]).
 pub fn put_command(path: &str, tmp: &str, content: &[u8], mode: Option<u32>) -> String {
+    put_command_with(
+        path,
+        tmp,
+        content,
+        &WriteOpts {
+            mode,
+            ..WriteOpts::default()
+        },
+    )
+    .unwrap_or_default()
+}
+
+/// [`put_command`] with a backup and a validation.
+pub fn put_command_with(
+    path: &str,
+    tmp: &str,
+    content: &[u8],
+    opts: &WriteOpts,
+) -> Result<String, String> {
     use sha2::Digest;
     let sum: String = sha2::Sha256::digest(content)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     let p = quote(path);
-    let m = mode.map_or_else(
+    let m = opts.mode.map_or_else(
         || format!("$(stat -c %a -- {p} 2>/dev/null || echo 644)"),
         |m| format!("{m:o}"),
     );
-    format!(
+    let validate = opts
+        .validate
+        .as_deref()
+        .map(|v| validate_command(v, tmp))
+        .transpose()?;
+    let (backup, report) = if opts.backup {
+        (
+            format!(
+                "b=; if [ -f {p} ]; then b={p}.$$.$(date +%Y-%m-%d@%H:%M:%S)~; cp -p -- {p} \"$b\" || exit 1; fi; "
+            ),
+            "; [ -z \"$b\" ] || echo \"backup $b\"",
+        )
+    } else {
+        (String::new(), "")
+    };
+    Ok(format!(
         "if [ -e {p} ] && [ ! -f {p} ]; then echo 'exists but is not a regular file' >&2; exit 4; fi; \
          m={m}; \
          if [ -f {p} ] && [ \"$(sha256sum < {p})\" = '{sum}  -' ]; then cat > /dev/null; \
          if [ \"$(stat -c %a -- {p})\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- {p} && echo changed $m; fi; \
-         else {} && echo changed $m; fi",
-        write_via(path, tmp, "\"$m\"")
-    )
+         else {backup}{} && echo changed $m{report}; fi",
+        write_via(path, tmp, "\"$m\"", validate.as_deref())
+    ))
 }
 
-/// Puts `content` at `dest` in one round trip (see [`put_command`]), for runs that need no diff.
+/// Puts `content` at the target in one round trip (see [`put_command_with`]), for runs that need
+/// no diff.
 async fn put_content(
     ctx: &ModuleCtx<'_>,
-    dest: &str,
+    target: &FileTarget,
     content: &[u8],
     mode: Option<u32>,
-    chown: Option<String>,
 ) -> Outcome {
-    let mut cmd = put_command(dest, &temp_path(dest), content, mode);
-    if let Some(chown) = chown {
+    let dest = &target.path;
+    let opts = WriteOpts {
+        mode,
+        ..target.write.clone()
+    };
+    let mut cmd = match put_command_with(dest, &temp_path(dest), content, &opts) {
+        Ok(c) => c,
+        Err(e) => return Outcome::bad_input(e),
+    };
+    if let Some(chown) = chown_command(dest, target.owner.as_deref(), target.group.as_deref()) {
         cmd = format!("{{ {cmd}; }} && {chown}");
     }
     let o = match ctx
@@ -127,7 +220,11 @@ async fn put_content(
         .nth(1)
         .and_then(|m| u32::from_str_radix(m, 8).ok())
         .unwrap_or(0o644);
-    file_outcome(dest, report.lines().any(|l| l.starts_with("changed")), mode)
+    let mut out = file_outcome(dest, report.lines().any(|l| l.starts_with("changed")), mode);
+    if let Some(backup) = report.lines().find_map(|l| l.strip_prefix("backup ")) {
+        out.result.insert("backup_file".into(), json!(backup));
+    }
+    out
 }
 
 /// A file task's result: whether it changed, and the file's path and mode.
@@ -142,19 +239,16 @@ fn file_outcome(dest: &str, changed: bool, mode: u32) -> Outcome {
     out
 }
 
-/// Puts `content` at `dest` with `mode` unless it is already there; reports the change and its diff.
+/// Puts `content` at the target unless it is already there; reports the change and its diff.
 pub(super) async fn ensure_content(
     ctx: &ModuleCtx<'_>,
-    dest: &str,
+    target: &FileTarget,
     content: &[u8],
-    mode: Option<u32>,
-    owner: Option<String>,
-    group: Option<String>,
 ) -> Outcome {
+    let dest = &target.path;
     // --check and --diff need what is there now; otherwise one round trip does everything.
     if !ctx.check && !ctx.diff {
-        let chown = chown_command(dest, owner.as_deref(), group.as_deref());
-        return put_content(ctx, dest, content, mode, chown).await;
+        return put_content(ctx, target, content, target.write.mode).await;
     }
     let current = match read_state(ctx, dest).await {
         Ok(c) => c,
@@ -164,15 +258,14 @@ pub(super) async fn ensure_content(
         Remote::Missing => (&b""[..], None),
         Remote::File { mode, content } => (&content[..], Some(*mode)),
     };
-    let want_mode = mode.or(current_mode).unwrap_or(0o644);
+    let want_mode = target.write.mode.or(current_mode).unwrap_or(0o644);
     let changed =
         current == Remote::Missing || before != content || current_mode != Some(want_mode);
     let diff = (ctx.diff && changed).then(|| unified(dest, before, content));
     let mut out = if ctx.check {
         file_outcome(dest, changed, want_mode)
     } else {
-        let chown = chown_command(dest, owner.as_deref(), group.as_deref());
-        put_content(ctx, dest, content, Some(want_mode), chown).await
+        put_content(ctx, target, content, Some(want_mode)).await
     };
     if !out.failed {
         out.diff = diff;
@@ -228,12 +321,17 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
     let Some(dest) = args.str("dest") else {
         return Outcome::fail("`dest` is required");
     };
-    let mode = match args.mode("mode") {
-        Ok(m) => m,
-        Err(e) => return Outcome::fail(e),
+    let target = match FileTarget::from_args(dest.clone(), args) {
+        Ok(t) => t,
+        Err(e) => return Outcome::bad_input(format!("{module}: {e}")),
     };
     if kind == ModuleKind::Copy && args.bool("remote_src") == Some(true) {
-        return super::remote_copy::run(&dest, mode, args, ctx).await;
+        if target.write.backup || target.write.validate.is_some() {
+            return Outcome::bad_input(
+                "copy: `backup` and `validate` are not supported with `remote_src` yet; copy the file with `command: cp` and check it in a task of its own",
+            );
+        }
+        return super::remote_copy::run(&dest, target.write.mode, args, ctx).await;
     }
     let content = match (kind, args.str("src"), args.str("content")) {
         (ModuleKind::Copy, None, Some(text)) => text.into_bytes(),
@@ -274,15 +372,7 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
             ));
         }
     };
-    ensure_content(
-        ctx,
-        &dest,
-        &content,
-        mode,
-        args.str("owner"),
-        args.str("group"),
-    )
-    .await
+    ensure_content(ctx, &target, &content).await
 }
 
 /// The shell for the `file` module: prints `changed` when it changed something. In check mode, the
@@ -416,14 +506,19 @@ pub async fn lineinfile(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(a) => a,
         Err(e) => return Outcome::fail(e),
     };
-    if after == before {
+    let target = match FileTarget::from_args(path, args) {
+        Ok(t) => t,
+        Err(e) => return Outcome::bad_input(format!("lineinfile: {e}")),
+    };
+    // The same text: only the mode or owner may still need fixing.
+    if after == before
+        && target.write.mode.is_none()
+        && target.owner.is_none()
+        && target.group.is_none()
+    {
         return Outcome::default();
     }
-    let mode = match args.mode("mode") {
-        Ok(m) => m,
-        Err(e) => return Outcome::fail(e),
-    };
-    ensure_content(ctx, &path, after.as_bytes(), mode, None, None).await
+    ensure_content(ctx, &target, after.as_bytes()).await
 }
 
 pub async fn replace(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
@@ -454,26 +549,18 @@ pub async fn replace(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         after.as_ref(),
         before.as_ref(),
     );
-    let mode = match args.mode("mode") {
-        Ok(m) => m,
-        Err(e) => return Outcome::fail(e),
+    let target = match FileTarget::from_args(path, args) {
+        Ok(t) => t,
+        Err(e) => return Outcome::bad_input(format!("replace: {e}")),
     };
     if after_text == before_text
-        && mode.is_none()
-        && args.str("owner").is_none()
-        && args.str("group").is_none()
+        && target.write.mode.is_none()
+        && target.owner.is_none()
+        && target.group.is_none()
     {
         return Outcome::default();
     }
-    ensure_content(
-        ctx,
-        &path,
-        after_text.as_bytes(),
-        mode,
-        args.str("owner"),
-        args.str("group"),
-    )
-    .await
+    ensure_content(ctx, &target, after_text.as_bytes()).await
 }
 
 /// Where a fetched file goes: `<run>/fetched/<dest>` with `flat`, else
@@ -604,6 +691,25 @@ mod tests {
              if [ -f '/etc/a b' ] && [ \"$(sha256sum < '/etc/a b')\" = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881  -' ]; then cat > /dev/null; \
              if [ \"$(stat -c %a -- '/etc/a b')\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- '/etc/a b' && echo changed $m; fi; \
              else umask 077 && if (set -C && cat > '/etc/.a b.drover-1') && chmod \"$m\" -- '/etc/.a b.drover-1' && mv -f -- '/etc/.a b.drover-1' '/etc/a b'; then :; else rm -f -- '/etc/.a b.drover-1'; exit 1; fi && echo changed $m; fi"
+        );
+        let opts = WriteOpts {
+            mode: None,
+            backup: true,
+            validate: Some("visudo -cf %s".into()),
+        };
+        let cmd = put_command_with("/etc/sudoers", "/etc/.sudoers.drover-1", b"x", &opts).unwrap();
+        assert!(
+            cmd.ends_with(
+                "else b=; if [ -f /etc/sudoers ]; then b=/etc/sudoers.$$.$(date +%Y-%m-%d@%H:%M:%S)~; cp -p -- /etc/sudoers \"$b\" || exit 1; fi; \
+                 umask 077 && if (set -C && cat > /etc/.sudoers.drover-1) && chmod \"$m\" -- /etc/.sudoers.drover-1 && visudo -cf /etc/.sudoers.drover-1 \
+                 && mv -f -- /etc/.sudoers.drover-1 /etc/sudoers; then :; else rm -f -- /etc/.sudoers.drover-1; exit 1; fi && echo changed $m; \
+                 [ -z \"$b\" ] || echo \"backup $b\"; fi"
+            ),
+            "{cmd}"
+        );
+        assert_eq!(
+            validate_command("sh -c 'test -s %s'", "/tmp/.x y").unwrap(),
+            "sh -c 'test -s /tmp/.x y'"
         );
         assert_eq!(
             read_state_command("/etc/a b"),
