@@ -709,3 +709,32 @@ fn validate_refuses_a_bad_file_and_backup_keeps_the_old_one() {
         .unwrap();
     assert_eq!(old, "deploy ALL=(ALL) NOPASSWD: ALL\n");
 }
+
+#[test]
+fn an_ini_option_is_set_once() {
+    let Some(fleet) = common::debian_fleet("an_ini_option_is_set_once", &DebianOptions::default())
+    else {
+        return;
+    };
+    fleet
+        .write_file(0, "/etc/app.ini", "[server]\n# port = 80\nhost = 0.0.0.0\n")
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.ini_file:\n        path: /etc/app.ini\n        section: server\n        option: port\n        value: \"8080\"\n        mode: \"0640\"\n        backup: true\n";
+    let run = push(&fleet, "ini", play, &["--check", "--diff"]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(run.stdout.contains("+port = 8080"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /etc/app.ini").unwrap(),
+        "[server]\n# port = 80\nhost = 0.0.0.0\n"
+    );
+    let run = push(&fleet, "ini", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "cat /etc/app.ini; stat -c %a /etc/app.ini")
+            .unwrap(),
+        "[server]\nport = 8080\nhost = 0.0.0.0\n640\n"
+    );
+    let run = push(&fleet, "ini", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+}

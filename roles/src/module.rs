@@ -87,6 +87,8 @@ pub enum ModuleKind {
     ServiceFacts,
     /// `getent`.
     Getent,
+    /// `ini_file` (community.general).
+    IniFile,
     /// `user`.
     User,
     /// `group`.
@@ -864,6 +866,31 @@ pub const MODULES: &[Spec] = &[
         CheckMode::Runs,
         false,
     ),
+    module(
+        ModuleKind::IniFile,
+        "ini_file",
+        "Sets, adds or removes an option in a section of an INI file, as community.general's ini_file edits it.",
+        &[
+            p("path", Str, "the file (also `dest`)"),
+            p("dest", Str, "the same as `path`"),
+            p("section", Str, "the section; left out: the options before any section"),
+            p("option", Str, "the option; left out with state absent: the whole section goes"),
+            p("value", Str, "its value"),
+            p("values", List, "several values, one line each"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("exclusive", Bool, "only these values: other lines of the option go (default true)"),
+            p("no_extra_spaces", Bool, "write `option=value` without spaces"),
+            p("allow_no_value", Bool, "an option without a value (`option` alone on its line)"),
+            p("create", Bool, "create the file if it is missing (default true)"),
+            MODE,
+            OWNER,
+            GROUP,
+            BACKUP,
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["community.general.ini_file"]),
     module(
         ModuleKind::User,
         "user",

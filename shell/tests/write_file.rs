@@ -60,7 +60,10 @@ fn a_write_lands_whole_with_its_mode_and_leaves_nothing_behind() {
     // A symlink at the destination is replaced by the new file; its target is left alone.
     symlink(&other, &dest).unwrap();
     let path = dest.to_str().unwrap();
-    assert!(sh(&write_via(path, &temp_path(path), "640", None), b"new\n"));
+    assert!(sh(
+        &write_via(path, &temp_path(path), "640", None),
+        b"new\n"
+    ));
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new\n");
     assert_eq!(mode(&dest), 0o640);
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "other\n");
@@ -73,6 +76,9 @@ fn a_failed_step_removes_the_temporary_file() {
     let dest = dir.path().join("app.conf");
     let path = dest.to_str().unwrap();
     // chmod refuses the mode: the temporary file must not stay behind.
-    assert!(!sh(&write_via(path, &temp_path(path), "999", None), b"new\n"));
+    assert!(!sh(
+        &write_via(path, &temp_path(path), "999", None),
+        b"new\n"
+    ));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -16,6 +16,7 @@ mod gather;
 mod get_url;
 mod hostname;
 mod include_vars;
+mod ini_file;
 pub mod lineinfile;
 mod package;
 mod probe;
@@ -314,6 +315,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::PackageFacts => gather::package_facts(&args, ctx).await,
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
+        M::IniFile => ini_file::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
