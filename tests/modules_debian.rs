@@ -738,3 +738,38 @@ fn an_ini_option_is_set_once() {
     let run = push(&fleet, "ini", play, &[]);
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 }
+
+#[test]
+fn cron_jobs_live_in_crontabs_and_cron_files() {
+    let Some(fleet) = common::debian_fleet(
+        "cron_jobs_live_in_crontabs_and_cron_files",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - cron:\n        name: MAILTO\n        env: true\n        job: ops@example.org\n        user: ops\n    - cron:\n        name: backup\n        minute: \"0\"\n        hour: \"3\"\n        job: /usr/local/bin/backup >/dev/null\n        user: ops\n    - cron:\n        name: renew\n        special_time: daily\n        job: certbot renew -q\n        user: root\n        cron_file: certbot\n";
+    let run = push(&fleet, "cron", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    let crontab = fleet.exec(0, "crontab -u ops -l").unwrap();
+    assert!(crontab.ends_with("MAILTO=\"ops@example.org\"\n#Ansible: backup\n0 3 * * * /usr/local/bin/backup >/dev/null\n"), "{crontab}");
+    assert_eq!(
+        fleet.exec(0, "cat /etc/cron.d/certbot").unwrap(),
+        "#Ansible: renew\n@daily root certbot renew -q\n"
+    );
+    let run = push(&fleet, "cron", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - cron:\n        name: backup\n        user: ops\n        state: absent\n    - cron:\n        name: renew\n        cron_file: certbot\n        state: absent\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(
+        !fleet
+            .exec(0, "crontab -u ops -l")
+            .unwrap()
+            .contains("backup")
+    );
+    assert!(
+        fleet.exec(0, "test -e /etc/cron.d/certbot").is_err(),
+        "a cron file left empty is removed"
+    );
+}

@@ -89,6 +89,8 @@ pub enum ModuleKind {
     Getent,
     /// `ini_file` (community.general).
     IniFile,
+    /// `cron`.
+    Cron,
     /// `user`.
     User,
     /// `group`.
@@ -891,6 +893,33 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.general.ini_file"]),
+    module(
+        ModuleKind::Cron,
+        "cron",
+        "Keeps a job (after its `#Ansible: NAME` marker) or a variable in a user's crontab or a file in /etc/cron.d, as Ansible's cron module does.",
+        &[
+            req("name", Str, "the job's name (its marker), or the variable's with `env`"),
+            p("job", Str, "the command (also `value`), or the variable's value with `env`"),
+            p("value", Str, "the same as `job`"),
+            p("minute", Str, "default *"),
+            p("hour", Str, "default *"),
+            p("day", Str, "day of the month (also `dom`), default *"),
+            p("dom", Str, "the same as `day`"),
+            p("month", Str, "default *"),
+            p("weekday", Str, "day of the week (also `dow`), default *"),
+            p("dow", Str, "the same as `weekday`"),
+            p("special_time", Choice(&["reboot", "yearly", "annually", "monthly", "weekly", "daily", "hourly"]), "@reboot, @daily, ... instead of the time fields"),
+            p("user", Str, "whose crontab (default the connection's user); needed with cron_file"),
+            p("cron_file", Str, "a file in /etc/cron.d instead of a user's crontab (removed when its last job goes)"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("disabled", Bool, "keep the job commented out"),
+            p("env", Bool, "manage a variable (`NAME=\"value\"`) instead of a job"),
+            p("insertafter", Str, "with env: put a new variable after this one"),
+            p("insertbefore", Str, "with env: put a new variable before this one"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
     module(
         ModuleKind::User,
         "user",

@@ -10,6 +10,7 @@ mod blockinfile;
 mod command;
 mod compose_lint;
 mod control;
+mod cron;
 mod docker_compose;
 pub(crate) mod files;
 mod gather;
@@ -316,6 +317,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
+        M::Cron => cron::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
