@@ -332,7 +332,7 @@ mod tests {
             render(&out),
             "MAILTO=ops\n#Ansible: backup\n0 3 * * * /usr/local/bin/backup\n"
         );
-        assert_eq!(edit(out.clone(), &s).unwrap().1, false);
+        assert!(!edit(out.clone(), &s).unwrap().1);
         let later = spec(
             json!({"name": "backup", "minute": "30", "hour": "3", "job": "/usr/local/bin/backup", "disabled": true}),
         );
