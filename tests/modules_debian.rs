@@ -773,3 +773,25 @@ fn cron_jobs_live_in_crontabs_and_cron_files() {
         "a cron file left empty is removed"
     );
 }
+
+#[test]
+fn a_package_is_held_and_released() {
+    let Some(fleet) =
+        common::debian_fleet("a_package_is_held_and_released", &DebianOptions::default())
+    else {
+        return;
+    };
+    let hold = |s: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - dpkg_selections:\n        name: sudo\n        selection: {s}\n"
+        )
+    };
+    let run = push(&fleet, "hold", &hold("hold"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(fleet.exec(0, "apt-mark showhold").unwrap(), "sudo\n");
+    let run = push(&fleet, "hold", &hold("hold"), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(&fleet, "release", &hold("install"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(fleet.exec(0, "apt-mark showhold").unwrap(), "");
+}

@@ -91,6 +91,8 @@ pub enum ModuleKind {
     IniFile,
     /// `cron`.
     Cron,
+    /// `dpkg_selections`.
+    DpkgSelections,
     /// `user`.
     User,
     /// `group`.
@@ -916,6 +918,17 @@ pub const MODULES: &[Spec] = &[
             p("env", Bool, "manage a variable (`NAME=\"value\"`) instead of a job"),
             p("insertafter", Str, "with env: put a new variable after this one"),
             p("insertbefore", Str, "with env: put a new variable before this one"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::DpkgSelections,
+        "dpkg_selections",
+        "Sets a package's dpkg selection: `hold` keeps apt from upgrading it (docker-ce, containerd.io in a patch window).",
+        &[
+            req("name", Str, "the package"),
+            req("selection", Choice(&["install", "hold", "deinstall", "purge"]), "the selection"),
         ],
         CheckMode::Predicts,
         true,

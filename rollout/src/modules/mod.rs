@@ -12,6 +12,7 @@ mod compose_lint;
 mod control;
 mod cron;
 mod docker_compose;
+mod dpkg_selections;
 pub(crate) mod files;
 mod gather;
 mod get_url;
@@ -318,6 +319,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
+        M::DpkgSelections => dpkg_selections::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
