@@ -795,3 +795,58 @@ fn a_package_is_held_and_released() {
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(fleet.exec(0, "apt-mark showhold").unwrap(), "");
 }
+
+#[test]
+fn a_deb822_source_and_its_key_are_written_once_and_removed() {
+    let Some(fleet) = common::debian_fleet(
+        "a_deb822_source_and_its_key_are_written_once_and_removed",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let key = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/apt/drover-test-key.asc"
+    ))
+    .unwrap();
+    fleet
+        .exec(
+            0,
+            "mkdir -p /srv/www /var/local/extra && : > /var/local/extra/Packages",
+        )
+        .unwrap();
+    fleet.write_file(0, "/srv/www/key.asc", &key).unwrap();
+    fleet
+        .exec(0, "busybox httpd -p 127.0.0.1:8090 -h /srv/www")
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - deb822_repository:\n        name: Local Extra\n        uris: file:/var/local/extra\n        suites: ./\n        signed_by: http://127.0.0.1:8090/key.asc\n        trusted: true\n    - apt:\n        update_cache: true\n";
+    let run = push(&fleet, "source", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "cat /etc/apt/sources.list.d/local-extra.sources")
+            .unwrap(),
+        "X-Repolib-Name: Local Extra\nSigned-By: /etc/apt/keyrings/local-extra.asc\nSuites: ./\nTrusted: yes\nTypes: deb\nURIs: file:/var/local/extra\n"
+    );
+    assert_eq!(
+        fleet
+            .exec(0, "cat /etc/apt/keyrings/local-extra.asc")
+            .unwrap(),
+        key
+    );
+    assert!(
+        fleet
+            .exec(0, "ls /var/lib/apt/lists/ | grep -q var_local_extra")
+            .is_ok(),
+        "apt read the source"
+    );
+    let run = push(&fleet, "source", play, &[]);
+    assert!(
+        recap(&run).contains("changed=1"),
+        "only apt-get update: {run:?}"
+    );
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - deb822_repository:\n        name: Local Extra\n        state: absent\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(fleet.exec(0, "test -e /etc/apt/sources.list.d/local-extra.sources || test -e /etc/apt/keyrings/local-extra.asc").is_err());
+}

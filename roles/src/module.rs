@@ -93,6 +93,8 @@ pub enum ModuleKind {
     Cron,
     /// `dpkg_selections`.
     DpkgSelections,
+    /// `deb822_repository`.
+    Deb822Repository,
     /// `user`.
     User,
     /// `group`.
@@ -929,6 +931,38 @@ pub const MODULES: &[Spec] = &[
         &[
             req("name", Str, "the package"),
             req("selection", Choice(&["install", "hold", "deinstall", "purge"]), "the selection"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::Deb822Repository,
+        "deb822_repository",
+        "Writes an apt source as a deb822 .sources file, as ansible-core's module writes it; a `signed_by` URL is fetched into /etc/apt/keyrings. Run apt with update_cache after it.",
+        &[
+            req("name", Str, "the source's name (the file is sources.list.d/NAME.sources)"),
+            p("types", List, "deb (default) and/or deb-src"),
+            p("uris", List, "the repository's URIs"),
+            p("suites", List, "suites, such as bookworm"),
+            p("components", List, "components, such as main or stable"),
+            p("signed_by", Str, "the key: a URL fetched into /etc/apt/keyrings, a key file's path, or the key's text"),
+            p("architectures", List, "only these architectures"),
+            p("enabled", Bool, "whether apt uses it"),
+            p("trusted", Bool, "trust it without a signature"),
+            p("by_hash", Bool, "apt's By-Hash"),
+            p("check_date", Bool, "apt's Check-Date"),
+            p("check_valid_until", Bool, "apt's Check-Valid-Until"),
+            p("date_max_future", Number, "apt's Date-Max-Future"),
+            p("inrelease_path", Str, "apt's InRelease-Path"),
+            p("languages", List, "apt's Languages"),
+            p("pdiffs", Bool, "apt's PDiffs"),
+            p("targets", List, "apt's Targets"),
+            p("allow_insecure", Bool, "apt's Allow-Insecure"),
+            p("allow_weak", Bool, "apt's Allow-Weak"),
+            p("allow_downgrade_to_insecure", Bool, "apt's Allow-Downgrade-To-Insecure"),
+            p("mode", Mode, "the file's permissions (default 0644)"),
+            p("state", Choice(&["present", "absent"]), "absent removes the file and its fetched key"),
+            p("install_python_debian", Bool, "Ansible installs python3-debian; drover needs nothing on the host for it"),
         ],
         CheckMode::Predicts,
         true,

@@ -11,6 +11,7 @@ mod command;
 mod compose_lint;
 mod control;
 mod cron;
+mod deb822_repository;
 mod docker_compose;
 mod dpkg_selections;
 pub(crate) mod files;
@@ -320,6 +321,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
         M::DpkgSelections => dpkg_selections::run(&args, ctx).await,
+        M::Deb822Repository => deb822_repository::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
