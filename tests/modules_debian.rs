@@ -850,3 +850,34 @@ fn a_deb822_source_and_its_key_are_written_once_and_removed() {
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert!(fleet.exec(0, "test -e /etc/apt/sources.list.d/local-extra.sources || test -e /etc/apt/keyrings/local-extra.asc").is_err());
 }
+
+#[test]
+fn a_sysctl_setting_is_kept_in_its_file_and_a_failed_reload_is_reported() {
+    let Some(fleet) = common::debian_fleet(
+        "a_sysctl_setting_is_kept_in_its_file_and_a_failed_reload_is_reported",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = |value: &str, reload: bool| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - sysctl:\n        name: net.ipv4.ip_forward\n        value: \"{value}\"\n        sysctl_file: /etc/sysctl.d/60-forward.conf\n        reload: {reload}\n"
+        )
+    };
+    let run = push(&fleet, "file", &play("yes", false), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /etc/sysctl.d/60-forward.conf").unwrap(),
+        "net.ipv4.ip_forward=1\n"
+    );
+    let run = push(&fleet, "file", &play("yes", false), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    // A container's /proc/sys is read-only: the reload fails, and says so.
+    let run = push(&fleet, "reload", &play("no", true), &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout.contains("setting net.ipv4.ip_forward failed"),
+        "{run:?}"
+    );
+}

@@ -95,6 +95,8 @@ pub enum ModuleKind {
     DpkgSelections,
     /// `deb822_repository`.
     Deb822Repository,
+    /// `sysctl` (ansible.posix).
+    Sysctl,
     /// `user`.
     User,
     /// `group`.
@@ -967,6 +969,25 @@ pub const MODULES: &[Spec] = &[
         CheckMode::Predicts,
         true,
     ),
+    module(
+        ModuleKind::Sysctl,
+        "sysctl",
+        "Keeps a kernel setting in a sysctl file and reloads it (sysctl -p), or sets the running value with `sysctl_set`, as ansible.posix's module does.",
+        &[
+            p("name", Str, "the setting, such as net.ipv4.ip_forward (also `key`)"),
+            p("key", Str, "the same as `name`"),
+            p("value", Str, "its value (yes/no become 1/0; also `val`)"),
+            p("val", Str, "the same as `value`"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("sysctl_file", Str, "the file (default /etc/sysctl.conf)"),
+            p("reload", Bool, "run sysctl -p on the file after a change (default true)"),
+            p("sysctl_set", Bool, "also set the running value with sysctl -w when it differs"),
+            p("ignoreerrors", Bool, "ignore unknown keys (sysctl -e)"),
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["ansible.posix.sysctl"]),
     module(
         ModuleKind::User,
         "user",

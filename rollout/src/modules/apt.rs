@@ -180,10 +180,21 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
             // A task that only refreshes the lists is changed when it refreshed them (not when
             // `cache_valid_time` said they were fresh), as Ansible's `cache_updated`.
-            let bare_update = !["name", "pkg", "package", "deb", "upgrade", "autoremove", "autoclean", "clean"]
-                .iter()
-                .any(|k| args.0.get(*k).is_some_and(|v| !v.is_null()));
-            let cache_updated = stdout.lines().any(|l| l.starts_with("Reading package lists"));
+            let bare_update = ![
+                "name",
+                "pkg",
+                "package",
+                "deb",
+                "upgrade",
+                "autoremove",
+                "autoclean",
+                "clean",
+            ]
+            .iter()
+            .any(|k| args.0.get(*k).is_some_and(|v| !v.is_null()));
+            let cache_updated = stdout
+                .lines()
+                .any(|l| l.starts_with("Reading package lists"));
             let mut out = Outcome {
                 changed: changed(&stdout) || (bare_update && cache_updated),
                 failed: !o.status.success(),

@@ -27,6 +27,7 @@ mod remote_copy;
 mod replace;
 mod service;
 mod stat;
+mod sysctl;
 mod tempfile;
 mod timezone;
 mod unarchive;
@@ -322,6 +323,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Cron => cron::run(&args, ctx).await,
         M::DpkgSelections => dpkg_selections::run(&args, ctx).await,
         M::Deb822Repository => deb822_repository::run(&args, ctx).await,
+        M::Sysctl => sysctl::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
