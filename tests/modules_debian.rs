@@ -881,3 +881,25 @@ fn a_sysctl_setting_is_kept_in_its_file_and_a_failed_reload_is_reported() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_touch_that_preserves_times_changes_nothing_the_second_time() {
+    let Some(fleet) = common::debian_fleet(
+        "a_touch_that_preserves_times_changes_nothing_the_second_time",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - file:\n        path: /etc/app.flag\n        state: touch\n        access_time: preserve\n        modification_time: preserve\n    - file:\n        path: /etc/app.stamp\n        state: touch\n        modification_time: \"202001020304.05\"\n        access_time: preserve\n";
+    let run = push(&fleet, "touch", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "date -r /etc/app.stamp '+%Y-%m-%d %H:%M:%S'")
+            .unwrap(),
+        "2020-01-02 03:04:05\n"
+    );
+    let run = push(&fleet, "touch", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+}

@@ -375,13 +375,80 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
     ensure_content(ctx, &target, &content).await
 }
 
+/// An `access_time` or `modification_time`: set to now, kept, or set to a moment (in the host's
+/// local time, as Ansible reads `%Y%m%d%H%M.%S`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileTime {
+    Now,
+    Preserve,
+    /// `YYYY-MM-DD HH:MM:SS`, for the host's `date -d`.
+    At(String),
+}
+
+impl FileTime {
+    /// Reads a time parameter (`default` when absent; the format must be Ansible's default).
+    pub fn from_args(args: &Args, key: &str, default: FileTime) -> Result<FileTime, String> {
+        if let Some(format) = args.str(&format!("{key}_format"))
+            && format != "%Y%m%d%H%M.%S"
+        {
+            return Err(format!(
+                "`{key}_format: {format}`: only the default %Y%m%d%H%M.%S is supported"
+            ));
+        }
+        let Some(value) = args.str(key) else {
+            return Ok(default);
+        };
+        match value.as_str() {
+            "now" => Ok(FileTime::Now),
+            "preserve" => Ok(FileTime::Preserve),
+            stamp => {
+                let b = stamp.as_bytes();
+                let ok = b.len() == 15
+                    && b[12] == b'.'
+                    && b.iter()
+                        .enumerate()
+                        .all(|(i, c)| i == 12 || c.is_ascii_digit());
+                if !ok {
+                    return Err(format!(
+                        "`{key}: {stamp}` is not now, preserve or a time such as 202612031200.00"
+                    ));
+                }
+                Ok(FileTime::At(format!(
+                    "{}-{}-{} {}:{}:{}",
+                    &stamp[0..4],
+                    &stamp[4..6],
+                    &stamp[6..8],
+                    &stamp[8..10],
+                    &stamp[10..12],
+                    &stamp[13..15]
+                )))
+            }
+        }
+    }
+}
+
+/// The shell that sets a path's access (`-a`, stat %X) or modification (`-m`, stat %Y) time.
+fn time_fix(p: &str, time: &FileTime, act: &dyn Fn(String) -> String, access: bool) -> String {
+    let (flag, field) = if access { ("-a", "%X") } else { ("-m", "%Y") };
+    match time {
+        FileTime::Preserve => String::new(),
+        FileTime::Now => format!("; {}", act(format!("touch {flag} -- {p}"))),
+        FileTime::At(when) => format!(
+            "; t=$(date -d {} +%s) && {{ [ \"$(stat -c {field} -- {p})\" = \"$t\" ] || {{ {}; }}; }}",
+            quote(when),
+            act(format!("touch {flag} -d \"@$t\" -- {p}"))
+        ),
+    }
+}
+
 /// The shell for the `file` module: prints `changed` when it changed something. In check mode, the
-/// same tests run but every change is replaced by the word.
+/// same tests run but every change is replaced by the word. Times: see [`FileTime`].
 pub fn file_command(
     path: &str,
     state: &str,
     (mode, owner, group): (Option<u32>, Option<&str>, Option<&str>),
     src: Option<&str>,
+    (atime, mtime): (&FileTime, &FileTime),
     check: bool,
 ) -> Result<String, String> {
     let p = quote(path);
@@ -404,7 +471,8 @@ pub fn file_command(
             "[ ! -e {p} ] && [ ! -L {p} ] || {{ {}; }}",
             act(format!("rm -rf -- {p}"))
         ),
-        "touch" => act(format!("touch -- {p}")),
+        // A missing file is made; its times follow from `access_time` and `modification_time`.
+        "touch" => format!("[ -e {p} ] || {{ {}; }}", act(format!("touch -- {p}"))),
         "file" => format!(
             "[ -f {p} ] || {{ echo 'file does not exist (use state=touch to create it)' >&2; exit 1; }}"
         ),
@@ -422,6 +490,11 @@ pub fn file_command(
         }
     };
     if matches!(state, "absent" | "link") {
+        if *atime != FileTime::Preserve || *mtime != FileTime::Preserve {
+            return Err(format!(
+                "`state: {state}` takes no access_time or modification_time"
+            ));
+        }
         if mode.is_some() || owner.is_some() || group.is_some() {
             return Err(format!(
                 "`state: {state}` takes no mode, owner or group (they would be ignored)"
@@ -429,9 +502,14 @@ pub fn file_command(
         }
         return Ok(body);
     }
+    let times = format!(
+        "{}{}",
+        time_fix(&p, atime, &act, true),
+        time_fix(&p, mtime, &act, false)
+    );
     let owner_fix = ownership_fix(path, owner, group, act).map(|f| format!("; {f}"));
     Ok(format!(
-        "{body}{}{}",
+        "{body}{}{}{times}",
         mode_fix.unwrap_or_default(),
         owner_fix.unwrap_or_default()
     ))
@@ -447,11 +525,24 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     };
     let state = args.str("state").unwrap_or_else(|| "file".into());
     let (owner, group) = (args.str("owner"), args.str("group"));
+    // As Ansible: a touch sets both times to now unless told to preserve them.
+    let default = if state == "touch" {
+        FileTime::Now
+    } else {
+        FileTime::Preserve
+    };
+    let times = FileTime::from_args(args, "access_time", default.clone())
+        .and_then(|a| Ok((a, FileTime::from_args(args, "modification_time", default)?)));
+    let (atime, mtime) = match times {
+        Ok(t) => t,
+        Err(e) => return Outcome::bad_input(format!("file: {e}")),
+    };
     let cmd = match file_command(
         &path,
         &state,
         (mode, owner.as_deref(), group.as_deref()),
         args.str("src").as_deref(),
+        (&atime, &mtime),
         ctx.check,
     ) {
         Ok(c) => c,
@@ -665,25 +756,110 @@ mod tests {
                 "directory",
                 (Some(0o750), None, None),
                 None,
+                (&FileTime::Preserve, &FileTime::Preserve),
                 false
             )
             .unwrap(),
             "[ -d '/srv/app data' ] || { mkdir -p -- '/srv/app data' && echo changed; }; [ \"$(stat -c %a -- '/srv/app data' 2>/dev/null)\" = 750 ] || { chmod 750 -- '/srv/app data' && echo changed; }"
         );
         assert_eq!(
-            file_command("/tmp/x", "absent", (None, None, None), None, true).unwrap(),
+            file_command(
+                "/tmp/x",
+                "absent",
+                (None, None, None),
+                None,
+                (&FileTime::Preserve, &FileTime::Preserve),
+                true
+            )
+            .unwrap(),
             "[ ! -e /tmp/x ] && [ ! -L /tmp/x ] || { echo changed; }"
         );
         assert_eq!(
-            file_command("/srv/d", "directory", (None, Some("app"), None), None, true).unwrap(),
+            file_command(
+                "/srv/d",
+                "directory",
+                (None, Some("app"), None),
+                None,
+                (&FileTime::Preserve, &FileTime::Preserve),
+                true
+            )
+            .unwrap(),
             "[ -d /srv/d ] || { echo changed; }; cur=$(stat -c %U:%G -- /srv/d) && case \"$cur\" in app:*) ;; *) echo changed ;; esac"
         );
         assert_eq!(
             chown_command("/a", Some("o w"), Some("g")).unwrap(),
             "cur=$(stat -c %U:%G -- /a) && case \"$cur\" in 'o w':g) ;; *) chown 'o w:g' -- /a && echo changed ;; esac"
         );
-        assert!(file_command("/tmp/x", "absent", (None, Some("root"), None), None, false).is_err());
-        assert!(file_command("/tmp/x", "weird", (None, None, None), None, false).is_err());
+        assert!(
+            file_command(
+                "/tmp/x",
+                "absent",
+                (None, Some("root"), None),
+                None,
+                (&FileTime::Preserve, &FileTime::Preserve),
+                false
+            )
+            .is_err()
+        );
+        let stamp = FileTime::from_args(
+            &Args(
+                json!({"modification_time": "202612031200.30"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+            "modification_time",
+            FileTime::Now,
+        )
+        .unwrap();
+        assert_eq!(stamp, FileTime::At("2026-12-03 12:00:30".into()));
+        assert_eq!(
+            file_command(
+                "/x",
+                "touch",
+                (None, None, None),
+                None,
+                (&FileTime::Preserve, &stamp),
+                false
+            )
+            .unwrap(),
+            "[ -e /x ] || { touch -- /x && echo changed; }; t=$(date -d '2026-12-03 12:00:30' +%s) && { [ \"$(stat -c %Y -- /x)\" = \"$t\" ] || { touch -m -d \"@$t\" -- /x && echo changed; }; }"
+        );
+        assert!(
+            file_command(
+                "/x",
+                "link",
+                (None, None, None),
+                Some("/y"),
+                (&FileTime::Now, &FileTime::Preserve),
+                false
+            )
+            .is_err()
+        );
+        assert!(
+            FileTime::from_args(
+                &Args(
+                    json!({"access_time": "yesterday"})
+                        .as_object()
+                        .unwrap()
+                        .clone()
+                ),
+                "access_time",
+                FileTime::Now
+            )
+            .is_err()
+        );
+        assert!(
+            file_command(
+                "/tmp/x",
+                "weird",
+                (None, None, None),
+                None,
+                (&FileTime::Preserve, &FileTime::Preserve),
+                false
+            )
+            .is_err()
+        );
         assert_eq!(
             put_command("/etc/a b", "/etc/.a b.drover-1", b"x", Some(0o600)),
             "if [ -e '/etc/a b' ] && [ ! -f '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; fi; \
