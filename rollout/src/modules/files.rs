@@ -388,7 +388,11 @@ pub enum FileTime {
 impl FileTime {
     /// Reads a time parameter (`default` when absent; the format must be Ansible's default).
     pub fn from_args(args: &Args, key: &str, default: FileTime) -> Result<FileTime, String> {
-        if let Some(format) = args.str(&format!("{key}_format"))
+        let format_key = match key {
+            "access_time" => "access_time_format",
+            _ => "modification_time_format",
+        };
+        if let Some(format) = args.str(format_key)
             && format != "%Y%m%d%H%M.%S"
         {
             return Err(format!(
