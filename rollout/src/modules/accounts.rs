@@ -6,9 +6,9 @@
 //! command line, and is never reported.
 
 use drover_ssh::shell::quote;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, json};
 
-use super::{Args, ModuleCtx, Outcome};
+use super::{Args, ModuleCtx, Outcome, json_words};
 
 /// A line of /etc/passwd.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,22 +155,12 @@ impl UserSpec {
             Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
             Some(n) => return Err(format!("user: `uid: {n}` is not a user id")),
         };
-        let groups = args.0.get("groups").and_then(|v| match v {
-            Json::Null => None,
-            Json::Array(items) => Some(
-                items
-                    .iter()
-                    .map(|i| {
-                        i.as_str()
-                            .map(String::from)
-                            .unwrap_or_else(|| i.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            Json::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
-        });
+        // A list, or Ansible's comma-separated string.
+        let groups = args
+            .0
+            .get("groups")
+            .filter(|v| !v.is_null())
+            .map(|v| json_words(v).join(","));
         let update = args
             .str("update_password")
             .unwrap_or_else(|| "always".into());
@@ -604,6 +594,7 @@ pub async fn group(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value as Json;
 
     fn args(v: Json) -> Args {
         Args(v.as_object().unwrap().clone())

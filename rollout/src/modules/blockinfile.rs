@@ -165,11 +165,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::fail(e),
     };
     let after = edit(&before, &spec);
-    if after == before
-        && target.write.mode.is_none()
-        && target.owner.is_none()
-        && target.group.is_none()
-    {
+    if after == before && !target.sets_attributes() {
         return Outcome::default();
     }
     ensure_content(ctx, &target, after.as_bytes()).await

@@ -8,7 +8,7 @@ use drover_ssh::shell::{quote, temp_path};
 use serde_json::{Value as Json, json};
 
 use super::files::{put_command, unified};
-use super::{Args, ModuleCtx, Outcome, reports_change};
+use super::{Args, ModuleCtx, Outcome, json_words, reports_change};
 
 /// The deb822 fields the module takes, by parameter name, in the (sorted) order it writes them.
 const FIELDS: &[&str] = &[
@@ -77,15 +77,7 @@ fn field_name(param: &str) -> String {
 fn field_value(value: &Json) -> String {
     let text = match value {
         Json::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
-        Json::Array(items) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| i.to_string())
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+        Json::Array(_) => json_words(value).join(" "),
         Json::String(s) => s.clone(),
         other => other.to_string(),
     };

@@ -4,7 +4,7 @@
 use drover_ssh::shell::quote;
 use serde_json::json;
 
-use super::{Args, ModuleCtx, Outcome, reports_change};
+use super::{Args, ModuleCtx, Outcome, setting_report};
 
 /// The script: prints `was:SELECTION` and `changed` when it set (or would set) the selection.
 pub fn command(name: &str, selection: &str, check: bool) -> String {
@@ -37,14 +37,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         .await
     {
         Ok(o) => {
-            let text = String::from_utf8_lossy(&o);
-            let before = text
-                .lines()
-                .find_map(|l| l.strip_prefix("was:"))
-                .unwrap_or_default()
-                .to_string();
+            let (before, changed) = setting_report(&o);
             let mut outcome = Outcome {
-                changed: reports_change(&o),
+                changed,
                 ..Outcome::default()
             };
             if outcome.changed && ctx.diff {

@@ -90,6 +90,12 @@ pub struct FileTarget {
 }
 
 impl FileTarget {
+    /// Whether the task asks for a mode, owner or group (which may need fixing even when the text
+    /// is already right).
+    pub fn sets_attributes(&self) -> bool {
+        self.write.mode.is_some() || self.owner.is_some() || self.group.is_some()
+    }
+
     /// The target at `path` with the task's `mode`, `owner`, `group`, `backup` and `validate`.
     pub fn from_args(path: String, args: &Args) -> Result<FileTarget, String> {
         let validate = args.str("validate");
@@ -606,11 +612,7 @@ pub async fn lineinfile(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::bad_input(format!("lineinfile: {e}")),
     };
     // The same text: only the mode or owner may still need fixing.
-    if after == before
-        && target.write.mode.is_none()
-        && target.owner.is_none()
-        && target.group.is_none()
-    {
+    if after == before && !target.sets_attributes() {
         return Outcome::default();
     }
     ensure_content(ctx, &target, after.as_bytes()).await
@@ -648,11 +650,7 @@ pub async fn replace(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(t) => t,
         Err(e) => return Outcome::bad_input(format!("replace: {e}")),
     };
-    if after_text == before_text
-        && target.write.mode.is_none()
-        && target.owner.is_none()
-        && target.group.is_none()
-    {
+    if after_text == before_text && !target.sets_attributes() {
         return Outcome::default();
     }
     ensure_content(ctx, &target, after_text.as_bytes()).await

@@ -52,14 +52,7 @@ fn facts_outcome(key: &str, value: Json) -> Outcome {
 }
 
 pub async fn package_facts(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    let managers: Vec<String> = match args.0.get("manager") {
-        Some(Json::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().unwrap_or_default().to_string())
-            .collect(),
-        Some(Json::Null) | None => Vec::new(),
-        Some(_) => args.str("manager").into_iter().collect(),
-    };
+    let managers = args.list("manager");
     if let Some(other) = managers
         .iter()
         .find(|m| !matches!(m.as_str(), "auto" | "apt"))

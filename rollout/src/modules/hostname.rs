@@ -6,7 +6,7 @@
 use drover_ssh::shell::quote;
 use serde_json::json;
 
-use super::{Args, ModuleCtx, Outcome, reports_change};
+use super::{Args, ModuleCtx, Outcome, setting_report};
 
 /// A valid host name: RFC 1123 labels, at most 253 characters.
 fn valid(name: &str) -> bool {
@@ -68,13 +68,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(o) => o,
         Err(e) => return Outcome::fail(e),
     };
-    let text = String::from_utf8_lossy(&out);
-    let before = text
-        .lines()
-        .find_map(|l| l.strip_prefix("was:"))
-        .unwrap_or_default();
+    let (before, changed) = setting_report(&out);
     let mut outcome = Outcome {
-        changed: reports_change(&out),
+        changed,
         ..Outcome::default()
     };
     outcome.result.insert("name".into(), json!(name));

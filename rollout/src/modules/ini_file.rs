@@ -7,7 +7,7 @@
 use regex::Regex;
 
 use super::files::{FileTarget, Remote, ensure_content, read_state};
-use super::{Args, ModuleCtx, Outcome};
+use super::{Args, ModuleCtx, Outcome, json_words};
 
 /// The module's stand-in section for options outside any section.
 const FAKE: &str = "ad01e11446efb704fcdbdb21f2c43757423d91c5";
@@ -40,14 +40,7 @@ impl IniSpec {
                 return Err("ini_file: give `value` or `values`, not both".into());
             }
             (Some(v), _) => vec![v],
-            (None, Some(serde_json::Value::Array(items))) => items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| i.to_string())
-                })
-                .collect(),
+            (None, Some(v)) => json_words(v),
             (None, _) => Vec::new(),
         };
         let mut unique = Vec::new();
@@ -286,7 +279,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::fail(e),
     };
     let (after, changed) = edit(&before, &spec);
-    if !changed && target.write.mode.is_none() && target.owner.is_none() && target.group.is_none() {
+    if !changed && !target.sets_attributes() {
         return Outcome::default();
     }
     ensure_content(ctx, &target, after.as_bytes()).await

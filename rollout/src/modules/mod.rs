@@ -136,6 +136,30 @@ fn reports_change(stdout: &[u8]) -> bool {
         .any(|l| l == "changed")
 }
 
+/// A setting module's report: what the setting was (its `was:` line) and whether it `changed`.
+fn setting_report(stdout: &[u8]) -> (String, bool) {
+    let text = String::from_utf8_lossy(stdout);
+    let before = text
+        .lines()
+        .find_map(|l| l.strip_prefix("was:"))
+        .unwrap_or_default();
+    (before.to_string(), reports_change(stdout))
+}
+
+/// A value's items as text: a list's items (numbers and booleans as their text), or one scalar.
+pub fn json_words(value: &Json) -> Vec<String> {
+    let text = |v: &Json| {
+        v.as_str()
+            .map(String::from)
+            .unwrap_or_else(|| v.to_string())
+    };
+    match value {
+        Json::Null => Vec::new(),
+        Json::Array(items) => items.iter().map(text).collect(),
+        other => vec![text(other)],
+    }
+}
+
 /// What a module did.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -240,6 +264,11 @@ impl Args {
             Json::Null => None,
             other => Some(other.to_string()),
         }
+    }
+
+    /// A list parameter's items (one value is a list of one; absent is empty).
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.0.get(key).map(json_words).unwrap_or_default()
     }
 
     /// The first present of several spellings.

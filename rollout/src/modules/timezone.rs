@@ -5,7 +5,7 @@
 use drover_ssh::shell::quote;
 use serde_json::json;
 
-use super::{Args, ModuleCtx, Outcome, reports_change};
+use super::{Args, ModuleCtx, Outcome, setting_report};
 
 /// The script: prints `was:NAME` and `changed` when it set (or would set) the zone.
 pub fn command(name: &str, check: bool) -> String {
@@ -41,13 +41,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(o) => o,
         Err(e) => return Outcome::fail(e),
     };
-    let text = String::from_utf8_lossy(&out);
-    let before = text
-        .lines()
-        .find_map(|l| l.strip_prefix("was:"))
-        .unwrap_or_default();
+    let (before, changed) = setting_report(&out);
     let mut outcome = Outcome {
-        changed: reports_change(&out),
+        changed,
         ..Outcome::default()
     };
     if outcome.changed && ctx.diff {

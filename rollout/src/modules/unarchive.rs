@@ -43,27 +43,12 @@ pub fn is_remote(args: &Args) -> bool {
         .unwrap_or(false)
 }
 
-fn list(args: &Args, key: &str) -> Vec<String> {
-    match args.0.get(key) {
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| i.to_string())
-            })
-            .collect(),
-        Some(serde_json::Value::Null) | None => Vec::new(),
-        Some(_) => args.str(key).into_iter().collect(),
-    }
-}
-
 impl UnarchiveSpec {
     /// The parameters; `archive` says where the archive is (the caller found a local `src`).
     pub fn from_args(args: &Args, archive: Archive) -> Result<UnarchiveSpec, String> {
         let dest = args.str("dest").ok_or("unarchive needs `dest`")?;
-        let include = list(args, "include");
-        let exclude = list(args, "exclude");
+        let include = args.list("include");
+        let exclude = args.list("exclude");
         if !include.is_empty() && !exclude.is_empty() {
             return Err("unarchive: `include` and `exclude` cannot be given together".into());
         }
@@ -71,7 +56,7 @@ impl UnarchiveSpec {
             archive,
             dest,
             creates: args.str("creates"),
-            extra_opts: list(args, "extra_opts"),
+            extra_opts: args.list("extra_opts"),
             include,
             exclude,
             list_files: args.bool("list_files").unwrap_or(false),
