@@ -293,7 +293,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         return outcome;
     }
     let f = quote(&file);
-    let owner = format!("{uid}:{gid}");
+    let owner = quote(&format!("{uid}:{gid}"));
     let dir = if args.bool("manage_dir").unwrap_or(true) {
         format!(
             "d=$(dirname -- {f}) && mkdir -p -- \"$d\" && chown {owner} \"$d\" && chmod 700 \"$d\" && "
