@@ -903,3 +903,54 @@ fn a_touch_that_preserves_times_changes_nothing_the_second_time() {
     let run = push(&fleet, "touch", play, &[]);
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 }
+
+#[test]
+fn find_selects_old_logs_for_a_cleanup() {
+    let Some(fleet) = common::debian_fleet(
+        "find_selects_old_logs_for_a_cleanup",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "mkdir -p /var/log/app/sub && cd /var/log/app && echo error here > old.log && echo fine > new.log && echo x > keep.txt \
+             && echo error > sub/deep.log && echo error > .hidden.log && touch -d '10 days ago' old.log sub/deep.log .hidden.log",
+        )
+        .unwrap();
+    let play = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - find:
+        paths: /var/log/app
+        patterns: "*.log"
+        age: 1w
+        recurse: true
+      register: old
+    - find:
+        paths: /var/log/app
+        contains: "^error"
+      register: errors
+    - file:
+        path: "{{ item.path }}"
+        state: absent
+      loop: "{{ old.files }}"
+    - assert:
+        that:
+          - old.matched == 2
+          - errors.files | map(attribute='path') | list == ['/var/log/app/old.log']
+"#;
+    let run = push(&fleet, "find", play, &["--check"]);
+    assert!(recap(&run).contains("failed=0"), "{run:?}");
+    assert!(
+        fleet.exec(0, "test -e /var/log/app/old.log").is_ok(),
+        "--check removed a file"
+    );
+    let run = push(&fleet, "find", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let left = fleet
+        .exec(0, "cd /var/log/app && find . -type f | sort")
+        .unwrap();
+    assert_eq!(left, "./.hidden.log\n./keep.txt\n./new.log\n");
+}

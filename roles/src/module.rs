@@ -97,6 +97,8 @@ pub enum ModuleKind {
     Deb822Repository,
     /// `sysctl` (ansible.posix).
     Sysctl,
+    /// `find`.
+    Find,
     /// `user`.
     User,
     /// `group`.
@@ -992,6 +994,32 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["ansible.posix.sysctl"]),
+    module(
+        ModuleKind::Find,
+        "find",
+        "Lists the files under folders that match patterns, a type, an age, a size or a content (register it: `files`, `matched`, `examined`), changing nothing.",
+        &[
+            p("paths", List, "the folders (also `path`, `name`)"),
+            p("path", List, "the same as `paths`"),
+            p("name", List, "the same as `paths`"),
+            p("patterns", List, "base-name globs (or regexes with use_regex); default all (also `pattern`)"),
+            p("pattern", List, "the same as `patterns`"),
+            p("excludes", List, "base names to leave out (also `exclude`)"),
+            p("exclude", List, "the same as `excludes`"),
+            p("use_regex", Bool, "patterns are regexes matched at the name's start"),
+            p("file_type", Choice(&["file", "directory", "link", "any"]), "file (default), directory, link or any"),
+            p("recurse", Bool, "look in subfolders too"),
+            p("depth", Number, "with recurse, at most this many levels down"),
+            p("hidden", Bool, "include names starting with a dot"),
+            p("follow", Bool, "follow symlinks"),
+            p("age", Str, "at least this old (2d, 1w, 30m; seconds bare), or at most with a minus"),
+            p("age_stamp", Choice(&["mtime", "atime", "ctime"]), "which time `age` looks at (default mtime)"),
+            p("size", Str, "at least this big (10m, 1k, 1g; bytes bare), or at most with a minus"),
+            p("contains", Str, "a regex some line of the file must match (regular files only)"),
+        ],
+        CheckMode::Runs,
+        false,
+    ),
     module(
         ModuleKind::User,
         "user",

@@ -15,6 +15,7 @@ mod deb822_repository;
 mod docker_compose;
 mod dpkg_selections;
 pub(crate) mod files;
+mod find;
 mod gather;
 mod get_url;
 mod hostname;
@@ -353,6 +354,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::DpkgSelections => dpkg_selections::run(&args, ctx).await,
         M::Deb822Repository => deb822_repository::run(&args, ctx).await,
         M::Sysctl => sysctl::run(&args, ctx).await,
+        M::Find => find::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
