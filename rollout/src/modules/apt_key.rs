@@ -153,20 +153,12 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         _ => String::new(),
     };
     let cmd = command(&spec, ctx.check);
-    match ctx
-        .transport
-        .exec(&cmd, data.as_bytes(), ctx.timeout, ctx.sudo)
-        .await
-    {
-        Ok(o) if o.status.success() => Outcome {
-            changed: reports_change(&o.stdout),
+    match ctx.output_with(&cmd, data.as_bytes(), "apt_key").await {
+        Ok(out) => Outcome {
+            changed: reports_change(&out),
             ..Outcome::default()
         },
-        Ok(o) => Outcome::fail(format!(
-            "apt_key: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("apt_key: {e}")),
+        Err(e) => Outcome::fail(e),
     }
 }
 

@@ -277,7 +277,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         return outcome;
     }
     for change in &changes {
-        let result = match &change.after {
+        let (cmd, stdin) = match &change.after {
             Some(text) => {
                 let mode = mode.or(if change.before.is_none() {
                     Some(0o644)
@@ -290,25 +290,15 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
                     text.as_bytes(),
                     mode,
                 );
-                ctx.transport
-                    .exec(&cmd, text.as_bytes(), ctx.timeout, ctx.sudo)
-                    .await
+                (cmd, text.as_bytes())
             }
-            None => {
-                let cmd = format!("rm -f -- {}", quote(&change.path));
-                ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await
-            }
+            None => (format!("rm -f -- {}", quote(&change.path)), &b""[..]),
         };
-        match result {
-            Ok(o) if o.status.success() => {}
-            Ok(o) => {
-                return Outcome::fail(format!(
-                    "writing {}: {}",
-                    change.path,
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ));
-            }
-            Err(e) => return Outcome::fail(format!("writing {}: {e}", change.path)),
+        if let Err(e) = ctx
+            .output_with(&cmd, stdin, &format!("writing {}", change.path))
+            .await
+        {
+            return Outcome::fail(e);
         }
     }
     if update && !changes.is_empty() {

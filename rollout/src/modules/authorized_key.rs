@@ -306,16 +306,11 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         put_command(&file, &temp_path(&file), new.as_bytes(), Some(0o600))
     );
     match ctx
-        .transport
-        .exec(&cmd, new.as_bytes(), ctx.timeout, ctx.sudo)
+        .output_with(&cmd, new.as_bytes(), &format!("writing {file}"))
         .await
     {
-        Ok(o) if o.status.success() => outcome,
-        Ok(o) => Outcome::fail(format!(
-            "writing {file}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("writing {file}: {e}")),
+        Ok(_) => outcome,
+        Err(e) => Outcome::fail(e),
     }
 }
 

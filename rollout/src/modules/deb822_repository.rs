@@ -225,20 +225,14 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     }
     let cmd = put_command(&dest, &temp_path(&dest), repo.as_bytes(), Some(mode));
     match ctx
-        .transport
-        .exec(&cmd, repo.as_bytes(), ctx.timeout, ctx.sudo)
+        .output_with(&cmd, repo.as_bytes(), &format!("writing {dest}"))
         .await
     {
-        Ok(o) if o.status.success() => {
-            outcome.changed =
-                key_changed || String::from_utf8_lossy(&o.stdout).starts_with("changed");
+        Ok(out) => {
+            outcome.changed = key_changed || String::from_utf8_lossy(&out).starts_with("changed");
             outcome
         }
-        Ok(o) => Outcome::fail(format!(
-            "writing {dest}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Outcome::fail(format!("writing {dest}: {e}")),
+        Err(e) => Outcome::fail(e),
     }
 }
 

@@ -119,7 +119,21 @@ impl ModuleCtx<'_> {
     /// Runs `cmd` on the host (the task's sudo and timeout) and gives its standard output; a
     /// failure is `what` with the command's standard error, or with why it could not run.
     pub async fn output_of(&self, cmd: &str, what: &str) -> Result<Vec<u8>, String> {
-        match self.transport.exec(cmd, b"", self.timeout, self.sudo).await {
+        self.output_with(cmd, b"", what).await
+    }
+
+    /// [`ModuleCtx::output_of`] with `stdin` given to the command (content to write, a key).
+    pub async fn output_with(
+        &self,
+        cmd: &str,
+        stdin: &[u8],
+        what: &str,
+    ) -> Result<Vec<u8>, String> {
+        match self
+            .transport
+            .exec(cmd, stdin, self.timeout, self.sudo)
+            .await
+        {
             Ok(o) if o.status.success() => Ok(o.stdout),
             Ok(o) => Err(format!(
                 "{what}: {}",

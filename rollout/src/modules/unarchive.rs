@@ -212,21 +212,14 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::bad_input(e),
     };
     let cmd = command(&spec, ctx.check);
-    let out = match ctx
-        .transport
-        .exec(&cmd, &stdin, ctx.timeout, ctx.sudo)
+    let stdout = match ctx
+        .output_with(&cmd, &stdin, &format!("unarchive {src}"))
         .await
     {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => {
-            return Outcome::fail(format!(
-                "unarchive {src}: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            ));
-        }
-        Err(e) => return Outcome::fail(format!("unarchive {src}: {e}")),
+        Ok(o) => o,
+        Err(e) => return Outcome::fail(e),
     };
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&stdout);
     if text.lines().any(|l| l == "skipped") {
         return Outcome {
             skipped: true,
@@ -235,7 +228,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         };
     }
     let mut outcome = Outcome {
-        changed: reports_change(&out.stdout),
+        changed: reports_change(&stdout),
         ..Outcome::default()
     };
     outcome.result.insert("dest".into(), json!(spec.dest));
