@@ -308,7 +308,7 @@ fn bad_playbooks_are_refused_with_file_line_and_column() {
     );
     assert_bad(
         &run,
-        "pb/a.yml:3:7: unknown module `templat`; did you mean `template`?",
+        "pb/a.yml:3:7: unknown module `templat`; did you mean `template`? (`drover doc` lists the modules drover has)",
     );
     let run = push_text(
         &fleet,

@@ -1320,6 +1320,30 @@ pub fn find(name: &str) -> Option<&'static Spec> {
         .find(|s| s.name == short || s.aliases.contains(&name) || s.aliases.contains(&short))
 }
 
+/// The last part of a module name: `dnf` for `ansible.builtin.dnf`.
+fn short_name(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// What follows "unknown module `NAME`": the closest module drover has when the name looks like a
+/// typo of one (collection prefixes aside), and always where to see the list, so an unknown name
+/// never reads like a typo when it is a module drover does not have.
+fn unknown_hint(name: &str) -> String {
+    let names: Vec<&str> = MODULES
+        .iter()
+        .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
+        .collect();
+    let shorts: Vec<&str> = names.iter().map(|n| short_name(n)).collect();
+    let closest = suggest(short_name(name), &shorts)
+        .and_then(|s| names.iter().find(|n| short_name(n) == s))
+        .and_then(|n| find(n))
+        .map(|spec| spec.name);
+    match closest {
+        Some(s) => format!("; did you mean `{s}`? (`drover doc` lists the modules drover has)"),
+        None => "; drover does not have this module (`drover doc` lists the modules it has)".into(),
+    }
+}
+
 /// A task's module call: the module and its parameters, not yet rendered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Module {
@@ -1343,8 +1367,7 @@ impl Module {
         let name = key.key_string();
         let spec = find(&name).ok_or_else(|| PlaybookError::UnknownModule {
             at: src.at(key),
-            hint: suggest(&name, &MODULES.iter().map(|s| s.name).collect::<Vec<_>>())
-                .map_or_else(String::new, |s| format!("; did you mean `{s}`?")),
+            hint: unknown_hint(&name),
             name: name.clone(),
         })?;
         let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
@@ -1475,6 +1498,27 @@ fn key_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_module_names_the_closest_one_or_says_it_is_not_there() {
+        let there = " (`drover doc` lists the modules drover has)";
+        assert_eq!(
+            unknown_hint("ansible.builtin.templat"),
+            format!("; did you mean `template`?{there}")
+        );
+        assert_eq!(
+            unknown_hint("ansible.posix.authorised_key"),
+            format!("; did you mean `authorized_key`?{there}")
+        );
+        assert_eq!(
+            unknown_hint("systemd_servic"),
+            format!("; did you mean `systemd`?{there}")
+        );
+        assert_eq!(
+            unknown_hint("community.general.ufw_rules_of_mine"),
+            "; drover does not have this module (`drover doc` lists the modules it has)"
+        );
+    }
 
     #[test]
     fn each_module_is_declared_once_and_found_by_every_name() {

@@ -72,7 +72,7 @@ fn an_unknown_module_is_named_with_a_suggestion() {
     )]);
     assert_eq!(
         e,
-        "site.yml:4:7: unknown module `templat`; did you mean `template`?"
+        "site.yml:4:7: unknown module `templat`; did you mean `template`? (`drover doc` lists the modules drover has)"
     );
 }
 
