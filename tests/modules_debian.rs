@@ -954,3 +954,74 @@ fn find_selects_old_logs_for_a_cleanup() {
         .unwrap();
     assert_eq!(left, "./.hidden.log\n./keep.txt\n./new.log\n");
 }
+
+/// A playbook written for several distributions, as real ones are: dnf, yum_repository, rpm_key,
+/// zypper and pacman behind `when: ansible_os_family == ...` load and are skipped on Debian while
+/// the apt branch runs; yum_repository (a file) runs for real in a folder of the host's; and dnf on a
+/// host without it fails with the reason, not a shell's "not found".
+#[test]
+fn other_distributions_modules_load_skip_on_debian_and_say_why_they_cannot_run() {
+    let Some(fleet) = common::debian_fleet(
+        "other_distributions_modules_load_skip_on_debian_and_say_why_they_cannot_run",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let branches = "- hosts: all\n  tasks:\n    - name: docker repo key (RedHat)\n      rpm_key:\n        key: https://download.docker.com/linux/centos/gpg\n        state: present\n      when: ansible_os_family == 'RedHat'\n    - name: packages (RedHat)\n      ansible.builtin.yum:\n        name: [curl, git]\n        state: latest\n        update_cache: true\n      when: ansible_os_family == 'RedHat'\n    - name: packages (Suse)\n      community.general.zypper:\n        name: curl\n      when: ansible_os_family == 'Suse'\n    - name: packages (Arch)\n      community.general.pacman:\n        name: curl\n        update_cache: true\n      when: ansible_os_family == 'Archlinux'\n    - name: packages (Debian)\n      package:\n        name: curl\n      when: ansible_os_family == 'Debian'\n";
+    let run = push(&fleet, "branches", branches, &["--syntax-check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = push(&fleet, "branches", branches, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("skipped=4"), "{run:?}");
+
+    // yum_repository writes its file as ansible-core does; again, nothing changes; --check and
+    // --diff show the change without making it; absent removes the file it emptied.
+    fleet.exec(0, "mkdir -p /srv/yum.repos.d").unwrap();
+    let repo = |desc: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - yum_repository:\n        name: docker-ce-stable\n        description: {desc}\n        baseurl: https://download.docker.com/linux/centos/$releasever/$basearch/stable\n        gpgcheck: true\n        gpgkey: https://download.docker.com/linux/centos/gpg\n        reposdir: /srv/yum.repos.d\n        file: docker-ce\n"
+        )
+    };
+    let run = push(&fleet, "repo", &repo("Docker CE Stable"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "cat /srv/yum.repos.d/docker-ce.repo")
+            .unwrap(),
+        "[docker-ce-stable]\nbaseurl = https://download.docker.com/linux/centos/$releasever/$basearch/stable\ngpgcheck = 1\ngpgkey = https://download.docker.com/linux/centos/gpg\nname = Docker CE Stable\n\n"
+    );
+    let run = push(&fleet, "repo", &repo("Docker CE Stable"), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(&fleet, "repo", &repo("Docker CE"), &["--check", "--diff"]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(run.stdout.contains("+name = Docker CE\n"), "{run:?}");
+    assert!(
+        fleet
+            .exec(
+                0,
+                "grep -x 'name = Docker CE Stable' /srv/yum.repos.d/docker-ce.repo"
+            )
+            .is_ok()
+    );
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - yum_repository:\n        name: docker-ce-stable\n        reposdir: /srv/yum.repos.d\n        file: docker-ce\n        state: absent\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "test -e /srv/yum.repos.d/docker-ce.repo")
+            .is_err()
+    );
+
+    // dnf where there is none: the task fails with the reason.
+    let run = push(
+        &fleet,
+        "dnf",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - dnf:\n        name: curl\n",
+        &[],
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("this host has neither dnf nor yum"),
+        "{run:?}"
+    );
+}

@@ -33,6 +33,7 @@ pub fn parse(output: &str) -> serde_json::Map<String, Json> {
             })
         }
     };
+    let family = os_family(&id);
     let facts = json!({
         "hostname": nodename.split('.').next().unwrap_or_default(),
         "nodename": nodename,
@@ -42,7 +43,8 @@ pub fn parse(output: &str) -> serde_json::Map<String, Json> {
         "distribution": distribution,
         "distribution_release": release,
         "distribution_version": version,
-        "os_family": if matches!(id.as_str(), "debian" | "ubuntu") { "Debian" } else { "Linux" },
+        "os_family": family.0,
+        "pkg_mgr": family.1,
         "env": env,
     });
     let mut vars = serde_json::Map::new();
@@ -53,6 +55,25 @@ pub fn parse(output: &str) -> serde_json::Map<String, Json> {
     }
     vars.insert("ansible_facts".into(), facts);
     vars
+}
+
+/// Ansible's `os_family` and `pkg_mgr` for an os-release ID, so a playbook's
+/// `when: ansible_os_family == "RedHat"` branches and `package` pick as they do under Ansible.
+fn os_family(id: &str) -> (&'static str, &'static str) {
+    match id {
+        "debian" | "ubuntu" | "raspbian" | "linuxmint" | "pop" | "kali" | "devuan" => {
+            ("Debian", "apt")
+        }
+        "rhel" | "centos" | "fedora" | "rocky" | "almalinux" | "ol" | "amzn" | "scientific" => {
+            ("RedHat", "dnf")
+        }
+        "sles" | "sled" | "opensuse" | "opensuse-leap" | "opensuse-tumbleweed" => {
+            ("Suse", "zypper")
+        }
+        "arch" | "manjaro" | "endeavouros" => ("Archlinux", "pacman"),
+        "alpine" => ("Alpine", "apk"),
+        _ => ("Linux", "unknown"),
+    }
 }
 
 #[cfg(test)]
@@ -70,5 +91,9 @@ mod tests {
         assert_eq!(vars["ansible_distribution"], "Debian");
         assert_eq!(vars["ansible_distribution_release"], "bookworm");
         assert_eq!(vars["ansible_facts"]["architecture"], "x86_64");
+        assert_eq!(vars["ansible_os_family"], "Debian");
+        assert_eq!(vars["ansible_pkg_mgr"], "apt");
+        assert_eq!(os_family("rocky"), ("RedHat", "dnf"));
+        assert_eq!(os_family("opensuse-leap"), ("Suse", "zypper"));
     }
 }

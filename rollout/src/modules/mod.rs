@@ -16,6 +16,7 @@ mod docker_compose;
 mod dpkg_selections;
 pub(crate) mod files;
 mod find;
+mod foreign_packages;
 mod gather;
 mod get_url;
 mod hostname;
@@ -26,6 +27,7 @@ mod package;
 mod probe;
 mod remote_copy;
 mod replace;
+mod rpm_key;
 mod service;
 mod stat;
 mod sysctl;
@@ -35,6 +37,8 @@ mod unarchive;
 mod uri;
 mod version_check;
 mod wait;
+mod yum_repository;
+mod zypper_repository;
 
 #[cfg(test)]
 mod tests {
@@ -369,6 +373,12 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Deb822Repository => deb822_repository::run(&args, ctx).await,
         M::Sysctl => sysctl::run(&args, ctx).await,
         M::Find => find::run(&args, ctx).await,
+        M::Dnf => foreign_packages::run(foreign_packages::Manager::Dnf, &args, ctx).await,
+        M::Zypper => foreign_packages::run(foreign_packages::Manager::Zypper, &args, ctx).await,
+        M::Pacman => foreign_packages::run(foreign_packages::Manager::Pacman, &args, ctx).await,
+        M::RpmKey => rpm_key::run(&args, ctx).await,
+        M::YumRepository => yum_repository::run(&args, ctx).await,
+        M::ZypperRepository => zypper_repository::run(&args, ctx).await,
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
