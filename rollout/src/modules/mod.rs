@@ -12,6 +12,7 @@ mod compose_lint;
 mod control;
 mod cron;
 mod deb822_repository;
+mod docker;
 mod docker_compose;
 mod dpkg_selections;
 pub(crate) mod files;
@@ -351,6 +352,9 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Package => package::run(&args, ctx).await,
         M::Service | M::Systemd => service::run(&args, ctx).await,
         M::DockerCompose => docker_compose::run(&args, ctx).await,
+        M::DockerContainer => docker::container::run(&args, ctx).await,
+        M::DockerNetwork => docker::network::run(&args, ctx).await,
+        M::DockerVolume => docker::volume::run(&args, ctx).await,
         M::Uri => uri::run(&args, ctx).await,
         M::GetUrl => get_url::run(&args, ctx).await,
         M::WaitFor => wait::run(&args, ctx).await,

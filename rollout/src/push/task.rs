@@ -126,8 +126,13 @@ impl HostRun<'_> {
         if !outcome.failed && self.restarts_docker_or_host(module, &outcome) {
             self.rollcall(task).await?;
         }
-        // A compose change is on purpose: what runs now (new images included) is what must come back.
-        if module.kind == ModuleKind::DockerCompose && outcome.changed && !outcome.failed {
+        // A compose or container change is on purpose: what runs now (new images included) is what must come back.
+        if matches!(
+            module.kind,
+            ModuleKind::DockerCompose | ModuleKind::DockerContainer
+        ) && outcome.changed
+            && !outcome.failed
+        {
             self.take_snapshot().await;
         }
         if outcome.flush_handlers {

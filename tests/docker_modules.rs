@@ -1,0 +1,179 @@
+//! The Docker modules on a real Debian host with systemd and a Docker daemon of its own (the
+//! container fleet): docker_network, docker_volume and docker_container applied, applied again
+//! (nothing changes), changed under --check (nothing changes) and for real, then removed.
+
+mod common;
+
+use common::{DebianFleet, DebianOptions, Run, drover, push_args};
+use drover_fleet::Boot;
+
+fn push(fleet: &DebianFleet, name: &str, playbook: &str, extra: &[&str]) -> Run {
+    let path = fleet.dir().join(format!("{name}.yml"));
+    std::fs::write(&path, playbook).unwrap();
+    let runs = fleet.dir().join("runs");
+    drover(fleet, &push_args(&path, &runs, extra))
+}
+
+fn recap(run: &Run) -> &str {
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with("deb01 "))
+        .unwrap_or_default()
+}
+
+fn inspect(fleet: &DebianFleet, what: &str, format: &str) -> String {
+    fleet
+        .docker(0, &["inspect", "--format", format, what])
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The web service: its network and volume, and a busybox httpd container on them.
+fn web(policy: &str, port: u16) -> String {
+    format!(
+        "- hosts: all
+  gather_facts: false
+  tasks:
+    - community.docker.docker_network:
+        name: front
+        ipam_config:
+          - subnet: 10.77.0.0/24
+        labels:
+          app: web
+    - community.docker.docker_volume:
+        volume_name: web-data
+        labels:
+          backup: daily
+    - community.docker.docker_container:
+        name: web
+        image: drover/busybox:1
+        command: [/bin/busybox, httpd, -f, -p, '{port}', -h, /www]
+        restart_policy: {policy}
+        networks:
+          - name: front
+            aliases: [www]
+            ipv4_address: 10.77.0.10
+        env:
+          GREETING: hello
+        labels:
+          app: web
+        volumes:
+          - web-data:/www
+          - /srv/conf:/conf:ro
+        memory: 64m
+        healthcheck:
+          test: [CMD, /bin/busybox, wget, -q, -O, /dev/null, 'http://127.0.0.1:{port}/']
+          interval: 5s
+          retries: 2
+      register: web
+    - copy:
+        content: \"{{{{ web.container.State.Running }}}} {{{{ web.container.HostConfig.RestartPolicy.Name }}}}\"
+        dest: /root/web
+"
+    )
+}
+
+#[test]
+fn docker_network_volume_and_container_are_kept_as_described() {
+    let Some(fleet) = common::debian_fleet(
+        "docker_network_volume_and_container_are_kept_as_described",
+        &DebianOptions {
+            boot: Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    fleet.build_busybox_image(0).unwrap();
+    fleet.exec(0, "mkdir -p /srv/conf").unwrap();
+
+    let run = push(&fleet, "web", &web("unless-stopped", 8080), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=4"), "{run:?}");
+    // drover warns of the restart policy that stays down after a Docker upgrade.
+    assert!(
+        run.stdout
+            .contains("restart_policy unless-stopped stays down"),
+        "{run:?}"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /root/web").unwrap(),
+        "True unless-stopped"
+    );
+    assert_eq!(
+        inspect(
+            &fleet,
+            "web",
+            "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Memory}} {{.Config.Healthcheck.Retries}} {{(index .NetworkSettings.Networks \"front\").IPAddress}}"
+        ),
+        "unless-stopped 67108864 2 10.77.0.10"
+    );
+    assert!(inspect(&fleet, "web", "{{json .Config.Env}}").contains("GREETING=hello"));
+    assert_eq!(
+        inspect(
+            &fleet,
+            "front",
+            "{{(index .IPAM.Config 0).Subnet}} {{.Labels.app}}"
+        ),
+        "10.77.0.0/24 web"
+    );
+    assert_eq!(inspect(&fleet, "web-data", "{{.Labels.backup}}"), "daily");
+    let id = inspect(&fleet, "web", "{{.Id}}");
+
+    // The same again: nothing differs, nothing changes, the container is the same one.
+    let run = push(&fleet, "web", &web("unless-stopped", 8080), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    assert_eq!(inspect(&fleet, "web", "{{.Id}}"), id);
+
+    // --check predicts the recreation and makes none.
+    let run = push(&fleet, "web", &web("always", 8081), &["--check", "--diff"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("recreated: restart_policy, healthcheck, command differ"),
+        "{run:?}"
+    );
+    assert_eq!(inspect(&fleet, "web", "{{.Id}}"), id);
+
+    // For real: recreated with the policy that comes back (the registered result says so), and no
+    // warning.
+    let run = push(&fleet, "web", &web("always", 8081), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(fleet.exec(0, "cat /root/web").unwrap(), "True always");
+    assert!(!run.stdout.contains("[WARNING]: restart_policy"), "{run:?}");
+    assert_ne!(inspect(&fleet, "web", "{{.Id}}"), id);
+    assert_eq!(
+        inspect(
+            &fleet,
+            "web",
+            "{{.State.Running}} {{.HostConfig.RestartPolicy.Name}}"
+        ),
+        "true always"
+    );
+
+    // A network with a container attached is not remade behind its back.
+    let run = push(
+        &fleet,
+        "renet",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - docker_network:\n        name: front\n        ipam_config: [{subnet: 10.78.0.0/24}]\n",
+        &[],
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("containers are attached (web)"),
+        "{run:?}"
+    );
+
+    // stopped, then absent; the volume keeps its data unless told.
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - docker_container:\n        name: web\n        state: stopped\n    - docker_container:\n        name: web\n        state: absent\n    - docker_network:\n        name: front\n        state: absent\n    - docker_volume:\n        name: web-data\n        labels: {backup: weekly}\n      register: vol\n    - assert:\n        that: [\"'kept' in vol.msg\", \"not vol.changed\"]\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    assert!(fleet.docker(0, &["inspect", "web"]).is_err());
+    assert!(fleet.docker(0, &["network", "inspect", "front"]).is_err());
+    assert_eq!(inspect(&fleet, "web-data", "{{.Labels.backup}}"), "daily");
+}
