@@ -177,3 +177,77 @@ fn docker_network_volume_and_container_are_kept_as_described() {
     assert!(fleet.docker(0, &["network", "inspect", "front"]).is_err());
     assert_eq!(inspect(&fleet, "web-data", "{{.Labels.backup}}"), "daily");
 }
+
+/// docker_image builds from a folder on the host only when the image is missing (or forced), tags
+/// it; the info modules read what is there; docker_login logs in to a registry on the host's
+/// loopback (busybox httpd with basic auth stands in for the registry's /v2/ endpoint, all a login
+/// asks of it) with the password on standard input, and out again.
+#[test]
+fn docker_image_info_and_login() {
+    let Some(fleet) = common::debian_fleet(
+        "docker_image_info_and_login",
+        &DebianOptions {
+            boot: Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    fleet.build_busybox_image(0).unwrap();
+    fleet
+        .exec(0, "mkdir -p /srv/app && printf 'FROM drover/busybox:1\\nARG VERSION\\nLABEL version=$VERSION\\n' > /srv/app/Dockerfile")
+        .unwrap();
+    let image = |force: bool| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_image:\n        name: app\n        tag: '2'\n        source: build\n        force_source: {force}\n        build:\n          path: /srv/app\n          args: {{VERSION: '2'}}\n        repository: registry.local/app\n    - docker_image_info:\n        name: [app:2, registry.local/app:2, nosuch:1]\n      register: info\n    - docker_container_info:\n        name: nosuch\n      register: none\n    - assert:\n        that:\n          - info.images | length == 2\n          - info.images[0].Config.Labels.version == '2'\n          - not none.exists\n"
+        )
+    };
+    let run = push(&fleet, "image", &image(false), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        inspect(&fleet, "registry.local/app:2", "{{.Config.Labels.version}}"),
+        "2"
+    );
+    let run = push(&fleet, "image", &image(false), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    // Forced, the build runs again; the same Dockerfile gives the same image, so nothing changed.
+    let run = push(&fleet, "image", &image(true), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+
+    // A registry's /v2/ behind basic auth on the host's loopback (Docker talks plain HTTP to it).
+    fleet
+        .exec(
+            0,
+            "mkdir -p /srv/registry/v2 && echo '{}' > /srv/registry/v2/index.html && echo '/v2:ci:s3cretpass' > /srv/registry.conf && \
+             start-stop-daemon --start --background --exec /bin/busybox -- httpd -p 127.0.0.1:5000 -h /srv/registry -c /srv/registry.conf -r registry",
+        )
+        .unwrap();
+    let login = |state: &str, password: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_login:\n        registry_url: 127.0.0.1:5000\n        username: ci\n        password: {password}\n        state: {state}\n"
+        )
+    };
+    let run = push(&fleet, "login", &login("present", "wrongpass"), &[]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("wrongpass"), "{run:?}");
+    let run = push(&fleet, "login", &login("present", "s3cretpass"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(!run.stdout.contains("s3cretpass"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "grep -q '127.0.0.1:5000' /root/.docker/config.json")
+            .is_ok()
+    );
+    let run = push(&fleet, "login", &login("present", "s3cretpass"), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(&fleet, "login", &login("absent", "x"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "grep -q '127.0.0.1:5000' /root/.docker/config.json")
+            .is_err()
+    );
+}

@@ -117,6 +117,14 @@ pub enum ModuleKind {
     DockerNetwork,
     /// `docker_volume` (community.docker).
     DockerVolume,
+    /// `docker_container_info` (community.docker).
+    DockerContainerInfo,
+    /// `docker_image` (community.docker).
+    DockerImage,
+    /// `docker_image_info` (community.docker).
+    DockerImageInfo,
+    /// `docker_login` (community.docker).
+    DockerLogin,
     /// `user`.
     User,
     /// `group`.
@@ -731,6 +739,60 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.docker.docker_volume"]),
+    module(
+        ModuleKind::DockerContainerInfo,
+        "docker_container_info",
+        "Reads a container (register it: `exists`, `container` as docker inspect shows it), changing nothing.",
+        &[req("name", Str, "the container's name or id")],
+        CheckMode::Runs,
+        false,
+    )
+    .aliases(&["community.docker.docker_container_info"]),
+    module(
+        ModuleKind::DockerImage,
+        "docker_image",
+        "Puts an image on the host: pulled, built from a folder on the host or loaded from an archive there when missing (or always, with force_source); tags and pushes it; or removes it.",
+        &[
+            req("name", Str, "the image's name, with or without its tag"),
+            p("tag", Str, "its tag (default latest) when `name` has none"),
+            p("state", Choice(&["present", "absent"]), "present puts it there, absent removes it"),
+            p("source", Choice(&["pull", "build", "load", "local"]), "where it comes from (default: build with `build`, load with `load_path`, else pull)"),
+            p("build", Dict, "path (a folder on the host), dockerfile, args, pull, nocache, target, network, platform, rm, labels"),
+            p("load_path", Str, "an image archive on the host (docker save's)"),
+            p("force_source", Bool, "pull, build or load even when the image is there"),
+            p("force_absent", Bool, "remove it even when containers or tags use it"),
+            p("repository", Str, "tag it also as this"),
+            p("push", Bool, "push it (or `repository`) to its registry"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.docker.docker_image"]),
+    module(
+        ModuleKind::DockerImageInfo,
+        "docker_image_info",
+        "Reads images (register it: `images`, as docker inspect shows each that is on the host), changing nothing.",
+        &[p("name", List, "images to read (all when left out)")],
+        CheckMode::Runs,
+        false,
+    )
+    .aliases(&["community.docker.docker_image_info"]),
+    module(
+        ModuleKind::DockerLogin,
+        "docker_login",
+        "Logs the host's Docker client in to a registry (the password on standard input, never shown), or out; an existing login is kept unless reauthorize.",
+        &[
+            p("registry_url", Str, "the registry (default Docker Hub)"),
+            p("registry", Str, "the same as `registry_url`"),
+            p("username", Str, "the user"),
+            p("password", Str, "the password or token (never shown)"),
+            p("reauthorize", Bool, "log in even when a login is there"),
+            p("state", Choice(&["present", "absent"]), "present logs in, absent logs out"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.docker.docker_login"]),
     module(
         ModuleKind::Uri,
         "uri",
