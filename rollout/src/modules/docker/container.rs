@@ -1044,6 +1044,30 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     out
 }
 
+/// docker_container_info: `exists` and `container` (docker inspect), changing nothing.
+pub async fn info(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let Some(name) = args.str("name") else {
+        return Outcome::bad_input("docker_container_info needs `name`");
+    };
+    let cmd = format!(
+        "docker inspect --type container {} 2>/dev/null || echo '[]'",
+        quote(&name)
+    );
+    match ctx.output_of(&cmd, "docker_container_info").await {
+        Ok(o) => match super::first_inspected(&o, "docker_container_info") {
+            Ok(c) => {
+                let mut out = Outcome::default();
+                out.result.insert("exists".into(), json!(c.is_some()));
+                out.result
+                    .insert("container".into(), c.unwrap_or(Json::Null));
+                out
+            }
+            Err(e) => Outcome::fail(e),
+        },
+        Err(e) => Outcome::fail(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1185,29 +1209,5 @@ mod tests {
         assert_eq!(f.image.as_deref(), Some("sha256:abc"));
         assert!(f.container.is_none());
         assert_eq!(f.env_file, ["A=1", "B=2"]);
-    }
-}
-
-/// docker_container_info: `exists` and `container` (docker inspect), changing nothing.
-pub async fn info(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    let Some(name) = args.str("name") else {
-        return Outcome::bad_input("docker_container_info needs `name`");
-    };
-    let cmd = format!(
-        "docker inspect --type container {} 2>/dev/null || echo '[]'",
-        quote(&name)
-    );
-    match ctx.output_of(&cmd, "docker_container_info").await {
-        Ok(o) => match super::first_inspected(&o, "docker_container_info") {
-            Ok(c) => {
-                let mut out = Outcome::default();
-                out.result.insert("exists".into(), json!(c.is_some()));
-                out.result
-                    .insert("container".into(), c.unwrap_or(Json::Null));
-                out
-            }
-            Err(e) => Outcome::fail(e),
-        },
-        Err(e) => Outcome::fail(e),
     }
 }
