@@ -378,9 +378,9 @@ fn a_module_parameter_of_the_wrong_type_is_refused_at_load() {
             "`state`: expected one of started, stopped, restarted, reloaded",
         ),
         (
-            "docker_compose:\n        project_src: /srv\n        pull: always",
+            "docker_compose:\n        project_src: /srv\n        pull: sometimes",
             "5:15",
-            "`pull`: expected boolean",
+            "`pull`: expected one of always, missing, never, policy",
         ),
         ("wait_for: port=eighty", "3:17", "`port`: expected number"),
     ];
