@@ -1025,3 +1025,30 @@ fn other_distributions_modules_load_skip_on_debian_and_say_why_they_cannot_run()
         "{run:?}"
     );
 }
+
+/// setup as a task: facts gathered mid-play (the play gathers none), filtered, set for later tasks
+/// and registered; a subset drover cannot answer is refused, not answered with fewer facts.
+#[test]
+fn setup_as_a_task_gathers_filtered_facts() {
+    let Some(fleet) = common::debian_fleet(
+        "setup_as_a_task_gathers_filtered_facts",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - setup:\n        filter: [ansible_os_family, ansible_pkg_mgr, ansible_distribution*]\n      register: gathered\n    - copy:\n        content: \"{{ ansible_os_family }} {{ ansible_pkg_mgr }} {{ ansible_distribution_release }} {{ ansible_kernel | default('unset') }} {{ gathered.ansible_facts.os_family }}\"\n        dest: /root/facts\n";
+    let run = push(&fleet, "setup", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /root/facts").unwrap(),
+        "Debian apt bookworm unset Debian"
+    );
+    let run = push(
+        &fleet,
+        "subset",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - setup:\n        gather_subset: [network]\n",
+        &[],
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("gather_subset `network`"), "{run:?}");
+}

@@ -111,6 +111,8 @@ pub enum ModuleKind {
     YumRepository,
     /// `zypper_repository` (community.general).
     ZypperRepository,
+    /// `setup`.
+    Setup,
     /// `docker_container` (community.docker).
     DockerContainer,
     /// `docker_network` (community.docker).
@@ -640,6 +642,18 @@ pub const MODULES: &[Spec] = &[
             "community.docker.docker_compose",
             "community.docker.docker_compose_v2",
         ]),
+    module(
+        ModuleKind::Setup,
+        "setup",
+        "Gathers the host's facts as a task (as gather_facts does before a play): set for later tasks and registered as `ansible_facts`.",
+        &[
+            p("gather_subset", List, "subsets: all, min, or !NAME to leave one out (drover gathers the minimal facts; a subset it cannot answer is refused)"),
+            p("filter", List, "only facts whose names match these globs, such as ansible_distribution*"),
+            p("gather_timeout", Number, "seconds to wait for the facts (default 60)"),
+        ],
+        CheckMode::Runs,
+        false,
+    ),
     module(
         ModuleKind::DockerContainer,
         "docker_container",

@@ -237,9 +237,117 @@ pub async fn getent(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     }
 }
 
+/// The gather_subset words drover answers: its facts are Ansible's minimal set, so every subset
+/// that asks for no more (or leaves subsets out) is honoured; one that asks for hardware, network
+/// or virtualisation facts is refused rather than answered with fewer facts than asked.
+fn check_subsets(subsets: &[String]) -> Result<(), String> {
+    for s in subsets {
+        let word = s.trim();
+        let ok = word.starts_with('!')
+            || matches!(
+                word,
+                "all" | "min" | "distribution" | "env" | "platform" | "os_release"
+            );
+        if !ok {
+            return Err(format!(
+                "setup: gather_subset `{word}`: drover gathers the minimal facts (distribution, platform, env) and not yet `{word}`; leave it out or write `!{word}`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The gathered facts whose names match one of `filter`'s glob patterns (all without a filter):
+/// `ansible_*` names are matched as written, and `ansible_facts` keeps the matching facts.
+pub fn filter_facts(
+    facts: Map<String, Json>,
+    filter: &[String],
+) -> Result<Map<String, Json>, String> {
+    if filter.is_empty() {
+        return Ok(facts);
+    }
+    let globs = filter
+        .iter()
+        .map(|p| {
+            globset::Glob::new(p)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| format!("setup: filter `{p}`: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let keep = |name: &str| globs.iter().any(|g| g.is_match(name));
+    let mut out: Map<String, Json> = facts
+        .iter()
+        .filter(|(k, _)| k.as_str() != "ansible_facts" && keep(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(Json::Object(inner)) = facts.get("ansible_facts") {
+        let kept: Map<String, Json> = inner
+            .iter()
+            .filter(|(k, _)| keep(&format!("ansible_{k}")) || keep(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.insert("ansible_facts".into(), Json::Object(kept));
+    }
+    Ok(out)
+}
+
+/// setup: gathers facts as a task (as `gather_facts` does before a play), registered as
+/// `ansible_facts` and set for the host's later tasks.
+pub async fn setup(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    if let Err(e) = check_subsets(&args.list("gather_subset")) {
+        return Outcome::bad_input(e);
+    }
+    let timeout = match args.seconds("gather_timeout", 60.0) {
+        Ok(t) => t,
+        Err(e) => return Outcome::bad_input(format!("setup: {e}")),
+    };
+    let ran = ctx
+        .transport
+        .exec(crate::facts::FACTS_COMMAND, b"", Some(timeout), ctx.sudo)
+        .await;
+    let facts = match ran {
+        Ok(o) if o.status.success() => crate::facts::parse(&String::from_utf8_lossy(&o.stdout)),
+        Ok(o) => {
+            return Outcome::fail(format!(
+                "setup: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        Err(e) => return Outcome::fail(format!("setup: {e}")),
+    };
+    let facts = match filter_facts(facts, &args.list("filter")) {
+        Ok(f) => f,
+        Err(e) => return Outcome::bad_input(e),
+    };
+    let mut outcome = Outcome::default();
+    outcome.result.insert(
+        "ansible_facts".into(),
+        facts.get("ansible_facts").cloned().unwrap_or(json!({})),
+    );
+    outcome.facts = facts;
+    outcome
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setup_filters_facts_and_refuses_subsets_it_cannot_answer() {
+        let facts = crate::facts::parse("web01\n6.1.0\nx86_64\ndebian\nbookworm\n12\nHOME=/root\n");
+        let kept = filter_facts(facts, &["ansible_distribution*".into()]).unwrap();
+        assert_eq!(kept["ansible_distribution"], "Debian");
+        assert_eq!(kept["ansible_distribution_release"], "bookworm");
+        assert!(kept.get("ansible_kernel").is_none());
+        assert_eq!(kept["ansible_facts"]["distribution_version"], "12");
+        assert!(kept["ansible_facts"].get("kernel").is_none());
+        assert!(check_subsets(&["!all".into(), "min".into()]).is_ok());
+        assert!(
+            check_subsets(&["network".into()])
+                .unwrap_err()
+                .contains("`!network`")
+        );
+    }
 
     #[test]
     fn packages_are_read_from_dpkg() {

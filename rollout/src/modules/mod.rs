@@ -374,6 +374,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Tempfile => tempfile::run(&args, ctx).await,
         M::PackageFacts => gather::package_facts(&args, ctx).await,
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
+        M::Setup => gather::setup(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
