@@ -244,9 +244,9 @@ fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
             "unknown key `recurse` in module `file`",
         ),
         (
-            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, directory_mode: \"0755\"}\n",
+            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, force: false}\n",
             "pb.yml:3:",
-            "unknown key `directory_mode` in module `copy`",
+            "unknown key `force` in module `copy`",
         ),
         (
             "- hosts: all\n  tasks:\n    - reboot: {}\n      retries: 3\n      until: false\n",

@@ -1052,3 +1052,46 @@ fn setup_as_a_task_gathers_filtered_facts() {
     assert_ne!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("gather_subset `network`"), "{run:?}");
 }
+
+/// copy with a folder as `src`: `site` puts the folder itself under dest, `site/` what it holds;
+/// folders it makes get `directory_mode`, files `mode`; again, nothing changes; a changed file
+/// shows under --check --diff and changes nothing until run for real.
+#[test]
+fn copy_of_a_folder_puts_its_tree() {
+    let Some(fleet) = common::debian_fleet(
+        "copy_of_a_folder_puts_its_tree",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let site = fleet.dir().join("files/site");
+    std::fs::create_dir_all(site.join("conf")).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>hello</h1>\n").unwrap();
+    std::fs::write(site.join("conf/app.conf"), "port = 8080\n").unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        src: site\n        dest: /srv/www\n        directory_mode: \"0750\"\n        mode: \"0640\"\n    - copy:\n        src: site/\n        dest: /srv/flat\n";
+    let run = push(&fleet, "tree", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "cd /srv && find www flat -printf '%p %m\\n' | sort")
+            .unwrap(),
+        "flat 755\nflat/conf 755\nflat/conf/app.conf 644\nflat/index.html 644\nwww 755\nwww/site 750\nwww/site/conf 750\nwww/site/conf/app.conf 640\nwww/site/index.html 640\n"
+    );
+    let run = push(&fleet, "tree", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    std::fs::write(site.join("conf/app.conf"), "port = 9090\n").unwrap();
+    let run = push(&fleet, "tree", play, &["--check", "--diff"]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(run.stdout.contains("+port = 9090"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /srv/www/site/conf/app.conf").unwrap(),
+        "port = 8080\n"
+    );
+    let run = push(&fleet, "tree", play, &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /srv/flat/conf/app.conf").unwrap(),
+        "port = 9090\n"
+    );
+}

@@ -403,9 +403,10 @@ pub const MODULES: &[Spec] = &[
             p(
                 "src",
                 Str,
-                "the file, found in files/ of the role or beside the playbook",
+                "the file, found in files/ of the role or beside the playbook; a folder copies its tree (`dir` the folder itself, `dir/` what it holds)",
             ),
             p("content", Str, "the file's text, instead of `src`"),
+            p("directory_mode", Mode, "with a folder as `src`: the mode of the folders it makes"),
             p("remote_src", Bool, "`src` is a file on the host, copied there (only when it differs)"),
             req("dest", Str, "where it goes on the host"),
             MODE,

@@ -424,6 +424,8 @@ fn module_call(
     } && let Some(name) = module.arg_str("src").filter(|s| !s.contains("{{"))
     {
         match resolve(name, sub, search) {
+            None if module.kind == ModuleKind::Copy && resolve_dir(name, sub, search).is_some() => {
+            }
             None => {
                 return Err(PlaybookError::MissingFile {
                     at: module.at.clone(),
@@ -451,6 +453,19 @@ pub fn resolve(name: &str, sub: &str, search: &[PathBuf]) -> Option<PathBuf> {
         .iter()
         .flat_map(|d| [d.join(sub).join(name), d.join(name)])
         .find(|p| p.is_file())
+}
+
+/// Finds the folder `name` under each search folder's `sub` folder, then the folder itself (copy
+/// with a folder as `src`).
+pub fn resolve_dir(name: &str, sub: &str, search: &[PathBuf]) -> Option<PathBuf> {
+    let path = Path::new(name.trim_end_matches('/'));
+    if path.is_absolute() {
+        return path.is_dir().then(|| path.to_path_buf());
+    }
+    search
+        .iter()
+        .flat_map(|d| [d.join(sub).join(path), d.join(path)])
+        .find(|p| p.is_dir())
 }
 
 fn looked(sub: &str, search: &[PathBuf]) -> String {

@@ -339,6 +339,22 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
         }
         return super::remote_copy::run(&dest, target.write.mode, args, ctx).await;
     }
+    let directory_mode = match args.mode("directory_mode") {
+        Ok(m) => m,
+        Err(e) => return Outcome::bad_input(format!("copy: {e}")),
+    };
+    if kind == ModuleKind::Copy
+        && let Some(src) = args.str("src")
+        && drover_roles::resolve_file(&src, "files", ctx.search).is_none()
+        && let Some(dir) = drover_roles::resolve_dir(&src, "files", ctx.search)
+    {
+        return super::copy_tree::run(&src, &dir, &target, directory_mode, ctx).await;
+    }
+    if directory_mode.is_some() {
+        return Outcome::bad_input(
+            "copy: `directory_mode` goes with a folder as `src` (the folders the copy makes); this copy makes none",
+        );
+    }
     let content = match (kind, args.str("src"), args.str("content")) {
         (ModuleKind::Copy, None, Some(text)) => text.into_bytes(),
         (_, Some(src), _) => {

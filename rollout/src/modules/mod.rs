@@ -10,6 +10,7 @@ mod blockinfile;
 mod command;
 mod compose_lint;
 mod control;
+mod copy_tree;
 mod cron;
 mod deb822_repository;
 mod docker;
