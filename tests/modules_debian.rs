@@ -1058,10 +1058,9 @@ fn setup_as_a_task_gathers_filtered_facts() {
 /// shows under --check --diff and changes nothing until run for real.
 #[test]
 fn copy_of_a_folder_puts_its_tree() {
-    let Some(fleet) = common::debian_fleet(
-        "copy_of_a_folder_puts_its_tree",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) =
+        common::debian_fleet("copy_of_a_folder_puts_its_tree", &DebianOptions::default())
+    else {
         return;
     };
     let site = fleet.dir().join("files/site");
@@ -1094,4 +1093,79 @@ fn copy_of_a_folder_puts_its_tree() {
         fleet.exec(0, "cat /srv/flat/conf/app.conf").unwrap(),
         "port = 9090\n"
     );
+}
+
+/// git: a clone at a tag, left alone the second time, moved to a branch, local changes kept unless
+/// forced, and a new upstream commit seen under --check without moving anything.
+#[test]
+fn git_checkouts_follow_their_version() {
+    let Some(fleet) = common::debian_fleet(
+        "git_checkouts_follow_their_version",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let commit = |msg: &str| {
+        fleet
+            .exec(0, &format!("cd /srv/src && echo {msg} > f && git add f && git -c user.name=t -c user.email=t@example.com commit -q -m {msg} && git rev-parse HEAD"))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    fleet.exec(0, "git init -q -b main /srv/src").unwrap();
+    let one = commit("one");
+    fleet.exec(0, "cd /srv/src && git tag v1").unwrap();
+    let two = commit("two");
+    let head = || {
+        fleet
+            .exec(0, "git -C /srv/app rev-parse HEAD")
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let play = |version: &str, force: bool| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - git:\n        repo: /srv/src\n        dest: /srv/app\n        version: {version}\n        force: {force}\n      register: checkout\n    - copy:\n        content: \"{{{{ checkout.before }}}} {{{{ checkout.after }}}}\"\n        dest: /root/checkout\n"
+        )
+    };
+    let run = push(&fleet, "git", &play("v1", false), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(head(), one);
+    assert_eq!(
+        fleet.exec(0, "cat /root/checkout").unwrap(),
+        format!(" {one}")
+    );
+    let run = push(&fleet, "git", &play("v1", false), &[]);
+    assert!(
+        recap(&run).contains("changed=1"),
+        "only the copy changes: {run:?}"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /root/checkout").unwrap(),
+        format!("{one} {one}")
+    );
+    let run = push(&fleet, "git", &play("main", false), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(head(), two);
+    // A local change is kept (and the task fails) unless force.
+    fleet.exec(0, "echo mine > /srv/app/f").unwrap();
+    let run = push(&fleet, "git", &play("main", false), &[]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Local modifications exist in the destination: /srv/app (force=no)."),
+        "{run:?}"
+    );
+    assert_eq!(fleet.exec(0, "cat /srv/app/f").unwrap(), "mine\n");
+    let run = push(&fleet, "git", &play("main", true), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(fleet.exec(0, "cat /srv/app/f").unwrap(), "two\n");
+    // Upstream moves: --check sees it and moves nothing; the real run moves.
+    let three = commit("three");
+    let run = push(&fleet, "git", &play("main", false), &["--check"]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(head(), two);
+    let run = push(&fleet, "git", &play("main", false), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(head(), three);
 }

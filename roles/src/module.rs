@@ -113,6 +113,8 @@ pub enum ModuleKind {
     ZypperRepository,
     /// `setup`.
     Setup,
+    /// `git`.
+    Git,
     /// `docker_container` (community.docker).
     DockerContainer,
     /// `docker_network` (community.docker).
@@ -643,6 +645,32 @@ pub const MODULES: &[Spec] = &[
             "community.docker.docker_compose",
             "community.docker.docker_compose_v2",
         ]),
+    module(
+        ModuleKind::Git,
+        "git",
+        "Keeps a checkout of a repository at a version (branch, tag or commit): cloned when missing, fetched and moved otherwise; local changes are kept unless force. Registers before and after.",
+        &[
+            req("repo", Str, "the repository's URL or path"),
+            req("dest", Str, "the checkout's folder on the host"),
+            p("version", Str, "a branch, tag or commit (default HEAD: the remote's default branch)"),
+            p("remote", Str, "the remote's name (default origin)"),
+            p("force", Bool, "throw away local changes to tracked files"),
+            p("depth", Number, "a shallow clone of this many commits"),
+            p("clone", Bool, "clone when missing (default true)"),
+            p("update", Bool, "fetch and move to the version (default true)"),
+            p("bare", Bool, "a bare repository"),
+            p("recursive", Bool, "submodules too (default true)"),
+            p("single_branch", Bool, "clone only the version's branch"),
+            p("refspec", Str, "more to fetch, such as refs/pull/*"),
+            p("executable", Str, "the git program"),
+            p("accept_hostkey", Bool, "accept any SSH host key (StrictHostKeyChecking=no)"),
+            p("accept_newhostkey", Bool, "accept a host key not known yet (StrictHostKeyChecking=accept-new)"),
+            p("key_file", Str, "the SSH key on the host"),
+            p("ssh_opts", Str, "more ssh options"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
     module(
         ModuleKind::Setup,
         "setup",

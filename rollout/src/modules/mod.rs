@@ -21,6 +21,7 @@ mod find;
 mod foreign_packages;
 mod gather;
 mod get_url;
+mod git;
 mod hostname;
 mod include_vars;
 mod ini_file;
@@ -376,6 +377,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::PackageFacts => gather::package_facts(&args, ctx).await,
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
         M::Setup => gather::setup(&args, ctx).await,
+        M::Git => git::run(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
