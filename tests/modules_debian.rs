@@ -1169,3 +1169,61 @@ fn git_checkouts_follow_their_version() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(head(), three);
 }
+
+/// mount: a tmpfs written to fstab and mounted, left alone the second time, remounted when its
+/// options change, unmounted, and gone from fstab with absent (systemd's host: it may mount).
+#[test]
+fn mount_keeps_fstab_and_the_mount() {
+    let Some(fleet) = common::debian_fleet(
+        "mount_keeps_fstab_and_the_mount",
+        &DebianOptions {
+            boot: drover_fleet::Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let play = |state: &str, size: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.posix.mount:\n        path: /mnt/cache\n        src: tmpfs\n        fstype: tmpfs\n        opts: size={size}\n        state: {state}\n"
+        )
+    };
+    let options = || {
+        fleet
+            .exec(0, "findmnt -n -o OPTIONS /mnt/cache")
+            .unwrap_or_default()
+    };
+    let run = push(&fleet, "mount", &play("mounted", "1m"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "grep -x 'tmpfs /mnt/cache tmpfs size=1m 0 0' /etc/fstab")
+            .is_ok()
+    );
+    assert!(options().contains("size=1024k"), "{}", options());
+    let run = push(&fleet, "mount", &play("mounted", "1m"), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(
+        &fleet,
+        "mount",
+        &play("mounted", "2m"),
+        &["--check", "--diff"],
+    );
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        run.stdout.contains("+tmpfs /mnt/cache tmpfs size=2m 0 0"),
+        "{run:?}"
+    );
+    assert!(options().contains("size=1024k"), "{}", options());
+    let run = push(&fleet, "mount", &play("mounted", "2m"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(options().contains("size=2048k"), "{}", options());
+    let run = push(&fleet, "mount", &play("unmounted", "2m"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(fleet.exec(0, "mountpoint -q /mnt/cache").is_err());
+    assert!(fleet.exec(0, "grep -q /mnt/cache /etc/fstab").is_ok());
+    let run = push(&fleet, "mount", &play("absent", "2m"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(fleet.exec(0, "grep -q /mnt/cache /etc/fstab").is_err());
+}

@@ -115,6 +115,8 @@ pub enum ModuleKind {
     Setup,
     /// `git`.
     Git,
+    /// `mount` (ansible.posix).
+    Mount,
     /// `docker_container` (community.docker).
     DockerContainer,
     /// `docker_network` (community.docker).
@@ -671,6 +673,26 @@ pub const MODULES: &[Spec] = &[
         CheckMode::Predicts,
         true,
     ),
+    module(
+        ModuleKind::Mount,
+        "mount",
+        "Keeps a mount point's line in fstab and the mount itself (mounted, unmounted, present, absent, remounted, ephemeral), as ansible.posix's module does.",
+        &[
+            req("path", Str, "the mount point"),
+            req("state", Choice(&["mounted", "unmounted", "present", "absent", "remounted", "ephemeral"]), "mounted (fstab and mounted), present (fstab only), unmounted, absent (neither), remounted, ephemeral (mounted, not in fstab)"),
+            p("src", Str, "the device, share or label (needed to mount or write the line)"),
+            p("fstype", Str, "the file system type"),
+            p("opts", Str, "mount options (default defaults)"),
+            p("dump", Str, "fstab's dump field (default 0)"),
+            p("passno", Str, "fstab's pass field (default 0)"),
+            p("fstab", Str, "the fstab file (default /etc/fstab)"),
+            p("boot", Bool, "false adds noauto (not mounted at boot)"),
+            BACKUP,
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["ansible.posix.mount"]),
     module(
         ModuleKind::Setup,
         "setup",

@@ -26,6 +26,7 @@ mod hostname;
 mod include_vars;
 mod ini_file;
 pub mod lineinfile;
+mod mount;
 mod package;
 mod probe;
 mod remote_copy;
@@ -378,6 +379,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
         M::Setup => gather::setup(&args, ctx).await,
         M::Git => git::run(&args, ctx).await,
+        M::Mount => mount::run(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
