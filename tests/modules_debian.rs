@@ -1227,3 +1227,54 @@ fn mount_keeps_fstab_and_the_mount() {
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert!(fleet.exec(0, "grep -q /mnt/cache /etc/fstab").is_err());
 }
+
+/// archive: a folder packed as a tar.gz (members named from its parent), left alone until a source
+/// is newer, a zip of two folders, and one file compressed as itself.
+#[test]
+fn archive_packs_only_when_a_source_is_newer() {
+    let Some(fleet) = common::debian_fleet(
+        "archive_packs_only_when_a_source_is_newer",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(0, "mkdir -p /srv/logs/cache /srv/conf /srv/backup && echo a > /srv/logs/a.log && echo c > /srv/logs/cache/c && echo x > /srv/conf/x && echo one > /srv/one.log && touch -d '2020-01-01' /srv/logs/a.log /srv/logs/cache/c /srv/conf/x /srv/one.log")
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.archive:\n        path: /srv/logs\n        dest: /srv/backup/logs.tgz\n        exclude_path: [/srv/logs/cache]\n    - archive:\n        path: [/srv/logs, /srv/conf]\n        dest: /srv/backup/all.zip\n        format: zip\n    - archive:\n        path: /srv/one.log\n";
+    let run = push(&fleet, "archive", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "tar -tzf /srv/backup/logs.tgz | sort")
+            .unwrap(),
+        "logs/\nlogs/a.log\n"
+    );
+    assert_eq!(
+        fleet
+            .exec(0, "unzip -Z1 /srv/backup/all.zip | sort")
+            .unwrap(),
+        "conf/\nconf/x\nlogs/\nlogs/a.log\nlogs/cache/\nlogs/cache/c\n"
+    );
+    assert_eq!(fleet.exec(0, "gzip -dc /srv/one.log.gz").unwrap(), "one\n");
+    let run = push(&fleet, "archive", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    fleet.exec(0, "echo b > /srv/logs/b.log").unwrap();
+    let run = push(&fleet, "archive", play, &["--check"]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "tar -tzf /srv/backup/logs.tgz | sort")
+            .unwrap(),
+        "logs/\nlogs/a.log\n"
+    );
+    let run = push(&fleet, "archive", play, &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "tar -tzf /srv/backup/logs.tgz | sort")
+            .unwrap(),
+        "logs/\nlogs/a.log\nlogs/b.log\n"
+    );
+}

@@ -117,6 +117,8 @@ pub enum ModuleKind {
     Git,
     /// `mount` (ansible.posix).
     Mount,
+    /// `archive` (community.general).
+    Archive,
     /// `docker_container` (community.docker).
     DockerContainer,
     /// `docker_network` (community.docker).
@@ -693,6 +695,22 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["ansible.posix.mount"]),
+    module(
+        ModuleKind::Archive,
+        "archive",
+        "Packs files and folders on the host into a tar (gz, bz2, xz) or zip archive, or compresses one file, remade only when missing or older than a source.",
+        &[
+            req("path", List, "absolute paths of the files and folders"),
+            p("dest", Str, "the archive (default: the one path with the format's extension)"),
+            p("format", Choice(&["gz", "bz2", "xz", "tar", "zip"]), "gz (default), bz2, xz, tar or zip"),
+            p("exclude_path", List, "paths to leave out"),
+            p("force_archive", Bool, "a tar even for one file (instead of compressing it)"),
+            p("remove", Bool, "delete the sources once archived"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.archive"]),
     module(
         ModuleKind::Setup,
         "setup",

@@ -5,6 +5,7 @@ mod accounts;
 mod apt;
 mod apt_key;
 mod apt_repository;
+mod archive;
 mod authorized_key;
 mod blockinfile;
 mod command;
@@ -380,6 +381,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Setup => gather::setup(&args, ctx).await,
         M::Git => git::run(&args, ctx).await,
         M::Mount => mount::run(&args, ctx).await,
+        M::Archive => archive::run(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
