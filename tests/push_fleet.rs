@@ -1683,3 +1683,75 @@ fn include_vars_reads_variables_for_later_tasks() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("pkg=apt tier=prod port=80"), "{run:?}");
 }
+
+/// A wheel of one tiny package, made by hand (a wheel is a zip with its metadata), so pip installs
+/// it with `--no-index` and no network.
+fn probe_wheel(dir: &Path) -> PathBuf {
+    let wheel = dir.join("drover_probe-1.0-py3-none-any.whl");
+    let script = format!(
+        "import zipfile\nz = zipfile.ZipFile({:?}, 'w')\n\
+         z.writestr('drover_probe/__init__.py', 'VERSION = \"1.0\"\\n')\n\
+         z.writestr('drover_probe-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: drover-probe\\nVersion: 1.0\\n')\n\
+         z.writestr('drover_probe-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nGenerator: drover-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n\
+         z.writestr('drover_probe-1.0.dist-info/RECORD', 'drover_probe/__init__.py,,\\ndrover_probe-1.0.dist-info/METADATA,,\\ndrover_probe-1.0.dist-info/WHEEL,,\\ndrover_probe-1.0.dist-info/RECORD,,\\n')\n\
+         z.close()\n",
+        wheel.display().to_string()
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    wheel
+}
+
+/// pip on a host with Python (a loopback host: the controller's own Python, since drover's Debian
+/// hosts carry none): a virtualenv made and a package installed from a local wheel, nothing changed
+/// the second time, a removal predicted under --check and then made.
+#[test]
+fn pip_installs_into_a_virtualenv_only_what_is_missing() {
+    let fleet = common::fleet(1);
+    let wheel = probe_wheel(fleet.dir());
+    let venv = home(&fleet, 0).join("venv");
+    // extra_args go to every pip command, as Ansible's module passes them: --no-index only installs.
+    let play = |name: &str, state: &str| {
+        let extra = if state == "present" {
+            "        extra_args: --no-index\n"
+        } else {
+            ""
+        };
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - pip:\n        name: {name}\n        state: {state}\n        virtualenv: {}\n        virtualenv_command: /usr/bin/python3 -m venv\n{extra}",
+            venv.display()
+        )
+    };
+    let run_play = |text: &str, extra: &[&str]| {
+        let pb = fleet.dir().join("pip.yml");
+        std::fs::write(&pb, text).unwrap();
+        let runs = fleet.dir().join("runs");
+        common::drover(&fleet, &common::push_args(&pb, &runs, extra))
+    };
+    let installed = || {
+        std::process::Command::new(venv.join("bin/python"))
+            .args(["-c", "import drover_probe; print(drover_probe.VERSION)"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let install = play(&wheel.display().to_string(), "present");
+    let run = run_play(&install, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(installed(), "1.0");
+    let run = run_play(&install, &[]);
+    assert!(run.stdout.contains("changed=0"), "{run:?}");
+    let remove = play("drover-probe", "absent");
+    let run = run_play(&remove, &["--check"]);
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(installed(), "1.0");
+    let run = run_play(&remove, &[]);
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(installed(), "");
+    let run = run_play(&remove, &[]);
+    assert!(run.stdout.contains("changed=0"), "{run:?}");
+}

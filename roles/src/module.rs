@@ -119,6 +119,8 @@ pub enum ModuleKind {
     Mount,
     /// `archive` (community.general).
     Archive,
+    /// `pip`.
+    Pip,
     /// `docker_container` (community.docker).
     DockerContainer,
     /// `docker_network` (community.docker).
@@ -711,6 +713,28 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.archive"]),
+    module(
+        ModuleKind::Pip,
+        "pip",
+        "Installs, upgrades or removes Python packages with the host's pip or in a virtualenv (made first), changing only what differs.",
+        &[
+            p("name", List, "packages: names, name==version, paths or URLs"),
+            p("version", Str, "the version of the one `name`"),
+            p("requirements", Str, "a requirements file on the host"),
+            p("state", Choice(&["present", "latest", "absent", "forcereinstall"]), "present installs what is missing, latest upgrades, absent removes, forcereinstall reinstalls"),
+            p("virtualenv", Str, "a virtualenv folder (made when missing)"),
+            p("virtualenv_command", Str, "the command that makes it (default virtualenv; python3 -m venv works)"),
+            p("virtualenv_python", Str, "the Python for virtualenv's -p"),
+            p("virtualenv_site_packages", Bool, "let it see the system's packages"),
+            p("extra_args", Str, "more pip options"),
+            p("executable", Str, "the pip to run (instead of pip3)"),
+            p("chdir", Str, "run pip in this folder"),
+            p("editable", Bool, "install in editable mode (-e)"),
+            p("break_system_packages", Bool, "let pip change the system's Python (--break-system-packages)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    ),
     module(
         ModuleKind::Setup,
         "setup",

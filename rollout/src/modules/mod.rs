@@ -29,6 +29,7 @@ mod ini_file;
 pub mod lineinfile;
 mod mount;
 mod package;
+mod pip;
 mod probe;
 mod remote_copy;
 mod replace;
@@ -382,6 +383,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Git => git::run(&args, ctx).await,
         M::Mount => mount::run(&args, ctx).await,
         M::Archive => archive::run(&args, ctx).await,
+        M::Pip => pip::run(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
