@@ -207,6 +207,23 @@ fn conditions(src: &Source, node: &Node, what: &str) -> Result<Vec<String>, Play
         .collect()
 }
 
+/// A task key as drover reads it: the include and import actions may be written with their
+/// collection (`ansible.builtin.include_tasks`), as ansible-lint asks; they are read as the keyword.
+fn keyword(key: &str) -> &str {
+    let short = key
+        .strip_prefix("ansible.builtin.")
+        .or_else(|| key.strip_prefix("ansible.legacy."))
+        .unwrap_or(key);
+    if matches!(
+        short,
+        "include_tasks" | "import_tasks" | "include_role" | "import_role"
+    ) {
+        short
+    } else {
+        key
+    }
+}
+
 fn parse_task(
     src: &Source,
     node: &Node,
@@ -217,7 +234,7 @@ fn parse_task(
     let mut task = Task::empty(src.at(node), search);
     let module_keys: Vec<&(Node, Node)> = entries
         .iter()
-        .filter(|(k, _)| !KEYWORDS.contains(&k.key_string().as_str()))
+        .filter(|(k, _)| !KEYWORDS.contains(&keyword(&k.key_string())))
         .collect();
     let args = entries
         .iter()
@@ -227,7 +244,7 @@ fn parse_task(
     let mut block = Block::default();
     let mut loop_control = None;
     for (k, v) in entries {
-        match k.key_string().as_str() {
+        match keyword(&k.key_string()) {
             "name" => task.name = Some(src.string(v, "name")?),
             "when" => task.when = conditions(src, v, "when")?,
             "loop" | "with_items" => {

@@ -140,3 +140,19 @@ fn a_module_without_its_required_parameter_is_refused() {
         "site.yml:3:7: module `template` needs the parameter `dest`"
     );
 }
+
+#[test]
+fn include_and_import_actions_are_read_with_their_collection_too() {
+    let mut files = ROLE.to_vec();
+    files.push((
+        "site.yml",
+        "- hosts: web\n  tasks:\n    - ansible.builtin.include_role:\n        name: web\n    - ansible.builtin.import_tasks: roles/web/tasks/extra.yml\n    - ansible.legacy.include_tasks: roles/web/tasks/extra.yml\n",
+    ));
+    let (_dir, pb) = load(&files);
+    let pb = pb.unwrap();
+    let tasks = &pb.plays[0].tasks;
+    assert_eq!(tasks.len(), 3);
+    for t in tasks {
+        assert!(matches!(&t.body, TaskBody::Block(b) if !b.block.is_empty()), "{t:?}");
+    }
+}
