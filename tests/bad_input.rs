@@ -234,9 +234,9 @@ fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
             "notify: no handler is named or listens to `restart ap` (did you mean `restart app`?)",
         ),
         (
-            "- hosts: all\n  tasks:\n    - command: \"true\"\n      environment: {HTTP_PROXY: x}\n",
-            "pb.yml:4:7",
-            "the `environment:` keyword is not supported yet",
+            "- hosts: all\n  ignore_unreachable: true\n  tasks:\n    - command: \"true\"\n",
+            "pb.yml:2:3",
+            "unknown key `ignore_unreachable` in a play",
         ),
         (
             "- hosts: all\n  tasks:\n    - file: {path: /srv, state: directory, recurse: true}\n",

@@ -1755,3 +1755,38 @@ fn pip_installs_into_a_virtualenv_only_what_is_missing() {
     let run = run_play(&remove, &[]);
     assert!(run.stdout.contains("changed=0"), "{run:?}");
 }
+
+/// `environment:` on the play, a block and a task (a mapping or a template giving one), merged with
+/// the innermost winning, set for every command of the module: a value with quotes and `$(...)`
+/// stays plain text.
+#[test]
+fn environment_reaches_every_command_innermost_first() {
+    let fleet = common::fleet(1);
+    let out = home(&fleet, 0).join("env.txt");
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  environment:\n    STAGE: play\n    REGION: eu\n  vars:\n    proxy_env:\n      HTTP_PROXY: http://proxy:3128\n      STAGE: task\n  tasks:\n    - block:\n        - shell: echo \"$STAGE $REGION $HTTP_PROXY $ODD\" > {out}\n          environment: \"{{{{ proxy_env }}}}\"\n      environment:\n        REGION: us\n        ODD: \"it's $(id)\"\n    - command: env\n      register: plain\n    - assert:\n        that: [\"'REGION=eu' in plain.stdout_lines\"]\n",
+        out = out.display()
+    );
+    let pb = fleet.dir().join("env.yml");
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "task us http://proxy:3128 it's $(id)\n"
+    );
+    // A name that cannot be a variable is refused when the playbook is read.
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  tasks:\n    - command: env\n      environment:\n        BAD-NAME: x\n",
+    )
+    .unwrap();
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["--syntax-check"]));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("env.yml:5:9: environment: `BAD-NAME` is not a variable name"),
+        "{run:?}"
+    );
+}

@@ -18,7 +18,9 @@ pub use error::{At, PlaybookError};
 pub use module::{CheckMode, MODULES, Module, ModuleKind, Param, ParamType, Spec};
 pub use play::{Batches, Play, Playbook, RollcallSpec};
 pub use role::Role;
-pub use task::{Block, LoopSpec, Number, Task, TaskBody, resolve as resolve_file, resolve_dir};
+pub use task::{
+    Block, LoopSpec, Number, Task, TaskBody, env_name, resolve as resolve_file, resolve_dir,
+};
 pub use window::Window;
 
 /// Variables as plain data.

@@ -8,7 +8,7 @@ use crate::Vars;
 use crate::error::{At, PlaybookError};
 use crate::role::{self, Role};
 use crate::source::Source;
-use crate::task::{Task, TaskBody, parse_tasks};
+use crate::task::{Task, TaskBody, inherit_environment, parse_tasks};
 use crate::window::Window;
 
 const PLAY_KEYS: &[&str] = &[
@@ -28,6 +28,7 @@ const PLAY_KEYS: &[&str] = &[
     "become",
     "become_user",
     "gather_facts",
+    "environment",
     "tags",
     "impact_gate",
     "rollcall",
@@ -325,8 +326,31 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         included_roles(&role.tasks, &mut included);
     }
     play.included_roles = included;
+    if let Some(v) = node.get("environment") {
+        let layer = crate::task::environment(src, v)?;
+        for list in [
+            &mut play.pre_tasks,
+            &mut play.tasks,
+            &mut play.post_tasks,
+            &mut play.handlers,
+        ] {
+            inherit_environment(list, &layer);
+        }
+        for role in play.roles.iter_mut().chain(play.included_roles.iter_mut()) {
+            role_environment(role, &layer);
+        }
+    }
     check_notifies(&play)?;
     Ok(play)
+}
+
+/// The play's `environment:` for a role's tasks and handlers (and its dependencies').
+fn role_environment(role: &mut Role, layer: &serde_json::Value) {
+    inherit_environment(&mut role.tasks, layer);
+    inherit_environment(&mut role.handlers, layer);
+    for dep in &mut role.dependencies {
+        role_environment(dep, layer);
+    }
 }
 
 /// Every `notify:` must name a handler of the play (by `name`, `listen`, or `role : name`): a typo

@@ -141,6 +141,9 @@ pub struct Task {
     pub no_log: bool,
     /// `timeout:` seconds after which the task's remote command is killed and the task fails.
     pub timeout: Option<u64>,
+    /// `environment:` layers, outermost first (the play's, its blocks', the task's own): each a
+    /// mapping or a template that renders to one, merged in order when the task runs.
+    pub environment: Vec<Json>,
     /// `check_mode:` override.
     pub check_mode: Option<bool>,
     /// Folders where this task's `templates/` and `files/` are looked up (its role, then the playbook).
@@ -174,6 +177,7 @@ impl Task {
             listen: Vec::new(),
             no_log: false,
             timeout: None,
+            environment: Vec::new(),
             check_mode: None,
             search: search.to_vec(),
         }
@@ -310,12 +314,7 @@ fn parse_task(
                     ..Block::default()
                 }));
             }
-            "environment" => {
-                return Err(src.invalid(
-                    k,
-                    "the `environment:` keyword is not supported yet, and drover never ignores a keyword; set the variables in the command instead (`shell: VAR=value cmd`, or `command: env VAR=value cmd`)",
-                ));
-            }
+            "environment" => task.environment.push(environment(src, v)?),
             "args" => {}
             _ => {}
         }
@@ -372,7 +371,61 @@ fn parse_task(
             inherit_vars(list, &task.vars);
         }
     }
+    if let TaskBody::Block(b) = &mut task.body {
+        for layer in task.environment.iter().rev() {
+            for list in [&mut b.block, &mut b.rescue, &mut b.always] {
+                inherit_environment(list, layer);
+            }
+        }
+    }
     Ok(task)
+}
+
+/// An `environment:` value: a mapping of variable names (checked here) to values, or a template
+/// that renders to one (checked when the task runs).
+pub fn environment(src: &Source, v: &Node) -> Result<Json, PlaybookError> {
+    syntax::templates(src, v, "environment")?;
+    match &v.value {
+        drover_yaml::Value::Map(entries) => {
+            for (k, _) in entries {
+                let name = k.key_string();
+                if !env_name(&name) {
+                    return Err(src.invalid(
+                        k,
+                        format!("environment: `{name}` is not a variable name (letters, digits and _, not starting with a digit)"),
+                    ));
+                }
+            }
+            Ok(v.to_json())
+        }
+        drover_yaml::Value::Str(t) if t.contains("{{") => Ok(v.to_json()),
+        _ => Err(src.invalid(
+            v,
+            "environment: expected a mapping of variable names to values, or a template that gives one",
+        )),
+    }
+}
+
+/// Whether `name` can be an environment variable's name in a shell.
+pub fn env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A block's (or an include's, or the play's) `environment:` applies to every task in it, below
+/// the tasks' own: it goes first among their layers.
+pub fn inherit_environment(tasks: &mut [Task], layer: &Json) {
+    for t in tasks {
+        t.environment.insert(0, layer.clone());
+        if let TaskBody::Block(b) = &mut t.body {
+            for list in [&mut b.block, &mut b.rescue, &mut b.always] {
+                inherit_environment(list, layer);
+            }
+        }
+    }
 }
 
 /// A block's (or an include's) `vars:` apply to every task in it, below the tasks' own vars.

@@ -153,6 +153,9 @@ fn include_and_import_actions_are_read_with_their_collection_too() {
     let tasks = &pb.plays[0].tasks;
     assert_eq!(tasks.len(), 3);
     for t in tasks {
-        assert!(matches!(&t.body, TaskBody::Block(b) if !b.block.is_empty()), "{t:?}");
+        assert!(
+            matches!(&t.body, TaskBody::Block(b) if !b.block.is_empty()),
+            "{t:?}"
+        );
     }
 }

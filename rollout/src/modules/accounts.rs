@@ -504,11 +504,7 @@ async fn apply(
         .map(|line| format!("{line}\n").into_bytes())
         .unwrap_or_default();
     // The message names the tool that failed, never the password line.
-    let after = match ctx
-        .transport
-        .exec(&cmd, &stdin, ctx.timeout, ctx.sudo)
-        .await
-    {
+    let after = match ctx.exec(&cmd, &stdin).await {
         Ok(o) if o.status.success() => o.stdout,
         Ok(o) => return Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
         Err(e) => return Err(e.to_string()),

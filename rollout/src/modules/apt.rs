@@ -175,7 +175,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+    match ctx.exec(&cmd, b"").await {
         Ok(o) => {
             let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
             // A task that only refreshes the lists is changed when it refreshed them (not when

@@ -303,7 +303,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     }
     if update && !changes.is_empty() {
         let cmd = "LANG=C apt-get update -q";
-        match ctx.transport.exec(cmd, b"", ctx.timeout, ctx.sudo).await {
+        match ctx.exec(cmd, b"").await {
             Ok(o) if o.status.success() => {}
             Ok(o) => {
                 let mut failed = Outcome::fail("apt-get update failed after the source changed");

@@ -90,11 +90,7 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
         Err(e) => return Outcome::fail(e),
     };
     let stdin = args.str("stdin").map(|s| s + "\n").unwrap_or_default();
-    match ctx
-        .transport
-        .exec(&line, stdin.as_bytes(), ctx.timeout, ctx.sudo)
-        .await
-    {
+    match ctx.exec(&line, stdin.as_bytes()).await {
         Ok(out) => {
             let stdout = String::from_utf8_lossy(&out.stdout)
                 .trim_end_matches('\n')
@@ -147,10 +143,7 @@ fn registered_cmd(module: ModuleKind, args: &Args, line: &str) -> serde_json::Va
 
 async fn exists(ctx: &ModuleCtx<'_>, path: &str) -> bool {
     let cmd = format!("[ -e {} ]", quote(path));
-    ctx.transport
-        .exec(&cmd, b"", ctx.timeout, ctx.sudo)
-        .await
-        .is_ok_and(|o| o.status.success())
+    ctx.exec(&cmd, b"").await.is_ok_and(|o| o.status.success())
 }
 
 #[cfg(test)]

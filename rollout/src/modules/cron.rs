@@ -294,11 +294,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Some(f) => put_command(f, &temp_path(f), after.as_bytes(), Some(0o644)),
         None => format!("crontab{u} -"),
     };
-    match ctx
-        .transport
-        .exec(&cmd, after.as_bytes(), ctx.timeout, ctx.sudo)
-        .await
-    {
+    match ctx.exec(&cmd, after.as_bytes()).await {
         Ok(o) if o.status.success() => outcome,
         Ok(o) => Outcome::fail(format!(
             "Failed to install new cronfile: {}",

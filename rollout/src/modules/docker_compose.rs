@@ -157,7 +157,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+    match ctx.exec(&cmd, b"").await {
         Ok(o) if o.status.success() => {
             let out = String::from_utf8_lossy(&o.stdout).into_owned();
             let mut r = Outcome {

@@ -30,8 +30,7 @@ pub fn read_state_command(path: &str) -> String {
 
 pub(super) async fn read_state(ctx: &ModuleCtx<'_>, path: &str) -> Result<Remote, String> {
     let out = ctx
-        .transport
-        .exec(&read_state_command(path), b"", ctx.timeout, ctx.sudo)
+        .exec(&read_state_command(path), b"")
         .await
         .map_err(|e| e.to_string())?;
     match out.status {
@@ -206,11 +205,7 @@ async fn put_content(
     if let Some(chown) = chown_command(dest, target.owner.as_deref(), target.group.as_deref()) {
         cmd = format!("{{ {cmd}; }} && {chown}");
     }
-    let o = match ctx
-        .transport
-        .exec(&cmd, content, ctx.timeout, ctx.sudo)
-        .await
-    {
+    let o = match ctx.exec(&cmd, content).await {
         Ok(o) => o,
         Err(e) => return Outcome::fail(format!("writing {dest}: {e}")),
     };
@@ -574,7 +569,7 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+    match ctx.exec(&cmd, b"").await {
         Ok(o) if o.status.success() => {
             let mut out = Outcome {
                 changed: String::from_utf8_lossy(&o.stdout).contains("changed"),
@@ -694,16 +689,7 @@ pub async fn fetch(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let (Some(src), Some(dest)) = (args.str("src"), args.str("dest")) else {
         return Outcome::fail("fetch needs `src` and `dest`");
     };
-    let out = match ctx
-        .transport
-        .exec(
-            &drover_ssh::shell::read_file(&src),
-            b"",
-            ctx.timeout,
-            ctx.sudo,
-        )
-        .await
-    {
+    let out = match ctx.exec(&drover_ssh::shell::read_file(&src), b"").await {
         Ok(o) if o.status.success() => o.stdout,
         Ok(o) if args.bool("fail_on_missing") == Some(false) => {
             return Outcome {

@@ -348,7 +348,7 @@ pub async fn run(manager: Manager, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome 
         Err(e) => return Outcome::bad_input(e),
     };
     let cmd = plan.script(ctx.check);
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+    match ctx.exec(&cmd, b"").await {
         Ok(o) => {
             let mut out = Outcome {
                 changed: reports_change(&o.stdout),

@@ -205,7 +205,7 @@ pub async fn getent(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     if let Some(k) = &key {
         cmd.push_str(&format!(" {}", quote(k)));
     }
-    let out = match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+    let out = match ctx.exec(&cmd, b"").await {
         Ok(o) => o,
         Err(e) => return Outcome::fail(format!("getent: {e}")),
     };
@@ -302,8 +302,7 @@ pub async fn setup(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::bad_input(format!("setup: {e}")),
     };
     let ran = ctx
-        .transport
-        .exec(crate::facts::FACTS_COMMAND, b"", Some(timeout), ctx.sudo)
+        .exec_for(crate::facts::FACTS_COMMAND, b"", Some(timeout))
         .await;
     let facts = match ran {
         Ok(o) if o.status.success() => crate::facts::parse(&String::from_utf8_lossy(&o.stdout)),

@@ -104,6 +104,9 @@ pub struct ModuleCtx<'a> {
     pub operator: &'a Operator,
     /// The task's `timeout:` (or push's `--timeout`): remote commands running longer are killed.
     pub timeout: Option<std::time::Duration>,
+    /// The task's `environment:` (with its blocks' and play's), rendered: set for every command
+    /// the module runs.
+    pub env: &'a [(String, String)],
 }
 
 /// Who answers operator checkpoints (`pause` with a prompt). The executor never reads the
@@ -125,7 +128,42 @@ pub trait Prompt: Send + Sync {
     fn ask(&self, question: &str) -> std::io::Result<String>;
 }
 
+/// `cmd` with `env` exported first (names checked when the environment was rendered, values
+/// quoted), so every command of a module sees the task's environment, under sudo too.
+pub fn with_environment(env: &[(String, String)], cmd: &str) -> String {
+    if env.is_empty() {
+        return cmd.to_string();
+    }
+    let assignments: Vec<String> = env
+        .iter()
+        .map(|(k, v)| format!("{k}={}", drover_ssh::shell::quote(v)))
+        .collect();
+    format!("export {}; {cmd}", assignments.join(" "))
+}
+
 impl ModuleCtx<'_> {
+    /// Runs `cmd` on the host as every module command runs: with the task's environment, sudo
+    /// and timeout.
+    pub async fn exec(
+        &self,
+        cmd: &str,
+        stdin: &[u8],
+    ) -> Result<drover_ssh::Output, drover_ssh::SshError> {
+        self.exec_for(cmd, stdin, self.timeout).await
+    }
+
+    /// [`ModuleCtx::exec`] with a timeout of the module's own (a probe that must not hang).
+    pub async fn exec_for(
+        &self,
+        cmd: &str,
+        stdin: &[u8],
+        timeout: Option<std::time::Duration>,
+    ) -> Result<drover_ssh::Output, drover_ssh::SshError> {
+        self.transport
+            .exec(&with_environment(self.env, cmd), stdin, timeout, self.sudo)
+            .await
+    }
+
     /// Runs `cmd` on the host (the task's sudo and timeout) and gives its standard output; a
     /// failure is `what` with the command's standard error, or with why it could not run.
     pub async fn output_of(&self, cmd: &str, what: &str) -> Result<Vec<u8>, String> {
@@ -139,11 +177,7 @@ impl ModuleCtx<'_> {
         stdin: &[u8],
         what: &str,
     ) -> Result<Vec<u8>, String> {
-        match self
-            .transport
-            .exec(cmd, stdin, self.timeout, self.sudo)
-            .await
-        {
+        match self.exec(cmd, stdin).await {
             Ok(o) if o.status.success() => Ok(o.stdout),
             Ok(o) => Err(format!(
                 "{what}: {}",

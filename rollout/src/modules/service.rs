@@ -76,7 +76,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
-    match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+    match ctx.exec(&cmd, b"").await {
         Ok(o) if o.status.success() => Outcome {
             changed: String::from_utf8_lossy(&o.stdout).contains("changed"),
             ..Outcome::default()

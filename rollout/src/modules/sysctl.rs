@@ -198,11 +198,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     }
     let cmd = steps.join(" && ");
     let stdin = p.file.clone().unwrap_or_default();
-    match ctx
-        .transport
-        .exec(&cmd, stdin.as_bytes(), ctx.timeout, ctx.sudo)
-        .await
-    {
+    match ctx.exec(&cmd, stdin.as_bytes()).await {
         Ok(o) if o.status.success() && !stderr_failed(&String::from_utf8_lossy(&o.stderr)) => {
             outcome.result.insert("name".into(), json!(spec.name));
             outcome

@@ -72,11 +72,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::fail(e),
     };
     let url = args.str("url").unwrap_or_default();
-    let out = match ctx
-        .transport
-        .exec(&cmd, &body(args), ctx.timeout, ctx.sudo)
-        .await
-    {
+    let out = match ctx.exec(&cmd, &body(args)).await {
         Ok(o) => o,
         Err(e) => return Outcome::fail(e.to_string()),
     };

@@ -78,7 +78,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let mut versions: BTreeMap<String, String> = BTreeMap::new();
     if args.bool("apt") == Some(true) {
         let cmd = policy::apt_versions_command(&policy.components());
-        match ctx.transport.exec(&cmd, b"", ctx.timeout, ctx.sudo).await {
+        match ctx.exec(&cmd, b"").await {
             Ok(o) if o.status.success() => {
                 versions.extend(policy::parse_apt_versions(&String::from_utf8_lossy(
                     &o.stdout,

@@ -50,8 +50,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let started = Instant::now();
     loop {
         match ctx
-            .transport
-            .exec(&check, b"", Some(Duration::from_secs(10)), ctx.sudo)
+            .exec_for(&check, b"", Some(Duration::from_secs(10)))
             .await
         {
             Ok(o) if o.status.success() => {

@@ -238,7 +238,14 @@ impl HostRun<'_> {
             Err(e) => return Err(self.template_failure(task, Some(module), role, e.to_string())),
         };
         let sudo = self.sudo_for(task);
-        let outcome = match self.attempts(task, module, vars, args, sudo.as_ref()).await {
+        let env = match self.environment(task, vars) {
+            Ok(e) => e,
+            Err(e) => return Err(self.template_failure(task, Some(module), role, e)),
+        };
+        let outcome = match self
+            .attempts(task, module, vars, args, (sudo.as_ref(), &env))
+            .await
+        {
             Ok(o) => o,
             Err(msg) => return Err(self.template_failure(task, Some(module), role, msg)),
         };
@@ -258,7 +265,7 @@ impl HostRun<'_> {
         module: &Module,
         vars: &drover_roles::Vars,
         args: Args,
-        sudo: Option<&Become>,
+        (sudo, env): (Option<&Become>, &[(String, String)]),
     ) -> Result<Outcome, String> {
         let retries = match &task.retries {
             None => 0,
@@ -295,6 +302,7 @@ impl HostRun<'_> {
                             .timeout
                             .map(Duration::from_secs)
                             .or(self.run.opts.task_timeout),
+                        env,
                     };
                     modules::run(module, Args(args.0.clone()), &ctx).await
                 }
@@ -389,6 +397,47 @@ impl HostRun<'_> {
             output,
         };
         self.emit_task(task, Some(module), role, status, report);
+    }
+}
+
+impl HostRun<'_> {
+    /// The task's `environment:` layers rendered with its variables and merged in order (a later
+    /// layer's variable wins): names checked, values as text.
+    fn environment(
+        &self,
+        task: &Task,
+        vars: &drover_roles::Vars,
+    ) -> Result<Vec<(String, String)>, String> {
+        let mut env: Vec<(String, String)> = Vec::new();
+        for layer in &task.environment {
+            let rendered = self
+                .run
+                .engine
+                .render_value(&format!("{} environment", task.at), layer, vars)
+                .map_err(|e| e.to_string())?;
+            let Json::Object(map) = rendered else {
+                return Err(format!(
+                    "{}: environment: expected a mapping of variable names to values, found {rendered}",
+                    task.at
+                ));
+            };
+            for (name, value) in map {
+                if !drover_roles::env_name(&name) {
+                    return Err(format!(
+                        "{}: environment: `{name}` is not a variable name",
+                        task.at
+                    ));
+                }
+                let text = match value {
+                    Json::Null => continue,
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                };
+                env.retain(|(k, _)| *k != name);
+                env.push((name, text));
+            }
+        }
+        Ok(env)
     }
 }
 
