@@ -1790,3 +1790,53 @@ fn environment_reaches_every_command_innermost_first() {
         "{run:?}"
     );
 }
+
+/// The play keywords `remote_user` and `connection`: they apply where the host's variables say
+/// nothing (a host's `ansible_user` beats the play's `remote_user`, as in Ansible), and
+/// `connection: local` runs the play's tasks on the controller.
+#[test]
+fn remote_user_and_connection_play_keywords() {
+    let fleet = common::fleet(1);
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let inv = common::inventory_variant(&fleet, "no-user", &format!("ansible_user={user}\n"), "");
+    let out = fleet.dir().join("where.txt");
+    let pb = fleet.dir().join("keywords.yml");
+    let runs = fleet.dir().join("runs");
+    let play = |keywords: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n{keywords}  tasks:\n    - shell: echo \"${{DROVER_FLEET_HOST:-controller}} $(id -un)\" > {}\n",
+            out.display()
+        )
+    };
+    let push = |text: &str| {
+        std::fs::write(&pb, text).unwrap();
+        common::drover_with(&fleet, &inv, &common::push_args(&pb, &runs, &[]), &[])
+    };
+    let run = push(&play(&format!("  remote_user: {user}\n")));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        format!("node01 {user}\n")
+    );
+    let run = push(&play("  remote_user: drover-no-such-user\n"));
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("UNREACHABLE"), "{run:?}");
+    let run = push(&play("  connection: local\n"));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        format!("controller {user}\n")
+    );
+    std::fs::write(&pb, play("  connection: winrm\n")).unwrap();
+    let run = common::drover_with(
+        &fleet,
+        &inv,
+        &common::push_args(&pb, &runs, &["--syntax-check"]),
+        &[],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("connection: `winrm` is not supported"),
+        "{run:?}"
+    );
+}

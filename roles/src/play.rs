@@ -29,6 +29,9 @@ const PLAY_KEYS: &[&str] = &[
     "become_user",
     "gather_facts",
     "environment",
+    "remote_user",
+    "connection",
+    "collections",
     "tags",
     "impact_gate",
     "rollcall",
@@ -122,6 +125,10 @@ pub struct Play {
     pub become_user: Option<String>,
     /// `gather_facts:` (default true).
     pub gather_facts: bool,
+    /// `remote_user:`: the user to log in as where the host has no `ansible_user`.
+    pub remote_user: Option<String>,
+    /// `connection:`: `local` or `ssh`, where the host has no `ansible_connection`.
+    pub connection: Option<String>,
     /// `tags:`, applied to every task of the play.
     pub tags: Vec<String>,
     /// `impact_gate: risk`: refuse to touch a host whose upgrade impact puts a container at risk.
@@ -246,6 +253,8 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         become_enabled: None,
         become_user: None,
         gather_facts: true,
+        remote_user: None,
+        connection: None,
         tags: Vec::new(),
         impact_gate: false,
         rollcall: RollcallSpec::default(),
@@ -292,6 +301,25 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
             "become" => play.become_enabled = Some(src.boolean(v, "become")?),
             "become_user" => play.become_user = Some(src.string(v, "become_user")?),
             "gather_facts" => play.gather_facts = src.boolean(v, "gather_facts")?,
+            "remote_user" => play.remote_user = Some(src.string(v, "remote_user")?),
+            "connection" => {
+                let c = src.string(v, "connection")?;
+                play.connection = Some(match c.as_str() {
+                    "ssh" | "smart" | "paramiko" => "ssh".to_string(),
+                    "local" => c,
+                    other => {
+                        return Err(src.invalid(
+                            v,
+                            format!("connection: `{other}` is not supported; drover connects with ssh or runs local"),
+                        ));
+                    }
+                });
+            }
+            // Modules are found by their short or full names whatever collections a play lists, so
+            // the list needs nothing more than to be well formed.
+            "collections" => {
+                src.strings(v, "collections")?;
+            }
             "tags" => play.tags = src.strings(v, "tags")?,
             "rollcall" => play.rollcall = rollcall_spec(src, v)?,
             "window" => {

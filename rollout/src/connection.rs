@@ -90,6 +90,14 @@ impl HostConnection {
         vars: &Vars,
         settings: &ConnectionSettings,
     ) -> Result<HostConnection, String> {
+        match var_str(vars, "ansible_connection") {
+            None | Some("ssh" | "smart" | "paramiko" | "local") => {}
+            Some(other) => {
+                return Err(format!(
+                    "host `{name}`: ansible_connection `{other}` is not supported (drover connects with ssh, or runs local)"
+                ));
+            }
+        }
         let connection = if var_str(vars, "ansible_connection") == Some("local") {
             Connection::Local
         } else {

@@ -28,7 +28,17 @@ pub(super) async fn run_host(
         stats: HostStats::default(),
         stop: None,
     };
-    let conn = match HostConnection::resolve(host, &inv_vars, run.settings) {
+    // The play's remote_user and connection apply where the host's variables say nothing.
+    let mut conn_vars = inv_vars.clone();
+    for (key, value) in [
+        ("ansible_user", &play.remote_user),
+        ("ansible_connection", &play.connection),
+    ] {
+        if let Some(v) = value {
+            conn_vars.entry(key).or_insert_with(|| serde_json::json!(v));
+        }
+    }
+    let conn = match HostConnection::resolve(host, &conn_vars, run.settings) {
         Ok(conn) => conn,
         Err(e) => {
             result.stats.failed = 1;
