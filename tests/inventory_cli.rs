@@ -296,3 +296,83 @@ fn an_invalid_port_is_refused_naming_the_host() {
         assert_bad_input(&run, "host `w1`", "is not a port number");
     }
 }
+
+/// drover in a repository made for Ansible: ansible.cfg's `inventory` and `roles_path` (relative to
+/// the file) stand in for -i and --roles-path, ANSIBLE_CONFIG names another file, a flag beats both,
+/// and an ansible.cfg in a world-writable folder is not read (anybody could have planted it).
+#[test]
+fn ansible_cfg_gives_the_inventory_and_roles_path() {
+    let repo = common::scratch().join(format!("ansible-cfg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    for (name, text) in [
+        (
+            "ansible.cfg",
+            "[defaults]\ninventory = inventories/hosts.ini ; the lab\nroles_path = shared/roles\n",
+        ),
+        (
+            "inventories/hosts.ini",
+            "[web]\nweb01 ansible_host=10.0.0.1\n",
+        ),
+        ("other.ini", "db01\n"),
+        ("shared/roles/base/tasks/main.yml", "- command: \"true\"\n"),
+        ("playbooks/site.yml", "- hosts: web\n  roles: [base]\n"),
+    ] {
+        let path = repo.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let run_in = |dir: &Path, args: &[&str], env: &[(&str, &str)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", &repo)
+            .env("NO_COLOR", "1")
+            .env_remove("ANSIBLE_CONFIG")
+            .env_remove("ANSIBLE_INVENTORY")
+            .env_remove("ANSIBLE_ROLES_PATH")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run_in(&repo, &["inventory", "--graph"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("web01"), "{out}");
+    let (code, out, err) = run_in(
+        &repo,
+        &["push", "playbooks/site.yml", "--syntax-check"],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = run_in(&repo, &["inventory", "--graph", "-i", "other.ini"], &[]);
+    assert!(out.contains("db01") && !out.contains("web01"), "{out}");
+    // From elsewhere, ANSIBLE_CONFIG names the file.
+    let cfg = repo.join("ansible.cfg");
+    let (code, out, _) = run_in(
+        &repo.join("playbooks"),
+        &["inventory", "--graph"],
+        &[("ANSIBLE_CONFIG", cfg.to_str().unwrap())],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("web01"), "{out}");
+    // Without it there is no inventory, and the error says where one comes from.
+    let (code, _, err) = run_in(&repo.join("playbooks"), &["inventory", "--graph"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "no inventory: give -i INVENTORY, or set `inventory =` under [defaults] in ansible.cfg"
+        ),
+        "{err}"
+    );
+    // A world-writable folder's ansible.cfg is not read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&repo, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, _, err) = run_in(&repo, &["inventory", "--graph"], &[]);
+    std::fs::set_permissions(&repo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_dir_all(&repo).unwrap();
+}

@@ -204,12 +204,8 @@ pub struct ComposeFixArgs {
 #[derive(Args)]
 pub struct InventorySource {
     /// Inventory file, folder or `host1,host2,` list; repeat to combine several.
-    #[arg(
-        short = 'i',
-        long = "inventory",
-        value_name = "INVENTORY",
-        required = true
-    )]
+    /// [default: ansible.cfg's `inventory`, or ANSIBLE_INVENTORY]
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
     pub inventory: Vec<PathBuf>,
 }
 
@@ -339,12 +335,8 @@ fn seconds(text: &str) -> Result<Duration, String> {
 #[derive(Args, Clone)]
 pub struct PushArgs {
     /// Inventory file, folder or `host1,host2,` list; repeat to combine several.
-    #[arg(
-        short = 'i',
-        long = "inventory",
-        value_name = "INVENTORY",
-        required_unless_present_any = ["resume", "syntax_check"]
-    )]
+    /// [default: ansible.cfg's `inventory`, or ANSIBLE_INVENTORY]
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
     pub inventory: Vec<PathBuf>,
     /// The playbook.
     #[arg(required_unless_present = "resume")]
@@ -406,7 +398,8 @@ pub struct PushArgs {
     /// Seconds a host lock stays valid if the run dies without removing it.
     #[arg(long = "lock-ttl", value_name = "SECONDS", default_value_t = 3600)]
     pub lock_ttl: u64,
-    /// Folders to look for roles in, after roles/ beside the playbook.
+    /// Folders to look for roles in, after roles/ beside the playbook [default: ansible.cfg's
+    /// `roles_path`, or ANSIBLE_ROLES_PATH].
     #[arg(long = "roles-path", value_name = "DIR")]
     pub roles_path: Vec<PathBuf>,
     /// Where run journals go.

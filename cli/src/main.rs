@@ -1,5 +1,6 @@
 //! The `drover` command line: parses arguments, runs a subcommand, maps its end to an exit code.
 
+mod ansible_cfg;
 mod ansible_flags;
 mod args;
 mod commands;
@@ -15,7 +16,12 @@ fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => return refuse(e),
     };
-    let result = match cli.command {
+    let mut command = cli.command;
+    match ansible_cfg::load() {
+        Ok(cfg) => ansible_cfg::apply(&mut command, &cfg),
+        Err(e) => return exit::report(Err(exit::Failure::BadInput(anyhow::anyhow!(e)))),
+    }
+    let result = match command {
         args::Command::Inventory(a) => commands::inventory::run(&a),
         args::Command::Run(a) => commands::run::run(a),
         args::Command::Push(a) => commands::push::run(*a),

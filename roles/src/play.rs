@@ -267,6 +267,10 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         match k.key_string().as_str() {
             "vars_files" => {
                 for file in src.strings(v, "vars_files")? {
+                    let file = crate::task::known_path(&file, std::slice::from_ref(&dir))
+                        .ok_or_else(|| {
+                            src.invalid(v, format!("vars file `{file}`: a name with templates beyond {{{{ playbook_dir }}}} is not supported; name the file"))
+                        })?;
                     let path = dir.join(&file);
                     if !path.is_file() {
                         return Err(PlaybookError::MissingFile {

@@ -546,6 +546,28 @@ fn looked(sub: &str, search: &[PathBuf]) -> String {
         .join(", ")
 }
 
+/// A file name whose only templates are `playbook_dir` and, in a role, `role_path`: both are known
+/// when the playbook is read, so they are put in then. None when another template remains. `search`
+/// ends with the playbook's folder and, in a role, starts with the role's.
+pub fn known_path(name: &str, search: &[PathBuf]) -> Option<String> {
+    static KNOWN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\{\{-?\s*(playbook_dir|role_path)\s*-?\}\}").expect("valid regex")
+    });
+    // Absolute, as Ansible's are: the name is then found wherever the include is read from.
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let playbook_dir = absolute(search.last()?).display().to_string();
+    let role_path = (search.len() > 1).then(|| absolute(&search[0]).display().to_string());
+    let mut missing = false;
+    let out = KNOWN.replace_all(name, |c: &regex::Captures| match &c[1] {
+        "playbook_dir" => playbook_dir.clone(),
+        _ => role_path.clone().unwrap_or_else(|| {
+            missing = true;
+            String::new()
+        }),
+    });
+    (!missing && !out.contains("{{") && !out.contains("{%")).then(|| out.into_owned())
+}
+
 fn include(
     src: &Source,
     node: &Node,
@@ -556,12 +578,12 @@ fn include(
         Some(f) => src.string(f, "file")?,
         None => src.string(node, "the task file")?,
     };
-    if name.contains("{{") {
-        return Err(src.invalid(
+    let name = known_path(&name, search).ok_or_else(|| {
+        src.invalid(
             node,
-            "task files named by a template are not supported; name the file",
-        ));
-    }
+            "task files named by a template are not supported (beyond {{ playbook_dir }} and {{ role_path }}); name the file",
+        )
+    })?;
     let mut dirs = vec![src.dir().to_path_buf()];
     dirs.extend(search.iter().map(|d| d.join("tasks")));
     let found = dirs

@@ -159,3 +159,26 @@ fn include_and_import_actions_are_read_with_their_collection_too() {
         );
     }
 }
+
+#[test]
+fn playbook_dir_and_role_path_in_file_names_are_known_when_the_playbook_is_read() {
+    let mut files = ROLE.to_vec();
+    files.push(("vars/common.yml", "region: eu\n"));
+    files.push((
+        "roles/web/tasks/more.yml",
+        "- include_tasks: \"{{ role_path }}/tasks/extra.yml\"\n",
+    ));
+    files.push((
+        "site.yml",
+        "- hosts: web\n  vars_files: [\"{{ playbook_dir }}/vars/common.yml\"]\n  tasks:\n    - include_tasks: \"{{ playbook_dir }}/roles/web/tasks/extra.yml\"\n    - include_role: {name: web, tasks_from: more}\n",
+    ));
+    let (_dir, pb) = load(&files);
+    let pb = pb.unwrap();
+    assert_eq!(pb.plays[0].vars["region"], "eu");
+    assert_eq!(pb.plays[0].tasks.len(), 2);
+    let err = error(&[(
+        "site.yml",
+        "- hosts: web\n  tasks:\n    - include_tasks: \"{{ which }}.yml\"\n",
+    )]);
+    assert!(err.contains("task files named by a template are not supported (beyond {{ playbook_dir }} and {{ role_path }})"), "{err}");
+}

@@ -134,6 +134,12 @@ fn run_drover(mut command: Command, home: &Path, args: &[&str], env: &[(&str, &s
         .env_remove("SSH_AUTH_SOCK")
         .env_remove("DROVER_SSH_PASSPHRASE")
         .env_remove("DROVER_BECOME_PASSWORD")
+        // The machine's Ansible settings are not the test's.
+        .env_remove("ANSIBLE_CONFIG")
+        .env_remove("ANSIBLE_INVENTORY")
+        .env_remove("ANSIBLE_ROLES_PATH")
+        .env_remove("ANSIBLE_REMOTE_USER")
+        .env_remove("ANSIBLE_PRIVATE_KEY_FILE")
         .envs(env.iter().copied())
         .output()
         .expect("run drover");

@@ -19,7 +19,18 @@ pub use host_template::HostTemplates;
 
 /// Loads the inventory sources; any problem is bad input.
 pub fn load_inventory(source: &InventorySource) -> Result<Inventory, Failure> {
-    Inventory::load(&source.inventory).map_err(bad_input)
+    inventory_from(&source.inventory)
+}
+
+/// The inventory from `-i` (or the configuration's): none given is an error that says where one
+/// can come from.
+pub fn inventory_from(paths: &[std::path::PathBuf]) -> Result<Inventory, Failure> {
+    if paths.is_empty() {
+        return Err(bad_input(anyhow!(
+            "no inventory: give -i INVENTORY, or set `inventory =` under [defaults] in ansible.cfg (or ANSIBLE_INVENTORY)"
+        )));
+    }
+    Inventory::load(paths).map_err(bad_input)
 }
 
 /// `-e key=value`, `-e '{"json": 1}'` and `-e @vars.yml`, later ones winning.

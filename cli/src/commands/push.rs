@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Parser;
-use drover_inventory::Inventory;
 use drover_roles::{Batches, Playbook};
 use drover_rollout::{
     FailBudget, Journal, Operator, PushOptions, RunSpec, RunStatus, check_patterns, new_run_id,
@@ -39,7 +38,7 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
         None => (args, None),
     };
     let playbook_path = playbook_path(&args)?;
-    let inventory = Inventory::load(&args.inventory).map_err(bad_input)?;
+    let inventory = super::inventory_from(&args.inventory)?;
     let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
     let mut view = PushView::new(args.json);
     let opts = options(&args, &view)?;
