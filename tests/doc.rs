@@ -51,8 +51,8 @@ fn one_module_by_any_of_its_names_and_an_unknown_one_refused() {
     );
     let run = doc(&["community.docker.docker_compose_v2"]);
     assert!(run.stdout.starts_with("docker_compose: "), "{run:?}");
-    let run = doc(&["docker_container"]);
-    common::assert_bad_input(&run, "`docker_container`", "drover doc");
+    let run = doc(&["docker_swarm_service"]);
+    common::assert_bad_input(&run, "`docker_swarm_service`", "drover doc");
     let run = doc(&[]);
     assert!(
         run.stdout.lines().count() > drover_roles::MODULES.len(),
