@@ -239,9 +239,9 @@ fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
             "unknown key `ignore_unreachable` in a play",
         ),
         (
-            "- hosts: all\n  tasks:\n    - file: {path: /srv, state: directory, recurse: true}\n",
+            "- hosts: all\n  tasks:\n    - file: {path: /srv, state: directory, attributes: +i}\n",
             "pb.yml:3:",
-            "unknown key `recurse` in module `file`",
+            "unknown key `attributes` in module `file`",
         ),
         (
             "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, force: false}\n",

@@ -1278,3 +1278,53 @@ fn archive_packs_only_when_a_source_is_newer() {
         "logs/\nlogs/a.log\nlogs/b.log\n"
     );
 }
+
+/// Parameters real roles use that drover refused before: file `recurse`, slurp's `path`, an
+/// `until` written as a list, and systemd's `masked` (on a host with systemd).
+#[test]
+fn recurse_masked_slurp_path_and_until_lists() {
+    let Some(fleet) = common::debian_fleet(
+        "recurse_masked_slurp_path_and_until_lists",
+        &DebianOptions {
+            boot: drover_fleet::Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    fleet
+        .exec(0, "mkdir -p /srv/r/a/b && echo x > /srv/r/a/f && echo y > /srv/r/a/b/g && chmod -R 755 /srv/r")
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - file:\n        path: /srv/r\n        state: directory\n        mode: \"0750\"\n        owner: ops\n        recurse: true\n    - systemd:\n        name: cron\n        masked: true\n    - slurp:\n        path: /srv/r/a/f\n      register: f\n    - command: \"true\"\n      register: t\n      until: [t.rc == 0, \"'x' in (f.content | b64decode)\"]\n      retries: 2\n      delay: 0\n";
+    let run = push(&fleet, "params", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "find /srv/r -printf '%P %m %u\\n' | sort")
+            .unwrap(),
+        " 750 ops\na 750 ops\na/b 750 ops\na/b/g 750 ops\na/f 750 ops\n"
+    );
+    assert_eq!(
+        fleet.exec(0, "systemctl is-enabled cron || true").unwrap(),
+        "masked\n"
+    );
+    let run = push(&fleet, "params", play, &[]);
+    assert!(
+        recap(&run).contains("changed=1"),
+        "only the command: {run:?}"
+    );
+    let unmask = "- hosts: all\n  gather_facts: false\n  tasks:\n    - systemd:\n        name: cron\n        masked: false\n";
+    let run = push(&fleet, "unmask", unmask, &["--check"]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "systemctl is-enabled cron || true").unwrap(),
+        "masked\n"
+    );
+    let run = push(&fleet, "unmask", unmask, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_ne!(
+        fleet.exec(0, "systemctl is-enabled cron || true").unwrap(),
+        "masked\n"
+    );
+}

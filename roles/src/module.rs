@@ -463,6 +463,7 @@ pub const MODULES: &[Spec] = &[
             OWNER,
             GROUP,
             p("src", Str, "the target of a link"),
+            p("recurse", Bool, "with state directory: the mode, owner and group of everything under it too"),
             p("access_time", Str, "now, preserve or YYYYMMDDhhmm.ss (host time); touch's default is now, else preserve"),
             p("access_time_format", Str, "only the default %Y%m%d%H%M.%S"),
             p("modification_time", Str, "now, preserve or YYYYMMDDhhmm.ss (host time); touch's default is now, else preserve"),
@@ -609,11 +610,12 @@ pub const MODULES: &[Spec] = &[
     module(
         ModuleKind::Systemd,
         "systemd",
-        "As `service`; `name` may be left out with only `daemon_reload`.",
+        "As `service`, and masks or unmasks a unit; `name` may be left out with only `daemon_reload`.",
         &[
             p("name", Str, "the unit"),
             UNIT_STATE,
             ENABLED,
+            p("masked", Bool, "mask the unit (it cannot be started) or unmask it"),
             DAEMON_RELOAD,
         ],
         CheckMode::Predicts,
@@ -1523,7 +1525,10 @@ pub const MODULES: &[Spec] = &[
         ModuleKind::Slurp,
         "slurp",
         "Reads a file on the host; registers `content` (base64, as Ansible: use `| b64decode`), `encoding` and `source`.",
-        &[req("src", Str, "the file")],
+        &[
+            p("src", Str, "the file (needed, or `path`)"),
+            p("path", Str, "the same as `src`"),
+        ],
         CheckMode::Runs,
         false,
     ),

@@ -272,9 +272,17 @@ fn parse_task(
             "tags" => task.tags = src.strings(v, "tags")?,
             "retries" => task.retries = Some(number_or_template(src, v, "retries", true)?),
             "timeout" => task.timeout = Some(u64::from(count(src, v, "timeout")?)),
+            // A list of conditions holds when each does, as `when:`'s.
             "until" => {
-                syntax::expressions(src, v, "until")?;
-                task.until = Some(src.string(v, "until")?);
+                let all = conditions(src, v, "until")?;
+                task.until = Some(match all.as_slice() {
+                    [one] => one.clone(),
+                    many => many
+                        .iter()
+                        .map(|c| format!("({c})"))
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                });
             }
             "delay" => task.delay = number_or_template(src, v, "delay", false)?,
             "run_once" => task.run_once = src.boolean(v, "run_once")?,

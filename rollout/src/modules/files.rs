@@ -536,6 +536,43 @@ pub fn file_command(
     ))
 }
 
+/// `recurse`: the mode, owner and group of everything under a folder, changed (with `chmod -R`,
+/// `chown -R`) only when something under it differs; prints `changed` when it acted (or would).
+pub fn recurse_command(
+    path: &str,
+    (mode, owner, group): (Option<u32>, Option<&str>, Option<&str>),
+    check: bool,
+) -> String {
+    let p = quote(path);
+    let fix = |test: String, cmd: String| {
+        let act = if check {
+            "echo changed".to_string()
+        } else {
+            format!("{cmd} && echo changed")
+        };
+        format!("; [ -z \"$(find {p} -mindepth 1 {test} -print -quit)\" ] || {{ {act}; }}")
+    };
+    let mut s = String::new();
+    if let Some(m) = mode {
+        s.push_str(&fix(
+            format!("! -perm {m:04o}"),
+            format!("chmod -R {m:o} -- {p}"),
+        ));
+    }
+    if let Some(o) = owner {
+        let o = quote(o);
+        s.push_str(&fix(format!("! -user {o}"), format!("chown -R {o} -- {p}")));
+    }
+    if let Some(g) = group {
+        let g = quote(g);
+        s.push_str(&fix(
+            format!("! -group {g}"),
+            format!("chgrp -R {g} -- {p}"),
+        ));
+    }
+    s
+}
+
 pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(path) = args.first(&["path", "dest", "name"]) else {
         return Outcome::fail("`path` is required");
@@ -558,7 +595,11 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(t) => t,
         Err(e) => return Outcome::bad_input(format!("file: {e}")),
     };
-    let cmd = match file_command(
+    let recurse = args.bool("recurse") == Some(true);
+    if recurse && state != "directory" {
+        return Outcome::bad_input("file: `recurse` goes with `state: directory`");
+    }
+    let mut cmd = match file_command(
         &path,
         &state,
         (mode, owner.as_deref(), group.as_deref()),
@@ -569,6 +610,13 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
+    if recurse {
+        cmd.push_str(&recurse_command(
+            &path,
+            (mode, owner.as_deref(), group.as_deref()),
+            ctx.check,
+        ));
+    }
     match ctx.exec(&cmd, b"").await {
         Ok(o) if o.status.success() => {
             let mut out = Outcome {
@@ -749,6 +797,18 @@ mod tests {
         assert_eq!(
             fetch_target(run, "../h", "/x", "b", false).unwrap(),
             run.join("fetched/b/%2E.%2Fh/x")
+        );
+    }
+
+    #[test]
+    fn recurse_changes_only_what_differs_under_the_folder() {
+        assert_eq!(
+            recurse_command("/srv/app", (Some(0o750), Some("app"), None), false),
+            "; [ -z \"$(find /srv/app -mindepth 1 ! -perm 0750 -print -quit)\" ] || { chmod -R 750 -- /srv/app && echo changed; }\
+             ; [ -z \"$(find /srv/app -mindepth 1 ! -user app -print -quit)\" ] || { chown -R app -- /srv/app && echo changed; }"
+        );
+        assert!(
+            recurse_command("/x", (None, None, Some("g")), true).ends_with("|| { echo changed; }")
         );
     }
 

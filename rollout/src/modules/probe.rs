@@ -25,7 +25,7 @@ pub async fn ping(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 
 /// The command that prints a file (`src`) for `slurp`.
 pub fn slurp_command(args: &Args) -> Result<String, String> {
-    let src = args.str("src").ok_or("slurp needs `src`")?;
+    let src = args.first(&["src", "path"]).ok_or("slurp needs `src`")?;
     Ok(format!("cat -- {}", quote(&src)))
 }
 
@@ -35,7 +35,7 @@ pub async fn slurp(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::bad_input(e),
     };
-    let src = args.str("src").unwrap_or_default();
+    let src = args.first(&["src", "path"]).unwrap_or_default();
     let content = match ctx.output_of(&cmd, &format!("slurp {src}")).await {
         Ok(o) => o,
         Err(e) => return Outcome::fail(e),

@@ -24,6 +24,24 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
             .map(quote)
             .ok_or("`name` is required for state and enabled")
     };
+    // A masked unit cannot start: mask and unmask come first, as in Ansible's systemd module.
+    match args.bool("masked") {
+        None => {}
+        Some(true) => {
+            let u = unit()?;
+            steps.push(format!(
+                "[ \"$(systemctl is-enabled {u} 2>/dev/null)\" = masked ] || {{ {}; }}",
+                act(format!("systemctl mask {u}"))
+            ));
+        }
+        Some(false) => {
+            let u = unit()?;
+            steps.push(format!(
+                "if [ \"$(systemctl is-enabled {u} 2>/dev/null)\" = masked ]; then {}; fi",
+                act(format!("systemctl unmask {u}"))
+            ));
+        }
+    }
     match args.str("state").as_deref() {
         None => {}
         Some("started") => {
@@ -66,7 +84,7 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         }
     }
     if steps.len() == 1 {
-        return Err("service needs `state`, `enabled` or `daemon_reload`".into());
+        return Err("service needs `state`, `enabled`, `masked` or `daemon_reload`".into());
     }
     Ok(steps.join("; "))
 }
