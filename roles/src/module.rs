@@ -1911,8 +1911,7 @@ fn key_values(
     spec: &Spec,
 ) -> Result<serde_json::Map<String, Json>, PlaybookError> {
     let text = src.string(value, "the parameters")?;
-    let words = shlex::split(&text)
-        .ok_or_else(|| src.invalid(value, "unbalanced quotes in key=value parameters"))?;
+    let words = split_args(&text).map_err(|e| src.invalid(value, e))?;
     let mut args = serde_json::Map::new();
     for word in words {
         let (k, v) = word.split_once('=').ok_or_else(|| {
@@ -1943,14 +1942,92 @@ fn key_values(
         {
             return Err(src.invalid(value, format!("module `{}`: `{k}`: {why}", spec.name)));
         }
-        args.insert(k.to_string(), Json::String(v.to_string()));
+        args.insert(k.to_string(), Json::String(unquote(v).to_string()));
     }
     Ok(args)
+}
+
+/// Splits `key=value` parameters as Ansible's split_args does: on blanks, except inside quotes
+/// and inside Jinja's `{{ }}`, `{% %}` and `{# #}` (so `msg={{ a | default('x y') }}` is one word).
+pub fn split_args(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '"' | '\'') if depth == 0 => quote = Some(c),
+            (_, '{') if matches!(chars.peek(), Some('{' | '%' | '#')) => {
+                depth += 1;
+                word.push(c);
+                word.extend(chars.next());
+                continue;
+            }
+            (_, '}' | '%' | '#') if depth > 0 && chars.peek() == Some(&'}') => {
+                depth -= 1;
+                word.push(c);
+                word.extend(chars.next());
+                continue;
+            }
+            (None, c) if c.is_whitespace() && depth == 0 => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+    }
+    if quote.is_some() {
+        return Err("unbalanced quotes in key=value parameters".into());
+    }
+    if depth > 0 {
+        return Err("an unclosed {{ or {% in key=value parameters".into());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// A value without the quotes around it, as Ansible's parse_kv takes it (`"a b"` is `a b`).
+fn unquote(v: &str) -> &str {
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return &v[1..v.len() - 1];
+        }
+    }
+    v
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The expected words are what ansible-core 2.19's parse_kv gives for the same text.
+    #[test]
+    fn key_value_words_keep_jinja_and_quotes_together() {
+        assert_eq!(split_args("msg={{ item }}").unwrap(), ["msg={{ item }}"]);
+        assert_eq!(
+            split_args("path=/tmp/{{ x | default('a b') }} state=directory  mode=0755").unwrap(),
+            [
+                "path=/tmp/{{ x | default('a b') }}",
+                "state=directory",
+                "mode=0755"
+            ]
+        );
+        assert_eq!(
+            split_args("msg=\"hello world\" var=x").unwrap(),
+            ["msg=\"hello world\"", "var=x"]
+        );
+        assert_eq!(unquote("\"hello world\""), "hello world");
+        assert_eq!(unquote("'a'"), "a");
+        assert!(split_args("msg=\"open").is_err());
+        assert!(split_args("msg={{ open").is_err());
+    }
 
     #[test]
     fn an_unknown_module_names_the_closest_one_or_says_it_is_not_there() {
@@ -1990,7 +2067,7 @@ mod tests {
             find("systemd_service").map(|s| s.kind),
             Some(ModuleKind::Systemd)
         );
-        assert!(find("docker_container").is_none());
+        assert!(find("docker_swarm").is_none());
     }
 
     #[test]
