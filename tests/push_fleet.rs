@@ -1840,3 +1840,43 @@ fn remote_user_and_connection_play_keywords() {
         "{run:?}"
     );
 }
+
+/// Loops as Ansible runs them: a looped task's `when` is asked of each item (items it refuses are
+/// skipped, and a task whose items are all refused is skipped); an include with `loop:` runs its
+/// tasks once per item with the item set; `include_tasks: "tasks/{{ item }}.yml"` over a literal
+/// list reads each file.
+#[test]
+fn loops_ask_when_per_item_and_run_includes_per_item() {
+    let fleet = common::fleet(1);
+    let dir = fleet.dir().join("loops");
+    std::fs::create_dir_all(dir.join("tasks")).unwrap();
+    let out = home(&fleet, 0).join("loops.txt");
+    let o = out.display();
+    std::fs::write(
+        dir.join("tasks/each.yml"),
+        format!("- shell: echo \"each {{{{ item }}}}\" >> {o}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tasks/web.yml"),
+        format!("- shell: echo \"web {{{{ item }}}}\" >> {o}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tasks/db.yml"),
+        format!("- shell: echo \"db {{{{ item }}}}\" >> {o}\n"),
+    )
+    .unwrap();
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  vars:\n    users: [{{name: a, enabled: true}}, {{name: b, enabled: false}}, {{name: c, enabled: true}}]\n  tasks:\n    - shell: echo \"user {{{{ item.name }}}}\" >> {o}\n      loop: \"{{{{ users }}}}\"\n      when: item.enabled\n      register: u\n    - shell: echo never >> {o}\n      loop: [1, 2]\n      when: item > 5\n      register: never\n    - assert:\n        that: [\"u.results | length == 3\", \"u.results[1].skipped\", \"never.skipped\"]\n    - include_tasks: tasks/each.yml\n      loop: [x, y]\n      when: item != 'y'\n    - include_tasks: \"tasks/{{{{ item }}}}.yml\"\n      loop: [web, db]\n"
+    );
+    let pb = dir.join("site.yml");
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "user a\nuser c\neach x\nweb web\ndb db\n"
+    );
+}

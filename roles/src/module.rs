@@ -1025,6 +1025,7 @@ pub const MODULES: &[Spec] = &[
             p("url", Str, "fetch the key from this URL (curl on the host)"),
             p("file", Str, "read the key from this file on the host"),
             p("data", Str, "the key itself (armored or binary text)"),
+            p("keyserver", Str, "fetch the key with `id` from this key server (gpg --recv-keys; the host must reach it)"),
             p("keyring", Str, "the keyring file, such as /etc/apt/trusted.gpg.d/docker.gpg"),
             p("state", Choice(&["present", "absent"]), "present (default) or absent"),
             p("validate_certs", Bool, "check the URL's TLS certificate (default true)"),

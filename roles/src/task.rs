@@ -247,6 +247,7 @@ fn parse_task(
     let mut body = None;
     let mut block = Block::default();
     let mut loop_control = None;
+    let mut unrolled_loop = false;
     for (k, v) in entries {
         match keyword(&k.key_string()) {
             "name" => task.name = Some(src.string(v, "name")?),
@@ -307,8 +308,15 @@ fn parse_task(
             "rescue" => block.rescue = parse_tasks(src, v, search, depth + 1)?,
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
             "include_tasks" | "import_tasks" => {
+                let block = match unroll_include(src, v, entries, search, depth)? {
+                    Some(unrolled) => {
+                        unrolled_loop = true;
+                        unrolled
+                    }
+                    None => include(src, v, search, depth)?,
+                };
                 body = Some(TaskBody::Block(Block {
-                    block: include(src, v, search, depth)?,
+                    block,
                     ..Block::default()
                 }));
             }
@@ -346,6 +354,17 @@ fn parse_task(
         if let Some(label) = lc.get("label") {
             syntax::templates(src, label, "loop_control.label")?;
             spec.label = Some(src.string(label, "label")?);
+        }
+    }
+    // An unrolled include has run its loop already: each item is a block of its own, and `when`
+    // is asked of each item, as for a loop.
+    if unrolled_loop {
+        task.loop_spec = None;
+        let when = std::mem::take(&mut task.when);
+        if let Some(TaskBody::Block(b)) = &mut body {
+            for item in &mut b.block {
+                item.when = when.clone();
+            }
         }
     }
     let has_block = entries.iter().any(|(k, _)| k.key_string() == "block");
@@ -558,6 +577,12 @@ fn looked(sub: &str, search: &[PathBuf]) -> String {
 /// when the playbook is read, so they are put in then. None when another template remains. `search`
 /// ends with the playbook's folder and, in a role, starts with the role's.
 pub fn known_path(name: &str, search: &[PathBuf]) -> Option<String> {
+    put_known(name, search).filter(|n| !n.contains("{{") && !n.contains("{%"))
+}
+
+/// `name` with `playbook_dir` and `role_path` put in (other templates left as they are); None when
+/// it names `role_path` outside a role.
+fn put_known(name: &str, search: &[PathBuf]) -> Option<String> {
     static KNOWN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"\{\{-?\s*(playbook_dir|role_path)\s*-?\}\}").expect("valid regex")
     });
@@ -573,7 +598,81 @@ pub fn known_path(name: &str, search: &[PathBuf]) -> Option<String> {
             String::new()
         }),
     });
-    (!missing && !out.contains("{{") && !out.contains("{%")).then(|| out.into_owned())
+    (!missing).then(|| out.into_owned())
+}
+
+/// The task file an include names (`include_tasks: x.yml` or its `file:`).
+fn include_name(src: &Source, node: &Node) -> Result<String, PlaybookError> {
+    match node.get("file") {
+        Some(f) => src.string(f, "file"),
+        None => src.string(node, "the task file"),
+    }
+}
+
+/// `include_tasks: "tasks/{{ item }}.yml"` over a literal `loop:` (or `with_items:`) list: the
+/// files are known when the playbook is read, so each is read then, as a block with the loop
+/// variable set for its tasks. None when the include is not of that shape.
+fn unroll_include(
+    src: &Source,
+    node: &Node,
+    entries: &[(Node, Node)],
+    search: &[PathBuf],
+    depth: usize,
+) -> Result<Option<Vec<Task>>, PlaybookError> {
+    let Some(name) = put_known(&include_name(src, node)?, search) else {
+        return Ok(None);
+    };
+    let find = |key: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k.key_string() == key)
+            .map(|(_, v)| v)
+    };
+    let Some(drover_yaml::Value::Seq(items)) = find("loop")
+        .or_else(|| find("with_items"))
+        .map(|n| &n.value)
+    else {
+        return Ok(None);
+    };
+    let loop_var = find("loop_control")
+        .and_then(|lc| lc.get("loop_var"))
+        .and_then(|v| match &v.value {
+            drover_yaml::Value::Str(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "item".into());
+    let var = regex::Regex::new(&format!(
+        r"\{{\{{-?\s*{}\s*-?\}}\}}",
+        regex::escape(&loop_var)
+    ))
+    .expect("valid regex");
+    if !name.contains("{{") || !var.is_match(&name) {
+        return Ok(None);
+    }
+    let mut blocks = Vec::new();
+    for item in items {
+        let text = match &item.value {
+            drover_yaml::Value::Str(s) => s.clone(),
+            drover_yaml::Value::Int(n) => n.to_string(),
+            _ => return Ok(None),
+        };
+        let file = var.replace_all(&name, text.as_str()).into_owned();
+        if file.contains("{{") || file.contains("{%") {
+            return Ok(None);
+        }
+        let mut tasks = include_file(src, node, &file, search, depth)?;
+        let mut vars = Vars::new();
+        vars.insert(loop_var.clone(), item.to_json());
+        inherit_vars(&mut tasks, &vars);
+        let mut block = Task::empty(src.at(item), search);
+        block.vars = vars;
+        block.body = TaskBody::Block(Block {
+            block: tasks,
+            ..Block::default()
+        });
+        blocks.push(block);
+    }
+    Ok(Some(blocks))
 }
 
 fn include(
@@ -582,18 +681,28 @@ fn include(
     search: &[PathBuf],
     depth: usize,
 ) -> Result<Vec<Task>, PlaybookError> {
-    let name = match node.get("file") {
-        Some(f) => src.string(f, "file")?,
-        None => src.string(node, "the task file")?,
-    };
-    let name = known_path(&name, search).ok_or_else(|| {
+    let name = known_path(&include_name(src, node)?, search).ok_or_else(|| {
         src.invalid(
             node,
-            "task files named by a template are not supported (beyond {{ playbook_dir }} and {{ role_path }}); name the file",
+            "task files named by a template are not supported (beyond {{ playbook_dir }}, {{ role_path }} and a literal loop's item); name the file",
         )
     })?;
+    include_file(src, node, &name, search, depth)
+}
+
+/// Reads the task file `name`: beside the including file, in the role's or playbook's tasks/, or
+/// in the playbook's folder (where Ansible finds `tasks/x.yml` named from a file under tasks/).
+fn include_file(
+    src: &Source,
+    node: &Node,
+    name: &str,
+    search: &[PathBuf],
+    depth: usize,
+) -> Result<Vec<Task>, PlaybookError> {
+    let name = name.to_string();
     let mut dirs = vec![src.dir().to_path_buf()];
     dirs.extend(search.iter().map(|d| d.join("tasks")));
+    dirs.extend(search.iter().cloned());
     let found = dirs
         .iter()
         .map(|d| d.join(&name))

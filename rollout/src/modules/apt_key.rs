@@ -18,6 +18,8 @@ pub enum KeySource {
     File(String),
     /// Sent on standard input.
     Data,
+    /// Fetched from a key server by its `id` (gpg --recv-keys; the host must reach the server).
+    Keyserver(String),
 }
 
 /// What the task asks.
@@ -32,9 +34,6 @@ pub struct KeySpec {
 
 impl KeySpec {
     pub fn from_args(args: &Args) -> Result<KeySpec, String> {
-        if args.str("keyserver").is_some() {
-            return Err("apt_key: `keyserver` is not supported (it needs the host to reach a key server); give the key with `url`, `file` or `data`".into());
-        }
         let id = match args.str("id") {
             None => None,
             Some(raw) => {
@@ -66,8 +65,14 @@ impl KeySpec {
         if args.str("data").is_some() {
             sources.push(KeySource::Data);
         }
+        if let Some(server) = args.str("keyserver") {
+            if id.is_none() {
+                return Err("apt_key: `keyserver` needs the key's `id`".into());
+            }
+            sources.push(KeySource::Keyserver(server));
+        }
         if sources.len() > 1 {
-            return Err("apt_key: give one of `url`, `file` and `data`".into());
+            return Err("apt_key: give one of `url`, `file`, `data` and `keyserver`".into());
         }
         let absent = match args.str("state").as_deref().unwrap_or("present") {
             "present" => false,
@@ -122,6 +127,11 @@ pub fn command(spec: &KeySpec, check: bool) -> String {
             )
         }
         Some(KeySource::File(f)) => format!("cat -- {} > \"$t\"", quote(f)),
+        // gpg fetches into a private home of its own, then exports the key where the others go.
+        Some(KeySource::Keyserver(server)) => format!(
+            "g=$(mktemp -d) || exit 1; gpg --batch --homedir \"$g\" --keyserver {} --recv-keys {id} >&2 && gpg --batch --homedir \"$g\" --export {id} > \"$t\"; r=$?; rm -rf \"$g\"; [ $r = 0 ]",
+            quote(server)
+        ),
         Some(KeySource::Data) | None => "cat > \"$t\"".into(),
     };
     let matches_id = if spec.id.is_some() {
@@ -195,10 +205,14 @@ mod tests {
                 .unwrap_err()
                 .contains("needs the key's `id`")
         );
+        let ks = spec(json!({"keyserver": "keyserver.ubuntu.com", "id": "8682EAD8"})).unwrap();
+        assert!(command(&ks, false).contains(
+            "gpg --batch --homedir \"$g\" --keyserver keyserver.ubuntu.com --recv-keys 8682EAD8 >&2 && gpg --batch --homedir \"$g\" --export 8682EAD8 > \"$t\""
+        ));
         assert!(
-            spec(json!({"keyserver": "keyserver.ubuntu.com", "id": "8682EAD8"}))
+            spec(json!({"keyserver": "keyserver.ubuntu.com"}))
                 .unwrap_err()
-                .contains("keyserver")
+                .contains("needs the key's `id`")
         );
         assert!(
             spec(json!({"id": "8682EAD8"}))

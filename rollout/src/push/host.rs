@@ -70,6 +70,7 @@ pub(super) async fn run_host(
         batch,
         snapshot: None,
         snapshot_taken: false,
+        loop_scopes: Vec::new(),
     };
     let gate = if play.impact_gate || run.opts.impact_gate {
         h.impact_gate().await
@@ -257,26 +258,14 @@ impl HostRun<'_> {
                 }
                 let tags: Vec<String> = inherited_tags.iter().chain(&task.tags).cloned().collect();
                 match &task.body {
+                    TaskBody::Block(block) if task.loop_spec.is_some() => {
+                        self.run_looped_block(task, block, role, &tags).await?;
+                    }
                     TaskBody::Block(block) => {
                         if !self.conditions_hold(task, role).await? {
                             continue;
                         }
-                        // An included role's tasks run with that role's variables and files.
-                        let role = block.role.as_deref().or(role);
-                        let outcome = self.run_tasks(&block.block, role, &tags).await;
-                        let outcome = match outcome {
-                            Err(stop)
-                                if !block.rescue.is_empty() && stop.cause == StopCause::Failed =>
-                            {
-                                self.stats.rescued += 1;
-                                self.stats.failed = self.stats.failed.saturating_sub(1);
-                                self.run_tasks(&block.rescue, role, &tags).await
-                            }
-                            other => other,
-                        };
-                        let always = self.run_tasks(&block.always, role, &tags).await;
-                        outcome?;
-                        always?;
+                        self.run_block(block, role, &tags).await?;
                     }
                     TaskBody::Module(module) => {
                         if self.selected(&tags) {
@@ -286,6 +275,84 @@ impl HostRun<'_> {
                 }
             }
             Ok(())
+        })
+    }
+
+    /// A looped block or include (`include_tasks: x.yml` with `loop:`): its tasks once per item,
+    /// with the loop variable set for them; `when` is asked of each item.
+    async fn run_looped_block(
+        &mut self,
+        task: &Task,
+        block: &drover_roles::Block,
+        role: Option<&Role>,
+        tags: &[String],
+    ) -> Result<(), Stop> {
+        let spec = task.loop_spec.as_ref().expect("a looped block");
+        let vars = self.task_vars(task, role);
+        let items = self
+            .loop_items(task, &vars)
+            .map_err(|e| self.template_failure(task, None, role, e))?;
+        for (index, item) in items.into_iter().enumerate() {
+            let mut scope = drover_roles::Vars::new();
+            scope.insert(spec.loop_var.clone(), item);
+            if let Some(index_var) = &spec.index_var {
+                scope.insert(index_var.clone(), json!(index));
+            }
+            let mut item_vars = vars.clone();
+            item_vars.extend(scope.clone());
+            if !self.conditions_hold_with((task, None), role, &item_vars)? {
+                continue;
+            }
+            self.loop_scopes.push(scope);
+            let ran = self.run_block(block, role, tags).await;
+            self.loop_scopes.pop();
+            ran?;
+        }
+        Ok(())
+    }
+
+    /// A loop's items, rendered: a list, or an error naming the task.
+    pub(super) fn loop_items(
+        &self,
+        task: &Task,
+        vars: &drover_roles::Vars,
+    ) -> Result<Vec<serde_json::Value>, String> {
+        let Some(spec) = &task.loop_spec else {
+            return Ok(Vec::new());
+        };
+        match self
+            .run
+            .engine
+            .render_value(&format!("{} loop", task.at), &spec.items, vars)
+        {
+            Ok(serde_json::Value::Array(items)) => Ok(items),
+            Ok(other) => Err(format!("{}: loop needs a list, found {other}", task.at)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// A block's tasks, its `rescue:` when they fail, then its `always:`.
+    fn run_block<'t>(
+        &'t mut self,
+        block: &'t drover_roles::Block,
+        role: Option<&'t Role>,
+        tags: &'t [String],
+    ) -> futures::future::LocalBoxFuture<'t, Result<(), Stop>> {
+        Box::pin(async move {
+            // An included role's tasks run with that role's variables and files.
+            let role = block.role.as_deref().or(role);
+            let outcome = self.run_tasks(&block.block, role, tags).await;
+            let outcome = match outcome {
+                Err(stop) if !block.rescue.is_empty() && stop.cause == StopCause::Failed => {
+                    self.stats.rescued += 1;
+                    self.stats.failed = self.stats.failed.saturating_sub(1);
+                    self.run_tasks(&block.rescue, role, tags).await
+                }
+                other => other,
+            };
+            let always = self.run_tasks(&block.always, role, tags).await;
+            outcome?;
+            always
         })
     }
 
@@ -340,6 +407,9 @@ impl HostRun<'_> {
             vars.extend(r.vars.clone());
         }
         vars.extend(task.vars.clone());
+        for scope in &self.loop_scopes {
+            vars.extend(scope.clone());
+        }
         vars.extend(self.facts.clone());
         vars.extend(self.run.opts.extra_vars.clone());
         vars.insert("play_hosts".into(), json!(self.batch));
@@ -386,15 +456,26 @@ impl HostRun<'_> {
             return Ok(true);
         }
         let vars = self.task_vars(task, role);
+        self.conditions_hold_with((task, None), role, &vars)
+    }
+
+    /// [`HostRun::conditions_hold`] with the variables given (a loop's item among them: a looped
+    /// task's `when` is asked of each item, as in Ansible).
+    pub(super) fn conditions_hold_with(
+        &mut self,
+        (task, module): (&Task, Option<&Module>),
+        role: Option<&Role>,
+        vars: &drover_roles::Vars,
+    ) -> Result<bool, Stop> {
         for cond in &task.when {
             match self
                 .run
                 .engine
-                .eval_bool(&format!("{} when", task.at), cond, &vars)
+                .eval_bool(&format!("{} when", task.at), cond, vars)
             {
                 Ok(true) => {}
                 Ok(false) => return Ok(false),
-                Err(e) => return Err(self.template_failure(task, None, role, e.to_string())),
+                Err(e) => return Err(self.template_failure(task, module, role, e.to_string())),
             }
         }
         Ok(true)

@@ -518,6 +518,8 @@ struct HostRun<'a> {
     snapshot: Option<drover_upgrade::rollcall::Snapshot>,
     /// Whether a snapshot was attempted (it fails on a host without Docker, and is not retried).
     snapshot_taken: bool,
+    /// The loop variables of the looped blocks and includes being run, outermost first.
+    loop_scopes: Vec<drover_roles::Vars>,
 }
 
 #[cfg(test)]

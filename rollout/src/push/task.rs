@@ -9,23 +9,46 @@ impl HostRun<'_> {
         module: &Module,
         role: Option<&Role>,
     ) -> Result<(), Stop> {
-        if !self.conditions_hold(task, role).await? {
-            self.stats.skipped += 1;
-            self.emit_task(
-                task,
-                Some(module),
-                role,
-                TaskStatus::Skipped,
-                TaskReport::default(),
-            );
-            if let Some(reg) = &task.register {
-                self.facts.insert(
-                    reg.clone(),
-                    json!({"skipped": true, "changed": false, "failed": false}),
-                );
-            }
+        // A looped task's `when` is asked of each item (below), as in Ansible.
+        if task.loop_spec.is_none() && !self.conditions_hold(task, role).await? {
+            self.skip_task(task, module, role, None);
             return Ok(());
         }
+        self.run_started_task(task, module, role).await
+    }
+
+    /// Reports a task skipped (its `when` said no, for every item of a loop when it has one),
+    /// registering it as Ansible does (with each item's result for a loop).
+    fn skip_task(
+        &mut self,
+        task: &Task,
+        module: &Module,
+        role: Option<&Role>,
+        results: Option<Vec<Json>>,
+    ) {
+        self.stats.skipped += 1;
+        self.emit_task(
+            task,
+            Some(module),
+            role,
+            TaskStatus::Skipped,
+            TaskReport::default(),
+        );
+        if let Some(reg) = &task.register {
+            let mut r = json!({"skipped": true, "changed": false, "failed": false});
+            if let Some(results) = results {
+                r["results"] = Json::Array(results);
+            }
+            self.facts.insert(reg.clone(), r);
+        }
+    }
+
+    async fn run_started_task(
+        &mut self,
+        task: &Task,
+        module: &Module,
+        role: Option<&Role>,
+    ) -> Result<(), Stop> {
         self.run.emitter.emit(PushEvent::TaskStarted {
             host: self.host.clone(),
             task: Self::task_label(task, Some(module), role),
@@ -34,28 +57,13 @@ impl HostRun<'_> {
             self.take_snapshot().await;
         }
         let vars = self.task_vars(task, role);
-        let items: Option<Vec<Json>> =
-            match &task.loop_spec {
-                None => None,
-                Some(spec) => match self.run.engine.render_value(
-                    &format!("{} loop", task.at),
-                    &spec.items,
-                    &vars,
-                ) {
-                    Ok(Json::Array(items)) => Some(items),
-                    Ok(other) => {
-                        return Err(self.template_failure(
-                            task,
-                            Some(module),
-                            role,
-                            format!("{}: loop needs a list, found {other}", task.at),
-                        ));
-                    }
-                    Err(e) => {
-                        return Err(self.template_failure(task, Some(module), role, e.to_string()));
-                    }
-                },
-            };
+        let items = match task.loop_spec {
+            None => None,
+            Some(_) => Some(
+                self.loop_items(task, &vars)
+                    .map_err(|e| self.template_failure(task, Some(module), role, e))?,
+            ),
+        };
         let outcome = match items {
             None => {
                 self.run_once_or_here(task, module, role, &vars, None)
@@ -65,6 +73,7 @@ impl HostRun<'_> {
                 let spec = task.loop_spec.as_ref().expect("loop spec");
                 let mut results = Vec::new();
                 let mut total = Outcome::default();
+                let mut ran = false;
                 for (index, item) in items.into_iter().enumerate() {
                     if let (Some(pause), true) = (spec.pause, index > 0) {
                         let pause = modules::seconds(pause).map_err(|e| {
@@ -77,6 +86,13 @@ impl HostRun<'_> {
                     if let Some(index_var) = &spec.index_var {
                         item_vars.insert(index_var.clone(), Json::from(index));
                     }
+                    if !self.conditions_hold_with((task, Some(module)), role, &item_vars)? {
+                        let mut r = json!({"skipped": true, "changed": false, "failed": false});
+                        r[&spec.loop_var] = item;
+                        results.push(r);
+                        continue;
+                    }
+                    ran = true;
                     let label = match &spec.label {
                         Some(l) => self
                             .run
@@ -98,6 +114,11 @@ impl HostRun<'_> {
                     let mut r = one.registered();
                     r[&spec.loop_var] = item;
                     results.push(r);
+                }
+                // Every item skipped (or none at all): the task is skipped, as in Ansible.
+                if !ran {
+                    self.skip_task(task, module, role, Some(results));
+                    return Ok(());
                 }
                 total.result.insert("results".into(), Json::Array(results));
                 total
