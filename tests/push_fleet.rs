@@ -1880,3 +1880,63 @@ fn loops_ask_when_per_item_and_run_includes_per_item() {
         "user a\nuser c\neach x\nweb web\ndb db\n"
     );
 }
+
+/// docker_compose_v2's options with a real Compose (the controller's, on a loopback host with a
+/// Docker daemon of its own; drover's Debian hosts carry no Compose): `files` and `project_name`,
+/// up, a second up that changes nothing, `state: stopped`, `restarted`, then `absent` with
+/// `remove_volumes`.
+#[test]
+fn docker_compose_v2_files_project_and_states() {
+    let fleet = common::Fleet::start(
+        &common::scratch(),
+        &common::FleetOptions {
+            hosts: 1,
+            docker: true,
+            ..common::FleetOptions::default()
+        },
+    )
+    .expect("fleet with a docker daemon");
+    fleet.build_busybox_image(0).unwrap();
+    let stack = home(&fleet, 0).join("stack");
+    std::fs::create_dir_all(&stack).unwrap();
+    std::fs::write(
+        stack.join("shop.yml"),
+        "services:\n  app:\n    image: drover/busybox:1\n    network_mode: none\n    stop_grace_period: 1s\n    volumes: [data:/data]\nvolumes:\n  data: {}\n",
+    )
+    .unwrap();
+    let play = |extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_compose_v2:\n        project_src: {}\n        files: [shop.yml]\n        project_name: shop\n{extra}",
+            stack.display()
+        )
+    };
+    let pb = fleet.dir().join("compose.yml");
+    let runs = fleet.dir().join("runs");
+    let push = |text: &str| {
+        std::fs::write(&pb, text).unwrap();
+        common::drover(&fleet, &common::push_args(&pb, &runs, &[]))
+    };
+    let state = || {
+        fleet
+            .docker(0, &["ps", "-a", "--filter", "label=com.docker.compose.project=shop", "--format", "{{.State}}"])
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let run = push(&play(""));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(state(), "running");
+    let run = push(&play(""));
+    assert!(run.stdout.contains("changed=0"), "{run:?}");
+    let run = push(&play("        state: stopped\n"));
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(state(), "exited");
+    let run = push(&play("        state: restarted\n"));
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(state(), "running");
+    let run = push(&play("        state: absent\n        remove_volumes: true\n"));
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(state(), "");
+    assert!(fleet.docker(0, &["volume", "inspect", "shop_data"]).is_err());
+}
