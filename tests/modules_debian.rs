@@ -1328,3 +1328,53 @@ fn recurse_masked_slurp_path_and_until_lists() {
         "masked\n"
     );
 }
+
+/// copy with remote_src: `validate` checks the new file before it replaces the old (a bad one is
+/// refused and the old stays), `backup` keeps the old one beside it.
+#[test]
+fn remote_copy_validates_and_backs_up() {
+    let Some(fleet) = common::debian_fleet(
+        "remote_copy_validates_and_backs_up",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(0, "mkdir -p /srv/conf && echo 'ok old' > /srv/conf/app.conf && echo 'bad' > /tmp/bad.conf && echo 'ok new' > /tmp/good.conf")
+        .unwrap();
+    let play = |src: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        src: {src}\n        remote_src: true\n        dest: /srv/conf/app.conf\n        validate: grep -q ok %s\n        backup: true\n      register: c\n    - copy:\n        content: \"{{{{ c.backup_file | default('none') }}}}\"\n        dest: /root/backup\n"
+        )
+    };
+    let run = push(&fleet, "bad", &play("/tmp/bad.conf"), &[]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("validation of the new /srv/conf/app.conf failed"),
+        "{run:?}"
+    );
+    assert_eq!(fleet.exec(0, "cat /srv/conf/app.conf").unwrap(), "ok old\n");
+    assert_eq!(
+        fleet.exec(0, "ls /srv/conf").unwrap(),
+        "app.conf\n",
+        "no backup, no temporary file left"
+    );
+    let run = push(&fleet, "good", &play("/tmp/good.conf"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(fleet.exec(0, "cat /srv/conf/app.conf").unwrap(), "ok new\n");
+    let backup = fleet.exec(0, "cat /root/backup").unwrap();
+    assert!(
+        backup.starts_with("/srv/conf/app.conf.") && backup.ends_with('~'),
+        "{backup}"
+    );
+    assert_eq!(
+        fleet.exec(0, &format!("cat '{backup}'")).unwrap(),
+        "ok old\n"
+    );
+    // Again: the file is the same, so nothing is copied and no backup is made (only the report of
+    // it changes).
+    let run = push(&fleet, "good", &play("/tmp/good.conf"), &[]);
+    assert!(run.stdout.contains("ok       [copy]"), "{run:?}");
+    assert_eq!(fleet.exec(0, "cat /root/backup").unwrap(), "none");
+}

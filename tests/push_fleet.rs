@@ -1918,7 +1918,17 @@ fn docker_compose_v2_files_project_and_states() {
     };
     let state = || {
         fleet
-            .docker(0, &["ps", "-a", "--filter", "label=com.docker.compose.project=shop", "--format", "{{.State}}"])
+            .docker(
+                0,
+                &[
+                    "ps",
+                    "-a",
+                    "--filter",
+                    "label=com.docker.compose.project=shop",
+                    "--format",
+                    "{{.State}}",
+                ],
+            )
             .unwrap()
             .trim()
             .to_string()
@@ -1935,8 +1945,14 @@ fn docker_compose_v2_files_project_and_states() {
     let run = push(&play("        state: restarted\n"));
     assert!(run.stdout.contains("changed=1"), "{run:?}");
     assert_eq!(state(), "running");
-    let run = push(&play("        state: absent\n        remove_volumes: true\n"));
+    let run = push(&play(
+        "        state: absent\n        remove_volumes: true\n",
+    ));
     assert!(run.stdout.contains("changed=1"), "{run:?}");
     assert_eq!(state(), "");
-    assert!(fleet.docker(0, &["volume", "inspect", "shop_data"]).is_err());
+    assert!(
+        fleet
+            .docker(0, &["volume", "inspect", "shop_data"])
+            .is_err()
+    );
 }

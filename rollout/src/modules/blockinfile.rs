@@ -210,6 +210,15 @@ mod tests {
         );
     }
 
+    /// Each step against what ansible-core 2.19's blockinfile did (see ansible_fixtures.rs).
+    #[test]
+    fn blocks_are_placed_as_ansible_places_them() {
+        let replayed = crate::modules::ansible_fixtures::replay("blockinfile", |text, a| {
+            Some(edit(text, &BlockSpec::from_args(a).unwrap()))
+        });
+        assert_eq!(replayed, 7);
+    }
+
     /// Each expected text here is what ansible-core 2.19's blockinfile wrote for the same input.
     #[test]
     fn where_a_new_block_goes() {

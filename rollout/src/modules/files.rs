@@ -125,6 +125,28 @@ pub fn validate_command(validate: &str, tmp: &str) -> Result<String, String> {
         .join(" "))
 }
 
+/// [`validate_command`] for a temporary file whose path is in the shell variable `var` (known only
+/// when the command runs): `%s` becomes `"$var"`, joined to the rest of its word.
+pub fn validate_command_var(validate: &str, var: &str) -> Result<String, String> {
+    let words = split_words(validate).map_err(|e| format!("`validate`: {e}"))?;
+    Ok(words
+        .iter()
+        .map(|w| {
+            w.split("%s")
+                .map(|piece| {
+                    if piece.is_empty() {
+                        String::new()
+                    } else {
+                        quote(piece)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(&format!("\"${var}\""))
+        })
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
 /// One round trip that puts `content` (sent on stdin) at `path` unless a file with the same SHA-256
 /// is there, sets `mode` (or keeps the file's, 0644 for a new one), and prints `changed MODE` or
 /// `unchanged MODE` (and `backup PATH` when it kept one). Nothing is written when the content is the
@@ -327,12 +349,7 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
         Err(e) => return Outcome::bad_input(format!("{module}: {e}")),
     };
     if kind == ModuleKind::Copy && args.bool("remote_src") == Some(true) {
-        if target.write.backup || target.write.validate.is_some() {
-            return Outcome::bad_input(
-                "copy: `backup` and `validate` are not supported with `remote_src` yet; copy the file with `command: cp` and check it in a task of its own",
-            );
-        }
-        return super::remote_copy::run(&dest, target.write.mode, args, ctx).await;
+        return super::remote_copy::run(&dest, &target.write, args, ctx).await;
     }
     let directory_mode = match args.mode("directory_mode") {
         Ok(m) => m,
@@ -797,6 +814,18 @@ mod tests {
         assert_eq!(
             fetch_target(run, "../h", "/x", "b", false).unwrap(),
             run.join("fetched/b/%2E.%2Fh/x")
+        );
+    }
+
+    #[test]
+    fn validate_with_a_temporary_file_known_only_on_the_host() {
+        assert_eq!(
+            validate_command_var("visudo -cf %s", "t").unwrap(),
+            "visudo -cf \"$t\""
+        );
+        assert_eq!(
+            validate_command_var("nginx -t -c %s --x='a b%s.c'", "t").unwrap(),
+            "nginx -t -c \"$t\" '--x=a b'\"$t\".c"
         );
     }
 

@@ -2,6 +2,8 @@
 //! strings) and runs them through the host's transport; in check mode nothing is changed.
 
 mod accounts;
+#[cfg(test)]
+mod ansible_fixtures;
 mod apt;
 mod apt_key;
 mod apt_repository;
