@@ -1501,11 +1501,16 @@ fn package_installs_with_apt_on_a_real_dpkg_database() {
     let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
     assert_eq!(again.code, 0, "{again:?}");
     assert!(again.stdout.contains("ok       [package]"), "{again:?}");
+    // Another manager by name: this Debian host has none, and says so; one drover lacks is
+    // refused when the playbook is read.
     let other = push_text(&fleet, &[("yum.yml", &play("        use: yum\n"))]);
-    assert_eq!(other.code, 2, "{other:?}");
+    assert_eq!(other.code, 3, "{other:?}");
+    assert!(other.stdout.contains("this host has neither dnf nor yum"), "{other:?}");
+    let unknown = push_text(&fleet, &[("emerge.yml", &play("        use: portage\n"))]);
+    assert_eq!(unknown.code, 2, "{unknown:?}");
     assert!(
-        other.stderr.contains("`use`: expected one of auto, apt"),
-        "{other:?}"
+        unknown.stderr.contains("`use`: expected one of auto, apt, dnf, yum, zypper, pacman"),
+        "{unknown:?}"
     );
 }
 
