@@ -1378,3 +1378,37 @@ fn remote_copy_validates_and_backs_up() {
     assert!(run.stdout.contains("ok       [copy]"), "{run:?}");
     assert_eq!(fleet.exec(0, "cat /root/backup").unwrap(), "none");
 }
+
+/// A symbolic mode as real roles write it (`u=rwX,g=rX,o=`): folders get x, files keep theirs, on
+/// the path and with `recurse` under it; a second run changes nothing; --check changes nothing.
+#[test]
+fn symbolic_modes_as_chmod_reads_them() {
+    let Some(fleet) = common::debian_fleet(
+        "symbolic_modes_as_chmod_reads_them",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(0, "mkdir -p /srv/s/d && echo x > /srv/s/f && echo y > /srv/s/d/run.sh && chmod 777 /srv/s /srv/s/d && chmod 666 /srv/s/f && chmod 777 /srv/s/d/run.sh")
+        .unwrap();
+    let play = |mode: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - file:\n        path: /srv/s\n        state: directory\n        mode: \"{mode}\"\n        recurse: true\n"
+        )
+    };
+    let modes = || {
+        fleet
+            .exec(0, "find /srv/s -printf '%P %m\\n' | sort")
+            .unwrap()
+    };
+    let run = push(&fleet, "sym", &play("u=rwX,g=rX,o="), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(modes(), " 750\nd 750\nd/run.sh 750\nf 640\n");
+    let run = push(&fleet, "sym", &play("u=rwX,g=rX,o="), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(&fleet, "sym", &play("u=rwX,g=rX,o=rX"), &["--check"]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(modes(), " 750\nd 750\nd/run.sh 750\nf 640\n");
+}

@@ -1505,11 +1505,16 @@ fn package_installs_with_apt_on_a_real_dpkg_database() {
     // refused when the playbook is read.
     let other = push_text(&fleet, &[("yum.yml", &play("        use: yum\n"))]);
     assert_eq!(other.code, 3, "{other:?}");
-    assert!(other.stdout.contains("this host has neither dnf nor yum"), "{other:?}");
+    assert!(
+        other.stdout.contains("this host has neither dnf nor yum"),
+        "{other:?}"
+    );
     let unknown = push_text(&fleet, &[("emerge.yml", &play("        use: portage\n"))]);
     assert_eq!(unknown.code, 2, "{unknown:?}");
     assert!(
-        unknown.stderr.contains("`use`: expected one of auto, apt, dnf, yum, zypper, pacman"),
+        unknown
+            .stderr
+            .contains("`use`: expected one of auto, apt, dnf, yum, zypper, pacman"),
         "{unknown:?}"
     );
 }

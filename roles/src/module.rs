@@ -161,6 +161,8 @@ pub enum ParamType {
     Number,
     /// An octal file mode: `"0644"` or `0644`.
     Mode,
+    /// An octal file mode, or a symbolic one as chmod takes it (`u=rwX,g=rX,o=`).
+    AnyMode,
     /// A list, or one value.
     List,
     /// A mapping.
@@ -179,6 +181,7 @@ impl ParamType {
             ParamType::Bool => "boolean".into(),
             ParamType::Number => "number".into(),
             ParamType::Mode => "octal mode".into(),
+            ParamType::AnyMode => "octal or symbolic mode (such as u=rwX,g=rX,o=)".into(),
             ParamType::List => "list".into(),
             ParamType::Dict => "mapping".into(),
             ParamType::Any => "any".into(),
@@ -207,7 +210,10 @@ impl ParamType {
             }),
             (ParamType::Number, Json::Number(_)) => true,
             (ParamType::Number, _) => text.is_some_and(|t| t.trim().parse::<f64>().is_ok()),
-            (ParamType::Mode, Json::Number(_)) => true,
+            (ParamType::Mode | ParamType::AnyMode, Json::Number(_)) => true,
+            (ParamType::AnyMode, _) => {
+                text.is_some_and(|t| ParamType::Mode.refuse(value).is_none() || symbolic_mode(t))
+            }
             (ParamType::Mode, _) => text.is_some_and(|t| {
                 let digits = t.strip_prefix("0o").unwrap_or(t);
                 !digits.is_empty() && digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
@@ -221,6 +227,27 @@ impl ParamType {
         };
         (!ok).then(|| format!("expected {}, found {value}", self.describe()))
     }
+}
+
+/// Whether `text` is a symbolic mode as chmod takes it: clauses `[ugoa]*[-+=][rwxXstugo]*`, joined
+/// by commas.
+pub fn symbolic_mode(text: &str) -> bool {
+    !text.is_empty()
+        && text.split(',').all(|clause| {
+            let rest = clause.trim_start_matches(['u', 'g', 'o', 'a']);
+            let mut ops = rest.chars().peekable();
+            let mut any = false;
+            while let Some(op) = ops.next() {
+                if !matches!(op, '+' | '-' | '=') {
+                    return false;
+                }
+                any = true;
+                while ops.peek().is_some_and(|c| "rwxXstugo".contains(*c)) {
+                    ops.next();
+                }
+            }
+            any
+        })
 }
 
 /// One parameter of a module.
@@ -287,7 +314,7 @@ pub struct Spec {
     pub diff: bool,
 }
 
-use ParamType::{Any, Bool, Choice, Dict, List, Mode, Number, Str};
+use ParamType::{Any, AnyMode, Bool, Choice, Dict, List, Mode, Number, Str};
 
 const OWNER: Param = p(
     "owner",
@@ -459,7 +486,7 @@ pub const MODULES: &[Spec] = &[
                 Choice(&["file", "directory", "absent", "touch", "link"]),
                 "what the path must be (default file: it must exist)",
             ),
-            MODE,
+            p("mode", AnyMode, "permissions: octal, such as \"0644\", or symbolic, such as u=rwX,g=rX,o="),
             OWNER,
             GROUP,
             p("src", Str, "the target of a link"),
@@ -2079,6 +2106,11 @@ mod tests {
         assert_eq!(ParamType::Mode.refuse(&json!("0644")), None);
         assert_eq!(ParamType::Mode.refuse(&json!(420)), None);
         assert!(ParamType::Mode.refuse(&json!("u+rwx")).is_some());
+        assert_eq!(ParamType::AnyMode.refuse(&json!("u=rwX,g=rX,o=")), None);
+        assert_eq!(ParamType::AnyMode.refuse(&json!("0750")), None);
+        assert_eq!(ParamType::AnyMode.refuse(&json!("a+x")), None);
+        assert!(ParamType::AnyMode.refuse(&json!("rwx")).is_some());
+        assert!(ParamType::AnyMode.refuse(&json!("u=rw;x")).is_some());
         assert_eq!(ParamType::Number.refuse(&json!("30")), None);
         assert!(ParamType::Dict.refuse(&json!([1])).is_some());
         let upgrade = ParamType::Choice(&["dist", "yes", "true"]);

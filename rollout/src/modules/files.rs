@@ -553,6 +553,40 @@ pub fn file_command(
     ))
 }
 
+/// A symbolic mode (`u=rwX,g=rX,o=`) for `path`: what it makes of the path's current mode is found
+/// by applying it to a private scratch file (a folder for a folder: `X` differs), so only a path
+/// whose mode would change is changed, and check mode can tell. Prints `changed` when it acted.
+pub fn symbolic_fix(path: &str, mode: &str, check: bool) -> String {
+    let p = quote(path);
+    let m = quote(mode);
+    let act = if check {
+        "echo changed".to_string()
+    } else {
+        format!("chmod {m} -- {p} && echo changed")
+    };
+    format!(
+        "; if [ -d {p} ]; then s=$(mktemp -d); else s=$(mktemp); fi && chmod --reference={p} \"$s\" && chmod {m} \"$s\" && \
+         w=$(stat -c %a \"$s\"); rm -rf \"$s\"; [ \"$(stat -c %a -- {p})\" = \"$w\" ] || {{ {act}; }}"
+    )
+}
+
+/// [`symbolic_fix`] for everything under a folder: `chmod -R` when any entry's mode would change.
+pub fn symbolic_recurse(path: &str, mode: &str, check: bool) -> String {
+    let p = quote(path);
+    let m = quote(mode);
+    let act = if check {
+        "echo changed".to_string()
+    } else {
+        format!("chmod -R {m} -- {p} && echo changed")
+    };
+    format!(
+        "; f=$(mktemp) && d=$(mktemp -d) && c=$(find {p} -mindepth 1 | while IFS= read -r e; do \
+         if [ -d \"$e\" ]; then s=\"$d\"; else s=\"$f\"; fi; chmod --reference=\"$e\" \"$s\" && chmod {m} \"$s\" && \
+         [ \"$(stat -c %a \"$s\")\" = \"$(stat -c %a -- \"$e\")\" ] || {{ echo differs; break; }}; done); rm -rf \"$f\" \"$d\"; \
+         [ -z \"$c\" ] || {{ {act}; }}"
+    )
+}
+
 /// `recurse`: the mode, owner and group of everything under a folder, changed (with `chmod -R`,
 /// `chown -R`) only when something under it differs; prints `changed` when it acted (or would).
 pub fn recurse_command(
@@ -594,9 +628,16 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(path) = args.first(&["path", "dest", "name"]) else {
         return Outcome::fail("`path` is required");
     };
-    let mode = match args.mode("mode") {
-        Ok(m) => m,
-        Err(e) => return Outcome::fail(e),
+    // A symbolic mode is applied by chmod itself; an octal one is compared and set as a number.
+    let symbolic = args
+        .str("mode")
+        .filter(|m| args.mode("mode").is_err() && drover_roles::module::symbolic_mode(m));
+    let mode = match symbolic {
+        Some(_) => None,
+        None => match args.mode("mode") {
+            Ok(m) => m,
+            Err(e) => return Outcome::fail(e),
+        },
     };
     let state = args.str("state").unwrap_or_else(|| "file".into());
     let (owner, group) = (args.str("owner"), args.str("group"));
@@ -627,12 +668,21 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
+    if let Some(sym) = &symbolic {
+        if matches!(state.as_str(), "absent" | "link") {
+            return Outcome::bad_input(format!("file: `state: {state}` takes no mode"));
+        }
+        cmd.push_str(&symbolic_fix(&path, sym, ctx.check));
+    }
     if recurse {
         cmd.push_str(&recurse_command(
             &path,
             (mode, owner.as_deref(), group.as_deref()),
             ctx.check,
         ));
+        if let Some(sym) = &symbolic {
+            cmd.push_str(&symbolic_recurse(&path, sym, ctx.check));
+        }
     }
     match ctx.exec(&cmd, b"").await {
         Ok(o) if o.status.success() => {
@@ -814,6 +864,18 @@ mod tests {
         assert_eq!(
             fetch_target(run, "../h", "/x", "b", false).unwrap(),
             run.join("fetched/b/%2E.%2Fh/x")
+        );
+    }
+
+    #[test]
+    fn a_symbolic_mode_changes_only_what_it_would_change() {
+        assert_eq!(
+            symbolic_fix("/srv/app", "u=rwX,g=rX,o=", false),
+            "; if [ -d /srv/app ]; then s=$(mktemp -d); else s=$(mktemp); fi && chmod --reference=/srv/app \"$s\" && chmod u=rwX,g=rX,o= \"$s\" && \
+             w=$(stat -c %a \"$s\"); rm -rf \"$s\"; [ \"$(stat -c %a -- /srv/app)\" = \"$w\" ] || { chmod u=rwX,g=rX,o= -- /srv/app && echo changed; }"
+        );
+        assert!(
+            symbolic_recurse("/x", "a+r", true).ends_with("[ -z \"$c\" ] || { echo changed; }")
         );
     }
 

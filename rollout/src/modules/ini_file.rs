@@ -296,6 +296,15 @@ mod tests {
 
     const CONF: &str = "[DEFAULT]\n# bind = 0.0.0.0\nport=8080\n\n[db]\nhost = old\nhost = older\n; end of db\n\n[cache]\nsize = 1\n";
 
+    /// Each step against what community.general's ini_file did (see ansible_fixtures.rs).
+    #[test]
+    fn options_are_edited_as_ansible_edits_them() {
+        let replayed = crate::modules::ansible_fixtures::replay("ini_file", |text, a| {
+            Some(edit(text, &IniSpec::from_args(a).unwrap()).0)
+        });
+        assert_eq!(replayed, 7);
+    }
+
     /// Every expected text here is what community.general's ini_file (the ansible 12.3 package) wrote
     /// for the same input.
     #[test]
