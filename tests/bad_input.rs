@@ -368,7 +368,7 @@ fn a_module_parameter_of_the_wrong_type_is_refused_at_load() {
             "`update_cache`: expected boolean, found \"maybe\"",
         ),
         (
-            "file:\n        path: /x\n        mode: u+rwx",
+            "copy:\n        dest: /x\n        mode: u+rwx",
             "5:15",
             "`mode`: expected octal mode",
         ),
