@@ -244,9 +244,9 @@ fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
             "unknown key `attributes` in module `file`",
         ),
         (
-            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, force: false}\n",
+            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, follow: true}\n",
             "pb.yml:3:",
-            "unknown key `force` in module `copy`",
+            "unknown key `follow` in module `copy`",
         ),
         (
             "- hosts: all\n  tasks:\n    - reboot: {}\n      retries: 3\n      until: false\n",

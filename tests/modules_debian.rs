@@ -1412,3 +1412,27 @@ fn symbolic_modes_as_chmod_reads_them() {
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(modes(), " 750\nd 750\nd/run.sh 750\nf 640\n");
 }
+
+/// copy and template with `force: false`: a file already there stays as it is; a missing one is
+/// made.
+#[test]
+fn force_false_leaves_a_file_that_is_there() {
+    let Some(fleet) = common::debian_fleet(
+        "force_false_leaves_a_file_that_is_there",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(0, "mkdir -p /srv/f && echo mine > /srv/f/kept")
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        content: \"new\\n\"\n        dest: \"{{ item }}\"\n        force: false\n      loop: [/srv/f/kept, /srv/f/made]\n";
+    let run = push(&fleet, "force", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /srv/f/kept /srv/f/made").unwrap(),
+        "mine\nnew\n"
+    );
+    let run = push(&fleet, "force", play, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+}

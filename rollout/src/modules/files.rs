@@ -348,6 +348,14 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
         Ok(t) => t,
         Err(e) => return Outcome::bad_input(format!("{module}: {e}")),
     };
+    // `force: false`: a file already there is left as it is, whatever it holds.
+    if args.bool("force") == Some(false) {
+        match ctx.exec(&format!("[ -e {} ]", quote(&dest)), b"").await {
+            Ok(o) if o.status.success() => return Outcome::default(),
+            Ok(_) => {}
+            Err(e) => return Outcome::fail(e.to_string()),
+        }
+    }
     if kind == ModuleKind::Copy && args.bool("remote_src") == Some(true) {
         return super::remote_copy::run(&dest, &target.write, args, ctx).await;
     }

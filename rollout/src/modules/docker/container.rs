@@ -298,6 +298,27 @@ fn settings(args: &Args, defaults: bool) -> Result<(Vec<Setting>, Vec<String>), 
     list("cap_drop", "--cap-drop", capability, Same, &mut s);
     list("dns_servers", "--dns", |d| d.to_string(), Same, &mut s);
     list(
+        "volumes_from",
+        "--volumes-from",
+        |v| v.to_string(),
+        Same,
+        &mut s,
+    );
+    // Docker keeps a link as `/OTHER:/THIS/ALIAS`.
+    if args.0.get("links").is_some_and(|v| !v.is_null()) {
+        let this = args.str("name").unwrap_or_default();
+        let items = args.list("links");
+        let flags = items.iter().map(|l| format!("--link={l}")).collect();
+        let want = items
+            .iter()
+            .map(|l| {
+                let (other, alias) = l.split_once(':').unwrap_or((l, l));
+                json!(format!("/{other}:/{this}/{alias}"))
+            })
+            .collect();
+        s.push(setting("links", flags, Json::Array(want), Same));
+    }
+    list(
         "security_opts",
         "--security-opt",
         |o| o.to_string(),
@@ -757,6 +778,8 @@ pub fn actual(param: &str, c: &Json) -> Json {
         "capabilities" => caps(&strings("/HostConfig/CapAdd")),
         "cap_drop" => caps(&strings("/HostConfig/CapDrop")),
         "dns_servers" => json!(strings("/HostConfig/Dns")),
+        "volumes_from" => json!(strings("/HostConfig/VolumesFrom")),
+        "links" => json!(strings("/HostConfig/Links")),
         "security_opts" => json!(strings("/HostConfig/SecurityOpt")),
         "groups" => json!(strings("/HostConfig/GroupAdd")),
         "tmpfs" => at("/HostConfig/Tmpfs"),
@@ -1184,6 +1207,26 @@ mod tests {
         let missing = Found::default();
         assert!(plan(&gone, &missing).unwrap().0.is_empty());
         assert_eq!(plan(&same, &missing).unwrap().1, ["created"]);
+    }
+
+    #[test]
+    fn links_and_volumes_from_are_held_as_docker_keeps_them() {
+        let s = spec(
+            json!({"name": "web", "image": "x", "links": ["db:database", "cache"], "volumes_from": ["data"]}),
+        );
+        let c = json!({"HostConfig": {"Links": ["/cache:/web/cache", "/db:/web/database"], "VolumesFrom": ["data"]}});
+        for setting in &s.settings {
+            assert!(
+                satisfied(setting, &actual(setting.param, &c)),
+                "{}",
+                setting.param
+            );
+        }
+        assert!(
+            s.create_command()
+                .unwrap()
+                .contains("--link=db:database --link=cache")
+        );
     }
 
     #[test]
