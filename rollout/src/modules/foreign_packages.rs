@@ -10,7 +10,7 @@
 
 use drover_ssh::shell::quote;
 
-use super::{Args, ModuleCtx, Outcome, reports_change};
+use super::{Args, ModuleCtx, Outcome};
 
 /// Which manager a task names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,22 +347,7 @@ pub async fn run(manager: Manager, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome 
         Ok(p) => p,
         Err(e) => return Outcome::bad_input(e),
     };
-    let cmd = plan.script(ctx.check);
-    match ctx.exec(&cmd, b"").await {
-        Ok(o) => {
-            let mut out = Outcome {
-                changed: reports_change(&o.stdout),
-                failed: !o.status.success(),
-                ..Outcome::default()
-            };
-            if out.failed {
-                out.msg = String::from_utf8_lossy(&o.stderr).trim().to_string();
-            }
-            out.record_command(&cmd, &o);
-            out
-        }
-        Err(e) => Outcome::fail(e.to_string()),
-    }
+    ctx.run_recorded(&plan.script(ctx.check)).await
 }
 
 #[cfg(test)]

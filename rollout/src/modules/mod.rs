@@ -190,6 +190,29 @@ impl ModuleCtx<'_> {
     }
 }
 
+impl ModuleCtx<'_> {
+    /// Runs a module's script and records it as a command-like module's result (`cmd`, `rc`,
+    /// `stdout`, `stderr`), so a failure shows what it printed: changed when it printed a `changed`
+    /// line, failed (with its standard error) when it did not succeed.
+    pub async fn run_recorded(&self, cmd: &str) -> Outcome {
+        match self.exec(cmd, b"").await {
+            Ok(o) => {
+                let mut out = Outcome {
+                    changed: reports_change(&o.stdout),
+                    failed: !o.status.success(),
+                    ..Outcome::default()
+                };
+                if out.failed {
+                    out.msg = String::from_utf8_lossy(&o.stderr).trim().to_string();
+                }
+                out.record_command(cmd, &o);
+                out
+            }
+            Err(e) => Outcome::fail(e.to_string()),
+        }
+    }
+}
+
 /// Whether a module's report (its command's output) says it changed something: a `changed` line.
 fn reports_change(stdout: &[u8]) -> bool {
     String::from_utf8_lossy(stdout)
@@ -330,6 +353,17 @@ impl Args {
     /// A list parameter's items (one value is a list of one; absent is empty).
     pub fn list(&self, key: &str) -> Vec<String> {
         self.0.get(key).map(json_words).unwrap_or_default()
+    }
+
+    /// `state: present` (the default) or `absent`, as most modules take it.
+    pub fn present(&self, module: &str) -> Result<bool, String> {
+        match self.str("state").as_deref() {
+            None | Some("present") => Ok(true),
+            Some("absent") => Ok(false),
+            Some(other) => Err(format!(
+                "{module}: `state: {other}` is not present or absent"
+            )),
+        }
     }
 
     /// The first present of several spellings.

@@ -5,7 +5,7 @@
 
 use drover_ssh::shell::{quote, split_words};
 
-use super::{Args, ModuleCtx, Outcome, reports_change};
+use super::{Args, ModuleCtx, Outcome};
 
 /// What the task wants of its packages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,27 +213,13 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::bad_input(e),
     };
-    let cmd = spec.command(ctx.check);
-    match ctx.exec(&cmd, b"").await {
-        Ok(o) => {
-            let mut out = Outcome {
-                changed: reports_change(&o.stdout),
-                failed: !o.status.success(),
-                ..Outcome::default()
-            };
-            if out.failed {
-                out.msg = String::from_utf8_lossy(&o.stderr).trim().to_string();
-            }
-            out.record_command(&cmd, &o);
-            out.result
-                .insert("name".into(), serde_json::json!(spec.names));
-            if let Some(v) = &spec.virtualenv {
-                out.result.insert("virtualenv".into(), serde_json::json!(v));
-            }
-            out
-        }
-        Err(e) => Outcome::fail(e.to_string()),
+    let mut out = ctx.run_recorded(&spec.command(ctx.check)).await;
+    out.result
+        .insert("name".into(), serde_json::json!(spec.names));
+    if let Some(v) = &spec.virtualenv {
+        out.result.insert("virtualenv".into(), serde_json::json!(v));
     }
+    out
 }
 
 #[cfg(test)]

@@ -86,14 +86,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(key) = args.str("key") else {
         return Outcome::bad_input("rpm_key needs `key`");
     };
-    let present = match args.str("state").as_deref() {
-        None | Some("present") => true,
-        Some("absent") => false,
-        Some(other) => {
-            return Outcome::bad_input(format!(
-                "rpm_key: `state: {other}` is not present or absent"
-            ));
-        }
+    let present = match args.present("rpm_key") {
+        Ok(p) => p,
+        Err(e) => return Outcome::bad_input(e),
     };
     let cmd = command(
         &key,

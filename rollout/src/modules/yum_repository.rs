@@ -168,14 +168,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(name) = args.str("name") else {
         return Outcome::bad_input("yum_repository needs `name`");
     };
-    let present = match args.str("state").as_deref() {
-        None | Some("present") => true,
-        Some("absent") => false,
-        Some(other) => {
-            return Outcome::bad_input(format!(
-                "yum_repository: `state: {other}` is not present or absent"
-            ));
-        }
+    let present = match args.present("yum_repository") {
+        Ok(p) => p,
+        Err(e) => return Outcome::bad_input(e),
     };
     let new = if present {
         match section(args) {

@@ -102,15 +102,7 @@ impl Spec {
     pub fn from_args(args: &Args) -> Result<Spec, String> {
         let name = args.str("name").ok_or("docker_image needs `name`")?;
         let image = with_tag(&name, &args.str("tag").unwrap_or_else(|| "latest".into()));
-        let present = match args.str("state").as_deref() {
-            None | Some("present") => true,
-            Some("absent") => false,
-            Some(other) => {
-                return Err(format!(
-                    "docker_image: `state: {other}` is not present or absent"
-                ));
-            }
-        };
+        let present = args.present("docker_image")?;
         let source = match args.str("source").as_deref() {
             Some("build") => {
                 let (options, path) = build_options(args)?;

@@ -49,14 +49,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let registry = args
         .first(&["registry_url", "registry"])
         .unwrap_or_else(|| DOCKER_HUB.into());
-    let present = match args.str("state").as_deref() {
-        None | Some("present") => true,
-        Some("absent") => false,
-        Some(other) => {
-            return Outcome::bad_input(format!(
-                "docker_login: `state: {other}` is not present or absent"
-            ));
-        }
+    let present = match args.present("docker_login") {
+        Ok(p) => p,
+        Err(e) => return Outcome::bad_input(e),
     };
     let password = args.str("password");
     if present && (args.str("username").is_none() || password.is_none()) {

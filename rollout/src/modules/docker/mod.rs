@@ -10,7 +10,7 @@ pub mod volume;
 
 use serde_json::{Map, Value as Json, json};
 
-use super::Args;
+use super::{Args, ModuleCtx, Outcome};
 
 /// How a setting is held against what `docker inspect` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +166,71 @@ fn shell_words(words: &[String]) -> String {
         .map(|w| drover_ssh::shell::quote(w))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A named Docker object a module keeps (a network, a volume): the word `docker` uses for it.
+#[derive(Debug, Clone, Copy)]
+struct Object {
+    /// `network` or `volume`.
+    kind: &'static str,
+}
+
+impl Object {
+    /// The module's name, for messages.
+    fn module(self) -> String {
+        format!("docker_{}", self.kind)
+    }
+
+    fn inspect_command(self, name: &str) -> String {
+        format!(
+            "docker {} inspect {} 2>/dev/null || echo '[]'",
+            self.kind,
+            drover_ssh::shell::quote(name)
+        )
+    }
+
+    /// The object as `docker inspect` shows it, or None when there is none.
+    async fn find(self, name: &str, ctx: &ModuleCtx<'_>) -> Result<Option<Json>, String> {
+        let out = ctx
+            .output_of(&self.inspect_command(name), &self.module())
+            .await?;
+        first_inspected(&out, &self.module())
+    }
+
+    /// Runs the plan's `steps` (unless in check mode) and reports what they do (`why`), with the
+    /// object registered as it is afterwards (under the kind's name).
+    async fn apply(
+        self,
+        name: &str,
+        (steps, why): (Vec<String>, Vec<String>),
+        found: Option<Json>,
+        ctx: &ModuleCtx<'_>,
+    ) -> Outcome {
+        let mut out = Outcome {
+            changed: !steps.is_empty(),
+            msg: why.join("; "),
+            ..Outcome::default()
+        };
+        if ctx.diff && !steps.is_empty() {
+            out.diff = Some(format!("{} {name}: {}\n", self.kind, why.join("; ")));
+        }
+        let now = if !steps.is_empty() && !ctx.check {
+            let cmd = format!(
+                "set -e; {}; {}",
+                steps.join("; "),
+                self.inspect_command(name)
+            );
+            match ctx.output_of(&cmd, &self.module()).await {
+                Ok(o) => first_inspected(&o, &self.module()).ok().flatten(),
+                Err(e) => return Outcome::fail(e),
+            }
+        } else {
+            found
+        };
+        out.result
+            .insert(self.kind.into(), now.unwrap_or(Json::Null));
+        out
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{
-    Compare, Setting, first_inspected, map_setting, setting, shell_words, text, unsatisfied,
-};
+use super::{Compare, Object, Setting, map_setting, setting, shell_words, text, unsatisfied};
 use crate::modules::{Args, ModuleCtx, Outcome};
 
 /// The task, read.
@@ -24,15 +22,7 @@ pub struct Spec {
 impl Spec {
     pub fn from_args(args: &Args) -> Result<Spec, String> {
         let name = args.str("name").ok_or("docker_network needs `name`")?;
-        let present = match args.str("state").as_deref() {
-            None | Some("present") => true,
-            Some("absent") => false,
-            Some(other) => {
-                return Err(format!(
-                    "docker_network: `state: {other}` is not present or absent"
-                ));
-            }
-        };
+        let present = args.present("docker_network")?;
         let mut settings = Vec::new();
         if let Some(d) = args.str("driver") {
             settings.push(setting(
@@ -226,50 +216,15 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::bad_input(e),
     };
-    let inspect = format!(
-        "docker network inspect {} 2>/dev/null || echo '[]'",
-        drover_ssh::shell::quote(&spec.name)
-    );
-    let found = match ctx.output_of(&inspect, "docker_network").await {
-        Ok(o) => match first_inspected(&o, "docker_network") {
-            Ok(f) => f,
-            Err(e) => return Outcome::fail(e),
-        },
+    let object = Object { kind: "network" };
+    let found = match object.find(&spec.name, ctx).await {
+        Ok(f) => f,
         Err(e) => return Outcome::fail(e),
     };
-    let (steps, why) = match plan(&spec, found.as_ref()) {
-        Ok(p) => p,
-        Err(e) => return Outcome::fail(e),
-    };
-    let mut out = Outcome {
-        changed: !steps.is_empty(),
-        msg: why.join("; "),
-        ..Outcome::default()
-    };
-    if ctx.diff && !why.is_empty() {
-        out.diff = Some(format!("network {}: {}\n", spec.name, why.join("; ")));
+    match plan(&spec, found.as_ref()) {
+        Ok(p) => object.apply(&spec.name, p, found, ctx).await,
+        Err(e) => Outcome::fail(e),
     }
-    if !steps.is_empty() && !ctx.check {
-        let cmd = format!(
-            "set -e; {}; docker network inspect {} 2>/dev/null || echo '[]'",
-            steps.join("; "),
-            drover_ssh::shell::quote(&spec.name)
-        );
-        match ctx.output_of(&cmd, "docker_network").await {
-            Ok(o) => out.result.insert(
-                "network".into(),
-                first_inspected(&o, "docker_network")
-                    .ok()
-                    .flatten()
-                    .unwrap_or(Json::Null),
-            ),
-            Err(e) => return Outcome::fail(e),
-        };
-    } else {
-        out.result
-            .insert("network".into(), found.unwrap_or(Json::Null));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Compare, Setting, first_inspected, map_setting, setting, shell_words, unsatisfied};
+use super::{Compare, Object, Setting, map_setting, setting, shell_words, unsatisfied};
 use crate::modules::{Args, ModuleCtx, Outcome};
 
 /// When a volume is remade.
@@ -30,15 +30,7 @@ impl Spec {
         let name = args
             .first(&["volume_name", "name"])
             .ok_or("docker_volume needs `volume_name`")?;
-        let present = match args.str("state").as_deref() {
-            None | Some("present") => true,
-            Some("absent") => false,
-            Some(other) => {
-                return Err(format!(
-                    "docker_volume: `state: {other}` is not present or absent"
-                ));
-            }
-        };
+        let present = args.present("docker_volume")?;
         let recreate = match args.str("recreate").as_deref() {
             None | Some("never") => Recreate::Never,
             Some("options-changed") => Recreate::OptionsChanged,
@@ -131,47 +123,14 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::bad_input(e),
     };
-    let inspect = format!(
-        "docker volume inspect {} 2>/dev/null || echo '[]'",
-        drover_ssh::shell::quote(&spec.name)
-    );
-    let found = match ctx.output_of(&inspect, "docker_volume").await {
-        Ok(o) => match first_inspected(&o, "docker_volume") {
-            Ok(f) => f,
-            Err(e) => return Outcome::fail(e),
-        },
+    let object = Object { kind: "volume" };
+    let found = match object.find(&spec.name, ctx).await {
+        Ok(f) => f,
         Err(e) => return Outcome::fail(e),
     };
-    let (steps, why) = plan(&spec, found.as_ref());
-    let mut out = Outcome {
-        changed: !steps.is_empty(),
-        msg: why.join("; "),
-        ..Outcome::default()
-    };
-    if ctx.diff && !steps.is_empty() {
-        out.diff = Some(format!("volume {}: {}\n", spec.name, why.join("; ")));
-    }
-    if !steps.is_empty() && !ctx.check {
-        let cmd = format!(
-            "set -e; {}; docker volume inspect {} 2>/dev/null || echo '[]'",
-            steps.join("; "),
-            drover_ssh::shell::quote(&spec.name)
-        );
-        match ctx.output_of(&cmd, "docker_volume").await {
-            Ok(o) => out.result.insert(
-                "volume".into(),
-                first_inspected(&o, "docker_volume")
-                    .ok()
-                    .flatten()
-                    .unwrap_or(Json::Null),
-            ),
-            Err(e) => return Outcome::fail(e),
-        };
-    } else {
-        out.result
-            .insert("volume".into(), found.unwrap_or(Json::Null));
-    }
-    out
+    // A difference kept (recreate: never) is said in the message, though nothing changes.
+    let plan = plan(&spec, found.as_ref());
+    object.apply(&spec.name, plan, found, ctx).await
 }
 
 #[cfg(test)]
