@@ -191,7 +191,6 @@ impl Plan {
     /// The manager's command for `what` (`install`, `upgrade`, `remove`, `refresh`, `upgrade-all`),
     /// without its arguments.
     fn verb(&self, what: &str) -> String {
-        let global = self.refresh_options.join(" ");
         let quoted = |v: &[String]| {
             v.iter()
                 .map(|w| format!(" {}", quote(w)))
@@ -213,11 +212,8 @@ impl Plan {
                 _ => format!("\"$pm\" -y makecache{refresh_opts}"),
             },
             Manager::Zypper => {
-                let g = if global.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {global}")
-                };
+                // zypper's global options (before the command) are its refresh options.
+                let g = &refresh_opts;
                 match what {
                     "install" => format!("zypper -n{g} install{opts}"),
                     "upgrade" => format!("zypper -n{g} update{opts}"),
