@@ -177,7 +177,7 @@ impl Playbook {
     /// vars files, checking everything it can before any host is touched.
     pub fn load(path: &Path, roles_path: &[PathBuf]) -> Result<Playbook, PlaybookError> {
         let (src, doc) = Source::load(path)?;
-        Playbook::from_source(path, src, doc, roles_path)
+        Playbook::from_source(path, src, doc, (roles_path, 0))
     }
 
     /// Like [`Playbook::load`], with the playbook's text given; roles and included files are still
@@ -188,14 +188,14 @@ impl Playbook {
         roles_path: &[PathBuf],
     ) -> Result<Playbook, PlaybookError> {
         let (src, doc) = Source::parse(path, text)?;
-        Playbook::from_source(path, src, doc, roles_path)
+        Playbook::from_source(path, src, doc, (roles_path, 0))
     }
 
     fn from_source(
         path: &Path,
         mut src: Source,
         doc: Option<Node>,
-        roles_path: &[PathBuf],
+        (roles_path, depth): (&[PathBuf], usize),
     ) -> Result<Playbook, PlaybookError> {
         let Some(doc) = doc else {
             return Ok(Playbook {
@@ -206,16 +206,80 @@ impl Playbook {
         let mut search_roles = vec![src.dir().join("roles")];
         search_roles.extend(roles_path.iter().cloned());
         src.roles_path = search_roles.clone();
-        let plays = src
-            .list(&doc, "a playbook (a list of plays)")?
-            .into_iter()
-            .map(|p| play(&src, p, &search_roles))
-            .collect::<Result<_, _>>()?;
+        let mut plays = Vec::new();
+        for node in src.list(&doc, "a playbook (a list of plays)")? {
+            match import_of(node) {
+                Some(import) => plays.extend(imported(&src, node, import, (roles_path, depth))?),
+                None => plays.push(play(&src, node, &search_roles)?),
+            }
+        }
         Ok(Playbook {
             path: path.to_path_buf(),
             plays,
         })
     }
+}
+
+/// The `import_playbook:` value of a playbook entry, if it is one.
+fn import_of(node: &Node) -> Option<&Node> {
+    node.get("import_playbook")
+        .or_else(|| node.get("ansible.builtin.import_playbook"))
+}
+
+/// The plays of an `import_playbook:` entry, read from the file it names (beside the importing
+/// playbook, `{{ playbook_dir }}` allowed), with the entry's `vars:` and `tags:` given to each.
+fn imported(
+    src: &Source,
+    node: &Node,
+    import: &Node,
+    (roles_path, depth): (&[PathBuf], usize),
+) -> Result<Vec<Play>, PlaybookError> {
+    if depth > 20 {
+        return Err(src.invalid(import, "playbooks import each other too deeply (a loop?)"));
+    }
+    let entries = src.map(node, "an import_playbook entry")?;
+    let key = if node.get("import_playbook").is_some() {
+        "import_playbook"
+    } else {
+        "ansible.builtin.import_playbook"
+    };
+    src.check_keys(
+        entries,
+        &[key, "name", "vars", "tags"],
+        "an import_playbook entry",
+    )?;
+    let name = src.string(import, "import_playbook")?;
+    let dir = src.dir().to_path_buf();
+    let name = crate::task::known_path(&name, std::slice::from_ref(&dir)).ok_or_else(|| {
+        src.invalid(import, "a playbook named by a template (beyond {{ playbook_dir }}) is not supported; name the file")
+    })?;
+    let path = dir.join(&name);
+    if !path.is_file() {
+        return Err(PlaybookError::MissingFile {
+            at: src.at(import),
+            what: "playbook",
+            name,
+            looked: dir.display().to_string(),
+        });
+    }
+    let (inner, doc) = Source::load(&path)?;
+    let mut plays = Playbook::from_source(&path, inner, doc, (roles_path, depth + 1))?.plays;
+    let vars = match node.get("vars") {
+        Some(v) => src.vars(v, "vars")?,
+        None => Vars::new(),
+    };
+    let tags = match node.get("tags") {
+        Some(t) => src.strings(t, "tags")?,
+        None => Vec::new(),
+    };
+    for play in &mut plays {
+        // The import's vars sit below the play's own.
+        let mut merged = vars.clone();
+        merged.extend(std::mem::take(&mut play.vars));
+        play.vars = merged;
+        play.tags.extend(tags.iter().cloned());
+    }
+    Ok(plays)
 }
 
 fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, PlaybookError> {

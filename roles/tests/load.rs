@@ -182,3 +182,38 @@ fn playbook_dir_and_role_path_in_file_names_are_known_when_the_playbook_is_read(
     )]);
     assert!(err.contains("task files named by a template are not supported (beyond {{ playbook_dir }}, {{ role_path }} and a literal loop's item)"), "{err}");
 }
+
+#[test]
+fn import_playbook_brings_the_plays_of_another_file_in_place() {
+    let (_dir, pb) = load(&[
+        (
+            "site.yml",
+            "- hosts: all\n  tasks: [{debug: {msg: first}}]\n- import_playbook: plays/web.yml\n  vars: {port: 80}\n  tags: [web]\n- ansible.builtin.import_playbook: \"{{ playbook_dir }}/plays/db.yml\"\n",
+        ),
+        (
+            "plays/web.yml",
+            "- hosts: web\n  vars: {port: 8080, name: web}\n  roles: [site]\n",
+        ),
+        ("plays/roles/site/tasks/main.yml", "- command: \"true\"\n"),
+        (
+            "plays/db.yml",
+            "- hosts: db\n  tasks: [{debug: {msg: db}}]\n",
+        ),
+    ]);
+    let pb = pb.unwrap();
+    let hosts: Vec<&str> = pb.plays.iter().map(|p| p.hosts.as_str()).collect();
+    assert_eq!(hosts, ["all", "web", "db"]);
+    assert_eq!(pb.plays[1].vars["port"], 8080, "the play's own vars win");
+    assert_eq!(pb.plays[1].tags, ["web"]);
+    assert_eq!(
+        pb.plays[1].roles[0].name, "site",
+        "roles beside the imported playbook"
+    );
+    let err = error(&[("site.yml", "- import_playbook: nope.yml\n")]);
+    assert!(
+        err.contains("site.yml:1:20: playbook `nope.yml` not found"),
+        "{err}"
+    );
+    let err = error(&[("site.yml", "- import_playbook: site.yml\n")]);
+    assert!(err.contains("import each other too deeply"), "{err}");
+}
