@@ -1966,3 +1966,29 @@ fn docker_compose_v2_files_project_and_states() {
             .is_err()
     );
 }
+
+/// A play on `localhost` when the inventory has no such host runs on the controller, as Ansible's
+/// implicit localhost does; `all` does not take it in.
+#[test]
+fn implicit_localhost_runs_on_the_controller() {
+    let fleet = common::fleet(1);
+    let out = fleet.dir().join("local.txt");
+    let pb = fleet.dir().join("local.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shell: echo \"${{DROVER_FLEET_HOST:-controller}} {{{{ inventory_hostname }}}}\" > {}\n- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "controller localhost\n"
+    );
+    let recap: Vec<&str> = run.stdout.lines().filter(|l| l.contains(": ok=")).collect();
+    assert_eq!(recap.len(), 2, "localhost and node01 only: {run:?}");
+}

@@ -93,12 +93,23 @@ impl Inventory {
                     .filter(|h| matcher.is_match(h)),
             );
         }
+        // As Ansible: `localhost` not in the inventory is the implicit localhost (local connection),
+        // which no group and no wildcard selects, only its own name.
+        if out.is_empty()
+            && subscript.is_none()
+            && let Some(name) = IMPLICIT_LOCALHOST.iter().find(|n| **n == base)
+        {
+            out.insert(name);
+        }
         match subscript {
             None => Ok(out),
             Some(sub) => Ok(sub.apply(out)),
         }
     }
 }
+
+/// The names that select the implicit localhost when the inventory has no such host.
+pub const IMPLICIT_LOCALHOST: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// Splits on `,` if the pattern has any, else on `:` outside brackets (so IPv6 and ranges survive).
 fn split_pattern(pattern: &str) -> Vec<&str> {
@@ -241,6 +252,29 @@ mod tests {
     fn inv() -> Inventory {
         let text = "[web]\nweb1\nweb2\nweb3\n[db]\ndb1\n[prod:children]\nweb\ndb\n[canary]\nweb3\n";
         Inventory::from_text(Path::new("i.ini"), text).unwrap()
+    }
+
+    #[test]
+    fn localhost_outside_the_inventory_is_the_implicit_local_host() {
+        assert_eq!(sel("localhost"), ["localhost"]);
+        assert_eq!(sel("web:localhost"), ["web1", "web2", "web3", "localhost"]);
+        assert!(!sel("all").contains(&"localhost".to_string()));
+        assert!(
+            inv().select("local*", None).is_err(),
+            "no wildcard selects it"
+        );
+        let vars = inv().host_vars("localhost");
+        assert_eq!(vars["ansible_connection"], "local");
+        assert!(inv().host_vars("elsewhere").is_empty());
+        // A localhost the inventory has is that host.
+        let mine =
+            Inventory::from_text(Path::new("i.ini"), "localhost ansible_host=10.0.0.9\n").unwrap();
+        assert_eq!(mine.host_vars("localhost")["ansible_host"], "10.0.0.9");
+        assert!(
+            mine.host_vars("localhost")
+                .get("ansible_connection")
+                .is_none()
+        );
     }
 
     fn sel(p: &str) -> Vec<String> {

@@ -12,7 +12,7 @@ impl Inventory {
     /// A host's inventory variables, merged with Ansible's precedence. Empty for an unknown host.
     pub fn host_vars(&self, host: &str) -> Vars {
         let Some(h) = self.hosts.get(host) else {
-            return Vars::new();
+            return self.implicit_localhost_vars(host);
         };
         let all = &self.groups["all"];
         let mut groups: Vec<&Group> = self
@@ -46,6 +46,21 @@ impl Inventory {
 }
 
 impl Inventory {
+    /// The implicit localhost's variables, as Ansible gives them: the `all` group's, and a local
+    /// connection. Nothing for another unknown name.
+    fn implicit_localhost_vars(&self, host: &str) -> Vars {
+        if !crate::pattern::IMPLICIT_LOCALHOST.contains(&host) {
+            return Vars::new();
+        }
+        let all = &self.groups["all"];
+        let mut out = all.vars.clone();
+        for layer in &all.file_vars {
+            merge(&mut out, layer);
+        }
+        out.insert("ansible_connection".into(), "local".into());
+        out
+    }
+
     /// A host's variables as templates see them: its inventory variables, plus `inventory_hostname`,
     /// `inventory_hostname_short` and `group_names`. (`groups`, the same for every host, is
     /// [`Inventory::groups_var`].)
