@@ -188,9 +188,7 @@ impl ModuleCtx<'_> {
             Err(e) => Err(format!("{what}: {e}")),
         }
     }
-}
 
-impl ModuleCtx<'_> {
     /// Runs a module's script and records it as a command-like module's result (`cmd`, `rc`,
     /// `stdout`, `stderr`), so a failure shows what it printed: changed when it printed a `changed`
     /// line, failed (with its standard error) when it did not succeed.

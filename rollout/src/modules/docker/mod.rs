@@ -159,6 +159,23 @@ fn map_setting(args: &Args, key: &'static str, flag: &str) -> Result<Option<Sett
     )))
 }
 
+/// The settings networks and volumes share: `driver`, `driver_options` and `labels`.
+fn driver_settings(args: &Args, module: &str) -> Result<Vec<Setting>, String> {
+    let mut settings = Vec::new();
+    if let Some(d) = args.str("driver") {
+        settings.push(setting(
+            "driver",
+            vec![format!("--driver={d}")],
+            json!(d),
+            Compare::Equal,
+        ));
+    }
+    for (key, flag) in [("driver_options", "--opt"), ("labels", "--label")] {
+        settings.extend(map_setting(args, key, flag).map_err(|e| format!("{module}: {e}"))?);
+    }
+    Ok(settings)
+}
+
 /// The words of a docker command, each quoted.
 fn shell_words(words: &[String]) -> String {
     words

@@ -5,7 +5,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Compare, Object, Setting, map_setting, setting, shell_words, text, unsatisfied};
+use super::{Compare, Object, Setting, driver_settings, setting, shell_words, text, unsatisfied};
 use crate::modules::{Args, ModuleCtx, Outcome};
 
 /// The task, read.
@@ -23,15 +23,7 @@ impl Spec {
     pub fn from_args(args: &Args) -> Result<Spec, String> {
         let name = args.str("name").ok_or("docker_network needs `name`")?;
         let present = args.present("docker_network")?;
-        let mut settings = Vec::new();
-        if let Some(d) = args.str("driver") {
-            settings.push(setting(
-                "driver",
-                vec![format!("--driver={d}")],
-                json!(d),
-                Compare::Equal,
-            ));
-        }
+        let mut settings = driver_settings(args, "docker_network")?;
         if let Some(d) = args.str("ipam_driver") {
             settings.push(setting(
                 "ipam_driver",
@@ -40,13 +32,6 @@ impl Spec {
                 Compare::Equal,
             ));
         }
-        settings.extend(
-            map_setting(args, "driver_options", "--opt")
-                .map_err(|e| format!("docker_network: {e}"))?,
-        );
-        settings.extend(
-            map_setting(args, "labels", "--label").map_err(|e| format!("docker_network: {e}"))?,
-        );
         if let Some(Json::Array(pools)) = args.0.get("ipam_config") {
             let mut flags = Vec::new();
             let mut want = Vec::new();

@@ -3,9 +3,9 @@
 //! differ is remade only when `recreate` says so (`options-changed` or `always`), as the module does;
 //! with the default (`never`) the difference is reported and the volume kept.
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
-use super::{Compare, Object, Setting, map_setting, setting, shell_words, unsatisfied};
+use super::{Object, Setting, driver_settings, shell_words, unsatisfied};
 use crate::modules::{Args, ModuleCtx, Outcome};
 
 /// When a volume is remade.
@@ -41,22 +41,7 @@ impl Spec {
                 ));
             }
         };
-        let mut settings = Vec::new();
-        if let Some(d) = args.str("driver") {
-            settings.push(setting(
-                "driver",
-                vec![format!("--driver={d}")],
-                json!(d),
-                Compare::Equal,
-            ));
-        }
-        settings.extend(
-            map_setting(args, "driver_options", "--opt")
-                .map_err(|e| format!("docker_volume: {e}"))?,
-        );
-        settings.extend(
-            map_setting(args, "labels", "--label").map_err(|e| format!("docker_volume: {e}"))?,
-        );
+        let settings = driver_settings(args, "docker_volume")?;
         Ok(Spec {
             name,
             present,
@@ -136,6 +121,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn spec(v: Json) -> Spec {
         Spec::from_args(&Args(v.as_object().unwrap().clone())).unwrap()
