@@ -1992,3 +1992,77 @@ fn implicit_localhost_runs_on_the_controller() {
     let recap: Vec<&str> = run.stdout.lines().filter(|l| l.contains(": ok=")).collect();
     assert_eq!(recap.len(), 2, "localhost and node01 only: {run:?}");
 }
+
+/// `with_<lookup>:` loops run their lookup plugin on the terms as Ansible's task executor does
+/// (checked against ansible-playbook on the same play): with_items flattens one level, with_dict
+/// gives key/value, with_sequence formats, with_subelements pairs, with_together pads, with_nested
+/// combines, with_fileglob finds files beside the playbook, with_first_found on a template task
+/// looks in templates/. Lookups in a task's text see its variables; an unknown `with_` is refused
+/// at load with its line.
+#[test]
+fn with_loops_run_their_lookup_as_ansible_does() {
+    let fleet = common::fleet(1);
+    let out = home(&fleet, 0).join("with.txt");
+    let site = home(&fleet, 0).join("site.conf");
+    let pw = fleet.dir().join("pb/credentials/db");
+    let (o, s) = (out.display(), site.display());
+    let play = format!(
+        r#"- hosts: all
+  gather_facts: false
+  vars:
+    d: {{a: 1, b: 2}}
+    users: [{{name: u, keys: [k1, k2]}}, {{name: w, keys: [k3]}}]
+  tasks:
+    - shell: echo "dict {{{{ item.key }}}}={{{{ item.value }}}}" >> {o}
+      with_dict: "{{{{ d }}}}"
+    - shell: echo "seq {{{{ item }}}}" >> {o}
+      with_sequence: start=1 end=3 format=n%d
+    - shell: echo "sub {{{{ item.0.name }}}} {{{{ item.1 }}}}" >> {o}
+      with_subelements: ["{{{{ users }}}}", keys]
+    - shell: echo "tog {{{{ item.0 }}}} {{{{ item.1 }}}}" >> {o}
+      with_together: [[1, 2], [a]]
+    - shell: echo "nest {{{{ item | join('') }}}}" >> {o}
+      with_nested: [[1, 2], [a, b]]
+    - shell: echo "items {{{{ item }}}}" >> {o}
+      with_items: [[1, 2], 3]
+    - shell: echo "glob {{{{ item | basename }}}}" >> {o}
+      with_fileglob: ["*.txt"]
+    - template: {{src: "{{{{ item }}}}", dest: {s}}}
+      with_first_found: [missing.j2, site.j2]
+    - shell: echo "lookup {{{{ lookup('vars', 'd').b }}}} {{{{ lookup('template', 'site.j2') | trim }}}} {{{{ lookup('password', '{pw} length=8 chars=digits') | length }}}}" >> {o}
+"#,
+        pw = pw.display()
+    );
+    let run = push_text(
+        &fleet,
+        &[
+            ("with.yml", &play),
+            ("files/a.txt", "a\n"),
+            ("templates/site.j2", "port {{ d.a }}\n"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "dict a=1\ndict b=2\nseq n1\nseq n2\nseq n3\nsub u k1\nsub u k2\nsub w k3\ntog 1 a\ntog 2 \nnest 1a\nnest 1b\nnest 2a\nnest 2b\nitems 1\nitems 2\nitems 3\nglob a.txt\nlookup 2 port 1 8\n"
+    );
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), "port 1\n");
+    // The password lookup kept what it made, private.
+    use std::os::unix::fs::PermissionsExt;
+    let stored = std::fs::metadata(&pw).unwrap().permissions().mode() & 0o777;
+    assert_eq!(stored, 0o600);
+    assert_eq!(std::fs::read_to_string(&pw).unwrap().trim().len(), 8);
+
+    let run = push_text(
+        &fleet,
+        &[(
+            "flat.yml",
+            "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_flattened: [[1]]\n",
+        )],
+    );
+    assert_bad(&run, "flat.yml:4:7");
+    assert!(
+        run.stderr.contains("no lookup plugin `flattened`"),
+        "{run:?}"
+    );
+}

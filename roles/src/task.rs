@@ -46,11 +46,14 @@ const KEYWORDS: &[&str] = &[
     "timeout",
 ];
 
-/// `loop:` (or `with_items:`) and its `loop_control`.
+/// `loop:` (or `with_<lookup>:`) and its `loop_control`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoopSpec {
-    /// The items, unrendered (a list or a template that renders to one).
+    /// The items, unrendered (a list or a template that renders to one); for `with_<lookup>:`, the
+    /// lookup's terms.
     pub items: Json,
+    /// The lookup plugin of `with_<lookup>:` (`items` for `with_items:`); none for `loop:`.
+    pub lookup: Option<String>,
     /// `loop_control.loop_var` (default `item`).
     pub loop_var: String,
     /// `loop_control.label`: how an item is shown in output.
@@ -238,7 +241,10 @@ fn parse_task(
     let mut task = Task::empty(src.at(node), search);
     let module_keys: Vec<&(Node, Node)> = entries
         .iter()
-        .filter(|(k, _)| !KEYWORDS.contains(&keyword(&k.key_string())))
+        .filter(|(k, _)| {
+            let key = k.key_string();
+            !KEYWORDS.contains(&keyword(&key)) && !key.starts_with("with_")
+        })
         .collect();
     let args = entries
         .iter()
@@ -252,10 +258,17 @@ fn parse_task(
         match keyword(&k.key_string()) {
             "name" => task.name = Some(src.string(v, "name")?),
             "when" => task.when = conditions(src, v, "when")?,
-            "loop" | "with_items" => {
-                syntax::templates(src, v, "loop")?;
+            key if key == "loop" || key.starts_with("with_") => {
+                if task.loop_spec.is_some() {
+                    return Err(src.invalid(
+                        k,
+                        "a task has one loop: `loop:` or one `with_<lookup>:`, not both",
+                    ));
+                }
+                syntax::templates(src, v, key)?;
                 task.loop_spec = Some(LoopSpec {
                     items: v.to_json(),
+                    lookup: loop_lookup(src, k, key)?,
                     loop_var: "item".into(),
                     label: None,
                     index_var: None,
@@ -599,6 +612,24 @@ fn put_known(name: &str, search: &[PathBuf]) -> Option<String> {
         }),
     });
     (!missing).then(|| out.into_owned())
+}
+
+/// The lookup plugin of a `with_<lookup>:` key (none for `loop:`), refused at load when drover has
+/// no such plugin.
+fn loop_lookup(src: &Source, k: &Node, key: &str) -> Result<Option<String>, PlaybookError> {
+    let Some(plugin) = key.strip_prefix("with_") else {
+        return Ok(None);
+    };
+    match drover_templates::lookup_plugin(plugin) {
+        Some(name) => Ok(Some(name.to_string())),
+        None => Err(src.invalid(
+            k,
+            format!(
+                "`{key}`: drover has no lookup plugin `{plugin}`; with_ loops take {} (or use `loop:`)",
+                drover_templates::LOOKUP_PLUGINS.join(", ")
+            ),
+        )),
+    }
 }
 
 /// The task file an include names (`include_tasks: x.yml` or its `file:`).

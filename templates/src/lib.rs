@@ -1,7 +1,7 @@
 //! Templates as Ansible renders them, with minijinja.
 //!
 //! `trim_blocks` on, the final newline kept, `#jinja2:` header lines honoured, string literals read
-//! verbatim (Ansible 2.19), Ansible's filters and tests, `lookup('env'|'file')` and `omit`. An undefined
+//! verbatim (Ansible 2.19), Ansible's filters and tests, lookups (`lookup()`, `query()`, the `with_<name>` loops) and `omit`. An undefined
 //! variable is an error when it is printed or used as a value, naming the template and line; like
 //! Ansible, `a.b.c is defined` and `x | default(...)` are safe on undefined chains. (Unlike Ansible, an
 //! undefined variable in `{% if %}` or `{% for %}` counts as false or empty.)
@@ -22,6 +22,7 @@ mod header;
 mod includes;
 mod jinja_tests;
 mod literals;
+mod lookups;
 mod pyrepr;
 mod pyyaml;
 mod regex_py;
@@ -36,6 +37,7 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use serde_json::Value as Json;
 
 use filters::data_value;
+pub use lookups::{PLUGINS as LOOKUP_PLUGINS, plugin_name as lookup_plugin};
 pub use pyrepr::{py_repr, py_str};
 pub use regex_py::python_replacement;
 pub use template_vars::add_template_vars;
@@ -125,10 +127,7 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     // Ansible templates call Python methods: dict.items(), str.split(), list.append() ...
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_global("omit", OMIT);
-    env.add_function("lookup", lookup);
-    // query() is lookup() that always gives a list (Ansible's wantlist=True).
-    env.add_function("query", query);
-    env.add_function("q", query);
+    lookups::register(&mut env);
     filters::register(&mut env);
     text_filters::register(&mut env);
     clock::register(&mut env);
@@ -155,54 +154,6 @@ fn python_formatter(
     };
     out.write_str(&text)
         .map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
-}
-
-/// `query(KIND, TERM)`: the lookup's result as a list.
-fn query(state: &State, kind: String, term: String) -> Result<Vec<String>, Error> {
-    lookup(state, kind, term).map(|one| vec![one])
-}
-
-/// `lookup('env', NAME)` and `lookup('file', PATH)`; file paths are relative to the playbook or role
-/// folders listed in the `__drover_search` variable.
-fn lookup(state: &State, kind: String, term: String) -> Result<String, Error> {
-    match kind.as_str() {
-        "env" => Ok(std::env::var(&term).unwrap_or_default()),
-        "file" => {
-            let search = state
-                .lookup("__drover_search")
-                .and_then(|v| filters::to_data(&v).ok());
-            let dirs: Vec<String> = match search {
-                Some(Json::Array(items)) => items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(str::to_string))
-                    .collect(),
-                _ => vec![".".into()],
-            };
-            let path = std::path::Path::new(&term);
-            let candidates: Vec<std::path::PathBuf> = if path.is_absolute() {
-                vec![path.to_path_buf()]
-            } else {
-                dirs.iter()
-                    .flat_map(|d| [format!("{d}/files/{term}"), format!("{d}/{term}")])
-                    .map(Into::into)
-                    .collect()
-            };
-            candidates
-                .iter()
-                .find_map(|p| std::fs::read_to_string(p).ok())
-                .map(|s| s.trim_end_matches('\n').to_string())
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("lookup('file'): `{term}` not found"),
-                    )
-                })
-        }
-        other => Err(Error::new(
-            ErrorKind::InvalidOperation,
-            format!("lookup plugin `{other}` is not supported; drover has env and file"),
-        )),
-    }
 }
 
 impl Engine {
@@ -278,6 +229,47 @@ impl Engine {
                 .map(Json::Object),
             other => Ok(other.clone()),
         }
+    }
+
+    /// The items of a `with_<plugin>:` loop, as Ansible's task executor makes them: the terms are
+    /// rendered, a lone value becomes a list of one, and the lookup plugin runs on them. `action` is
+    /// the task's module: with_first_found searches `templates/`, `vars/` or `files/` after it.
+    pub fn loop_items(
+        &self,
+        name: &str,
+        plugin: &str,
+        terms: &Json,
+        action: &str,
+        vars: &Vars,
+    ) -> Result<Vec<Json>, TemplateError> {
+        let fail = |message: String| TemplateError {
+            name: name.to_string(),
+            line: None,
+            message,
+        };
+        let terms = match self.render_value(name, terms, vars)? {
+            Json::Array(items) => items,
+            one => vec![one],
+        };
+        let subdir = ["template", "var", "file"]
+            .into_iter()
+            .find(|s| action.contains(s))
+            .map_or("files", |s| match s {
+                "template" => "templates",
+                "var" => "vars",
+                _ => "files",
+            });
+        let call = lookups::Call {
+            options: std::collections::BTreeMap::new(),
+            loop_subdir: Some(subdir),
+        };
+        let terms: Vec<Value> = terms.iter().map(data_value).collect();
+        let items = lookups::run(plugin, &terms, &call, vars)
+            .map_err(|e| fail(format!("with_{plugin}: {}", describe(&e))))?;
+        items
+            .iter()
+            .map(|v| filters::to_data(v).map_err(|e| fail(e.to_string())))
+            .collect()
     }
 
     /// Renders variables whose values are templates themselves (`conf: "{{ home }}/app.conf"`), as

@@ -14,10 +14,20 @@ fn fixtures() -> (serde_json::Value, serde_json::Value) {
     (read("cases.json"), read("expected.json"))
 }
 
+fn lookup_root() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lookup_root")
+        .display()
+        .to_string()
+}
+
 #[test]
 fn filters_and_tests_render_as_ansible_renders_them() {
     let (cases, expected) = fixtures();
-    let vars = cases["vars"].as_object().unwrap();
+    let mut vars = cases["vars"].as_object().unwrap().clone();
+    // Lookups find files where regenerate.py's loader has its base folder.
+    vars.insert("__drover_search".into(), serde_json::json!([lookup_root()]));
+    let vars = &vars;
     // .cargo/config.toml sets DROVER_FIXTURE_ENV, which one case reads through lookup('env').
     assert_eq!(
         std::env::var("DROVER_FIXTURE_ENV").as_deref(),

@@ -320,11 +320,19 @@ impl HostRun<'_> {
         let Some(spec) = &task.loop_spec else {
             return Ok(Vec::new());
         };
-        match self
-            .run
-            .engine
-            .render_value(&format!("{} loop", task.at), &spec.items, vars)
-        {
+        let name = format!("{} loop", task.at);
+        if let Some(plugin) = &spec.lookup {
+            let action = match &task.body {
+                drover_roles::TaskBody::Module(m) => m.name(),
+                drover_roles::TaskBody::Block(_) => "",
+            };
+            return self
+                .run
+                .engine
+                .loop_items(&name, plugin, &spec.items, action, vars)
+                .map_err(|e| e.to_string());
+        }
+        match self.run.engine.render_value(&name, &spec.items, vars) {
             Ok(serde_json::Value::Array(items)) => Ok(items),
             Ok(other) => Err(format!("{}: loop needs a list, found {other}", task.at)),
             Err(e) => Err(e.to_string()),

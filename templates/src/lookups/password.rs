@@ -1,0 +1,222 @@
+//! `lookup('password', 'PATH length=N chars=...')`: a random password kept in a file on the
+//! controller, as Ansible keeps it: the file's first word if it exists, else a new password written
+//! there (folder 0700, file 0600, through a fresh temporary name). `/dev/null` stores nothing.
+
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use minijinja::Error;
+use minijinja::value::Value;
+
+use super::{Call, Scope, invalid, search_dirs, text};
+
+const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const DIGITS: &str = "0123456789";
+const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+/// The characters of one `chars` entry: a name of Python's `string` module, or the text itself.
+fn char_set(spec: &str) -> String {
+    match spec {
+        "ascii_letters" => LETTERS.into(),
+        "ascii_lowercase" => LETTERS[..26].into(),
+        "ascii_uppercase" => LETTERS[26..].into(),
+        "digits" => DIGITS.into(),
+        "hexdigits" => "0123456789abcdefABCDEF".into(),
+        "octdigits" => "01234567".into(),
+        "punctuation" => PUNCTUATION.into(),
+        other => other.into(),
+    }
+}
+
+/// The candidate characters from `chars=a,b,c` (`,,` is a comma), in order, each once.
+fn candidates(chars: Option<&str>) -> String {
+    let specs: Vec<String> = match chars {
+        None => vec!["ascii_letters".into(), "digits".into(), ".,:-_".into()],
+        Some(list) => {
+            let mut specs = Vec::new();
+            for (i, part) in list.split(",,").enumerate() {
+                if i > 0 {
+                    specs.push(",".to_string());
+                }
+                specs.extend(
+                    part.split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            specs
+        }
+    };
+    let mut out = String::new();
+    for c in specs
+        .iter()
+        .flat_map(|s| char_set(s).chars().collect::<Vec<_>>())
+    {
+        if !out.contains(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `length` characters drawn uniformly from `chars` with the OS's random source.
+fn random_password(length: usize, chars: &str) -> Result<String, Error> {
+    let chars: Vec<char> = chars.chars().collect();
+    if chars.is_empty() {
+        return Err(invalid("lookup('password'): chars gives no characters"));
+    }
+    let bound = chars.len() as u32;
+    // Rejection sampling: without it the first characters would come up more often.
+    let zone = u32::MAX - (u32::MAX % bound);
+    let mut out = String::new();
+    while out.chars().count() < length {
+        let mut bits = [0u8; 4];
+        getrandom::fill(&mut bits)
+            .map_err(|e| invalid(format!("lookup('password'): no random source: {e}")))?;
+        let n = u32::from_le_bytes(bits);
+        if n < zone {
+            out.push(chars[(n % bound) as usize]);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `password` and a newline to `path`, private, through an unguessable temporary name (never
+/// through a planted symlink).
+fn store(path: &Path, password: &str) -> Result<(), Error> {
+    let fail = |e: std::io::Error| invalid(format!("lookup('password'): {}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(fail)?;
+    }
+    let tmp = drover_shell::temp_path(&path.display().to_string());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(fail)?;
+    let written = file
+        .write_all(format!("{password}\n").as_bytes())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
+    Ok(())
+}
+
+/// One term: the path (relative to the playbook's folder) and its settings.
+fn one(term: &str, call: &Call, scope: &dyn Scope) -> Result<Value, Error> {
+    let mut words = term.split_whitespace();
+    let relpath = words
+        .next()
+        .ok_or_else(|| invalid("lookup('password') needs a path"))?;
+    let mut options: Vec<(String, String)> = call
+        .options
+        .iter()
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect();
+    for word in words {
+        let (k, v) = word.split_once('=').ok_or_else(|| {
+            invalid(format!(
+                "lookup('password'): `{word}` after the path is not key=value"
+            ))
+        })?;
+        options.push((k.to_string(), v.to_string()));
+    }
+    let mut length = 20;
+    let mut chars = None;
+    for (k, v) in &options {
+        match k.as_str() {
+            "length" => {
+                length = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= 4096)
+                    .ok_or_else(|| invalid(format!("lookup('password'): length `{v}`")))?;
+            }
+            "chars" => chars = Some(v.clone()),
+            "encrypt" | "ident" | "seed" => {
+                return Err(invalid(format!(
+                    "lookup('password'): `{k}` is not supported; hash the password with the password_hash filter"
+                )));
+            }
+            other => {
+                return Err(invalid(format!(
+                    "lookup('password') has no option `{other}`; it takes length and chars"
+                )));
+            }
+        }
+    }
+    let path = if Path::new(relpath).is_absolute() {
+        PathBuf::from(relpath)
+    } else {
+        search_dirs(scope)
+            .pop()
+            .unwrap_or_else(|| ".".into())
+            .join(relpath)
+    };
+    let chars = candidates(chars.as_deref());
+    if path == Path::new("/dev/null") {
+        return random_password(length, &chars).map(Value::from);
+    }
+    if let Ok(content) = std::fs::read_to_string(&path) {
+        let content = content.trim_end();
+        // A stored salt (from Ansible's encrypt=) follows the password.
+        let password = content.rsplit_once(" salt=").map_or(content, |(p, _)| p);
+        return Ok(Value::from(password));
+    }
+    let password = random_password(length, &chars)?;
+    store(&path, &password)?;
+    Ok(Value::from(password))
+}
+
+/// The plugin: each term's password.
+pub(super) fn lookup(terms: &[Value], call: &Call, scope: &dyn Scope) -> Result<Vec<Value>, Error> {
+    terms.iter().map(|t| one(&text(t), call, scope)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Vars;
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn call() -> Call<'static> {
+        Call {
+            options: BTreeMap::new(),
+            loop_subdir: None,
+        }
+    }
+
+    #[test]
+    fn chars_name_sets_of_python_s_string_module_or_themselves() {
+        assert_eq!(candidates(Some("digits")), DIGITS);
+        assert_eq!(candidates(Some("digits,,ab")), "0123456789,ab");
+        assert_eq!(candidates(None).len(), 52 + 10 + 5);
+    }
+
+    #[test]
+    fn a_password_is_stored_private_and_read_back_the_same() {
+        let dir = std::env::temp_dir().join(format!("drover-pw-{}", std::process::id()));
+        let path = dir.join("creds/db");
+        let term = format!("{} length=12 chars=digits", path.display());
+        let first = one(&term, &call(), &Vars::new()).unwrap();
+        let text = first.as_str().unwrap();
+        assert_eq!(text.len(), 12);
+        assert!(text.chars().all(|c| c.is_ascii_digit()));
+        assert_eq!(one(&term, &call(), &Vars::new()).unwrap(), first);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{text}\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(one("/dev/null seed=1", &call(), &Vars::new()).is_err());
+    }
+}
