@@ -17,12 +17,15 @@ macro_rules! ansible_builtin {
 }
 
 mod clock;
+mod crypt;
 mod filters;
 mod header;
 mod includes;
 mod jinja_tests;
+mod list_filters;
 mod literals;
 mod lookups;
+mod pyrandom;
 mod pyrepr;
 mod pyyaml;
 mod regex_py;
@@ -130,6 +133,7 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     lookups::register(&mut env);
     filters::register(&mut env);
     text_filters::register(&mut env);
+    list_filters::register(&mut env);
     clock::register(&mut env);
     jinja_tests::register(&mut env);
     env

@@ -11,6 +11,7 @@ pub fn register(env: &mut Environment<'static>) {
     ansible_builtin!(env, add_filter, "splitext", splitext);
     ansible_builtin!(env, add_filter, "hash", hash);
     ansible_builtin!(env, add_filter, "checksum", checksum);
+    ansible_builtin!(env, add_filter, "password_hash", password_hash);
     ansible_builtin!(env, add_filter, "to_uuid", to_uuid);
     ansible_builtin!(env, add_filter, "human_readable", human_readable);
     env.add_filter("truncate", truncate);
@@ -46,6 +47,7 @@ fn hex(bytes: &[u8]) -> String {
 fn hash(text: String, algorithm: Option<String>) -> Result<String, Error> {
     let data = text.as_bytes();
     Ok(match algorithm.as_deref().unwrap_or("sha1") {
+        "md5" => format!("{:x}", md5::compute(data)),
         "sha1" => hex(&sha1::Sha1::digest(data)),
         "sha224" => hex(&sha2::Sha224::digest(data)),
         "sha256" => hex(&sha2::Sha256::digest(data)),
@@ -53,13 +55,76 @@ fn hash(text: String, algorithm: Option<String>) -> Result<String, Error> {
         "sha512" => hex(&sha2::Sha512::digest(data)),
         other => {
             return Err(invalid(format!(
-                "hash: `{other}` is not supported; drover has sha1, sha224, sha256, sha384, sha512"
+                "hash: `{other}` is not supported; drover has md5, sha1, sha224, sha256, sha384, sha512"
             )));
         }
     })
 }
 
 /// `checksum`: the SHA-1 of the text, as Ansible's.
+/// `password | password_hash(hashtype='sha512', salt=None, salt_size=None, rounds=None)`: SHA-crypt
+/// as passlib (which ansible-core 2.19 requires for this filter) computes it, with passlib's default
+/// rounds; without a salt, a random one.
+fn password_hash(
+    password: String,
+    hashtype: Option<String>,
+    salt: Option<String>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
+    let salt: Option<String> = match salt {
+        Some(s) => Some(s),
+        None => kwargs.get("salt")?,
+    };
+    let salt_size: Option<usize> = kwargs.get("salt_size")?;
+    let rounds: Option<u32> = kwargs.get("rounds")?;
+    let ident: Option<String> = kwargs.get("ident")?;
+    let hashtype = match kwargs.get::<Option<String>>("hashtype")? {
+        Some(h) => Some(h),
+        None => hashtype,
+    };
+    kwargs.assert_all_used()?;
+    let variant = match hashtype.as_deref().unwrap_or("sha512") {
+        "sha512" | "sha512_crypt" => crate::crypt::Variant::Sha512,
+        "sha256" | "sha256_crypt" => crate::crypt::Variant::Sha256,
+        other => {
+            return Err(invalid(format!(
+                "password_hash: `{other}` is not supported; drover has sha512 and sha256"
+            )));
+        }
+    };
+    if let Some(i) = ident {
+        return Err(invalid(format!(
+            "password_hash: ident `{i}` applies to bcrypt only, which drover does not have"
+        )));
+    }
+    let rounds = rounds.unwrap_or(variant.default_rounds());
+    if !(1000..=999_999_999).contains(&rounds) {
+        return Err(invalid(format!(
+            "password_hash: rounds must be between 1000 and 999999999, not {rounds}"
+        )));
+    }
+    let salt = match salt {
+        Some(s) if s.len() > 16 || !crate::crypt::valid_salt(&s) => {
+            return Err(invalid(format!(
+                "password_hash: the salt must be at most 16 characters of ./0-9A-Za-z, not `{s}`"
+            )));
+        }
+        Some(s) => s,
+        None => {
+            let mut s = crate::crypt::random_salt()
+                .map_err(|e| invalid(format!("password_hash: no random source: {e}")))?;
+            s.truncate(salt_size.unwrap_or(16).clamp(1, 16));
+            s
+        }
+    };
+    Ok(crate::crypt::sha_crypt(
+        variant,
+        password.as_bytes(),
+        &salt,
+        rounds,
+    ))
+}
+
 fn checksum(text: String) -> String {
     hex(&sha1::Sha1::digest(text.as_bytes()))
 }
