@@ -1436,3 +1436,25 @@ fn force_false_leaves_a_file_that_is_there() {
     let run = push(&fleet, "force", play, &[]);
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 }
+
+/// Gathered facts hold what the host itself says: the distribution's major version, memory, CPUs,
+/// the default route's interface, address and gateway, the machine id, the user, the date; a
+/// fact drover has no source for is absent rather than made up.
+#[test]
+fn gathered_facts_match_the_host() {
+    let Some(fleet) =
+        common::debian_fleet("gathered_facts_match_the_host", &DebianOptions::default())
+    else {
+        return;
+    };
+    let play = "- hosts: all\n  tasks:\n    - copy:\n        content: \"{{ ansible_distribution_major_version }}|{{ ansible_memtotal_mb }}|{{ ansible_processor_vcpus }}|{{ ansible_default_ipv4.interface }}|{{ ansible_default_ipv4.address }}/{{ ansible_default_ipv4.prefix }}|{{ ansible_default_ipv4.gateway }}|{{ ansible_machine_id }}|{{ ansible_user_id }}|{{ ansible_date_time.date }}|{{ ansible_default_ipv4.address in ansible_all_ipv4_addresses }}|{{ ansible_default_ipv4.macaddress }}\"\n        dest: /root/facts\n";
+    let run = push(&fleet, "facts", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let expected = fleet
+        .exec(
+            0,
+            r#"dev=$(ip route show default | awk '{print $5}'); printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|True|%s' "$(. /etc/os-release; echo ${VERSION_ID%%.*})" "$(( $(awk '/^MemTotal/{print $2}' /proc/meminfo) / 1024 ))" "$(nproc --all)" "$dev" "$(ip -4 -o addr show dev $dev | awk '{print $4; exit}')" "$(ip route show default | awk '{print $3}')" "$(cat /etc/machine-id)" "$(id -un)" "$(date +%F)" "$(cat /sys/class/net/$dev/address)""#,
+        )
+        .unwrap();
+    assert_eq!(fleet.exec(0, "cat /root/facts").unwrap(), expected);
+}

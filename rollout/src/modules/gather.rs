@@ -333,7 +333,9 @@ mod tests {
 
     #[test]
     fn setup_filters_facts_and_refuses_subsets_it_cannot_answer() {
-        let facts = crate::facts::parse("web01\n6.1.0\nx86_64\ndebian\nbookworm\n12\nHOME=/root\n");
+        let facts = crate::facts::parse(
+            "nodename=web01\nkernel=6.1.0\narch=x86_64\nid=debian\ncodename=bookworm\nversion=12\n__env__\nHOME=/root\n",
+        );
         let kept = filter_facts(facts, &["ansible_distribution*".into()]).unwrap();
         assert_eq!(kept["ansible_distribution"], "Debian");
         assert_eq!(kept["ansible_distribution_release"], "bookworm");
