@@ -21,9 +21,6 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
 }
 
-/// The most items `product` makes.
-const MAX_ITEMS: usize = 100_000;
-
 /// A value's items: a list's, a string's characters, a mapping's keys (Python's iteration).
 fn items(v: &Value) -> Result<Vec<Value>, Error> {
     match v.kind() {
@@ -40,21 +37,25 @@ fn items(v: &Value) -> Result<Vec<Value>, Error> {
 
 /// `itertools.product`: every combination, the first list varying slowest.
 fn product(first: Value, rest: Rest<Value>) -> Result<Value, Error> {
-    let mut lists = vec![items(&first)?];
-    for l in rest.iter() {
-        lists.push(items(l)?);
-    }
+    let lists = lists(&first, &rest)?;
+    combinations(&lists).map(Value::from)
+}
+
+/// Every combination of one item of each list, the first list varying slowest (also the nested
+/// lookup's), at most [`crate::lookups::MAX_ITEMS`].
+pub(crate) fn combinations(lists: &[Vec<Value>]) -> Result<Vec<Value>, Error> {
+    let max = crate::lookups::MAX_ITEMS;
     let total = lists
         .iter()
         .map(Vec::len)
         .try_fold(1usize, usize::checked_mul);
-    if total.is_none_or(|t| t > MAX_ITEMS) {
+    if total.is_none_or(|t| t > max) {
         return Err(invalid(format!(
-            "product would make more than {MAX_ITEMS} items"
+            "the combinations would be more than {max} items"
         )));
     }
     let mut combos: Vec<Vec<Value>> = vec![Vec::new()];
-    for list in &lists {
+    for list in lists {
         combos = combos
             .iter()
             .flat_map(|c| {
@@ -66,9 +67,7 @@ fn product(first: Value, rest: Rest<Value>) -> Result<Value, Error> {
             })
             .collect();
     }
-    Ok(Value::from(
-        combos.into_iter().map(Value::from).collect::<Vec<_>>(),
-    ))
+    Ok(combos.into_iter().map(Value::from).collect())
 }
 
 fn lists(first: &Value, rest: &[Value]) -> Result<Vec<Vec<Value>>, Error> {

@@ -283,27 +283,7 @@ fn nested(terms: &[Value]) -> Result<Vec<Value>, Error> {
             "with_nested requires at least one element in the nested list",
         ));
     }
-    let total = lists.iter().map(Vec::len).product::<usize>();
-    if total > MAX_ITEMS {
-        return Err(invalid(format!(
-            "with_nested would make {total} items; drover allows {}",
-            MAX_ITEMS
-        )));
-    }
-    let mut combos: Vec<Vec<Value>> = vec![Vec::new()];
-    for list in &lists {
-        combos = combos
-            .iter()
-            .flat_map(|c| {
-                list.iter().map(move |v| {
-                    let mut next = c.clone();
-                    next.push(v.clone());
-                    next
-                })
-            })
-            .collect();
-    }
-    Ok(combos.into_iter().map(Value::from).collect())
+    crate::list_filters::combinations(&lists)
 }
 
 /// `[list, 'key', {skip_missing: bool}]`: each item with each element of its `key` list, the item
