@@ -2066,3 +2066,33 @@ fn with_loops_run_their_lookup_as_ansible_does() {
         "{run:?}"
     );
 }
+
+/// `delegate_to:` another inventory host runs the module over that host's connection with this
+/// host's variables (a template picks the host when the task runs); `localhost` is the
+/// controller; a delegate that cannot be reached fails this host's task, naming it.
+#[test]
+fn delegate_to_runs_over_the_other_hosts_connection() {
+    let fleet = common::fleet(2);
+    let inventory = common::inventory_variant(
+        &fleet,
+        "delegate.ini",
+        "[fleet]\n",
+        "[elsewhere]\ndown ansible_host=127.0.0.1 ansible_port=1\n\n[fleet]\n",
+    );
+    let addr = |i: usize| fleet.hosts()[i].addr.to_string();
+    let play = "- hosts: node01\n  gather_facts: false\n  tasks:\n    - shell: echo \"$SSH_CONNECTION\" | cut -d' ' -f3\n      register: own\n    - shell: echo \"{{ inventory_hostname }} $SSH_CONNECTION\" | cut -d' ' -f1,4\n      delegate_to: \"{{ groups['fleet'] | last }}\"\n      register: other\n    - shell: echo \"local:$SSH_CONNECTION\"\n      delegate_to: localhost\n      register: local\n    - copy:\n        content: \"{{ own.stdout }}|{{ other.stdout }}|{{ local.stdout }}\"\n        dest: \"{{ lookup('env', 'HOME') }}/delegated\"\n      delegate_to: localhost\n    - shell: echo never\n      delegate_to: down\n";
+    let pb = fleet.dir().join("delegate.yml");
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover_with(&fleet, &inventory, &common::push_args(&pb, &runs, &[]), &[]);
+    // The unreachable delegate fails node01's task: the batch halts (exit 3).
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("delegated")).unwrap(),
+        format!("{}|node01 {}|local:", addr(0), addr(1))
+    );
+    assert!(
+        run.stdout.contains("delegate_to `down` is unreachable"),
+        "{run:?}"
+    );
+}

@@ -30,6 +30,7 @@ const KEYWORDS: &[&str] = &[
     "delay",
     "run_once",
     "delegate_to",
+    "delegate_facts",
     "vars",
     "listen",
     "no_log",
@@ -134,8 +135,9 @@ pub struct Task {
     pub delay: Number,
     /// Run on the first host of the batch only.
     pub run_once: bool,
-    /// `delegate_to: localhost`: run on the controller.
-    pub delegate_local: bool,
+    /// `delegate_to:`: the host (a name, or a template rendered when the task runs) whose connection
+    /// runs the module, with this host's variables.
+    pub delegate_to: Option<String>,
     /// Task variables.
     pub vars: Vars,
     /// Extra topics a handler answers to.
@@ -175,7 +177,7 @@ impl Task {
             until: None,
             delay: Number::Literal(5.0),
             run_once: false,
-            delegate_local: false,
+            delegate_to: None,
             vars: Vars::new(),
             listen: Vec::new(),
             no_log: false,
@@ -301,14 +303,17 @@ fn parse_task(
             "delay" => task.delay = number_or_template(src, v, "delay", false)?,
             "run_once" => task.run_once = src.boolean(v, "run_once")?,
             "delegate_to" => {
-                let target = src.string(v, "delegate_to")?;
-                if !matches!(target.as_str(), "localhost" | "127.0.0.1") {
+                syntax::templates(src, v, "delegate_to")?;
+                task.delegate_to = Some(src.string(v, "delegate_to")?);
+            }
+            // Facts stay with the host the task runs for: only the default is accepted.
+            "delegate_facts" => {
+                if src.boolean(v, "delegate_facts")? {
                     return Err(src.invalid(
                         v,
-                        format!("delegate_to: only localhost is supported, not `{target}`"),
+                        "delegate_facts: true is not supported: facts a delegated task gathers or sets stay with the host it runs for",
                     ));
                 }
-                task.delegate_local = true;
             }
             "vars" => {
                 syntax::templates(src, v, "vars")?;

@@ -71,6 +71,7 @@ pub(super) async fn run_host(
         snapshot: None,
         snapshot_taken: false,
         loop_scopes: Vec::new(),
+        delegates: HashMap::new(),
     };
     let gate = if play.impact_gate || run.opts.impact_gate {
         h.impact_gate().await

@@ -520,6 +520,8 @@ struct HostRun<'a> {
     snapshot_taken: bool,
     /// The loop variables of the looped blocks and includes being run, outermost first.
     loop_scopes: Vec<drover_roles::Vars>,
+    /// Connections opened for `delegate_to:` other hosts, kept for the host's later tasks.
+    delegates: HashMap<String, Transport>,
 }
 
 #[cfg(test)]

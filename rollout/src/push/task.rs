@@ -295,6 +295,11 @@ impl HostRun<'_> {
         let delay = self.number(task, &task.delay, ("delay", false), vars)?;
         let attempts = retries + 1;
         let check = task.check_mode.unwrap_or(self.run.opts.check);
+        let delegate = match self.delegate(task, module, vars).await? {
+            Ok(d) => d,
+            // The delegate is unreachable: this host's task fails, as under Ansible.
+            Err(unreachable) => return Ok(Outcome::fail(unreachable)),
+        };
         let mut outcome = Outcome::default();
         for attempt in 1..=attempts {
             outcome = match module.kind {
@@ -302,12 +307,10 @@ impl HostRun<'_> {
                     self.reconnect_module(module.kind, &args, sudo, check).await
                 }
                 _ => {
-                    let local = Transport::Local;
-                    let transport = if task.delegate_local {
-                        &local
-                    } else {
-                        &self.transport
-                    };
+                    let transport = delegate
+                        .as_ref()
+                        .and_then(|d| self.delegates.get(d))
+                        .unwrap_or(&self.transport);
                     let ctx = ModuleCtx {
                         host: &self.host,
                         transport,
@@ -354,6 +357,57 @@ impl HostRun<'_> {
             }
         }
         Ok(outcome)
+    }
+
+    /// The host a `delegate_to:` task runs on, its connection opened (once per host run) from that
+    /// host's inventory variables (the implicit localhost is the controller). None when the task is
+    /// not delegated, or delegated to this host itself; the inner error when the delegate cannot be
+    /// reached (the task fails), the outer one for bad input.
+    async fn delegate(
+        &mut self,
+        task: &Task,
+        module: &Module,
+        vars: &drover_roles::Vars,
+    ) -> Result<Result<Option<String>, String>, String> {
+        let Some(written) = &task.delegate_to else {
+            return Ok(Ok(None));
+        };
+        let target = self
+            .run
+            .engine
+            .render_str(&format!("{} delegate_to", task.at), written, vars)
+            .map_err(|e| e.to_string())?
+            .trim()
+            .to_string();
+        if target.is_empty() {
+            return Err(format!("{}: delegate_to `{written}` is empty", task.at));
+        }
+        if target == self.host {
+            return Ok(Ok(None));
+        }
+        if matches!(
+            module.kind,
+            ModuleKind::Reboot | ModuleKind::WaitForConnection
+        ) {
+            return Err(format!(
+                "{}: {} cannot be delegated: it waits for this host's own connection",
+                task.at,
+                module.name()
+            ));
+        }
+        if !self.delegates.contains_key(&target) {
+            let conn = HostConnection::resolve(
+                &target,
+                &self.run.inventory.template_vars(&target),
+                self.run.settings,
+            )
+            .map_err(|e| format!("{}: delegate_to: {e}", task.at))?;
+            match Transport::open(&conn, self.run.settings).await {
+                Ok(transport) => self.delegates.insert(target.clone(), transport),
+                Err(e) => return Ok(Err(format!("delegate_to `{target}` is unreachable: {e}"))),
+            };
+        }
+        Ok(Ok(Some(target)))
     }
 
     /// `changed_when` and `failed_when`, evaluated with the task's result registered.
