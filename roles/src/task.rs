@@ -307,13 +307,11 @@ fn parse_task(
                 task.delegate_to = Some(src.string(v, "delegate_to")?);
             }
             // Facts stay with the host the task runs for: only the default is accepted.
-            "delegate_facts" => {
-                if src.boolean(v, "delegate_facts")? {
-                    return Err(src.invalid(
-                        v,
-                        "delegate_facts: true is not supported: facts a delegated task gathers or sets stay with the host it runs for",
-                    ));
-                }
+            "delegate_facts" if src.boolean(v, "delegate_facts")? => {
+                return Err(src.invalid(
+                    v,
+                    "delegate_facts: true is not supported: facts a delegated task gathers or sets stay with the host it runs for",
+                ));
             }
             "vars" => {
                 syntax::templates(src, v, "vars")?;
