@@ -2096,3 +2096,54 @@ fn delegate_to_runs_over_the_other_hosts_connection() {
         "{run:?}"
     );
 }
+
+/// A block's keywords reach its tasks, a task's own value winning (`ignore_errors: false` inside an
+/// ignoring block fails); keywords written as templates render when the task runs (`ignore_errors`,
+/// `no_log`, `timeout`), as Ansible evaluates them (checked against ansible-playbook on the same
+/// play); a templated no_log hides the output.
+#[test]
+fn block_keywords_reach_their_tasks_and_templated_keywords_render() {
+    let fleet = common::fleet(1);
+    let play = r#"- hosts: all
+  gather_facts: false
+  vars:
+    optional: true
+    quiet: "yes"
+    wait: 5
+  tasks:
+    - block:
+        - command: "false"
+        - shell: echo after-false-in-block
+      ignore_errors: true
+    - command: "false"
+      ignore_errors: "{{ optional }}"
+    - command: sleep 3
+      timeout: "{{ wait - 4 }}"
+      ignore_errors: true
+      register: slow
+    - assert:
+        that: [slow is failed]
+    - block:
+        - command: echo secret-value
+        - command: "false"
+          ignore_errors: false
+      no_log: "{{ quiet }}"
+      ignore_errors: true
+"#;
+    let run = push_text(&fleet, &[("keywords.yml", play)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.stdout.matches("ignored ").count(), 3, "{run:?}");
+    // The block went on past its failing task.
+    assert!(run.stdout.contains("TASK [shell]"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("failed; the output is hidden because the task has `no_log: true`"),
+        "{run:?}"
+    );
+    assert!(!run.stdout.contains("secret-value"), "{run:?}");
+    let journal =
+        std::fs::read_to_string(common::only_run(&fleet.dir().join("runs")).join("events.jsonl"))
+            .unwrap();
+    assert!(journal.contains("\"status\":\"failed\""), "{journal}");
+    assert!(!journal.contains("secret-value"));
+}

@@ -19,9 +19,20 @@ pub use module::{CheckMode, MODULES, Module, ModuleKind, Param, ParamType, Spec}
 pub use play::{Batches, Play, Playbook, RollcallSpec};
 pub use role::Role;
 pub use task::{
-    Block, LoopSpec, Number, Task, TaskBody, env_name, resolve as resolve_file, resolve_dir,
+    Block, LoopSpec, Number, Task, TaskBody, TemplatedKeyword, env_name, resolve as resolve_file,
+    resolve_dir,
 };
 pub use window::Window;
 
 /// Variables as plain data.
 pub type Vars = serde_json::Map<String, serde_json::Value>;
+
+/// Ansible's `boolean()` on text, strictly: `yes`, `on`, `1`, `true`, `y`, `t` (any case) are true,
+/// `no`, `off`, `0`, `false`, `n`, `f` and nothing are false; anything else is not a boolean.
+pub fn truth(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "yes" | "on" | "1" | "true" | "y" | "t" => Some(true),
+        "no" | "off" | "0" | "false" | "n" | "f" | "" => Some(false),
+        _ => None,
+    }
+}

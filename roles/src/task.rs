@@ -88,6 +88,38 @@ pub enum TaskBody {
     Block(Block),
 }
 
+/// A task keyword whose value is written as a template (`ignore_errors: "{{ optional }}"`),
+/// rendered when the task runs, as Ansible evaluates keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplatedKeyword {
+    /// `ignore_errors:`, a boolean.
+    IgnoreErrors,
+    /// `become:`, a boolean.
+    Become,
+    /// `become_user:`, a name.
+    BecomeUser,
+    /// `no_log:`, a boolean (true until rendered, so nothing shows before).
+    NoLog,
+    /// `check_mode:`, a boolean.
+    CheckMode,
+    /// `timeout:`, whole seconds.
+    Timeout,
+}
+
+impl TemplatedKeyword {
+    /// The keyword as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            TemplatedKeyword::IgnoreErrors => "ignore_errors",
+            TemplatedKeyword::Become => "become",
+            TemplatedKeyword::BecomeUser => "become_user",
+            TemplatedKeyword::NoLog => "no_log",
+            TemplatedKeyword::CheckMode => "check_mode",
+            TemplatedKeyword::Timeout => "timeout",
+        }
+    }
+}
+
 /// A number a task keyword takes: written as one, or as a template (`retries: "{{ n }}"`) that is
 /// rendered, and checked, when the task runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,8 +151,8 @@ pub struct Task {
     pub changed_when: Option<Vec<String>>,
     /// Overrides of "failed" (any holding fails the task).
     pub failed_when: Option<Vec<String>>,
-    /// Go on after a failure.
-    pub ignore_errors: bool,
+    /// Go on after a failure (none: not said here; see [`Task::ignores_errors`]).
+    pub ignore_errors: Option<bool>,
     /// Run through sudo (None: the play's or host's setting).
     pub become_enabled: Option<bool>,
     /// Whom to become.
@@ -133,8 +165,8 @@ pub struct Task {
     pub until: Option<String>,
     /// Seconds between retries.
     pub delay: Number,
-    /// Run on the first host of the batch only.
-    pub run_once: bool,
+    /// Run on the first host of the batch only (none: not said here).
+    pub run_once: Option<bool>,
     /// `delegate_to:`: the host (a name, or a template rendered when the task runs) whose connection
     /// runs the module, with this host's variables.
     pub delegate_to: Option<String>,
@@ -142,8 +174,8 @@ pub struct Task {
     pub vars: Vars,
     /// Extra topics a handler answers to.
     pub listen: Vec<String>,
-    /// Hide the task's output and parameters.
-    pub no_log: bool,
+    /// Hide the task's output and parameters (none: not said here; see [`Task::hides_output`]).
+    pub no_log: Option<bool>,
     /// `timeout:` seconds after which the task's remote command is killed and the task fails.
     pub timeout: Option<u64>,
     /// `environment:` layers, outermost first (the play's, its blocks', the task's own): each a
@@ -153,9 +185,39 @@ pub struct Task {
     pub check_mode: Option<bool>,
     /// Folders where this task's `templates/` and `files/` are looked up (its role, then the playbook).
     pub search: Vec<PathBuf>,
+    /// Keywords written as templates, rendered when the task runs into the fields above.
+    pub templated: Vec<(TemplatedKeyword, String)>,
 }
 
 impl Task {
+    /// Whether a failure is ignored (`ignore_errors`, its own or its block's; false when unsaid).
+    pub fn ignores_errors(&self) -> bool {
+        self.ignore_errors.unwrap_or(false)
+    }
+
+    /// Whether output and parameters are hidden (`no_log`, its own or its block's).
+    pub fn hides_output(&self) -> bool {
+        self.no_log.unwrap_or(false)
+    }
+
+    /// Whether it runs on the batch's first host only (`run_once`, its own or its block's).
+    pub fn once(&self) -> bool {
+        self.run_once.unwrap_or(false)
+    }
+
+    /// Whether `keyword` is said on this task, as a value or as a template.
+    fn says(&self, keyword: TemplatedKeyword) -> bool {
+        let literal = match keyword {
+            TemplatedKeyword::IgnoreErrors => self.ignore_errors.is_some(),
+            TemplatedKeyword::Become => self.become_enabled.is_some(),
+            TemplatedKeyword::BecomeUser => self.become_user.is_some(),
+            TemplatedKeyword::NoLog => self.no_log.is_some(),
+            TemplatedKeyword::CheckMode => self.check_mode.is_some(),
+            TemplatedKeyword::Timeout => self.timeout.is_some(),
+        };
+        literal || self.templated.iter().any(|(k, _)| *k == keyword)
+    }
+
     /// A task with no keywords and an empty block, at `at`, looking for files in `search`.
     pub(crate) fn empty(at: At, search: &[PathBuf]) -> Task {
         Task {
@@ -169,22 +231,23 @@ impl Task {
             notify: Vec::new(),
             changed_when: None,
             failed_when: None,
-            ignore_errors: false,
+            ignore_errors: None,
             become_enabled: None,
             become_user: None,
             tags: Vec::new(),
             retries: None,
             until: None,
             delay: Number::Literal(5.0),
-            run_once: false,
+            run_once: None,
             delegate_to: None,
             vars: Vars::new(),
             listen: Vec::new(),
-            no_log: false,
+            no_log: None,
             timeout: None,
             environment: Vec::new(),
             check_mode: None,
             search: search.to_vec(),
+            templated: Vec::new(),
         }
     }
 }
@@ -282,12 +345,32 @@ fn parse_task(
             "notify" => task.notify = src.strings(v, "notify")?,
             "changed_when" => task.changed_when = Some(conditions(src, v, "changed_when")?),
             "failed_when" => task.failed_when = Some(conditions(src, v, "failed_when")?),
-            "ignore_errors" => task.ignore_errors = src.boolean(v, "ignore_errors")?,
-            "become" => task.become_enabled = Some(src.boolean(v, "become")?),
-            "become_user" => task.become_user = Some(src.string(v, "become_user")?),
+            "ignore_errors" => {
+                task.ignore_errors = flag(
+                    src,
+                    v,
+                    (&mut task.templated, TemplatedKeyword::IgnoreErrors),
+                )?;
+            }
+            "become" => {
+                task.become_enabled =
+                    flag(src, v, (&mut task.templated, TemplatedKeyword::Become))?;
+            }
+            "become_user" => {
+                let user = src.string(v, "become_user")?;
+                if user.contains("{{") {
+                    syntax::templates(src, v, "become_user")?;
+                    task.templated
+                        .push((TemplatedKeyword::BecomeUser, user.clone()));
+                }
+                task.become_user = Some(user);
+            }
             "tags" => task.tags = src.strings(v, "tags")?,
             "retries" => task.retries = Some(number_or_template(src, v, "retries", true)?),
-            "timeout" => task.timeout = Some(u64::from(count(src, v, "timeout")?)),
+            "timeout" => match number_or_template(src, v, "timeout", true)? {
+                Number::Literal(n) => task.timeout = Some(n as u64),
+                Number::Template(t) => task.templated.push((TemplatedKeyword::Timeout, t)),
+            },
             // A list of conditions holds when each does, as `when:`'s.
             "until" => {
                 let all = conditions(src, v, "until")?;
@@ -301,7 +384,7 @@ fn parse_task(
                 });
             }
             "delay" => task.delay = number_or_template(src, v, "delay", false)?,
-            "run_once" => task.run_once = src.boolean(v, "run_once")?,
+            "run_once" => task.run_once = Some(src.boolean(v, "run_once")?),
             "delegate_to" => {
                 syntax::templates(src, v, "delegate_to")?;
                 task.delegate_to = Some(src.string(v, "delegate_to")?);
@@ -318,8 +401,15 @@ fn parse_task(
                 task.vars = src.vars(v, "vars")?;
             }
             "listen" => task.listen = src.strings(v, "listen")?,
-            "no_log" => task.no_log = src.boolean(v, "no_log")?,
-            "check_mode" => task.check_mode = Some(src.boolean(v, "check_mode")?),
+            // Until a templated no_log renders, it hides: a secret never shows by mistake.
+            "no_log" => {
+                task.no_log = Some(
+                    flag(src, v, (&mut task.templated, TemplatedKeyword::NoLog))?.unwrap_or(true),
+                );
+            }
+            "check_mode" => {
+                task.check_mode = flag(src, v, (&mut task.templated, TemplatedKeyword::CheckMode))?;
+            }
             "block" => block.block = parse_tasks(src, v, search, depth + 1)?,
             "rescue" => block.rescue = parse_tasks(src, v, search, depth + 1)?,
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
@@ -414,6 +504,12 @@ fn parse_task(
             inherit_vars(list, &task.vars);
         }
     }
+    let keywords = Keywords::of(&task);
+    if let TaskBody::Block(b) = &mut task.body {
+        for list in [&mut b.block, &mut b.rescue, &mut b.always] {
+            keywords.inherit(list);
+        }
+    }
     if let TaskBody::Block(b) = &mut task.body {
         for layer in task.environment.iter().rev() {
             for list in [&mut b.block, &mut b.rescue, &mut b.always] {
@@ -422,6 +518,66 @@ fn parse_task(
         }
     }
     Ok(task)
+}
+
+/// The keywords a block passes to its tasks, as Ansible's blocks do: a task's own value wins.
+struct Keywords {
+    ignore_errors: Option<bool>,
+    become_enabled: Option<bool>,
+    become_user: Option<String>,
+    no_log: Option<bool>,
+    check_mode: Option<bool>,
+    timeout: Option<u64>,
+    run_once: Option<bool>,
+    delegate_to: Option<String>,
+    templated: Vec<(TemplatedKeyword, String)>,
+}
+
+impl Keywords {
+    fn of(task: &Task) -> Keywords {
+        Keywords {
+            ignore_errors: task.ignore_errors,
+            become_enabled: task.become_enabled,
+            become_user: task.become_user.clone(),
+            no_log: task.no_log,
+            check_mode: task.check_mode,
+            timeout: task.timeout,
+            run_once: task.run_once,
+            delegate_to: task.delegate_to.clone(),
+            templated: task.templated.clone(),
+        }
+    }
+
+    /// Fills what each task (and, through nested blocks, theirs) leaves unsaid.
+    fn inherit(&self, tasks: &mut [Task]) {
+        for t in tasks.iter_mut() {
+            for (keyword, text) in &self.templated {
+                if !t.says(*keyword) {
+                    t.templated.push((*keyword, text.clone()));
+                    if *keyword == TemplatedKeyword::NoLog {
+                        t.no_log = Some(true);
+                    }
+                    if *keyword == TemplatedKeyword::BecomeUser {
+                        t.become_user = Some(text.clone());
+                    }
+                }
+            }
+            t.ignore_errors = t.ignore_errors.or(self.ignore_errors);
+            t.become_enabled = t.become_enabled.or(self.become_enabled);
+            t.become_user = t.become_user.clone().or_else(|| self.become_user.clone());
+            t.no_log = t.no_log.or(self.no_log);
+            t.check_mode = t.check_mode.or(self.check_mode);
+            t.timeout = t.timeout.or(self.timeout);
+            t.run_once = t.run_once.or(self.run_once);
+            t.delegate_to = t.delegate_to.clone().or_else(|| self.delegate_to.clone());
+            let inner = Keywords::of(t);
+            if let TaskBody::Block(b) = &mut t.body {
+                for list in [&mut b.block, &mut b.rescue, &mut b.always] {
+                    inner.inherit(list);
+                }
+            }
+        }
+    }
 }
 
 /// An `environment:` value: a mapping of variable names (checked here) to values, or a template
@@ -808,6 +964,26 @@ fn include_role(
         tasks_from.as_deref(),
         depth + 1,
     )
+}
+
+/// A boolean keyword: true or false (also `yes`/`no` written as strings), or a template recorded
+/// in `templated` to render when the task runs (then none).
+fn flag(
+    src: &Source,
+    node: &Node,
+    (templated, keyword): (&mut Vec<(TemplatedKeyword, String)>, TemplatedKeyword),
+) -> Result<Option<bool>, PlaybookError> {
+    if let drover_yaml::Value::Str(text) = &node.value {
+        if text.contains("{{") {
+            syntax::templates(src, node, keyword.name())?;
+            templated.push((keyword, text.clone()));
+            return Ok(None);
+        }
+        if let Some(b) = crate::truth(text) {
+            return Ok(Some(b));
+        }
+    }
+    src.boolean(node, keyword.name()).map(Some)
 }
 
 fn count(src: &Source, node: &Node, what: &str) -> Result<u32, PlaybookError> {

@@ -521,7 +521,7 @@ impl HostRun<'_> {
         report: TaskReport,
     ) {
         // A failed command's message and output are where a secret would show.
-        let report = match (task.no_log, status) {
+        let report = match (task.hides_output(), status) {
             (false, _) => report,
             (true, TaskStatus::Failed) => TaskReport {
                 msg: NO_LOG_FAILED.to_string(),

@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_inventory::Inventory;
-use drover_roles::{Batches, Module, ModuleKind, Number, Play, Playbook, Role, Task, TaskBody};
+use drover_roles::{
+    Batches, Module, ModuleKind, Number, Play, Playbook, Role, Task, TaskBody, TemplatedKeyword,
+};
 use drover_ssh::Become;
 use drover_templates::{Engine, OMIT};
 use futures::StreamExt;

@@ -9,12 +9,72 @@ impl HostRun<'_> {
         module: &Module,
         role: Option<&Role>,
     ) -> Result<(), Stop> {
+        let settled;
+        let task = if task.templated.is_empty() {
+            task
+        } else {
+            settled = self
+                .settle_keywords(task, role)
+                .map_err(|e| self.template_failure(task, Some(module), role, e))?;
+            &settled
+        };
         // A looped task's `when` is asked of each item (below), as in Ansible.
         if task.loop_spec.is_none() && !self.conditions_hold(task, role).await? {
             self.skip_task(task, module, role, None);
             return Ok(());
         }
         self.run_started_task(task, module, role).await
+    }
+
+    /// The task with its keywords written as templates (`ignore_errors: "{{ optional }}"`)
+    /// rendered with its variables, as Ansible evaluates them before the task runs.
+    fn settle_keywords(&self, task: &Task, role: Option<&Role>) -> Result<Task, String> {
+        let vars = self.task_vars(task, role);
+        let mut settled = task.clone();
+        settled.templated.clear();
+        for (keyword, text) in &task.templated {
+            let name = format!("{} {}", task.at, keyword.name());
+            let value = self
+                .run
+                .engine
+                .render_value(&name, &Json::String(text.clone()), &vars)
+                .map_err(|e| e.to_string())?;
+            let flag = || match &value {
+                Json::Bool(b) => Ok(*b),
+                Json::Number(n) => Ok(n.as_f64() != Some(0.0)),
+                Json::String(s) => drover_roles::truth(s)
+                    .ok_or_else(|| format!("{name}: `{text}` gave `{s}`, which is not a boolean")),
+                Json::Null => Ok(false),
+                other => Err(format!(
+                    "{name}: `{text}` gave {other}, which is not a boolean"
+                )),
+            };
+            match keyword {
+                TemplatedKeyword::IgnoreErrors => settled.ignore_errors = Some(flag()?),
+                TemplatedKeyword::Become => settled.become_enabled = Some(flag()?),
+                TemplatedKeyword::NoLog => settled.no_log = Some(flag()?),
+                TemplatedKeyword::CheckMode => settled.check_mode = Some(flag()?),
+                TemplatedKeyword::BecomeUser => {
+                    settled.become_user = Some(match &value {
+                        Json::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                }
+                TemplatedKeyword::Timeout => {
+                    let seconds = match &value {
+                        Json::Number(n) => n.as_f64(),
+                        Json::String(s) => s.trim().parse::<f64>().ok(),
+                        _ => None,
+                    }
+                    .filter(|n| *n >= 0.0 && n.fract() == 0.0)
+                    .ok_or_else(|| {
+                        format!("{name}: `{text}` gave {value}, not a whole number of seconds")
+                    })?;
+                    settled.timeout = Some(seconds as u64);
+                }
+            }
+        }
+        Ok(settled)
     }
 
     /// Reports a task skipped (its `when` said no, for every item of a loop when it has one),
@@ -208,7 +268,7 @@ impl HostRun<'_> {
         vars: &drover_roles::Vars,
         item: Option<String>,
     ) -> Result<Outcome, Stop> {
-        if !(task.run_once || module.kind == ModuleKind::Pause) {
+        if !(task.once() || module.kind == ModuleKind::Pause) {
             return self.attempt(task, module, role, vars, item).await;
         }
         let key = format!("{}|{}", task.at, item.clone().unwrap_or_default());
@@ -519,7 +579,7 @@ impl HostRun<'_> {
 fn status_of(task: &Task, outcome: &Outcome) -> TaskStatus {
     match (
         outcome.failed,
-        task.ignore_errors,
+        task.ignores_errors(),
         outcome.skipped,
         outcome.changed,
     ) {
