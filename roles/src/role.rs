@@ -153,7 +153,12 @@ pub(crate) fn entry(
         None,
         depth,
     )?;
+    // Keywords (`become`, `ignore_errors`, ...) go to the role's tasks and handlers, as a block's do.
+    let mut keywords = crate::task::Task::empty(src.at(node), &[]);
     for (k, v) in entries {
+        if crate::task::passed_keyword(src, &mut keywords, &k.key_string(), v)? {
+            continue;
+        }
         match k.key_string().as_str() {
             "role" | "name" => {}
             "tags" => {
@@ -174,6 +179,8 @@ pub(crate) fn entry(
             }
         }
     }
+    crate::task::pass_keywords(&keywords, &mut role.tasks);
+    crate::task::pass_keywords(&keywords, &mut role.handlers);
     Ok(role)
 }
 

@@ -320,6 +320,9 @@ fn parse_task(
     let mut loop_control = None;
     let mut unrolled_loop = false;
     for (k, v) in entries {
+        if passed_keyword(src, &mut task, keyword(&k.key_string()), v)? {
+            continue;
+        }
         match keyword(&k.key_string()) {
             "name" => task.name = Some(src.string(v, "name")?),
             "when" => task.when = conditions(src, v, "when")?,
@@ -345,32 +348,8 @@ fn parse_task(
             "notify" => task.notify = src.strings(v, "notify")?,
             "changed_when" => task.changed_when = Some(conditions(src, v, "changed_when")?),
             "failed_when" => task.failed_when = Some(conditions(src, v, "failed_when")?),
-            "ignore_errors" => {
-                task.ignore_errors = flag(
-                    src,
-                    v,
-                    (&mut task.templated, TemplatedKeyword::IgnoreErrors),
-                )?;
-            }
-            "become" => {
-                task.become_enabled =
-                    flag(src, v, (&mut task.templated, TemplatedKeyword::Become))?;
-            }
-            "become_user" => {
-                let user = src.string(v, "become_user")?;
-                if user.contains("{{") {
-                    syntax::templates(src, v, "become_user")?;
-                    task.templated
-                        .push((TemplatedKeyword::BecomeUser, user.clone()));
-                }
-                task.become_user = Some(user);
-            }
             "tags" => task.tags = src.strings(v, "tags")?,
             "retries" => task.retries = Some(number_or_template(src, v, "retries", true)?),
-            "timeout" => match number_or_template(src, v, "timeout", true)? {
-                Number::Literal(n) => task.timeout = Some(n as u64),
-                Number::Template(t) => task.templated.push((TemplatedKeyword::Timeout, t)),
-            },
             // A list of conditions holds when each does, as `when:`'s.
             "until" => {
                 let all = conditions(src, v, "until")?;
@@ -384,32 +363,11 @@ fn parse_task(
                 });
             }
             "delay" => task.delay = number_or_template(src, v, "delay", false)?,
-            "run_once" => task.run_once = Some(src.boolean(v, "run_once")?),
-            "delegate_to" => {
-                syntax::templates(src, v, "delegate_to")?;
-                task.delegate_to = Some(src.string(v, "delegate_to")?);
-            }
-            // Facts stay with the host the task runs for: only the default is accepted.
-            "delegate_facts" if src.boolean(v, "delegate_facts")? => {
-                return Err(src.invalid(
-                    v,
-                    "delegate_facts: true is not supported: facts a delegated task gathers or sets stay with the host it runs for",
-                ));
-            }
             "vars" => {
                 syntax::templates(src, v, "vars")?;
                 task.vars = src.vars(v, "vars")?;
             }
             "listen" => task.listen = src.strings(v, "listen")?,
-            // Until a templated no_log renders, it hides: a secret never shows by mistake.
-            "no_log" => {
-                task.no_log = Some(
-                    flag(src, v, (&mut task.templated, TemplatedKeyword::NoLog))?.unwrap_or(true),
-                );
-            }
-            "check_mode" => {
-                task.check_mode = flag(src, v, (&mut task.templated, TemplatedKeyword::CheckMode))?;
-            }
             "block" => block.block = parse_tasks(src, v, search, depth + 1)?,
             "rescue" => block.rescue = parse_tasks(src, v, search, depth + 1)?,
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
@@ -436,7 +394,6 @@ fn parse_task(
                     ..Block::default()
                 }));
             }
-            "environment" => task.environment.push(environment(src, v)?),
             "args" => {}
             _ => {}
         }
@@ -518,6 +475,72 @@ fn parse_task(
         }
     }
     Ok(task)
+}
+
+/// Reads one of the keywords a block, an include or a role entry passes to the tasks inside
+/// (see [`Keywords`]) into `task`. False when `key` is not one of them.
+pub(crate) fn passed_keyword(
+    src: &Source,
+    task: &mut Task,
+    key: &str,
+    v: &Node,
+) -> Result<bool, PlaybookError> {
+    match key {
+        "ignore_errors" => {
+            task.ignore_errors = flag(
+                src,
+                v,
+                (&mut task.templated, TemplatedKeyword::IgnoreErrors),
+            )?;
+        }
+        "become" => {
+            task.become_enabled = flag(src, v, (&mut task.templated, TemplatedKeyword::Become))?;
+        }
+        "become_user" => {
+            let user = src.string(v, "become_user")?;
+            if user.contains("{{") {
+                syntax::templates(src, v, "become_user")?;
+                task.templated
+                    .push((TemplatedKeyword::BecomeUser, user.clone()));
+            }
+            task.become_user = Some(user);
+        }
+        "timeout" => match number_or_template(src, v, "timeout", true)? {
+            Number::Literal(n) => task.timeout = Some(n as u64),
+            Number::Template(t) => task.templated.push((TemplatedKeyword::Timeout, t)),
+        },
+        "run_once" => task.run_once = Some(src.boolean(v, "run_once")?),
+        "delegate_to" => {
+            syntax::templates(src, v, "delegate_to")?;
+            task.delegate_to = Some(src.string(v, "delegate_to")?);
+        }
+        // Facts stay with the host the task runs for: only the default is accepted.
+        "delegate_facts" if src.boolean(v, "delegate_facts")? => {
+            return Err(src.invalid(
+                v,
+                "delegate_facts: true is not supported: facts a delegated task gathers or sets stay with the host it runs for",
+            ));
+        }
+        // Until a templated no_log renders, it hides: a secret never shows by mistake.
+        "no_log" => {
+            task.no_log =
+                Some(flag(src, v, (&mut task.templated, TemplatedKeyword::NoLog))?.unwrap_or(true));
+        }
+        "check_mode" => {
+            task.check_mode = flag(src, v, (&mut task.templated, TemplatedKeyword::CheckMode))?;
+        }
+        "environment" => task.environment.push(environment(src, v)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Passes `parent`'s keywords to `tasks`, as a block passes its own (a task's own value wins).
+pub(crate) fn pass_keywords(parent: &Task, tasks: &mut [Task]) {
+    Keywords::of(parent).inherit(tasks);
+    for layer in parent.environment.iter().rev() {
+        inherit_environment(tasks, layer);
+    }
 }
 
 /// The keywords a block passes to its tasks, as Ansible's blocks do: a task's own value wins.

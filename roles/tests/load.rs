@@ -217,3 +217,33 @@ fn import_playbook_brings_the_plays_of_another_file_in_place() {
     let err = error(&[("site.yml", "- import_playbook: site.yml\n")]);
     assert!(err.contains("import each other too deeply"), "{err}");
 }
+
+/// A role entry's keywords (`become`, `ignore_errors`, `no_log`, ...) reach the role's tasks, the
+/// tasks inside its includes and its handlers, as Ansible's do; they are not role parameters.
+#[test]
+fn a_role_entrys_keywords_reach_its_tasks_and_handlers() {
+    let mut files = ROLE.to_vec();
+    files.push((
+        "site.yml",
+        "- hosts: web\n  roles:\n    - role: web\n      become: true\n      become_user: app\n      ignore_errors: \"{{ lenient }}\"\n      port: 8080\n",
+    ));
+    let (_dir, pb) = load(&files);
+    let pb = pb.unwrap();
+    let role = &pb.plays[0].roles[0];
+    assert!(!role.vars.contains_key("become"));
+    assert_eq!(role.vars["port"], 8080);
+    let TaskBody::Block(included) = &role.tasks[1].body else {
+        panic!("include is a block")
+    };
+    for task in [&role.tasks[0], &included.block[0], &role.handlers[0]] {
+        assert_eq!(task.become_enabled, Some(true));
+        assert_eq!(task.become_user.as_deref(), Some("app"));
+        assert_eq!(
+            task.templated,
+            [(
+                drover_roles::TemplatedKeyword::IgnoreErrors,
+                "{{ lenient }}".to_string()
+            )]
+        );
+    }
+}
