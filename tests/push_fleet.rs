@@ -2147,3 +2147,75 @@ fn block_keywords_reach_their_tasks_and_templated_keywords_render() {
     assert!(journal.contains("\"status\":\"failed\""), "{journal}");
     assert!(!journal.contains("secret-value"));
 }
+
+/// `async` with `poll: 0` starts a command in the background and goes on; `async_status` (retried
+/// until it says finished) gives its exit code and output; a job that outlives its `async`
+/// seconds is killed; `async` with a poll of 1 or more waits at most that long; the job's folder is
+/// private; `poll: 0` on a module that cannot run in the background is refused at load.
+#[test]
+fn async_jobs_run_in_the_background_and_async_status_reads_them() {
+    let fleet = common::fleet(1);
+    let play = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: sleep 1; echo "$((6 * 7))"; echo warn >&2
+      async: 30
+      poll: 0
+      register: job
+    - shell: sleep 30
+      async: 1
+      poll: 0
+      register: doomed
+    - shell: echo "went on before the job ended"
+    - async_status:
+        jid: "{{ job.ansible_job_id }}"
+      register: result
+      until: result.finished
+      retries: 30
+      delay: 1
+    - async_status:
+        jid: "{{ doomed.ansible_job_id }}"
+      register: killed
+      until: killed.finished
+      retries: 30
+      delay: 1
+      ignore_errors: true
+    - shell: sleep 5
+      async: 1
+      poll: 1
+      ignore_errors: true
+      register: waited
+    - copy:
+        content: "{{ job.started }} {{ job.finished }} {{ result.rc }} {{ result.stdout }} {{ result.stderr }} {{ killed.rc }} {{ killed is failed }} {{ waited is failed }}"
+        dest: "{{ lookup('env', 'HOME') }}/async-result"
+      delegate_to: localhost
+    - async_status:
+        jid: "{{ job.ansible_job_id }}"
+        mode: cleanup
+"#;
+    let run = push_text(&fleet, &[("async.yml", play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("async-result")).unwrap(),
+        "1 0 0 42 warn 137 True True"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let jobs = home(&fleet, 0).join(".ansible_async");
+    let mode = std::fs::metadata(&jobs).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    // The cleaned-up job is gone; the killed one is still there.
+    assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 1);
+
+    let run = push_text(
+        &fleet,
+        &[(
+            "bad.yml",
+            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x}\n      async: 10\n      poll: 0\n",
+        )],
+    );
+    assert_bad(&run, "bad.yml:5:7");
+    assert!(
+        run.stderr.contains("`poll: 0` runs command and shell"),
+        "{run:?}"
+    );
+}

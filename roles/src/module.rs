@@ -47,6 +47,8 @@ pub enum ModuleKind {
     Ping,
     /// `slurp`.
     Slurp,
+    /// `async_status`.
+    AsyncStatus,
     /// `wait_for_connection`.
     WaitForConnection,
     /// `reboot`.
@@ -1550,6 +1552,17 @@ pub const MODULES: &[Spec] = &[
         "ping",
         "Checks that drover can log in and run a command on the host (no Python needed); registers `ping: pong`.",
         &[p("data", Str, "what to answer instead of pong; `crash` fails the task, as in Ansible")],
+        CheckMode::Runs,
+        false,
+    ),
+    module(
+        ModuleKind::AsyncStatus,
+        "async_status",
+        "Reads a background job that `async:` with `poll: 0` started: `finished` (0 or 1), and when it has, `rc`, `stdout` and `stderr` (failed when rc is not 0); `mode: cleanup` removes the job's files.",
+        &[
+            p("jid", Str, "the job id (`ansible_job_id` of the registered result); needed"),
+            p("mode", Choice(&["status", "cleanup"]), "status (default) or cleanup"),
+        ],
         CheckMode::Runs,
         false,
     ),

@@ -45,6 +45,8 @@ const KEYWORDS: &[&str] = &[
     "import_role",
     "environment",
     "timeout",
+    "async",
+    "poll",
 ];
 
 /// `loop:` (or `with_<lookup>:`) and its `loop_control`.
@@ -185,6 +187,10 @@ pub struct Task {
     pub check_mode: Option<bool>,
     /// Folders where this task's `templates/` and `files/` are looked up (its role, then the playbook).
     pub search: Vec<PathBuf>,
+    /// `async:` seconds: the most the task may run (with `poll: 0`, in the background).
+    pub async_seconds: Option<Number>,
+    /// `poll:` seconds between checks of an async task; 0 starts it in the background and goes on.
+    pub poll: Option<Number>,
     /// Keywords written as templates, rendered when the task runs into the fields above.
     pub templated: Vec<(TemplatedKeyword, String)>,
 }
@@ -248,6 +254,8 @@ impl Task {
             check_mode: None,
             search: search.to_vec(),
             templated: Vec::new(),
+            async_seconds: None,
+            poll: None,
         }
     }
 }
@@ -363,6 +371,8 @@ fn parse_task(
                 });
             }
             "delay" => task.delay = number_or_template(src, v, "delay", false)?,
+            "async" => task.async_seconds = Some(number_or_template(src, v, "async", true)?),
+            "poll" => task.poll = Some(number_or_template(src, v, "poll", true)?),
             "vars" => {
                 syntax::templates(src, v, "vars")?;
                 task.vars = src.vars(v, "vars")?;
@@ -454,6 +464,7 @@ fn parse_task(
             format!("`{}` waits for the host itself (reboot_timeout, timeout); `until`/`retries` are not supported on it", m.name()),
         ));
     }
+    check_async(src, entries, node, &task)?;
     if let TaskBody::Block(b) = &mut task.body
         && !task.vars.is_empty()
     {
@@ -475,6 +486,59 @@ fn parse_task(
         }
     }
     Ok(task)
+}
+
+/// `async`/`poll` where drover can honour them: `poll` only with `async`; on a module task other
+/// than reboot and wait_for_connection; in the background (`poll: 0`) for command and shell only.
+fn check_async(
+    src: &Source,
+    entries: &[(Node, Node)],
+    node: &Node,
+    task: &Task,
+) -> Result<(), PlaybookError> {
+    let key = |name: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k.key_string() == name)
+            .map_or(node, |(k, _)| k)
+    };
+    let Some(seconds) = &task.async_seconds else {
+        if task.poll.is_some() {
+            return Err(src.invalid(
+                key("poll"),
+                "`poll:` without `async:` does nothing; give `async: SECONDS` too",
+            ));
+        }
+        return Ok(());
+    };
+    let TaskBody::Module(m) = &task.body else {
+        return Err(src.invalid(
+            key("async"),
+            "`async:` goes on a module task, not on a block or include",
+        ));
+    };
+    if matches!(m.kind, ModuleKind::Reboot | ModuleKind::WaitForConnection) {
+        return Err(src.invalid(
+            key("async"),
+            format!(
+                "`{}` waits for the host itself; `async:` is not supported on it",
+                m.name()
+            ),
+        ));
+    }
+    if let Number::Literal(n) = seconds
+        && *n < 1.0
+    {
+        return Err(src.invalid(key("async"), "`async:` needs at least 1 second"));
+    }
+    let background = matches!(task.poll, Some(Number::Literal(p)) if p == 0.0);
+    if background && !matches!(m.kind, ModuleKind::Command | ModuleKind::Shell) {
+        return Err(src.invalid(
+            key("poll"),
+            format!("`poll: 0` runs command and shell in the background; `{}` cannot run that way (use a poll of 1 or more: the task then waits at most `async` seconds)", m.name()),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads one of the keywords a block, an include or a role entry passes to the tasks inside

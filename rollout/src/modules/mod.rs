@@ -8,6 +8,7 @@ mod apt;
 mod apt_key;
 mod apt_repository;
 mod archive;
+pub(crate) mod async_job;
 mod authorized_key;
 mod blockinfile;
 mod command;
@@ -468,6 +469,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::User => accounts::user(&args, ctx).await,
         M::Group => accounts::group(&args, ctx).await,
         M::Ping => probe::ping(&args, ctx).await,
+        M::AsyncStatus => async_job::status(&args, ctx).await,
         M::Slurp => probe::slurp(&args, ctx).await,
         M::ComposeLint => compose_lint::run(&args, ctx),
         M::VersionCheck => version_check::run(&args, ctx).await,

@@ -355,6 +355,7 @@ impl HostRun<'_> {
         let delay = self.number(task, &task.delay, ("delay", false), vars)?;
         let attempts = retries + 1;
         let check = task.check_mode.unwrap_or(self.run.opts.check);
+        let background = self.async_settings(task, module, vars)?;
         let delegate = match self.delegate(task, module, vars).await? {
             Ok(d) => d,
             // The delegate is unreachable: this host's task fails, as under Ansible.
@@ -382,13 +383,23 @@ impl HostRun<'_> {
                         search: &task.search,
                         run_dir: &self.run.run_dir,
                         operator: &self.run.opts.operator,
-                        timeout: task
-                            .timeout
-                            .map(Duration::from_secs)
-                            .or(self.run.opts.task_timeout),
+                        // `async` with polling is the most the task may take.
+                        timeout: [
+                            task.timeout.map(Duration::from_secs),
+                            self.run.opts.task_timeout,
+                            background.map(|(seconds, _)| Duration::from_secs(seconds)),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .min(),
                         env,
                     };
-                    modules::run(module, Args(args.0.clone()), &ctx).await
+                    match background {
+                        Some((seconds, true)) => {
+                            modules::async_job::start(module.kind, &args, &ctx, seconds).await
+                        }
+                        _ => modules::run(module, Args(args.0.clone()), &ctx).await,
+                    }
                 }
             };
             self.apply_overrides(task, &mut outcome, vars)?;
@@ -417,6 +428,35 @@ impl HostRun<'_> {
             }
         }
         Ok(outcome)
+    }
+
+    /// `async:` seconds and whether the task goes to the background (`poll: 0`); none without
+    /// `async`.
+    fn async_settings(
+        &self,
+        task: &Task,
+        module: &Module,
+        vars: &drover_roles::Vars,
+    ) -> Result<Option<(u64, bool)>, String> {
+        let Some(seconds) = &task.async_seconds else {
+            return Ok(None);
+        };
+        let seconds = self.number(task, seconds, ("async", true), vars)? as u64;
+        // Ansible's default poll interval is 15 s; drover keeps the connection open instead of
+        // polling, so only 0 (the background) changes what happens.
+        let poll = match &task.poll {
+            Some(p) => self.number(task, p, ("poll", true), vars)?,
+            None => 15.0,
+        };
+        let background = poll == 0.0;
+        if background && !matches!(module.kind, ModuleKind::Command | ModuleKind::Shell) {
+            return Err(format!(
+                "{}: `poll: 0` runs command and shell in the background; `{}` cannot run that way",
+                task.at,
+                module.name()
+            ));
+        }
+        Ok(Some((seconds.max(1), background)))
     }
 
     /// The host a `delegate_to:` task runs on, its connection opened (once per host run) from that
