@@ -2219,3 +2219,27 @@ fn async_jobs_run_in_the_background_and_async_status_reads_them() {
         "{run:?}"
     );
 }
+
+/// `ignore_unreachable`: a task that loses the host's connection (its SSH session killed under it)
+/// is counted ok and ignored, registered `unreachable`, and the next task connects again; without
+/// it the host ends unreachable, as Ansible's does.
+#[test]
+fn ignore_unreachable_goes_on_after_a_lost_connection() {
+    let fleet = common::fleet(1);
+    // The shell's parent is the SSH session's sshd: killing it drops this connection.
+    let cut = "kill -KILL $PPID";
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: {cut}\n      ignore_unreachable: true\n      register: cut\n    - shell: echo \"back {{{{ cut.unreachable }}}}\" > \"$HOME/after-cut\"\n    - shell: {cut}\n    - shell: touch \"$HOME/never\"\n"
+    );
+    let run = push_text(&fleet, &[("unreachable.yml", &play)]);
+    assert_eq!(
+        std::fs::read_to_string(home(&fleet, 0).join("after-cut")).unwrap(),
+        "back True\n",
+        "{run:?}"
+    );
+    assert!(!home(&fleet, 0).join("never").exists());
+    assert!(run.stdout.contains("unreachable=1"), "{run:?}");
+    assert!(run.stdout.contains("ignored=1"), "{run:?}");
+    // The unreachable host halts its batch.
+    assert_eq!(run.code, 3, "{run:?}");
+}

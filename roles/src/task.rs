@@ -47,6 +47,7 @@ const KEYWORDS: &[&str] = &[
     "timeout",
     "async",
     "poll",
+    "ignore_unreachable",
 ];
 
 /// `loop:` (or `with_<lookup>:`) and its `loop_control`.
@@ -155,6 +156,8 @@ pub struct Task {
     pub failed_when: Option<Vec<String>>,
     /// Go on after a failure (none: not said here; see [`Task::ignores_errors`]).
     pub ignore_errors: Option<bool>,
+    /// Go on when the host cannot be reached during this task (none: not said here).
+    pub ignore_unreachable: Option<bool>,
     /// Run through sudo (None: the play's or host's setting).
     pub become_enabled: Option<bool>,
     /// Whom to become.
@@ -201,6 +204,11 @@ impl Task {
         self.ignore_errors.unwrap_or(false)
     }
 
+    /// Whether losing the host during the task is ignored (`ignore_unreachable`).
+    pub fn ignores_unreachable(&self) -> bool {
+        self.ignore_unreachable.unwrap_or(false)
+    }
+
     /// Whether output and parameters are hidden (`no_log`, its own or its block's).
     pub fn hides_output(&self) -> bool {
         self.no_log.unwrap_or(false)
@@ -238,6 +246,7 @@ impl Task {
             changed_when: None,
             failed_when: None,
             ignore_errors: None,
+            ignore_unreachable: None,
             become_enabled: None,
             become_user: None,
             tags: Vec::new(),
@@ -574,6 +583,9 @@ pub(crate) fn passed_keyword(
             Number::Template(t) => task.templated.push((TemplatedKeyword::Timeout, t)),
         },
         "run_once" => task.run_once = Some(src.boolean(v, "run_once")?),
+        "ignore_unreachable" => {
+            task.ignore_unreachable = Some(src.boolean(v, "ignore_unreachable")?);
+        }
         "delegate_to" => {
             syntax::templates(src, v, "delegate_to")?;
             task.delegate_to = Some(src.string(v, "delegate_to")?);
@@ -610,6 +622,7 @@ pub(crate) fn pass_keywords(parent: &Task, tasks: &mut [Task]) {
 /// The keywords a block passes to its tasks, as Ansible's blocks do: a task's own value wins.
 struct Keywords {
     ignore_errors: Option<bool>,
+    ignore_unreachable: Option<bool>,
     become_enabled: Option<bool>,
     become_user: Option<String>,
     no_log: Option<bool>,
@@ -624,6 +637,7 @@ impl Keywords {
     fn of(task: &Task) -> Keywords {
         Keywords {
             ignore_errors: task.ignore_errors,
+            ignore_unreachable: task.ignore_unreachable,
             become_enabled: task.become_enabled,
             become_user: task.become_user.clone(),
             no_log: task.no_log,
@@ -650,6 +664,7 @@ impl Keywords {
                 }
             }
             t.ignore_errors = t.ignore_errors.or(self.ignore_errors);
+            t.ignore_unreachable = t.ignore_unreachable.or(self.ignore_unreachable);
             t.become_enabled = t.become_enabled.or(self.become_enabled);
             t.become_user = t.become_user.clone().or_else(|| self.become_user.clone());
             t.no_log = t.no_log.or(self.no_log);

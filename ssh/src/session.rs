@@ -274,10 +274,10 @@ impl Session {
         let mut pid = None;
         let run = run_channel(&mut channel, command, stdin, sudo, &mut pid, sink);
         let Some(limit) = timeout else {
-            return run.await;
+            return self.lost_if_closed(run.await).await;
         };
         match tokio::time::timeout(limit, run).await {
-            Ok(result) => result,
+            Ok(result) => self.lost_if_closed(result).await,
             Err(_) => {
                 // Both are bounded: on a host that has gone silent they would wait for ever.
                 let _ = tokio::time::timeout(KILL_DEADLINE, async {
@@ -287,6 +287,27 @@ impl Session {
                 .await;
                 Err(SshError::CommandTimeout { after: limit })
             }
+        }
+    }
+
+    /// A channel that ended without an exit status may mean the connection itself is gone (the
+    /// session's sshd killed, the host down): then the command is an error, the host unreachable,
+    /// rather than a command that failed. One more channel tells, within [`KILL_DEADLINE`].
+    async fn lost_if_closed(
+        &self,
+        result: Result<ExitStatus, SshError>,
+    ) -> Result<ExitStatus, SshError> {
+        if !matches!(result, Ok(ExitStatus::Unknown)) {
+            return result;
+        }
+        match tokio::time::timeout(KILL_DEADLINE, self.handle.channel_open_session()).await {
+            Ok(Ok(probe)) => {
+                let _ = probe.close().await;
+                result
+            }
+            _ => Err(SshError::Session(
+                "the connection was lost while the command ran".into(),
+            )),
         }
     }
 

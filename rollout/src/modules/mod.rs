@@ -110,6 +110,8 @@ pub struct ModuleCtx<'a> {
     /// The task's `environment:` (with its blocks' and play's), rendered: set for every command
     /// the module runs.
     pub env: &'a [(String, String)],
+    /// Set when a command could not run because the connection is lost (the host is unreachable).
+    pub lost: std::cell::Cell<bool>,
 }
 
 /// Who answers operator checkpoints (`pause` with a prompt). The executor never reads the
@@ -162,9 +164,17 @@ impl ModuleCtx<'_> {
         stdin: &[u8],
         timeout: Option<std::time::Duration>,
     ) -> Result<drover_ssh::Output, drover_ssh::SshError> {
-        self.transport
+        let out = self
+            .transport
             .exec(&with_environment(self.env, cmd), stdin, timeout, self.sudo)
-            .await
+            .await;
+        if out
+            .as_ref()
+            .is_err_and(drover_ssh::SshError::is_unreachable)
+        {
+            self.lost.set(true);
+        }
+        out
     }
 
     /// Runs `cmd` on the host (the task's sudo and timeout) and gives its standard output; a
@@ -264,6 +274,8 @@ pub struct Outcome {
     pub flush_handlers: bool,
     /// It failed because of bad input (a template or variable error), not because of the host.
     pub bad_input: bool,
+    /// It failed because the host could not be reached (its connection was lost).
+    pub unreachable: bool,
 }
 
 impl Outcome {
@@ -310,6 +322,9 @@ impl Outcome {
         r.insert("failed".into(), json!(self.failed));
         if self.skipped {
             r.insert("skipped".into(), json!(true));
+        }
+        if self.unreachable {
+            r.insert("unreachable".into(), json!(true));
         }
         if !self.msg.is_empty() {
             r.entry("msg").or_insert(json!(self.msg));

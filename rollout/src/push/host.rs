@@ -72,6 +72,7 @@ pub(super) async fn run_host(
         snapshot_taken: false,
         loop_scopes: Vec::new(),
         delegates: HashMap::new(),
+        reconnect: false,
     };
     let gate = if play.impact_gate || run.opts.impact_gate {
         h.impact_gate().await

@@ -524,6 +524,9 @@ struct HostRun<'a> {
     loop_scopes: Vec<drover_roles::Vars>,
     /// Connections opened for `delegate_to:` other hosts, kept for the host's later tasks.
     delegates: HashMap<String, Transport>,
+    /// The connection was lost in a task whose `ignore_unreachable` let the host go on: the next
+    /// task connects again.
+    reconnect: bool,
 }
 
 #[cfg(test)]

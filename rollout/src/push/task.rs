@@ -166,6 +166,7 @@ impl HostRun<'_> {
                         .await?;
                     total.changed |= one.changed;
                     total.failed |= one.failed;
+                    total.unreachable |= one.unreachable;
                     total.flush_handlers |= one.flush_handlers;
                     merge_facts(&mut total.facts, &one.facts);
                     if one.failed && total.msg.is_empty() {
@@ -220,7 +221,7 @@ impl HostRun<'_> {
             self.flush_handlers().await?;
         }
         match status {
-            TaskStatus::Failed => {
+            TaskStatus::Failed | TaskStatus::Unreachable => {
                 let msg = format!(
                     "task `{}` failed: {}",
                     Self::task_label(task, Some(module), role),
@@ -361,6 +362,22 @@ impl HostRun<'_> {
             // The delegate is unreachable: this host's task fails, as under Ansible.
             Err(unreachable) => return Ok(Outcome::fail(unreachable)),
         };
+        if self.reconnect && delegate.is_none() {
+            match Transport::open(&self.conn, self.run.settings).await {
+                Ok(t) => {
+                    self.transport = t;
+                    self.reconnect = false;
+                }
+                Err(e) => {
+                    return Ok(Outcome {
+                        failed: true,
+                        unreachable: true,
+                        msg: format!("still unreachable: {e}"),
+                        ..Outcome::default()
+                    });
+                }
+            }
+        }
         let mut outcome = Outcome::default();
         for attempt in 1..=attempts {
             outcome = match module.kind {
@@ -393,15 +410,29 @@ impl HostRun<'_> {
                         .flatten()
                         .min(),
                         env,
+                        lost: std::cell::Cell::new(false),
                     };
-                    match background {
+                    let mut outcome = match background {
                         Some((seconds, true)) => {
                             modules::async_job::start(module.kind, &args, &ctx, seconds).await
                         }
                         _ => modules::run(module, Args(args.0.clone()), &ctx).await,
+                    };
+                    if ctx.lost.get() {
+                        outcome.failed = true;
+                        outcome.unreachable = true;
                     }
+                    outcome
                 }
             };
+            if outcome.unreachable {
+                // A delegate's connection is opened again when next needed; this host's by the next task.
+                match &delegate {
+                    Some(d) => drop(self.delegates.remove(d)),
+                    None => self.reconnect = true,
+                }
+                break;
+            }
             self.apply_overrides(task, &mut outcome, vars)?;
             let Some(until) = &task.until else { break };
             let mut with_result = vars.clone();
@@ -617,6 +648,14 @@ impl HostRun<'_> {
 }
 
 fn status_of(task: &Task, outcome: &Outcome) -> TaskStatus {
+    // Ansible counts an ignored unreachable task as ok and ignored; the host goes on.
+    if outcome.unreachable {
+        return if task.ignores_unreachable() {
+            TaskStatus::Ignored
+        } else {
+            TaskStatus::Unreachable
+        };
+    }
     match (
         outcome.failed,
         task.ignores_errors(),
