@@ -2243,3 +2243,79 @@ fn ignore_unreachable_goes_on_after_a_lost_connection() {
     // The unreachable host halts its batch.
     assert_eq!(run.code, 3, "{run:?}");
 }
+
+/// Ansible Vault through the binary, on files ansible-vault itself encrypted: a vault-encrypted
+/// vars file (format 1.1), a `!vault` value, a vault-encrypted `copy` source under a vault id
+/// (format 1.2) all decrypt with `--vault-password-file` and `--vault-id ID@FILE`; what they
+/// revealed is hidden (`********`) in a failed task's output and in the journal; without a
+/// password, or with a wrong one, the playbook is refused before anything runs.
+#[test]
+fn vault_files_and_values_decrypt_and_stay_secret() {
+    let fleet = common::fleet(1);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vault/tests/fixtures");
+    let read = |name: &str| std::fs::read_to_string(fixtures.join(name)).unwrap();
+    let out = home(&fleet, 0).join("vault-out");
+    let copied = home(&fleet, 0).join("vault-copied");
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  vars_files: [secrets.yml, inline.yml]\n  tasks:\n    - shell: echo \"{{{{ db_password }}}} {{{{ api_token }}}} {{{{ plain_value }}}}\" > {}\n    - copy:\n        src: encrypted.yml\n        dest: {}\n    - shell: echo \"token is {{{{ api_token }}}}\"; exit 1\n",
+        out.display(),
+        copied.display()
+    );
+    let files = [
+        ("vault.yml", play.as_str()),
+        ("secrets.yml", &read("vars-1.1.yml")),
+        ("inline.yml", &read("inline.yml")),
+        ("files/encrypted.yml", &read("vars-1.2.yml")),
+    ];
+    let pw = fixtures.join("password.txt");
+    let ops = format!("ops@{}", fixtures.join("ops-password.txt").display());
+    let pb = fleet.dir().join("pb/vault.yml");
+    let runs = fleet.dir().join("runs");
+    // Without a password: refused before anything runs, naming the file.
+    let run = push_text(&fleet, &files);
+    assert_bad(&run, "secrets.yml");
+    assert!(
+        run.stderr.contains("no vault password was given"),
+        "{run:?}"
+    );
+    assert!(!out.exists());
+    // A wrong password opens nothing.
+    let wrong = fleet.dir().join("wrong-pw");
+    std::fs::write(&wrong, "nope\n").unwrap();
+    let run = common::drover(
+        &fleet,
+        &common::push_args(
+            &pb,
+            &runs,
+            &["--vault-password-file", wrong.to_str().unwrap()],
+        ),
+    );
+    assert_bad(&run, "no vault password given opens it");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(
+            &pb,
+            &runs,
+            &[
+                "--vault-password-file",
+                pw.to_str().unwrap(),
+                "--vault-id",
+                &ops,
+            ],
+        ),
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "s3cr3t-from-vault tok-12345 visible\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&copied).unwrap(),
+        "db_password: s3cr3t-from-vault\nusers:\n  - alice\n"
+    );
+    assert!(run.stdout.contains("token is ********"), "{run:?}");
+    assert!(!run.stdout.contains("tok-12345"), "{run:?}");
+    let journal = std::fs::read_to_string(common::only_run(&runs).join("events.jsonl")).unwrap();
+    assert!(journal.contains("token is ********"), "{journal}");
+    assert!(!journal.contains("tok-12345") && !journal.contains("s3cr3t-from-vault"));
+}

@@ -17,6 +17,8 @@ pub struct AnsibleCfg {
     pub roles_path: Vec<PathBuf>,
     pub remote_user: Option<String>,
     pub private_key_file: Option<PathBuf>,
+    pub vault_password_file: Option<PathBuf>,
+    pub vault_identity_list: Vec<String>,
 }
 
 /// `~/` made the home folder's; a relative path made relative to `base`.
@@ -71,6 +73,15 @@ pub fn parse(text: &str, base: &Path) -> AnsibleCfg {
             }
             "remote_user" => cfg.remote_user = Some(value.to_string()),
             "private_key_file" => cfg.private_key_file = Some(path_from(value, base)),
+            "vault_password_file" => cfg.vault_password_file = Some(path_from(value, base)),
+            "vault_identity_list" => {
+                cfg.vault_identity_list = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .collect();
+            }
             _ => {}
         }
     }
@@ -128,6 +139,12 @@ pub fn load() -> Result<AnsibleCfg, String> {
     }
     if let Some(v) = var("ANSIBLE_PRIVATE_KEY_FILE") {
         cfg.private_key_file = Some(path_from(&v, &cwd));
+    }
+    if let Some(v) = var("ANSIBLE_VAULT_PASSWORD_FILE") {
+        cfg.vault_password_file = Some(path_from(&v, &cwd));
+    }
+    if let Some(v) = var("ANSIBLE_VAULT_IDENTITY_LIST") {
+        cfg.vault_identity_list = v.split(',').map(|s| s.trim().to_string()).collect();
     }
     Ok(cfg)
 }

@@ -22,6 +22,36 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Ansible Vault passwords for encrypted vars files, inventories and `!vault` values.
+    #[command(flatten)]
+    pub vault: VaultArgs,
+}
+
+/// Where the vault passwords come from (any subcommand; also ANSIBLE_VAULT_PASSWORD_FILE and
+/// ansible.cfg's `vault_password_file`/`vault_identity_list`).
+#[derive(clap::Args, Debug, Default)]
+pub struct VaultArgs {
+    /// A file holding the vault password (trailing whitespace dropped), or an executable that
+    /// prints it. Repeatable.
+    #[arg(
+        long = "vault-password-file",
+        visible_alias = "vault-pass-file",
+        value_name = "FILE",
+        global = true
+    )]
+    pub vault_password_file: Vec<PathBuf>,
+    /// A vault id and where its password comes from: `ID@FILE`, `ID@prompt`, or a FILE alone (id
+    /// `default`). Repeatable; a vault naming an id tries that password first.
+    #[arg(long = "vault-id", value_name = "[ID@]SOURCE", global = true)]
+    pub vault_id: Vec<String>,
+    /// Ask for the vault password on the terminal.
+    #[arg(
+        short = 'J',
+        long = "ask-vault-pass",
+        visible_alias = "ask-vault-password",
+        global = true
+    )]
+    pub ask_vault_pass: bool,
 }
 
 /// The subcommands.

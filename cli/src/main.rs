@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod settings;
 mod ui;
+mod vault;
 
 use clap::Parser;
 
@@ -17,9 +18,19 @@ fn main() -> std::process::ExitCode {
         Err(e) => return refuse(e),
     };
     let mut command = cli.command;
-    match ansible_cfg::load() {
-        Ok(cfg) => ansible_cfg::apply(&mut command, &cfg),
-        Err(e) => return exit::report(Err(exit::Failure::BadInput(anyhow::anyhow!(e)))),
+    let bad = |e: String| exit::report(Err(exit::Failure::BadInput(anyhow::anyhow!(e))));
+    let cfg = match ansible_cfg::load() {
+        Ok(cfg) => cfg,
+        Err(e) => return bad(e),
+    };
+    ansible_cfg::apply(&mut command, &cfg);
+    if let Err(e) = vault::install(&cli.vault, &cfg, |p| {
+        settings::prompt_secret(p).map_err(|e| match e {
+            exit::Failure::BadInput(e) | exit::Failure::Internal(e) => e.to_string(),
+            exit::Failure::Hosts(_) => "cannot read the vault password".into(),
+        })
+    }) {
+        return bad(e);
     }
     let result = match command {
         args::Command::Inventory(a) => commands::inventory::run(&a),

@@ -116,7 +116,7 @@ fn load_keys(hosts: &[HostConnection], defaults: &[PathBuf]) -> Result<KeyStore,
 }
 
 /// Reads a secret from the terminal without echoing it.
-fn prompt_secret(prompt: &str) -> Result<String, Failure> {
+pub fn prompt_secret(prompt: &str) -> Result<String, Failure> {
     let term = console::Term::stderr();
     if !term.is_term() {
         return Err(bad_input(anyhow::anyhow!(

@@ -41,6 +41,14 @@ pub enum InventoryError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// A vault-encrypted file could not be opened.
+    #[error("{}: {source}", path.display())]
+    Vault {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: drover_vault::VaultError,
+    },
     /// A YAML file (inventory, group_vars or host_vars) is not valid YAML.
     #[error("{}:{source}", path.display())]
     Yaml {
@@ -105,4 +113,18 @@ pub enum InventoryError {
         /// The pattern as given.
         pattern: String,
     },
+}
+
+/// A file's text (decrypted when it is a vault), or the error naming it.
+pub(crate) fn read(path: &std::path::Path) -> Result<String, InventoryError> {
+    drover_vault::read_to_string(path).map_err(|e| match e {
+        drover_vault::ReadError::Io(source) => InventoryError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        drover_vault::ReadError::Vault(source) => InventoryError::Vault {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
 }

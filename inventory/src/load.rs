@@ -58,10 +58,7 @@ impl Inventory {
     }
 
     fn add_file(&mut self, path: &Path) -> Result<(), InventoryError> {
-        let text = fs::read_to_string(path).map_err(|source| InventoryError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::error::read(path)?;
         self.add_text(path, &text)
     }
 

@@ -69,10 +69,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
 }
 
 fn read_vars(path: &Path) -> Result<Vars, InventoryError> {
-    let text = fs::read_to_string(path).map_err(|source| InventoryError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::error::read(path)?;
     let doc = drover_yaml::parse(&text).map_err(|source| InventoryError::Yaml {
         path: path.to_path_buf(),
         source,

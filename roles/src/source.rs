@@ -17,7 +17,7 @@ pub struct Source {
 impl Source {
     /// Reads and parses `path`; an empty file is `None`.
     pub fn load(path: &Path) -> Result<(Source, Option<Node>), PlaybookError> {
-        let text = std::fs::read_to_string(path).map_err(|e| PlaybookError::Read {
+        let text = drover_vault::read_to_string(path).map_err(|e| PlaybookError::Read {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;

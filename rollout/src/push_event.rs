@@ -93,6 +93,60 @@ impl TaskOutput {
     }
 }
 
+impl PushEvent {
+    /// The event with every value a vault revealed replaced by `********`, in all it says about
+    /// a task's result (message, loop item, diff, command and output), a host's end, a notice or
+    /// a halt: what a vault decrypts is a secret, on the terminal, in `--json` and in the journal.
+    pub fn hiding_secrets(mut self) -> PushEvent {
+        if !drover_vault::any_revealed() {
+            return self;
+        }
+        let hide = |s: &mut String| {
+            if let std::borrow::Cow::Owned(h) = drover_vault::hide(s) {
+                *s = h;
+            }
+        };
+        match &mut self {
+            PushEvent::Task {
+                msg,
+                item,
+                diff,
+                output,
+                ..
+            } => {
+                hide(msg);
+                item.iter_mut().chain(diff.iter_mut()).for_each(hide);
+                if let Some(o) = output {
+                    hide(&mut o.stdout);
+                    hide(&mut o.stderr);
+                    if let Some(cmd) = &mut o.cmd {
+                        hide_json(cmd);
+                    }
+                }
+            }
+            PushEvent::HostDone { error, .. } => error.iter_mut().for_each(hide),
+            PushEvent::Notice { message } => hide(message),
+            PushEvent::Halted { reason, .. } => hide(reason),
+            _ => {}
+        }
+        self
+    }
+}
+
+/// Hides revealed secrets in every string of `value`.
+fn hide_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(h) = drover_vault::hide(s) {
+                *s = h;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(hide_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(hide_json),
+        _ => {}
+    }
+}
+
 /// The last [`TaskOutput::MAX_STREAM`] bytes of `text` (on a character boundary), saying how many
 /// came before.
 fn tail(text: &str) -> String {

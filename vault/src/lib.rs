@@ -236,23 +236,31 @@ pub fn any_revealed() -> bool {
     REVEALED.lock().is_ok_and(|all| !all.is_empty())
 }
 
-/// A file's text, decrypted when it is a vault (a vault-encrypted vars file, inventory or `copy`
-/// source). The error names the file.
-pub fn read_to_string(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Why a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// It is a vault that could not be opened.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// A file's text, decrypted when it is a vault (a vault-encrypted vars file or inventory).
+pub fn read_to_string(path: &Path) -> Result<String, ReadError> {
+    let text = std::fs::read_to_string(path)?;
     if !is_vault(&text) {
         return Ok(text);
     }
-    decrypt(&text).map_err(|e| format!("{}: {e}", path.display()))
+    Ok(decrypt(&text)?)
 }
 
-/// A file's bytes, decrypted when it is a vault.
-pub fn read(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// A file's bytes, decrypted when it is a vault (a `copy` source).
+pub fn read(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let bytes = std::fs::read(path)?;
     match std::str::from_utf8(&bytes) {
-        Ok(text) if is_vault(text) => decrypt(text)
-            .map(String::into_bytes)
-            .map_err(|e| format!("{}: {e}", path.display())),
+        Ok(text) if is_vault(text) => Ok(decrypt(text)?.into_bytes()),
         _ => Ok(bytes),
     }
 }

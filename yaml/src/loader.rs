@@ -336,11 +336,15 @@ fn scalar(
         None | Some("str") => Ok(Value::Str(text)),
         Some("unsafe") => unsafe_text(text, mark),
         Some("int" | "float" | "bool" | "null") => Ok(resolve_plain(&text)),
-        Some("vault") => Err(YamlError::Unsupported {
-            mark,
-            message: "`!vault` values are not supported yet; decrypt them or pass them with -e"
-                .into(),
-        }),
+        // Decrypted with the run's vault passwords; the plaintext is a secret from here on.
+        Some("vault") => {
+            drover_vault::decrypt(&text)
+                .map(Value::Str)
+                .map_err(|e| YamlError::Unsupported {
+                    mark,
+                    message: format!("this `!vault` value: {e}"),
+                })
+        }
         Some(other) => Err(YamlError::Unsupported {
             mark,
             message: format!("unknown YAML tag `!{other}`"),

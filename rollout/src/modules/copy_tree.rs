@@ -111,7 +111,7 @@ pub async fn run(
     };
     let mut diffs = String::new();
     for rel in &files {
-        let content = match std::fs::read(root.join(rel)) {
+        let content = match drover_vault::read(&root.join(rel)) {
             Ok(c) => c,
             Err(e) => return Outcome::fail(format!("{}: {e}", root.join(rel).display())),
         };

@@ -386,7 +386,7 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
             let Some(path) = drover_roles::resolve_file(&src, sub, ctx.search) else {
                 return Outcome::fail(format!("{module} source `{src}` not found under {sub}/"));
             };
-            match (kind, std::fs::read(&path)) {
+            match (kind, drover_vault::read(&path)) {
                 (_, Err(e)) => return Outcome::fail(format!("{}: {e}", path.display())),
                 (ModuleKind::Template, Ok(bytes)) => {
                     let text = String::from_utf8_lossy(&bytes);

@@ -11,7 +11,8 @@ use super::{Args, ModuleCtx, Outcome};
 
 /// The variables of one file: a mapping (an empty file has none).
 fn load(path: &Path) -> Result<Map<String, Json>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        drover_vault::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     match drover_yaml::parse(&text).map_err(|e| format!("{}:{e}", path.display()))? {
         None => Ok(Map::new()),
         Some(doc) => match doc.to_json() {

@@ -133,6 +133,7 @@ struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn emit(&self, event: PushEvent) {
+        let event = event.hiding_secrets();
         self.write(|j| j.record(&event));
         let _ = self.ui.send(event);
     }
