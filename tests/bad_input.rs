@@ -345,9 +345,9 @@ fn ansible_flags_drover_lacks_say_what_to_do_instead() {
             "drover inventory",
         ),
         (
-            &["push", "-i", inv, pb, "--vault-password-file", "v.txt"],
-            "`--vault-password-file`",
-            "Vault",
+            &["push", "-i", inv, pb, "--ask-pass"],
+            "`--ask-pass`",
+            "keys only",
         ),
     ];
     for (args, flag, what) in cases {
