@@ -2319,3 +2319,32 @@ fn vault_files_and_values_decrypt_and_stay_secret() {
     assert!(journal.contains("token is ********"), "{journal}");
     assert!(!journal.contains("tok-12345") && !journal.contains("s3cr3t-from-vault"));
 }
+
+/// Play keywords: `order` arranges the hosts before batching; `ignore_errors`, `no_log` and
+/// `become_method: sudo` given to the play reach every task (a role's too); `strategy: free` is
+/// how drover runs; a become method other than sudo is refused at load.
+#[test]
+fn play_keywords_order_hosts_and_reach_every_task() {
+    let fleet = common::fleet(3);
+    let play = "- hosts: all\n  gather_facts: false\n  order: reverse_sorted\n  strategy: free\n  ignore_errors: true\n  become_method: sudo\n  tasks:\n    - command: \"false\"\n    - shell: echo \"{{ inventory_hostname }}\" >> \"{{ lookup('env', 'HOME') }}/order\"\n      delegate_to: localhost\n";
+    let pb = fleet.dir().join("pb/order.yml");
+    std::fs::create_dir_all(pb.parent().unwrap()).unwrap();
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["--batch", "1"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("order")).unwrap(),
+        "node03\nnode02\nnode01\n"
+    );
+    assert_eq!(run.stdout.matches("ignored ").count(), 3, "{run:?}");
+    let run = push_text(
+        &fleet,
+        &[(
+            "su.yml",
+            "- hosts: all\n  become_method: su\n  tasks:\n    - ping:\n",
+        )],
+    );
+    assert_bad(&run, "su.yml:2:18");
+    assert!(run.stderr.contains("drover becomes with sudo"), "{run:?}");
+}

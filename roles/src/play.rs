@@ -36,7 +36,30 @@ const PLAY_KEYS: &[&str] = &[
     "impact_gate",
     "rollcall",
     "window",
+    "ignore_errors",
+    "ignore_unreachable",
+    "no_log",
+    "check_mode",
+    "become_method",
+    "strategy",
+    "order",
 ];
+
+/// The order a play takes its hosts in, before batching (`order:`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HostOrder {
+    /// As the inventory lists them (the default).
+    #[default]
+    Inventory,
+    /// The inventory's order, reversed.
+    ReverseInventory,
+    /// By name.
+    Sorted,
+    /// By name, reversed.
+    ReverseSorted,
+    /// In a random order.
+    Shuffle,
+}
 
 /// One batch size of `serial` or `--batch`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,6 +160,8 @@ pub struct Play {
     pub rollcall: RollcallSpec,
     /// `window:`: maintenance windows; the play starts no batch outside all of them.
     pub windows: Vec<Window>,
+    /// `order:`: the order hosts are taken in.
+    pub order: HostOrder,
 }
 
 /// `rollcall:` settings of a play.
@@ -323,12 +348,23 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         impact_gate: false,
         rollcall: RollcallSpec::default(),
         windows: Vec::new(),
+        order: HostOrder::Inventory,
     };
+    // Task keywords given to the whole play reach every task and handler, as a block's do.
+    let mut keywords = crate::task::Task::empty(src.at(node), &[]);
     play.name = node
         .get("name")
         .map_or(Ok(play.hosts.clone()), |n| src.string(n, "name"))?;
     for (k, v) in entries {
-        match k.key_string().as_str() {
+        let key = k.key_string();
+        if matches!(
+            key.as_str(),
+            "ignore_errors" | "ignore_unreachable" | "no_log" | "check_mode" | "become_method"
+        ) && crate::task::passed_keyword(src, &mut keywords, &key, v)?
+        {
+            continue;
+        }
+        match key.as_str() {
             "vars_files" => {
                 for file in src.strings(v, "vars_files")? {
                     let file = crate::task::known_path(&file, std::slice::from_ref(&dir))
@@ -389,6 +425,33 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
                 src.strings(v, "collections")?;
             }
             "tags" => play.tags = src.strings(v, "tags")?,
+            // drover takes each host of a batch through the play at its own pace (Ansible's `free`);
+            // under `linear`, Ansible's default, a host would wait for the others between tasks:
+            // the results are the same, only the interleaving of output lines differs.
+            "strategy" => match src.string(v, "strategy")?.as_str() {
+                "linear" | "free" => {}
+                other => {
+                    return Err(src.invalid(
+                        v,
+                        format!("strategy: `{other}` is not supported; drover runs `free` (and `linear` as it)"),
+                    ));
+                }
+            },
+            "order" => {
+                play.order = match src.string(v, "order")?.as_str() {
+                    "inventory" => HostOrder::Inventory,
+                    "reverse_inventory" => HostOrder::ReverseInventory,
+                    "sorted" => HostOrder::Sorted,
+                    "reverse_sorted" => HostOrder::ReverseSorted,
+                    "shuffle" => HostOrder::Shuffle,
+                    other => {
+                        return Err(src.invalid(
+                            v,
+                            format!("order: `{other}`; expected inventory, reverse_inventory, sorted, reverse_sorted or shuffle"),
+                        ));
+                    }
+                };
+            }
             "rollcall" => play.rollcall = rollcall_spec(src, v)?,
             "window" => {
                 play.windows = src
@@ -435,6 +498,18 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         for role in play.roles.iter_mut().chain(play.included_roles.iter_mut()) {
             role_environment(role, &layer);
         }
+    }
+    for list in [
+        &mut play.pre_tasks,
+        &mut play.tasks,
+        &mut play.post_tasks,
+        &mut play.handlers,
+    ] {
+        crate::task::pass_keywords(&keywords, list);
+    }
+    for role in play.roles.iter_mut().chain(play.included_roles.iter_mut()) {
+        crate::task::pass_keywords(&keywords, &mut role.tasks);
+        crate::task::pass_keywords(&keywords, &mut role.handlers);
     }
     check_notifies(&play)?;
     Ok(play)

@@ -48,6 +48,7 @@ const KEYWORDS: &[&str] = &[
     "async",
     "poll",
     "ignore_unreachable",
+    "become_method",
 ];
 
 /// `loop:` (or `with_<lookup>:`) and its `loop_control`.
@@ -606,6 +607,16 @@ pub(crate) fn passed_keyword(
             task.check_mode = flag(src, v, (&mut task.templated, TemplatedKeyword::CheckMode))?;
         }
         "environment" => task.environment.push(environment(src, v)?),
+        // sudo is how drover becomes; another method is refused rather than run as sudo.
+        "become_method" => {
+            let method = src.string(v, "become_method")?;
+            if !matches!(method.as_str(), "sudo" | "ansible.builtin.sudo") {
+                return Err(src.invalid(
+                    v,
+                    format!("become_method: `{method}` is not supported; drover becomes with sudo"),
+                ));
+            }
+        }
         _ => return Ok(false),
     }
     Ok(true)

@@ -17,7 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_inventory::Inventory;
 use drover_roles::{
-    Batches, Module, ModuleKind, Number, Play, Playbook, Role, Task, TaskBody, TemplatedKeyword,
+    Batches, HostOrder, Module, ModuleKind, Number, Play, Playbook, Role, Task, TaskBody,
+    TemplatedKeyword,
 };
 use drover_ssh::Become;
 use drover_templates::{Engine, OMIT};
@@ -117,6 +118,27 @@ pub struct PushSummary {
     pub recap: BTreeMap<String, HostStats>,
     /// Some host failed because of a template or variable error (bad input, exit code 2).
     pub bad_input: bool,
+}
+
+/// Puts a play's hosts in the order its `order:` asks for, before they are batched.
+fn arrange(order: HostOrder, hosts: &mut [&str]) {
+    match order {
+        HostOrder::Inventory => {}
+        HostOrder::ReverseInventory => hosts.reverse(),
+        HostOrder::Sorted => hosts.sort_unstable(),
+        HostOrder::ReverseSorted => hosts.sort_unstable_by(|a, b| b.cmp(a)),
+        HostOrder::Shuffle => {
+            for i in (1..hosts.len()).rev() {
+                let mut bits = [0u8; 8];
+                // Without the OS's random source the order stays the inventory's.
+                if getrandom::fill(&mut bits).is_err() {
+                    return;
+                }
+                let j = (u64::from_le_bytes(bits) % (i as u64 + 1)) as usize;
+                hosts.swap(i, j);
+            }
+        }
+    }
 }
 
 /// What a failed `no_log` task says in place of its output.
@@ -239,7 +261,10 @@ pub async fn push(
                 });
                 continue;
             }
-            Ok(h) => h,
+            Ok(mut h) => {
+                arrange(play.order, &mut h);
+                h
+            }
             Err(e) => {
                 run.emitter.emit(PushEvent::Halted {
                     reason: format!("play `{}`: {e}", play.name),
@@ -535,6 +560,25 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+
+    #[test]
+    fn a_plays_order_arranges_its_hosts() {
+        let arranged = |order| {
+            let mut hosts = vec!["web2", "db1", "web10"];
+            arrange(order, &mut hosts);
+            hosts
+        };
+        assert_eq!(arranged(HostOrder::Inventory), ["web2", "db1", "web10"]);
+        assert_eq!(
+            arranged(HostOrder::ReverseInventory),
+            ["web10", "db1", "web2"]
+        );
+        assert_eq!(arranged(HostOrder::Sorted), ["db1", "web10", "web2"]);
+        assert_eq!(arranged(HostOrder::ReverseSorted), ["web2", "web10", "db1"]);
+        let mut shuffled = arranged(HostOrder::Shuffle);
+        shuffled.sort_unstable();
+        assert_eq!(shuffled, ["db1", "web10", "web2"]);
+    }
 
     #[test]
     fn failure_budgets_parse_and_halt_as_ansible_does() {
