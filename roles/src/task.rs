@@ -205,11 +205,6 @@ impl Task {
         self.ignore_errors.unwrap_or(false)
     }
 
-    /// Whether losing the host during the task is ignored (`ignore_unreachable`).
-    pub fn ignores_unreachable(&self) -> bool {
-        self.ignore_unreachable.unwrap_or(false)
-    }
-
     /// Whether output and parameters are hidden (`no_log`, its own or its block's).
     pub fn hides_output(&self) -> bool {
         self.no_log.unwrap_or(false)

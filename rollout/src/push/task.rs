@@ -650,7 +650,7 @@ impl HostRun<'_> {
 fn status_of(task: &Task, outcome: &Outcome) -> TaskStatus {
     // Ansible counts an ignored unreachable task as ok and ignored; the host goes on.
     if outcome.unreachable {
-        return if task.ignores_unreachable() {
+        return if task.ignore_unreachable == Some(true) {
             TaskStatus::Ignored
         } else {
             TaskStatus::Unreachable
