@@ -2348,3 +2348,34 @@ fn play_keywords_order_hosts_and_reach_every_task() {
     assert_bad(&run, "su.yml:2:18");
     assert!(run.stderr.contains("drover becomes with sudo"), "{run:?}");
 }
+
+/// `local_action:` runs its module on the controller, written as `MODULE ARGS` or as a mapping with
+/// `module:`; naming a second module beside it is refused at load.
+#[test]
+fn local_action_runs_on_the_controller() {
+    let fleet = common::fleet(1);
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - local_action: shell echo \"from $SSH_CONNECTION-less {{ inventory_hostname }}\" > \"$HOME/local-1\"\n    - local_action:\n        module: copy\n        content: \"copied for {{ inventory_hostname }}\"\n        dest: \"{{ lookup('env', 'HOME') }}/local-2\"\n";
+    let run = push_text(&fleet, &[("local.yml", play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("local-1")).unwrap(),
+        "from -less node01\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("local-2")).unwrap(),
+        "copied for node01"
+    );
+    let run = push_text(
+        &fleet,
+        &[(
+            "both.yml",
+            "- hosts: all\n  tasks:\n    - local_action: ping\n      shell: echo\n",
+        )],
+    );
+    assert_bad(&run, "both.yml:4:7");
+    assert!(
+        run.stderr
+            .contains("`local_action:` names the task's module"),
+        "{run:?}"
+    );
+}

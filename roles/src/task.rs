@@ -49,6 +49,7 @@ const KEYWORDS: &[&str] = &[
     "poll",
     "ignore_unreachable",
     "become_method",
+    "local_action",
 ];
 
 /// `loop:` (or `with_<lookup>:`) and its `loop_control`.
@@ -332,6 +333,7 @@ fn parse_task(
     let mut block = Block::default();
     let mut loop_control = None;
     let mut unrolled_loop = false;
+    let mut local_action = None;
     for (k, v) in entries {
         if passed_keyword(src, &mut task, keyword(&k.key_string()), v)? {
             continue;
@@ -383,6 +385,10 @@ fn parse_task(
                 task.vars = src.vars(v, "vars")?;
             }
             "listen" => task.listen = src.strings(v, "listen")?,
+            "local_action" => {
+                local_action = Some(local_action_call(src, v)?);
+                task.delegate_to = Some("localhost".into());
+            }
             "block" => block.block = parse_tasks(src, v, search, depth + 1)?,
             "rescue" => block.rescue = parse_tasks(src, v, search, depth + 1)?,
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
@@ -447,6 +453,22 @@ fn parse_task(
     }
     let has_block = entries.iter().any(|(k, _)| k.key_string() == "block");
     task.body = match (body, has_block, module_keys.as_slice()) {
+        (None, false, []) if let Some((key, value)) = &local_action => {
+            TaskBody::Module(module_call(src, key, value, args, &task.search)?)
+        }
+        (_, _, extra) if local_action.is_some() => {
+            return Err(src.invalid(
+                extra.first().map_or(node, |(k, _)| k),
+                format!(
+                    "`local_action:` names the task's module; this task also names {}",
+                    extra
+                        .iter()
+                        .map(|(k, _)| format!("`{}`", k.key_string()))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            ));
+        }
         (Some(b), false, []) => b,
         (None, true, []) => TaskBody::Block(block),
         (None, false, [(k, v)]) => TaskBody::Module(module_call(src, k, v, args, &task.search)?),
@@ -895,6 +917,53 @@ fn loop_lookup(src: &Source, k: &Node, key: &str) -> Result<Option<String>, Play
                 "`{key}`: drover has no lookup plugin `{plugin}`; with_ loops take {} (or use `loop:`)",
                 drover_templates::LOOKUP_PLUGINS.join(", ")
             ),
+        )),
+    }
+}
+
+/// `local_action:`'s module as a key node and its arguments: `local_action: shell echo hi` (the
+/// first word names the module, the rest is its free form) or a mapping with `module:`.
+fn local_action_call(src: &Source, v: &Node) -> Result<(Node, Node), PlaybookError> {
+    let named = |name: &str, mark| Node {
+        value: drover_yaml::Value::Str(name.to_string()),
+        mark,
+    };
+    match &v.value {
+        drover_yaml::Value::Str(text) => {
+            let text = text.trim();
+            let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            let args = if rest.trim().is_empty() {
+                Node {
+                    value: drover_yaml::Value::Null,
+                    mark: v.mark,
+                }
+            } else {
+                named(rest.trim(), v.mark)
+            };
+            Ok((named(name, v.mark), args))
+        }
+        drover_yaml::Value::Map(entries) => {
+            let module = entries
+                .iter()
+                .find(|(k, _)| k.key_string() == "module")
+                .ok_or_else(|| src.invalid(v, "local_action: a mapping needs `module: NAME`"))?;
+            let name = src.string(&module.1, "module")?;
+            let rest: Vec<(Node, Node)> = entries
+                .iter()
+                .filter(|(k, _)| k.key_string() != "module")
+                .cloned()
+                .collect();
+            Ok((
+                named(&name, module.1.mark),
+                Node {
+                    value: drover_yaml::Value::Map(rest),
+                    mark: v.mark,
+                },
+            ))
+        }
+        _ => Err(src.invalid(
+            v,
+            "local_action: expected `MODULE ARGS` or a mapping with `module:`",
         )),
     }
 }
