@@ -2379,3 +2379,45 @@ fn local_action_runs_on_the_controller() {
         "{run:?}"
     );
 }
+
+/// `throttle: 1` lets one host at a time run the task (each sees itself alone in a shared folder),
+/// where the same task without it (run first, so the hosts arrive together) runs on the batch's
+/// hosts at once.
+#[test]
+fn throttle_limits_how_many_hosts_run_a_task_at_once() {
+    let fleet = common::fleet(3);
+    // Each task has a folder of its own: a host that went on to the next task is not counted.
+    let d = fleet.dir().join("slots");
+    let task = |counts: &str, extra: &str| {
+        let slot = d.join(counts);
+        std::fs::create_dir_all(&slot).unwrap();
+        format!(
+            "    - shell: touch {s}/{{{{ inventory_hostname }}}}; sleep 0.4; ls {s} | wc -l >> {d}.{counts}; rm {s}/{{{{ inventory_hostname }}}}\n{extra}",
+            s = slot.display(),
+            d = d.display()
+        )
+    };
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n{}{}",
+        task("free", ""),
+        task("throttled", "      throttle: 1\n")
+    );
+    let pb = fleet.dir().join("throttle.yml");
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    let counts = |name: &str| -> Vec<u32> {
+        std::fs::read_to_string(format!("{}.{name}", d.display()))
+            .unwrap()
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect()
+    };
+    assert_eq!(counts("throttled"), [1, 1, 1]);
+    assert!(
+        counts("free").iter().max() > Some(&1),
+        "{:?}",
+        counts("free")
+    );
+}

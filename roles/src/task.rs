@@ -50,6 +50,7 @@ const KEYWORDS: &[&str] = &[
     "ignore_unreachable",
     "become_method",
     "local_action",
+    "throttle",
 ];
 
 /// `loop:` (or `with_<lookup>:`) and its `loop_control`.
@@ -192,6 +193,8 @@ pub struct Task {
     pub check_mode: Option<bool>,
     /// Folders where this task's `templates/` and `files/` are looked up (its role, then the playbook).
     pub search: Vec<PathBuf>,
+    /// `throttle:`: at most this many hosts run the task at once (none: no limit).
+    pub throttle: Option<u32>,
     /// `async:` seconds: the most the task may run (with `poll: 0`, in the background).
     pub async_seconds: Option<Number>,
     /// `poll:` seconds between checks of an async task; 0 starts it in the background and goes on.
@@ -262,6 +265,7 @@ impl Task {
             templated: Vec::new(),
             async_seconds: None,
             poll: None,
+            throttle: None,
         }
     }
 }
@@ -601,6 +605,7 @@ pub(crate) fn passed_keyword(
             Number::Template(t) => task.templated.push((TemplatedKeyword::Timeout, t)),
         },
         "run_once" => task.run_once = Some(src.boolean(v, "run_once")?),
+        "throttle" => task.throttle = Some(count(src, v, "throttle")?).filter(|n| *n > 0),
         "ignore_unreachable" => {
             task.ignore_unreachable = Some(src.boolean(v, "ignore_unreachable")?);
         }
@@ -657,6 +662,7 @@ struct Keywords {
     check_mode: Option<bool>,
     timeout: Option<u64>,
     run_once: Option<bool>,
+    throttle: Option<u32>,
     delegate_to: Option<String>,
     templated: Vec<(TemplatedKeyword, String)>,
 }
@@ -672,6 +678,7 @@ impl Keywords {
             check_mode: task.check_mode,
             timeout: task.timeout,
             run_once: task.run_once,
+            throttle: task.throttle,
             delegate_to: task.delegate_to.clone(),
             templated: task.templated.clone(),
         }
@@ -699,6 +706,7 @@ impl Keywords {
             t.check_mode = t.check_mode.or(self.check_mode);
             t.timeout = t.timeout.or(self.timeout);
             t.run_once = t.run_once.or(self.run_once);
+            t.throttle = t.throttle.or(self.throttle);
             t.delegate_to = t.delegate_to.clone().or_else(|| self.delegate_to.clone());
             let inner = Keywords::of(t);
             if let TaskBody::Block(b) = &mut t.body {

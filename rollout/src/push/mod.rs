@@ -201,6 +201,18 @@ struct Run<'a> {
 struct BatchShared {
     fatal: AtomicBool,
     run_once: Mutex<HashMap<String, Arc<OnceCell<Outcome>>>>,
+    /// `throttle:`: a semaphore per task of the batch, with as many permits as it allows hosts.
+    throttles: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl BatchShared {
+    /// The semaphore that holds `task` to `limit` hosts at once.
+    fn throttle(&self, task: &Task, limit: u32) -> Arc<tokio::sync::Semaphore> {
+        let mut map = self.throttles.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(task.at.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(limit as usize)))
+            .clone()
+    }
 }
 
 /// Runs `playbook`. The journal is new or resumed; events go to `ui` as they happen.

@@ -109,6 +109,11 @@ impl HostRun<'_> {
         module: &Module,
         role: Option<&Role>,
     ) -> Result<(), Stop> {
+        // Held until the task ends on this host: at most `throttle` hosts run it at once.
+        let _permit = match task.throttle {
+            Some(limit) => self.shared.throttle(task, limit).acquire_owned().await.ok(),
+            None => None,
+        };
         self.run.emitter.emit(PushEvent::TaskStarted {
             host: self.host.clone(),
             task: Self::task_label(task, Some(module), role),
