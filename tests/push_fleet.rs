@@ -2421,3 +2421,27 @@ fn throttle_limits_how_many_hosts_run_a_task_at_once() {
         counts("free")
     );
 }
+
+/// Magic variables of the play: `ansible_play_hosts` (the batch's hosts still active: one that
+/// failed is gone), `ansible_play_hosts_all`, `ansible_run_tags` and `ansible_skip_tags`.
+#[test]
+fn play_magic_variables_follow_the_run() {
+    let fleet = common::fleet(2);
+    let play = "- hosts: all\n  gather_facts: false\n  tags: [app]\n  tasks:\n    - fail: {msg: down}\n      when: inventory_hostname == 'node02'\n    - shell: sleep 1\n    - copy:\n        content: \"{{ ansible_play_hosts }} {{ ansible_play_hosts_all }} {{ ansible_run_tags }} {{ ansible_skip_tags }}\"\n        dest: \"{{ lookup('env', 'HOME') }}/magic\"\n      delegate_to: localhost\n";
+    let pb = fleet.dir().join("magic.yml");
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(
+            &pb,
+            &runs,
+            &["--tags", "app", "--skip-tags", "slow", "--max-fail", "50%"],
+        ),
+    );
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("magic")).unwrap(),
+        "['node01'] ['node01', 'node02'] ['app'] ['slow']",
+        "{run:?}"
+    );
+}

@@ -96,6 +96,11 @@ pub(super) async fn run_host(
         Err(msg) => Err(Stop::failed(msg)),
     };
     if let Err(stop) = &outcome {
+        shared
+            .stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(host.to_string());
         let counted = h.stats.failed > 0 || h.stats.unreachable > 0;
         if !counted && stop.cause != StopCause::Interrupted {
             h.stats.failed = 1;
@@ -424,6 +429,29 @@ impl HostRun<'_> {
         vars.extend(self.run.opts.extra_vars.clone());
         vars.insert("play_hosts".into(), json!(self.batch));
         vars.insert("ansible_play_batch".into(), json!(self.batch));
+        // The batch's hosts still active (a host that failed has stopped its part).
+        let stopped = self
+            .shared
+            .stopped
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        let active: Vec<&String> = self.batch.iter().filter(|h| !stopped.contains(h)).collect();
+        vars.insert("ansible_play_hosts".into(), json!(active));
+        vars.insert(
+            "ansible_play_hosts_all".into(),
+            json!(self.shared.play_hosts),
+        );
+        let tags = &self.run.opts.tags;
+        vars.insert(
+            "ansible_run_tags".into(),
+            if tags.is_empty() {
+                json!(["all"])
+            } else {
+                json!(tags)
+            },
+        );
+        vars.insert("ansible_skip_tags".into(), json!(self.run.opts.skip_tags));
         vars.insert("playbook_dir".into(), json!(self.run.playbook_dir));
         // For evidence folders, audit lines and alert silences that name the run.
         vars.insert("drover_run_id".into(), json!(self.run.run_id));

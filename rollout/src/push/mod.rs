@@ -199,6 +199,10 @@ struct Run<'a> {
 /// One batch's shared state.
 #[derive(Default)]
 struct BatchShared {
+    /// Every host of the play (`ansible_play_hosts_all`), a resumed run's finished ones included.
+    play_hosts: Vec<String>,
+    /// Hosts of the batch whose part has stopped (failed or unreachable).
+    stopped: Mutex<Vec<String>>,
     fatal: AtomicBool,
     run_once: Mutex<HashMap<String, Arc<OnceCell<Outcome>>>>,
     /// `throttle:`: a semaphore per task of the batch, with as many permits as it allows hosts.
@@ -337,7 +341,14 @@ pub async fn push(
                 of: sizes.len(),
                 hosts: batch.clone(),
             });
-            let shared = BatchShared::default();
+            let shared = BatchShared {
+                play_hosts: already_done
+                    .iter()
+                    .chain(&todo)
+                    .map(|h| h.to_string())
+                    .collect(),
+                ..BatchShared::default()
+            };
             let results: Vec<HostResult> = futures::stream::iter(batch.iter())
                 .map(|h| host::run_host(&run, (index, play), h, &batch, &shared))
                 .buffer_unordered(opts.forks.max(1))
