@@ -2445,3 +2445,63 @@ fn play_magic_variables_follow_the_run() {
         "{run:?}"
     );
 }
+
+/// `vars_prompt`: `-e` answers without asking; without a terminal the default answers, and a prompt
+/// with neither is refused before anything runs, saying to pass `-e`.
+#[test]
+fn vars_prompt_takes_extra_vars_then_defaults() {
+    let fleet = common::fleet(1);
+    let play = "- hosts: all\n  gather_facts: false\n  vars_prompt:\n    - name: release\n      prompt: Which release?\n      default: stable\n      private: false\n    - name: token\n      prompt: API token\n  tasks:\n    - copy:\n        content: \"{{ release }} {{ token }}\"\n        dest: \"{{ lookup('env', 'HOME') }}/prompted\"\n      delegate_to: localhost\n";
+    let pb = fleet.dir().join("prompt.yml");
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_bad(&run, "vars_prompt `token` needs an answer");
+    assert!(run.stderr.contains("-e token=VALUE"), "{run:?}");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["-e", "token=abc123"]),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("prompted")).unwrap(),
+        "stable abc123"
+    );
+}
+
+/// `vars_prompt` on a terminal: a private answer is asked (not echoed) and confirmed; a public one
+/// shows its default; the private answer is a secret afterwards: a failed command that prints it
+/// shows `********`.
+#[test]
+fn vars_prompt_asks_on_the_terminal_and_keeps_private_answers_secret() {
+    let fleet = common::fleet(1);
+    let pb = fleet.dir().join("ask-vars.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  vars_prompt:\n    - name: secret_word\n      prompt: Secret word\n      confirm: true\n    - name: colour\n      prompt: Colour\n      default: blue\n      private: false\n  tasks:\n    - shell: echo \"{{ colour }} {{ secret_word }}\"; exit 1\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let command = common::on_terminal(
+        &fleet,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    );
+    let (_, shown) = common::converse(
+        command,
+        &[
+            ("Secret word: ", "swordfish-42"),
+            ("confirm Secret word: ", "swordfish-42"),
+            ("Colour [blue]: ", ""),
+        ],
+    );
+    assert!(shown.contains("Secret word: "), "{shown}");
+    assert!(shown.contains("confirm Secret word: "), "{shown}");
+    assert!(shown.contains("Colour [blue]: "), "{shown}");
+    assert!(shown.contains("blue ********"), "{shown}");
+    assert!(!shown.contains("swordfish-42"), "{shown}");
+}

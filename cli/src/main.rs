@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod settings;
 mod ui;
+mod vars_prompt;
 mod vault;
 
 use clap::Parser;

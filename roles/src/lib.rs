@@ -16,7 +16,7 @@ mod window;
 
 pub use error::{At, PlaybookError};
 pub use module::{CheckMode, MODULES, Module, ModuleKind, Param, ParamType, Spec};
-pub use play::{Batches, HostOrder, Play, Playbook, RollcallSpec};
+pub use play::{Batches, HostOrder, Play, Playbook, RollcallSpec, VarPrompt};
 pub use role::Role;
 pub use task::{
     Block, LoopSpec, Number, Task, TaskBody, TemplatedKeyword, env_name, resolve as resolve_file,

@@ -43,7 +43,30 @@ const PLAY_KEYS: &[&str] = &[
     "become_method",
     "strategy",
     "order",
+    "vars_prompt",
 ];
+
+/// One `vars_prompt:` entry: a variable the operator is asked for when the play starts, unless
+/// `-e` gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarPrompt {
+    /// The variable.
+    pub name: String,
+    /// What to ask (the name when unsaid).
+    pub prompt: String,
+    /// The answer when the operator just presses Enter, or when there is no terminal.
+    pub default: Option<String>,
+    /// The answer is not echoed, and is a secret afterwards (the default, as in Ansible).
+    pub private: bool,
+    /// Ask twice; the answers must match.
+    pub confirm: bool,
+    /// Hash the answer with `password_hash` (`sha512_crypt`, `sha256_crypt`).
+    pub encrypt: Option<String>,
+    /// The salt for `encrypt` (random when unsaid).
+    pub salt: Option<String>,
+    /// Keep template syntax in the answer as text.
+    pub unsafe_text: bool,
+}
 
 /// The order a play takes its hosts in, before batching (`order:`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -162,6 +185,8 @@ pub struct Play {
     pub windows: Vec<Window>,
     /// `order:`: the order hosts are taken in.
     pub order: HostOrder,
+    /// `vars_prompt:`: variables asked for before the play runs (the command line answers them).
+    pub vars_prompt: Vec<VarPrompt>,
 }
 
 /// `rollcall:` settings of a play.
@@ -349,6 +374,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         rollcall: RollcallSpec::default(),
         windows: Vec::new(),
         order: HostOrder::Inventory,
+        vars_prompt: Vec::new(),
     };
     // Task keywords given to the whole play reach every task and handler, as a block's do.
     let mut keywords = crate::task::Task::empty(src.at(node), &[]);
@@ -437,6 +463,13 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
                     ));
                 }
             },
+            "vars_prompt" => {
+                play.vars_prompt = src
+                    .list(v, "vars_prompt")?
+                    .iter()
+                    .map(|e| var_prompt(src, e))
+                    .collect::<Result<_, _>>()?;
+            }
             "order" => {
                 play.order = match src.string(v, "order")?.as_str() {
                     "inventory" => HostOrder::Inventory,
@@ -513,6 +546,61 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
     }
     check_notifies(&play)?;
     Ok(play)
+}
+
+/// One `vars_prompt:` entry, its keys checked.
+fn var_prompt(src: &Source, node: &Node) -> Result<VarPrompt, PlaybookError> {
+    let entries = src.map(node, "a vars_prompt entry")?;
+    src.check_keys(
+        entries,
+        &[
+            "name",
+            "prompt",
+            "default",
+            "private",
+            "confirm",
+            "encrypt",
+            "salt",
+            "salt_size",
+            "unsafe",
+        ],
+        "a vars_prompt entry",
+    )?;
+    let text = |key: &str| node.get(key).map(|v| src.string(v, key)).transpose();
+    let flag =
+        |key: &str, default: bool| node.get(key).map_or(Ok(default), |v| src.boolean(v, key));
+    let name =
+        text("name")?.ok_or_else(|| src.invalid(node, "a vars_prompt entry needs `name:`"))?;
+    let encrypt = text("encrypt")?;
+    if let Some(e) = &encrypt
+        && !matches!(e.as_str(), "sha512_crypt" | "sha256_crypt")
+    {
+        return Err(src.invalid(
+            node.get("encrypt").unwrap_or(node),
+            format!("vars_prompt encrypt: `{e}` is not supported; drover has sha512_crypt and sha256_crypt"),
+        ));
+    }
+    if let Some(v) = node.get("salt_size") {
+        return Err(src.invalid(
+            v,
+            "vars_prompt salt_size: drover makes 16-character salts; give `salt:` to choose one",
+        ));
+    }
+    Ok(VarPrompt {
+        prompt: text("prompt")?.unwrap_or_else(|| name.clone()),
+        name,
+        default: node.get("default").map(|v| match v.to_json() {
+            serde_json::Value::String(s) => s,
+            // As Python's str gives a number or a boolean.
+            serde_json::Value::Bool(b) => if b { "True" } else { "False" }.to_string(),
+            other => other.to_string(),
+        }),
+        private: flag("private", true)?,
+        confirm: flag("confirm", false)?,
+        encrypt,
+        salt: text("salt")?,
+        unsafe_text: flag("unsafe", false)?,
+    })
 }
 
 /// The play's `environment:` for a role's tasks and handlers (and its dependencies').

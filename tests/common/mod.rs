@@ -250,6 +250,66 @@ pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (b
     (early, out)
 }
 
+/// Runs `command` (made by [`on_terminal`]) as a conversation: for each `(prompt, reply)`, waits
+/// until the prompt shows (after the previous one), then types the reply. Everything waits at most
+/// 60 s; a command still running then is killed. Gives whether it succeeded and what it showed.
+pub fn converse(mut command: Command, steps: &[(&str, &str)]) -> (bool, String) {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let into = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut from = 0;
+    for (prompt, reply) in steps {
+        loop {
+            let found = seen.lock().unwrap()[from..].find(prompt);
+            if let Some(at) = found {
+                from += at + prompt.len();
+                break;
+            }
+            if std::time::Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = stdin.write_all(format!("{reply}\n").as_bytes());
+    }
+    drop(stdin);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    reader.join().unwrap();
+    let out = seen.lock().unwrap().clone();
+    (status.is_some_and(|s| s.success()), out)
+}
+
 /// drover against `fleet` as a command to start (not yet run): `args[0]` is the subcommand, the
 /// fleet's inventory and known_hosts follow it; HOME is the fleet, no agent, no colour.
 pub fn drover_command(fleet: &impl Reach, args: &[&str]) -> Command {

@@ -39,9 +39,15 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     };
     let playbook_path = playbook_path(&args)?;
     let inventory = super::inventory_from(&args.inventory)?;
-    let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
+    let mut playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
     let mut view = PushView::new(args.json);
     let opts = options(&args, &view)?;
+    crate::vars_prompt::answer_all(
+        &mut playbook,
+        &opts.extra_vars,
+        &crate::vars_prompt::Terminal,
+    )
+    .map_err(|e| bad_input(anyhow!(e)))?;
     check_patterns(&playbook, &inventory, opts.limit.as_deref())
         .map_err(|e| bad_input(anyhow!("{e}; nothing was run")))?;
     let everyone: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
