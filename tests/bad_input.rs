@@ -340,9 +340,9 @@ fn ansible_flags_drover_lacks_say_what_to_do_instead() {
         ),
         (&["push", "-i", inv, pb, "-vvv"], "`-v`", "--json"),
         (
-            &["push", "-i", inv, pb, "--list-hosts"],
-            "`--list-hosts`",
-            "drover inventory",
+            &["push", "-i", inv, pb, "--connection", "paramiko"],
+            "`--connection`",
+            "over SSH",
         ),
         (
             &["push", "-i", inv, pb, "--ask-pass"],

@@ -2505,3 +2505,49 @@ fn vars_prompt_asks_on_the_terminal_and_keeps_private_answers_secret() {
     assert!(shown.contains("blue ********"), "{shown}");
     assert!(!shown.contains("swordfish-42"), "{shown}");
 }
+
+/// `--list-hosts`, `--list-tasks` and `--list-tags` show what a run would take, in Ansible's
+/// layout, with `--limit` and the tag filters a run uses; nothing is contacted (no journal).
+#[test]
+fn list_hosts_tasks_and_tags_as_ansible_prints_them() {
+    let fleet = common::fleet(2);
+    let role = fleet.dir().join("pb/roles/base/tasks/main.yml");
+    std::fs::create_dir_all(role.parent().unwrap()).unwrap();
+    std::fs::write(&role, "- name: packages\n  ping:\n  tags: [pkg]\n").unwrap();
+    let pb = fleet.dir().join("pb/list.yml");
+    std::fs::write(
+        &pb,
+        "- name: web tier\n  hosts: all\n  tags: [web]\n  roles: [base]\n  tasks:\n    - name: config\n      ping:\n      tags: [conf]\n    - block:\n        - name: inner\n          ping:\n      tags: [never, debug]\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let list = |extra: &[&str]| common::drover(&fleet, &common::push_args(&pb, &runs, extra));
+    let shown = format!(
+        "\nplaybook: {}\n\n  play #1 (all): web tier\tTAGS: [web]\n",
+        pb.display()
+    );
+    let run = list(&["--list-hosts", "--limit", "node02"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!("{shown}    pattern: ['all']\n    hosts (1):\n      node02\n")
+    );
+    let run = list(&["--list-tasks"]);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{shown}    tasks:\n      base : packages\tTAGS: [pkg, web]\n      config\tTAGS: [conf, web]\n"
+        )
+    );
+    let run = list(&["--list-tasks", "--tags", "debug"]);
+    assert_eq!(
+        run.stdout,
+        format!("{shown}    tasks:\n      inner\tTAGS: [debug, never, web]\n")
+    );
+    let run = list(&["--list-tags"]);
+    assert_eq!(
+        run.stdout,
+        format!("{shown}      TASK TAGS: [conf, debug, never, pkg, web]\n")
+    );
+    assert!(!runs.exists());
+}

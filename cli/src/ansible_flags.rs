@@ -2,7 +2,7 @@
 //! does instead, in place of clap's generic tip (which, for `drover run`, would suggest passing the
 //! flag after `--`, where it becomes part of the shell command).
 
-/// What to say about `flag` (as typed, `-m` or `--list-hosts=x`), if it is an Ansible flag drover
+/// What to say about `flag` (as typed, `-m` or `--connection=x`), if it is an Ansible flag drover
 /// lacks.
 pub fn hint(flag: &str) -> Option<&'static str> {
     let name = flag.split_once('=').map_or(flag, |(name, _)| name);
@@ -15,12 +15,6 @@ pub fn hint(flag: &str) -> Option<&'static str> {
         }
         "-v" | "-vv" | "-vvv" | "-vvvv" | "--verbose" => {
             "drover needs no -v: every task's result, diffs (--diff) and a failed task's command, rc and output are always shown; --json has every event in full"
-        }
-        "--list-hosts" => {
-            "use `drover inventory -i INVENTORY --graph` (or `--list`); `drover push` checks every play's hosts before it starts"
-        }
-        "--list-tasks" | "--list-tags" => {
-            "drover does not list tasks yet; `drover push PLAYBOOK --syntax-check` reads every task, role and template"
         }
         "-k" | "--ask-pass" | "--connection-password-file" => {
             "drover logs in with keys only (a key file, --private-key, or ssh-agent), never with an SSH password"

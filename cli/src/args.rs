@@ -375,6 +375,15 @@ pub struct PushArgs {
     /// parse (exit 2, with file:line:col). Needs no inventory; no host is contacted.
     #[arg(long, conflicts_with = "resume")]
     pub syntax_check: bool,
+    /// List each play's hosts (after --limit) and stop; no host is contacted.
+    #[arg(long, conflicts_with_all = ["resume", "syntax_check"])]
+    pub list_hosts: bool,
+    /// List each play's tasks that --tags/--skip-tags select, with their tags, and stop.
+    #[arg(long, conflicts_with_all = ["resume", "syntax_check"])]
+    pub list_tasks: bool,
+    /// List each play's task tags and stop.
+    #[arg(long, conflicts_with_all = ["resume", "syntax_check"])]
+    pub list_tags: bool,
     /// Batch sizes: 1, 25% or 1,5,50% (the last repeats). Overrides the plays' `serial`.
     #[arg(long, value_name = "SIZES")]
     pub batch: Option<String>,

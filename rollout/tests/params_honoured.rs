@@ -130,10 +130,10 @@ fn every_keyword_the_loader_keeps_is_read_by_the_executor() {
         for field in found {
             // Honoured by the command line before the executor runs: read there.
             let reader = match BY_THE_COMMAND_LINE.iter().find(|(f, _)| *f == field) {
-                Some((_, file)) => std::fs::read_to_string(
-                    Path::new(env!("CARGO_MANIFEST_DIR")).join(file),
-                )
-                .unwrap(),
+                Some((_, file)) => {
+                    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+                        .unwrap()
+                }
                 None => executor.clone(),
             };
             if !structure.contains(&field.as_str()) && !reads(&reader, &field) {

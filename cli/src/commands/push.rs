@@ -30,6 +30,9 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     if args.syntax_check {
         return syntax_check(&args);
     }
+    if args.list_hosts || args.list_tasks || args.list_tags {
+        return listing(&args);
+    }
     let (args, resumed) = match args.resume.clone() {
         Some(id) => {
             let (args, journal) = resume(&args, &id)?;
@@ -106,6 +109,36 @@ fn playbook_path(args: &PushArgs) -> Result<std::path::PathBuf, Failure> {
     args.playbook
         .clone()
         .ok_or_else(|| bad_input(anyhow!("no playbook given")))
+}
+
+/// `--list-hosts`, `--list-tasks`, `--list-tags`: what the run would take, in Ansible's layout.
+fn listing(args: &PushArgs) -> Result<(), Failure> {
+    let path = playbook_path(args)?;
+    let playbook = Playbook::load(&path, &args.roles_path).map_err(bad_input)?;
+    let inventory = if args.list_hosts {
+        super::inventory_from(&args.inventory)?
+    } else {
+        drover_inventory::Inventory::default()
+    };
+    let filters = (args.limit.as_deref(), &args.tags[..], &args.skip_tags[..]);
+    for (on, what) in [
+        (args.list_hosts, drover_rollout::Listing::Hosts),
+        (args.list_tasks, drover_rollout::Listing::Tasks),
+        (args.list_tags, drover_rollout::Listing::Tags),
+    ] {
+        if on {
+            let text = drover_rollout::list(
+                &playbook,
+                &path.display().to_string(),
+                &inventory,
+                filters,
+                what,
+            )
+            .map_err(|e| bad_input(anyhow!(e)))?;
+            print!("{text}");
+        }
+    }
+    Ok(())
 }
 
 /// Reads the playbook, which checks every task, role, task file and template it names, and says so.

@@ -409,7 +409,7 @@ impl HostRun<'_> {
             .chain(&self.play.tags)
             .map(String::as_str)
             .collect();
-        tags_select(&tags, &self.run.opts.tags, &self.run.opts.skip_tags)
+        crate::listing::tags_select(&tags, &self.run.opts.tags, &self.run.opts.skip_tags)
     }
 
     /// Variables for a task, lowest precedence first: role defaults, inventory and facts, play vars,
@@ -656,23 +656,6 @@ impl HostRun<'_> {
     }
 }
 
-/// Whether a task with `tags` (its own, its blocks' and its play's) runs under `--tags wanted` and
-/// `--skip-tags skipped`, as in Ansible: `never` runs only when asked for by name, `always` unless
-/// skipped, `all` is every task but `never` ones.
-fn tags_select(tags: &[&str], wanted: &[String], skipped: &[String]) -> bool {
-    let has = |t: &str| tags.contains(&t);
-    if skipped.iter().any(|t| has(t)) {
-        return false;
-    }
-    if wanted.is_empty() {
-        return !has("never");
-    }
-    has("always")
-        || wanted
-            .iter()
-            .any(|t| has(t) || (t == "all" && !has("never")))
-}
-
 /// Become for a task: `enabled` and `user` are the task's over the play's; the host's connection
 /// (inventory `ansible_become*`, `--become`) fills in the rest, then the run's `--become-user` and
 /// become password (`run_default`).
@@ -764,31 +747,5 @@ mod tests {
             (b.user.as_str(), b.password.as_deref()),
             ("pg", Some("inv-pw"))
         );
-    }
-
-    #[test]
-    fn tags_select_as_ansible_does() {
-        let none: Vec<String> = Vec::new();
-        assert!(tags_select(&[], &none, &none));
-        assert!(!tags_select(&["never"], &none, &none));
-        assert!(tags_select(
-            &["never", "debug"],
-            &strings(&["debug"]),
-            &none
-        ));
-        assert!(tags_select(&["always"], &strings(&["web"]), &none));
-        assert!(!tags_select(
-            &["always"],
-            &strings(&["web"]),
-            &strings(&["always"])
-        ));
-        assert!(tags_select(&["web"], &strings(&["all"]), &none));
-        assert!(!tags_select(&["never"], &strings(&["all"]), &none));
-        assert!(!tags_select(&["db"], &strings(&["web"]), &none));
-        assert!(!tags_select(
-            &["web", "slow"],
-            &strings(&["web"]),
-            &strings(&["slow"])
-        ));
     }
 }
