@@ -689,10 +689,6 @@ fn become_for(
 mod tests {
     use super::*;
 
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
     fn host(sudo: Option<&str>, inventory_user: Option<&str>) -> HostConnection {
         HostConnection {
             name: "h".into(),
