@@ -2551,3 +2551,49 @@ fn list_hosts_tasks_and_tags_as_ansible_prints_them() {
     );
     assert!(!runs.exists());
 }
+
+/// `--start-at-task` skips the plays before the one holding the task, and the tasks before it in
+/// that play (a role's task named bare or as `role : name`); later plays run whole; a name that
+/// matches no task is refused before anything runs.
+#[test]
+fn start_at_task_skips_what_comes_before() {
+    let fleet = common::fleet(1);
+    let log = fleet.dir().join("started");
+    let role = fleet.dir().join("pb/roles/base/tasks/main.yml");
+    std::fs::create_dir_all(role.parent().unwrap()).unwrap();
+    let step = |name: &str| {
+        format!(
+            "- name: {name}\n  shell: echo {name} >> {}\n  delegate_to: localhost\n",
+            log.display()
+        )
+    };
+    std::fs::write(&role, format!("{}{}", step("r1"), step("r2"))).unwrap();
+    let indent = |text: String| {
+        text.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    let pb = fleet.dir().join("pb/start.yml");
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n{}- hosts: all\n  gather_facts: false\n  roles: [base]\n  tasks:\n{}- hosts: all\n  gather_facts: false\n  tasks:\n{}",
+            indent(step("a1")),
+            indent(step("b1")),
+            indent(step("c1"))
+        ),
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["--start-at-task", "r2"]),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "r2\nb1\nc1\n");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["--start-at-task", "zz*"]),
+    );
+    assert_bad(&run, "--start-at-task `zz*` names no task");
+}

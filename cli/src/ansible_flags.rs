@@ -19,9 +19,7 @@ pub fn hint(flag: &str) -> Option<&'static str> {
         "-k" | "--ask-pass" | "--connection-password-file" => {
             "drover logs in with keys only (a key file, --private-key, or ssh-agent), never with an SSH password"
         }
-        "--start-at-task" | "--step" => {
-            "drover resumes a halted run where it stopped: `drover push --resume RUN_ID`"
-        }
+        "--step" => "drover resumes a halted run where it stopped: `drover push --resume RUN_ID`",
         "-c" | "--connection" => {
             "drover always connects over SSH; `ansible_connection: local` in the inventory runs on the controller"
         }

@@ -384,6 +384,10 @@ pub struct PushArgs {
     /// List each play's task tags and stop.
     #[arg(long, conflicts_with_all = ["resume", "syntax_check"])]
     pub list_tags: bool,
+    /// Start at the first task with this name (`role : name`, the bare name, or a shell pattern):
+    /// earlier plays are skipped, and so are the tasks before it in its play.
+    #[arg(long = "start-at-task", value_name = "NAME", conflicts_with = "resume")]
+    pub start_at_task: Option<String>,
     /// Batch sizes: 1, 25% or 1,5,50% (the last repeats). Overrides the plays' `serial`.
     #[arg(long, value_name = "SIZES")]
     pub batch: Option<String>,

@@ -23,7 +23,7 @@ pub use event::{Event, HostResult, Outcome};
 pub use fan_out::over_connections;
 pub use impact::{HostImpact, impact};
 pub use journal::{Journal, RunSpec, RunStatus, new_run_id, run_dir};
-pub use listing::{Listing, list};
+pub use listing::{Listing, list, start_play};
 pub use local_files::{host_file_name, join_inside, private_dir, write_private};
 pub use modules::{MAX_WAIT, Operator, Prompt, seconds};
 pub use output::OutputPolicy;

@@ -77,6 +77,25 @@ fn tasks_of(play: &Play) -> Vec<(String, Vec<String>)> {
     out
 }
 
+/// Whether a task named `label` (`role : name` or its name) is the one `--start-at-task PATTERN`
+/// names: the whole label, or the name without its role, equal to the pattern or matching it as a
+/// shell pattern, as Ansible matches it.
+pub fn starts_here(label: &str, pattern: &str) -> bool {
+    let bare = label.split_once(" : ").map_or(label, |(_, name)| name);
+    let glob = globset::Glob::new(pattern).map(|g| g.compile_matcher());
+    [label, bare]
+        .iter()
+        .any(|l| *l == pattern || glob.as_ref().is_ok_and(|g| g.is_match(l)))
+}
+
+/// The first play holding the task `--start-at-task PATTERN` names, if any.
+pub fn start_play(playbook: &Playbook, pattern: &str) -> Option<usize> {
+    playbook
+        .plays
+        .iter()
+        .position(|play| tasks_of(play).iter().any(|(l, _)| starts_here(l, pattern)))
+}
+
 /// Tags as Ansible prints a list of them: `[a, b]`, sorted, each once.
 fn tag_list(tags: &[String]) -> String {
     let mut tags: Vec<&str> = tags.iter().map(String::as_str).collect();
@@ -163,6 +182,14 @@ mod tests {
             &strings(&["web"]),
             &strings(&["slow"])
         ));
+    }
+
+    #[test]
+    fn the_start_task_matches_by_name_role_or_pattern() {
+        assert!(starts_here("base : packages", "packages"));
+        assert!(starts_here("base : packages", "base : packages"));
+        assert!(starts_here("install docker", "install*"));
+        assert!(!starts_here("base : packages", "config"));
     }
 
     #[test]

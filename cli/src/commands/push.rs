@@ -53,6 +53,13 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
     .map_err(|e| bad_input(anyhow!(e)))?;
     check_patterns(&playbook, &inventory, opts.limit.as_deref())
         .map_err(|e| bad_input(anyhow!("{e}; nothing was run")))?;
+    if let Some(pattern) = &opts.start_at
+        && drover_rollout::start_play(&playbook, pattern).is_none()
+    {
+        return Err(bad_input(anyhow!(
+            "--start-at-task `{pattern}` names no task of the playbook (see --list-tasks); nothing was run"
+        )));
+    }
     let everyone: Vec<&str> = inventory.hosts().map(|h| h.name.as_str()).collect();
     let (settings, _) = settings::connect(&args.connect, &inventory, &everyone)?;
     // A new run's journal is written once its input is known to be good.
@@ -244,6 +251,7 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
         Operator::Absent
     };
     Ok(PushOptions {
+        start_at: args.start_at_task.clone(),
         batches: args
             .batch
             .as_deref()

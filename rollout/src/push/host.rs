@@ -73,6 +73,11 @@ pub(super) async fn run_host(
         loop_scopes: Vec::new(),
         delegates: HashMap::new(),
         reconnect: false,
+        seeking: run
+            .opts
+            .start_at
+            .clone()
+            .filter(|_| run.start_play == Some(play_index)),
     };
     let gate = if play.impact_gate || run.opts.impact_gate {
         h.impact_gate().await
@@ -275,6 +280,13 @@ impl HostRun<'_> {
                         self.run_block(block, role, &tags).await?;
                     }
                     TaskBody::Module(module) => {
+                        if let Some(pattern) = &self.seeking {
+                            let label = Self::task_label(task, Some(module), role);
+                            if !crate::listing::starts_here(&label, pattern) {
+                                continue;
+                            }
+                            self.seeking = None;
+                        }
                         if self.selected(&tags) {
                             self.run_module_task(task, module, role).await?;
                         }

@@ -70,6 +70,8 @@ impl FailBudget {
 pub struct PushOptions {
     /// `--batch`, overriding the plays' `serial`.
     pub batches: Option<Batches>,
+    /// `--start-at-task`: earlier plays are skipped, and the play holding the task starts there.
+    pub start_at: Option<String>,
     /// Hosts worked on at once.
     pub forks: usize,
     /// `--max-fail`, when given: it wins over the plays' `max_fail_percentage`. Without either,
@@ -194,6 +196,8 @@ struct Run<'a> {
     /// The journal's folder; fetched files go under it.
     run_dir: std::path::PathBuf,
     playbook_dir: String,
+    /// The play `--start-at-task` starts in (usize::MAX when no task matches).
+    start_play: Option<usize>,
 }
 
 /// One batch's shared state.
@@ -257,6 +261,10 @@ pub async fn push(
             .path
             .parent()
             .map_or_else(|| ".".into(), |p| p.display().to_string()),
+        start_play: opts
+            .start_at
+            .as_deref()
+            .map(|pattern| crate::listing::start_play(playbook, pattern).unwrap_or(usize::MAX)),
     };
     run.emitter.emit(PushEvent::RunStarted {
         run_id,
@@ -267,6 +275,12 @@ pub async fn push(
     let mut total_failed = 0;
     let mut status = RunStatus::Completed;
     'plays: for (index, play) in playbook.plays.iter().enumerate() {
+        if run.start_play.is_some_and(|start| index < start) {
+            run.emitter.emit(PushEvent::Notice {
+                message: format!("play `{}`: before --start-at-task; skipped", play.name),
+            });
+            continue;
+        }
         let hosts = match inventory.select_within(&play.hosts, opts.limit.as_deref()) {
             Ok(h) if h.is_empty() => {
                 run.emitter.emit(PushEvent::Notice {
@@ -571,6 +585,8 @@ struct HostRun<'a> {
     snapshot_taken: bool,
     /// The loop variables of the looped blocks and includes being run, outermost first.
     loop_scopes: Vec<drover_roles::Vars>,
+    /// `--start-at-task` in its play: the pattern, until this host reaches the task it names.
+    seeking: Option<String>,
     /// Connections opened for `delegate_to:` other hosts, kept for the host's later tasks.
     delegates: HashMap<String, Transport>,
     /// The connection was lost in a task whose `ignore_unreachable` let the host go on: the next
