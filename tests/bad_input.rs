@@ -327,18 +327,13 @@ fn ansible_flags_drover_lacks_say_what_to_do_instead() {
     let dir = workdir("ansible-flags", &[]);
     let (pb, inv) = (dir.join("pb.yml"), dir.join("hosts.ini"));
     let (pb, inv) = (pb.to_str().unwrap(), inv.to_str().unwrap());
-    let cases: [(&[&str], &str, &str); 5] = [
+    let cases: [(&[&str], &str, &str); 4] = [
         (
-            &["run", "-i", inv, "all", "-m", "shell", "-a", "uptime"],
-            "`-m`",
-            "-- COMMAND",
+            &["run", "-i", inv, "all", "--step", "--", "uptime"],
+            "`--step`",
+            "--resume",
         ),
-        (
-            &["run", "-i", inv, "all", "-a", "uptime"],
-            "`-a`",
-            "after `--`",
-        ),
-        (&["push", "-i", inv, pb, "-vvv"], "`-v`", "--json"),
+        (&["push", "-i", inv, pb, "-vvv"], "`-vvv`", "--json"),
         (
             &["push", "-i", inv, pb, "--connection", "paramiko"],
             "`--connection`",

@@ -718,3 +718,59 @@ fn progress_shows_on_a_terminal_while_hosts_still_work() {
     assert!(early, "no progress while the host worked:\n{out}");
     assert!(out.contains("RECAP  ok=1"), "{out}");
 }
+
+/// `drover run -m MODULE -a ARGS` runs one module on every host the pattern selects, as a push
+/// task with each host's registered result shown (`-m setup` its facts); its values stay one
+/// argument whatever they hold; the run has a journal.
+#[test]
+fn ad_hoc_modules_run_on_every_host_with_their_results() {
+    let fleet = common::fleet(2);
+    let runs = fleet.dir().join("runs");
+    let target = fleet.dir().join("adhoc file");
+    let run = common::drover(
+        &fleet,
+        &[
+            "run",
+            "all",
+            "-m",
+            "copy",
+            "-a",
+            &format!(
+                "content='made by {{{{ inventory_hostname }}}}; $(id)' dest='{}'",
+                target.display()
+            ),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--limit",
+            "node02",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "made by node02; $(id)"
+    );
+    assert!(
+        run.stdout.contains("node02       changed  [copy]"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("\"changed\": true"), "{run:?}");
+    let run = common::drover(
+        &fleet,
+        &[
+            "run",
+            "all",
+            "-m",
+            "setup",
+            "--runs-dir",
+            runs.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout.matches("\"ansible_facts\"").count(),
+        2,
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 2);
+}

@@ -7,15 +7,6 @@
 pub fn hint(flag: &str) -> Option<&'static str> {
     let name = flag.split_once('=').map_or(flag, |(name, _)| name);
     Some(match name {
-        "-m" | "--module-name" => {
-            "drover run runs a shell command, not a module: `drover run -i INVENTORY PATTERN -- COMMAND`; modules run in playbooks with `drover push`"
-        }
-        "-a" | "--args" => {
-            "give the command after `--`: `drover run -i INVENTORY PATTERN -- uptime`"
-        }
-        "-v" | "-vv" | "-vvv" | "-vvvv" | "--verbose" => {
-            "drover needs no -v: every task's result, diffs (--diff) and a failed task's command, rc and output are always shown; --json has every event in full"
-        }
         "-k" | "--ask-pass" | "--connection-password-file" => {
             "drover logs in with keys only (a key file, --private-key, or ssh-agent), never with an SSH password"
         }
@@ -33,9 +24,8 @@ mod tests {
 
     #[test]
     fn ansible_flags_get_drovers_way_and_others_get_none() {
-        assert!(hint("-m").unwrap().contains("-- COMMAND"));
+        assert!(hint("-k").unwrap().contains("keys only"));
         assert_eq!(hint("--vault-password-file=x"), None);
-        assert!(hint("-vvv").unwrap().contains("--json"));
         assert_eq!(hint("--frobnicate"), None);
     }
 }

@@ -321,8 +321,27 @@ pub struct RunArgs {
     /// arrives.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Run this module instead of a command (`-m setup`, `-m apt -a 'name=curl state=latest'`):
+    /// one task on every host, shown as a push shows it, with each host's result.
+    #[arg(short = 'm', long = "module-name", value_name = "MODULE", conflicts_with_all = ["command", "output_dir"])]
+    pub module: Option<String>,
+    /// The module's arguments: `key=value ...` (or the free form of command and shell).
+    #[arg(short = 'a', long = "args", value_name = "ARGS", requires = "module")]
+    pub module_args: Option<String>,
+    /// Where the journal of a module run goes.
+    #[arg(
+        long = "runs-dir",
+        value_name = "DIR",
+        default_value = ".drover/runs",
+        requires = "module"
+    )]
+    pub runs_dir: PathBuf,
     /// The command, after `--`.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(
+        last = true,
+        required_unless_present = "module",
+        value_name = "COMMAND"
+    )]
     pub command: Vec<String>,
 }
 
@@ -384,6 +403,10 @@ pub struct PushArgs {
     /// List each play's task tags and stop.
     #[arg(long, conflicts_with_all = ["resume", "syntax_check"])]
     pub list_tags: bool,
+    /// -v: show each task's registered result (as Ansible's -v); -vv: also where each task is
+    /// written (file:line:col). drover's most is -vv; --json has every event in full.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Start at the first task with this name (`role : name`, the bare name, or a shell pattern):
     /// earlier plays are skipped, and so are the tasks before it in its play.
     #[arg(long = "start-at-task", value_name = "NAME", conflicts_with = "resume")]

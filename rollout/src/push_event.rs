@@ -94,6 +94,22 @@ impl TaskOutput {
 }
 
 impl PushEvent {
+    /// A task's end with only a message (fact gathering, a roll call): no item, diff, output or
+    /// result.
+    pub fn task_line(host: &str, task: &str, status: TaskStatus, msg: String) -> PushEvent {
+        PushEvent::Task {
+            host: host.to_string(),
+            task: task.to_string(),
+            status,
+            msg,
+            item: None,
+            diff: None,
+            output: None,
+            result: None,
+            at: None,
+        }
+    }
+
     /// The event with every value a vault revealed replaced by `********`, in all it says about
     /// a task's result (message, loop item, diff, command and output), a host's end, a notice or
     /// a halt: what a vault decrypts is a secret, on the terminal, in `--json` and in the journal.
@@ -112,9 +128,13 @@ impl PushEvent {
                 item,
                 diff,
                 output,
+                result,
                 ..
             } => {
                 hide(msg);
+                if let Some(r) = result {
+                    hide_json(r);
+                }
                 item.iter_mut().chain(diff.iter_mut()).for_each(hide);
                 if let Some(o) = output {
                     hide(&mut o.stdout);
@@ -220,6 +240,12 @@ pub enum PushEvent {
         /// What a failed (or ignored) command printed, and how it was run; never with `no_log`.
         #[serde(skip_serializing_if = "Option::is_none")]
         output: Option<TaskOutput>,
+        /// The task's registered result, with `-v` (never with `no_log`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<serde_json::Value>,
+        /// Where the task is written (`file:line:col`), with `-vv`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
     },
     /// A host finished its part of the play.
     HostDone {

@@ -41,8 +41,19 @@ pub fn run(args: PushArgs) -> Result<(), Failure> {
         None => (args, None),
     };
     let playbook_path = playbook_path(&args)?;
+    let playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
+    run_loaded(args, playbook, resumed)
+}
+
+/// Runs a loaded playbook (from its file, or one `drover run -m` made); `resumed` is the journal
+/// of a run being resumed.
+pub fn run_loaded(
+    args: PushArgs,
+    mut playbook: Playbook,
+    resumed: Option<Journal>,
+) -> Result<(), Failure> {
+    let playbook_path = playbook.path.clone();
     let inventory = super::inventory_from(&args.inventory)?;
-    let mut playbook = Playbook::load(&playbook_path, &args.roles_path).map_err(bad_input)?;
     let mut view = PushView::new(args.json);
     let opts = options(&args, &view)?;
     crate::vars_prompt::answer_all(
@@ -250,8 +261,15 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
     } else {
         Operator::Absent
     };
+    if args.verbose > 2 {
+        return Err(bad_input(anyhow!(
+            "`-{}`: drover's most is `-vv` (each task's result, and where the task is written); --json has every event in full",
+            "v".repeat(usize::from(args.verbose))
+        )));
+    }
     Ok(PushOptions {
         start_at: args.start_at_task.clone(),
+        verbosity: args.verbose,
         batches: args
             .batch
             .as_deref()

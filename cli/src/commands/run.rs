@@ -10,9 +10,54 @@ use crate::exit::{Failure, bad_input};
 use crate::settings;
 use crate::ui::{Progress, Recap};
 
+/// The one-task play of `drover run -m MODULE -a ARGS PATTERN`: its values quoted as YAML strings
+/// (JSON's quoting is YAML's), so the arguments stay one value whatever they hold.
+fn module_play(pattern: &str, module: &str, args: Option<&str>) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let call = match args.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => format!("{}: {}", quote(module), quote(a)),
+        None => format!("{}: {{}}", quote(module)),
+    };
+    format!(
+        "- name: {}\n  hosts: {}\n  gather_facts: false\n  tasks:\n    - {call}\n",
+        quote(&format!("ad-hoc {module}")),
+        quote(pattern)
+    )
+}
+
+/// `drover run -m`: the module as one task of a play over the pattern, run as a push runs it (a
+/// journal, batches of everything, the task's line and result per host, -v on).
+fn run_module(args: RunArgs, module: &str) -> Result<(), Failure> {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Push {
+        #[command(flatten)]
+        args: crate::args::PushArgs,
+    }
+    let text = module_play(&args.pattern, module, args.module_args.as_deref());
+    // Relative `src=` and lookups start from here, as Ansible's ad-hoc commands do.
+    let here = std::env::current_dir()?.join("ad-hoc.yml");
+    let playbook = drover_roles::Playbook::from_text(&here, &text, &[]).map_err(bad_input)?;
+    let mut push = Push::try_parse_from(["push", "ad-hoc.yml"])
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .args;
+    push.inventory = args.source.inventory;
+    push.limit = args.limit;
+    push.connect = args.connect;
+    push.forks = args.forks;
+    push.timeout = args.timeout;
+    push.json = args.json;
+    push.runs_dir = args.runs_dir;
+    push.verbose = 1;
+    super::push::run_loaded(push, playbook, None)
+}
+
 /// Runs the command and reports; the exit code follows the worst outcome. Each host's result is
 /// printed (or streamed into the JSON document) as it finishes, then dropped.
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    if let Some(module) = args.module.clone() {
+        return run_module(args, &module);
+    }
     let inv = super::load_inventory(&args.source)?;
     let hosts = inv
         .select(&args.pattern, args.limit.as_deref())

@@ -144,6 +144,8 @@ impl PushView {
                 item,
                 diff,
                 output,
+                result,
+                at,
             } => {
                 self.announce(task);
                 let label = match status {
@@ -165,7 +167,15 @@ impl PushView {
                 if matches!(status, TaskStatus::Failed | TaskStatus::Unreachable) {
                     self.failure_shown.insert(host.clone());
                 }
-                self.say(format!("  {host:<12} {label:<8} [{task}]{item}{msg}"));
+                let at = at.as_ref().map_or_else(String::new, |a| format!(" ({a})"));
+                self.say(format!("  {host:<12} {label:<8} [{task}]{item}{msg}{at}"));
+                // -v: the registered result, as Ansible's `=> {...}`.
+                if let Some(result) = result {
+                    let text = serde_json::to_string_pretty(result).unwrap_or_default();
+                    for line in text.lines() {
+                        self.say(format!("      {line}"));
+                    }
+                }
                 for line in output.iter().flat_map(output_lines) {
                     self.say(line);
                 }

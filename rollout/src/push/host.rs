@@ -235,15 +235,12 @@ impl HostRun<'_> {
                 TaskStatus::Failed
             }
         };
-        self.run.emitter.emit(PushEvent::Task {
-            host: self.host.clone(),
-            task: GATHERING_FACTS.into(),
+        self.run.emitter.emit(PushEvent::task_line(
+            &self.host,
+            GATHERING_FACTS,
             status,
-            msg: result.as_ref().err().cloned().unwrap_or_default(),
-            item: None,
-            diff: None,
-            output: None,
-        });
+            result.as_ref().err().cloned().unwrap_or_default(),
+        ));
         result.map_err(Stop::failed)
     }
 
@@ -578,6 +575,8 @@ impl HostRun<'_> {
             item: report.item,
             diff: report.diff,
             output: report.output,
+            result: report.result,
+            at: (self.run.opts.verbosity >= 2).then(|| task.at.to_string()),
         });
     }
 

@@ -72,6 +72,8 @@ pub struct PushOptions {
     pub batches: Option<Batches>,
     /// `--start-at-task`: earlier plays are skipped, and the play holding the task starts there.
     pub start_at: Option<String>,
+    /// `-v`: each task's registered result goes with its event; `-vv`: its file:line too.
+    pub verbosity: u8,
     /// Hosts worked on at once.
     pub forks: usize,
     /// `--max-fail`, when given: it wins over the plays' `max_fail_percentage`. Without either,
@@ -518,6 +520,8 @@ struct TaskReport {
     item: Option<String>,
     diff: Option<String>,
     output: Option<TaskOutput>,
+    /// The registered result, with `-v`.
+    result: Option<serde_json::Value>,
 }
 
 /// Why a host stopped before the end of its play, and what that says.

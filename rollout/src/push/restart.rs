@@ -91,28 +91,22 @@ impl HostRun<'_> {
         if report.ok() {
             self.stats.ok += 1;
             let msg = format!("{} container(s) came back", report.containers.len());
-            self.run.emitter.emit(PushEvent::Task {
-                host: self.host.clone(),
-                task: label,
-                status: TaskStatus::Ok,
+            self.run.emitter.emit(PushEvent::task_line(
+                &self.host,
+                &label,
+                TaskStatus::Ok,
                 msg,
-                item: None,
-                diff: None,
-                output: None,
-            });
+            ));
             return Ok(());
         }
         self.stats.failed += 1;
         let msg = format!("did not come back: {}", report.failures().join(", "));
-        self.run.emitter.emit(PushEvent::Task {
-            host: self.host.clone(),
-            task: label.clone(),
-            status: TaskStatus::Failed,
-            msg: msg.clone(),
-            item: None,
-            diff: None,
-            output: None,
-        });
+        self.run.emitter.emit(PushEvent::task_line(
+            &self.host,
+            &label,
+            TaskStatus::Failed,
+            msg.clone(),
+        ));
         Err(Stop::failed(format!("{label} failed: {msg}")))
     }
 
