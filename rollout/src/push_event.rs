@@ -242,7 +242,7 @@ pub enum PushEvent {
         output: Option<TaskOutput>,
         /// The task's registered result, with `-v` (never with `no_log`).
         #[serde(skip_serializing_if = "Option::is_none")]
-        result: Option<serde_json::Value>,
+        result: Option<Box<serde_json::Value>>,
         /// Where the task is written (`file:line:col`), with `-vv`.
         #[serde(skip_serializing_if = "Option::is_none")]
         at: Option<String>,

@@ -521,7 +521,7 @@ struct TaskReport {
     diff: Option<String>,
     output: Option<TaskOutput>,
     /// The registered result, with `-v`.
-    result: Option<serde_json::Value>,
+    result: Option<Box<serde_json::Value>>,
 }
 
 /// Why a host stopped before the end of its play, and what that says.

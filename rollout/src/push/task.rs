@@ -606,7 +606,7 @@ impl HostRun<'_> {
             item,
             diff: outcome.diff.clone(),
             output,
-            result: (self.run.opts.verbosity >= 1).then(|| outcome.registered()),
+            result: (self.run.opts.verbosity >= 1).then(|| Box::new(outcome.registered())),
         };
         self.emit_task(task, Some(module), role, status, report);
     }
