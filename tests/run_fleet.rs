@@ -774,3 +774,53 @@ fn ad_hoc_modules_run_on_every_host_with_their_results() {
     );
     assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 2);
 }
+
+/// A repository's ansible.cfg stands in for the flags an operator would otherwise type every time:
+/// `inventory`, `[drover] known_hosts` and `runs_dir`, `forks`, `host_key_checking`; `drover config`
+/// shows each value and where it came from (file line, variable), lists the file's settings drover
+/// does not use; a variable beats the file and a flag beats both; a bad value is refused naming its
+/// line.
+#[test]
+fn configuration_replaces_repeated_flags_and_says_where_each_value_came_from() {
+    let fleet = common::fleet(1);
+    let cfg = fleet.dir().join("repo.cfg");
+    std::fs::write(
+        &cfg,
+        "[defaults]\ninventory = inventory.ini\nforks = 7\nstdout_callback = yaml\n[drover]\nknown_hosts = known_hosts\nruns_dir = journals\n",
+    )
+    .unwrap();
+    let env = [("ANSIBLE_CONFIG", cfg.to_str().unwrap())];
+    let run = common::drover_env(
+        fleet.dir(),
+        &["run", "all", "--", "echo", "configured"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("configured"), "{run:?}");
+    let run = common::drover_env(fleet.dir(), &["config"], &env);
+    assert_eq!(run.code, 0, "{run:?}");
+    let at = |line: usize| format!("from {}:{line}", cfg.display());
+    assert!(run.stdout.contains(&format!("[defaults] forks")), "{run:?}");
+    assert!(run.stdout.contains(&at(3)), "{run:?}");
+    assert!(run.stdout.contains(&at(6)), "{run:?}");
+    assert!(
+        run.stdout.contains("[defaults] stdout_callback (line 4)"),
+        "{run:?}"
+    );
+    let run = common::drover_env(fleet.dir(), &["config"], &[env[0], ("ANSIBLE_FORKS", "3")]);
+    assert!(run.stdout.contains("= 3"), "{run:?}");
+    assert!(run.stdout.contains("from $ANSIBLE_FORKS"), "{run:?}");
+    let bad = fleet.dir().join("bad.cfg");
+    std::fs::write(&bad, "[defaults]\nforks = many\n").unwrap();
+    let run = common::drover_env(
+        fleet.dir(),
+        &["config"],
+        &[("ANSIBLE_CONFIG", bad.to_str().unwrap())],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("bad.cfg:2"), "{run:?}");
+    // A module run journals where [drover] runs_dir says.
+    let run = common::drover_env(fleet.dir(), &["run", "all", "-m", "ping"], &env);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(fleet.dir().join("journals").is_dir());
+}

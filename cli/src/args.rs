@@ -137,6 +137,15 @@ back; 3: something did not.")]
   drover doc apt                # one module's parameters
   drover doc --markdown         # the whole reference (docs/modules.md is this output)")]
     Doc(DocArgs),
+    /// Show the configuration drover uses (ansible.cfg's shared settings, its [drover] section, their
+    /// ANSIBLE_*/DROVER_* variables): each value and where it came from.
+    #[command(after_help = "Example:
+  drover config     # inventory, roles_path, forks, become, known_hosts, ... and their origins
+
+Precedence, as Ansible's: a flag beats the environment variable, which beats the file. The file is \
+the first of $ANSIBLE_CONFIG, ./ansible.cfg (not in a world-writable folder), ~/.ansible.cfg and \
+/etc/ansible/ansible.cfg. Settings of the file drover does not use are listed too.")]
+    Config,
 }
 
 /// `drover render`.

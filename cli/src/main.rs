@@ -10,21 +10,27 @@ mod ui;
 mod vars_prompt;
 mod vault;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
     ui::init_colors();
-    let cli = match args::Cli::try_parse() {
+    let matches = match <args::Cli as clap::CommandFactory>::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return refuse(e),
+    };
+    let cli = match <args::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return refuse(e),
     };
+    // The subcommand's own matches say which options the command line gave.
+    let given = matches
+        .subcommand()
+        .map_or_else(clap::ArgMatches::default, |(_, m)| m.clone());
     let mut command = cli.command;
     let bad = |e: String| exit::report(Err(exit::Failure::BadInput(anyhow::anyhow!(e))));
     let cfg = match ansible_cfg::load() {
         Ok(cfg) => cfg,
         Err(e) => return bad(e),
     };
-    ansible_cfg::apply(&mut command, &cfg);
+    ansible_cfg::apply(&mut command, &cfg, &given);
     if let Err(e) = vault::install(&cli.vault, &cfg, |p| {
         settings::prompt_secret(p).map_err(|e| match e {
             exit::Failure::BadInput(e) | exit::Failure::Internal(e) => e.to_string(),
@@ -43,6 +49,10 @@ fn main() -> std::process::ExitCode {
         args::Command::Verify(a) => commands::rollcall::verify(&a),
         args::Command::Compose(c) => commands::compose::run(&c),
         args::Command::Doc(a) => commands::doc::run(&a),
+        args::Command::Config => {
+            print!("{}", cfg.report());
+            Ok(())
+        }
     };
     exit::report(result)
 }

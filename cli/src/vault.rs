@@ -114,9 +114,9 @@ fn sources(args: &VaultArgs, cfg: &crate::ansible_cfg::AnsibleCfg) -> Vec<(Strin
     if args.ask_vault_pass {
         all.push(("default".into(), Source::Prompt));
     }
-    all.extend(cfg.vault_identity_list.iter().map(|v| vault_id(v)));
-    if let Some(p) = &cfg.vault_password_file {
-        all.push(("default".into(), Source::File(p.clone())));
+    all.extend(cfg.vault_identity_list().iter().map(|v| vault_id(v)));
+    if let Some(p) = cfg.vault_password_file() {
+        all.push(("default".into(), Source::File(p)));
     }
     let mut unique: Vec<(String, Source)> = Vec::new();
     for s in all {

@@ -127,6 +127,14 @@ pub fn drover_measured(home: &Path, args: &[&str], peak: &Path) -> Run {
 /// Runs `command` (drover, or a program that runs it) with drover's arguments and a clean
 /// environment: HOME set to `home`, no ssh-agent, no passwords, no colour.
 fn run_drover(mut command: Command, home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    // The machine's Ansible and drover settings are not the test's.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("ANSIBLE_")
+            || (name.starts_with("DROVER_") && !name.starts_with("DROVER_TEST"))
+        {
+            command.env_remove(name);
+        }
+    }
     let out: Output = command
         .args(args)
         .env("HOME", home)
@@ -134,12 +142,6 @@ fn run_drover(mut command: Command, home: &Path, args: &[&str], env: &[(&str, &s
         .env_remove("SSH_AUTH_SOCK")
         .env_remove("DROVER_SSH_PASSPHRASE")
         .env_remove("DROVER_BECOME_PASSWORD")
-        // The machine's Ansible settings are not the test's.
-        .env_remove("ANSIBLE_CONFIG")
-        .env_remove("ANSIBLE_INVENTORY")
-        .env_remove("ANSIBLE_ROLES_PATH")
-        .env_remove("ANSIBLE_REMOTE_USER")
-        .env_remove("ANSIBLE_PRIVATE_KEY_FILE")
         .envs(env.iter().copied())
         .output()
         .expect("run drover");
