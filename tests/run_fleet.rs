@@ -800,7 +800,7 @@ fn configuration_replaces_repeated_flags_and_says_where_each_value_came_from() {
     let run = common::drover_env(fleet.dir(), &["config"], &env);
     assert_eq!(run.code, 0, "{run:?}");
     let at = |line: usize| format!("from {}:{line}", cfg.display());
-    assert!(run.stdout.contains(&format!("[defaults] forks")), "{run:?}");
+    assert!(run.stdout.contains("[defaults] forks"), "{run:?}");
     assert!(run.stdout.contains(&at(3)), "{run:?}");
     assert!(run.stdout.contains(&at(6)), "{run:?}");
     assert!(
