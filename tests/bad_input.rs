@@ -234,9 +234,9 @@ fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
             "notify: no handler is named or listens to `restart ap` (did you mean `restart app`?)",
         ),
         (
-            "- hosts: all\n  ignore_unreachable: true\n  tasks:\n    - command: \"true\"\n",
+            "- hosts: all\n  module_defaults: {}\n  tasks:\n    - command: \"true\"\n",
             "pb.yml:2:3",
-            "unknown key `ignore_unreachable` in a play",
+            "unknown key `module_defaults` in a play",
         ),
         (
             "- hosts: all\n  tasks:\n    - file: {path: /srv, state: directory, attributes: +i}\n",
