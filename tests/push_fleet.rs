@@ -286,6 +286,14 @@ fn assert_bad_on_host(run: &Run, needle: &str) {
     );
 }
 
+/// Pushes `text` as `file` to node01 and expects it refused at load: exit 2, `at` and `what` in the
+/// error.
+fn assert_refused(fleet: &Fleet, (file, text): (&str, &str), at: &str, what: &str) {
+    let run = push_text(fleet, &[(file, text)]);
+    assert_bad(&run, at);
+    assert!(run.stderr.contains(what), "{run:?}");
+}
+
 /// Input refused before anything runs: exit 2 and an error on stderr.
 fn assert_bad(run: &Run, needle: &str) {
     assert_eq!(run.code, 2, "{run:?}");
@@ -2053,17 +2061,14 @@ fn with_loops_run_their_lookup_as_ansible_does() {
     assert_eq!(stored, 0o600);
     assert_eq!(std::fs::read_to_string(&pw).unwrap().trim().len(), 8);
 
-    let run = push_text(
+    assert_refused(
         &fleet,
-        &[(
+        (
             "flat.yml",
             "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_flattened: [[1]]\n",
-        )],
-    );
-    assert_bad(&run, "flat.yml:4:7");
-    assert!(
-        run.stderr.contains("no lookup plugin `flattened`"),
-        "{run:?}"
+        ),
+        "flat.yml:4:7",
+        "no lookup plugin `flattened`",
     );
 }
 
@@ -2206,17 +2211,14 @@ fn async_jobs_run_in_the_background_and_async_status_reads_them() {
     // The cleaned-up job is gone; the killed one is still there.
     assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 1);
 
-    let run = push_text(
+    assert_refused(
         &fleet,
-        &[(
+        (
             "bad.yml",
             "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x}\n      async: 10\n      poll: 0\n",
-        )],
-    );
-    assert_bad(&run, "bad.yml:5:7");
-    assert!(
-        run.stderr.contains("`poll: 0` runs command and shell"),
-        "{run:?}"
+        ),
+        "bad.yml:5:7",
+        "`poll: 0` runs command and shell",
     );
 }
 
@@ -2338,15 +2340,15 @@ fn play_keywords_order_hosts_and_reach_every_task() {
         "node03\nnode02\nnode01\n"
     );
     assert_eq!(run.stdout.matches("ignored ").count(), 3, "{run:?}");
-    let run = push_text(
+    assert_refused(
         &fleet,
-        &[(
+        (
             "su.yml",
             "- hosts: all\n  become_method: su\n  tasks:\n    - ping:\n",
-        )],
+        ),
+        "su.yml:2:18",
+        "drover becomes with sudo",
     );
-    assert_bad(&run, "su.yml:2:18");
-    assert!(run.stderr.contains("drover becomes with sudo"), "{run:?}");
 }
 
 /// `local_action:` runs its module on the controller, written as `MODULE ARGS` or as a mapping with

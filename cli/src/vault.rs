@@ -3,10 +3,9 @@
 //! trailing whitespace is dropped; an executable file is run and what it prints is the password.
 //! The passwords are installed once, before any file is read; they are never printed.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use drover_vault::{Keyring, Secret};
 
@@ -37,44 +36,13 @@ fn vault_id(text: &str) -> (String, Source) {
 
 /// What a password script prints, within [`SCRIPT_DEADLINE`].
 fn run_script(path: &Path, id: &str) -> Result<String, String> {
-    let mut child = Command::new(path)
-        // Ansible's vault client scripts take `--vault-id ID`; plain scripts ignore arguments.
-        .args(if path.to_string_lossy().ends_with("-client") {
-            vec!["--vault-id", id]
-        } else {
-            vec![]
-        })
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
+    let mut command = Command::new(path);
+    // Ansible's vault client scripts take `--vault-id ID`; plain scripts ignore arguments.
+    if path.to_string_lossy().ends_with("-client") {
+        command.args(["--vault-id", id]);
+    }
+    let (status, out) = drover_shell::run_local(&mut command, SCRIPT_DEADLINE, 1 << 16)
         .map_err(|e| format!("vault password script {}: {e}", path.display()))?;
-    let stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        if let Some(s) = stdout {
-            let _ = s.take(1 << 16).read_to_end(&mut out);
-        }
-        out
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > SCRIPT_DEADLINE => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "vault password script {} still running after {} s",
-                    path.display(),
-                    SCRIPT_DEADLINE.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("vault password script {}: {e}", path.display())),
-        }
-    };
-    let out = reader.join().unwrap_or_default();
     if !status.success() {
         return Err(format!(
             "vault password script {} failed ({status})",

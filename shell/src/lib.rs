@@ -1,5 +1,9 @@
 //! Building remote command lines. Every value goes through [`quote`] before it reaches a shell.
 
+mod local;
+
+pub use local::{LocalError, run_local};
+
 /// Quotes `value` for a POSIX shell: the result is always one word with the value's exact bytes.
 pub fn quote(value: &str) -> String {
     if !value.is_empty()

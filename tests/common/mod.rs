@@ -212,15 +212,16 @@ pub fn docker_available(test: &str) -> bool {
 /// Runs `command` (its stdout piped) and watches its output: whether `text` appeared while it was
 /// still running (before `marker` exists, the sign that the work being watched ended), and all it
 /// printed on stdout, once it exits.
-pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (bool, String) {
+/// What a child prints on stdout, gathered by a thread as it arrives.
+type Gathered = (
+    std::sync::Arc<std::sync::Mutex<String>>,
+    std::thread::JoinHandle<()>,
+);
+
+/// Starts gathering `child`'s stdout as it arrives.
+fn collect_stdout(child: &mut std::process::Child) -> Gathered {
     use std::io::Read;
-    use std::sync::{Arc, Mutex};
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let seen = Arc::new(Mutex::new(String::new()));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let mut stdout = child.stdout.take().unwrap();
     let into = seen.clone();
     let reader = std::thread::spawn(move || {
@@ -234,6 +235,16 @@ pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (b
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
+    (seen, reader)
+}
+
+pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (bool, String) {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let (seen, reader) = collect_stdout(&mut child);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut early = false;
     while std::time::Instant::now() < deadline {
@@ -256,28 +267,14 @@ pub fn seen_while_running(mut command: Command, text: &str, marker: &Path) -> (b
 /// until the prompt shows (after the previous one), then types the reply. Everything waits at most
 /// 60 s; a command still running then is killed. Gives whether it succeeded and what it showed.
 pub fn converse(mut command: Command, steps: &[(&str, &str)]) -> (bool, String) {
-    use std::io::{Read, Write};
-    use std::sync::{Arc, Mutex};
+    use std::io::Write;
     let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
-    let seen = Arc::new(Mutex::new(String::new()));
-    let mut stdout = child.stdout.take().unwrap();
-    let into = seen.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            into.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
+    let (seen, reader) = collect_stdout(&mut child);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut stdin = child.stdin.take().unwrap();
     let mut from = 0;

@@ -6,7 +6,7 @@
 use drover_ssh::shell::{quote, temp_path};
 use serde_json::json;
 
-use super::command::command_line;
+use super::command::line_to_run;
 use super::{Args, ModuleCtx, Outcome};
 use drover_roles::ModuleKind;
 
@@ -62,16 +62,14 @@ pub fn status_command(jid: &str) -> String {
 /// Starts the task's command in the background: registers `ansible_job_id`, `started`,
 /// `finished: 0` and `results_file`.
 pub async fn start(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>, seconds: u64) -> Outcome {
-    if ctx.check {
-        return Outcome {
-            skipped: true,
-            msg: "command tasks do not run in check mode".into(),
-            ..Outcome::default()
-        };
+    if args.str("stdin").is_some() {
+        return Outcome::bad_input(
+            "`stdin` cannot reach a job in the background (`poll: 0`): it reads nothing",
+        );
     }
-    let line = match command_line(module, args) {
+    let line = match line_to_run(module, args, ctx).await {
         Ok(l) => l,
-        Err(e) => return Outcome::bad_input(e),
+        Err(skipped_or_failed) => return skipped_or_failed,
     };
     let jid = new_jid();
     let folder = match ctx

@@ -59,35 +59,45 @@ pub fn command_line(module: ModuleKind, args: &Args) -> Result<String, String> {
     })
 }
 
-pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+/// The command line to run, or the outcome when nothing runs: `creates` exists, `removes` does
+/// not, check mode, or a command that cannot be read.
+pub async fn line_to_run(
+    module: ModuleKind,
+    args: &Args,
+    ctx: &ModuleCtx<'_>,
+) -> Result<String, Outcome> {
     if let Some(path) = args.str("creates")
         && exists(ctx, &path).await
     {
-        return Outcome {
+        return Err(Outcome {
             skipped: true,
             msg: format!("{path} exists"),
             ..Outcome::default()
-        };
+        });
     }
     if let Some(path) = args.str("removes")
         && !exists(ctx, &path).await
     {
-        return Outcome {
+        return Err(Outcome {
             skipped: true,
             msg: format!("{path} does not exist"),
             ..Outcome::default()
-        };
+        });
     }
     if ctx.check {
-        return Outcome {
+        return Err(Outcome {
             skipped: true,
             msg: "command tasks do not run in check mode".into(),
             ..Outcome::default()
-        };
+        });
     }
-    let line = match command_line(module, args) {
+    command_line(module, args).map_err(Outcome::fail)
+}
+
+pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let line = match line_to_run(module, args, ctx).await {
         Ok(l) => l,
-        Err(e) => return Outcome::fail(e),
+        Err(skipped_or_failed) => return skipped_or_failed,
     };
     let stdin = args.str("stdin").map(|s| s + "\n").unwrap_or_default();
     match ctx.exec(&line, stdin.as_bytes()).await {
