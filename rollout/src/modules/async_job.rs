@@ -6,7 +6,7 @@
 use drover_ssh::shell::{quote, temp_path};
 use serde_json::json;
 
-use super::command::line_to_run;
+use super::command::{finished, line_to_run};
 use super::{Args, ModuleCtx, Outcome};
 use drover_roles::ModuleKind;
 
@@ -138,27 +138,17 @@ fn read_status(jid: &str, out: &[u8]) -> Outcome {
     let (rc, output) = rest.split_once('\n').unwrap_or((rest, ""));
     let rc: i64 = rc.trim().parse().unwrap_or(-1);
     let (stdout, stderr) = output.split_once('\0').unwrap_or((output, ""));
-    let (stdout, stderr) = (stdout.trim_end_matches('\n'), stderr.trim_end_matches('\n'));
-    o.changed = true;
-    o.failed = rc != 0;
+    let mut done = finished(
+        rc,
+        stdout.trim_end_matches('\n'),
+        stderr.trim_end_matches('\n'),
+    );
     if rc == 137 {
-        o.msg = "the job was killed: it ran longer than its async seconds".into();
-    } else if rc != 0 {
-        o.msg = format!("non-zero return code {rc}");
+        done.msg = "the job was killed: it ran longer than its async seconds".into();
     }
-    o.result.insert("finished".into(), json!(1));
-    o.result.insert("rc".into(), json!(rc));
-    o.result.insert("stdout".into(), json!(stdout));
-    o.result.insert("stderr".into(), json!(stderr));
-    o.result.insert(
-        "stdout_lines".into(),
-        json!(stdout.lines().collect::<Vec<_>>()),
-    );
-    o.result.insert(
-        "stderr_lines".into(),
-        json!(stderr.lines().collect::<Vec<_>>()),
-    );
-    o
+    done.result.extend(o.result);
+    done.result.insert("finished".into(), json!(1));
+    done
 }
 
 #[cfg(test)]

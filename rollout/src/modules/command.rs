@@ -112,31 +112,38 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
                 drover_ssh::ExitStatus::Code(c) => i64::from(c),
                 _ => -1,
             };
-            let mut o = Outcome {
-                changed: true,
-                failed: rc != 0,
-                ..Outcome::default()
-            };
-            if rc != 0 {
-                o.msg = format!("non-zero return code {rc}");
-            }
-            o.result.insert("rc".into(), json!(rc));
-            o.result.insert(
-                "stdout_lines".into(),
-                json!(stdout.lines().collect::<Vec<_>>()),
-            );
-            o.result.insert(
-                "stderr_lines".into(),
-                json!(stderr.lines().collect::<Vec<_>>()),
-            );
-            o.result.insert("stdout".into(), json!(stdout));
-            o.result.insert("stderr".into(), json!(stderr));
+            let mut o = finished(rc, &stdout, &stderr);
             o.result
                 .insert("cmd".into(), registered_cmd(module, args, &line));
             o
         }
         Err(e) => Outcome::fail(e.to_string()),
     }
+}
+
+/// A command that ran: changed, failed unless `rc` is 0, its `rc`, `stdout`, `stderr` and their
+/// lines registered as Ansible's command module registers them.
+pub fn finished(rc: i64, stdout: &str, stderr: &str) -> Outcome {
+    let mut o = Outcome {
+        changed: true,
+        failed: rc != 0,
+        ..Outcome::default()
+    };
+    if rc != 0 {
+        o.msg = format!("non-zero return code {rc}");
+    }
+    o.result.insert("rc".into(), json!(rc));
+    o.result.insert(
+        "stdout_lines".into(),
+        json!(stdout.lines().collect::<Vec<_>>()),
+    );
+    o.result.insert(
+        "stderr_lines".into(),
+        json!(stderr.lines().collect::<Vec<_>>()),
+    );
+    o.result.insert("stdout".into(), json!(stdout));
+    o.result.insert("stderr".into(), json!(stderr));
+    o
 }
 
 /// `cmd` as Ansible registers it: the list of words for `command`, the text for `shell`.
