@@ -999,7 +999,7 @@ fn retries_and_delay_may_be_templates_and_a_bad_value_is_named() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stdout
-            .contains("retry.yml:12:11: retries is `many`, expected a whole number"),
+            .contains("retry.yml:12:7: retries is `many`, expected a whole number"),
         "{run:?}"
     );
 }

@@ -244,8 +244,20 @@ impl Loader<'_> {
                 Ok(self.anchored(anchor, Node { value, mark }))
             }
             Event::MappingStart(anchor, _) => {
-                let value = Value::Map(self.mapping_entries()?);
-                Ok(self.anchored(anchor, Node { value, mark }))
+                let (entries, first_key) = self.mapping_entries()?;
+                // A block mapping is known at its first `:`, where the parser marks it; it starts
+                // at its first key, where an error about it (a task, a play) should point.
+                let mark = match first_key {
+                    Some(k) if (k.line, k.col) < (mark.line, mark.col) => k,
+                    _ => mark,
+                };
+                Ok(self.anchored(
+                    anchor,
+                    Node {
+                        value: Value::Map(entries),
+                        mark,
+                    },
+                ))
             }
             other => Err(YamlError::Unsupported {
                 mark,
@@ -254,10 +266,12 @@ impl Loader<'_> {
         }
     }
 
-    /// Reads a mapping's entries. Explicit keys win over merged ones (`<<`), wherever they stand.
-    fn mapping_entries(&mut self) -> Result<Vec<(Node, Node)>, YamlError> {
+    /// Reads a mapping's entries, and where its first key stands. Explicit keys win over merged
+    /// ones (`<<`), wherever they stand.
+    fn mapping_entries(&mut self) -> Result<(Vec<(Node, Node)>, Option<Mark>), YamlError> {
         let mut entries: Vec<(Node, Node)> = Vec::new();
         let mut merged: Vec<(Node, Node)> = Vec::new();
+        let mut first_key = None;
         loop {
             let (event, mark) = self.next()?;
             if matches!(event, Event::MappingEnd) {
@@ -266,6 +280,7 @@ impl Loader<'_> {
             let is_merge =
                 matches!(&event, Event::Scalar(t, TScalarStyle::Plain, _, None) if t == "<<");
             let key = self.node(event, mark)?;
+            first_key.get_or_insert(key.mark);
             let (event, vmark) = self.next()?;
             let value = self.node(event, vmark)?;
             if is_merge {
@@ -279,7 +294,7 @@ impl Loader<'_> {
                 entries.push((key, value));
             }
         }
-        Ok(entries)
+        Ok((entries, first_key))
     }
 
     fn anchored(&mut self, anchor: usize, node: Node) -> Node {
