@@ -268,7 +268,7 @@ impl Loader<'_> {
 
     /// Reads a mapping's entries, and where its first key stands. Explicit keys win over merged
     /// ones (`<<`), wherever they stand.
-    fn mapping_entries(&mut self) -> Result<(Vec<(Node, Node)>, Option<Mark>), YamlError> {
+    fn mapping_entries(&mut self) -> Result<(Entries, Option<Mark>), YamlError> {
         let mut entries: Vec<(Node, Node)> = Vec::new();
         let mut merged: Vec<(Node, Node)> = Vec::new();
         let mut first_key = None;
@@ -306,6 +306,9 @@ impl Loader<'_> {
 }
 
 /// Replaces an existing key's value in place (PyYAML keeps the last), or appends.
+/// A mapping's entries, in order.
+type Entries = Vec<(Node, Node)>;
+
 fn insert(entries: &mut Vec<(Node, Node)>, key: Node, value: Node) {
     match entries.iter_mut().find(|(k, _)| k.value == key.value) {
         Some(slot) => *slot = (key, value),
