@@ -19,6 +19,7 @@ pub fn register(env: &mut Environment<'static>) {
     ansible_builtin!(env, add_filter, "to_nice_yaml", to_nice_yaml);
     ansible_builtin!(env, add_filter, "from_json", from_json);
     ansible_builtin!(env, add_filter, "from_yaml", from_yaml);
+    ansible_builtin!(env, add_filter, "from_yaml_all", from_yaml_all);
     ansible_builtin!(env, add_filter, "combine", combine);
     ansible_builtin!(env, add_filter, "dict2items", dict2items);
     ansible_builtin!(env, add_filter, "items2dict", items2dict);
@@ -230,6 +231,17 @@ fn from_yaml(v: Value) -> Result<Value, Error> {
         .ok_or_else(|| invalid("from_yaml expects a string"))?;
     let doc = drover_yaml::parse(text).map_err(|e| invalid(format!("from_yaml: {e}")))?;
     Ok(from_data(doc.map_or(Json::Null, |d| d.to_json())))
+}
+
+/// Every document of a YAML stream, as a list.
+fn from_yaml_all(v: Value) -> Result<Value, Error> {
+    let text = v
+        .as_str()
+        .ok_or_else(|| invalid("from_yaml_all expects a string"))?;
+    let docs = drover_yaml::parse_all(text).map_err(|e| invalid(format!("from_yaml_all: {e}")))?;
+    Ok(from_data(Json::Array(
+        docs.iter().map(|d| d.to_json()).collect(),
+    )))
 }
 
 /// Later mappings win; with `recursive=true`, nested mappings merge instead of being replaced.

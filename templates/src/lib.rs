@@ -25,6 +25,8 @@ mod jinja_tests;
 mod list_filters;
 mod literals;
 mod lookups;
+mod math_filters;
+mod path_filters;
 mod pyrandom;
 mod pyrepr;
 mod pyyaml;
@@ -134,6 +136,8 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     filters::register(&mut env);
     text_filters::register(&mut env);
     list_filters::register(&mut env);
+    math_filters::register(&mut env);
+    path_filters::register(&mut env);
     clock::register(&mut env);
     jinja_tests::register(&mut env);
     env

@@ -12,6 +12,17 @@ pub fn register(env: &mut Environment<'static>) {
     ansible_builtin!(env, add_filter, "hash", hash);
     ansible_builtin!(env, add_filter, "checksum", checksum);
     ansible_builtin!(env, add_filter, "password_hash", password_hash);
+    ansible_builtin!(env, add_filter, "md5", |t: String| hash(
+        t,
+        Some("md5".into())
+    ));
+    ansible_builtin!(env, add_filter, "sha1", |t: String| hash(
+        t,
+        Some("sha1".into())
+    ));
+    ansible_builtin!(env, add_filter, "regex_escape", regex_escape);
+    ansible_builtin!(env, add_filter, "urldecode", urldecode);
+    ansible_builtin!(env, add_filter, "type_debug", type_debug);
     ansible_builtin!(env, add_filter, "to_uuid", to_uuid);
     ansible_builtin!(env, add_filter, "human_readable", human_readable);
     env.add_filter("truncate", truncate);
@@ -123,6 +134,64 @@ fn password_hash(
         &salt,
         rounds,
     ))
+}
+
+/// `re.escape` (`re_type='python'`), or the POSIX basic regex escaping.
+fn regex_escape(text: String, re_type: Option<String>) -> Result<String, Error> {
+    let special: &str = match re_type.as_deref().unwrap_or("python") {
+        "python" => "()[]{}?*+-|^$\\.&~# \t\n\r\u{b}\u{c}",
+        "posix_basic" => "].[^$*\\",
+        other => {
+            return Err(invalid(format!(
+                "regex_escape: re_type `{other}`: python or posix_basic"
+            )));
+        }
+    };
+    Ok(text
+        .chars()
+        .flat_map(|c| {
+            let escaped = special.contains(c);
+            escaped.then_some('\\').into_iter().chain([c])
+        })
+        .collect())
+}
+
+/// `urllib.parse.unquote_plus`: `+` is a space, `%XX` the byte it names (UTF-8 read back).
+fn urldecode(text: String) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len()
+                && u8::from_str_radix(text.get(i + 1..i + 3).unwrap_or("zz"), 16).is_ok() =>
+            {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap_or(b'%'));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The Python type name of a value, as Ansible's `type_debug` gives it.
+fn type_debug(value: minijinja::Value) -> &'static str {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::Undefined => "Undefined",
+        ValueKind::None => "NoneType",
+        ValueKind::Bool => "bool",
+        ValueKind::Number if value.is_integer() => "int",
+        ValueKind::Number => "float",
+        ValueKind::String => "str",
+        ValueKind::Bytes => "bytes",
+        ValueKind::Seq | ValueKind::Iterable => "list",
+        ValueKind::Map => "dict",
+        _ => "object",
+    }
 }
 
 fn checksum(text: String) -> String {
