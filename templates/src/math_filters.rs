@@ -229,7 +229,8 @@ fn human_to_bytes(
             )));
         }
     }
-    Ok((num * (1u64 << (10 * power)) as f64).round_ties_even() as i64)
+    // As a float: 1 << 80 (Y) does not fit a whole number; the result saturates at i64's bounds.
+    Ok((num * 1024f64.powi(power as i32)).round_ties_even() as i64)
 }
 
 /// A list of mappings as a mapping keyed by each one's `key` member.

@@ -129,9 +129,11 @@ impl PyRandom {
         }
     }
 
-    /// `randrange(start, stop, step)`; none for an empty range or a zero step.
+    /// `randrange(start, stop, step)`; none for an empty range, a zero step, or a result beyond
+    /// 64 bits (computed wide: no overflow).
     pub fn randrange(&mut self, start: i64, stop: i64, step: i64) -> Option<i64> {
-        let width = stop.checked_sub(start)?;
+        let (start, stop, step) = (i128::from(start), i128::from(stop), i128::from(step));
+        let width = stop - start;
         let n = match step {
             0 => return None,
             1 => width,
@@ -141,7 +143,8 @@ impl PyRandom {
         if n <= 0 {
             return None;
         }
-        Some(start + step * self.below(n as u64) as i64)
+        let pick = i128::from(self.below(u64::try_from(n).ok()?));
+        i64::try_from(start + step * pick).ok()
     }
 
     /// `shuffle(list)` in place: Fisher-Yates from the end.

@@ -107,33 +107,39 @@ impl Spec {
         Ok(true)
     }
 
-    /// The numbers, as Ansible's sanity check and range give them.
+    /// The numbers, as Ansible's sanity check and range give them (computed wide: no overflow).
     fn numbers(&self) -> Result<Vec<i64>, Error> {
+        let (start, stride) = (i128::from(self.start), i128::from(self.stride));
         let end = match (self.end, self.count) {
             (None, None) => return Err(invalid("must specify count or end in with_sequence")),
             (Some(_), Some(_)) => {
                 return Err(invalid("can't specify both count and end in with_sequence"));
             }
             (_, Some(0)) => return Ok(Vec::new()),
-            (_, Some(count)) => self.start + count * self.stride - 1,
-            (Some(end), None) => end,
+            (_, Some(count)) => start + i128::from(count) * stride - 1,
+            (Some(end), None) => i128::from(end),
         };
-        if self.stride > 0 && end < self.start {
+        if stride > 0 && end < start {
             return Err(invalid("to count backwards make stride negative"));
         }
-        if self.stride < 0 && end > self.start {
+        if stride < 0 && end > start {
             return Err(invalid("to count forward don't make stride negative"));
         }
-        if self.stride == 0 {
+        if stride == 0 {
             return Ok(Vec::new());
         }
-        let len = (end - self.start) / self.stride + 1;
-        if len > MAX_ITEMS as i64 {
+        let len = (end - start) / stride + 1;
+        if len > MAX_ITEMS as i128 {
             return Err(invalid(format!(
                 "with_sequence would make {len} items; drover allows {MAX_ITEMS}"
             )));
         }
-        Ok((0..len).map(|i| self.start + i * self.stride).collect())
+        (0..len)
+            .map(|i| {
+                i64::try_from(start + i * stride)
+                    .map_err(|_| invalid("with_sequence: a number beyond 64 bits"))
+            })
+            .collect()
     }
 }
 
@@ -165,6 +171,11 @@ fn format(fmt: &str, n: i64) -> Result<String, Error> {
             .trim_start_matches(['0', '-', '+', ' '])
             .parse()
             .unwrap_or(0);
+        if width > 1024 {
+            return Err(invalid(format!(
+                "bad formatting string: {fmt} (a width above 1024)"
+            )));
+        }
         let digits = match conv {
             "d" | "i" | "u" | "s" => n.unsigned_abs().to_string(),
             "x" => format!("{:x}", n.unsigned_abs()),
@@ -276,5 +287,7 @@ mod tests {
         assert!(seq("end=3 format=%d%d").is_err());
         assert!(seq("end=3 width=2").is_err());
         assert!(seq("end=99999999").is_err());
+        assert!(seq("start=9223372036854775807 count=2").is_err());
+        assert!(seq("end=2 format=%099999999d").is_err());
     }
 }
