@@ -22,7 +22,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 }
 
 /// A value's items: a list's, a string's characters, a mapping's keys (Python's iteration).
-fn items(v: &Value) -> Result<Vec<Value>, Error> {
+pub(crate) fn items(v: &Value) -> Result<Vec<Value>, Error> {
     match v.kind() {
         ValueKind::String => Ok(v
             .as_str()

@@ -4,6 +4,8 @@
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 
+use crate::list_filters::items;
+
 /// Registers the filters on `env`.
 pub fn register(env: &mut Environment<'static>) {
     ansible_builtin!(env, add_filter, "log", log);
@@ -53,18 +55,6 @@ fn root(x: Value, base: Option<Value>) -> Result<f64, Error> {
     match base.map(|b| number(&b, "root")).transpose()? {
         None | Some(2.0) => Ok(x.sqrt()),
         Some(b) => Ok(x.powf(1.0 / b)),
-    }
-}
-
-fn items(v: &Value) -> Result<Vec<Value>, Error> {
-    match v.kind() {
-        ValueKind::String => Ok(v
-            .as_str()
-            .unwrap_or_default()
-            .chars()
-            .map(|c| Value::from(c.to_string()))
-            .collect()),
-        _ => Ok(v.try_iter()?.collect()),
     }
 }
 
