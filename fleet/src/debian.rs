@@ -43,6 +43,10 @@ pub struct DebianOptions {
     pub repo: Option<PathBuf>,
     /// A small tmpfs on every host, `(path, bytes)`, for tests of a full disk.
     pub small_disk: Option<(String, u64)>,
+    /// Folders of this machine mounted read-only at the same path on every host: a tool a test
+    /// needs beside drover that the hosts do not carry (the controller's Python, so Ansible's own
+    /// setup can run on the same host as drover's facts). The image itself stays without it.
+    pub controller_mounts: Vec<PathBuf>,
 }
 
 impl Default for DebianOptions {
@@ -52,6 +56,7 @@ impl Default for DebianOptions {
             boot: Boot::Plain,
             repo: None,
             small_disk: None,
+            controller_mounts: Vec::new(),
         }
     }
 }
@@ -183,6 +188,9 @@ impl DebianFleet {
             .arg(format!("{}:/var/lib/docker", docker_data.display()));
         if let Some((path, bytes)) = &opts.small_disk {
             cmd.arg("--tmpfs").arg(format!("{path}:size={bytes}"));
+        }
+        for dir in &opts.controller_mounts {
+            cmd.arg("-v").arg(format!("{0}:{0}:ro", dir.display()));
         }
         if opts.boot == Boot::Systemd {
             cmd.args(["-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro"])

@@ -6,6 +6,7 @@
 //! file:line:col before any host is touched. Values stay unrendered here: templating happens per host.
 
 mod error;
+mod gather_subset;
 pub mod module;
 mod play;
 mod role;
@@ -15,6 +16,7 @@ mod task;
 mod window;
 
 pub use error::{At, PlaybookError};
+pub use gather_subset::{Collector, Subsets};
 pub use module::{CheckMode, MODULES, Module, ModuleKind, Param, ParamType, Spec};
 pub use play::{Batches, HostOrder, Play, Playbook, RollcallSpec, VarPrompt};
 pub use role::Role;

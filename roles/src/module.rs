@@ -773,9 +773,10 @@ pub const MODULES: &[Spec] = &[
         "setup",
         "Gathers the host's facts as a task (as gather_facts does before a play): set for later tasks and registered as `ansible_facts`.",
         &[
-            p("gather_subset", List, "subsets: all, min, or !NAME to leave one out (drover gathers the minimal facts; a subset it cannot answer is refused)"),
+            p("gather_subset", List, "collectors as Ansible names them: all (default), min, hardware, network, virtual, a minimal one (platform, distribution, user, ...) or a fact's name (mounts, default_ipv4); !NAME leaves one out; Ansible's python, selinux, caps and facter subsets are refused"),
             p("filter", List, "only facts whose names match these globs, such as ansible_distribution*"),
             p("gather_timeout", Number, "seconds to wait for the facts (default 60)"),
+            p("fact_path", Str, "folder of local *.fact files read into ansible_local (default /etc/ansible/facts.d; executable ones are run)"),
         ],
         CheckMode::Runs,
         false,

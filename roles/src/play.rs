@@ -28,6 +28,9 @@ const PLAY_KEYS: &[&str] = &[
     "become",
     "become_user",
     "gather_facts",
+    "gather_subset",
+    "gather_timeout",
+    "fact_path",
     "environment",
     "remote_user",
     "connection",
@@ -171,6 +174,12 @@ pub struct Play {
     pub become_user: Option<String>,
     /// `gather_facts:` (default true).
     pub gather_facts: bool,
+    /// `gather_subset:`: which facts the play gathers (default all).
+    pub gather_subset: crate::Subsets,
+    /// `gather_timeout:`: seconds the facts may take (default 60, as Ansible's setup).
+    pub gather_timeout: f64,
+    /// `fact_path:`: the folder of local `*.fact` files (default /etc/ansible/facts.d).
+    pub fact_path: Option<String>,
     /// `remote_user:`: the user to log in as where the host has no `ansible_user`.
     pub remote_user: Option<String>,
     /// `connection:`: `local` or `ssh`, where the host has no `ansible_connection`.
@@ -367,6 +376,9 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         become_enabled: None,
         become_user: None,
         gather_facts: true,
+        gather_subset: crate::Subsets::default(),
+        gather_timeout: 60.0,
+        fact_path: None,
         remote_user: None,
         connection: None,
         tags: Vec::new(),
@@ -431,6 +443,27 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
             "become" => play.become_enabled = Some(src.boolean(v, "become")?),
             "become_user" => play.become_user = Some(src.string(v, "become_user")?),
             "gather_facts" => play.gather_facts = src.boolean(v, "gather_facts")?,
+            "gather_subset" => {
+                let words: Vec<String> = src
+                    .strings(v, "gather_subset")?
+                    .iter()
+                    .flat_map(|w| w.split(',').map(|p| p.trim().to_string()))
+                    .collect();
+                play.gather_subset =
+                    crate::Subsets::parse(&words).map_err(|e| src.invalid(v, e))?;
+            }
+            "gather_timeout" => {
+                play.gather_timeout = match v.value {
+                    drover_yaml::Value::Int(n) if n > 0 => n as f64,
+                    drover_yaml::Value::Float(f) if f > 0.0 && f < 1e9 => f,
+                    _ => {
+                        return Err(
+                            src.invalid(v, "expected gather_timeout to be a number of seconds")
+                        );
+                    }
+                }
+            }
+            "fact_path" => play.fact_path = Some(src.string(v, "fact_path")?),
             "remote_user" => play.remote_user = Some(src.string(v, "remote_user")?),
             "connection" => {
                 let c = src.string(v, "connection")?;

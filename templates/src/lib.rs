@@ -42,6 +42,7 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use serde_json::Value as Json;
 
 use filters::data_value;
+pub use lookups::ini::ini_sections;
 pub use lookups::{PLUGINS as LOOKUP_PLUGINS, plugin_name as lookup_plugin};
 pub use pyrepr::{py_repr, py_str};
 pub use regex_py::python_replacement;

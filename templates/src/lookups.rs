@@ -18,7 +18,7 @@ use serde_json::Value as Json;
 use crate::filters::{data_value, to_data};
 use crate::{Engine, Vars};
 
-mod ini;
+pub(crate) mod ini;
 mod password;
 mod pipe;
 mod sequence;

@@ -237,26 +237,6 @@ pub async fn getent(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     }
 }
 
-/// The gather_subset words drover answers: its facts are Ansible's minimal set, so every subset
-/// that asks for no more (or leaves subsets out) is honoured; one that asks for hardware, network
-/// or virtualisation facts is refused rather than answered with fewer facts than asked.
-fn check_subsets(subsets: &[String]) -> Result<(), String> {
-    for s in subsets {
-        let word = s.trim();
-        let ok = word.starts_with('!')
-            || matches!(
-                word,
-                "all" | "min" | "distribution" | "env" | "platform" | "os_release"
-            );
-        if !ok {
-            return Err(format!(
-                "setup: gather_subset `{word}`: drover gathers the minimal facts (distribution, platform, env) and not yet `{word}`; leave it out or write `!{word}`"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The gathered facts whose names match one of `filter`'s glob patterns (all without a filter):
 /// `ansible_*` names are matched as written, and `ansible_facts` keeps the matching facts.
 pub fn filter_facts(
@@ -294,18 +274,28 @@ pub fn filter_facts(
 /// setup: gathers facts as a task (as `gather_facts` does before a play), registered as
 /// `ansible_facts` and set for the host's later tasks.
 pub async fn setup(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    if let Err(e) = check_subsets(&args.list("gather_subset")) {
-        return Outcome::bad_input(e);
-    }
+    let words: Vec<String> = args
+        .list("gather_subset")
+        .iter()
+        .flat_map(|w| w.split(',').map(|p| p.trim().to_string()))
+        .collect();
+    let subsets = match crate::facts::Subsets::parse(&words) {
+        Ok(s) => s,
+        Err(e) => return Outcome::bad_input(format!("setup: {e}")),
+    };
+    let gather = crate::facts::Gather {
+        subsets,
+        fact_path: args
+            .str("fact_path")
+            .unwrap_or_else(|| crate::facts::DEFAULT_FACT_PATH.to_string()),
+    };
     let timeout = match args.seconds("gather_timeout", 60.0) {
         Ok(t) => t,
         Err(e) => return Outcome::bad_input(format!("setup: {e}")),
     };
-    let ran = ctx
-        .exec_for(crate::facts::FACTS_COMMAND, b"", Some(timeout))
-        .await;
+    let ran = ctx.exec_for(&gather.command(), b"", Some(timeout)).await;
     let facts = match ran {
-        Ok(o) if o.status.success() => crate::facts::parse(&String::from_utf8_lossy(&o.stdout)),
+        Ok(o) if o.status.success() => gather.parse(&String::from_utf8_lossy(&o.stdout)),
         Ok(o) => {
             return Outcome::fail(format!(
                 "setup: {}",
@@ -332,8 +322,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn setup_filters_facts_and_refuses_subsets_it_cannot_answer() {
-        let facts = crate::facts::parse(
+    fn setup_filters_facts() {
+        let facts = crate::facts::parse_all(
             "nodename=web01\nkernel=6.1.0\narch=x86_64\nid=debian\ncodename=bookworm\nversion=12\n__env__\nHOME=/root\n",
         );
         let kept = filter_facts(facts, &["ansible_distribution*".into()]).unwrap();
@@ -342,12 +332,6 @@ mod tests {
         assert!(kept.get("ansible_kernel").is_none());
         assert_eq!(kept["ansible_facts"]["distribution_version"], "12");
         assert!(kept["ansible_facts"].get("kernel").is_none());
-        assert!(check_subsets(&["!all".into(), "min".into()]).is_ok());
-        assert!(
-            check_subsets(&["network".into()])
-                .unwrap_err()
-                .contains("`!network`")
-        );
     }
 
     #[test]

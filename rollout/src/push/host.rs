@@ -200,19 +200,24 @@ impl HostRun<'_> {
             host: self.host.clone(),
             task: GATHERING_FACTS.into(),
         });
+        let gather = facts::Gather {
+            subsets: self.play.gather_subset.clone(),
+            fact_path: (self.play.fact_path.clone())
+                .unwrap_or_else(|| facts::DEFAULT_FACT_PATH.into()),
+        };
         let ran = self
             .transport
             .exec(
-                facts::FACTS_COMMAND,
+                &gather.command(),
                 b"",
-                Some(Duration::from_secs(60)),
+                Some(Duration::from_secs_f64(self.play.gather_timeout)),
                 None,
             )
             .await;
         let result = match ran {
             Ok(o) if o.status.success() => {
                 self.base
-                    .extend(facts::parse(&String::from_utf8_lossy(&o.stdout)));
+                    .extend(gather.parse(&String::from_utf8_lossy(&o.stdout)));
                 Ok(())
             }
             Ok(o) => Err(format!(

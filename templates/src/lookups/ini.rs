@@ -217,6 +217,29 @@ fn value(key: &str, s: &Settings, scope: &dyn Scope) -> Result<Vec<Value>, Error
     }
 }
 
+/// A whole INI text as configparser's `sections()` and `get()` read it (keys in lower case, each
+/// section with DEFAULT's keys, values interpolated): the shape of Ansible's INI local facts.
+pub fn ini_sections(text: &str) -> Result<serde_json::Value, String> {
+    let sections = parse(text, true, false).map_err(|e| e.to_string())?;
+    let defaults = sections.get("DEFAULT").cloned().unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    for (name, entries) in sections.iter().filter(|(n, _)| *n != "DEFAULT") {
+        let mut section = serde_json::Map::new();
+        let inherited = defaults
+            .iter()
+            .filter(|(k, _)| !entries.iter().any(|(e, _)| e == k));
+        for (key, value) in entries.iter().chain(inherited) {
+            let value = match value {
+                Some(v) => interpolate(v, entries, &defaults, 0).map_err(|e| e.to_string())?,
+                None => String::new(),
+            };
+            section.insert(key.clone(), serde_json::Value::from(value));
+        }
+        out.insert(name.clone(), serde_json::Value::Object(section));
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
 /// The plugin: each term's value(s).
 pub(super) fn lookup(terms: &[Value], call: &Call, scope: &dyn Scope) -> Result<Vec<Value>, Error> {
     call.only("ini", OPTIONS)?;
