@@ -22,6 +22,7 @@ mod filters;
 mod header;
 mod includes;
 mod jinja_tests;
+mod json_query;
 mod list_filters;
 mod literals;
 mod lookups;
@@ -137,6 +138,7 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     filters::register(&mut env);
     text_filters::register(&mut env);
     list_filters::register(&mut env);
+    json_query::register(&mut env);
     math_filters::register(&mut env);
     path_filters::register(&mut env);
     clock::register(&mut env);
