@@ -824,3 +824,46 @@ fn configuration_replaces_repeated_flags_and_says_where_each_value_came_from() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(fleet.dir().join("journals").is_dir());
 }
+
+/// become_flags take the place of sudo's `-H`, from each place Ansible reads them: ansible.cfg's
+/// (ANSIBLE_BECOME_FLAGS), the host's `ansible_become_flags` over it, and in a playbook the play's,
+/// a block's and a task's own (templated) over those. `-g GROUP` shows which one sudo got.
+#[test]
+fn become_flags_reach_sudo_from_every_level() {
+    let fleet = fleet(2);
+    let inv = common::inventory_variant(
+        &fleet,
+        "flags.ini",
+        "node02 ansible_host=127.0.0.3",
+        "node02 ansible_host=127.0.0.3 ansible_become_flags='-g mail'",
+    );
+    let env = [("ANSIBLE_BECOME_FLAGS", "-g daemon")];
+    let run = common::drover_with(
+        &fleet,
+        &inv,
+        &["run", "all", "--become", "--json", "--", "id -gn"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc = run.json();
+    assert_eq!(doc["hosts"]["node01"]["stdout"], "daemon\n");
+    assert_eq!(doc["hosts"]["node02"]["stdout"], "mail\n");
+
+    let out = fleet.dir().join("flags-out");
+    let playbook = fleet.dir().join("flags.yml");
+    std::fs::write(
+        &playbook,
+        "- hosts: node01\n  become: true\n  become_flags: -g adm\n  vars:\n    grp: mail\n  tasks:\n    - command: id -gn\n      register: play_level\n    - command: id -gn\n      become_flags: \"-g {{ grp }}\"\n      register: task_level\n    - block:\n        - command: id -gn\n          register: block_level\n      become_flags: -g daemon\n    - copy:\n        content: \"{{ play_level.stdout }} {{ task_level.stdout }} {{ block_level.stdout }}\"\n        dest: \"{{ out }}\"\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let extra = format!("out={}", out.display());
+    let run = common::drover_with(
+        &fleet,
+        &inv,
+        &common::push_args(&playbook, &runs, &["-e", &extra]),
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "adm mail daemon");
+}

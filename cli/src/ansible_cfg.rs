@@ -147,6 +147,13 @@ const SPECS: &[Spec] = &[
     ),
     spec(
         "privilege_escalation",
+        "become_flags",
+        "ANSIBLE_BECOME_FLAGS",
+        Kind::Text,
+        "become_flags (play, block, task) or ansible_become_flags (host)",
+    ),
+    spec(
+        "privilege_escalation",
         "become_ask_pass",
         "ANSIBLE_BECOME_ASK_PASS",
         Kind::Bool,
@@ -480,6 +487,7 @@ fn connect_defaults(connect: &mut ConnectArgs, cfg: &AnsibleCfg, given: &dyn Giv
     {
         connect.become_user = user;
     }
+    connect.become_flags = cfg.text("privilege_escalation", "become_flags");
     if !given.given("ask_become_pass")
         && cfg.flag("privilege_escalation", "become_ask_pass") == Some(true)
     {

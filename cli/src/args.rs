@@ -297,6 +297,10 @@ pub struct ConnectArgs {
     /// Ask for the sudo password once (or set DROVER_BECOME_PASSWORD). It is never printed or stored.
     #[arg(short = 'K', long = "ask-become-pass")]
     pub ask_become_pass: bool,
+    /// sudo's options from ansible.cfg's `become_flags` (ANSIBLE_BECOME_FLAGS); no flag sets it,
+    /// as ansible-playbook has none.
+    #[arg(skip)]
+    pub become_flags: Option<String>,
 }
 
 /// `drover run`.

@@ -84,6 +84,7 @@ fn base_settings(args: &ConnectArgs) -> Result<ConnectionSettings, Failure> {
         private_key: args.private_key.clone(),
         become_all: args.become_all,
         become_user: args.become_user.clone(),
+        become_flags: args.become_flags.clone(),
         become_password,
     })
 }

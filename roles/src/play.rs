@@ -44,6 +44,7 @@ const PLAY_KEYS: &[&str] = &[
     "no_log",
     "check_mode",
     "become_method",
+    "become_flags",
     "strategy",
     "order",
     "vars_prompt",
@@ -397,7 +398,12 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         let key = k.key_string();
         if matches!(
             key.as_str(),
-            "ignore_errors" | "ignore_unreachable" | "no_log" | "check_mode" | "become_method"
+            "ignore_errors"
+                | "ignore_unreachable"
+                | "no_log"
+                | "check_mode"
+                | "become_method"
+                | "become_flags"
         ) && crate::task::passed_keyword(src, &mut keywords, &key, v)?
         {
             continue;

@@ -49,6 +49,7 @@ const KEYWORDS: &[&str] = &[
     "poll",
     "ignore_unreachable",
     "become_method",
+    "become_flags",
     "local_action",
     "throttle",
 ];
@@ -104,6 +105,8 @@ pub enum TemplatedKeyword {
     Become,
     /// `become_user:`, a name.
     BecomeUser,
+    /// `become_flags:`, sudo's options.
+    BecomeFlags,
     /// `no_log:`, a boolean (true until rendered, so nothing shows before).
     NoLog,
     /// `check_mode:`, a boolean.
@@ -119,6 +122,7 @@ impl TemplatedKeyword {
             TemplatedKeyword::IgnoreErrors => "ignore_errors",
             TemplatedKeyword::Become => "become",
             TemplatedKeyword::BecomeUser => "become_user",
+            TemplatedKeyword::BecomeFlags => "become_flags",
             TemplatedKeyword::NoLog => "no_log",
             TemplatedKeyword::CheckMode => "check_mode",
             TemplatedKeyword::Timeout => "timeout",
@@ -165,6 +169,8 @@ pub struct Task {
     pub become_enabled: Option<bool>,
     /// Whom to become.
     pub become_user: Option<String>,
+    /// sudo's options in place of `-H` (`become_flags:`).
+    pub become_flags: Option<String>,
     /// Tags for `--tags` and `--skip-tags`.
     pub tags: Vec<String>,
     /// Retry until `until` holds, up to this many times.
@@ -225,6 +231,7 @@ impl Task {
             TemplatedKeyword::IgnoreErrors => self.ignore_errors.is_some(),
             TemplatedKeyword::Become => self.become_enabled.is_some(),
             TemplatedKeyword::BecomeUser => self.become_user.is_some(),
+            TemplatedKeyword::BecomeFlags => self.become_flags.is_some(),
             TemplatedKeyword::NoLog => self.no_log.is_some(),
             TemplatedKeyword::CheckMode => self.check_mode.is_some(),
             TemplatedKeyword::Timeout => self.timeout.is_some(),
@@ -249,6 +256,7 @@ impl Task {
             ignore_unreachable: None,
             become_enabled: None,
             become_user: None,
+            become_flags: None,
             tags: Vec::new(),
             retries: None,
             until: None,
@@ -600,6 +608,15 @@ pub(crate) fn passed_keyword(
             }
             task.become_user = Some(user);
         }
+        "become_flags" => {
+            let flags = src.string(v, "become_flags")?;
+            if flags.contains("{{") {
+                syntax::templates(src, v, "become_flags")?;
+                task.templated
+                    .push((TemplatedKeyword::BecomeFlags, flags.clone()));
+            }
+            task.become_flags = Some(flags);
+        }
         "timeout" => match number_or_template(src, v, "timeout", true)? {
             Number::Literal(n) => task.timeout = Some(n as u64),
             Number::Template(t) => task.templated.push((TemplatedKeyword::Timeout, t)),
@@ -658,6 +675,7 @@ struct Keywords {
     ignore_unreachable: Option<bool>,
     become_enabled: Option<bool>,
     become_user: Option<String>,
+    become_flags: Option<String>,
     no_log: Option<bool>,
     check_mode: Option<bool>,
     timeout: Option<u64>,
@@ -674,6 +692,7 @@ impl Keywords {
             ignore_unreachable: task.ignore_unreachable,
             become_enabled: task.become_enabled,
             become_user: task.become_user.clone(),
+            become_flags: task.become_flags.clone(),
             no_log: task.no_log,
             check_mode: task.check_mode,
             timeout: task.timeout,
@@ -696,12 +715,16 @@ impl Keywords {
                     if *keyword == TemplatedKeyword::BecomeUser {
                         t.become_user = Some(text.clone());
                     }
+                    if *keyword == TemplatedKeyword::BecomeFlags {
+                        t.become_flags = Some(text.clone());
+                    }
                 }
             }
             t.ignore_errors = t.ignore_errors.or(self.ignore_errors);
             t.ignore_unreachable = t.ignore_unreachable.or(self.ignore_unreachable);
             t.become_enabled = t.become_enabled.or(self.become_enabled);
             t.become_user = t.become_user.clone().or_else(|| self.become_user.clone());
+            t.become_flags = (t.become_flags.clone()).or_else(|| self.become_flags.clone());
             t.no_log = t.no_log.or(self.no_log);
             t.check_mode = t.check_mode.or(self.check_mode);
             t.timeout = t.timeout.or(self.timeout);

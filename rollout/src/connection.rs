@@ -28,6 +28,8 @@ pub struct ConnectionSettings {
     pub become_user: String,
     /// sudo's password, if sudo needs one.
     pub become_password: Option<String>,
+    /// ansible.cfg's `become_flags` (ANSIBLE_BECOME_FLAGS): sudo's options in place of `-H`.
+    pub become_flags: Option<String>,
 }
 
 /// How one host is reached, resolved from its variables.
@@ -53,6 +55,8 @@ pub struct HostConnection {
     pub become_user: Option<String>,
     /// `ansible_become_password` (or `_pass`) from the inventory, likewise.
     pub become_password: Option<String>,
+    /// `ansible_become_flags` from the inventory, else ansible.cfg's.
+    pub become_flags: Option<String>,
 }
 
 fn var_str<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
@@ -124,6 +128,9 @@ impl HostConnection {
         let become_password = var_str(vars, "ansible_become_password")
             .or(var_str(vars, "ansible_become_pass"))
             .map(str::to_string);
+        let become_flags = var_str(vars, "ansible_become_flags")
+            .map(str::to_string)
+            .or_else(|| settings.become_flags.clone());
         let become_on = var_bool(vars, "ansible_become").unwrap_or(settings.become_all);
         let sudo = become_on.then(|| Become {
             user: become_user
@@ -132,6 +139,7 @@ impl HostConnection {
             password: become_password
                 .clone()
                 .or_else(|| settings.become_password.clone()),
+            flags: become_flags.clone(),
         });
         Ok(HostConnection {
             name: name.to_string(),
@@ -139,6 +147,7 @@ impl HostConnection {
             sudo,
             become_user,
             become_password,
+            become_flags,
         })
     }
 }
@@ -207,7 +216,8 @@ impl Transport {
             Transport::Local => {
                 let line = match sudo {
                     Some(b) => format!(
-                        "sudo -n -u {} -- /bin/sh -c {}",
+                        "sudo {}-n -u {} -- /bin/sh -c {}",
+                        drover_ssh::shell::sudo_flags(b.flags.as_deref()),
                         drover_ssh::shell::quote(&b.user),
                         drover_ssh::shell::quote(command)
                     ),

@@ -157,17 +157,40 @@ fn variable(text: &str) -> Option<(&str, bool, usize)> {
     }
 }
 
+/// sudo's options before drover's own: `become_flags` (each word quoted; `-n`, `-S`, which drover
+/// chooses, left out) or `-H`, Ansible's default; empty, or ending in a space.
+pub fn sudo_flags(flags: Option<&str>) -> String {
+    let words: Vec<String> = match flags {
+        None => vec!["-H".into()],
+        Some(f) => f
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "-n" | "-S" | "--non-interactive" | "--stdin"))
+            .map(quote)
+            .collect(),
+    };
+    words.iter().map(|w| format!("{w} ")).collect()
+}
+
 /// Wraps `command` to run as `user` through sudo. With a password, sudo prompts with `prompt` on
 /// stderr and the caller answers; `marker` is printed once sudo has let the command start.
-pub fn sudo(command: &str, user: &str, prompt: Option<&str>, marker: &str) -> String {
+/// `flags` (`become_flags`) replace sudo's `-H`, each word quoted; `-n`, `-S` and `-p` are drover's
+/// to choose (how the password is answered), so they are dropped from `flags`.
+pub fn sudo(
+    command: &str,
+    user: &str,
+    prompt: Option<&str>,
+    marker: &str,
+    flags: Option<&str>,
+) -> String {
     let inner = quote(&format!("echo {marker}; {command}"));
+    let flags = sudo_flags(flags);
     match prompt {
         Some(prompt) => format!(
-            "sudo -H -S -p {} -u {} -- /bin/sh -c {inner}",
+            "sudo {flags}-S -p {} -u {} -- /bin/sh -c {inner}",
             quote(prompt),
             quote(user)
         ),
-        None => format!("sudo -H -n -u {} -- /bin/sh -c {inner}", quote(user)),
+        None => format!("sudo {flags}-n -u {} -- /bin/sh -c {inner}", quote(user)),
     }
 }
 
@@ -276,12 +299,21 @@ mod tests {
         );
         assert_eq!(read_file("/tmp/x"), "cat -- /tmp/x");
         assert_eq!(
-            sudo("id -u", "root", None, "OK"),
+            sudo("id -u", "root", None, "OK", None),
             "sudo -H -n -u root -- /bin/sh -c 'echo OK; id -u'"
         );
         assert_eq!(
-            sudo("id", "app", Some("[drover] pw:"), "OK"),
+            sudo("id", "app", Some("[drover] pw:"), "OK", None),
             "sudo -H -S -p '[drover] pw:' -u app -- /bin/sh -c 'echo OK; id'"
+        );
+        // become_flags replace -H; drover keeps -n (or -S -p) itself; each word is quoted.
+        assert_eq!(
+            sudo("id", "root", None, "OK", Some("-E -n --preserve-env=A;B")),
+            "sudo -E '--preserve-env=A;B' -n -u root -- /bin/sh -c 'echo OK; id'"
+        );
+        assert_eq!(
+            sudo("id", "root", None, "OK", Some("")),
+            "sudo -n -u root -- /bin/sh -c 'echo OK; id'"
         );
     }
 }

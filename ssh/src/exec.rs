@@ -18,6 +18,8 @@ pub struct Become {
     pub user: String,
     /// sudo's password, if sudo asks for one. Never logged or printed.
     pub password: Option<String>,
+    /// `become_flags`: sudo's options in place of `-H` (None: `-H`, as Ansible's default).
+    pub flags: Option<String>,
 }
 
 /// How a remote command ended.
@@ -119,6 +121,7 @@ pub(crate) async fn run_channel(
             &b.user,
             b.password.as_ref().map(|_| prompt.as_str()),
             &marker,
+            b.flags.as_deref(),
         )),
     };
     let line = format!("echo {PID_TAG}$$ >&2; {body}");
@@ -280,6 +283,7 @@ mod tests {
         let sudo = Become {
             user: "root".into(),
             password: Some("pw".into()),
+            flags: None,
         };
         let mut h = Handover::new(Some(&sudo), "M1".into(), "[M1] password:".into());
         assert_eq!(h.stderr(b"[M1] password:").unwrap().as_deref(), Some("pw"));

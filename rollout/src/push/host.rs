@@ -587,7 +587,7 @@ impl HostRun<'_> {
 
     /// The task's become settings over the play's over the host's.
     pub(super) fn sudo_for(&self, task: &Task) -> Option<Become> {
-        become_for(
+        let mut sudo = become_for(
             task.become_enabled.or(self.play.become_enabled),
             task.become_user
                 .clone()
@@ -597,7 +597,14 @@ impl HostRun<'_> {
                 &self.run.settings.become_user,
                 self.run.settings.become_password.as_deref(),
             ),
-        )
+        );
+        // The task's become_flags over the host's (ansible_become_flags) over ansible.cfg's.
+        if let Some(b) = &mut sudo
+            && task.become_flags.is_some()
+        {
+            b.flags = task.become_flags.clone();
+        }
+        sudo
     }
 
     /// Handlers this host was notified of in an earlier attempt at this play (a halted run now
@@ -692,10 +699,12 @@ fn become_for(
                 .become_password
                 .clone()
                 .or_else(|| run_default.1.map(str::to_string)),
+            flags: conn.become_flags.clone(),
         }),
         (None, Some(existing)) => Some(Become {
             user: user.unwrap_or_else(|| existing.user.clone()),
             password: existing.password.clone(),
+            flags: existing.flags.clone(),
         }),
         (None, None) => None,
     }
@@ -712,9 +721,11 @@ mod tests {
             sudo: sudo.map(|u| Become {
                 user: u.into(),
                 password: Some("inv-pw".into()),
+                flags: None,
             }),
             become_user: inventory_user.map(str::to_string),
             become_password: Some("inv-pw".into()),
+            become_flags: None,
         }
     }
 

@@ -60,6 +60,12 @@ impl HostRun<'_> {
                         other => other.to_string(),
                     });
                 }
+                TemplatedKeyword::BecomeFlags => {
+                    settled.become_flags = Some(match &value {
+                        Json::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                }
                 TemplatedKeyword::Timeout => {
                     let seconds = match &value {
                         Json::Number(n) => n.as_f64(),
