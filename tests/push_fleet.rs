@@ -2599,3 +2599,38 @@ fn start_at_task_skips_what_comes_before() {
     );
     assert_bad(&run, "--start-at-task `zz*` names no task");
 }
+
+/// `hostvars` holds what hosts gather and set during the run, as in Ansible: every host of the
+/// batch has gathered before any starts its tasks, so a template reads the others' facts; a
+/// set_fact or registered value stays with its host into the next play; `delegate_facts: true`
+/// gives a delegated setup's facts to the delegate (without it, to the host the task runs for).
+#[test]
+fn hostvars_hold_facts_and_values_hosts_set_during_the_run() {
+    let fleet = common::fleet(2);
+    let out = fleet.dir().join("seen");
+    std::fs::create_dir_all(&out).unwrap();
+    let playbook = format!(
+        "- hosts: all\n  tasks:\n    - copy:\n        content: \"{{% for h in ansible_play_hosts_all | sort %}}{{{{ h }}}}:{{{{ hostvars[h].ansible_facts.kernel == ansible_kernel }}}} {{% endfor %}}\"\n        dest: \"{dir}/first-{{{{ inventory_hostname }}}}\"\n    - set_fact:\n        marker: \"{{{{ inventory_hostname }}}}-m\"\n    - command: echo hi\n      register: said\n\
+- hosts: node01\n  gather_facts: false\n  tasks:\n    - copy:\n        content: \"{{{{ marker }}}} {{{{ said.stdout }}}} {{{{ hostvars['node02'].marker }}}} {{{{ hostvars['node02'].said.stdout }}}} {{{{ ansible_kernel is defined }}}}\"\n        dest: \"{dir}/second\"\n\
+- hosts: node01\n  gather_facts: false\n  tasks:\n    - setup:\n        gather_subset: ['!all']\n      delegate_to: node02\n      delegate_facts: true\n    - copy:\n        content: \"{{{{ hostvars['node02'].ansible_facts.gather_subset }}}} {{{{ ansible_facts.gather_subset }}}}\"\n        dest: \"{dir}/delegated\"\n    - setup:\n        gather_subset: ['!all', network]\n      delegate_to: node02\n    - copy:\n        content: \"{{{{ ansible_facts.gather_subset }}}}\"\n        dest: \"{dir}/not-delegated\"\n",
+        dir = out.display()
+    );
+    let path = fleet.dir().join("hostvars.yml");
+    std::fs::write(&path, playbook).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&path, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    for host in ["node01", "node02"] {
+        assert_eq!(
+            read(&format!("first-{host}")),
+            "node01:True node02:True ",
+            "{run:?}"
+        );
+    }
+    assert_eq!(read("second"), "node01-m hi node02-m hi True");
+    // node01's own facts are still the full gathering of the first play (its `all`).
+    assert_eq!(read("delegated"), "['!all'] ['all']");
+    // A list as copy's content is written as JSON, as Ansible's copy writes it.
+    assert_eq!(read("not-delegated"), r#"["!all", "network"]"#);
+}

@@ -184,6 +184,9 @@ pub struct Task {
     /// `delegate_to:`: the host (a name, or a template rendered when the task runs) whose connection
     /// runs the module, with this host's variables.
     pub delegate_to: Option<String>,
+    /// `delegate_facts:`: facts a delegated task gathers or sets belong to the delegate (None: not
+    /// said here, which is false).
+    pub delegate_facts: Option<bool>,
     /// Task variables.
     pub vars: Vars,
     /// Extra topics a handler answers to.
@@ -263,6 +266,7 @@ impl Task {
             delay: Number::Literal(5.0),
             run_once: None,
             delegate_to: None,
+            delegate_facts: None,
             vars: Vars::new(),
             listen: Vec::new(),
             no_log: None,
@@ -630,13 +634,7 @@ pub(crate) fn passed_keyword(
             syntax::templates(src, v, "delegate_to")?;
             task.delegate_to = Some(src.string(v, "delegate_to")?);
         }
-        // Facts stay with the host the task runs for: only the default is accepted.
-        "delegate_facts" if src.boolean(v, "delegate_facts")? => {
-            return Err(src.invalid(
-                v,
-                "delegate_facts: true is not supported: facts a delegated task gathers or sets stay with the host it runs for",
-            ));
-        }
+        "delegate_facts" => task.delegate_facts = Some(src.boolean(v, "delegate_facts")?),
         // Until a templated no_log renders, it hides: a secret never shows by mistake.
         "no_log" => {
             task.no_log =
@@ -682,6 +680,7 @@ struct Keywords {
     run_once: Option<bool>,
     throttle: Option<u32>,
     delegate_to: Option<String>,
+    delegate_facts: Option<bool>,
     templated: Vec<(TemplatedKeyword, String)>,
 }
 
@@ -699,6 +698,7 @@ impl Keywords {
             run_once: task.run_once,
             throttle: task.throttle,
             delegate_to: task.delegate_to.clone(),
+            delegate_facts: task.delegate_facts,
             templated: task.templated.clone(),
         }
     }
@@ -731,6 +731,7 @@ impl Keywords {
             t.run_once = t.run_once.or(self.run_once);
             t.throttle = t.throttle.or(self.throttle);
             t.delegate_to = t.delegate_to.clone().or_else(|| self.delegate_to.clone());
+            t.delegate_facts = t.delegate_facts.or(self.delegate_facts);
             let inner = Keywords::of(t);
             if let TaskBody::Block(b) = &mut t.body {
                 for list in [&mut b.block, &mut b.rescue, &mut b.always] {

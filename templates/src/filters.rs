@@ -106,6 +106,12 @@ fn to_json(v: Value) -> Result<String, Error> {
     Ok(python_json(&to_data(&v)?, None, 0))
 }
 
+/// `v` as Python's `json.dumps(v)` writes it (what Ansible's copy writes for a list or mapping
+/// given as `content`).
+pub fn json_dumps(v: &Json) -> String {
+    python_json(v, None, 0)
+}
+
 fn to_nice_json(v: Value, kwargs: Kwargs) -> Result<String, Error> {
     let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(4);
     kwargs.assert_all_used()?;

@@ -20,6 +20,7 @@ mod clock;
 mod crypt;
 mod filters;
 mod header;
+mod hostvars;
 mod includes;
 mod jinja_tests;
 mod json_query;
@@ -43,6 +44,8 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use serde_json::Value as Json;
 
 use filters::data_value;
+pub use filters::json_dumps;
+pub use hostvars::LiveVars;
 pub use lookups::ini::ini_sections;
 pub use lookups::{PLUGINS as LOOKUP_PLUGINS, plugin_name as lookup_plugin};
 pub use pyrepr::{py_repr, py_str};
@@ -179,7 +182,18 @@ impl Engine {
 
     /// Makes `name` a variable of every template (task variables of that name win).
     pub fn add_global(&mut self, name: &str, value: &Json) {
-        let value = data_value(value);
+        self.add_global_value(name, data_value(value));
+    }
+
+    /// Adds `hostvars`: each host's inventory variables (`fixed`, host name to variables) with what
+    /// hosts set during the run (`live`), read at each lookup.
+    pub fn add_hostvars(&mut self, fixed: &Json, live: LiveVars) {
+        let fixed = fixed.as_object().cloned().unwrap_or_default();
+        let object = hostvars::HostVars { fixed, live };
+        self.add_global_value("hostvars", Value::from_object(object));
+    }
+
+    fn add_global_value(&mut self, name: &str, value: Value) {
         self.env.add_global(name.to_string(), value.clone());
         self.file_env.add_global(name.to_string(), value.clone());
         self.globals.push((name.to_string(), value));

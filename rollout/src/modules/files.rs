@@ -375,7 +375,14 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
             "copy: `directory_mode` goes with a folder as `src` (the folders the copy makes); this copy makes none",
         );
     }
-    let content = match (kind, args.str("src"), args.str("content")) {
+    // A list or mapping as `content` is written as JSON, as Ansible's copy action writes it.
+    let content_text = match args.0.get("content") {
+        Some(v @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => {
+            Some(drover_templates::json_dumps(v))
+        }
+        _ => args.str("content"),
+    };
+    let content = match (kind, args.str("src"), content_text) {
         (ModuleKind::Copy, None, Some(text)) => text.into_bytes(),
         (_, Some(src), _) => {
             let sub = if kind == ModuleKind::Template {

@@ -23,6 +23,8 @@ pub(super) async fn run_host(
     shared: &BatchShared,
 ) -> HostResult {
     let inv_vars = run.inventory.template_vars(host);
+    // However this host's part ends, the others stop waiting for its facts.
+    let _gathered = Arrival(&shared.gathering, host);
     let mut result = HostResult {
         host: host.to_string(),
         stats: HostStats::default(),
@@ -62,8 +64,13 @@ pub(super) async fn run_host(
         host: host.to_string(),
         conn,
         transport,
-        base: inv_vars,
-        facts: drover_roles::Vars::new(),
+        // An earlier play's facts stay with the host, below a new gathering's.
+        base: inv_vars
+            .into_iter()
+            .chain(run.live.gathered_by(host))
+            .collect(),
+        // Facts, set_fact values and registered results of earlier plays stay with the host.
+        facts: run.live.own(host),
         notified: IndexSet::new(),
         resumed_handlers: Vec::new(),
         stats: HostStats::default(),
@@ -116,6 +123,15 @@ pub(super) async fn run_host(
     let result = report(run, result);
     h.transport.close().await;
     result
+}
+
+/// Marks a host as arrived at the end of fact gathering when dropped.
+struct Arrival<'a>(&'a super::Gathering, &'a str);
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        self.0.arrive(self.1);
+    }
 }
 
 /// What the fact gathering at the start of a play is called while it runs, as in Ansible.
@@ -176,7 +192,12 @@ impl HostRun<'_> {
     /// pre_tasks, roles and tasks, post_tasks; handlers run after each section, as in Ansible.
     async fn play_sections(&mut self) -> Result<(), Stop> {
         if self.play.gather_facts {
-            self.gather_facts().await?;
+            let gathered = self.gather_facts().await;
+            self.shared.gathering.arrive(&self.host);
+            gathered?;
+            // The others' facts are bounded in coming: each gathers within its own deadline.
+            let limit = Duration::from_secs_f64(self.play.gather_timeout) + Duration::from_secs(30);
+            self.shared.gathering.wait(limit).await;
         }
         let play = self.play;
         self.run_tasks(&play.pre_tasks, None, &[]).await?;
@@ -216,8 +237,9 @@ impl HostRun<'_> {
             .await;
         let result = match ran {
             Ok(o) if o.status.success() => {
-                self.base
-                    .extend(gather.parse(&String::from_utf8_lossy(&o.stdout)));
+                let facts = gather.parse(&String::from_utf8_lossy(&o.stdout));
+                self.run.live.gathered(&self.host, &facts);
+                self.base.extend(facts);
                 Ok(())
             }
             Ok(o) => Err(format!(
@@ -439,6 +461,8 @@ impl HostRun<'_> {
         for scope in &self.loop_scopes {
             vars.extend(scope.clone());
         }
+        // Facts other hosts' tasks gathered for this one (`delegate_facts`), under its own.
+        vars.extend(self.run.live.delegated_to(&self.host));
         vars.extend(self.facts.clone());
         vars.extend(self.run.opts.extra_vars.clone());
         vars.insert("play_hosts".into(), json!(self.batch));

@@ -193,6 +193,8 @@ struct Run<'a> {
     settings: &'a ConnectionSettings,
     opts: &'a PushOptions,
     engine: Engine,
+    /// What each host sets during the run (facts, set_fact, register), for `hostvars`.
+    live: drover_templates::LiveVars,
     emitter: Emitter<'a>,
     run_id: String,
     /// The journal's folder; fetched files go under it.
@@ -213,6 +215,54 @@ struct BatchShared {
     run_once: Mutex<HashMap<String, Arc<OnceCell<Outcome>>>>,
     /// `throttle:`: a semaphore per task of the batch, with as many permits as it allows hosts.
     throttles: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// The batch's hosts still gathering facts.
+    gathering: Gathering,
+}
+
+/// The batch's hosts still gathering facts: as under Ansible's linear strategy, no host starts its
+/// tasks before every host of the batch has gathered (or stopped), so `hostvars[other]` holds the
+/// other hosts' facts. Only when all the batch's hosts run at once (forks): a host waiting for one
+/// not yet started would wait for nothing.
+#[derive(Default)]
+struct Gathering {
+    /// How many have not arrived, and who has.
+    left: Mutex<(usize, Vec<String>)>,
+    done: tokio::sync::Notify,
+}
+
+impl Gathering {
+    fn new(hosts: usize) -> Gathering {
+        Gathering {
+            left: Mutex::new((hosts, Vec::new())),
+            done: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// `host` has gathered, or stopped before it could (once per host).
+    fn arrive(&self, host: &str) {
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        if left.0 > 0 && !left.1.iter().any(|h| h == host) {
+            left.1.push(host.to_string());
+            left.0 -= 1;
+            if left.0 == 0 {
+                self.done.notify_waiters();
+            }
+        }
+    }
+
+    /// Waits until every host has arrived, at most `limit`.
+    async fn wait(&self, limit: std::time::Duration) {
+        let _ = tokio::time::timeout(limit, async {
+            loop {
+                let notified = self.done.notified();
+                if self.left.lock().unwrap_or_else(|e| e.into_inner()).0 == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        })
+        .await;
+    }
 }
 
 impl BatchShared {
@@ -243,15 +293,18 @@ pub async fn push(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // `groups` and `hostvars` are the same for every host: the engine converts them once.
+    // `groups` and the inventory's part of `hostvars` are the same for every host: the engine
+    // converts them once; what hosts set during the run joins `hostvars` as they set it.
     let mut engine = Engine::new();
     engine.add_global("groups", &inventory.groups_var());
-    engine.add_global("hostvars", &inventory.hostvars_var());
+    let live = drover_templates::LiveVars::default();
+    engine.add_hostvars(&inventory.hostvars_var(), live.clone());
     let run = Run {
         inventory,
         settings,
         opts,
         engine,
+        live,
         emitter: Emitter {
             ui,
             journal: &journal,
@@ -357,12 +410,18 @@ pub async fn push(
                 of: sizes.len(),
                 hosts: batch.clone(),
             });
+            let all_at_once = opts.forks.max(1) >= batch.len();
             let shared = BatchShared {
                 play_hosts: already_done
                     .iter()
                     .chain(&todo)
                     .map(|h| h.to_string())
                     .collect(),
+                gathering: Gathering::new(if play.gather_facts && all_at_once {
+                    batch.len()
+                } else {
+                    0
+                }),
                 ..BatchShared::default()
             };
             let results: Vec<HostResult> = futures::stream::iter(batch.iter())

@@ -105,7 +105,7 @@ impl HostRun<'_> {
             if let Some(results) = results {
                 r["results"] = Json::Array(results);
             }
-            self.facts.insert(reg.clone(), r);
+            self.set_host_vars(&[(reg.clone(), r)].into_iter().collect());
         }
     }
 
@@ -197,7 +197,7 @@ impl HostRun<'_> {
             }
         };
         if let Some(reg) = &task.register {
-            self.facts.insert(reg.clone(), outcome.registered());
+            self.set_host_vars(&[(reg.clone(), outcome.registered())].into_iter().collect());
         }
         // Module facts under `ansible_facts` join the gathered ones, which live in the base vars.
         if outcome.facts.contains_key("ansible_facts")
@@ -206,7 +206,7 @@ impl HostRun<'_> {
         {
             self.facts.insert("ansible_facts".into(), gathered.clone());
         }
-        merge_facts(&mut self.facts, &outcome.facts);
+        self.set_host_vars(&outcome.facts);
         let status = self.count(task, &outcome);
         // A loop has reported each item as it ended.
         if task.loop_spec.is_none() {
@@ -469,7 +469,28 @@ impl HostRun<'_> {
                 }
             }
         }
+        // delegate_facts: what the task gathered or set belongs to the host it ran on.
+        if task.delegate_facts == Some(true)
+            && let Some(target) = &delegate
+        {
+            self.run.live.delegate(target, &outcome.facts);
+            outcome.facts.clear();
+        }
         Ok(outcome)
+    }
+
+    /// Sets variables of this host's (registered results, facts, set_fact values) for its later
+    /// tasks and for other hosts' `hostvars`.
+    pub(super) fn set_host_vars(&mut self, new: &serde_json::Map<String, Json>) {
+        if new.is_empty() {
+            return;
+        }
+        merge_facts(&mut self.facts, new);
+        let merged: serde_json::Map<String, Json> = new
+            .keys()
+            .filter_map(|k| Some((k.clone(), self.facts.get(k)?.clone())))
+            .collect();
+        self.run.live.set(&self.host, &merged);
     }
 
     /// `async:` seconds and whether the task goes to the background (`poll: 0`); none without
