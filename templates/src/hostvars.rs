@@ -2,6 +2,10 @@
 //! inventory's are fixed; facts, `set_fact` values and registered results join as each host makes
 //! them (and facts a delegated task gathered with `delegate_facts`), so
 //! `hostvars[other].ansible_default_ipv4` reads what that host gathered, as in Ansible.
+//!
+//! A run keeps these for every host until it ends, so they are kept small: each variable as its
+//! compact JSON text (read back when a template looks), and gathered facts once, under
+//! `ansible_facts` (the `ansible_*` names are made again when read).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -15,14 +19,62 @@ use crate::filters::data_value;
 #[derive(Debug, Clone, Default)]
 pub struct LiveVars(Arc<RwLock<Live>>);
 
+/// Variables, each as its JSON text, in the order they were first set.
+type Layer = Vec<(String, Box<str>)>;
+
 #[derive(Debug, Default)]
 struct Live {
     /// The facts each host gathered (`gather_facts`), below everything else a play sets.
-    gathered: HashMap<String, Map<String, Json>>,
-    /// What each host set for itself: module facts, set_fact, registered results.
-    own: HashMap<String, Map<String, Json>>,
+    gathered: HashMap<String, Layer>,
     /// Facts other hosts' tasks gathered for it (`delegate_facts: true`).
-    delegated: HashMap<String, Map<String, Json>>,
+    delegated: HashMap<String, Layer>,
+    /// What each host set for itself: module facts, set_fact, registered results.
+    own: HashMap<String, Layer>,
+}
+
+/// Sets `vars` in `layer`, each as JSON text.
+fn store(layer: &mut Layer, vars: &Map<String, Json>) {
+    for (key, value) in vars {
+        let text: Box<str> = value.to_string().into();
+        match layer.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = text,
+            None => layer.push((key.clone(), text)),
+        }
+    }
+}
+
+/// Reads `layer` back into `into`, over what it holds.
+fn load(layer: Option<&Layer>, into: &mut Map<String, Json>) {
+    for (key, text) in layer.into_iter().flatten() {
+        if let Ok(value) = serde_json::from_str(text) {
+            into.insert(key.clone(), value);
+        }
+    }
+}
+
+/// Gathered facts without their `ansible_*` copies (they are `ansible_facts`' entries).
+fn compact(facts: &Map<String, Json>) -> Map<String, Json> {
+    let inner = facts.get("ansible_facts").and_then(Json::as_object);
+    facts
+        .iter()
+        .filter(|(k, _)| {
+            !k.strip_prefix("ansible_")
+                .is_some_and(|name| inner.is_some_and(|i| i.contains_key(name)))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The `ansible_*` names again, from `ansible_facts`.
+fn expand(vars: &mut Map<String, Json>) {
+    let Some(Json::Object(inner)) = vars.get("ansible_facts").cloned() else {
+        return;
+    };
+    for (name, value) in inner {
+        if !matches!(name.as_str(), "gather_subset" | "module_setup") {
+            vars.insert(format!("ansible_{name}"), value);
+        }
+    }
 }
 
 impl LiveVars {
@@ -37,38 +89,46 @@ impl LiveVars {
     /// `host` gathered these facts.
     pub fn gathered(&self, host: &str, facts: &Map<String, Json>) {
         let mut live = self.write();
-        let entry = live.gathered.entry(host.to_string()).or_default();
-        entry.extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        store(
+            live.gathered.entry(host.to_string()).or_default(),
+            &compact(facts),
+        );
     }
 
     /// The facts `host` gathered so far in the run (an earlier play's, for a play that gathers none).
     pub fn gathered_by(&self, host: &str) -> Map<String, Json> {
-        self.read().gathered.get(host).cloned().unwrap_or_default()
+        let mut facts = Map::new();
+        load(self.read().gathered.get(host), &mut facts);
+        expand(&mut facts);
+        facts
     }
 
     /// `host` set these variables for itself.
     pub fn set(&self, host: &str, vars: &Map<String, Json>) {
-        let mut live = self.write();
-        let own = live.own.entry(host.to_string()).or_default();
-        own.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-
-    /// Facts another host's delegated task gathered for `host`.
-    pub fn delegate(&self, host: &str, facts: &Map<String, Json>) {
-        let mut live = self.write();
-        let entry = live.delegated.entry(host.to_string()).or_default();
-        entry.extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        store(self.write().own.entry(host.to_string()).or_default(), vars);
     }
 
     /// What `host` set for itself so far (an earlier play's facts, set_fact values and registered
     /// results, which stay with the host for the rest of the run, as in Ansible).
     pub fn own(&self, host: &str) -> Map<String, Json> {
-        self.read().own.get(host).cloned().unwrap_or_default()
+        let mut vars = Map::new();
+        load(self.read().own.get(host), &mut vars);
+        vars
+    }
+
+    /// Facts another host's delegated task gathered for `host`.
+    pub fn delegate(&self, host: &str, facts: &Map<String, Json>) {
+        store(
+            self.write().delegated.entry(host.to_string()).or_default(),
+            facts,
+        );
     }
 
     /// The facts other hosts gathered for `host` (its own tasks see them too).
     pub fn delegated_to(&self, host: &str) -> Map<String, Json> {
-        self.read().delegated.get(host).cloned().unwrap_or_default()
+        let mut facts = Map::new();
+        load(self.read().delegated.get(host), &mut facts);
+        facts
     }
 }
 
@@ -84,20 +144,41 @@ impl Object for HostVars {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let host = key.as_str()?;
         let mut vars = self.fixed.get(host)?.as_object()?.clone();
+        vars.extend(self.live.gathered_by(host));
         let live = self.live.read();
-        let layers = [
-            live.gathered.get(host),
-            live.delegated.get(host),
-            live.own.get(host),
-        ];
-        for layer in layers.into_iter().flatten() {
-            vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        load(live.delegated.get(host), &mut vars);
+        load(live.own.get(host), &mut vars);
         Some(data_value(&vars))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         let hosts: Vec<Value> = self.fixed.keys().map(|h| Value::from(h.as_str())).collect();
         Enumerator::Values(hosts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn gathered_facts_are_kept_once_and_read_under_both_names() {
+        let live = LiveVars::default();
+        let facts = json!({"ansible_kernel": "6.1", "ansible_facts": {"kernel": "6.1", "gather_subset": ["all"]}, "gather_subset": ["all"]});
+        live.gathered("h", facts.as_object().unwrap());
+        let stored = live.read().gathered["h"].len();
+        assert_eq!(stored, 2, "ansible_kernel is not kept twice");
+        let back = live.gathered_by("h");
+        assert_eq!(back["ansible_kernel"], "6.1");
+        assert_eq!(back["ansible_facts"]["kernel"], "6.1");
+        assert_eq!(back["gather_subset"], json!(["all"]));
+        assert!(back.get("ansible_gather_subset").is_none());
+        live.set("h", json!({"said": {"stdout": "hi"}}).as_object().unwrap());
+        live.set(
+            "h",
+            json!({"said": {"stdout": "again"}}).as_object().unwrap(),
+        );
+        assert_eq!(live.own("h")["said"]["stdout"], "again");
     }
 }
