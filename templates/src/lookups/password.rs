@@ -60,11 +60,19 @@ fn candidates(chars: Option<&str>) -> String {
     out
 }
 
-/// `length` characters drawn uniformly from `chars` with the OS's random source.
-fn random_password(length: usize, chars: &str) -> Result<String, Error> {
+/// `length` characters drawn uniformly from `chars`: with `seed`, as Python's
+/// `random.Random(seed).choice` draws them (the same password as Ansible's for the same seed),
+/// else from the OS's random source.
+fn random_password(length: usize, chars: &str, seed: Option<&str>) -> Result<String, Error> {
     let chars: Vec<char> = chars.chars().collect();
     if chars.is_empty() {
         return Err(invalid("lookup('password'): chars gives no characters"));
+    }
+    if let Some(seed) = seed {
+        let mut rng = crate::pyrandom::PyRandom::from_str(seed);
+        return Ok((0..length)
+            .map(|_| chars[rng.below(chars.len() as u64) as usize])
+            .collect());
     }
     let bound = chars.len() as u32;
     // Rejection sampling: without it the first characters would come up more often.
@@ -131,6 +139,8 @@ fn one(term: &str, call: &Call, scope: &dyn Scope) -> Result<Value, Error> {
     }
     let mut length = 20;
     let mut chars = None;
+    let mut seed = None;
+    let mut encrypt = None;
     for (k, v) in &options {
         match k.as_str() {
             "length" => {
@@ -141,14 +151,27 @@ fn one(term: &str, call: &Call, scope: &dyn Scope) -> Result<Value, Error> {
                     .ok_or_else(|| invalid(format!("lookup('password'): length `{v}`")))?;
             }
             "chars" => chars = Some(v.clone()),
-            "encrypt" | "ident" | "seed" => {
-                return Err(invalid(format!(
-                    "lookup('password'): `{k}` is not supported; hash the password with the password_hash filter"
-                )));
+            "seed" => seed = Some(v.clone()),
+            "encrypt" => {
+                encrypt = Some(match v.as_str() {
+                    "sha512_crypt" => crate::crypt::Variant::Sha512,
+                    "sha256_crypt" => crate::crypt::Variant::Sha256,
+                    other => {
+                        return Err(invalid(format!(
+                            "lookup('password'): encrypt `{other}` is not supported; drover hashes with sha512_crypt or sha256_crypt"
+                        )));
+                    }
+                });
+            }
+            // Only bcrypt has idents, and drover has no bcrypt.
+            "ident" => {
+                return Err(invalid(
+                    "lookup('password'): `ident` goes with bcrypt, which drover does not have",
+                ));
             }
             other => {
                 return Err(invalid(format!(
-                    "lookup('password') has no option `{other}`; it takes length and chars"
+                    "lookup('password') has no option `{other}`; it takes length, chars, seed and encrypt"
                 )));
             }
         }
@@ -162,18 +185,50 @@ fn one(term: &str, call: &Call, scope: &dyn Scope) -> Result<Value, Error> {
             .join(relpath)
     };
     let chars = candidates(chars.as_deref());
-    if path == Path::new("/dev/null") {
-        return random_password(length, &chars).map(Value::from);
-    }
-    if let Ok(content) = std::fs::read_to_string(&path) {
-        let content = content.trim_end();
-        // A stored salt (from Ansible's encrypt=) follows the password.
-        let password = content.rsplit_once(" salt=").map_or(content, |(p, _)| p);
+    let stored = (path != Path::new("/dev/null"))
+        .then(|| std::fs::read_to_string(&path).ok())
+        .flatten();
+    // A stored salt (from encrypt=) follows the password, as Ansible writes it.
+    let (password, salt) = match &stored {
+        Some(content) => {
+            let content = content.trim_end();
+            match content.rsplit_once(" salt=") {
+                Some((p, s)) => (p.to_string(), Some(s.to_string())),
+                None => (content.to_string(), None),
+            }
+        }
+        None => (random_password(length, &chars, seed.as_deref())?, None),
+    };
+    let Some(variant) = encrypt else {
+        if stored.is_none() && path != Path::new("/dev/null") {
+            store(&path, &password)?;
+        }
         return Ok(Value::from(password));
-    }
-    let password = random_password(length, &chars)?;
-    store(&path, &password)?;
-    Ok(Value::from(password))
+    };
+    // With encrypt, the salt is kept beside the password so the hash stays the same next time.
+    let salt = match salt {
+        Some(s) if crate::crypt::valid_salt(&s) => s,
+        Some(s) => {
+            return Err(invalid(format!(
+                "lookup('password'): stored salt `{s}` is not a crypt salt"
+            )));
+        }
+        None => {
+            let salt = crate::crypt::random_salt()
+                .map_err(|e| invalid(format!("lookup('password'): no random source: {e}")))?;
+            if path != Path::new("/dev/null") {
+                store(&path, &format!("{password} salt={salt}"))?;
+            }
+            salt
+        }
+    };
+    let rounds = variant.default_rounds();
+    Ok(Value::from(crate::crypt::sha_crypt(
+        variant,
+        password.as_bytes(),
+        &salt,
+        rounds,
+    )))
 }
 
 /// The plugin: each term's password.
@@ -217,6 +272,11 @@ mod tests {
         assert_eq!(mode(path.parent().unwrap()), 0o700);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{text}\n"));
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(one("/dev/null seed=1", &call(), &Vars::new()).is_err());
+        // A seed gives the same password every time (the fixtures hold it against Ansible's).
+        assert_eq!(
+            one("/dev/null seed=1", &call(), &Vars::new()).unwrap(),
+            one("/dev/null seed=1", &call(), &Vars::new()).unwrap()
+        );
+        assert!(one("/dev/null encrypt=bcrypt", &call(), &Vars::new()).is_err());
     }
 }
