@@ -333,7 +333,7 @@ fn ansible_flags_drover_lacks_say_what_to_do_instead() {
             "`--step`",
             "--resume",
         ),
-        (&["push", "-i", inv, pb, "-vvv"], "`-vvv`", "--json"),
+        (&["push", "-i", inv, pb, "-vvvv"], "`-vvvv`", "--json"),
         (
             &["push", "-i", inv, pb, "--connection", "paramiko"],
             "`--connection`",

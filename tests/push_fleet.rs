@@ -2634,3 +2634,27 @@ fn hostvars_hold_facts_and_values_hosts_set_during_the_run() {
     // A list as copy's content is written as JSON, as Ansible's copy writes it.
     assert_eq!(read("not-delegated"), r#"["!all", "network"]"#);
 }
+
+/// `-vvv` shows every command a task runs on its host (`<node01> EXEC ...`, with whom sudo runs it
+/// as), never a `no_log` task's; `debug`'s `verbosity` shows its message from that many `-v` on.
+#[test]
+fn triple_v_shows_each_command_and_debug_verbosity_follows_v() {
+    let fleet = common::fleet(1);
+    let playbook = "- hosts: node01\n  gather_facts: false\n  tasks:\n    - command: echo visible-word\n      become: true\n    - shell: echo hidden-word\n      no_log: true\n    - debug:\n        msg: at-level-two\n        verbosity: 2\n";
+    let run = push_text(&fleet, &[("vvv.yml", playbook)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("EXEC"), "{run:?}");
+    assert!(!run.stdout.contains("at-level-two"), "{run:?}");
+    let pb = fleet.dir().join("pb").join("vvv.yml");
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["-vvv"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    let exec = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("visible-word"))
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert!(exec.contains("<node01> EXEC (sudo -u root)"), "{exec}");
+    assert!(!run.stdout.contains("hidden-word"), "{run:?}");
+    assert!(run.stdout.contains("at-level-two"), "{run:?}");
+}

@@ -417,7 +417,8 @@ pub struct PushArgs {
     #[arg(long, conflicts_with_all = ["resume", "syntax_check"])]
     pub list_tags: bool,
     /// -v: show each task's registered result (as Ansible's -v); -vv: also where each task is
-    /// written (file:line:col). drover's most is -vv; --json has every event in full.
+    /// written (file:line:col); -vvv: also every command a task runs on a host (`<host> EXEC ...`,
+    /// never a no_log task's). `debug` with `verbosity: N` shows from N -v on.
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Start at the first task with this name (`role : name`, the bare name, or a shell pattern):

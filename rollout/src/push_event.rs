@@ -146,6 +146,7 @@ impl PushEvent {
             }
             PushEvent::HostDone { error, .. } => error.iter_mut().for_each(hide),
             PushEvent::Notice { message } => hide(message),
+            PushEvent::Exec { command, .. } => hide(command),
             PushEvent::Halted { reason, .. } => hide(reason),
             _ => {}
         }
@@ -219,6 +220,18 @@ pub enum PushEvent {
         host: String,
         /// `role : name` or the task's name or module, as its [`PushEvent::Task`] will say.
         task: String,
+    },
+    /// `-vvv`: a command a task runs on a host, as sent (before sudo wraps it; `become` says
+    /// whom it runs as). Never for a `no_log` task.
+    Exec {
+        /// The host.
+        host: String,
+        /// The task.
+        task: String,
+        /// The user sudo runs it as, when the task becomes one.
+        as_user: Option<String>,
+        /// The command line.
+        command: String,
     },
     /// A task ended on a host.
     Task {

@@ -261,9 +261,9 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
     } else {
         Operator::Absent
     };
-    if args.verbose > 2 {
+    if args.verbose > 3 {
         return Err(bad_input(anyhow!(
-            "`-{}`: drover's most is `-vv` (each task's result, and where the task is written); --json has every event in full",
+            "`-{}`: drover's most is `-vvv` (each task's result, where the task is written, and every command it runs); --json has every event in full",
             "v".repeat(usize::from(args.verbose))
         )));
     }

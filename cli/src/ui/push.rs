@@ -136,6 +136,19 @@ impl PushView {
                 ));
             }
             PushEvent::TaskStarted { task, .. } => self.announce(task),
+            // -vvv: the command line, as Ansible's `<host> EXEC ...` lines.
+            PushEvent::Exec {
+                host,
+                task,
+                as_user,
+                command,
+            } => {
+                self.announce(task);
+                let via = as_user
+                    .as_ref()
+                    .map_or_else(String::new, |u| format!(" (sudo -u {u})"));
+                self.say(format!("  <{host}> EXEC{via} {command}"));
+            }
             PushEvent::Task {
                 host,
                 task,

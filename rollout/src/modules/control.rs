@@ -39,13 +39,16 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
 }
 
 fn debug(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    // drover has no -v yet, so a message meant for a higher verbosity is not shown, as in Ansible
-    // run without -v.
-    if let Some(level) = args.num("verbosity").filter(|v| *v > 0.0) {
+    // A message for a higher verbosity than the run's is skipped, as in Ansible.
+    if let Some(level) = args
+        .num("verbosity")
+        .filter(|v| *v > f64::from(ctx.verbosity))
+    {
         return Outcome {
             skipped: true,
             msg: format!(
-                "verbosity {level}: shown with -v in Ansible, which drover does not have yet"
+                "verbosity {level}: shown with -{}",
+                "v".repeat(level.clamp(1.0, 4.0) as usize)
             ),
             ..Outcome::default()
         };

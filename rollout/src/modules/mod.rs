@@ -112,6 +112,10 @@ pub struct ModuleCtx<'a> {
     pub env: &'a [(String, String)],
     /// Set when a command could not run because the connection is lost (the host is unreachable).
     pub lost: std::cell::Cell<bool>,
+    /// Told every command line before it runs (`-vvv`; none for a `no_log` task).
+    pub trace: Option<&'a (dyn Fn(&str) + Sync)>,
+    /// How many `-v` the run was given (`debug`'s `verbosity` is shown from that many on).
+    pub verbosity: u8,
 }
 
 /// Who answers operator checkpoints (`pause` with a prompt). The executor never reads the
@@ -164,10 +168,11 @@ impl ModuleCtx<'_> {
         stdin: &[u8],
         timeout: Option<std::time::Duration>,
     ) -> Result<drover_ssh::Output, drover_ssh::SshError> {
-        let out = self
-            .transport
-            .exec(&with_environment(self.env, cmd), stdin, timeout, self.sudo)
-            .await;
+        let line = with_environment(self.env, cmd);
+        if let Some(trace) = self.trace {
+            trace(&line);
+        }
+        let out = self.transport.exec(&line, stdin, timeout, self.sudo).await;
         if out
             .as_ref()
             .is_err_and(drover_ssh::SshError::is_unreachable)

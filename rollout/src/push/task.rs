@@ -335,8 +335,9 @@ impl HostRun<'_> {
             Ok(e) => e,
             Err(e) => return Err(self.template_failure(task, Some(module), role, e)),
         };
+        let label = Self::task_label(task, Some(module), role);
         let outcome = match self
-            .attempts(task, module, vars, args, (sudo.as_ref(), &env))
+            .attempts(task, (module, &label), vars, args, (sudo.as_ref(), &env))
             .await
         {
             Ok(o) => o,
@@ -355,7 +356,7 @@ impl HostRun<'_> {
     async fn attempts(
         &mut self,
         task: &Task,
-        module: &Module,
+        (module, label): (&Module, &str),
         vars: &drover_roles::Vars,
         args: Args,
         (sudo, env): (Option<&Become>, &[(String, String)]),
@@ -389,6 +390,20 @@ impl HostRun<'_> {
                 }
             }
         }
+        // -vvv: each command line as it is sent, never a no_log task's.
+        let run = self.run;
+        let host = self.host.clone();
+        let become_user = sudo.map(|b| b.user.clone());
+        let tell = move |line: &str| {
+            run.emitter.emit(PushEvent::Exec {
+                host: host.clone(),
+                task: label.to_string(),
+                as_user: become_user.clone(),
+                command: line.to_string(),
+            });
+        };
+        let trace: Option<&(dyn Fn(&str) + Sync)> =
+            (run.opts.verbosity >= 3 && task.no_log != Some(true)).then_some(&tell);
         let mut outcome = Outcome::default();
         for attempt in 1..=attempts {
             outcome = match module.kind {
@@ -422,6 +437,8 @@ impl HostRun<'_> {
                         .min(),
                         env,
                         lost: std::cell::Cell::new(false),
+                        trace,
+                        verbosity: run.opts.verbosity,
                     };
                     let mut outcome = match background {
                         Some((seconds, true)) => {
