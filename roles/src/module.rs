@@ -1671,7 +1671,7 @@ pub const MODULES: &[Spec] = &[
             p(
                 "verbosity",
                 Number,
-                "show only at this verbosity (drover has none: such a task is skipped)",
+                "shown only from this many -v on (skipped below, as in Ansible)",
             ),
         ],
         CheckMode::Runs,
