@@ -327,12 +327,14 @@ fn ansible_flags_drover_lacks_say_what_to_do_instead() {
     let dir = workdir("ansible-flags", &[]);
     let (pb, inv) = (dir.join("pb.yml"), dir.join("hosts.ini"));
     let (pb, inv) = (pb.to_str().unwrap(), inv.to_str().unwrap());
-    let cases: [(&[&str], &str, &str); 4] = [
+    let cases: [(&[&str], &str, &str); 5] = [
         (
             &["run", "-i", inv, "all", "--step", "--", "uptime"],
             "`--step`",
-            "--resume",
+            "drover push",
         ),
+        // push has --step, which needs a terminal to ask at.
+        (&["push", "-i", inv, pb, "--step"], "`--step`", "terminal"),
         (&["push", "-i", inv, pb, "-vvvv"], "`-vvvv`", "--json"),
         (
             &["push", "-i", inv, pb, "--connection", "paramiko"],

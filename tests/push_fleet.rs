@@ -2658,3 +2658,67 @@ fn triple_v_shows_each_command_and_debug_verbosity_follows_v() {
     assert!(!run.stdout.contains("hidden-word"), "{run:?}");
     assert!(run.stdout.contains("at-level-two"), "{run:?}");
 }
+
+/// `--step` asks at the terminal before each task, once for all the batch's hosts: `y` runs it,
+/// `n` skips it (on every host), `c` runs it and the rest without asking.
+#[test]
+fn step_asks_before_each_task_once_for_the_batch() {
+    let fleet = common::fleet(2);
+    let out = fleet.dir().join("stepped");
+    std::fs::create_dir_all(&out).unwrap();
+    let pb = fleet.dir().join("step.yml");
+    let touch = |name: &str| {
+        format!(
+            "    - name: {name}\n      command: touch {}/{name}-{{{{ inventory_hostname }}}}\n",
+            out.display()
+        )
+    };
+    std::fs::write(
+        &pb,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n{}{}{}{}",
+            touch("first"),
+            touch("second"),
+            touch("third"),
+            touch("fourth")
+        ),
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let command = common::on_terminal(
+        &fleet,
+        &[
+            "push",
+            pb.to_str().unwrap(),
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--step",
+        ],
+    );
+    let (ok, shown) = common::converse(
+        command,
+        &[
+            ("Perform task: TASK: first (N)o/(y)es/(c)ontinue:", "y"),
+            ("Perform task: TASK: second (N)o/(y)es/(c)ontinue:", "n"),
+            ("Perform task: TASK: third (N)o/(y)es/(c)ontinue:", "c"),
+        ],
+    );
+    assert!(ok, "{shown}");
+    let made = |name: &str| {
+        ["node01", "node02"]
+            .iter()
+            .filter(|h| out.join(format!("{name}-{h}")).exists())
+            .count()
+    };
+    assert_eq!(
+        [made("first"), made("second"), made("third"), made("fourth")],
+        [2, 0, 2, 2],
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches("Perform task: TASK: first").count(),
+        1,
+        "{shown}"
+    );
+    assert!(!shown.contains("Perform task: TASK: fourth"), "{shown}");
+}

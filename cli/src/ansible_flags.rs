@@ -10,7 +10,7 @@ pub fn hint(flag: &str) -> Option<&'static str> {
         "-k" | "--ask-pass" | "--connection-password-file" => {
             "drover logs in with keys only (a key file, --private-key, or ssh-agent), never with an SSH password"
         }
-        "--step" => "drover resumes a halted run where it stopped: `drover push --resume RUN_ID`",
+        "--step" => "`--step` goes with `drover push`, which asks before each task",
         "-c" | "--connection" => {
             "drover always connects over SSH; `ansible_connection: local` in the inventory runs on the controller"
         }

@@ -425,6 +425,10 @@ pub struct PushArgs {
     /// earlier plays are skipped, and so are the tasks before it in its play.
     #[arg(long = "start-at-task", value_name = "NAME", conflicts_with = "resume")]
     pub start_at_task: Option<String>,
+    /// Confirm each task before it runs: `y` runs it, `c` runs it and the rest without asking,
+    /// anything else skips it (asked once per task and batch, at the terminal).
+    #[arg(long)]
+    pub step: bool,
     /// Batch sizes: 1, 25% or 1,5,50% (the last repeats). Overrides the plays' `serial`.
     #[arg(long, value_name = "SIZES")]
     pub batch: Option<String>,

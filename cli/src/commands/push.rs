@@ -261,6 +261,11 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
     } else {
         Operator::Absent
     };
+    if args.step && matches!(operator, Operator::Absent) {
+        return Err(bad_input(anyhow!(
+            "`--step` asks before each task at the terminal, and drover has none here; run it from a terminal (or leave --step out)"
+        )));
+    }
     if args.verbose > 3 {
         return Err(bad_input(anyhow!(
             "`-{}`: drover's most is `-vvv` (each task's result, where the task is written, and every command it runs); --json has every event in full",
@@ -269,6 +274,7 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
     }
     Ok(PushOptions {
         start_at: args.start_at_task.clone(),
+        step: args.step,
         verbosity: args.verbose,
         batches: args
             .batch

@@ -103,6 +103,8 @@ pub struct PushOptions {
     pub ignore_window: bool,
     /// Who answers operator checkpoints (`pause` with a prompt): `--yes`, the terminal, nobody.
     pub operator: Operator,
+    /// `--step`: the operator confirms each task before it runs (once per task and batch).
+    pub step: bool,
     /// `--timeout`: how long any task's remote command may run, unless the task says `timeout:`.
     pub task_timeout: Option<Duration>,
     /// How long a host lock stays valid if the run dies without removing it.
@@ -202,6 +204,8 @@ struct Run<'a> {
     playbook_dir: String,
     /// The play `--start-at-task` starts in (usize::MAX when no task matches).
     start_play: Option<usize>,
+    /// `--step` answered `c`: the rest of the run goes on without asking.
+    step_continue: AtomicBool,
 }
 
 /// One batch's shared state.
@@ -217,6 +221,8 @@ struct BatchShared {
     throttles: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     /// The batch's hosts still gathering facts.
     gathering: Gathering,
+    /// `--step`: the operator's answer for each task of the batch, asked by the first host there.
+    steps: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<bool>>>>,
 }
 
 /// The batch's hosts still gathering facts: as under Ansible's linear strategy, no host starts its
@@ -266,6 +272,14 @@ impl Gathering {
 }
 
 impl BatchShared {
+    /// The cell holding the operator's `--step` answer for `task` in this batch.
+    fn step(&self, task: &Task, label: &str) -> Arc<tokio::sync::OnceCell<bool>> {
+        let mut map = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(format!("{} {label}", task.at))
+            .or_default()
+            .clone()
+    }
+
     /// The semaphore that holds `task` to `limit` hosts at once.
     fn throttle(&self, task: &Task, limit: u32) -> Arc<tokio::sync::Semaphore> {
         let mut map = self.throttles.lock().unwrap_or_else(|e| e.into_inner());
@@ -320,6 +334,7 @@ pub async fn push(
             .start_at
             .as_deref()
             .map(|pattern| crate::listing::start_play(playbook, pattern).unwrap_or(usize::MAX)),
+        step_continue: AtomicBool::new(false),
     };
     run.emitter.emit(PushEvent::RunStarted {
         run_id,

@@ -83,6 +83,43 @@ impl HostRun<'_> {
         Ok(settled)
     }
 
+    /// `--step`: whether the operator lets `task` run, asked once per task and batch (the first host
+    /// there asks, the others take the same answer): `y` runs it, `c` runs it and every later task
+    /// without asking, anything else (Enter too) skips it, as ansible-playbook's `--step` does.
+    async fn operator_runs(&self, task: &Task, module: &Module, role: Option<&Role>) -> bool {
+        let run = self.run;
+        if !run.opts.step || run.step_continue.load(Ordering::SeqCst) {
+            return true;
+        }
+        let label = Self::task_label(task, Some(module), role);
+        let cell = self.shared.step(task, &label);
+        *cell
+            .get_or_init(|| async {
+                if run.step_continue.load(Ordering::SeqCst) {
+                    return true;
+                }
+                let ask = match &run.opts.operator {
+                    Operator::Ask(ask) => ask.clone(),
+                    // --yes answers every question; without a terminal the CLI refuses --step.
+                    Operator::Yes | Operator::Absent => return true,
+                };
+                let question = format!("Perform task: TASK: {label} (N)o/(y)es/(c)ontinue:");
+                let answer = tokio::task::spawn_blocking(move || ask.ask(&question)).await;
+                match answer {
+                    Ok(Ok(a)) => match a.trim().to_ascii_lowercase().as_str() {
+                        "y" | "yes" => true,
+                        "c" | "continue" => {
+                            run.step_continue.store(true, Ordering::SeqCst);
+                            true
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                }
+            })
+            .await
+    }
+
     /// Reports a task skipped (its `when` said no, for every item of a loop when it has one),
     /// registering it as Ansible does (with each item's result for a loop).
     fn skip_task(
@@ -115,6 +152,15 @@ impl HostRun<'_> {
         module: &Module,
         role: Option<&Role>,
     ) -> Result<(), Stop> {
+        if !self.operator_runs(task, module, role).await {
+            self.stats.skipped += 1;
+            let report = TaskReport {
+                msg: "skipped: the operator answered no (--step)".into(),
+                ..TaskReport::default()
+            };
+            self.emit_task(task, Some(module), role, TaskStatus::Skipped, report);
+            return Ok(());
+        }
         // Held until the task ends on this host: at most `throttle` hosts run it at once.
         let _permit = match task.throttle {
             Some(limit) => self.shared.throttle(task, limit).acquire_owned().await.ok(),
