@@ -228,9 +228,7 @@ fn processors(f: &Fields, facts: &mut Map<String, Json>) {
 /// DMI facts from /sys ("NA" where a file is missing, empty or unreadable).
 fn dmi(f: &Fields, facts: &mut Map<String, Json>) {
     let read = |file: &str| {
-        let prefix = format!("/sys/devices/virtual/dmi/id/{file}:");
-        f.all("dmifile")
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
+        f.file("dmifile", &format!("/sys/devices/virtual/dmi/id/{file}"))
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };

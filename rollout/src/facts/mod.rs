@@ -152,6 +152,12 @@ impl<'a> Fields<'a> {
             .map(|(_, v)| *v)
     }
 
+    /// What `grep -H '' FILE` printed for `path` under `key` (`key=PATH:VALUE` lines).
+    fn file(&self, key: &'a str, path: &str) -> Option<&'a str> {
+        self.all(key)
+            .find_map(|l| l.strip_prefix(path)?.strip_prefix(':'))
+    }
+
     /// Whether a line `key=...` was printed.
     fn has(&self, key: &str) -> bool {
         self.0.iter().any(|(k, _)| *k == key)

@@ -30,10 +30,9 @@ fn link_type(n: &str) -> &'static str {
     }
 }
 
-/// The part of a /sys path after `/sys/class/net/IFACE/`, for interface `dev`.
+/// What interface `dev`'s /sys file `file` holds.
 fn sys_value<'a>(f: &Fields<'a>, dev: &str, file: &str) -> Option<&'a str> {
-    let prefix = format!("/sys/class/net/{dev}/{file}:");
-    f.all("sys").find_map(|l| l.strip_prefix(prefix.as_str()))
+    f.file("sys", &format!("/sys/class/net/{dev}/{file}"))
 }
 
 /// What `ip route get` says: the interface, source address and gateway.

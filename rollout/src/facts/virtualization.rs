@@ -54,11 +54,8 @@ pub(super) fn parse(f: &Fields, facts: &mut Map<String, Json>) {
     let flag = |v: &str| f.all("virt").any(|x| x.trim() == v);
     let path = |p: &str| f.all("virt_path").any(|x| x.trim() == p);
     let dmi = |file: &str| {
-        let prefix = format!("/sys/devices/virtual/dmi/id/{file}:");
-        f.all("virt_dmi")
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
-            .map(str::trim)
-            .unwrap_or_default()
+        f.file("virt_dmi", &format!("/sys/devices/virtual/dmi/id/{file}"))
+            .map_or("", str::trim)
     };
     let mut v = Found::default();
     let guest = Some("guest");
