@@ -181,4 +181,20 @@ mod tests {
         );
         assert_eq!(live.own("h")["said"]["stdout"], "again");
     }
+
+    #[test]
+    fn templates_read_hostvars_as_a_mapping() {
+        let live = LiveVars::default();
+        let mut engine = crate::Engine::new();
+        engine.add_hostvars(&json!({"a": {"x": 1}, "b": {}}), live.clone());
+        live.set("b", json!({"y": "set"}).as_object().unwrap());
+        let out = engine
+            .render_str(
+                "t",
+                "{{ hostvars['a'].x }} {{ hostvars | list }} {{ hostvars.b | to_json }} {{ 'a' in hostvars }} {{ hostvars.c is defined }}",
+                &crate::Vars::new(),
+            )
+            .unwrap();
+        assert_eq!(out, r#"1 ['a', 'b'] {"y": "set"} True False"#);
+    }
 }
