@@ -2722,3 +2722,43 @@ fn step_asks_before_each_task_once_for_the_batch() {
     );
     assert!(!shown.contains("Perform task: TASK: fourth"), "{shown}");
 }
+
+/// `apply:` on include_tasks and include_role gives its keywords to every included task (a task's
+/// own value winning) and its tags to them; a keyword it cannot give is refused where it is written.
+#[test]
+fn include_apply_gives_keywords_and_tags_to_included_tasks() {
+    let fleet = common::fleet(1);
+    let out = fleet.dir().join("applied");
+    let inc = "- command: id -un\n  register: who\n- command: id -un\n  become_user: daemon\n  register: own\n";
+    let role = "- command: id -un\n  register: role_who\n";
+    let play = format!(
+        "- hosts: node01\n  gather_facts: false\n  tasks:\n    - include_tasks:\n        file: inc.yml\n        apply:\n          become: true\n          become_user: nobody\n          tags: [web]\n    - include_role:\n        name: r\n        apply:\n          become: true\n          become_user: mail\n          tags: [web]\n    - copy:\n        content: \"{{{{ who.stdout }}}} {{{{ own.stdout }}}} {{{{ role_who.stdout }}}}\"\n        dest: {}\n      tags: [web]\n    - command: \"false\"\n",
+        out.display()
+    );
+    let run = push_text(
+        &fleet,
+        &[
+            ("apply.yml", &play),
+            ("inc.yml", inc),
+            ("roles/r/tasks/main.yml", role),
+        ],
+    );
+    // Without --tags the untagged `false` fails the host; with --tags web only the tagged run.
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "nobody daemon mail");
+    std::fs::remove_file(&out).unwrap();
+    let pb = fleet.dir().join("pb").join("apply.yml");
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["--tags", "web"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "nobody daemon mail");
+    assert_refused(
+        &fleet,
+        (
+            "apply-bad.yml",
+            "- hosts: node01\n  tasks:\n    - include_tasks:\n        file: inc.yml\n        apply:\n          when: true\n",
+        ),
+        "apply-bad.yml:6:11",
+        "apply: `when`",
+    );
+}

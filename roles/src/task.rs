@@ -409,13 +409,14 @@ fn parse_task(
             "rescue" => block.rescue = parse_tasks(src, v, search, depth + 1)?,
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
             "include_tasks" | "import_tasks" => {
-                let block = match unroll_include(src, v, entries, search, depth)? {
+                let mut block = match unroll_include(src, v, entries, search, depth)? {
                     Some(unrolled) => {
                         unrolled_loop = true;
                         unrolled
                     }
                     None => include(src, v, search, depth)?,
                 };
+                apply(src, v, search, &mut block)?;
                 body = Some(TaskBody::Block(Block {
                     block,
                     ..Block::default()
@@ -425,6 +426,7 @@ fn parse_task(
                 let mut role = include_role(src, v, search, depth)?;
                 let mut tasks = dependency_tasks(&mut role, &src.at(v), search);
                 tasks.append(&mut role.tasks);
+                apply(src, v, search, &mut tasks)?;
                 body = Some(TaskBody::Block(Block {
                     block: tasks,
                     role: Some(Box::new(role)),
@@ -1002,10 +1004,43 @@ fn local_action_call(src: &Source, v: &Node) -> Result<(Node, Node), PlaybookErr
 
 /// The task file an include names (`include_tasks: x.yml` or its `file:`).
 fn include_name(src: &Source, node: &Node) -> Result<String, PlaybookError> {
+    if let drover_yaml::Value::Map(entries) = &node.value {
+        src.check_keys(entries, &["file", "apply"], "include_tasks")?;
+    }
     match node.get("file") {
         Some(f) => src.string(f, "file"),
         None => src.string(node, "the task file"),
     }
+}
+
+/// `apply:` of an include (`include_tasks: {file: x.yml, apply: {become: true, tags: [web]}}`):
+/// task keywords given to every included task, a task's own value winning, as a block gives its.
+fn apply(
+    src: &Source,
+    node: &Node,
+    search: &[PathBuf],
+    tasks: &mut [Task],
+) -> Result<(), PlaybookError> {
+    let Some(apply) = node.get("apply") else {
+        return Ok(());
+    };
+    let mut keywords = Task::empty(src.at(apply), search);
+    for (k, v) in src.map(apply, "apply")? {
+        let key = k.key_string();
+        if key == "tags" {
+            keywords.tags = src.strings(v, "tags")?;
+        } else if !passed_keyword(src, &mut keywords, &key, v)? {
+            return Err(src.invalid(
+                k,
+                format!("apply: `{key}` is not a keyword drover gives included tasks; expected tags, become, become_user, become_flags, ignore_errors, ignore_unreachable, no_log, check_mode, timeout, run_once, throttle, delegate_to, environment"),
+            ));
+        }
+    }
+    for t in tasks.iter_mut() {
+        t.tags.extend(keywords.tags.iter().cloned());
+    }
+    pass_keywords(&keywords, tasks);
+    Ok(())
 }
 
 /// `include_tasks: "tasks/{{ item }}.yml"` over a literal `loop:` (or `with_items:`) list: the
@@ -1152,7 +1187,7 @@ fn include_role(
     depth: usize,
 ) -> Result<crate::Role, PlaybookError> {
     let entries = src.map(node, "include_role")?;
-    src.check_keys(entries, &["name", "tasks_from"], "include_role")?;
+    src.check_keys(entries, &["name", "tasks_from", "apply"], "include_role")?;
     let name_node = node
         .get("name")
         .ok_or_else(|| src.invalid(node, "include_role needs `name: ROLE`"))?;
