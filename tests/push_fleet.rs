@@ -2762,3 +2762,29 @@ fn include_apply_gives_keywords_and_tags_to_included_tasks() {
         "apply: `when`",
     );
 }
+
+/// lineinfile's `search_string` finds a literal anywhere in a line (its regex characters are
+/// plain): the last such line is replaced, or every one removed; a second run changes nothing.
+#[test]
+fn lineinfile_search_string_is_a_literal() {
+    let fleet = common::fleet(1);
+    let file = fleet.dir().join("conf.txt");
+    std::fs::write(
+        &file,
+        "keep\nopt a.b[1] = old\naxb[1] = other\nremove(me)\n",
+    )
+    .unwrap();
+    let play = format!(
+        "- hosts: node01\n  gather_facts: false\n  tasks:\n    - lineinfile:\n        path: {0}\n        search_string: a.b[1]\n        line: opt a.b[1] = new\n    - lineinfile:\n        path: {0}\n        search_string: (me)\n        state: absent\n",
+        file.display()
+    );
+    let run = push_text(&fleet, &[("search.yml", &play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed=2"), "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "keep\nopt a.b[1] = new\naxb[1] = other\n"
+    );
+    let run = push_text(&fleet, &[("search.yml", &play)]);
+    assert!(run.stdout.contains("changed=0"), "{run:?}");
+}

@@ -517,6 +517,11 @@ pub const MODULES: &[Spec] = &[
                 "a regular expression for the line to replace or remove",
             ),
             p(
+                "search_string",
+                Str,
+                "a literal string found anywhere in the line to replace or remove (not with regexp)",
+            ),
+            p(
                 "state",
                 Choice(&["present", "absent"]),
                 "present (default) or absent",

@@ -721,7 +721,17 @@ pub async fn lineinfile(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(path) = args.first(&["path", "dest"]) else {
         return Outcome::fail("`path` is required");
     };
-    let regexp = match args.str("regexp").map(|r| regex::Regex::new(&r)) {
+    // search_string is a literal found anywhere in a line: a regexp of its escaped text.
+    let pattern = match (args.str("regexp"), args.str("search_string")) {
+        (Some(_), Some(_)) => {
+            return Outcome::bad_input(
+                "lineinfile: `regexp` and `search_string` are mutually exclusive",
+            );
+        }
+        (Some(r), None) => Some(r),
+        (None, s) => s.map(|s| regex::escape(&s)),
+    };
+    let regexp = match pattern.map(|r| regex::Regex::new(&r)) {
         Some(Err(e)) => return Outcome::fail(format!("`regexp`: {e}")),
         Some(Ok(re)) => Some(re),
         None => None,
