@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::image::Image;
+use crate::image::{Flavour, Image};
 use crate::loopback::{keygen, unique_dir};
 
 /// How a host boots.
@@ -47,6 +47,9 @@ pub struct DebianOptions {
     /// needs beside drover that the hosts do not carry (the controller's Python, so Ansible's own
     /// setup can run on the same host as drover's facts). The image itself stays without it.
     pub controller_mounts: Vec<PathBuf>,
+    /// What the image carries beyond the base: [`Flavour::Compose`] for tests that deploy with
+    /// Docker Compose (it brings Python; the base has none).
+    pub flavour: Flavour,
 }
 
 impl Default for DebianOptions {
@@ -57,6 +60,7 @@ impl Default for DebianOptions {
             repo: None,
             small_disk: None,
             controller_mounts: Vec::new(),
+            flavour: Flavour::Base,
         }
     }
 }
@@ -92,7 +96,7 @@ impl DebianFleet {
             return Err(io::Error::other("a Debian fleet has 1 to 200 hosts"));
         }
         remove_leftovers();
-        let image = Image::ensure()?;
+        let image = Image::ensure(opts.flavour)?;
         let dir = unique_dir(parent)?;
         let id = dir
             .file_name()

@@ -6,7 +6,10 @@
 //!
 //! One image serves both boots of [`crate::Boot`]: plain (sshd under a small init, starts in a
 //! second) and systemd as PID 1 with containerd and Docker (Debian's `docker.io`) as services. It has
-//! no Python: drover needs none on its hosts, and the fleet's tests check that.
+//! no Python: drover needs none on its hosts, and the fleet's tests check that. Its
+//! [`Flavour::Compose`] adds Docker Compose, which Debian ships only as the Python `docker-compose`:
+//! for the tests that deploy with Compose (the examples), never for the tests that prove drover needs
+//! no Python.
 
 use std::fs;
 use std::io;
@@ -85,15 +88,45 @@ const SOURCES: &str = "deb [trusted=yes] file:/srv/repo ./\n";
 const SUDOERS: &str = "ops ALL=(ALL:ALL) NOPASSWD: ALL\n";
 
 /// Changes with any change to the recipe's steps that is not in the texts above.
-const RECIPE_VERSION: &str = "1";
+const RECIPE_VERSION: &str = "2";
 
-/// The image's repository name in the local Docker engine.
-const REPOSITORY: &str = "drover-fleet/debian";
+/// What a host carries beyond [`PACKAGES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavour {
+    /// Nothing more: no Python.
+    #[default]
+    Base,
+    /// Debian's `docker-compose` (Compose 1.29, in Python), installed over the base.
+    Compose,
+}
+
+impl Flavour {
+    /// The image's repository name in the local Docker engine.
+    fn repository(self) -> &'static str {
+        match self {
+            Flavour::Base => "drover-fleet/debian",
+            Flavour::Compose => "drover-fleet/debian-compose",
+        }
+    }
+
+    /// Debian's packages this flavour adds to the base.
+    fn packages(self) -> &'static [&'static str] {
+        match self {
+            Flavour::Base => &[],
+            Flavour::Compose => &["docker-compose"],
+        }
+    }
+
+    /// `<repository>:<recipe hash>`.
+    fn tag(self, codename: &str) -> String {
+        format!("{}:{:016x}", self.repository(), recipe_hash(codename, self))
+    }
+}
 
 /// A built image of the fleet's Debian host.
 #[derive(Debug, Clone)]
 pub struct Image {
-    /// `drover-fleet/debian:<recipe hash>`.
+    /// `drover-fleet/debian:<recipe hash>` (`debian-compose` for [`Flavour::Compose`]).
     pub tag: String,
     /// How long this call took to make it (zero when it was already built).
     pub build_time: Duration,
@@ -105,11 +138,12 @@ fn work_dir() -> PathBuf {
 }
 
 impl Image {
-    /// The image for the current recipe, built now if this machine does not have it yet. Concurrent
+    /// The image of this flavour for the current recipe, built now if this machine does not have
+    /// it yet (with every other flavour it lacks: one debootstrap serves them all). Concurrent
     /// callers (parallel test binaries) wait for one build under a file lock.
-    pub fn ensure() -> io::Result<Image> {
+    pub fn ensure(flavour: Flavour) -> io::Result<Image> {
         let codename = os_codename()?;
-        let tag = format!("{REPOSITORY}:{:016x}", recipe_hash(&codename));
+        let tag = flavour.tag(&codename);
         if image_exists(&tag) {
             return Ok(Image {
                 tag,
@@ -120,9 +154,15 @@ impl Image {
         let lock = fs::File::create(work_dir().join("build.lock"))?;
         lock.lock()?;
         let started = Instant::now();
-        if !image_exists(&tag) {
-            build(&tag, &codename)?;
-            remove_older_images(&tag);
+        let missing: Vec<Flavour> = [Flavour::Base, Flavour::Compose]
+            .into_iter()
+            .filter(|f| !image_exists(&f.tag(&codename)))
+            .collect();
+        if !missing.is_empty() {
+            build(&codename, &missing)?;
+            for flavour in missing {
+                remove_older_images(flavour.repository(), &flavour.tag(&codename));
+            }
         }
         Ok(Image {
             tag,
@@ -142,12 +182,13 @@ fn os_codename() -> io::Result<String> {
 }
 
 /// FNV-1a over the recipe: stable across Rust versions and machines, unlike std's hasher.
-fn recipe_hash(codename: &str) -> u64 {
+fn recipe_hash(codename: &str, flavour: Flavour) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let parts = [
         RECIPE_VERSION,
         codename,
         &PACKAGES.join(","),
+        &flavour.packages().join(","),
         BOOT,
         POWER,
         SSHD,
@@ -258,8 +299,9 @@ fn write_file(root: &Path, path: &str, text: &str, mode: u32) -> io::Result<()> 
     fs::set_permissions(&path, fs::Permissions::from_mode(mode))
 }
 
-/// Builds the rootfs in a folder of its own, makes it a fleet host and imports it as `tag`.
-fn build(tag: &str, codename: &str) -> io::Result<()> {
+/// Builds the rootfs in a folder of its own, makes it a fleet host and imports it as each of these
+/// flavours, adding their packages in turn (the flavours only add).
+fn build(codename: &str, flavours: &[Flavour]) -> io::Result<()> {
     let mirror = debian_mirror(&apt_sources(), codename).ok_or_else(|| {
         io::Error::other(format!(
             "apt's sources name no Debian mirror for {codename}"
@@ -278,7 +320,12 @@ fn build(tag: &str, codename: &str) -> io::Result<()> {
             "debootstrap",
         )?;
         customise(&root)?;
-        import(&root, tag)
+        for flavour in flavours {
+            add_packages(&root, &mirror, codename, flavour.packages())?;
+            remove_apt_downloads(&root)?;
+            import(&root, &flavour.tag(codename))?;
+        }
+        Ok(())
     })();
     let _ = fs::remove_dir_all(&root);
     result
@@ -324,6 +371,50 @@ fn customise(root: &Path) -> io::Result<()> {
     )
 }
 
+/// Installs more of Debian's packages into the rootfs, from the mirror (the rootfs's own apt source
+/// is the fleet's repository).
+fn add_packages(root: &Path, mirror: &str, codename: &str, packages: &[&str]) -> io::Result<()> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let list = "/var/tmp/drover-build-sources.list";
+    write_file(
+        root,
+        list,
+        &format!("deb {mirror} {codename} main\n"),
+        0o644,
+    )?;
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new("chroot");
+        cmd.arg(root)
+            .args(["apt-get", "-q", "-y"])
+            .arg(format!("-o=Dir::Etc::SourceList={list}"))
+            .arg("-o=Dir::Etc::SourceParts=/nonexistent")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    step(&mut apt(&["update"]), "apt-get update in the rootfs")?;
+    step(
+        apt(&["install", "--no-install-recommends"]).args(packages),
+        "apt-get install in the rootfs",
+    )?;
+    fs::remove_file(root.join(list.trim_start_matches('/')))
+}
+
+/// Removes the downloaded .debs and the mirror's package lists: a host's only source is the fleet's
+/// repository, and the image is smaller by the archives.
+fn remove_apt_downloads(root: &Path) -> io::Result<()> {
+    for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
+        for entry in fs::read_dir(root.join(dir))?.flatten() {
+            if entry.path().is_file() && entry.file_name() != "lock" {
+                fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `tar | docker import`, with the boot script as the image's command.
 fn import(root: &Path, tag: &str) -> io::Result<()> {
     let mut tar = Command::new("tar")
@@ -360,10 +451,10 @@ fn import(root: &Path, tag: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes the images of earlier recipes (ignoring one still used by a running fleet).
-fn remove_older_images(current: &str) {
+/// Removes the repository's images of earlier recipes (ignoring one still used by a running fleet).
+fn remove_older_images(repository: &str, current: &str) {
     let Ok(out) = Command::new("docker")
-        .args(["images", REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}"])
+        .args(["images", repository, "--format", "{{.Repository}}:{{.Tag}}"])
         .output()
     else {
         return;
@@ -405,7 +496,18 @@ mod tests {
 
     #[test]
     fn the_tag_changes_with_the_recipe_and_only_with_it() {
-        assert_eq!(recipe_hash("bookworm"), recipe_hash("bookworm"));
-        assert_ne!(recipe_hash("bookworm"), recipe_hash("trixie"));
+        let hash = |codename, flavour| recipe_hash(codename, flavour);
+        assert_eq!(
+            hash("bookworm", Flavour::Base),
+            hash("bookworm", Flavour::Base)
+        );
+        assert_ne!(
+            hash("bookworm", Flavour::Base),
+            hash("trixie", Flavour::Base)
+        );
+        assert_ne!(
+            hash("bookworm", Flavour::Base),
+            hash("bookworm", Flavour::Compose)
+        );
     }
 }

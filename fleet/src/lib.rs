@@ -15,7 +15,7 @@ mod loopback;
 mod netns;
 
 pub use debian::{Boot, DebianFleet, DebianHost, DebianOptions};
-pub use image::Image;
+pub use image::{Flavour, Image};
 pub use loopback::{Fleet, FleetHost, FleetOptions};
 
 use std::path::{Path, PathBuf};

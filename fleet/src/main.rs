@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use drover_fleet::{Boot, DebianFleet, DebianOptions, Fleet, FleetOptions, Image, Reach};
+use drover_fleet::{Boot, DebianFleet, DebianOptions, Flavour, Fleet, FleetOptions, Image, Reach};
 
 /// Start N real OpenSSH servers on 127.0.0.2, 127.0.0.3, ... (or N Debian containers) and write an
 /// inventory and a known_hosts file for them.
@@ -33,10 +33,14 @@ struct Args {
     /// With --debian: systemd as PID 1, with containerd and Docker running inside each host.
     #[arg(long, requires = "debian")]
     systemd: bool,
+    /// With --debian: Docker Compose on every host (Debian's docker-compose, which brings Python).
+    #[arg(long, requires = "debian")]
+    compose: bool,
     /// With --debian: the flat apt repository (a folder with Packages) the hosts use.
     #[arg(long, requires = "debian")]
     repo: Option<PathBuf>,
-    /// Build the Debian hosts' image if this machine lacks it, say how long it took, and exit.
+    /// Build the Debian hosts' images (base, and with Compose) if this machine lacks them, say
+    /// how long it took, and exit.
     #[arg(long, conflicts_with = "debian")]
     build_image: bool,
 }
@@ -44,16 +48,18 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.build_image {
-        let image = Image::ensure()?;
-        println!(
-            "{} ({})",
-            image.tag,
-            if image.build_time.is_zero() {
-                "already built".to_string()
-            } else {
-                format!("built in {:.0} s", image.build_time.as_secs_f64())
-            }
-        );
+        for flavour in [Flavour::Base, Flavour::Compose] {
+            let image = Image::ensure(flavour)?;
+            println!(
+                "{} ({})",
+                image.tag,
+                if image.build_time.is_zero() {
+                    "already built".to_string()
+                } else {
+                    format!("built in {:.0} s", image.build_time.as_secs_f64())
+                }
+            );
+        }
         return Ok(());
     }
     if args.debian {
@@ -68,6 +74,11 @@ fn main() -> anyhow::Result<()> {
                     Boot::Plain
                 },
                 repo: args.repo,
+                flavour: if args.compose {
+                    Flavour::Compose
+                } else {
+                    Flavour::Base
+                },
                 ..DebianOptions::default()
             },
         )?;

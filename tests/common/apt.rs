@@ -104,14 +104,80 @@ pub const KERNEL_DEBS: &[Deb] = &[
 /// `containerd.io` 1.7.27-1 and 2.1.5-1, `docker-ce` 5:28.3.2 and 5:29.0.2, made of the real
 /// containerd and Docker that host runs (Debian's `containerd` and `docker.io`, repackaged under
 /// Docker's names, conflicting with and replacing them as Docker's do) with the maintainer scripts
-/// debhelper writes for their units: enable on install, restart on upgrade. Copies them into `repo`.
+/// debhelper writes for their units: enable on install, restart on upgrade. Copies them into `repo`
+/// (from this machine's cache of them, after the first time).
 pub fn docker_ce_debs(fleet: &drover_fleet::DebianFleet, repo: &Path) {
-    const SCRIPT: &str = r#"set -e
+    const SCRIPT: &str = r#"c='Depends: runc
+Conflicts: containerd
+Replaces: containerd
+Provides: containerd
+'
+k='Depends: containerd.io (>= 1.7), runc, iptables
+Conflicts: docker.io
+Replaces: docker.io
+'
+for v in 1.7.27-1 2.1.5-1; do pack containerd.io $v "$c" containerd.service containerd; done
+for v in 5:28.3.2-1~debian.12~bookworm 5:29.0.2-1~debian.12~bookworm; do pack docker-ce $v "$k" "docker.service docker.socket" docker.io; done
+"#;
+    // Made once per image and machine: they are that image's Docker, and packing them takes half a
+    // minute of the 2 cores every test shares.
+    let tag = fleet.image().tag.replace([':', '/'], "_");
+    let cache = PathBuf::from("/var/tmp/drover-fleet/docker-ce-debs").join(tag);
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(cache.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    if !cache.exists() {
+        let partial = cache.with_extension("partial");
+        let _ = std::fs::remove_dir_all(&partial);
+        repack(fleet, SCRIPT, &partial);
+        std::fs::rename(&partial, &cache).unwrap();
+    }
+    std::fs::create_dir_all(repo).unwrap();
+    for deb in std::fs::read_dir(&cache).unwrap() {
+        let deb = deb.unwrap().path();
+        std::fs::copy(&deb, repo.join(deb.file_name().unwrap())).unwrap();
+    }
+}
+
+/// A security update of `package` as a host of the container fleet has it installed: its files
+/// repackaged as version `<installed>+fleet1`, copied into `repo`. Returns that version.
+pub fn security_update_deb(
+    fleet: &drover_fleet::DebianFleet,
+    package: &str,
+    repo: &Path,
+) -> String {
+    let version = fleet
+        .exec(0, &format!("dpkg-query -W -f '${{Version}}' {package}"))
+        .expect("the package is installed");
+    let next = format!("{version}+fleet1");
+    repack(
+        fleet,
+        &format!("pack {package} '{next}' '' '' {package}\n"),
+        repo,
+    );
+    next
+}
+
+/// Runs `script` on the fleet's first host after [`PACK`], and copies the .debs it made into
+/// `repo`.
+fn repack(fleet: &drover_fleet::DebianFleet, script: &str, repo: &Path) {
+    fleet
+        .exec(0, &format!("{PACK}{script}"))
+        .expect("repackage on the host");
+    std::fs::create_dir_all(repo).unwrap();
+    fleet.copy_from(0, "/var/tmp/debs/.", repo).unwrap();
+}
+
+/// Shell functions to repackage what a host has installed: `pack NAME VERSION CONTROL-LINES UNITS
+/// FROM-PACKAGES...` writes /var/tmp/debs/NAME_VERSION.deb of the files of FROM-PACKAGES, with
+/// debhelper's postinst for UNITS.
+const PACK: &str = r#"set -e
 out=/var/tmp/debs; rm -rf $out; mkdir -p $out
 arch=$(dpkg --print-architecture)
 # debhelper 13.11's postinst blocks for these units: unmask and enable, then start or restart.
 postinst() {
     printf '#!/bin/sh\nset -e\n'
+    [ $# -gt 0 ] || return 0
     for u in "$@"; do
         cat <<EOF
 # Automatically added by dh_installsystemd/13.11.4
@@ -158,22 +224,7 @@ pack() {
     dpkg-deb -Znone --build --root-owner-group $d "$out/${name}_$(echo $version | tr : _).deb" >/dev/null
     rm -rf $d $d.list
 }
-c='Depends: runc
-Conflicts: containerd
-Replaces: containerd
-Provides: containerd
-'
-k='Depends: containerd.io (>= 1.7), runc, iptables
-Conflicts: docker.io
-Replaces: docker.io
-'
-for v in 1.7.27-1 2.1.5-1; do pack containerd.io $v "$c" containerd.service containerd; done
-for v in 5:28.3.2-1~debian.12~bookworm 5:29.0.2-1~debian.12~bookworm; do pack docker-ce $v "$k" "docker.service docker.socket" docker.io; done
 "#;
-    fleet.exec(0, SCRIPT).expect("repackage Docker on the host");
-    std::fs::create_dir_all(repo).unwrap();
-    fleet.copy_from(0, "/var/tmp/debs/.", repo).unwrap();
-}
 
 pub fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap();
