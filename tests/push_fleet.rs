@@ -2788,3 +2788,62 @@ fn lineinfile_search_string_is_a_literal() {
     let run = push_text(&fleet, &[("search.yml", &play)]);
     assert!(run.stdout.contains("changed=0"), "{run:?}");
 }
+
+/// Symbolic modes on the modules that write files, as Ansible applies them: to the file's current
+/// mode, or to 0644 for a new one (`u+x` makes a new file 0744, `a+x` 0755); a second run changes
+/// nothing; a mode that would change shows in --check, and only then is applied; get_url too.
+#[test]
+fn copy_template_and_get_url_take_symbolic_modes() {
+    let fleet = common::fleet(1);
+    let port = http_server(200);
+    let home = home(&fleet, 0);
+    let play = |copy_mode: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        content: \"#!/bin/sh\\n\"\n        dest: {h}/run.sh\n        mode: \"{copy_mode}\"\n    - template:\n        src: motd.j2\n        dest: {h}/motd\n        mode: a+x\n    - get_url:\n        url: http://127.0.0.1:{port}/health.json\n        dest: {h}/dl.json\n        mode: u=rw,g=r,o=\n",
+            h = home.display()
+        )
+    };
+    let run = push_text(
+        &fleet,
+        &[
+            ("modes.yml", &play("u+x")),
+            ("motd.j2", "hello {{ inventory_hostname }}\n"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |f: &str| {
+        std::fs::metadata(home.join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(
+        (mode("run.sh"), mode("motd"), mode("dl.json")),
+        (0o744, 0o755, 0o640)
+    );
+    let again = push_text(
+        &fleet,
+        &[
+            ("modes.yml", &play("u+x")),
+            ("motd.j2", "hello {{ inventory_hostname }}\n"),
+        ],
+    );
+    assert!(again.stdout.contains("changed=0"), "{again:?}");
+    // go-r on a file that is 0744: --check says it would change and leaves it; the run applies it.
+    let pb = fleet.dir().join("pb/modes.yml");
+    std::fs::write(&pb, play("go-r")).unwrap();
+    let runs = fleet.dir().join("runs");
+    let checked = common::drover(&fleet, &common::push_args(&pb, &runs, &["--check"]));
+    assert!(checked.stdout.contains("changed  [copy]"), "{checked:?}");
+    assert_eq!(mode("run.sh"), 0o744);
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(mode("run.sh"), 0o700);
+    // What is not a mode is refused at load, naming both forms.
+    std::fs::write(&pb, play("u+q")).unwrap();
+    let bad = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("symbolic"), "{bad:?}");
+}

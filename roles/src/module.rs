@@ -325,6 +325,11 @@ const OWNER: Param = p(
 );
 const GROUP: Param = p("group", Str, "group to own the file");
 const MODE: Param = p("mode", Mode, "permissions, such as \"0644\"");
+const ANY_MODE: Param = p(
+    "mode",
+    AnyMode,
+    "permissions: octal, such as \"0644\", or symbolic, such as u+x (applied to the file's mode, 0644 for a new file)",
+);
 const BACKUP: Param = p(
     "backup",
     Bool,
@@ -447,7 +452,7 @@ pub const MODULES: &[Spec] = &[
             p("force", Bool, "false: leave a file already there as it is (default true: replace it when it differs)"),
             p("remote_src", Bool, "`src` is a file on the host, copied there (only when it differs)"),
             req("dest", Str, "where it goes on the host"),
-            MODE,
+            ANY_MODE,
             OWNER,
             GROUP,
             BACKUP,
@@ -468,7 +473,7 @@ pub const MODULES: &[Spec] = &[
             ),
             req("dest", Str, "where it goes on the host"),
             p("force", Bool, "false: leave a file already there as it is (default true)"),
-            MODE,
+            ANY_MODE,
             OWNER,
             GROUP,
             BACKUP,
@@ -537,7 +542,7 @@ pub const MODULES: &[Spec] = &[
                 "BOF, or a regular expression the line goes before",
             ),
             p("create", Bool, "create the file when it is missing"),
-            MODE,
+            ANY_MODE,
             OWNER,
             GROUP,
             BACKUP,
@@ -556,7 +561,7 @@ pub const MODULES: &[Spec] = &[
             p("replace", Str, "the replacement (`\\1`, `\\g<name>`); empty by default"),
             p("after", Str, "only replace after the first match of this expression"),
             p("before", Str, "only replace before the first match of this expression (after `after`)"),
-            MODE,
+            ANY_MODE,
             OWNER,
             GROUP,
             BACKUP,
@@ -986,7 +991,7 @@ pub const MODULES: &[Spec] = &[
         &[
             req("url", Str, "the URL"),
             req("dest", Str, "the file, or a folder (the URL's last part names the file)"),
-            MODE,
+            ANY_MODE,
             p("checksum", Str, "ALGORITHM:DIGEST (sha1, sha224, sha256, sha384, sha512, md5) the file must have"),
             p("force", Bool, "download even when the file is there (default false: a file there, with the checksum when one is given, is kept)"),
             p("timeout", Number, "seconds for the download (default 10)"),
@@ -1114,7 +1119,7 @@ pub const MODULES: &[Spec] = &[
             p("create", Bool, "create the file if it is missing"),
             p("prepend_newline", Bool, "an empty line before the block unless there is one"),
             p("append_newline", Bool, "an empty line after the block unless there is one"),
-            MODE,
+            ANY_MODE,
             OWNER,
             GROUP,
             BACKUP,
@@ -1232,7 +1237,7 @@ pub const MODULES: &[Spec] = &[
             p("no_extra_spaces", Bool, "write `option=value` without spaces"),
             p("allow_no_value", Bool, "an option without a value (`option` alone on its line)"),
             p("create", Bool, "create the file if it is missing (default true)"),
-            MODE,
+            ANY_MODE,
             OWNER,
             GROUP,
             BACKUP,
@@ -1457,7 +1462,7 @@ pub const MODULES: &[Spec] = &[
             p("bandwidth", Str, "the bandwidth that throttle is a share of"),
             p("ip_resolve", Choice(&["4", "6", "IPv4", "IPv6", "whatever"]), "which addresses to use"),
             p("include", Str, "another file or URL to include"),
-            MODE,
+            ANY_MODE,
             OWNER,
             GROUP,
         ],

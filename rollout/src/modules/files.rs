@@ -74,9 +74,35 @@ pub(crate) fn unified(path: &str, before: &[u8], after: &[u8]) -> String {
 /// content before it replaces the old (`validate`, with `%s` for the temporary file).
 #[derive(Debug, Clone, Default)]
 pub struct WriteOpts {
-    pub mode: Option<u32>,
+    pub mode: Option<FileMode>,
     pub backup: bool,
     pub validate: Option<String>,
+}
+
+/// A file mode as a task gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileMode {
+    /// `0644`.
+    Octal(u32),
+    /// As chmod takes it (`u+x`, `a=r,u+w`): applied to the file's current mode, or to 0644 for a
+    /// new file, as Ansible applies it.
+    Symbolic(String),
+}
+
+impl FileMode {
+    /// The mode (octal digits, as a shell word) a file whose mode is now `current` (a shell word:
+    /// digits, or an expansion) gets. A symbolic mode is applied by chmod itself to a private
+    /// scratch file of that mode, so the host's own chmod (and umask, for `+x` without a who)
+    /// decides, as Ansible's does.
+    pub fn resolved(&self, current: &str) -> String {
+        match self {
+            FileMode::Octal(m) => format!("{m:o}"),
+            FileMode::Symbolic(s) => format!(
+                "$(s=$(mktemp) && chmod {current} \"$s\" && chmod {} \"$s\" && stat -c %a \"$s\"; rm -f \"$s\")",
+                quote(s)
+            ),
+        }
+    }
 }
 
 /// A file a task writes: where, how, and whose.
@@ -104,7 +130,7 @@ impl FileTarget {
         Ok(FileTarget {
             path,
             write: WriteOpts {
-                mode: args.mode("mode")?,
+                mode: args.file_mode("mode")?,
                 backup: args.bool("backup") == Some(true),
                 validate,
             },
@@ -158,7 +184,7 @@ pub fn put_command(path: &str, tmp: &str, content: &[u8], mode: Option<u32>) -> 
         tmp,
         content,
         &WriteOpts {
-            mode,
+            mode: mode.map(FileMode::Octal),
             ..WriteOpts::default()
         },
     )
@@ -178,10 +204,11 @@ pub fn put_command_with(
         .map(|b| format!("{b:02x}"))
         .collect();
     let p = quote(path);
-    let m = opts.mode.map_or_else(
-        || format!("$(stat -c %a -- {p} 2>/dev/null || echo 644)"),
-        |m| format!("{m:o}"),
-    );
+    let current = format!("$(stat -c %a -- {p} 2>/dev/null || echo 644)");
+    let m = opts
+        .mode
+        .as_ref()
+        .map_or_else(|| current.clone(), |m| m.resolved(&current));
     let validate = opts
         .validate
         .as_deref()
@@ -213,7 +240,7 @@ async fn put_content(
     ctx: &ModuleCtx<'_>,
     target: &FileTarget,
     content: &[u8],
-    mode: Option<u32>,
+    mode: Option<FileMode>,
 ) -> Outcome {
     let dest = &target.path;
     let opts = WriteOpts {
@@ -271,7 +298,7 @@ pub(super) async fn ensure_content(
     let dest = &target.path;
     // --check and --diff need what is there now; otherwise one round trip does everything.
     if !ctx.check && !ctx.diff {
-        return put_content(ctx, target, content, target.write.mode).await;
+        return put_content(ctx, target, content, target.write.mode.clone()).await;
     }
     let current = match read_state(ctx, dest).await {
         Ok(c) => c,
@@ -281,19 +308,41 @@ pub(super) async fn ensure_content(
         Remote::Missing => (&b""[..], None),
         Remote::File { mode, content } => (&content[..], Some(*mode)),
     };
-    let want_mode = target.write.mode.or(current_mode).unwrap_or(0o644);
+    let want_mode = match (&target.write.mode, current_mode) {
+        (Some(FileMode::Octal(m)), _) => *m,
+        (Some(sym @ FileMode::Symbolic(_)), current) => {
+            match resolve_on_host(ctx, sym, current.unwrap_or(0o644)).await {
+                Ok(m) => m,
+                Err(e) => return Outcome::fail(format!("{dest}: {e}")),
+            }
+        }
+        (None, current) => current.unwrap_or(0o644),
+    };
     let changed =
         current == Remote::Missing || before != content || current_mode != Some(want_mode);
     let diff = (ctx.diff && changed).then(|| unified(dest, before, content));
     let mut out = if ctx.check {
         file_outcome(dest, changed, want_mode)
     } else {
-        put_content(ctx, target, content, Some(want_mode)).await
+        put_content(ctx, target, content, Some(FileMode::Octal(want_mode))).await
     };
     if !out.failed {
         out.diff = diff;
     }
     out
+}
+
+/// What a symbolic mode makes of `current` on the host (for check mode and diffs, which must know
+/// the mode before anything is written).
+async fn resolve_on_host(
+    ctx: &ModuleCtx<'_>,
+    mode: &FileMode,
+    current: u32,
+) -> Result<u32, String> {
+    let cmd = format!("echo {}", mode.resolved(&format!("{current:o}")));
+    let out = ctx.output_of(&cmd, "apply the symbolic mode").await?;
+    let text = String::from_utf8_lossy(&out);
+    u32::from_str_radix(text.trim(), 8).map_err(|_| format!("chmod made no mode of it: {text}"))
 }
 
 /// `chown` only when the owner differs; prints `changed` when it acted.

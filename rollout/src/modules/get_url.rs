@@ -5,6 +5,7 @@
 use drover_ssh::shell::{quote, temp_path};
 use serde_json::json;
 
+use super::files::FileMode;
 use super::{Args, ModuleCtx, Outcome};
 
 /// `sha256:HEX` (or sha1, sha224, sha384, sha512, md5) as the tool that checks it and the digest.
@@ -31,7 +32,7 @@ fn checksum(spec: &str) -> Result<(String, String), String> {
 pub fn command(args: &Args, check: bool) -> Result<String, String> {
     let url = args.str("url").ok_or("get_url needs `url`")?;
     let dest = args.str("dest").ok_or("get_url needs `dest`")?;
-    let mode = args.mode("mode")?;
+    let mode = args.file_mode("mode")?;
     // (`owner`/`group` are not accepted: the loader refuses them.)
     let sum = args.str("checksum").map(|c| checksum(&c)).transpose()?;
     let force = args.bool("force") == Some(true);
@@ -66,9 +67,11 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
     } else {
         format!(
             "t=\"$(dirname -- \"$d\")/{tmp}\" && (umask 077; set -C; : > \"$t\") && \
-             {{ {curl} -o \"$t\" -- {url} && {verify} && chmod {new_mode:o} \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || {{ rm -f -- \"$t\"; exit 1; }}; }}",
+             {{ {curl} -o \"$t\" -- {url} && {verify} && chmod {new_mode} \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || {{ rm -f -- \"$t\"; exit 1; }}; }}",
             // A new file gets `mode`, or 0644 as a default umask would give it.
-            new_mode = mode.unwrap_or(0o644),
+            new_mode = mode
+                .as_ref()
+                .map_or_else(|| "644".into(), |m| m.resolved("644")),
             tmp = temp_path(name).trim_start_matches("./"),
             url = quote(&url),
             verify = match &sum {
@@ -81,13 +84,16 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         )
     };
     // The mode is the file's, downloaded now or already there.
-    let mode_fix = match mode {
+    let want = |m: &FileMode| m.resolved("$(stat -c %a -- \"$d\")");
+    let mode_fix = match &mode {
         None => String::new(),
         Some(m) if check => format!(
-            " && {{ [ ! -e \"$d\" ] || [ \"$(stat -c %a -- \"$d\")\" = {m:o} ] || echo changed; }}"
+            " && {{ [ ! -e \"$d\" ] || [ \"$(stat -c %a -- \"$d\")\" = {} ] || echo changed; }}",
+            want(m)
         ),
         Some(m) => format!(
-            " && {{ [ \"$(stat -c %a -- \"$d\")\" = {m:o} ] || {{ chmod {m:o} -- \"$d\" && echo changed; }}; }}"
+            " && {{ w={}; [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || {{ chmod \"$w\" -- \"$d\" && echo changed; }}; }}",
+            want(m)
         ),
     };
     Ok(format!(
@@ -134,7 +140,14 @@ mod tests {
         assert!(cmd.starts_with("d=/opt/dl; [ -d \"$d\" ] && d=\"$d\"/'a b.tgz'; if [ -f \"$d\" ] && [ \"$(sha256sum < \"$d\" | cut -d' ' -f1)\" = ab12 ]; then echo ok; else t=\"$(dirname -- \"$d\")/.a b.tgz.drover-"), "{cmd}");
         assert!(cmd.contains("(umask 077; set -C; : > \"$t\")"), "{cmd}");
         assert!(cmd.contains("curl -fsSL --max-time 10 -o \"$t\" -- 'https://x/a b.tgz?v=1' && { [ \"$(sha256sum < \"$t\" | cut -d' ' -f1)\" = ab12 ] || { echo 'checksum mismatch' >&2; false; }; } && chmod 755 \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || { rm -f -- \"$t\"; exit 1; }"), "{cmd}");
-        assert!(cmd.ends_with("fi && { [ \"$(stat -c %a -- \"$d\")\" = 755 ] || { chmod 755 -- \"$d\" && echo changed; }; }"), "{cmd}");
+        assert!(cmd.ends_with("fi && { w=755; [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{cmd}");
+        // A symbolic mode: chmod itself applies it to a scratch file of the mode now there.
+        let sym = command(
+            &args(json!({"url": "http://x/f", "dest": "/f", "mode": "a+x"})),
+            false,
+        )
+        .unwrap();
+        assert!(sym.ends_with("fi && { w=$(s=$(mktemp) && chmod $(stat -c %a -- \"$d\") \"$s\" && chmod a+x \"$s\" && stat -c %a \"$s\"; rm -f \"$s\"); [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{sym}");
         let checked = command(&a, true).unwrap();
         assert!(
             checked.contains("else echo changed; fi") && !checked.contains("curl"),

@@ -415,6 +415,20 @@ impl Args {
         }
     }
 
+    /// A file mode, octal ([`Args::mode`]) or symbolic as chmod takes it (`u+x`, `a=r,u+w`).
+    pub fn file_mode(&self, key: &str) -> Result<Option<files::FileMode>, String> {
+        match (self.mode(key), self.0.get(key)) {
+            (Ok(m), _) => Ok(m.map(files::FileMode::Octal)),
+            (Err(_), Some(Json::String(s))) if drover_roles::module::symbolic_mode(s) => {
+                Ok(Some(files::FileMode::Symbolic(s.clone())))
+            }
+            (Err(_), Some(Json::String(s))) => Err(format!(
+                "`{key}`: `{s}` is not a file mode: octal such as \"0644\", or symbolic such as \"u+x\""
+            )),
+            (Err(e), _) => Err(e),
+        }
+    }
+
     /// A file mode: an octal string (`"0644"`) or a number YAML already read as octal (`0644`).
     pub fn mode(&self, key: &str) -> Result<Option<u32>, String> {
         match self.0.get(key) {

@@ -67,7 +67,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             let target = FileTarget {
                 path: path.clone(),
                 write: WriteOpts {
-                    mode: Some(0o644),
+                    mode: Some(super::files::FileMode::Octal(0o644)),
                     ..WriteOpts::default()
                 },
                 ..FileTarget::default()
