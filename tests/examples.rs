@@ -1,5 +1,5 @@
 //! The examples under examples/, each run end to end against real Debian hosts of the container
-//! fleet (systemd as PID 1, Debian's Docker and Compose inside): the examples' own group_vars apply
+//! fleet (systemd as PID 1, Debian's Docker and Compose inside: the Python flavour): the examples' own group_vars apply
 //! as an operator would use them (stacks under /opt, logs under /var/log, services on the host's
 //! 127.0.0.1); the containers are tiny real HTTP servers (busybox httpd), and where an example patches
 //! packages, real apt upgrades from the fleet's repository: Docker's own packages (the host's Docker
@@ -53,7 +53,7 @@ fn example(name: &str, hosts: usize, patches: Patches) -> Option<Example> {
             hosts,
             boot: Boot::Systemd,
             repo: Some(repo.clone()),
-            flavour: Flavour::Compose,
+            flavour: Flavour::Python,
             ..DebianOptions::default()
         },
     )?;

@@ -1459,3 +1459,63 @@ fn gathered_facts_match_the_host() {
         .unwrap();
     assert_eq!(fleet.exec(0, "cat /root/facts").unwrap(), expected);
 }
+
+/// ufw on a host that has it (the fleet's Python flavour: ufw is a Python program): SSH allowed,
+/// then the firewall on with incoming denied (drover's next tasks still get through), a rule
+/// inserted first, logging set; a second run changes nothing; --check tells a new rule and a
+/// change of policy without making them; a rule deleted. The host's own `ufw status` is the proof.
+#[test]
+fn ufw_allows_ssh_enables_the_firewall_and_changes_only_what_differs() {
+    let Some(fleet) = common::debian_fleet(
+        "ufw_allows_ssh_enables_the_firewall_and_changes_only_what_differs",
+        &DebianOptions {
+            flavour: drover_fleet::Flavour::Python,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.ufw:\n        rule: allow\n        port: \"22\"\n        proto: tcp\n        comment: ssh for drover\n    - ufw:\n        state: enabled\n        policy: deny\n    - ufw:\n        rule: deny\n        from_ip: 10.99.0.0/16\n        insert: 0\n        insert_relative_to: first-ipv4\n    - ufw:\n        logging: medium\n    - command: \"true\"\n";
+    let run = push(&fleet, "firewall", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=5"), "{run:?}");
+    let status = fleet.exec(0, "ufw status verbose").unwrap();
+    assert!(status.contains("Status: active"), "{status}");
+    assert!(status.contains("Logging: on (medium)"), "{status}");
+    assert!(status.contains("Default: deny (incoming)"), "{status}");
+    assert!(
+        status.contains(
+            "22/tcp                     ALLOW IN    Anywhere                   # ssh for drover"
+        ),
+        "{status}"
+    );
+    let numbered = fleet.exec(0, "ufw status numbered").unwrap();
+    assert!(
+        numbered.contains("[ 1] Anywhere                   DENY IN     10.99.0.0/16"),
+        "{numbered}"
+    );
+    // Applied again: nothing changes (the command task always does).
+    let again = push(&fleet, "firewall", play, &[]);
+    assert!(recap(&again).contains("changed=1"), "{again:?}");
+    // --check: a new rule and a new policy are told, not made.
+    let next = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ufw:\n        rule: allow\n        port: \"443\"\n        proto: tcp\n    - ufw:\n        default: allow\n        direction: outgoing\n    - ufw:\n        default: deny\n        direction: incoming\n";
+    let before = fleet.exec(0, "ufw status verbose").unwrap();
+    let checked = push(&fleet, "next", next, &["--check"]);
+    assert_eq!(checked.code, 0, "{checked:?}");
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert_eq!(fleet.exec(0, "ufw status verbose").unwrap(), before);
+    // Delete: the rule goes, once.
+    let delete = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ufw:\n        rule: deny\n        from_ip: 10.99.0.0/16\n        delete: true\n";
+    let run = push(&fleet, "delete", delete, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        !fleet
+            .exec(0, "ufw status")
+            .unwrap()
+            .contains("10.99.0.0/16")
+    );
+    let run = push(&fleet, "delete", delete, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let checked = push(&fleet, "delete", delete, &["--check"]);
+    assert!(recap(&checked).contains("changed=0"), "{checked:?}");
+}

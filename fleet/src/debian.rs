@@ -47,8 +47,8 @@ pub struct DebianOptions {
     /// needs beside drover that the hosts do not carry (the controller's Python, so Ansible's own
     /// setup can run on the same host as drover's facts). The image itself stays without it.
     pub controller_mounts: Vec<PathBuf>,
-    /// What the image carries beyond the base: [`Flavour::Compose`] for tests that deploy with
-    /// Docker Compose (it brings Python; the base has none).
+    /// What the image carries beyond the base: [`Flavour::Python`] for tests that need
+    /// Debian's Compose or ufw (Python programs; the base has no Python).
     pub flavour: Flavour,
 }
 

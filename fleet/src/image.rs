@@ -7,9 +7,9 @@
 //! One image serves both boots of [`crate::Boot`]: plain (sshd under a small init, starts in a
 //! second) and systemd as PID 1 with containerd and Docker (Debian's `docker.io`) as services. It has
 //! no Python: drover needs none on its hosts, and the fleet's tests check that. Its
-//! [`Flavour::Compose`] adds Docker Compose, which Debian ships only as the Python `docker-compose`:
-//! for the tests that deploy with Compose (the examples), never for the tests that prove drover needs
-//! no Python.
+//! [`Flavour::Python`] adds the tools Debian ships only as Python programs (Docker Compose as
+//! `docker-compose` 1.29, and `ufw`): for the tests that need them (the examples deploy with
+//! Compose; the ufw module drives ufw), never for the tests that prove drover needs no Python.
 
 use std::fs;
 use std::io;
@@ -96,8 +96,9 @@ pub enum Flavour {
     /// Nothing more: no Python.
     #[default]
     Base,
-    /// Debian's `docker-compose` (Compose 1.29, in Python), installed over the base.
-    Compose,
+    /// Debian's tools written in Python, installed over the base: `docker-compose` (Compose 1.29)
+    /// and `ufw`.
+    Python,
 }
 
 impl Flavour {
@@ -105,7 +106,7 @@ impl Flavour {
     fn repository(self) -> &'static str {
         match self {
             Flavour::Base => "drover-fleet/debian",
-            Flavour::Compose => "drover-fleet/debian-compose",
+            Flavour::Python => "drover-fleet/debian-python",
         }
     }
 
@@ -113,7 +114,7 @@ impl Flavour {
     fn packages(self) -> &'static [&'static str] {
         match self {
             Flavour::Base => &[],
-            Flavour::Compose => &["docker-compose"],
+            Flavour::Python => &["docker-compose", "ufw"],
         }
     }
 
@@ -126,7 +127,7 @@ impl Flavour {
 /// A built image of the fleet's Debian host.
 #[derive(Debug, Clone)]
 pub struct Image {
-    /// `drover-fleet/debian:<recipe hash>` (`debian-compose` for [`Flavour::Compose`]).
+    /// `drover-fleet/debian:<recipe hash>` (`debian-python` for [`Flavour::Python`]).
     pub tag: String,
     /// How long this call took to make it (zero when it was already built).
     pub build_time: Duration,
@@ -154,7 +155,7 @@ impl Image {
         let lock = fs::File::create(work_dir().join("build.lock"))?;
         lock.lock()?;
         let started = Instant::now();
-        let missing: Vec<Flavour> = [Flavour::Base, Flavour::Compose]
+        let missing: Vec<Flavour> = [Flavour::Base, Flavour::Python]
             .into_iter()
             .filter(|f| !image_exists(&f.tag(&codename)))
             .collect();
@@ -507,7 +508,7 @@ mod tests {
         );
         assert_ne!(
             hash("bookworm", Flavour::Base),
-            hash("bookworm", Flavour::Compose)
+            hash("bookworm", Flavour::Python)
         );
     }
 }

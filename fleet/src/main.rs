@@ -33,9 +33,9 @@ struct Args {
     /// With --debian: systemd as PID 1, with containerd and Docker running inside each host.
     #[arg(long, requires = "debian")]
     systemd: bool,
-    /// With --debian: Docker Compose on every host (Debian's docker-compose, which brings Python).
+    /// With --debian: Debian's Python tools on every host (docker-compose, ufw), and so Python.
     #[arg(long, requires = "debian")]
-    compose: bool,
+    python: bool,
     /// With --debian: the flat apt repository (a folder with Packages) the hosts use.
     #[arg(long, requires = "debian")]
     repo: Option<PathBuf>,
@@ -48,7 +48,7 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.build_image {
-        for flavour in [Flavour::Base, Flavour::Compose] {
+        for flavour in [Flavour::Base, Flavour::Python] {
             let image = Image::ensure(flavour)?;
             println!(
                 "{} ({})",
@@ -74,8 +74,8 @@ fn main() -> anyhow::Result<()> {
                     Boot::Plain
                 },
                 repo: args.repo,
-                flavour: if args.compose {
-                    Flavour::Compose
+                flavour: if args.python {
+                    Flavour::Python
                 } else {
                     Flavour::Base
                 },

@@ -79,6 +79,8 @@ pub enum ModuleKind {
     Hostname,
     /// `timezone` (community.general).
     Timezone,
+    /// `ufw` (community.general).
+    Ufw,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1167,6 +1169,47 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.general.timezone"]),
+    module(
+        ModuleKind::Ufw,
+        "ufw",
+        "The host's firewall through its own `ufw` (which must be installed): `state`, `default`, one `rule` in ufw's long form, `logging`, in that order; changed when ufw's status or rules differ after.",
+        &[
+            p("state", Choice(&["enabled", "disabled", "reloaded", "reset"]), "enabled or disabled (on at boot too), reloaded or reset (these always report a change)"),
+            p("default", Choice(&["allow", "deny", "reject"]), "the default policy for `direction` (incoming when not given)"),
+            p("policy", Choice(&["allow", "deny", "reject"]), "the same as `default`"),
+            p("direction", Choice(&["in", "incoming", "out", "outgoing", "routed"]), "for `default`: incoming, outgoing or routed; for a `rule`: in or out"),
+            p("logging", Choice(&["on", "off", "low", "medium", "high", "full"]), "ufw's logging level"),
+            p("rule", Choice(&["allow", "deny", "limit", "reject"]), "a rule's action"),
+            p("insert", Number, "put the rule at this position (counted as `insert_relative_to` says)"),
+            p("insert_relative_to", Choice(&["zero", "first-ipv4", "last-ipv4", "first-ipv6", "last-ipv6"]), "where `insert` counts from (default zero: the first rule is 1)"),
+            p("interface", Str, "the rule's interface (`on IFACE`)"),
+            p("if", Str, "the same as `interface`"),
+            p("interface_in", Str, "a routed rule's incoming interface"),
+            p("if_in", Str, "the same as `interface_in`"),
+            p("interface_out", Str, "a routed rule's outgoing interface"),
+            p("if_out", Str, "the same as `interface_out`"),
+            p("log", Bool, "log new connections the rule matches"),
+            p("from_ip", Str, "source address or network (default any)"),
+            p("from", Str, "the same as `from_ip`"),
+            p("src", Str, "the same as `from_ip`"),
+            p("from_port", Str, "source port"),
+            p("to_ip", Str, "destination address or network (default any)"),
+            p("to", Str, "the same as `to_ip`"),
+            p("dest", Str, "the same as `to_ip`"),
+            p("to_port", Str, "destination port or range (`60000:61000`)"),
+            p("port", Str, "the same as `to_port`"),
+            p("proto", Choice(&["any", "tcp", "udp", "ipv6", "esp", "ah", "gre", "igmp"]), "protocol"),
+            p("protocol", Choice(&["any", "tcp", "udp", "ipv6", "esp", "ah", "gre", "igmp"]), "the same as `proto`"),
+            p("name", Str, "an application profile (`ufw app list`)"),
+            p("app", Str, "the same as `name`"),
+            p("delete", Bool, "remove the rule instead of adding it"),
+            p("route", Bool, "a routed (forwarding) rule"),
+            p("comment", Str, "the rule's comment"),
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["community.general.ufw"]),
     module(
         ModuleKind::Raw,
         "raw",

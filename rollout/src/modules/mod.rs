@@ -42,6 +42,7 @@ mod stat;
 mod sysctl;
 mod tempfile;
 mod timezone;
+mod ufw;
 mod unarchive;
 mod uri;
 mod version_check;
@@ -479,6 +480,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::AuthorizedKey => authorized_key::run(&args, ctx).await,
         M::Hostname => hostname::run(&args, ctx).await,
         M::Timezone => timezone::run(&args, ctx).await,
+        M::Ufw => ufw::run(&args, ctx).await,
         M::Tempfile => tempfile::run(&args, ctx).await,
         M::PackageFacts => gather::package_facts(&args, ctx).await,
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
