@@ -1519,3 +1519,47 @@ fn ufw_allows_ssh_enables_the_firewall_and_changes_only_what_differs() {
     let checked = push(&fleet, "delete", delete, &["--check"]);
     assert!(recap(&checked).contains("changed=0"), "{checked:?}");
 }
+
+/// `script`: a script of the controller's runs on the host with its arguments (quoted as written,
+/// through the host's shell), in `chdir`, with `executable`; its output and rc are registered; a
+/// failing script fails the task with its output; `creates` skips; nothing is left in the host's
+/// temporary folder.
+#[test]
+fn script_runs_the_controllers_script_on_the_host_and_leaves_nothing() {
+    let Some(fleet) = common::debian_fleet(
+        "script_runs_the_controllers_script_on_the_host_and_leaves_nothing",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let files = fleet.dir().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(
+        files.join("report.sh"),
+        "#!/bin/sh\necho \"args=$#:$1|$2 in $(pwd) as $(id -un)\"\necho warn >&2\n[ -n \"$BASH_VERSION\" ] && echo bash\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::write(files.join("fail.sh"), "#!/bin/sh\necho broken; exit 3\n").unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - script: report.sh 'two words' $HOME\n      args:\n        chdir: /etc\n        executable: /bin/bash\n      register: out\n    - copy:\n        content: \"{{ out.stdout }}|{{ out.stderr }}|{{ out.rc }}\"\n        dest: /root/out\n    - ansible.builtin.script:\n        cmd: fail.sh\n        creates: /etc/hostname\n";
+    let before = fleet.exec(0, "ls -A /tmp | wc -l").unwrap();
+    let run = push(&fleet, "script", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /root/out").unwrap(),
+        "args=2:two words|/root in /etc as root\nbash|warn|0"
+    );
+    assert!(
+        run.stdout
+            .contains("skipped  [script]: /etc/hostname exists"),
+        "{run:?}"
+    );
+    assert_eq!(fleet.exec(0, "ls -A /tmp | wc -l").unwrap(), before);
+    let fail = "- hosts: all\n  gather_facts: false\n  tasks:\n    - script: fail.sh\n";
+    let run = push(&fleet, "fail", fail, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains("broken"), "{run:?}");
+    assert!(run.stdout.contains("non-zero return code 3"), "{run:?}");
+    // In check mode a script does not run.
+    let run = push(&fleet, "fail", fail, &["--check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -81,6 +81,8 @@ pub enum ModuleKind {
     Timezone,
     /// `ufw` (community.general).
     Ufw,
+    /// `script`.
+    Script,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1210,6 +1212,22 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.general.ufw"]),
+    module(
+        ModuleKind::Script,
+        "script",
+        "Runs a script of the controller's (from the role's files/ or beside the playbook) on the host: sent to a private temporary folder, run with the free form's arguments through the shell, removed after.",
+        &[
+            p("cmd", Str, "the script and its arguments"),
+            CHDIR,
+            CREATES,
+            REMOVES,
+            p("executable", Str, "the program to run the script with (such as /bin/bash or python3), else the script's own #! line"),
+            p("decrypt", Bool, "decrypt a vault-encrypted script (default true)"),
+        ],
+        CheckMode::Skipped,
+        false,
+    )
+    .free_form(),
     module(
         ModuleKind::Raw,
         "raw",

@@ -66,6 +66,13 @@ pub async fn line_to_run(
     args: &Args,
     ctx: &ModuleCtx<'_>,
 ) -> Result<String, Outcome> {
+    gate(args, ctx).await?;
+    command_line(module, args).map_err(Outcome::fail)
+}
+
+/// Whether a command runs at all: not when `creates` exists, `removes` does not, or in check
+/// mode; the outcome to report then.
+async fn gate(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(), Outcome> {
     if let Some(path) = args.str("creates")
         && exists(ctx, &path).await
     {
@@ -91,7 +98,92 @@ pub async fn line_to_run(
             ..Outcome::default()
         });
     }
-    command_line(module, args).map_err(Outcome::fail)
+    Ok(())
+}
+
+/// The free form of `script`: the script (a path on the controller) and the rest of the line, its
+/// arguments, given to the remote shell as Ansible gives them.
+pub fn script_parts(args: &Args) -> Result<(String, String), String> {
+    let text = args
+        .str("_raw_params")
+        .or_else(|| args.str("cmd"))
+        .ok_or("script needs a script (free form or `cmd`)")?;
+    let text = text.trim();
+    let words = split_words(text).map_err(|e| format!("script: cannot split `{text}`: {e}"))?;
+    let script = words.first().ok_or("script: the script is empty")?.clone();
+    // The arguments as written (quotes kept), after the first word however it was quoted.
+    let rest = match text.strip_prefix(script.as_str()) {
+        Some(rest) => rest.trim_start().to_string(),
+        None => words[1..]
+            .iter()
+            .map(|w| quote(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Ok((script, rest))
+}
+
+/// The remote side of `script`: the script arrives on standard input into a private folder made
+/// by mktemp, runs (in `chdir`, with `executable` when given) with `rest` as its arguments through
+/// the shell, and the folder goes whatever happens.
+pub fn script_line(
+    name: &str,
+    rest: &str,
+    chdir: Option<&str>,
+    executable: Option<&str>,
+) -> String {
+    let file = format!("\"$d\"/{}", quote(name));
+    let run = match executable {
+        Some(e) => format!("{} {file}", quote(e)),
+        None => file.clone(),
+    };
+    let cd = chdir.map_or_else(String::new, |d| format!("cd {} && ", quote(d)));
+    let args = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(" {rest}")
+    };
+    format!(
+        "d=$(mktemp -d) || exit 1; trap 'rm -rf \"$d\"' EXIT; cat > {file} && chmod 700 {file} && {cd}{run}{args} < /dev/null"
+    )
+}
+
+/// `script`: the controller's script run on the host, reported as `command` reports.
+pub async fn script(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let (script, rest) = match script_parts(args) {
+        Ok(p) => p,
+        Err(e) => return Outcome::bad_input(e),
+    };
+    let Some(path) = drover_roles::resolve_file(&script, "files", ctx.search) else {
+        return Outcome::fail(format!(
+            "script `{script}` not found under files/ or beside the playbook"
+        ));
+    };
+    let body = if args.bool("decrypt") == Some(false) {
+        std::fs::read(&path).map_err(|e| e.to_string())
+    } else {
+        drover_vault::read(&path).map_err(|e| e.to_string())
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return Outcome::fail(format!("{}: {e}", path.display())),
+    };
+    if let Err(skipped) = gate(args, ctx).await {
+        return skipped;
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "script".into(), |n| n.to_string_lossy().into_owned());
+    let line = script_line(
+        &name,
+        &rest,
+        args.str("chdir").as_deref(),
+        args.str("executable").as_deref(),
+    );
+    match ctx.exec(&line, &body).await {
+        Ok(out) => ran(&out),
+        Err(e) => Outcome::fail(e.to_string()),
+    }
 }
 
 pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
@@ -102,23 +194,27 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
     let stdin = args.str("stdin").map(|s| s + "\n").unwrap_or_default();
     match ctx.exec(&line, stdin.as_bytes()).await {
         Ok(out) => {
-            let stdout = String::from_utf8_lossy(&out.stdout)
-                .trim_end_matches('\n')
-                .to_string();
-            let stderr = String::from_utf8_lossy(&out.stderr)
-                .trim_end_matches('\n')
-                .to_string();
-            let rc = match out.status {
-                drover_ssh::ExitStatus::Code(c) => i64::from(c),
-                _ => -1,
-            };
-            let mut o = finished(rc, &stdout, &stderr);
+            let mut o = ran(&out);
             o.result
                 .insert("cmd".into(), registered_cmd(module, args, &line));
             o
         }
         Err(e) => Outcome::fail(e.to_string()),
     }
+}
+
+/// A command's output as [`finished`] reports it.
+fn ran(out: &drover_ssh::Output) -> Outcome {
+    let text = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .trim_end_matches('\n')
+            .to_string()
+    };
+    let rc = match out.status {
+        drover_ssh::ExitStatus::Code(c) => i64::from(c),
+        _ => -1,
+    };
+    finished(rc, &text(&out.stdout), &text(&out.stderr))
 }
 
 /// A command that ran: changed, failed unless `rc` is 0, its `rc`, `stdout`, `stderr` and their
@@ -169,6 +265,24 @@ mod tests {
 
     fn args(v: serde_json::Value) -> Args {
         Args(v.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn a_script_runs_from_a_private_folder_with_its_arguments_through_the_shell() {
+        let (script, rest) = script_parts(&args(
+            json!({"_raw_params": "files/setup.sh --name 'a b' $HOME"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (script.as_str(), rest.as_str()),
+            ("files/setup.sh", "--name 'a b' $HOME")
+        );
+        assert_eq!(
+            script_line("set up.sh", &rest, Some("/srv/app"), Some("/bin/bash")),
+            "d=$(mktemp -d) || exit 1; trap 'rm -rf \"$d\"' EXIT; cat > \"$d\"/'set up.sh' && chmod 700 \"$d\"/'set up.sh' && \
+             cd /srv/app && /bin/bash \"$d\"/'set up.sh' --name 'a b' $HOME < /dev/null"
+        );
+        assert!(script_parts(&args(json!({"_raw_params": "  "}))).is_err());
     }
 
     #[test]

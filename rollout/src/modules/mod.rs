@@ -449,6 +449,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
     use ModuleKind as M;
     match module.kind {
         M::Command | M::Shell | M::Raw => command::run(module.kind, &args, ctx).await,
+        M::Script => command::script(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
         M::Lineinfile => files::lineinfile(&args, ctx).await,
