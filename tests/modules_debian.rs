@@ -1563,3 +1563,79 @@ fn script_runs_the_controllers_script_on_the_host_and_leaves_nothing() {
     let run = push(&fleet, "fail", fail, &["--check"]);
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// known_hosts: a host's key added once (ssh's own `ssh-keygen -F` finds it, hashed or not), a
+/// changed key of the same type replaced, --check and --diff, the host removed; the file's folder
+/// made 0700.
+#[test]
+fn known_hosts_keeps_one_key_per_host_and_type_where_ssh_finds_it() {
+    let Some(fleet) = common::debian_fleet(
+        "known_hosts_keeps_one_key_per_host_and_type_where_ssh_finds_it",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    // Two real keys, made on the host.
+    let key = |n: &str| {
+        fleet
+            .exec(
+                0,
+                &format!(
+                    "ssh-keygen -q -t ed25519 -N '' -f /tmp/{n} && cut -d' ' -f1,2 /tmp/{n}.pub"
+                ),
+            )
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let (old, new) = (key("k1"), key("k2"));
+    let play = |k: &str, extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - known_hosts:\n        name: git.example\n        key: git.example {k}\n        path: /srv/ssh/known_hosts\n    - ansible.builtin.known_hosts:\n        name: \"[git.example]:2222\"\n        key: \"[git.example]:2222 {k}\"\n        hash_host: true\n{extra}"
+        )
+    };
+    let run = push(&fleet, "kh", &play(&old, ""), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(fleet.exec(0, "stat -c %a /srv/ssh").unwrap(), "700\n");
+    let found = |name: &str, file: &str| {
+        fleet
+            .exec(
+                0,
+                &format!("ssh-keygen -F '{name}' -f {file} | grep -v '^#'"),
+            )
+            .unwrap_or_default()
+    };
+    assert!(found("git.example", "/srv/ssh/known_hosts").contains(&old));
+    let hashed = found("[git.example]:2222", "/root/.ssh/known_hosts");
+    assert!(
+        hashed.starts_with("|1|") && hashed.contains(&old),
+        "{hashed}"
+    );
+    let run = push(&fleet, "kh", &play(&old, ""), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    // The host's key changed: --check and --diff tell, then it is replaced.
+    let checked = push(&fleet, "kh", &play(&new, ""), &["--check", "--diff"]);
+    assert!(recap(&checked).contains("changed=2"), "{checked:?}");
+    assert!(
+        checked.stdout.contains(&format!("+git.example {new}")),
+        "{checked:?}"
+    );
+    assert!(found("git.example", "/srv/ssh/known_hosts").contains(&old));
+    let run = push(&fleet, "kh", &play(&new, ""), &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    let now = found("git.example", "/srv/ssh/known_hosts");
+    assert!(now.contains(&new) && !now.contains(&old), "{now}");
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - known_hosts:\n        name: git.example\n        path: /srv/ssh/known_hosts\n        state: absent\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(found("git.example", "/srv/ssh/known_hosts"), "");
+    // A key that does not begin with the host's name is refused.
+    let run = push(
+        &fleet,
+        "bad",
+        &play(&format!("other {new}"), "").replace("key: git.example ", "key: "),
+        &[],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+}

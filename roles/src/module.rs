@@ -83,6 +83,8 @@ pub enum ModuleKind {
     Ufw,
     /// `script`.
     Script,
+    /// `known_hosts`.
+    KnownHosts,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1212,6 +1214,20 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.general.ufw"]),
+    module(
+        ModuleKind::KnownHosts,
+        "known_hosts",
+        "One host's keys in an SSH known_hosts file: `present` adds the key unless the host has it (replacing its key of the same type), `absent` removes all its keys; hashed names are found and can be written.",
+        &[
+            req("name", Str, "the host, as ssh names it (`git.example`, `[git.example]:2222`)"),
+            p("key", Str, "the key's known_hosts line, beginning with `name` (required with state present)"),
+            p("path", Str, "the file (default ~/.ssh/known_hosts of the remote user; its folder is made 0700)"),
+            p("hash_host", Bool, "write the host's name hashed, as `ssh-keygen -H` does"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
     module(
         ModuleKind::Script,
         "script",

@@ -29,6 +29,7 @@ mod git;
 mod hostname;
 mod include_vars;
 mod ini_file;
+mod known_hosts;
 pub mod lineinfile;
 mod mount;
 mod package;
@@ -450,6 +451,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
     match module.kind {
         M::Command | M::Shell | M::Raw => command::run(module.kind, &args, ctx).await,
         M::Script => command::script(&args, ctx).await,
+        M::KnownHosts => known_hosts::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
         M::Lineinfile => files::lineinfile(&args, ctx).await,
