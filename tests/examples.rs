@@ -142,7 +142,9 @@ impl Example {
     }
 
     /// Builds the service image `drover/NAME:VERSION` in every host's Docker: busybox httpd on
-    /// $ADDR:$PORT that answers /-/ready, or, for a broken release, answers 404 there.
+    /// $ADDR:$PORT that answers /-/ready, or, for a broken release, answers 404 there. Its shell
+    /// stops at once on SIGTERM, as a real service does (httpd as PID 1 ignores it, and every stop
+    /// would wait Docker's 10 s for the kill).
     fn service_image(&self, image: &str, healthy: bool) {
         let ready = if healthy {
             "/bin/busybox mkdir -p /www/- && echo ready > /www/-/ready && "
@@ -150,7 +152,7 @@ impl Example {
             "/bin/busybox mkdir -p /www && "
         };
         let dockerfile = format!(
-            "FROM drover/busybox:1\nCMD [\"/bin/busybox\", \"sh\", \"-c\", \"{ready}echo $VERSION > /www/version && exec /bin/busybox httpd -f -p $ADDR:$PORT -h /www\"]\nENV VERSION={}\n",
+            "FROM drover/busybox:1\nCMD [\"/bin/busybox\", \"sh\", \"-c\", \"{ready}echo $VERSION > /www/version && {{ /bin/busybox httpd -f -p $ADDR:$PORT -h /www & trap 'exit 0' TERM; wait; }}\"]\nENV VERSION={}\n",
             image.rsplit(':').next().unwrap()
         );
         let dir = format!("/var/tmp/images/{}", image.replace([':', '/'], "_"));
