@@ -365,9 +365,9 @@ fn a_module_parameter_of_the_wrong_type_is_refused_at_load() {
             "`update_cache`: expected boolean, found \"maybe\"",
         ),
         (
-            "copy:\n        dest: /x\n        mode: u+rwx",
+            "copy:\n        dest: /x\n        mode: u+rwq",
             "5:15",
-            "`mode`: expected octal mode",
+            "`mode`: expected octal or symbolic mode",
         ),
         (
             "service:\n        name: x\n        state: bounced",
