@@ -1639,3 +1639,113 @@ fn known_hosts_keeps_one_key_per_host_and_type_where_ssh_finds_it() {
     );
     assert_eq!(run.code, 2, "{run:?}");
 }
+
+/// modprobe on a real kernel: `overlay` is there (loaded or built in, as /sys/module shows), so
+/// nothing is loaded; kept across boots in modules-load.d with its options in modprobe.d, once;
+/// --check leaves the files; persistent absent takes them out; a module the kernel does not
+/// have fails with modprobe's own error.
+#[test]
+fn modprobe_keeps_a_module_across_boots_and_loads_only_what_is_missing() {
+    let Some(fleet) = common::debian_fleet(
+        "modprobe_keeps_a_module_across_boots_and_loads_only_what_is_missing",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let keep = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.modprobe:\n        name: overlay\n        params: redirect_dir=on\n        persistent: present\n";
+    let run = push(&fleet, "keep", keep, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "cat /etc/modules-load.d/overlay.conf")
+            .unwrap(),
+        "overlay\n"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /etc/modprobe.d/overlay.conf").unwrap(),
+        "options overlay redirect_dir=on\n"
+    );
+    let run = push(&fleet, "keep", keep, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let drop = keep.replace("persistent: present", "persistent: absent");
+    let checked = push(&fleet, "drop", &drop, &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "cat /etc/modules-load.d/overlay.conf")
+            .unwrap(),
+        "overlay\n"
+    );
+    let run = push(&fleet, "drop", &drop, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(
+                0,
+                "cat /etc/modules-load.d/overlay.conf /etc/modprobe.d/overlay.conf"
+            )
+            .unwrap(),
+        ""
+    );
+    let missing = "- hosts: all\n  gather_facts: false\n  tasks:\n    - modprobe:\n        name: drover_no_such_module\n";
+    let run = push(&fleet, "missing", missing, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains("drover_no_such_module"), "{run:?}");
+}
+
+/// debconf: an answer set once (debconf-show reads it back), --check and --diff, a boolean given as
+/// `yes`; a password set and never printed or journaled.
+#[test]
+fn debconf_sets_an_answer_once_and_never_shows_a_password() {
+    let Some(fleet) = common::debian_fleet(
+        "debconf_sets_an_answer_once_and_never_shows_a_password",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - debconf:\n        name: tzdata\n        question: tzdata/Areas\n        vtype: select\n        value: Europe\n    - ansible.builtin.debconf:\n        name: drover-fixture\n        question: drover-fixture/enabled\n        vtype: boolean\n        value: \"yes\"\n";
+    let checked = push(&fleet, "answers", play, &["--check", "--diff"]);
+    assert!(recap(&checked).contains("changed=2"), "{checked:?}");
+    assert!(
+        checked.stdout.contains("+tzdata/Areas: Europe"),
+        "{checked:?}"
+    );
+    let run = push(&fleet, "answers", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "debconf-show tzdata")
+            .unwrap()
+            .contains("tzdata/Areas: Europe"),
+    );
+    let again = push(&fleet, "answers", play, &[]);
+    assert!(recap(&again).contains("changed=0"), "{again:?}");
+    let secret = "s3cret-debconf-pw";
+    let pw = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debconf:\n        name: drover-fixture\n        question: drover-fixture/password\n        vtype: password\n        value: {secret}\n"
+    );
+    let run = push(&fleet, "pw", &pw, &["--diff", "-vvv"]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "{run:?}"
+    );
+    let grep = std::process::Command::new("grep")
+        .args(["-rl", secret])
+        .arg(fleet.dir().join("runs"))
+        .output()
+        .unwrap();
+    // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
+    assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+    assert!(
+        fleet
+            .exec(
+                0,
+                "grep -A3 'Name: drover-fixture/password' /var/cache/debconf/passwords.dat"
+            )
+            .unwrap()
+            .contains(secret)
+    );
+}

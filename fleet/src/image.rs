@@ -36,6 +36,7 @@ const PACKAGES: &[&str] = &[
     "git",
     "bzip2",
     "zip",
+    "kmod",
     "systemd-sysv",
     "dbus",
     "docker.io",

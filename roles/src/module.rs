@@ -85,6 +85,10 @@ pub enum ModuleKind {
     Script,
     /// `known_hosts`.
     KnownHosts,
+    /// `modprobe` (community.general).
+    Modprobe,
+    /// `debconf`.
+    Debconf,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1214,6 +1218,37 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.general.ufw"]),
+    module(
+        ModuleKind::Debconf,
+        "debconf",
+        "One answer in a package's debconf database, set with debconf-set-selections only when debconf-show says it differs (a password is always set, never shown).",
+        &[
+            req("name", Str, "the package"),
+            p("question", Str, "the question (`tzdata/Areas`)"),
+            p("selection", Str, "the same as `question`"),
+            p("setting", Str, "the same as `question`"),
+            p("vtype", Choice(&["boolean", "error", "multiselect", "note", "password", "seen", "select", "string", "text", "title"]), "the answer's type"),
+            p("value", Str, "the answer"),
+            p("answer", Str, "the same as `value`"),
+            p("unseen", Bool, "do not mark the question as seen"),
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
+    module(
+        ModuleKind::Modprobe,
+        "modprobe",
+        "A kernel module loaded (unless /proc/modules lists it or it is built in) or unloaded, and kept so across boots in /etc/modules-load.d and /etc/modprobe.d.",
+        &[
+            req("name", Str, "the module"),
+            p("state", Choice(&["present", "absent"]), "present (default: loaded) or absent (unloaded)"),
+            p("params", Str, "the module's parameters (`numdummies=2`), split as a command line's words"),
+            p("persistent", Choice(&["disabled", "present", "absent"]), "present: loaded at boot (with `params` as its options); absent: taken out of those files; disabled (default): left as they are"),
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["community.general.modprobe"]),
     module(
         ModuleKind::KnownHosts,
         "known_hosts",

@@ -17,6 +17,7 @@ mod control;
 mod copy_tree;
 mod cron;
 mod deb822_repository;
+mod debconf;
 mod docker;
 mod docker_compose;
 mod dpkg_selections;
@@ -31,6 +32,7 @@ mod include_vars;
 mod ini_file;
 mod known_hosts;
 pub mod lineinfile;
+mod modprobe;
 mod mount;
 mod package;
 mod pip;
@@ -452,6 +454,8 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Command | M::Shell | M::Raw => command::run(module.kind, &args, ctx).await,
         M::Script => command::script(&args, ctx).await,
         M::KnownHosts => known_hosts::run(&args, ctx).await,
+        M::Modprobe => modprobe::run(&args, ctx).await,
+        M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
         M::Lineinfile => files::lineinfile(&args, ctx).await,
