@@ -229,11 +229,6 @@ fn templates_that_do_not_parse_are_refused_before_any_host_is_touched() {
 fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
     let cases = [
         (
-            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x}\n      notify: restart ap\n  handlers:\n    - name: restart app\n      command: \"true\"\n",
-            "pb.yml:3:",
-            "notify: no handler is named or listens to `restart ap` (did you mean `restart app`?)",
-        ),
-        (
             "- hosts: all\n  module_defaults: {}\n  tasks:\n    - command: \"true\"\n",
             "pb.yml:2:3",
             "unknown key `module_defaults` in a play",

@@ -2847,3 +2847,57 @@ fn copy_template_and_get_url_take_symbolic_modes() {
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("symbolic"), "{bad:?}");
 }
+
+/// A `notify:` is resolved as Ansible resolves it when the task changes something: `role : name`
+/// and a templated name run their handler; a name no handler answers loads with a warning, leaves
+/// a task that changed nothing alone, and fails the task that changed something (nothing would act
+/// on that change), with Ansible's message.
+#[test]
+fn a_notify_runs_its_handler_by_role_prefix_or_template_and_an_unknown_one_fails_when_it_changes() {
+    let fleet = common::fleet(1);
+    let home = home(&fleet, 0);
+    let h = home.display();
+    let site = format!(
+        "- hosts: all\n  gather_facts: false\n  vars:\n    which: web\n  roles:\n    - app\n  tasks:\n    - copy: {{ content: a, dest: {h}/a }}\n      notify: \"app : restart app\"\n    - copy: {{ content: b, dest: {h}/b }}\n      notify: \"{{{{ which }}}} changed\"\n  handlers:\n    - name: restart web\n      listen: web changed\n      shell: echo web > {h}/by-template\n"
+    );
+    let files = [
+        ("site.yml", site.as_str()),
+        (
+            "roles/app/tasks/main.yml",
+            "- command: \"true\"\n  changed_when: false\n",
+        ),
+        (
+            "roles/app/handlers/main.yml",
+            &*format!("- name: restart app\n  shell: echo app > {h}/by-role-prefix\n"),
+        ),
+    ];
+    let run = push_text(&fleet, &files);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(home.join("by-role-prefix").exists(), "{run:?}");
+    assert!(home.join("by-template").exists(), "{run:?}");
+
+    let typo = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n      changed_when: false\n      notify: restart ap\n    - copy: {{ content: c, dest: {h}/c }}\n      notify: restart ap\n  handlers:\n    - name: restart app\n      shell: echo app > {h}/typo-handler\n"
+    );
+    let pb = fleet.dir().join("pb").join("typo.yml");
+    std::fs::write(&pb, &typo).unwrap();
+    let check = common::drover(&fleet, &["push", pb.to_str().unwrap(), "--syntax-check"]);
+    assert_eq!(check.code, 0, "{check:?}");
+    assert!(
+        check.stderr.contains(
+            "typo.yml:4:7: notify: no handler is named or listens to `restart ap` (did you mean `restart app`?)"
+        ),
+        "{check:?}"
+    );
+    let run = push_text(&fleet, &[("typo.yml", &typo)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("warning: "), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "The requested handler 'restart ap' was not found in either the main handlers list nor in the listening handlers list"
+        ),
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read_to_string(home.join("c")).unwrap(), "c");
+    assert!(!home.join("typo-handler").exists(), "{run:?}");
+}

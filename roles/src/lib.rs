@@ -18,7 +18,9 @@ mod window;
 pub use error::{At, PlaybookError};
 pub use gather_subset::{Collector, Subsets};
 pub use module::{CheckMode, MODULES, Module, ModuleKind, Param, ParamType, Spec};
-pub use play::{Batches, HostOrder, Play, Playbook, RollcallSpec, VarPrompt};
+pub use play::{
+    Batches, HostOrder, Play, Playbook, RollcallSpec, VarPrompt, handler_answers, unknown_notifies,
+};
 pub use role::Role;
 pub use task::{
     Block, LoopSpec, Number, Task, TaskBody, TemplatedKeyword, env_name, resolve as resolve_file,

@@ -583,7 +583,6 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         crate::task::pass_keywords(&keywords, &mut role.tasks);
         crate::task::pass_keywords(&keywords, &mut role.handlers);
     }
-    check_notifies(&play)?;
     Ok(play)
 }
 
@@ -651,10 +650,22 @@ fn role_environment(role: &mut Role, layer: &serde_json::Value) {
     }
 }
 
-/// Every `notify:` must name a handler of the play (by `name`, `listen`, or `role : name`): a typo
-/// would otherwise leave a changed config with its service never restarted. A templated name is
-/// known only when the task runs, and is left to then.
-fn check_notifies(play: &Play) -> Result<(), PlaybookError> {
+/// Whether `handler` (of `role`, or of the play itself) answers a `notify:` of `name`: by its
+/// name, one of its `listen` topics, or `role : name` (as Ansible resolves them).
+pub fn handler_answers(role: Option<&str>, handler: &Task, name: &str) -> bool {
+    handler.name.as_deref() == Some(name)
+        || handler.listen.iter().any(|l| l == name)
+        || role.zip(handler.name.as_deref()).is_some_and(|(r, n)| {
+            name.split_once(':')
+                .is_some_and(|(a, b)| a.trim() == r && b.trim() == n)
+        })
+}
+
+/// The `notify:` names that no handler of the play answers, each with the task that gives it and
+/// the closest handler name. Ansible loads such a play and fails the task when it notifies (drover
+/// does the same at run time); this lets `--syntax-check` and `push` warn of a typo before any
+/// host is touched. A templated name is known only when the task runs, and is left to then.
+pub fn unknown_notifies(play: &Play) -> Vec<(At, String)> {
     let roles: Vec<&Role> = play.roles.iter().chain(&play.included_roles).collect();
     let handlers: Vec<(Option<&str>, &Task)> = play
         .handlers
@@ -666,16 +677,11 @@ fn check_notifies(play: &Play) -> Result<(), PlaybookError> {
                 .flat_map(|r| r.handlers.iter().map(|h| (Some(r.name.as_str()), h))),
         )
         .collect();
-    let known = |name: &str| {
-        handlers.iter().any(|(role, h)| {
-            h.name.as_deref() == Some(name)
-                || h.listen.iter().any(|l| l == name)
-                || role.zip(h.name.as_deref()).is_some_and(|(r, n)| {
-                    name.split_once(':')
-                        .is_some_and(|(a, b)| a.trim() == r && b.trim() == n)
-                })
-        })
-    };
+    let mut names: Vec<&str> = handlers
+        .iter()
+        .filter_map(|(_, h)| h.name.as_deref())
+        .collect();
+    names.dedup();
     let mut lists: Vec<&[Task]> = vec![
         &play.pre_tasks,
         &play.tasks,
@@ -684,27 +690,27 @@ fn check_notifies(play: &Play) -> Result<(), PlaybookError> {
     ];
     lists.extend(roles.iter().flat_map(|r| [&r.tasks[..], &r.handlers[..]]));
     let mut todo: Vec<&Task> = lists.into_iter().flatten().collect();
+    let mut unknown = Vec::new();
     while let Some(task) = todo.pop() {
         if let TaskBody::Block(b) = &task.body {
             todo.extend(b.block.iter().chain(&b.rescue).chain(&b.always));
         }
-        if let Some(missing) = task.notify.iter().find(|n| !n.contains("{{") && !known(n)) {
-            let mut names: Vec<&str> = handlers
-                .iter()
-                .filter_map(|(_, h)| h.name.as_deref())
-                .collect();
-            names.dedup();
-            return Err(PlaybookError::Invalid {
-                at: task.at.clone(),
-                message: format!(
-                    "notify: no handler is named or listens to `{missing}`{}",
-                    crate::source::suggest(missing, &names)
-                        .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"))
-                ),
-            });
+        let missing = task.notify.iter().filter(|n| {
+            !n.contains("{{") && !handlers.iter().any(|(r, h)| handler_answers(*r, h, n))
+        });
+        for name in missing {
+            let hint = crate::source::suggest(name, &names)
+                .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
+            unknown.push((
+                task.at.clone(),
+                format!("notify: no handler is named or listens to `{name}`{hint}; the task will fail if it changes something"),
+            ));
         }
     }
-    Ok(())
+    unknown.sort_by(|a, b| {
+        (&a.0.path, a.0.mark.line, a.0.mark.col).cmp(&(&b.0.path, b.0.mark.line, b.0.mark.col))
+    });
+    unknown
 }
 
 /// `rollcall: false`, or a mapping of `deadline`, `window` and `remediate: start`.

@@ -53,6 +53,7 @@ pub fn run_loaded(
     resumed: Option<Journal>,
 ) -> Result<(), Failure> {
     let playbook_path = playbook.path.clone();
+    warn_unknown_notifies(&playbook);
     let inventory = super::inventory_from(&args.inventory)?;
     let mut view = PushView::new(args.json);
     let opts = options(&args, &view)?;
@@ -163,6 +164,7 @@ fn listing(args: &PushArgs) -> Result<(), Failure> {
 fn syntax_check(args: &PushArgs) -> Result<(), Failure> {
     let path = playbook_path(args)?;
     let playbook = Playbook::load(&path, &args.roles_path).map_err(bad_input)?;
+    warn_unknown_notifies(&playbook);
     println!(
         "playbook: {}: {} play{}, syntax OK",
         path.display(),
@@ -170,6 +172,18 @@ fn syntax_check(args: &PushArgs) -> Result<(), Failure> {
         if playbook.plays.len() == 1 { "" } else { "s" }
     );
     Ok(())
+}
+
+/// A `notify:` that no handler answers loads (as in Ansible, where a role's unused branch may
+/// carry one), but the operator hears of it before any host is touched.
+fn warn_unknown_notifies(playbook: &Playbook) {
+    for (at, msg) in playbook
+        .plays
+        .iter()
+        .flat_map(drover_roles::unknown_notifies)
+    {
+        eprintln!("warning: {at}: {msg}");
+    }
 }
 
 /// The saved settings of a run, with this command line's flags after them (so they win).

@@ -679,19 +679,10 @@ impl HostRun<'_> {
                 return Ok(());
             }
             let notified = std::mem::take(&mut self.notified);
-            let play = self.play;
-            let handlers = play
-                .roles
-                .iter()
-                .chain(&play.included_roles)
-                .flat_map(|r| r.handlers.iter().map(move |h| (h, Some(r))))
-                .chain(play.handlers.iter().map(|h| (h, None)));
-            for (handler, role) in handlers {
-                let answers = handler
-                    .name
-                    .iter()
-                    .chain(&handler.listen)
-                    .any(|n| notified.contains(n));
+            for (handler, role) in play_handlers(self.play) {
+                let answers = notified.iter().any(|n| {
+                    drover_roles::handler_answers(role.map(|r| r.name.as_str()), handler, n)
+                });
                 if answers && let TaskBody::Module(module) = &handler.body {
                     self.run_module_task(handler, module, role).await?;
                 }
@@ -701,6 +692,15 @@ impl HostRun<'_> {
             Ok(())
         })
     }
+}
+
+/// The play's handlers in the order they run: the roles' first, then the play's own.
+pub(super) fn play_handlers(play: &Play) -> impl Iterator<Item = (&Task, Option<&Role>)> {
+    play.roles
+        .iter()
+        .chain(&play.included_roles)
+        .flat_map(|r| r.handlers.iter().map(move |h| (h, Some(r))))
+        .chain(play.handlers.iter().map(|h| (h, None)))
 }
 
 /// Become for a task: `enabled` and `user` are the task's over the play's; the host's connection

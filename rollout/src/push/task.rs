@@ -181,7 +181,7 @@ impl HostRun<'_> {
                     .map_err(|e| self.template_failure(task, Some(module), role, e))?,
             ),
         };
-        let outcome = match items {
+        let mut outcome = match items {
             None => {
                 self.run_once_or_here(task, module, role, &vars, None)
                     .await?
@@ -242,6 +242,21 @@ impl HostRun<'_> {
                 total
             }
         };
+        let notify = if outcome.changed && !outcome.failed {
+            self.notify_names(task, module, role, &vars)?
+        } else {
+            Vec::new()
+        };
+        if let Some(missing) = notify.iter().find(|n| {
+            !host::play_handlers(self.play)
+                .any(|(h, r)| drover_roles::handler_answers(r.map(|r| r.name.as_str()), h, n))
+        }) {
+            // As Ansible: the change is made, but nothing would act on it.
+            outcome.failed = true;
+            outcome.msg = format!(
+                "The requested handler '{missing}' was not found in either the main handlers list nor in the listening handlers list"
+            );
+        }
         if let Some(reg) = &task.register {
             self.set_host_vars(&[(reg.clone(), outcome.registered())].into_iter().collect());
         }
@@ -259,7 +274,7 @@ impl HostRun<'_> {
             self.emit_outcome(task, module, role, status, &outcome, None);
         }
         if outcome.changed && !outcome.failed {
-            self.notified.extend(task.notify.iter().cloned());
+            self.notified.extend(notify);
             self.journal_pending_handlers();
         }
         if !outcome.failed && self.restarts_docker_or_host(module, &outcome) {
@@ -699,6 +714,32 @@ impl HostRun<'_> {
             result: (self.run.opts.verbosity >= 1).then(|| Box::new(outcome.registered())),
         };
         self.emit_task(task, Some(module), role, status, report);
+    }
+
+    /// The handler names a changed task notifies, templates rendered (a role may name its handler
+    /// by a variable).
+    fn notify_names(
+        &mut self,
+        task: &Task,
+        module: &Module,
+        role: Option<&Role>,
+        vars: &drover_roles::Vars,
+    ) -> Result<Vec<String>, Stop> {
+        let mut names = Vec::with_capacity(task.notify.len());
+        for name in &task.notify {
+            if !name.contains("{{") {
+                names.push(name.clone());
+                continue;
+            }
+            match self.run.engine.render_str("notify", name, vars) {
+                Ok(rendered) => names.push(rendered),
+                Err(e) => {
+                    let msg = format!("{}: notify: {e}", task.at);
+                    return Err(self.template_failure(task, Some(module), role, msg));
+                }
+            }
+        }
+        Ok(names)
     }
 }
 
