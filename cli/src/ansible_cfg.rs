@@ -219,7 +219,10 @@ pub struct AnsibleCfg {
 }
 
 /// `~/` made the home folder's; a relative path made relative to `base`.
+/// A path setting as Ansible reads it (`unfrackpath`): environment variables expanded, then `~`,
+/// then relative to the configuration file's folder.
 fn path_from(value: &str, base: &Path) -> PathBuf {
+    let value = &expand_vars(value, |name| std::env::var(name).ok());
     let home = std::env::var_os("HOME").map(PathBuf::from);
     match (value.strip_prefix("~/"), home) {
         (Some(rest), Some(h)) => h.join(rest),
@@ -228,6 +231,41 @@ fn path_from(value: &str, base: &Path) -> PathBuf {
         }
         _ => base.join(value),
     }
+}
+
+/// `$NAME` and `${NAME}` replaced by `lookup(NAME)`, as Python's `os.path.expandvars`: a name
+/// that is not set, or a `$` not followed by a name, stays as written.
+fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = match after.strip_prefix('{') {
+            Some(braced) => match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match lookup(name).filter(|_| !name.is_empty()) {
+            Some(value) => {
+                out.push_str(&value);
+                rest = &after[len..];
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn id(section: &str, key: &str) -> String {
@@ -626,5 +664,21 @@ mod tests {
             Path::new("."),
         );
         assert!(su.check().unwrap_err().contains("drover becomes with sudo"));
+    }
+
+    #[test]
+    fn environment_variables_in_paths_expand_as_python_expands_them() {
+        let env = |n: &str| match n {
+            "PWD" => Some("/srv/infra".to_string()),
+            "HOME" => Some("/home/ops".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            expand_vars("$PWD/galaxy_roles:${HOME}/roles", env),
+            "/srv/infra/galaxy_roles:/home/ops/roles"
+        );
+        assert_eq!(expand_vars("$UNSET/x:$:${PWD", env), "$UNSET/x:$:${PWD");
+        assert_eq!(expand_vars("a$PWD-b", env), "a/srv/infra-b");
+        assert_eq!(expand_vars("${}/${PWD}", env), "${}//srv/infra");
     }
 }
