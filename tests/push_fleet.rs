@@ -2901,3 +2901,66 @@ fn a_notify_runs_its_handler_by_role_prefix_or_template_and_an_unknown_one_fails
     assert_eq!(std::fs::read_to_string(home.join("c")).unwrap(), "c");
     assert!(!home.join("typo-handler").exists(), "{run:?}");
 }
+
+/// `add_host` and `group_by` change the run's inventory as Ansible's do: a later play's `hosts:`
+/// selects what they made (a host reached through the variables add_host gave it), `groups` and
+/// `hostvars` see it, add_host runs once for its play, and a play whose group no host joined is
+/// skipped rather than refused.
+#[test]
+fn add_host_and_group_by_make_hosts_and_groups_that_later_plays_select() {
+    let fleet = common::fleet(2);
+    let site = "- hosts: all\n  gather_facts: false\n  tasks:\n    - group_by:\n        key: \"kind {{ 'first' if inventory_hostname == 'node01' else 'second' }}\"\n        parents: picked\n    - name: add the alias\n      add_host:\n        name: alias01\n        groups: added\n        ansible_host: \"{{ hostvars['node02'].ansible_host }}\"\n        ansible_port: \"{{ ansible_port }}\"\n        ansible_user: \"{{ ansible_user }}\"\n        ansible_ssh_private_key_file: \"{{ ansible_ssh_private_key_file }}\"\n        marker: from-add-host\n    - add_host: name=copy-{{ inventory_hostname }} groups=copies\n    - shell: echo {{ groups['picked'] | join(',') }} > \"$HOME/picked-in-play\"\n- hosts: kind-second\n  gather_facts: false\n  tasks:\n    - shell: echo {{ groups['picked'] | join(',') }} {{ groups['added'] | join(',') }} {{ hostvars['alias01'].marker }} {{ groups['copies'] | length }} > \"$HOME/seen\"\n- hosts: added\n  gather_facts: false\n  tasks:\n    - shell: echo {{ inventory_hostname }} {{ marker }} {{ group_names | join(',') }} > \"$HOME/added\"\n- hosts: never-made\n  tasks:\n    - shell: touch \"$HOME/never\"\n";
+    let pb = fleet.dir().join("dynamic.yml");
+    std::fs::write(&pb, site).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["-v"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    let read =
+        |i: usize, f: &str| std::fs::read_to_string(home(&fleet, i).join(f)).unwrap_or_default();
+    // groups sees a host's own group_by at once, in the same play (the other host's may come
+    // later: hosts go through a play's tasks each at its own pace).
+    let in_play = read(0, "picked-in-play");
+    assert!(in_play.starts_with("node01"), "{in_play}: {run:?}");
+    assert_eq!(
+        read(1, "seen"),
+        "node01,node02 alias01 from-add-host 1\n",
+        "{run:?}"
+    );
+    assert_eq!(read(0, "seen"), "", "node01 is not in kind-second");
+    // alias01 is node02's address under another name.
+    assert_eq!(read(1, "added"), "alias01 from-add-host added\n", "{run:?}");
+    assert!(!home(&fleet, 0).join("never").exists() && !home(&fleet, 1).join("never").exists());
+    assert!(
+        run.stdout.contains("`never-made` matches no host"),
+        "{run:?}"
+    );
+    // add_host ran once, for the play: one host says it changed the inventory.
+    assert_eq!(
+        run.stdout.matches("changed  [add the alias]").count(),
+        1,
+        "{run:?}"
+    );
+    // --resume makes the inventory changes of the plays it skips again.
+    let halting = "- hosts: node01\n  gather_facts: false\n  tasks:\n    - add_host: name=later01 groups=later ansible_host={{ hostvars['node02'].ansible_host }} ansible_port={{ ansible_port }} ansible_user={{ ansible_user }} ansible_ssh_private_key_file={{ ansible_ssh_private_key_file }}\n- hosts: later\n  gather_facts: false\n  tasks:\n    - shell: test -e \"$HOME/go\"\n";
+    let pb = fleet.dir().join("halting.yml");
+    std::fs::write(&pb, halting).unwrap();
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 3, "{run:?}");
+    let id = run
+        .stdout
+        .split("drover push --resume ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no resume hint: {run:?}"))
+        .to_string();
+    std::fs::write(home(&fleet, 1).join("go"), "").unwrap();
+    let resumed = common::drover(&fleet, &common::push_args(&pb, &runs, &["--resume", &id]));
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    assert!(resumed.stdout.contains("later01"), "{resumed:?}");
+    // A typo in a pattern with no add_host or group_by before it is still refused before the run.
+    let typo = "- hosts: nodes-typo\n  tasks: []\n";
+    let pb = fleet.dir().join("typo.yml");
+    std::fs::write(&pb, typo).unwrap();
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 2, "{run:?}");
+}

@@ -12,6 +12,7 @@ mod load;
 mod model;
 mod pattern;
 mod pyliteral;
+mod runtime;
 mod vars;
 mod vars_files;
 mod yaml_format;

@@ -33,8 +33,9 @@ impl Inventory {
             merge(&mut out, layer);
         }
         for source in 0..all.file_vars.len() {
-            for g in &groups {
-                merge(&mut out, &g.file_vars[source]);
+            // A group made during the run (group_by, add_host) has no files.
+            for layer in groups.iter().filter_map(|g| g.file_vars.get(source)) {
+                merge(&mut out, layer);
             }
         }
         merge(&mut out, &h.vars);

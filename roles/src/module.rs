@@ -63,6 +63,10 @@ pub enum ModuleKind {
     Debug,
     /// `set_fact`.
     SetFact,
+    /// `add_host`.
+    AddHost,
+    /// `group_by`.
+    GroupBy,
     /// `include_vars`.
     IncludeVars,
     /// `apt_repository`.
@@ -1812,6 +1816,33 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .any_params(),
+    module(
+        ModuleKind::AddHost,
+        "add_host",
+        "Adds a host (or puts a known one in more groups) in the run's inventory, for the later plays' `hosts:`, `groups` and `hostvars`; runs once for the play, on the controller. Any other parameter is a variable of the host (`ansible_host`, `ansible_port`, ...).",
+        &[
+            p("name", Str, "the host, optionally `name:port` (also `host`, `hostname`)"),
+            p("host", Str, "the same as `name`"),
+            p("hostname", Str, "the same as `name`"),
+            p("groups", Any, "groups to put it in: a list or a comma-separated string (also `group`, `groupname`)"),
+            p("group", Any, "the same as `groups`"),
+            p("groupname", Any, "the same as `groups`"),
+        ],
+        CheckMode::Runs,
+        false,
+    )
+    .any_params(),
+    module(
+        ModuleKind::GroupBy,
+        "group_by",
+        "Puts the host in a group named from its variables (`os_{{ ansible_distribution }}`), for the later plays' `hosts:` and `groups`; on the controller.",
+        &[
+            req("key", Str, "the group (spaces become dashes)"),
+            p("parents", Any, "groups a new group goes under: a name or a list (default all)"),
+        ],
+        CheckMode::Runs,
+        false,
+    ),
     module(
         ModuleKind::IncludeVars,
         "include_vars",

@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use drover_yaml::Node;
 
-use crate::Vars;
 use crate::error::{At, PlaybookError};
 use crate::role::{self, Role};
 use crate::source::Source;
 use crate::task::{Task, TaskBody, inherit_environment, parse_tasks};
 use crate::window::Window;
+use crate::{ModuleKind, Vars};
 
 const PLAY_KEYS: &[&str] = &[
     "name",
@@ -647,6 +647,36 @@ fn role_environment(role: &mut Role, layer: &serde_json::Value) {
     inherit_environment(&mut role.handlers, layer);
     for dep in &mut role.dependencies {
         role_environment(dep, layer);
+    }
+}
+
+impl Play {
+    /// Whether a task of the play (or of its roles) is `add_host` or `group_by`: the hosts and
+    /// groups later plays name may then exist only once the run gets there.
+    pub fn changes_inventory(&self) -> bool {
+        let roles = self.roles.iter().chain(&self.included_roles);
+        let mut todo: Vec<&Task> = [
+            &self.pre_tasks,
+            &self.tasks,
+            &self.post_tasks,
+            &self.handlers,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(roles.flat_map(|r| r.tasks.iter().chain(&r.handlers)))
+        .collect();
+        while let Some(task) = todo.pop() {
+            match &task.body {
+                TaskBody::Block(b) => todo.extend(b.block.iter().chain(&b.rescue).chain(&b.always)),
+                TaskBody::Module(m)
+                    if matches!(m.kind, ModuleKind::AddHost | ModuleKind::GroupBy) =>
+                {
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        false
     }
 }
 

@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::modules::InventoryChange;
+
 use crate::local_files::{
     append_private, host_file_name, open_private, own_private_dir, write_private,
 };
@@ -59,6 +61,11 @@ pub struct RunState {
     /// them (now unchanged) does not notify again.
     #[serde(default)]
     pub pending_handlers: Vec<BTreeMap<String, Vec<String>>>,
+    /// What `add_host` and `group_by` changed in the inventory, in order, each with the host whose
+    /// task made it: `--resume` makes them again before the first play, so a later play still
+    /// finds the hosts and groups an earlier, finished one made.
+    #[serde(default)]
+    pub inventory_changes: Vec<(String, InventoryChange)>,
 }
 
 /// An open journal.
@@ -217,6 +224,22 @@ impl Journal {
             hosts.insert(host.to_string(), handlers.to_vec());
         }
         self.save()
+    }
+
+    /// Records `changes` that `host`'s task made in the run's inventory.
+    pub fn inventory_changed(
+        &mut self,
+        host: &str,
+        changes: &[InventoryChange],
+    ) -> std::io::Result<()> {
+        let made = changes.iter().map(|c| (host.to_string(), c.clone()));
+        self.state.inventory_changes.extend(made);
+        self.save()
+    }
+
+    /// The inventory changes of the run so far (see [`RunState::inventory_changes`]).
+    pub fn inventory_changes(&self) -> &[(String, InventoryChange)] {
+        &self.state.inventory_changes
     }
 
     /// Keeps `value` as `host`'s JSON file in the run folder's `folder` (`snapshots`, `rollcalls`):

@@ -30,6 +30,10 @@ struct Live {
     delegated: HashMap<String, Layer>,
     /// What each host set for itself: module facts, set_fact, registered results.
     own: HashMap<String, Layer>,
+    /// Each host's inventory variables, and `groups`: as the run's inventory holds them now
+    /// (`add_host` and `group_by` change them).
+    inventory: Map<String, Json>,
+    groups: Map<String, Json>,
 }
 
 /// Sets `vars` in `layer`, each as JSON text.
@@ -86,6 +90,21 @@ impl LiveVars {
         self.0.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The inventory's hosts (each with its variables) and groups (`groups`) from now on.
+    pub fn set_inventory(&self, hostvars: &Json, groups: &Json) {
+        let mut live = self.write();
+        live.inventory = hostvars.as_object().cloned().unwrap_or_default();
+        live.groups = groups.as_object().cloned().unwrap_or_default();
+    }
+
+    /// Some hosts' inventory variables and some groups' hosts, as they are now (after `add_host`
+    /// or `group_by`); the others stay as they were.
+    pub fn update_inventory(&self, hostvars: Map<String, Json>, groups: Map<String, Json>) {
+        let mut live = self.write();
+        live.inventory.extend(hostvars);
+        live.groups.extend(groups);
+    }
+
     /// `host` gathered these facts.
     pub fn gathered(&self, host: &str, facts: &Map<String, Json>) {
         let mut live = self.write();
@@ -135,25 +154,50 @@ impl LiveVars {
 /// The `hostvars` object: a host's inventory variables, then its gathered facts, then what was
 /// delegated to it, then what it set itself.
 #[derive(Debug)]
-pub(crate) struct HostVars {
-    pub(crate) fixed: Map<String, Json>,
-    pub(crate) live: LiveVars,
-}
+pub(crate) struct HostVars(pub(crate) LiveVars);
 
 impl Object for HostVars {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let host = key.as_str()?;
-        let mut vars = self.fixed.get(host)?.as_object()?.clone();
-        vars.extend(self.live.gathered_by(host));
-        let live = self.live.read();
+        let live = self.0.read();
+        let mut vars = live.inventory.get(host)?.as_object()?.clone();
+        let mut gathered = Map::new();
+        load(live.gathered.get(host), &mut gathered);
+        expand(&mut gathered);
+        vars.extend(gathered);
         load(live.delegated.get(host), &mut vars);
         load(live.own.get(host), &mut vars);
         Some(data_value(&vars))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let hosts: Vec<Value> = self.fixed.keys().map(|h| Value::from(h.as_str())).collect();
+        let live = self.0.read();
+        let hosts: Vec<Value> = live
+            .inventory
+            .keys()
+            .map(|h| Value::from(h.as_str()))
+            .collect();
         Enumerator::Values(hosts)
+    }
+}
+
+/// The `groups` object: each group's hosts, as the run's inventory holds them now.
+#[derive(Debug)]
+pub(crate) struct Groups(pub(crate) LiveVars);
+
+impl Object for Groups {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.read().groups.get(key.as_str()?).map(data_value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let live = self.0.read();
+        let names: Vec<Value> = live
+            .groups
+            .keys()
+            .map(|g| Value::from(g.as_str()))
+            .collect();
+        Enumerator::Values(names)
     }
 }
 
@@ -186,7 +230,11 @@ mod tests {
     fn templates_read_hostvars_as_a_mapping() {
         let live = LiveVars::default();
         let mut engine = crate::Engine::new();
-        engine.add_hostvars(&json!({"a": {"x": 1}, "b": {}}), live.clone());
+        engine.add_inventory(
+            &json!({"a": {"x": 1}, "b": {}}),
+            &json!({"all": ["a", "b"]}),
+            live.clone(),
+        );
         live.set("b", json!({"y": "set"}).as_object().unwrap());
         let out = engine
             .render_str(

@@ -185,12 +185,14 @@ impl Engine {
         self.add_global_value(name, data_value(value));
     }
 
-    /// Adds `hostvars`: each host's inventory variables (`fixed`, host name to variables) with what
-    /// hosts set during the run (`live`), read at each lookup.
-    pub fn add_hostvars(&mut self, fixed: &Json, live: LiveVars) {
-        let fixed = fixed.as_object().cloned().unwrap_or_default();
-        let object = hostvars::HostVars { fixed, live };
+    /// Adds `hostvars` and `groups`: each host's inventory variables (host name to variables) and
+    /// each group's hosts, kept in `live` with what hosts set during the run, read at each lookup
+    /// (so a host `add_host` makes, or a group `group_by` fills, is seen at once).
+    pub fn add_inventory(&mut self, hostvars: &Json, groups: &Json, live: LiveVars) {
+        live.set_inventory(hostvars, groups);
+        let object = hostvars::HostVars(live.clone());
         self.add_global_value("hostvars", Value::from_object(object));
+        self.add_global_value("groups", Value::from_object(hostvars::Groups(live)));
     }
 
     fn add_global_value(&mut self, name: &str, value: Value) {

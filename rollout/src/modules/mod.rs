@@ -1,6 +1,8 @@
 //! Module implementations. Each builds its remote commands with pure functions (tested as exact
 //! strings) and runs them through the host's transport; in check mode nothing is changed.
 
+pub use inventory_change::InventoryChange;
+
 mod accounts;
 #[cfg(test)]
 mod ansible_fixtures;
@@ -30,6 +32,7 @@ mod git;
 mod hostname;
 mod include_vars;
 mod ini_file;
+mod inventory_change;
 mod known_hosts;
 pub mod lineinfile;
 mod modprobe;
@@ -285,6 +288,8 @@ pub struct Outcome {
     pub bad_input: bool,
     /// It failed because the host could not be reached (its connection was lost).
     pub unreachable: bool,
+    /// Changes to the run's inventory (`add_host`, `group_by`).
+    pub inventory: Vec<InventoryChange>,
 }
 
 impl Outcome {
@@ -461,6 +466,8 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Lineinfile => files::lineinfile(&args, ctx).await,
         M::Replace => files::replace(&args, ctx).await,
         M::Fetch => files::fetch(&args, ctx).await,
+        M::AddHost => inventory_change::add_host(&args),
+        M::GroupBy => inventory_change::group_by(&args),
         M::Debug | M::SetFact | M::Assert | M::Fail | M::Pause | M::Meta => {
             control::run(module.kind, &args, ctx).await
         }

@@ -22,7 +22,7 @@ pub(super) async fn run_host(
     batch: &[String],
     shared: &BatchShared,
 ) -> HostResult {
-    let inv_vars = run.inventory.template_vars(host);
+    let inv_vars = run.inventory().template_vars(host);
     // However this host's part ends, the others stop waiting for its facts.
     let _gathered = Arrival(&shared.gathering, host);
     let mut result = HostResult {

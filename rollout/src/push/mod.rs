@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_inventory::Inventory;
@@ -30,7 +30,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connection::{ConnectionSettings, HostConnection, Transport};
 use crate::journal::{Journal, RunStatus};
-use crate::modules::{self, Args, ModuleCtx, Operator, Outcome};
+use crate::modules::{self, Args, InventoryChange, ModuleCtx, Operator, Outcome};
 use crate::push_event::{HostEnd, HostStats, PushEvent, TaskOutput, TaskStatus};
 use crate::{facts, lock};
 
@@ -127,7 +127,7 @@ pub struct PushSummary {
 }
 
 /// Puts a play's hosts in the order its `order:` asks for, before they are batched.
-fn arrange(order: HostOrder, hosts: &mut [&str]) {
+fn arrange<S: Ord>(order: HostOrder, hosts: &mut [S]) {
     match order {
         HostOrder::Inventory => {}
         HostOrder::ReverseInventory => hosts.reverse(),
@@ -191,7 +191,8 @@ impl Emitter<'_> {
 
 /// Everything shared by the hosts of a run.
 struct Run<'a> {
-    inventory: &'a Inventory,
+    /// The run's inventory: the one given, with what `add_host` and `group_by` have added.
+    inventory: RwLock<Inventory>,
     settings: &'a ConnectionSettings,
     opts: &'a PushOptions,
     engine: Engine,
@@ -206,6 +207,13 @@ struct Run<'a> {
     start_play: Option<usize>,
     /// `--step` answered `c`: the rest of the run goes on without asking.
     step_continue: AtomicBool,
+}
+
+impl Run<'_> {
+    /// The run's inventory as it is now.
+    fn inventory(&self) -> RwLockReadGuard<'_, Inventory> {
+        self.inventory.read().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// One batch's shared state.
@@ -309,12 +317,24 @@ pub async fn push(
         .unwrap_or_default();
     // `groups` and the inventory's part of `hostvars` are the same for every host: the engine
     // converts them once; what hosts set during the run joins `hostvars` as they set it.
+    // A resumed run makes again what add_host and group_by made before it stopped.
+    let mut inventory = inventory.clone();
+    let made: Vec<(String, InventoryChange)> = journal
+        .lock()
+        .map(|j| j.inventory_changes().to_vec())
+        .unwrap_or_default();
+    for (host, change) in &made {
+        change.apply(&mut inventory, host);
+    }
     let mut engine = Engine::new();
-    engine.add_global("groups", &inventory.groups_var());
     let live = drover_templates::LiveVars::default();
-    engine.add_hostvars(&inventory.hostvars_var(), live.clone());
+    engine.add_inventory(
+        &inventory.hostvars_var(),
+        &inventory.groups_var(),
+        live.clone(),
+    );
     let run = Run {
-        inventory,
+        inventory: RwLock::new(inventory),
         settings,
         opts,
         engine,
@@ -351,7 +371,22 @@ pub async fn push(
             });
             continue;
         }
-        let hosts = match inventory.select_within(&play.hosts, opts.limit.as_deref()) {
+        let selected = run
+            .inventory()
+            .select_within(&play.hosts, opts.limit.as_deref())
+            .map(|h| h.into_iter().map(str::to_string).collect::<Vec<String>>());
+        let hosts = match selected {
+            // A group that add_host or group_by would have made, had any host got there: as
+            // Ansible, the play matches no host.
+            Err(_) if dynamic_before(playbook, play) => {
+                run.emitter.emit(PushEvent::Notice {
+                    message: format!(
+                        "play `{}`: `{}` matches no host (of the inventory, or added by add_host or group_by); skipped",
+                        play.name, play.hosts
+                    ),
+                });
+                continue;
+            }
             Ok(h) if h.is_empty() => {
                 run.emitter.emit(PushEvent::Notice {
                     message: format!(
@@ -375,8 +410,10 @@ pub async fn push(
             }
         };
         let done: Vec<String> = run.emitter.read(|j| j.done(index).to_vec());
-        let (already_done, todo): (Vec<&str>, Vec<&str>) =
-            hosts.into_iter().partition(|h| done.iter().any(|d| d == h));
+        let (already_done, todo): (Vec<&str>, Vec<&str>) = hosts
+            .iter()
+            .map(String::as_str)
+            .partition(|h| done.iter().any(|d| d == h));
         run.emitter.emit(PushEvent::PlayStarted {
             play: play.name.clone(),
             hosts: todo.iter().map(|h| h.to_string()).collect(),
@@ -518,6 +555,11 @@ pub fn check_patterns(
 ) -> Result<(), String> {
     let mut any = false;
     for play in &playbook.plays {
+        if dynamic_before(playbook, play) {
+            // Its hosts may come from add_host or group_by: known when its turn comes.
+            any = true;
+            continue;
+        }
         let hosts = inventory
             .select_within(&play.hosts, limit)
             .map_err(|e| format!("play `{}` (hosts: {}): {e}", play.name, play.hosts))?;
@@ -535,6 +577,15 @@ pub fn check_patterns(
         )),
         _ => Ok(()),
     }
+}
+
+/// Whether a play before `play` adds hosts or groups to the inventory as it runs.
+fn dynamic_before(playbook: &Playbook, play: &Play) -> bool {
+    playbook
+        .plays
+        .iter()
+        .take_while(|p| !std::ptr::eq(*p, play))
+        .any(Play::changes_inventory)
 }
 
 /// Why the play may not start a batch now: it has maintenance windows and none is open.

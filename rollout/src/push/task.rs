@@ -226,6 +226,7 @@ impl HostRun<'_> {
                     total.unreachable |= one.unreachable;
                     total.flush_handlers |= one.flush_handlers;
                     merge_facts(&mut total.facts, &one.facts);
+                    total.inventory.extend(one.inventory.iter().cloned());
                     if one.failed && total.msg.is_empty() {
                         total.msg = one.msg.clone();
                     }
@@ -242,6 +243,9 @@ impl HostRun<'_> {
                 total
             }
         };
+        if !outcome.failed && !outcome.inventory.is_empty() {
+            outcome.changed |= self.change_inventory(&outcome.inventory);
+        }
         let notify = if outcome.changed && !outcome.failed {
             self.notify_names(task, module, role, &vars)?
         } else {
@@ -341,7 +345,8 @@ impl HostRun<'_> {
         vars: &drover_roles::Vars,
         item: Option<String>,
     ) -> Result<Outcome, Stop> {
-        if !(task.once() || module.kind == ModuleKind::Pause) {
+        // add_host runs once for the play, as Ansible's bypasses the host loop.
+        if !(task.once() || matches!(module.kind, ModuleKind::Pause | ModuleKind::AddHost)) {
             return self.attempt(task, module, role, vars, item).await;
         }
         let key = format!("{}|{}", task.at, item.clone().unwrap_or_default());
@@ -639,7 +644,7 @@ impl HostRun<'_> {
         if !self.delegates.contains_key(&target) {
             let conn = HostConnection::resolve(
                 &target,
-                &self.run.inventory.template_vars(&target),
+                &self.run.inventory().template_vars(&target),
                 self.run.settings,
             )
             .map_err(|e| format!("{}: delegate_to: {e}", task.at))?;
@@ -714,6 +719,44 @@ impl HostRun<'_> {
             result: (self.run.opts.verbosity >= 1).then(|| Box::new(outcome.registered())),
         };
         self.emit_task(task, Some(module), role, status, report);
+    }
+
+    /// Makes `add_host`'s and `group_by`'s changes in the run's inventory, and in the `groups` and
+    /// `hostvars` templates see; whether any changed it.
+    fn change_inventory(&self, changes: &[InventoryChange]) -> bool {
+        let mut inventory = self
+            .run
+            .inventory
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut changed = false;
+        let mut touched = Vec::new();
+        for change in changes {
+            let (made, host) = change.apply(&mut inventory, &self.host);
+            changed |= made;
+            touched.push(host.to_string());
+        }
+        if changed {
+            let mut hostvars = serde_json::Map::new();
+            let mut groups = serde_json::Map::new();
+            for host in touched {
+                // `ungrouped` loses a host that joins a group.
+                for group in inventory
+                    .host_groups(&host)
+                    .into_iter()
+                    .chain(["ungrouped".into()])
+                {
+                    groups.insert(group.clone(), inventory.group_hosts(&group).into());
+                }
+                hostvars.insert(host.clone(), inventory.template_vars(&host).into());
+            }
+            self.run.live.update_inventory(hostvars, groups);
+            drop(inventory);
+            self.run
+                .emitter
+                .write(|j| j.inventory_changed(&self.host, changes));
+        }
+        changed
     }
 
     /// The handler names a changed task notifies, templates rendered (a role may name its handler
