@@ -251,3 +251,70 @@ fn docker_image_info_and_login() {
             .is_err()
     );
 }
+
+/// docker_prune on a real daemon: a stopped container and an unused network go, a running
+/// container and its network stay; what went is registered; a second run changes nothing, and
+/// --check runs nothing.
+#[test]
+fn docker_prune_removes_only_what_is_unused() {
+    let Some(fleet) = common::debian_fleet(
+        "docker_prune_removes_only_what_is_unused",
+        &DebianOptions {
+            boot: Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    fleet.build_busybox_image(0).unwrap();
+    for args in [
+        &["network", "create", "spare"][..],
+        &["network", "create", "used"],
+        &[
+            "create",
+            "--name",
+            "old",
+            "drover/busybox:1",
+            "/bin/busybox",
+            "true",
+        ],
+        &[
+            "run",
+            "-d",
+            "--name",
+            "live",
+            "--network",
+            "used",
+            "drover/busybox:1",
+            "/bin/busybox",
+            "sleep",
+            "600",
+        ],
+    ] {
+        fleet.docker(0, args).unwrap();
+    }
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_prune:\n        containers: true\n        networks: true\n      register: pruned\n    - copy:\n        content: \"{{ pruned.containers | length }} {{ pruned.networks }} {{ pruned.containers_space_reclaimed is number }}\"\n        dest: /tmp/pruned\n";
+    let checked = push(&fleet, "prune", play, &["--check"]);
+    assert!(recap(&checked).contains("skipped=1"), "{checked:?}");
+    assert!(
+        fleet.docker(0, &["inspect", "old"]).is_ok(),
+        "--check removed nothing"
+    );
+    let run = push(&fleet, "prune", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /tmp/pruned").unwrap(),
+        "1 ['spare'] True"
+    );
+    assert!(fleet.docker(0, &["inspect", "old"]).is_err());
+    assert!(fleet.docker(0, &["network", "inspect", "spare"]).is_err());
+    assert_eq!(inspect(&fleet, "live", "{{.State.Running}}"), "true");
+    assert!(fleet.docker(0, &["network", "inspect", "used"]).is_ok());
+    let again = push(&fleet, "prune", play, &[]);
+    assert!(
+        recap(&again).contains("changed=1"),
+        "only the copy changes: {again:?}"
+    );
+    assert_eq!(fleet.exec(0, "cat /tmp/pruned").unwrap(), "0 [] True");
+}

@@ -643,6 +643,13 @@ fn facts_modules_read_packages_services_and_databases() {
     let run = push(&fleet, "facts", play, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(recap(&run).contains("failed=0"), "{run:?}");
+    // tempfile does not run under --check (Ansible's does not support it): nothing is made.
+    let count = "ls -d /tmp/*.build | wc -l";
+    let before = fleet.exec(0, count).unwrap();
+    let scratch = "- hosts: all\n  gather_facts: false\n  tasks:\n    - tempfile: {state: directory, suffix: .build}\n";
+    let checked = push(&fleet, "scratch", scratch, &["--check"]);
+    assert!(recap(&checked).contains("skipped=1"), "{checked:?}");
+    assert_eq!(fleet.exec(0, count).unwrap(), before);
 }
 
 #[test]

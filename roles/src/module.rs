@@ -143,6 +143,8 @@ pub enum ModuleKind {
     DockerNetwork,
     /// `docker_volume` (community.docker).
     DockerVolume,
+    /// `docker_prune`.
+    DockerPrune,
     /// `docker_container_info` (community.docker).
     DockerContainerInfo,
     /// `docker_image` (community.docker).
@@ -910,6 +912,27 @@ pub const MODULES: &[Spec] = &[
         true,
     )
     .aliases(&["community.docker.docker_volume"]),
+    module(
+        ModuleKind::DockerPrune,
+        "docker_prune",
+        "Removes unused containers, images, networks, volumes and build cache (`docker ... prune --force`), each only when asked, with docker's filters; registers what went and the bytes freed. Skipped under --check, as community.docker's is.",
+        &[
+            p("containers", Bool, "prune stopped containers"),
+            p("containers_filters", Dict, "filters, such as {until: 24h, label: app=x} (a list gives the filter several times)"),
+            p("images", Bool, "prune unused images (dangling only, unless images_filters says dangling: false)"),
+            p("images_filters", Dict, "filters; dangling: false prunes every unused image"),
+            p("networks", Bool, "prune unused networks"),
+            p("networks_filters", Dict, "filters"),
+            p("volumes", Bool, "prune unused volumes (anonymous only on Docker 23 and later, unless volumes_filters says all: true)"),
+            p("volumes_filters", Dict, "filters"),
+            p("builder_cache", Bool, "prune the build cache"),
+            p("builder_cache_all", Bool, "all of the build cache, not only dangling entries"),
+            p("builder_cache_keep_storage", Str, "keep this much cache (`1GB`)"),
+        ],
+        CheckMode::Skipped,
+        false,
+    )
+    .aliases(&["community.docker.docker_prune"]),
     module(
         ModuleKind::DockerContainerInfo,
         "docker_container_info",

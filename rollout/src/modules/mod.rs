@@ -83,7 +83,7 @@ mod tests {
 
 use std::path::{Path, PathBuf};
 
-use drover_roles::{Module, ModuleKind};
+use drover_roles::{CheckMode, Module, ModuleKind};
 use drover_ssh::Become;
 use drover_templates::Engine;
 use serde_json::{Value as Json, json};
@@ -455,6 +455,16 @@ impl Args {
 /// connection, so the host's run calls them itself: see push/restart.rs.)
 pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
     use ModuleKind as M;
+    // A module that cannot predict is skipped under --check, whatever its own code does: the
+    // command family first says why (creates/removes) itself.
+    let says_why = matches!(module.kind, M::Command | M::Shell | M::Raw | M::Script);
+    if ctx.check && module.kind.spec().check_mode == CheckMode::Skipped && !says_why {
+        return Outcome {
+            skipped: true,
+            msg: format!("{} does not run in check mode", module.kind.name()),
+            ..Outcome::default()
+        };
+    }
     match module.kind {
         M::Command | M::Shell | M::Raw => command::run(module.kind, &args, ctx).await,
         M::Script => command::script(&args, ctx).await,
@@ -478,6 +488,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::DockerContainer => docker::container::run(&args, ctx).await,
         M::DockerNetwork => docker::network::run(&args, ctx).await,
         M::DockerVolume => docker::volume::run(&args, ctx).await,
+        M::DockerPrune => docker::prune::run(&args, ctx).await,
         M::DockerContainerInfo => docker::container::info(&args, ctx).await,
         M::DockerImage => docker::image::run(&args, ctx).await,
         M::DockerImageInfo => docker::image::info(&args, ctx).await,

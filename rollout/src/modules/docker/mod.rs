@@ -6,6 +6,7 @@ pub mod container;
 pub mod image;
 pub mod login;
 pub mod network;
+pub mod prune;
 pub mod volume;
 
 use serde_json::{Map, Value as Json, json};
