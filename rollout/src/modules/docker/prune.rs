@@ -113,12 +113,12 @@ fn parse(kind: Kind, stdout: &str) -> (Vec<String>, u64) {
     }
     let space = stdout
         .lines()
+        .rev()
         .filter_map(|l| {
             l.strip_prefix("Total reclaimed space:")
                 .or_else(|| l.strip_prefix("Total:"))
         })
-        .filter_map(|s| bytes(s.trim()))
-        .last()
+        .find_map(|s| bytes(s.trim()))
         .unwrap_or(0);
     (removed, space)
 }
