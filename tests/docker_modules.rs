@@ -14,6 +14,19 @@ fn push(fleet: &DebianFleet, name: &str, playbook: &str, extra: &[&str]) -> Run 
     drover(fleet, &push_args(&path, &runs, extra))
 }
 
+/// A Debian host of the fleet with systemd and its own Docker daemon, holding the busybox image.
+fn docker_host(test: &str) -> Option<DebianFleet> {
+    let fleet = common::debian_fleet(
+        test,
+        &DebianOptions {
+            boot: Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    )?;
+    fleet.build_busybox_image(0).unwrap();
+    Some(fleet)
+}
+
 fn recap(run: &Run) -> &str {
     run.stdout
         .lines()
@@ -76,16 +89,10 @@ fn web(policy: &str, port: u16) -> String {
 
 #[test]
 fn docker_network_volume_and_container_are_kept_as_described() {
-    let Some(fleet) = common::debian_fleet(
-        "docker_network_volume_and_container_are_kept_as_described",
-        &DebianOptions {
-            boot: Boot::Systemd,
-            ..DebianOptions::default()
-        },
-    ) else {
+    let Some(fleet) = docker_host("docker_network_volume_and_container_are_kept_as_described")
+    else {
         return;
     };
-    fleet.build_busybox_image(0).unwrap();
     fleet.exec(0, "mkdir -p /srv/conf").unwrap();
 
     let run = push(&fleet, "web", &web("unless-stopped", 8080), &[]);
@@ -184,16 +191,9 @@ fn docker_network_volume_and_container_are_kept_as_described() {
 /// asks of it) with the password on standard input, and out again.
 #[test]
 fn docker_image_info_and_login() {
-    let Some(fleet) = common::debian_fleet(
-        "docker_image_info_and_login",
-        &DebianOptions {
-            boot: Boot::Systemd,
-            ..DebianOptions::default()
-        },
-    ) else {
+    let Some(fleet) = docker_host("docker_image_info_and_login") else {
         return;
     };
-    fleet.build_busybox_image(0).unwrap();
     fleet
         .exec(0, "mkdir -p /srv/app && printf 'FROM drover/busybox:1\\nARG VERSION\\nLABEL version=$VERSION\\n' > /srv/app/Dockerfile")
         .unwrap();
@@ -257,16 +257,9 @@ fn docker_image_info_and_login() {
 /// --check runs nothing.
 #[test]
 fn docker_prune_removes_only_what_is_unused() {
-    let Some(fleet) = common::debian_fleet(
-        "docker_prune_removes_only_what_is_unused",
-        &DebianOptions {
-            boot: Boot::Systemd,
-            ..DebianOptions::default()
-        },
-    ) else {
+    let Some(fleet) = docker_host("docker_prune_removes_only_what_is_unused") else {
         return;
     };
-    fleet.build_busybox_image(0).unwrap();
     for args in [
         &["network", "create", "spare"][..],
         &["network", "create", "used"],
