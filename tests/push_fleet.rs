@@ -2909,7 +2909,7 @@ fn a_notify_runs_its_handler_by_role_prefix_or_template_and_an_unknown_one_fails
 #[test]
 fn add_host_and_group_by_make_hosts_and_groups_that_later_plays_select() {
     let fleet = common::fleet(2);
-    let site = "- hosts: all\n  gather_facts: false\n  tasks:\n    - group_by:\n        key: \"kind {{ 'first' if inventory_hostname == 'node01' else 'second' }}\"\n        parents: picked\n    - name: add the alias\n      add_host:\n        name: alias01\n        groups: added\n        ansible_host: \"{{ hostvars['node02'].ansible_host }}\"\n        ansible_port: \"{{ ansible_port }}\"\n        ansible_user: \"{{ ansible_user }}\"\n        ansible_ssh_private_key_file: \"{{ ansible_ssh_private_key_file }}\"\n        marker: from-add-host\n    - add_host: name=copy-{{ inventory_hostname }} groups=copies\n    - shell: echo {{ groups['picked'] | join(',') }} > \"$HOME/picked-in-play\"\n- hosts: kind-second\n  gather_facts: false\n  tasks:\n    - shell: echo {{ groups['picked'] | join(',') }} {{ groups['added'] | join(',') }} {{ hostvars['alias01'].marker }} {{ groups['copies'] | length }} > \"$HOME/seen\"\n- hosts: added\n  gather_facts: false\n  tasks:\n    - shell: echo {{ inventory_hostname }} {{ marker }} {{ group_names | join(',') }} > \"$HOME/added\"\n- hosts: never-made\n  tasks:\n    - shell: touch \"$HOME/never\"\n";
+    let site = "- hosts: all\n  gather_facts: false\n  tasks:\n    - group_by:\n        key: \"kind {{ 'first' if inventory_hostname == 'node01' else 'second' }}\"\n        parents: picked\n    - name: add the alias\n      add_host:\n        name: alias01\n        groups: added\n        ansible_host: \"{{ hostvars['node02'].ansible_host }}\"\n        ansible_port: \"{{ ansible_port }}\"\n        ansible_user: \"{{ ansible_user }}\"\n        ansible_ssh_private_key_file: \"{{ ansible_ssh_private_key_file }}\"\n        marker: from-add-host\n    - add_host: name=copy-{{ inventory_hostname }} groups=copies\n    - shell: echo {{ groups['picked'] | join(',') }} > \"$HOME/picked-in-play\"\n    - shell: echo {{ group_names | join(',') }} > \"$HOME/names\"\n- hosts: kind-second\n  gather_facts: false\n  tasks:\n    - shell: echo {{ groups['picked'] | join(',') }} {{ groups['added'] | join(',') }} {{ hostvars['alias01'].marker }} {{ groups['copies'] | length }} > \"$HOME/seen\"\n- hosts: added\n  gather_facts: false\n  tasks:\n    - shell: echo {{ inventory_hostname }} {{ marker }} {{ group_names | join(',') }} > \"$HOME/added\"\n- hosts: never-made\n  tasks:\n    - shell: touch \"$HOME/never\"\n";
     let pb = fleet.dir().join("dynamic.yml");
     std::fs::write(&pb, site).unwrap();
     let runs = fleet.dir().join("runs");
@@ -2921,6 +2921,7 @@ fn add_host_and_group_by_make_hosts_and_groups_that_later_plays_select() {
     // later: hosts go through a play's tasks each at its own pace).
     let in_play = read(0, "picked-in-play");
     assert!(in_play.starts_with("node01"), "{in_play}: {run:?}");
+    assert_eq!(read(1, "names"), "fleet,kind-second,picked\n", "{run:?}");
     assert_eq!(
         read(1, "seen"),
         "node01,node02 alias01 from-add-host 1\n",

@@ -723,7 +723,7 @@ impl HostRun<'_> {
 
     /// Makes `add_host`'s and `group_by`'s changes in the run's inventory, and in the `groups` and
     /// `hostvars` templates see; whether any changed it.
-    fn change_inventory(&self, changes: &[InventoryChange]) -> bool {
+    fn change_inventory(&mut self, changes: &[InventoryChange]) -> bool {
         let mut inventory = self
             .run
             .inventory
@@ -739,6 +739,15 @@ impl HostRun<'_> {
         if changed {
             let mut hostvars = serde_json::Map::new();
             let mut groups = serde_json::Map::new();
+            // The host's own variables (group_names, a joined group's vars) change for its next
+            // task, below the facts it gathered, as they were put together when the play began.
+            if touched.contains(&self.host) {
+                self.base = inventory
+                    .template_vars(&self.host)
+                    .into_iter()
+                    .chain(self.run.live.gathered_by(&self.host))
+                    .collect();
+            }
             for host in touched {
                 // `ungrouped` loses a host that joins a group.
                 for group in inventory
