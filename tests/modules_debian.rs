@@ -1756,3 +1756,57 @@ fn debconf_sets_an_answer_once_and_never_shows_a_password() {
             .contains(secret)
     );
 }
+
+/// alternatives on a real dpkg: a new group installed and selected, a second alternative installed
+/// without taking over, selected by hand, the group back to automatic, one removed; each applied
+/// again changes nothing, and --check changes nothing.
+#[test]
+fn alternatives_are_installed_selected_and_removed_as_update_alternatives_shows_them() {
+    let Some(fleet) = common::debian_fleet(
+        "alternatives_are_installed_selected_and_removed_as_update_alternatives_shows_them",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let task = |body: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.alternatives:\n{body}"
+        )
+    };
+    let value = || {
+        fleet
+            .exec(0, "update-alternatives --query drover-tool | grep -E '^(Status|Value):' | tr '\\n' ' '")
+            .unwrap()
+    };
+    let first = task(
+        "        name: drover-tool\n        link: /usr/local/bin/drover-tool\n        path: /bin/true\n        priority: 10\n",
+    );
+    let checked = push(&fleet, "first", &first, &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert_eq!(value(), "");
+    let run = push(&fleet, "first", &first, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(value(), "Status: manual Value: /bin/true ");
+    assert!(recap(&push(&fleet, "first", &first, &[])).contains("changed=0"));
+    // A second, higher alternative installed only: the manual choice stays.
+    let second = task(
+        "        name: drover-tool\n        path: /bin/false\n        priority: 20\n        state: present\n",
+    );
+    assert!(recap(&push(&fleet, "second", &second, &[])).contains("changed=1"));
+    assert_eq!(value(), "Status: manual Value: /bin/true ");
+    assert!(recap(&push(&fleet, "second", &second, &[])).contains("changed=0"));
+    // Automatic: the highest priority wins.
+    let auto = task("        name: drover-tool\n        state: auto\n");
+    assert!(recap(&push(&fleet, "auto", &auto, &[])).contains("changed=1"));
+    assert_eq!(value(), "Status: auto Value: /bin/false ");
+    assert!(recap(&push(&fleet, "auto", &auto, &[])).contains("changed=0"));
+    let gone = task("        name: drover-tool\n        path: /bin/false\n        state: absent\n");
+    assert!(recap(&push(&fleet, "gone", &gone, &[])).contains("changed=1"));
+    assert_eq!(value(), "Status: auto Value: /bin/true ");
+    assert!(recap(&push(&fleet, "gone", &gone, &[])).contains("changed=0"));
+    // A group that does not exist, without a link: the task fails saying what is missing.
+    let nolink = task("        name: drover-none\n        path: /bin/true\n");
+    let run = push(&fleet, "nolink", &nolink, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains("`link` is needed"), "{run:?}");
+}

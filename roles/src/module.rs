@@ -93,6 +93,8 @@ pub enum ModuleKind {
     Modprobe,
     /// `debconf`.
     Debconf,
+    /// `alternatives`.
+    Alternatives,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1262,6 +1264,21 @@ pub const MODULES: &[Spec] = &[
         CheckMode::Predicts,
         true,
     ),
+    module(
+        ModuleKind::Alternatives,
+        "alternatives",
+        "A Debian alternative (update-alternatives): installed with its priority, selected, the group set back to automatic, or removed; only what `update-alternatives --query` shows differs is done.",
+        &[
+            req("name", Str, "the group (`editor`)"),
+            p("path", Str, "the alternative (`/usr/bin/vim.basic`); needed unless state is auto"),
+            p("link", Str, "the group's link (`/usr/bin/editor`), needed when the group does not exist yet"),
+            p("priority", Number, "its priority (default 50)"),
+            p("state", Choice(&["present", "selected", "auto", "absent"]), "selected (default) installs and selects it, present installs it, auto lets the priorities choose, absent removes it"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.alternatives"]),
     module(
         ModuleKind::Modprobe,
         "modprobe",

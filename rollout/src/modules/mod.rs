@@ -4,6 +4,7 @@
 pub use inventory_change::InventoryChange;
 
 mod accounts;
+mod alternatives;
 #[cfg(test)]
 mod ansible_fixtures;
 mod apt;
@@ -470,6 +471,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Script => command::script(&args, ctx).await,
         M::KnownHosts => known_hosts::run(&args, ctx).await,
         M::Modprobe => modprobe::run(&args, ctx).await,
+        M::Alternatives => alternatives::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
