@@ -1810,3 +1810,64 @@ fn alternatives_are_installed_selected_and_removed_as_update_alternatives_shows_
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stdout.contains("`link` is needed"), "{run:?}");
 }
+
+/// pam_limits on Debian's own limits.conf: a limit added at the end, raised in place, kept by
+/// use_max, shown by --diff and left alone by --check; applied again, nothing changes.
+#[test]
+fn pam_limits_sets_one_limit_in_debians_limits_conf() {
+    let Some(fleet) = common::debian_fleet(
+        "pam_limits_sets_one_limit_in_debians_limits_conf",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = |value: &str, extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.pam_limits:\n        domain: docker\n        limit_type: '-'\n        limit_item: nofile\n        value: '{value}'\n{extra}"
+        )
+    };
+    let limits = || {
+        fleet
+            .exec(0, "grep -v '^#' /etc/security/limits.conf | grep . || true")
+            .unwrap()
+    };
+    let original = fleet.exec(0, "cat /etc/security/limits.conf").unwrap();
+    let checked = push(&fleet, "limits", &play("65536", ""), &["--check", "--diff"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert!(
+        checked.stdout.contains("+docker\t-\tnofile\t65536"),
+        "{checked:?}"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /etc/security/limits.conf").unwrap(),
+        original
+    );
+    let run = push(&fleet, "limits", &play("65536", ""), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(limits(), "docker\t-\tnofile\t65536\n");
+    assert!(
+        fleet
+            .exec(0, "cat /etc/security/limits.conf")
+            .unwrap()
+            .starts_with(&original)
+    );
+    assert!(recap(&push(&fleet, "limits", &play("65536", ""), &[])).contains("changed=0"));
+    // A lower value under use_max keeps the file's; without it, the value is replaced in place.
+    let lower = play("1024", "        use_max: true\n");
+    assert!(recap(&push(&fleet, "lower", &lower, &[])).contains("changed=0"));
+    let run = push(
+        &fleet,
+        "raise",
+        &play("1048576", "        backup: true\n"),
+        &[],
+    );
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(limits(), "docker\t-\tnofile\t1048576\n");
+    assert_eq!(
+        fleet
+            .exec(0, "ls /etc/security/limits.conf.*~ | wc -l")
+            .unwrap()
+            .trim(),
+        "1"
+    );
+}

@@ -95,6 +95,8 @@ pub enum ModuleKind {
     Debconf,
     /// `alternatives`.
     Alternatives,
+    /// `pam_limits`.
+    PamLimits,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1279,6 +1281,25 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.alternatives"]),
+    module(
+        ModuleKind::PamLimits,
+        "pam_limits",
+        "One `domain type item value` limit in /etc/security/limits.conf (or `dest`), changed in place or added at the end, as community.general edits it.",
+        &[
+            req("domain", Str, "a user, @group, * or a range"),
+            req("limit_type", Choice(&["soft", "hard", "-"]), "soft, hard or - (both)"),
+            req("limit_item", Choice(&["core", "data", "fsize", "memlock", "nofile", "rss", "stack", "cpu", "nproc", "as", "maxlogins", "maxsyslogins", "priority", "locks", "sigpending", "msgqueue", "nice", "rtprio", "chroot"]), "the limit"),
+            req("value", Str, "a number, or unlimited, infinity, -1 (nice and priority: -20 to 19)"),
+            p("use_max", Bool, "keep the larger of this and the file's value"),
+            p("use_min", Bool, "keep the smaller of this and the file's value"),
+            p("dest", Str, "the file (default /etc/security/limits.conf)"),
+            p("comment", Str, "a comment after the limit"),
+            BACKUP,
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["community.general.pam_limits"]),
     module(
         ModuleKind::Modprobe,
         "modprobe",

@@ -39,6 +39,7 @@ pub mod lineinfile;
 mod modprobe;
 mod mount;
 mod package;
+mod pam_limits;
 mod pip;
 mod probe;
 mod remote_copy;
@@ -472,6 +473,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::KnownHosts => known_hosts::run(&args, ctx).await,
         M::Modprobe => modprobe::run(&args, ctx).await,
         M::Alternatives => alternatives::run(&args, ctx).await,
+        M::PamLimits => pam_limits::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
