@@ -1871,3 +1871,47 @@ fn pam_limits_sets_one_limit_in_debians_limits_conf() {
         "1"
     );
 }
+
+/// assemble on a host: its fragments joined in name order (held against ansible-core's assemble on
+/// the same fragments: a newline after one that lacks it, hidden ones in), again changed=0, a new
+/// fragment changes it (--check first leaves it); the controller's fragments with remote_src: false.
+#[test]
+fn assemble_joins_fragments_from_the_host_or_the_controller() {
+    let Some(fleet) = common::debian_fleet(
+        "assemble_joins_fragments_from_the_host_or_the_controller",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(0, "mkdir -p /etc/app.d && printf b > /etc/app.d/20-b && printf 'a\\n' > /etc/app.d/10-a && printf 'h\\n' > /etc/app.d/.hidden")
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - assemble:\n        src: /etc/app.d\n        dest: /etc/app.conf\n        mode: '0640'\n";
+    let run = push(&fleet, "assemble", play, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(fleet.exec(0, "cat /etc/app.conf").unwrap(), "h\na\nb");
+    assert_eq!(
+        fleet.exec(0, "stat -c %a /etc/app.conf").unwrap().trim(),
+        "640"
+    );
+    assert!(recap(&push(&fleet, "assemble", play, &[])).contains("changed=0"));
+    fleet.exec(0, "printf 'c\\n' > /etc/app.d/30-c").unwrap();
+    let checked = push(&fleet, "assemble", play, &["--check", "--diff"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert!(checked.stdout.contains("+c"), "{checked:?}");
+    assert_eq!(fleet.exec(0, "cat /etc/app.conf").unwrap(), "h\na\nb");
+    assert!(recap(&push(&fleet, "assemble", play, &[])).contains("changed=1"));
+    assert_eq!(fleet.exec(0, "cat /etc/app.conf").unwrap(), "h\na\nb\nc\n");
+    // From the controller: a folder beside the playbook, with a delimiter.
+    let local = fleet.dir().join("parts");
+    std::fs::create_dir_all(&local).unwrap();
+    std::fs::write(local.join("1"), "one\n").unwrap();
+    std::fs::write(local.join("2"), "two\n").unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - assemble:\n        src: parts\n        remote_src: false\n        dest: /etc/parts.conf\n        delimiter: '# --'\n";
+    let run = push(&fleet, "local", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /etc/parts.conf").unwrap(),
+        "one\n# --\ntwo\n"
+    );
+}

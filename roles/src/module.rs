@@ -97,6 +97,8 @@ pub enum ModuleKind {
     Alternatives,
     /// `pam_limits`.
     PamLimits,
+    /// `assemble`.
+    Assemble,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1281,6 +1283,26 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.alternatives"]),
+    module(
+        ModuleKind::Assemble,
+        "assemble",
+        "A file made of a folder's fragments in name order (on the host, or on the controller with remote_src: false), with a delimiter between them; written only when it differs.",
+        &[
+            req("src", Str, "the folder of fragments"),
+            req("dest", Str, "the file to make"),
+            p("remote_src", Bool, "the folder is on the host (default true); false: in files/ or beside the playbook"),
+            p("regexp", Str, "only fragments whose name this regular expression finds"),
+            p("ignore_hidden", Bool, "leave out fragments whose name starts with a dot"),
+            p("delimiter", Str, "put between fragments (escapes such as \\n read), a newline after it"),
+            ANY_MODE,
+            OWNER,
+            GROUP,
+            BACKUP,
+            VALIDATE,
+        ],
+        CheckMode::Predicts,
+        true,
+    ),
     module(
         ModuleKind::PamLimits,
         "pam_limits",

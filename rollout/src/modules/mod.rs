@@ -11,6 +11,7 @@ mod apt;
 mod apt_key;
 mod apt_repository;
 mod archive;
+mod assemble;
 pub(crate) mod async_job;
 mod authorized_key;
 mod blockinfile;
@@ -474,6 +475,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Modprobe => modprobe::run(&args, ctx).await,
         M::Alternatives => alternatives::run(&args, ctx).await,
         M::PamLimits => pam_limits::run(&args, ctx).await,
+        M::Assemble => assemble::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
