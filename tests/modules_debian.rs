@@ -1915,3 +1915,44 @@ fn assemble_joins_fragments_from_the_host_or_the_controller() {
         "one\n# --\ntwo\n"
     );
 }
+
+/// locale_gen with Debian's locales: a locale generated once (locale -a shows it), --check leaves
+/// it, absent removes it, and one Debian does not know fails saying so.
+#[test]
+fn locale_gen_generates_a_locale_once_and_removes_it() {
+    let Some(fleet) = common::debian_fleet(
+        "locale_gen_generates_a_locale_once_and_removes_it",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = |name: &str, state: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.locale_gen:\n        name: {name}\n        state: {state}\n"
+        )
+    };
+    let has = || {
+        fleet
+            .exec(0, "locale -a")
+            .unwrap()
+            .lines()
+            .any(|l| l == "nl_NL.utf8")
+    };
+    let checked = push(&fleet, "nl", &play("nl_NL.UTF-8", "present"), &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert!(!has());
+    let run = push(&fleet, "nl", &play("nl_NL.UTF-8", "present"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(has());
+    assert!(recap(&push(&fleet, "nl", &play("nl_NL.UTF-8", "present"), &[])).contains("changed=0"));
+    let run = push(&fleet, "nl", &play("nl_NL.UTF-8", "absent"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(!has());
+    assert!(recap(&push(&fleet, "nl", &play("nl_NL.UTF-8", "absent"), &[])).contains("changed=0"));
+    let run = push(&fleet, "bogus", &play("xx_XX.UTF-8", "present"), &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout.contains("not available on your system"),
+        "{run:?}"
+    );
+}

@@ -37,6 +37,8 @@ const PACKAGES: &[&str] = &[
     "bzip2",
     "zip",
     "kmod",
+    "locales",
+    "acl",
     "systemd-sysv",
     "dbus",
     "docker.io",

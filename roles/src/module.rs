@@ -99,6 +99,8 @@ pub enum ModuleKind {
     PamLimits,
     /// `assemble`.
     Assemble,
+    /// `locale_gen`.
+    LocaleGen,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1283,6 +1285,18 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.alternatives"]),
+    module(
+        ModuleKind::LocaleGen,
+        "locale_gen",
+        "A locale generated (enabled in /etc/locale.gen, then locale-gen) or removed, unless `locale -a` already says so.",
+        &[
+            req("name", Str, "the locale (`en_US.UTF-8`)"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.locale_gen"]),
     module(
         ModuleKind::Assemble,
         "assemble",

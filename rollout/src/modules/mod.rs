@@ -37,6 +37,7 @@ mod ini_file;
 mod inventory_change;
 mod known_hosts;
 pub mod lineinfile;
+mod locale_gen;
 mod modprobe;
 mod mount;
 mod package;
@@ -476,6 +477,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Alternatives => alternatives::run(&args, ctx).await,
         M::PamLimits => pam_limits::run(&args, ctx).await,
         M::Assemble => assemble::run(&args, ctx).await,
+        M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
