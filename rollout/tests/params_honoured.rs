@@ -33,7 +33,11 @@ fn executor_source() -> String {
 
 /// Play fields the command line honours before the executor runs (the executor never reads the
 /// terminal), with the file that reads them.
-const BY_THE_COMMAND_LINE: &[(&str, &str)] = &[("vars_prompt", "../cli/src/vars_prompt.rs")];
+const BY_THE_COMMAND_LINE: &[(&str, &str)] = &[
+    ("vars_prompt", "../cli/src/vars_prompt.rs"),
+    // Read by `handler_answers`, which the executor calls to find a notified handler.
+    ("listen", "../roles/src/play.rs"),
+];
 
 /// Parameters honoured without being read, each with the reason.
 const HONOURED_AS_IS: &[(&str, &str, &str)] = &[(

@@ -13,6 +13,8 @@ use crate::modules::{Args, ModuleCtx, Outcome};
 struct Kind {
     /// The task's parameter (`containers`), also the result's key.
     param: &'static str,
+    /// Its filters' parameter (`containers_filters`).
+    filters: &'static str,
     /// docker's command for it (`container`).
     command: &'static str,
     /// The line docker prints before the removed ones (`Deleted Containers:`).
@@ -24,30 +26,35 @@ struct Kind {
 const KINDS: [Kind; 5] = [
     Kind {
         param: "containers",
+        filters: "containers_filters",
         command: "container",
         heading: "Deleted Containers:",
         space: true,
     },
     Kind {
         param: "images",
+        filters: "images_filters",
         command: "image",
         heading: "Deleted Images:",
         space: true,
     },
     Kind {
         param: "networks",
+        filters: "networks_filters",
         command: "network",
         heading: "Deleted Networks:",
         space: false,
     },
     Kind {
         param: "volumes",
+        filters: "volumes_filters",
         command: "volume",
         heading: "Deleted Volumes:",
         space: true,
     },
     Kind {
         param: "builder_cache",
+        filters: "builder_cache_filters",
         command: "builder",
         heading: "",
         space: true,
@@ -61,7 +68,7 @@ fn commands(args: &Args) -> Result<Vec<(Kind, String)>, String> {
         let mut words: Vec<String> = ["docker", kind.command, "prune", "--force"]
             .map(String::from)
             .into();
-        let filters = args.0.get(&format!("{}_filters", kind.param));
+        let filters = args.0.get(kind.filters);
         for (key, value) in filters.and_then(Json::as_object).into_iter().flatten() {
             let values = match value {
                 Json::Array(items) => items.clone(),
