@@ -654,6 +654,15 @@ impl Play {
     /// Whether a task of the play (or of its roles) is `add_host` or `group_by`: the hosts and
     /// groups later plays name may then exist only once the run gets there.
     pub fn changes_inventory(&self) -> bool {
+        self.all_tasks().into_iter().any(|t| {
+            matches!(&t.body, TaskBody::Module(m)
+                if matches!(m.kind, ModuleKind::AddHost | ModuleKind::GroupBy))
+        })
+    }
+
+    /// Every task the play holds, its roles' and handlers included, and the tasks inside blocks
+    /// (`block`, `rescue`, `always`) as well as the blocks themselves.
+    pub fn all_tasks(&self) -> Vec<&Task> {
         let roles = self.roles.iter().chain(&self.included_roles);
         let mut todo: Vec<&Task> = [
             &self.pre_tasks,
@@ -665,18 +674,14 @@ impl Play {
         .flatten()
         .chain(roles.flat_map(|r| r.tasks.iter().chain(&r.handlers)))
         .collect();
+        let mut all = Vec::with_capacity(todo.len());
         while let Some(task) = todo.pop() {
-            match &task.body {
-                TaskBody::Block(b) => todo.extend(b.block.iter().chain(&b.rescue).chain(&b.always)),
-                TaskBody::Module(m)
-                    if matches!(m.kind, ModuleKind::AddHost | ModuleKind::GroupBy) =>
-                {
-                    return true;
-                }
-                _ => {}
+            if let TaskBody::Block(b) = &task.body {
+                todo.extend(b.block.iter().chain(&b.rescue).chain(&b.always));
             }
+            all.push(task);
         }
-        false
+        all
     }
 }
 
@@ -712,19 +717,8 @@ pub fn unknown_notifies(play: &Play) -> Vec<(At, String)> {
         .filter_map(|(_, h)| h.name.as_deref())
         .collect();
     names.dedup();
-    let mut lists: Vec<&[Task]> = vec![
-        &play.pre_tasks,
-        &play.tasks,
-        &play.post_tasks,
-        &play.handlers,
-    ];
-    lists.extend(roles.iter().flat_map(|r| [&r.tasks[..], &r.handlers[..]]));
-    let mut todo: Vec<&Task> = lists.into_iter().flatten().collect();
     let mut unknown = Vec::new();
-    while let Some(task) = todo.pop() {
-        if let TaskBody::Block(b) = &task.body {
-            todo.extend(b.block.iter().chain(&b.rescue).chain(&b.always));
-        }
+    for task in play.all_tasks() {
         let missing = task.notify.iter().filter(|n| {
             !n.contains("{{") && !handlers.iter().any(|(r, h)| handler_answers(*r, h, n))
         });

@@ -171,14 +171,13 @@ impl Object for HostVars {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let live = self.0.read();
-        let hosts: Vec<Value> = live
-            .inventory
-            .keys()
-            .map(|h| Value::from(h.as_str()))
-            .collect();
-        Enumerator::Values(hosts)
+        names(&self.0.read().inventory)
     }
+}
+
+/// A live map's keys, as a template enumerates them (`| list`, `in`, loops).
+fn names(map: &Map<String, Json>) -> Enumerator {
+    Enumerator::Values(map.keys().map(|k| Value::from(k.as_str())).collect())
 }
 
 /// The `groups` object: each group's hosts, as the run's inventory holds them now.
@@ -191,13 +190,7 @@ impl Object for Groups {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let live = self.0.read();
-        let names: Vec<Value> = live
-            .groups
-            .keys()
-            .map(|g| Value::from(g.as_str()))
-            .collect();
-        Enumerator::Values(names)
+        names(&self.0.read().groups)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use drover_ssh::shell::quote;
 
-use super::{Args, ModuleCtx, Outcome, reports_change};
+use super::{Args, ModuleCtx, Outcome};
 
 /// Where the key comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,13 +163,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         _ => String::new(),
     };
     let cmd = command(&spec, ctx.check);
-    match ctx.output_with(&cmd, data.as_bytes(), "apt_key").await {
-        Ok(out) => Outcome {
-            changed: reports_change(&out),
-            ..Outcome::default()
-        },
-        Err(e) => Outcome::fail(e),
-    }
+    ctx.change_script(&cmd, data.as_bytes(), "apt_key").await
 }
 
 #[cfg(test)]

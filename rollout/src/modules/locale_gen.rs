@@ -107,13 +107,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::bad_input(format!("locale_gen: {e}")),
     };
-    match ctx.output_of(&cmd, "locale_gen").await {
-        Ok(out) => Outcome {
-            changed: super::reports_change(&out),
-            ..Outcome::default()
-        },
-        Err(e) => Outcome::fail(e),
-    }
+    ctx.change_script(&cmd, b"", "locale_gen").await
 }
 
 #[cfg(test)]

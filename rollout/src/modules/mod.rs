@@ -216,6 +216,18 @@ impl ModuleCtx<'_> {
         }
     }
 
+    /// Runs a module's script (with `stdin`) whose output says `changed` when it changed
+    /// something: the task's outcome, failed as `what` when the script fails.
+    pub async fn change_script(&self, cmd: &str, stdin: &[u8], what: &str) -> Outcome {
+        match self.output_with(cmd, stdin, what).await {
+            Ok(out) => Outcome {
+                changed: reports_change(&out),
+                ..Outcome::default()
+            },
+            Err(e) => Outcome::fail(e),
+        }
+    }
+
     /// Runs a module's script and records it as a command-like module's result (`cmd`, `rc`,
     /// `stdout`, `stderr`), so a failure shows what it printed: changed when it printed a `changed`
     /// line, failed (with its standard error) when it did not succeed.

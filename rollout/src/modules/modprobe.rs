@@ -111,13 +111,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::bad_input(format!("modprobe: {e}")),
     };
-    match ctx.output_of(&cmd, "modprobe").await {
-        Ok(out) => Outcome {
-            changed: super::reports_change(&out),
-            ..Outcome::default()
-        },
-        Err(e) => Outcome::fail(e),
-    }
+    ctx.change_script(&cmd, b"", "modprobe").await
 }
 
 #[cfg(test)]

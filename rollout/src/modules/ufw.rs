@@ -266,15 +266,10 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::bad_input(format!("ufw: {e}")),
     };
-    let out = match ctx.output_of(&cmd, "ufw").await {
-        Ok(o) => o,
-        Err(e) => return Outcome::fail(e),
-    };
-    let mut outcome = Outcome {
-        changed: super::reports_change(&out),
-        ..Outcome::default()
-    };
-    outcome.result.insert("commands".into(), json!([cmd]));
+    let mut outcome = ctx.change_script(&cmd, b"", "ufw").await;
+    if !outcome.failed {
+        outcome.result.insert("commands".into(), json!([cmd]));
+    }
     outcome
 }
 
