@@ -1956,3 +1956,72 @@ fn locale_gen_generates_a_locale_once_and_removes_it() {
         "{run:?}"
     );
 }
+
+/// ansible.posix.acl with Debian's acl tools: an entry set once (getfacl shows it, the registered
+/// `acl` lists it), --check leaves the file alone, a default entry on a folder, removal, and a
+/// query that changes nothing.
+#[test]
+fn acl_sets_an_entry_once_and_removes_it() {
+    let Some(fleet) = common::debian_fleet(
+        "acl_sets_an_entry_once_and_removes_it",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(0, "mkdir -p /srv/share && touch /srv/share/f")
+        .unwrap();
+    let play = |body: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.posix.acl:\n{body}      register: a\n    - copy:\n        content: \"{{{{ a.acl | join(',') }}}}\"\n        dest: /root/acl\n"
+        )
+    };
+    let set = play(
+        "        path: /srv/share/f\n        entity: nobody\n        etype: user\n        permissions: rw\n        state: present\n",
+    );
+    let entries = || {
+        fleet
+            .exec(0, "getfacl --omit-header --absolute-names /srv/share/f")
+            .unwrap()
+    };
+    let checked = push(&fleet, "set", &set, &["--check"]);
+    assert!(checked.stdout.contains("changed  [acl]"), "{checked:?}");
+    assert!(!entries().contains("user:nobody:"), "{}", entries());
+    let run = push(&fleet, "set", &set, &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(entries().contains("user:nobody:rw-\n"), "{}", entries());
+    assert!(
+        fleet
+            .exec(0, "cat /root/acl")
+            .unwrap()
+            .contains("user:nobody:rw-,group::r--"),
+        "{}",
+        fleet.exec(0, "cat /root/acl").unwrap()
+    );
+    assert!(recap(&push(&fleet, "set", &set, &[])).contains("changed=0"));
+    // The older `entry` shorthand, for a folder's default ACL.
+    let default = play(
+        "        path: /srv/share\n        entry: default:group:daemon:rX\n        state: present\n",
+    );
+    assert!(recap(&push(&fleet, "default", &default, &[])).contains("changed=2"));
+    let defaults = fleet
+        .exec(0, "getfacl -d --omit-header /srv/share")
+        .unwrap();
+    assert!(defaults.contains("group:daemon:r-x"), "{defaults}");
+    assert!(recap(&push(&fleet, "default", &default, &[])).contains("changed=0"));
+    let remove = play(
+        "        path: /srv/share/f\n        entity: nobody\n        etype: user\n        state: absent\n",
+    );
+    assert!(recap(&push(&fleet, "remove", &remove, &[])).contains("changed=2"));
+    assert!(!entries().contains("user:nobody:"), "{}", entries());
+    assert!(recap(&push(&fleet, "remove", &remove, &[])).contains("changed=0"));
+    let query = play("        path: /srv/share/f\n");
+    assert!(recap(&push(&fleet, "query", &query, &[])).contains("changed=0"));
+    let missing = play("        path: /srv/none\n");
+    let run = push(&fleet, "missing", &missing, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout.contains("Path not found or not accessible."),
+        "{run:?}"
+    );
+}

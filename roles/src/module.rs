@@ -101,6 +101,8 @@ pub enum ModuleKind {
     Assemble,
     /// `locale_gen`.
     LocaleGen,
+    /// `acl` (ansible.posix).
+    Acl,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1285,6 +1287,28 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.alternatives"]),
+    module(
+        ModuleKind::Acl,
+        "acl",
+        "One POSIX ACL entry set or removed on a file or folder (only when `setfacl --test` shows it would change the ACL), or the ACL read; the ACL is registered as `acl`.",
+        &[
+            p("path", Str, "the file or folder (also `name`)"),
+            p("name", Str, "the same as `path`"),
+            p("state", Choice(&["query", "present", "absent"]), "query (default) reads the ACL, present sets the entry, absent removes it"),
+            p("etype", Choice(&["user", "group", "mask", "other"]), "the entry's type"),
+            p("entity", Str, "the user or group the entry is for (empty for the owner's, mask and other)"),
+            p("permissions", Str, "r, w, x and X, as setfacl takes them (present only)"),
+            p("entry", Str, "the older shorthand `[default:]etype:entity[:permissions]`, instead of the three above"),
+            p("default", Bool, "the folder's default ACL (what new files inside inherit)"),
+            p("recursive", Bool, "everything under the folder too (also `recurse`)"),
+            p("recurse", Bool, "the same as `recursive`"),
+            p("follow", Bool, "follow a symlink (default true; false works on the link itself)"),
+            p("recalculate_mask", Choice(&["default", "mask", "no_mask"]), "mask: always recalculate the mask; no_mask: never; default: as setfacl decides"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["ansible.posix.acl"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

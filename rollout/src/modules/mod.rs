@@ -4,6 +4,7 @@
 pub use inventory_change::InventoryChange;
 
 mod accounts;
+mod acl;
 mod alternatives;
 #[cfg(test)]
 mod ansible_fixtures;
@@ -490,6 +491,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::PamLimits => pam_limits::run(&args, ctx).await,
         M::Assemble => assemble::run(&args, ctx).await,
         M::LocaleGen => locale_gen::run(&args, ctx).await,
+        M::Acl => acl::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
