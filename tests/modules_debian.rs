@@ -2025,3 +2025,56 @@ fn acl_sets_an_entry_once_and_removes_it() {
         "{run:?}"
     );
 }
+
+/// community.general.make with Debian's make: a target built once (make -q then says it is up
+/// to date, so the second run changes nothing), --check only asks, `params` reach the Makefile,
+/// and a failing recipe fails the task with make's own error.
+#[test]
+fn make_builds_a_target_only_when_it_is_out_of_date() {
+    let Some(fleet) = common::debian_fleet(
+        "make_builds_a_target_only_when_it_is_out_of_date",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "mkdir -p /srv/app && cd /srv/app && echo one > in.txt && printf 'out.txt: in.txt\\n\\techo \"$(GREETING)\" | cat - in.txt > out.txt\\nbroken:\\n\\tfalse\\n' > Makefile",
+        )
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.make:\n        chdir: /srv/app\n        target: out.txt\n        params:\n          GREETING: hello there\n      register: built\n    - copy:\n        content: \"{{ built.command }}\"\n        dest: /root/make-command\n";
+    let run = push(&fleet, "make", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /srv/app/out.txt").unwrap(),
+        "hello there\none\n"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /root/make-command").unwrap(),
+        "/usr/bin/gmake out.txt 'GREETING=hello there'"
+    );
+    assert!(recap(&push(&fleet, "make", play, &[])).contains("changed=0"));
+    fleet
+        .exec(0, "sleep 1; echo two > /srv/app/in.txt")
+        .unwrap();
+    let checked = push(&fleet, "make", play, &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /srv/app/out.txt").unwrap(),
+        "hello there\none\n"
+    );
+    assert!(recap(&push(&fleet, "make", play, &[])).contains("changed=1"));
+    assert_eq!(
+        fleet.exec(0, "cat /srv/app/out.txt").unwrap(),
+        "hello there\ntwo\n"
+    );
+    let broken = "- hosts: all\n  gather_facts: false\n  tasks:\n    - make:\n        chdir: /srv/app\n        target: broken\n";
+    let run = push(&fleet, "broken", broken, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout.contains("[Makefile:4: broken] Error 1"),
+        "{run:?}"
+    );
+}

@@ -39,6 +39,7 @@ const PACKAGES: &[&str] = &[
     "kmod",
     "locales",
     "acl",
+    "make",
     "systemd-sysv",
     "dbus",
     "docker.io",

@@ -103,6 +103,8 @@ pub enum ModuleKind {
     LocaleGen,
     /// `acl` (ansible.posix).
     Acl,
+    /// `make` (community.general).
+    Make,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1309,6 +1311,23 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["ansible.posix.acl"]),
+    module(
+        ModuleKind::Make,
+        "make",
+        "Targets of a Makefile run in `chdir`, unless `make -q` says they are up to date (so a second run changes nothing); gmake is preferred where it exists. Registers stdout, stderr and the command.",
+        &[
+            req("chdir", Str, "the folder to run make in"),
+            p("target", Str, "the target to run (default: the Makefile's first)"),
+            p("targets", List, "several targets, instead of `target`"),
+            p("params", Dict, "variables given on the command line (`NAME=value`; a key with no value is given alone)"),
+            p("file", Str, "a Makefile other than the folder's own (`-f`)"),
+            p("jobs", Number, "jobs to run at once (`-j`)"),
+            p("make", Str, "the make program to use"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.make"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

@@ -39,6 +39,7 @@ mod inventory_change;
 mod known_hosts;
 pub mod lineinfile;
 mod locale_gen;
+mod make;
 mod modprobe;
 mod mount;
 mod package;
@@ -492,6 +493,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Assemble => assemble::run(&args, ctx).await,
         M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Acl => acl::run(&args, ctx).await,
+        M::Make => make::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
