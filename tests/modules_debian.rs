@@ -2078,3 +2078,95 @@ fn make_builds_a_target_only_when_it_is_out_of_date() {
         "{run:?}"
     );
 }
+
+/// community.general.htpasswd: a user added to a file in a folder that does not exist yet (Apache's
+/// apr1 hash, mode and owner as asked), left alone while its hash verifies the password, its hash
+/// replaced when the password changes (not under --check), a bcrypt user beside it, one removed;
+/// the password is never printed or journaled.
+#[test]
+fn htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise() {
+    let Some(fleet) = common::debian_fleet(
+        "htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    let play = |user: &str, password: &str, extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.htpasswd:\n        path: /etc/nginx/auth/htpasswd\n        name: {user}\n        password: {password}\n        mode: \"0640\"\n        group: www-data\n{extra}"
+        )
+    };
+    let line = |user: &str| {
+        fleet
+            .exec(0, "cat /etc/nginx/auth/htpasswd")
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with(&format!("{user}:")))
+            .map(String::from)
+    };
+    let run = push(
+        &fleet,
+        "add",
+        &play("alice", "Tr0ub4dor-3", ""),
+        &["--diff"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(!run.stdout.contains("Tr0ub4dor-3") && !run.stderr.contains("Tr0ub4dor-3"));
+    let first = line("alice").unwrap();
+    assert!(first.starts_with("alice:$apr1$"), "{first}");
+    assert_eq!(
+        fleet
+            .exec(0, "stat -c '%a %G' /etc/nginx/auth/htpasswd")
+            .unwrap(),
+        "640 www-data\n"
+    );
+    assert!(
+        recap(&push(&fleet, "add", &play("alice", "Tr0ub4dor-3", ""), &[])).contains("changed=0")
+    );
+    let checked = push(
+        &fleet,
+        "new",
+        &play("alice", "correct-horse", ""),
+        &["--check"],
+    );
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert_eq!(line("alice").unwrap(), first);
+    assert!(
+        recap(&push(
+            &fleet,
+            "new",
+            &play("alice", "correct-horse", ""),
+            &[]
+        ))
+        .contains("changed=1")
+    );
+    assert_ne!(line("alice").unwrap(), first);
+    assert!(
+        recap(&push(
+            &fleet,
+            "new",
+            &play("alice", "correct-horse", ""),
+            &[]
+        ))
+        .contains("changed=0")
+    );
+    let bcrypt = play("bob", "hunter22", "        crypt_scheme: bcrypt\n");
+    assert!(recap(&push(&fleet, "bob", &bcrypt, &[])).contains("changed=1"));
+    assert!(line("bob").unwrap().starts_with("bob:$2y$12$"));
+    assert!(recap(&push(&fleet, "bob", &bcrypt, &[])).contains("changed=0"));
+    let remove = "- hosts: all\n  gather_facts: false\n  tasks:\n    - htpasswd:\n        path: /etc/nginx/auth/htpasswd\n        name: alice\n        state: absent\n";
+    assert!(recap(&push(&fleet, "remove", remove, &[])).contains("changed=1"));
+    assert_eq!(line("alice"), None);
+    assert!(line("bob").is_some());
+    assert!(recap(&push(&fleet, "remove", remove, &[])).contains("changed=0"));
+    for secret in ["Tr0ub4dor-3", "correct-horse", "hunter22"] {
+        let grep = std::process::Command::new("grep")
+            .args(["-rl", secret])
+            .arg(fleet.dir().join("runs"))
+            .output()
+            .unwrap();
+        // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
+        assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+    }
+}

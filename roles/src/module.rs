@@ -105,6 +105,8 @@ pub enum ModuleKind {
     Acl,
     /// `make` (community.general).
     Make,
+    /// `htpasswd` (community.general).
+    Htpasswd,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1328,6 +1330,29 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.make"]),
+    module(
+        ModuleKind::Htpasswd,
+        "htpasswd",
+        "One user's line in an Apache/nginx password file: added, or its hash replaced only when it does not verify the password (so a second run changes nothing), or removed. Hashed on the controller: the host needs no passlib.",
+        &[
+            p("path", Str, "the password file (also `dest`, `destfile`)"),
+            p("dest", Str, "the same as `path`"),
+            p("destfile", Str, "the same as `path`"),
+            p("name", Str, "the user (also `username`)"),
+            p("username", Str, "the same as `name`"),
+            p("password", Str, "the password (needed to add a user; never shown)"),
+            p("hash_scheme", Choice(&["apr_md5_crypt", "md5_crypt", "sha256_crypt", "sha512_crypt", "bcrypt", "ldap_sha1", "plaintext"]), "how a new hash is made (default apr_md5_crypt, Apache's); an existing hash of any of these is verified as it is"),
+            p("crypt_scheme", Choice(&["apr_md5_crypt", "md5_crypt", "sha256_crypt", "sha512_crypt", "bcrypt", "ldap_sha1", "plaintext"]), "the same as `hash_scheme`"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("create", Bool, "make the file (and its folder) when it does not exist (default true)"),
+            MODE,
+            OWNER,
+            GROUP,
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.htpasswd"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

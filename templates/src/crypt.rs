@@ -1,6 +1,7 @@
 //! SHA-crypt (`$5$`, `$6$`), as passlib computes it for Ansible's `password_hash` filter: the
 //! same password, salt and rounds give the same hash, so a `user:` task stays unchanged when a
-//! play moves from Ansible to drover.
+//! play moves from Ansible to drover. Also MD5-crypt (`$1$`, and Apache's `$apr1$`) and the other
+//! hashes an htpasswd file holds, with [`verify`] for any of them.
 
 use sha2::digest::Digest;
 use sha2::{Sha256, Sha512};
@@ -138,6 +139,144 @@ pub fn sha_crypt(variant: Variant, password: &[u8], salt: &str, rounds: u32) -> 
     out
 }
 
+/// MD5-crypt (`magic` `$1$`) or Apache's variant of it (`$apr1$`), with at most 8 characters of
+/// salt, as glibc, Apache and passlib compute it.
+pub fn md5_crypt(magic: &str, password: &[u8], salt: &str) -> String {
+    let salt = &salt.as_bytes()[..salt.len().min(8)];
+    let alternate = md5::compute([password, salt, password].concat()).0;
+    let mut first = [password, magic.as_bytes(), salt].concat();
+    first.extend(repeat(&alternate, password.len()));
+    let mut n = password.len();
+    while n > 0 {
+        first.push(if n & 1 == 1 { 0 } else { password[0] });
+        n >>= 1;
+    }
+    let mut c = md5::compute(&first).0;
+    for i in 0..1000 {
+        let mut round = Vec::with_capacity(2 * password.len() + 32);
+        round.extend_from_slice(if i % 2 == 1 { password } else { &c });
+        if i % 3 != 0 {
+            round.extend_from_slice(salt);
+        }
+        if i % 7 != 0 {
+            round.extend_from_slice(password);
+        }
+        round.extend_from_slice(if i % 2 == 1 { &c } else { password });
+        c = md5::compute(&round).0;
+    }
+    let mut out = format!("{magic}{}$", String::from_utf8_lossy(salt));
+    for [x, y, z] in [[0, 6, 12], [1, 7, 13], [2, 8, 14], [3, 9, 15], [4, 10, 5]] {
+        encode(
+            &mut out,
+            (u32::from(c[x]) << 16) | (u32::from(c[y]) << 8) | u32::from(c[z]),
+            4,
+        );
+    }
+    encode(&mut out, u32::from(c[11]), 2);
+    out
+}
+
+/// A hash scheme of an htpasswd file, as passlib names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `$apr1$`: Apache's default.
+    AprMd5Crypt,
+    /// `$1$`.
+    Md5Crypt,
+    /// `$5$`.
+    Sha256Crypt,
+    /// `$6$`.
+    Sha512Crypt,
+    /// `$2y$`, cost 12 (passlib's default for Apache).
+    Bcrypt,
+    /// `{SHA}` and the password's SHA-1 in base 64.
+    LdapSha1,
+    /// The password itself.
+    Plaintext,
+}
+
+impl Scheme {
+    /// The scheme passlib calls `name`.
+    pub fn named(name: &str) -> Option<Scheme> {
+        Some(match name {
+            "apr_md5_crypt" => Scheme::AprMd5Crypt,
+            "md5_crypt" => Scheme::Md5Crypt,
+            "sha256_crypt" => Scheme::Sha256Crypt,
+            "sha512_crypt" => Scheme::Sha512Crypt,
+            "bcrypt" => Scheme::Bcrypt,
+            "ldap_sha1" => Scheme::LdapSha1,
+            "plaintext" => Scheme::Plaintext,
+            _ => return None,
+        })
+    }
+
+    /// `password` hashed with a fresh random salt.
+    pub fn hash(self, password: &str) -> Result<String, String> {
+        let salt = || random_salt().map_err(|e| format!("no random source: {e}"));
+        let pw = password.as_bytes();
+        Ok(match self {
+            Scheme::AprMd5Crypt => md5_crypt("$apr1$", pw, &salt()?),
+            Scheme::Md5Crypt => md5_crypt("$1$", pw, &salt()?),
+            Scheme::Sha256Crypt => sha_crypt(
+                Variant::Sha256,
+                pw,
+                &salt()?,
+                Variant::Sha256.default_rounds(),
+            ),
+            Scheme::Sha512Crypt => sha_crypt(
+                Variant::Sha512,
+                pw,
+                &salt()?,
+                Variant::Sha512.default_rounds(),
+            ),
+            Scheme::Bcrypt => {
+                let mut raw = [0u8; 16];
+                getrandom::fill(&mut raw).map_err(|e| format!("no random source: {e}"))?;
+                bcrypt::hash_with_salt(pw, 12, raw)
+                    .map_err(|e| e.to_string())?
+                    .format_for_version(bcrypt::Version::TwoY)
+            }
+            Scheme::LdapSha1 => ldap_sha1(pw),
+            Scheme::Plaintext => password.to_string(),
+        })
+    }
+}
+
+fn ldap_sha1(password: &[u8]) -> String {
+    use base64::Engine;
+    let digest = sha1::Sha1::digest(password);
+    format!(
+        "{{SHA}}{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// Whether `hash` (of any scheme an htpasswd file holds, told by its prefix; anything else is
+/// read as plain text, as passlib reads it) is the hash of `password`.
+pub fn verify(hash: &str, password: &str) -> bool {
+    let pw = password.as_bytes();
+    let field = |n: usize| hash.split('$').nth(n).unwrap_or_default();
+    if let Some(magic) = ["$apr1$", "$1$"].into_iter().find(|m| hash.starts_with(m)) {
+        return md5_crypt(magic, pw, field(2)) == hash;
+    }
+    if hash.starts_with("$2") {
+        return bcrypt::verify(pw, hash).unwrap_or(false);
+    }
+    for (prefix, variant) in [("$5$", Variant::Sha256), ("$6$", Variant::Sha512)] {
+        if hash.starts_with(prefix) {
+            let (rounds, salt) = match field(2).strip_prefix("rounds=") {
+                Some(r) => (r.parse().unwrap_or(IMPLICIT_ROUNDS), field(3)),
+                None => (IMPLICIT_ROUNDS, field(2)),
+            };
+            return sha_crypt(variant, pw, salt, rounds) == hash;
+        }
+    }
+    if hash.starts_with("{SHA}") {
+        return ldap_sha1(pw) == hash;
+    }
+    hash == password
+}
+
 /// Whether `salt` is one passlib accepts: crypt's alphabet only.
 pub fn valid_salt(salt: &str) -> bool {
     salt.bytes().all(|b| ALPHABET.contains(&b))
@@ -156,6 +295,37 @@ pub fn random_salt() -> Result<String, getrandom::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const APR1: &str = "$apr1$saltsalt$x78Y39ym2RjUNQHTLgwHz/";
+    const MD5: &str = "$1$saltsalt$6SNdNaZLKst2LlSm7oPPL1";
+
+    /// What `openssl passwd -apr1 -salt saltsalt pw` and `openssl passwd -1 -salt saltsalt pw`
+    /// print (and what passlib's apr_md5_crypt and md5_crypt give).
+    #[test]
+    fn md5_crypt_is_openssls() {
+        assert_eq!(md5_crypt("$apr1$", b"pw", "saltsalt"), APR1);
+        assert_eq!(md5_crypt("$1$", b"pw", "saltsalt"), MD5);
+    }
+
+    #[test]
+    fn every_scheme_verifies_what_it_hashed_and_nothing_else() {
+        for name in [
+            "apr_md5_crypt",
+            "md5_crypt",
+            "sha256_crypt",
+            "bcrypt",
+            "ldap_sha1",
+            "plaintext",
+        ] {
+            let scheme = Scheme::named(name).unwrap();
+            let hash = scheme.hash("s3cret").unwrap();
+            assert!(verify(&hash, "s3cret"), "{name}: {hash}");
+            assert!(!verify(&hash, "s3cret2"), "{name}: {hash}");
+        }
+        assert!(verify(APR1, "pw") && verify(MD5, "pw"));
+        assert!(verify("{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "password"));
+        assert!(!verify("$apr1$saltsalt$x78Y39ym2RjUNQHTLgwHz0", "pw"));
+    }
 
     /// What passlib (through ansible-core 2.19's password_hash) and glibc's crypt give.
     #[test]

@@ -17,7 +17,7 @@ macro_rules! ansible_builtin {
 }
 
 mod clock;
-mod crypt;
+pub mod crypt;
 mod filters;
 mod header;
 mod hostvars;

@@ -33,6 +33,7 @@ mod gather;
 mod get_url;
 mod git;
 mod hostname;
+mod htpasswd;
 mod include_vars;
 mod ini_file;
 mod inventory_change;
@@ -494,6 +495,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Acl => acl::run(&args, ctx).await,
         M::Make => make::run(&args, ctx).await,
+        M::Htpasswd => htpasswd::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
