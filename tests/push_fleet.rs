@@ -1809,6 +1809,69 @@ fn environment_reaches_every_command_innermost_first() {
     );
 }
 
+/// `module_defaults:` as ansible-core 2.19 applies them (checked with it on the same play): the
+/// play's for `copy` (mode and backup), replaced whole by a block's entry for
+/// `ansible.builtin.copy` (the same module), a task's own parameter winning over both, a templated
+/// default, an included file's tasks under the play's defaults; a parameter the module does not
+/// take is refused at load with its line and column.
+#[test]
+fn module_defaults_fill_in_what_a_task_does_not_say() {
+    let fleet = common::fleet(1);
+    let dir = home(&fleet, 0).join("md");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("one"), "old").unwrap();
+    let d = dir.display();
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  vars:\n    strict: \"0604\"\n  module_defaults:\n    copy:\n      mode: \"0600\"\n      backup: true\n    file:\n      mode: \"{{{{ strict }}}}\"\n  tasks:\n    - copy: {{content: a, dest: {d}/one}}\n    - block:\n        - ansible.builtin.copy: {{content: b, dest: {d}/two}}\n        - copy: {{content: c, dest: {d}/three, mode: \"0644\"}}\n      module_defaults:\n        ansible.builtin.copy:\n          mode: \"0640\"\n    - include_tasks: more.yml\n"
+    );
+    let more = format!("- file: {{path: {d}/four, state: touch}}\n");
+    let run = push_text(&fleet, &[("md.yml", &play), ("more.yml", &more)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let mode = |name: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(
+        [mode("one"), mode("two"), mode("three"), mode("four")],
+        [0o600, 0o640, 0o644, 0o604]
+    );
+    let names = || {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    // `one` was replaced under the play's backup: true; the block's entry has no backup.
+    let backups: Vec<String> = names()
+        .into_iter()
+        .filter(|n| n.starts_with("one."))
+        .collect();
+    assert_eq!(backups.len(), 1, "{:?}", names());
+    std::fs::write(dir.join("two"), "changed by hand").unwrap();
+    let run = push_text(&fleet, &[("md.yml", &play), ("more.yml", &more)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        !names().iter().any(|n| n.starts_with("two.")),
+        "{:?}",
+        names()
+    );
+    assert_refused(
+        &fleet,
+        (
+            "bad_defaults.yml",
+            "- hosts: all\n  module_defaults:\n    apt:\n      cache_valid: 3600\n  tasks:\n    - ping:\n",
+        ),
+        "bad_defaults.yml:4:7",
+        "unknown key `cache_valid` in module_defaults for module `apt`",
+    );
+}
+
 /// The play keywords `remote_user` and `connection`: they apply where the host's variables say
 /// nothing (a host's `ansible_user` beats the play's `remote_user`, as in Ansible), and
 /// `connection: local` runs the play's tasks on the controller.

@@ -8,6 +8,7 @@
 mod error;
 mod gather_subset;
 pub mod module;
+pub mod module_defaults;
 mod play;
 mod role;
 mod source;

@@ -2248,7 +2248,11 @@ impl Module {
 }
 
 /// Each parameter value written as it is must be of its declared type; templates wait for the run.
-fn check_types(src: &Source, spec: &Spec, entries: &[(Node, Node)]) -> Result<(), PlaybookError> {
+pub(crate) fn check_types(
+    src: &Source,
+    spec: &Spec,
+    entries: &[(Node, Node)],
+) -> Result<(), PlaybookError> {
     for (k, v) in entries {
         let key = k.key_string();
         let Some(param) = spec.params.iter().find(|p| p.name == key) else {

@@ -7,7 +7,7 @@ use drover_yaml::Node;
 use crate::error::{At, PlaybookError};
 use crate::role::{self, Role};
 use crate::source::Source;
-use crate::task::{Task, TaskBody, inherit_environment, parse_tasks};
+use crate::task::{Layered, Task, TaskBody, inherit_layer, parse_tasks};
 use crate::window::Window;
 use crate::{ModuleKind, Vars};
 
@@ -32,6 +32,7 @@ const PLAY_KEYS: &[&str] = &[
     "gather_timeout",
     "fact_path",
     "environment",
+    "module_defaults",
     "remote_user",
     "connection",
     "collections",
@@ -557,18 +558,26 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         included_roles(&role.tasks, &mut included);
     }
     play.included_roles = included;
-    if let Some(v) = node.get("environment") {
-        let layer = crate::task::environment(src, v)?;
+    let layers = [
+        ("environment", Layered::Environment),
+        ("module_defaults", Layered::ModuleDefaults),
+    ];
+    for (key, which) in layers {
+        let Some(v) = node.get(key) else { continue };
+        let layer = match which {
+            Layered::Environment => crate::task::environment(src, v)?,
+            Layered::ModuleDefaults => crate::module_defaults::parse(src, v)?,
+        };
         for list in [
             &mut play.pre_tasks,
             &mut play.tasks,
             &mut play.post_tasks,
             &mut play.handlers,
         ] {
-            inherit_environment(list, &layer);
+            inherit_layer(list, &layer, which);
         }
         for role in play.roles.iter_mut().chain(play.included_roles.iter_mut()) {
-            role_environment(role, &layer);
+            role_layer(role, &layer, which);
         }
     }
     for list in [
@@ -641,12 +650,13 @@ fn var_prompt(src: &Source, node: &Node) -> Result<VarPrompt, PlaybookError> {
     })
 }
 
-/// The play's `environment:` for a role's tasks and handlers (and its dependencies').
-fn role_environment(role: &mut Role, layer: &serde_json::Value) {
-    inherit_environment(&mut role.tasks, layer);
-    inherit_environment(&mut role.handlers, layer);
+/// The play's `environment:` or `module_defaults:` for a role's tasks and handlers (and its
+/// dependencies').
+fn role_layer(role: &mut Role, layer: &serde_json::Value, which: Layered) {
+    inherit_layer(&mut role.tasks, layer, which);
+    inherit_layer(&mut role.handlers, layer, which);
     for dep in &mut role.dependencies {
-        role_environment(dep, layer);
+        role_layer(dep, layer, which);
     }
 }
 

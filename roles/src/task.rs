@@ -44,6 +44,7 @@ const KEYWORDS: &[&str] = &[
     "include_role",
     "import_role",
     "environment",
+    "module_defaults",
     "timeout",
     "async",
     "poll",
@@ -198,6 +199,10 @@ pub struct Task {
     /// `environment:` layers, outermost first (the play's, its blocks', the task's own): each a
     /// mapping or a template that renders to one, merged in order when the task runs.
     pub environment: Vec<Json>,
+    /// `module_defaults:` layers, outermost first (the play's, its blocks', the task's own): each
+    /// a mapping of module names (or `group/NAME`) to parameters, checked at load; see
+    /// [`crate::module_defaults::apply`].
+    pub module_defaults: Vec<Json>,
     /// `check_mode:` override.
     pub check_mode: Option<bool>,
     /// Folders where this task's `templates/` and `files/` are looked up (its role, then the playbook).
@@ -272,6 +277,7 @@ impl Task {
             no_log: None,
             timeout: None,
             environment: Vec::new(),
+            module_defaults: Vec::new(),
             check_mode: None,
             search: search.to_vec(),
             templated: Vec::new(),
@@ -524,10 +530,8 @@ fn parse_task(
         }
     }
     if let TaskBody::Block(b) = &mut task.body {
-        for layer in task.environment.iter().rev() {
-            for list in [&mut b.block, &mut b.rescue, &mut b.always] {
-                inherit_environment(list, layer);
-            }
+        for list in [&mut b.block, &mut b.rescue, &mut b.always] {
+            pass_layers(&task.environment, &task.module_defaults, list);
         }
     }
     Ok(task)
@@ -646,6 +650,9 @@ pub(crate) fn passed_keyword(
             task.check_mode = flag(src, v, (&mut task.templated, TemplatedKeyword::CheckMode))?;
         }
         "environment" => task.environment.push(environment(src, v)?),
+        "module_defaults" => task
+            .module_defaults
+            .push(crate::module_defaults::parse(src, v)?),
         // sudo is how drover becomes; another method is refused rather than run as sudo.
         "become_method" => {
             let method = src.string(v, "become_method")?;
@@ -664,8 +671,16 @@ pub(crate) fn passed_keyword(
 /// Passes `parent`'s keywords to `tasks`, as a block passes its own (a task's own value wins).
 pub(crate) fn pass_keywords(parent: &Task, tasks: &mut [Task]) {
     Keywords::of(parent).inherit(tasks);
-    for layer in parent.environment.iter().rev() {
-        inherit_environment(tasks, layer);
+    pass_layers(&parent.environment, &parent.module_defaults, tasks);
+}
+
+/// Gives `tasks` a parent's `environment:` and `module_defaults:` layers, beneath their own.
+fn pass_layers(environment: &[Json], module_defaults: &[Json], tasks: &mut [Task]) {
+    for layer in environment.iter().rev() {
+        inherit_layer(tasks, layer, Layered::Environment);
+    }
+    for layer in module_defaults.iter().rev() {
+        inherit_layer(tasks, layer, Layered::ModuleDefaults);
     }
 }
 
@@ -778,14 +793,27 @@ pub fn env_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A block's (or an include's, or the play's) `environment:` applies to every task in it, below
-/// the tasks' own: it goes first among their layers.
-pub fn inherit_environment(tasks: &mut [Task], layer: &Json) {
+/// A keyword whose values are layers a block (or an include, or the play) passes to its tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layered {
+    /// `environment:`.
+    Environment,
+    /// `module_defaults:`.
+    ModuleDefaults,
+}
+
+/// A block's (or an include's, or the play's) `environment:` or `module_defaults:` applies to
+/// every task in it, below the tasks' own: it goes first among their layers.
+pub fn inherit_layer(tasks: &mut [Task], layer: &Json, which: Layered) {
     for t in tasks {
-        t.environment.insert(0, layer.clone());
+        let layers = match which {
+            Layered::Environment => &mut t.environment,
+            Layered::ModuleDefaults => &mut t.module_defaults,
+        };
+        layers.insert(0, layer.clone());
         if let TaskBody::Block(b) = &mut t.body {
             for list in [&mut b.block, &mut b.rescue, &mut b.always] {
-                inherit_environment(list, layer);
+                inherit_layer(list, layer, which);
             }
         }
     }

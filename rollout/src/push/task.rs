@@ -384,7 +384,10 @@ impl HostRun<'_> {
             .engine
             .render_value(
                 &format!("{}", module.at),
-                &Json::Object(module.args.clone()),
+                &Json::Object(drover_roles::module_defaults::apply(
+                    &task.module_defaults,
+                    module,
+                )),
                 vars,
             )
             .map_err(|e| unsettled.explain(e))
