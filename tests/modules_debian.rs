@@ -2170,3 +2170,114 @@ fn htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise() {
         assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
     }
 }
+
+/// ansible.posix.synchronize (push) without rsync: a folder's tree sent as rsync -a sends it
+/// (modes, times, a symbolic link, an excluded folder left out), nothing sent again when nothing
+/// differs, only the changed file sent after an edit (not under --check), `delete` removing what
+/// the source lacks, and a single file sent to a path of its own.
+#[test]
+fn synchronize_sends_only_what_rsyncs_quick_check_finds_different() {
+    let Some(fleet) = common::debian_fleet(
+        "synchronize_sends_only_what_rsyncs_quick_check_finds_different",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let site = fleet.dir().join("site");
+    std::fs::create_dir_all(site.join("conf/.git")).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>hi</h1>\n").unwrap();
+    std::fs::write(site.join("conf/app.env"), "SECRET=1\n").unwrap();
+    std::fs::set_permissions(
+        site.join("conf/app.env"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::write(site.join("conf/.git/HEAD"), "ref\n").unwrap();
+    std::os::unix::fs::symlink("index.html", site.join("home.html")).unwrap();
+    let play = |extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.posix.synchronize:\n        src: site/\n        dest: /srv/site\n        rsync_opts: ['--exclude=.git']\n{extra}      register: sent\n    - copy:\n        content: \"{{{{ sent.stdout_lines | join('\\n') }}}}\"\n        dest: /root/sent\n"
+        )
+    };
+    let run = push(&fleet, "sync", &play(""), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "cd /srv/site && find . | sort && stat -c '%a %n' conf/app.env && readlink home.html")
+            .unwrap(),
+        ".\n./conf\n./conf/app.env\n./home.html\n./index.html\n600 conf/app.env\nindex.html\n"
+    );
+    let mtime = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    assert_eq!(
+        fleet
+            .exec(0, "stat -c %Y /srv/site/index.html")
+            .unwrap()
+            .trim(),
+        mtime(&site.join("index.html")).to_string()
+    );
+    assert!(
+        fleet
+            .exec(0, "cat /root/sent")
+            .unwrap()
+            .contains("<<CHANGED>><f+++++++++ index.html")
+    );
+    // The module's own status: the copy after it records what it registered, which differs.
+    let status = |run: &Run| {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("deb01 ") && l.ends_with("[synchronize]"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(String::from)
+    };
+    let again = push(&fleet, "sync", &play(""), &[]);
+    assert_eq!(status(&again).as_deref(), Some("ok"), "{again:?}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(site.join("index.html"), "<h1>hello</h1>\n").unwrap();
+    fleet.exec(0, "touch /srv/site/stray").unwrap();
+    let checked = push(
+        &fleet,
+        "sync",
+        &play("        delete: true\n"),
+        &["--check"],
+    );
+    assert!(
+        checked
+            .stdout
+            .contains("changed  [ansible.posix.synchronize]")
+            || recap(&checked).contains("changed="),
+        "{checked:?}"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /srv/site/index.html").unwrap(),
+        "<h1>hi</h1>\n"
+    );
+    let run = push(&fleet, "sync", &play("        delete: true\n"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /srv/site/index.html").unwrap(),
+        "<h1>hello</h1>\n"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /root/sent").unwrap(),
+        "<<CHANGED>><f.st...... index.html\n<<CHANGED>>*deleting   stray"
+    );
+    let again = push(&fleet, "sync", &play("        delete: true\n"), &[]);
+    assert_eq!(status(&again).as_deref(), Some("ok"), "{again:?}");
+    // One file to a path of its own.
+    let one = "- hosts: all\n  gather_facts: false\n  tasks:\n    - synchronize:\n        src: site/index.html\n        dest: /srv/front.html\n";
+    assert!(recap(&push(&fleet, "one", one, &[])).contains("changed=1"));
+    assert_eq!(
+        fleet.exec(0, "cat /srv/front.html").unwrap(),
+        "<h1>hello</h1>\n"
+    );
+    assert!(recap(&push(&fleet, "one", one, &[])).contains("changed=0"));
+}

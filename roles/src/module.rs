@@ -107,6 +107,8 @@ pub enum ModuleKind {
     Make,
     /// `htpasswd` (community.general).
     Htpasswd,
+    /// `synchronize` (ansible.posix), push mode.
+    Synchronize,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1353,6 +1355,31 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.htpasswd"]),
+    module(
+        ModuleKind::Synchronize,
+        "synchronize",
+        "A controller folder (or file) made the same on the host as `rsync --archive` makes it, over drover's own connection (no rsync needed): only what rsync's quick check finds different is sent, in one tar stream; `delete` removes what the source does not have. Registers rsync's itemized changes.",
+        &[
+            req("src", Str, "the folder or file on the controller (relative: in files/ or beside the playbook); `dir/` sends what it holds, `dir` the folder itself"),
+            req("dest", Str, "the folder on the host"),
+            p("mode", Choice(&["push"]), "push (the default; pull is not supported)"),
+            p("archive", Bool, "keep links, permissions, times, owner and group, and recurse (default true); each flag below overrides it"),
+            p("recursive", Bool, "go into folders"),
+            p("links", Bool, "send symbolic links as links"),
+            p("copy_links", Bool, "send what symbolic links point to instead"),
+            p("perms", Bool, "keep permissions"),
+            p("times", Bool, "keep modification times"),
+            p("owner", Bool, "keep the owner (by name; with `group`, where the host's user may give files away)"),
+            p("group", Bool, "keep the group"),
+            p("checksum", Bool, "compare content (SHA-256 on both sides), not size and time"),
+            p("delete", Bool, "remove what is in dest but not in src (excluded names stay)"),
+            p("compress", Bool, "gzip the stream (default true)"),
+            p("rsync_opts", List, "--exclude=PATTERN and --include=PATTERN, read as rsync reads them; any other option is refused"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["ansible.posix.synchronize"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

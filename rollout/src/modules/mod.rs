@@ -52,6 +52,7 @@ mod replace;
 mod rpm_key;
 mod service;
 mod stat;
+mod synchronize;
 mod sysctl;
 mod tempfile;
 mod timezone;
@@ -496,6 +497,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Acl => acl::run(&args, ctx).await,
         M::Make => make::run(&args, ctx).await,
         M::Htpasswd => htpasswd::run(&args, ctx).await,
+        M::Synchronize => synchronize::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
