@@ -1872,6 +1872,42 @@ fn module_defaults_fill_in_what_a_task_does_not_say() {
     );
 }
 
+/// A playbook named without a folder (run from its own folder, as most are): `playbook_dir` is
+/// that folder, absolute, both in a static include's path and when a task renders it.
+#[test]
+fn playbook_dir_is_absolute_for_a_playbook_named_without_a_folder() {
+    let fleet = common::fleet(1);
+    let dir = fleet.dir().join("bare");
+    std::fs::create_dir_all(dir.join("inc")).unwrap();
+    let out = home(&fleet, 0).join("pd.txt");
+    std::fs::write(
+        dir.join("pd.yml"),
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: \"{{ playbook_dir }}/inc/more.yml\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("inc/more.yml"),
+        format!(
+            "- copy:\n    content: \"{{{{ playbook_dir }}}}\"\n    dest: {}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let output = common::drover_command(
+        &fleet,
+        &["push", "pd.yml", "--runs-dir", runs.to_str().unwrap()],
+    )
+    .current_dir(&dir)
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        dir.display().to_string()
+    );
+}
+
 /// The play keywords `remote_user` and `connection`: they apply where the host's variables say
 /// nothing (a host's `ansible_user` beats the play's `remote_user`, as in Ansible), and
 /// `connection: local` runs the play's tasks on the controller.

@@ -24,8 +24,8 @@ pub use play::{
 };
 pub use role::Role;
 pub use task::{
-    Block, LoopSpec, Number, Task, TaskBody, TemplatedKeyword, env_name, resolve as resolve_file,
-    resolve_dir,
+    Block, LoopSpec, Number, Task, TaskBody, TemplatedKeyword, absolute_dir, env_name,
+    resolve as resolve_file, resolve_dir,
 };
 pub use window::Window;
 

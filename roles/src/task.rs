@@ -951,7 +951,15 @@ fn put_known(name: &str, search: &[PathBuf]) -> Option<String> {
         regex::Regex::new(r"\{\{-?\s*(playbook_dir|role_path)\s*-?\}\}").expect("valid regex")
     });
     // Absolute, as Ansible's are: the name is then found wherever the include is read from.
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let absolute = |p: &Path| {
+        // A playbook named without a folder has "" as its folder: the current one.
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
+        std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+    };
     let playbook_dir = absolute(search.last()?).display().to_string();
     let role_path = (search.len() > 1).then(|| absolute(&search[0]).display().to_string());
     let mut missing = false;
@@ -963,6 +971,16 @@ fn put_known(name: &str, search: &[PathBuf]) -> Option<String> {
         }),
     });
     (!missing).then(|| out.into_owned())
+}
+
+/// The folder of a playbook (or any file) as Ansible's `playbook_dir` gives it: absolute, the
+/// current folder for a name without one.
+pub fn absolute_dir(file: &Path) -> PathBuf {
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// The lookup plugin of a `with_<lookup>:` key (none for `loop:`), refused at load when drover has

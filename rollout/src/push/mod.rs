@@ -346,10 +346,9 @@ pub async fn push(
         },
         run_id: run_id.clone(),
         run_dir,
-        playbook_dir: playbook
-            .path
-            .parent()
-            .map_or_else(|| ".".into(), |p| p.display().to_string()),
+        playbook_dir: drover_roles::absolute_dir(&playbook.path)
+            .display()
+            .to_string(),
         start_play: opts
             .start_at
             .as_deref()
