@@ -2281,3 +2281,65 @@ fn synchronize_sends_only_what_rsyncs_quick_check_finds_different() {
     );
     assert!(recap(&push(&fleet, "one", one, &[])).contains("changed=0"));
 }
+
+/// apt's `policy_rc_d`: while apt installs, /usr/sbin/policy-rc.d answers with the code asked for
+/// (what a package's maintainer script sees, here 101: do not start), and afterwards the host is
+/// as it was: no policy where there was none, the operator's own put back where there was one.
+#[test]
+fn apt_policy_rc_d_holds_only_while_apt_runs() {
+    use common::apt::{Deb, build_repo_of};
+    let repo = common::scratch().join(format!("apt-policy-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    const SVC: Deb = Deb {
+        name: "drover-svc",
+        version: "1.0-1",
+        depends: "",
+        postinst: "#!/bin/sh\nif [ -x /usr/sbin/policy-rc.d ]; then /usr/sbin/policy-rc.d drover-svc start; echo \"policy $?\" > /var/lib/drover-svc; else echo 'no policy' > /var/lib/drover-svc; fi\n",
+    };
+    build_repo_of(&repo, &[&SVC]);
+    let Some(fleet) = common::debian_fleet(
+        "apt_policy_rc_d_holds_only_while_apt_runs",
+        &DebianOptions {
+            repo: Some(repo.clone()),
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let install = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: drover-svc\n        update_cache: true\n        policy_rc_d: 101\n";
+    let remove = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: drover-svc\n        state: absent\n";
+    let run = push(&fleet, "install", install, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /var/lib/drover-svc").unwrap(),
+        "policy 101\n"
+    );
+    assert_eq!(
+        fleet
+            .exec(0, "ls /usr/sbin/policy-rc.d 2>&1 || true")
+            .unwrap(),
+        "ls: cannot access '/usr/sbin/policy-rc.d': No such file or directory\n"
+    );
+    // The operator's own policy is put back after apt ran under drover's.
+    fleet
+        .exec(0, "printf '#!/bin/sh\\nexit 104\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d")
+        .unwrap();
+    assert_eq!(push(&fleet, "remove", remove, &[]).code, 0);
+    let run = push(&fleet, "install", install, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /var/lib/drover-svc").unwrap(),
+        "policy 101\n"
+    );
+    assert_eq!(
+        fleet
+            .exec(
+                0,
+                "cat /usr/sbin/policy-rc.d; ls /usr/sbin/ | grep -c policy"
+            )
+            .unwrap(),
+        "#!/bin/sh\nexit 104\n1\n"
+    );
+    drop(fleet);
+    let _ = std::fs::remove_dir_all(&repo);
+}

@@ -642,6 +642,7 @@ pub const MODULES: &[Spec] = &[
             p("allow_downgrade", Bool, "allow installing an older version"),
             p("allow_unauthenticated", Bool, "allow packages apt cannot authenticate"),
             p("lock_timeout", Number, "seconds to wait for another apt or dpkg to finish"),
+            p("policy_rc_d", Number, "the exit code /usr/sbin/policy-rc.d gives while apt runs (101: installed services are not started); one already there is put back afterwards"),
             p(
                 "force_apt_get",
                 Bool,

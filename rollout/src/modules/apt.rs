@@ -149,7 +149,34 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
     if steps.is_empty() {
         return Err("apt needs `name`, `deb`, `upgrade`, `update_cache`, `autoremove`, `autoclean` or `clean`".into());
     }
-    Ok(steps.join(" && "))
+    let steps = steps.join(" && ");
+    match args.0.get("policy_rc_d") {
+        None | Some(serde_json::Value::Null) => Ok(steps),
+        Some(_) if check => Ok(steps),
+        Some(_) => {
+            let code = args
+                .num("policy_rc_d")
+                .filter(|n| n.fract() == 0.0 && (0.0..=255.0).contains(n))
+                .ok_or("`policy_rc_d` must be an exit code (0 to 255)")?;
+            Ok(with_policy_rc_d(&steps, code as u8))
+        }
+    }
+}
+
+/// `steps` run with /usr/sbin/policy-rc.d exiting `code` (101: services are not started), as
+/// Ansible's apt does: a policy already there is put aside and put back afterwards, whatever the
+/// steps did. The script is written under a temp name and renamed into place, never through a
+/// link planted at its name.
+pub fn with_policy_rc_d(steps: &str, code: u8) -> String {
+    format!(
+        "keep=$(mktemp -d) || exit 1; \
+         [ ! -e /usr/sbin/policy-rc.d ] && [ ! -L /usr/sbin/policy-rc.d ] || mv /usr/sbin/policy-rc.d \"$keep/\" || exit 1; \
+         t=$(mktemp /usr/sbin/.policy-rc.d.XXXXXX) && printf '#!/bin/sh\\nexit {code}\\n' > \"$t\" && chmod 0755 \"$t\" && mv -f \"$t\" /usr/sbin/policy-rc.d || exit 1; \
+         ( {steps} ); rc=$?; \
+         rm -f /usr/sbin/policy-rc.d; \
+         [ ! -e \"$keep/policy-rc.d\" ] && [ ! -L \"$keep/policy-rc.d\" ] || mv \"$keep/policy-rc.d\" /usr/sbin/policy-rc.d; \
+         rmdir \"$keep\"; exit $rc"
+    )
 }
 
 /// A .deb file (on the host, or a URL it fetches) installed with its dependencies, unless that
@@ -232,6 +259,34 @@ mod tests {
         assert!(changed(
             &std::fs::read_to_string(dir.join("apt-install-new.txt")).unwrap()
         ));
+    }
+
+    #[test]
+    fn policy_rc_d_wraps_the_steps_and_puts_back_what_was_there() {
+        let cmd = command(
+            &args(json!({"name": "nginx", "state": "latest", "policy_rc_d": 101})),
+            false,
+        )
+        .unwrap();
+        assert!(
+            cmd.starts_with("keep=$(mktemp -d) || exit 1; [ ! -e /usr/sbin/policy-rc.d ]"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.contains("printf '#!/bin/sh\\nexit 101\\n' > \"$t\""),
+            "{cmd}"
+        );
+        assert!(
+            cmd.contains("( DEBIAN_FRONTEND=noninteractive apt-get -y -q"),
+            "{cmd}"
+        );
+        assert!(cmd.ends_with("rmdir \"$keep\"; exit $rc"), "{cmd}");
+        let checked = command(&args(json!({"name": "nginx", "policy_rc_d": 101})), true).unwrap();
+        assert!(
+            !checked.contains("policy-rc.d"),
+            "--check writes nothing: {checked}"
+        );
+        assert!(command(&args(json!({"name": "nginx", "policy_rc_d": 300})), false).is_err());
     }
 
     #[test]
