@@ -2343,3 +2343,99 @@ fn apt_policy_rc_d_holds_only_while_apt_runs() {
     drop(fleet);
     let _ = std::fs::remove_dir_all(&repo);
 }
+
+/// community.general.slack against a stand-in for Slack on the host itself: `hooks.slack.com` and
+/// `slack.com` resolve to 127.0.0.1, where `openssl s_server` (with a certificate the host is made
+/// to trust, so certificates are checked as they would be) takes one request and gives Slack's
+/// answer. The webhook gets the payload community.general builds; the Web API gets the bearer token
+/// and its `ts` is registered; the token is in no command line, output or journal.
+#[test]
+fn slack_posts_the_payload_and_keeps_the_token_out_of_sight() {
+    let Some(fleet) = common::debian_fleet(
+        "slack_posts_the_payload_and_keeps_the_token_out_of_sight",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "echo '127.0.0.1 hooks.slack.com slack.com' >> /etc/hosts && cd /root && \
+             openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 1 -subj /CN=hooks.slack.com \
+               -addext subjectAltName=DNS:hooks.slack.com,DNS:slack.com 2>/dev/null && \
+             cp c.pem /usr/local/share/ca-certificates/stand-in-slack.crt && update-ca-certificates >/dev/null 2>&1",
+        )
+        .unwrap();
+    // One request taken, `body` answered, the request kept in /root/request.
+    let serve = |body: &str| {
+        fleet
+            .write_file(
+                0,
+                "/root/response",
+                &format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+            .unwrap();
+        fleet
+            .exec(
+                0,
+                "cd /root && rm -f request && nohup sh -c '{ sleep 1; cat response; sleep 5; } | timeout 30 openssl s_server -quiet -accept 443 -naccept 1 -cert c.pem -key k.pem > request' >/dev/null 2>&1 & sleep 0.5",
+            )
+            .unwrap();
+    };
+    let webhook = "T0DROVER/B0DROVER/s3cretHOOK";
+    serve("ok");
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.slack:\n        token: {webhook}\n        msg: \"Patched {{{{ inventory_hostname }}}}\"\n        channel: ops\n        prepend_hash: auto\n        color: warning\n"
+    );
+    let run = push(&fleet, "hook", &play, &["-vvv"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let request = fleet.exec(0, "sleep 1; cat /root/request").unwrap();
+    assert!(
+        request.starts_with("POST /services/T0DROVER/B0DROVER/s3cretHOOK HTTP/1.1"),
+        "{request}"
+    );
+    assert!(
+        request.ends_with(r##"{"attachments":[{"text":"Patched deb01","color":"warning","mrkdwn_in":["text"]}],"channel":"#ops","username":"Ansible","icon_url":"https://docs.ansible.com/favicon/favicon.ico","link_names":1}"##),
+        "{request}"
+    );
+    // --check posts nothing.
+    fleet.exec(0, "rm -f /root/request").unwrap();
+    let checked = push(&fleet, "hook", &play, &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "ls /root/request 2>/dev/null | wc -l")
+            .unwrap(),
+        "0\n"
+    );
+    serve(r#"{"ok":true,"channel":"C0OPS","ts":"1700000000.000100"}"#);
+    let api = "- hosts: all\n  gather_facts: false\n  tasks:\n    - slack:\n        token: xoxb-s3cret-API\n        msg: done\n        channel: C0OPS\n      register: posted\n    - copy:\n        content: \"{{ posted.ts }} {{ posted.channel }}\"\n        dest: /root/posted\n";
+    let run = push(&fleet, "api", api, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let request = fleet.exec(0, "sleep 1; cat /root/request").unwrap();
+    assert!(
+        request.starts_with("POST /api/chat.postMessage HTTP/1.1"),
+        "{request}"
+    );
+    assert!(
+        request.contains("Authorization: Bearer xoxb-s3cret-API"),
+        "{request}"
+    );
+    assert_eq!(
+        fleet.exec(0, "cat /root/posted").unwrap(),
+        "1700000000.000100 C0OPS"
+    );
+    for secret in ["s3cretHOOK", "xoxb-s3cret-API"] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+        let grep = std::process::Command::new("grep")
+            .args(["-rl", secret])
+            .arg(fleet.dir().join("runs"))
+            .output()
+            .unwrap();
+        // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
+        assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+    }
+}

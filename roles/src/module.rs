@@ -109,6 +109,8 @@ pub enum ModuleKind {
     Htpasswd,
     /// `synchronize` (ansible.posix), push mode.
     Synchronize,
+    /// `slack` (community.general).
+    Slack,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1381,6 +1383,32 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["ansible.posix.synchronize"]),
+    module(
+        ModuleKind::Slack,
+        "slack",
+        "A message posted to Slack from where the task runs (usually `delegate_to: localhost`), by an incoming webhook or the Web API, with the payload community.general builds; the token never reaches a command line or the output.",
+        &[
+            req("token", Str, "a webhook token (T.../B.../X...) or an API token (xoxb-, xoxp-, xoxa-); never shown"),
+            p("msg", Str, "the message"),
+            p("channel", Str, "the channel (`#ops`, `@user`, an id)"),
+            p("thread_id", Str, "reply in this thread (its ts)"),
+            p("reply_broadcast", Bool, "with thread_id: show the reply in the channel too"),
+            p("username", Str, "the name it posts as (default Ansible)"),
+            p("icon_url", Str, "the icon's URL"),
+            p("icon_emoji", Str, "an emoji as the icon (`:ship:`), instead of icon_url"),
+            p("link_names", Number, "1 (default): link @names and #channels; 0: do not"),
+            p("parse", Choice(&["none", "full"]), "how Slack reads the message"),
+            p("color", Str, "normal (default), good, warning, danger or a hex color (`#36a64f`): not normal sends the message as a colored attachment"),
+            p("attachments", List, "Slack attachments (mappings)"),
+            p("blocks", List, "Slack blocks (mappings)"),
+            p("prepend_hash", Choice(&["always", "never", "auto"]), "put `#` before the channel: never (default), always, or auto (unless it starts with #, @ or is an id)"),
+            p("domain", Choice(&["slack.com", "slack-gov.com"]), "Slack's domain (default slack.com)"),
+            p("validate_certs", Bool, "check Slack's certificate (default true)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.slack"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

@@ -51,6 +51,7 @@ mod remote_copy;
 mod replace;
 mod rpm_key;
 mod service;
+mod slack;
 mod stat;
 mod synchronize;
 mod sysctl;
@@ -498,6 +499,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Make => make::run(&args, ctx).await,
         M::Htpasswd => htpasswd::run(&args, ctx).await,
         M::Synchronize => synchronize::run(&args, ctx).await,
+        M::Slack => slack::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
