@@ -2421,6 +2421,56 @@ fn vault_files_and_values_decrypt_and_stay_secret() {
     assert!(!journal.contains("tok-12345") && !journal.contains("s3cr3t-from-vault"));
 }
 
+/// A vault client script named without a folder (`--vault-id ops@vault-client.sh`, as
+/// ansible.cfg's `vault_identity_list` names them) is the file of the current folder, not a program
+/// on PATH, and is asked for its id as Ansible asks a client script (`--vault-id ops`).
+#[test]
+fn a_vault_client_script_of_the_current_folder_is_asked_for_its_id() {
+    let fleet = common::fleet(1);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vault/tests/fixtures");
+    let dir = fleet.dir().join("client");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixtures.join("vars-1.2.yml"), dir.join("ops.yml")).unwrap();
+    let out = home(&fleet, 0).join("client-out");
+    std::fs::write(
+        dir.join("site.yml"),
+        format!(
+            "- hosts: all\n  gather_facts: false\n  vars_files: [ops.yml]\n  tasks:\n    - shell: echo \"{{{{ users | join(',') }}}}\" > {}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let password = std::fs::read_to_string(fixtures.join("ops-password.txt")).unwrap();
+    let script = dir.join("vault-client.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$*\" = '--vault-id ops' ] || exit 9\nprintf '%s\\n' '{}'\n",
+            password.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let runs = fleet.dir().join("runs");
+    let output = common::drover_command(
+        &fleet,
+        &[
+            "push",
+            "site.yml",
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--vault-id",
+            "ops@vault-client.sh",
+        ],
+    )
+    .current_dir(&dir)
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "alice\n");
+}
+
 /// Play keywords: `order` arranges the hosts before batching; `ignore_errors`, `no_log` and
 /// `become_method: sudo` given to the play reach every task (a role's too); `strategy: free` is
 /// how drover runs; a become method other than sudo is refused at load.

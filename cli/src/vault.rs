@@ -34,11 +34,20 @@ fn vault_id(text: &str) -> (String, Source) {
     (id, source)
 }
 
+/// Whether a password script is a vault client script, which takes `--vault-id ID`: its name
+/// without its extension ends `-client` (`vault-client.sh`), as Ansible tells them.
+fn is_client(path: &Path) -> bool {
+    path.with_extension("")
+        .to_string_lossy()
+        .ends_with("-client")
+}
+
 /// What a password script prints, within [`SCRIPT_DEADLINE`].
 fn run_script(path: &Path, id: &str) -> Result<String, String> {
-    let mut command = Command::new(path);
-    // Ansible's vault client scripts take `--vault-id ID`; plain scripts ignore arguments.
-    if path.to_string_lossy().ends_with("-client") {
+    // A bare name is a file of the current folder (as Ansible reads it), not a program on PATH.
+    let mut command =
+        Command::new(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+    if is_client(path) {
         command.args(["--vault-id", id]);
     }
     let (status, out) = drover_shell::run_local(&mut command, SCRIPT_DEADLINE, 1 << 16)
@@ -117,6 +126,14 @@ pub fn install(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_scripts_are_told_as_ansible_tells_them() {
+        assert!(is_client(Path::new("vault-client.sh")));
+        assert!(is_client(Path::new("/etc/ansible/keyring-client")));
+        assert!(!is_client(Path::new("pass.sh")));
+        assert!(!is_client(Path::new("client.sh")));
+    }
 
     #[test]
     fn vault_ids_name_their_source() {

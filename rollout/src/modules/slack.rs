@@ -23,7 +23,9 @@ pub enum Endpoint {
 /// The endpoint for `token`, refused as the module refuses a token of neither form.
 pub fn endpoint(token: &str, domain: Option<&str>) -> Result<Endpoint, String> {
     // As the module validates it: any other domain is slack.com.
-    let domain = domain.filter(|d| *d == "slack-gov.com").unwrap_or("slack.com");
+    let domain = domain
+        .filter(|d| *d == "slack-gov.com")
+        .unwrap_or("slack.com");
     let webhook = regex::Regex::new(r"^T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+$").expect("valid regex");
     if webhook.is_match(token) {
         Ok(Endpoint::Webhook(format!(
