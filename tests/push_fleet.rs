@@ -2471,6 +2471,30 @@ fn a_vault_client_script_of_the_current_folder_is_asked_for_its_id() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "alice\n");
 }
 
+/// `loop_control: extended` gives `ansible_loop` as ansible-core 2.19 gives it (the same play run
+/// with it printed the same three lines), with `extended_allitems: false`, `ansible_loop_var` and
+/// `ansible_index_var`; a loop over an include gets them too.
+#[test]
+fn an_extended_loop_knows_where_it_is() {
+    let fleet = common::fleet(1);
+    let debug = "msg: \"{{ ansible_loop.index }}/{{ ansible_loop.length }} {{ item }} first={{ ansible_loop.first }} last={{ ansible_loop.last }} prev={{ ansible_loop.previtem | default('-') }} next={{ ansible_loop.nextitem | default('-') }} rev={{ ansible_loop.revindex }} all={{ ansible_loop.allitems | default('none') }} var={{ ansible_loop_var }} idx={{ i }} {{ ansible_index_var }}\"";
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug:\n        {debug}\n      loop: [a, b, c]\n      loop_control:\n        extended: true\n        extended_allitems: false\n        index_var: i\n    - include_tasks: one.yml\n      loop: [x, y]\n      loop_control:\n        extended: true\n"
+    );
+    let one = "- debug:\n    msg: \"inc {{ item }} {{ ansible_loop.index0 }} {{ ansible_loop.allitems | join('+') }}\"\n";
+    let run = push_text(&fleet, &[("ext.yml", &play), ("one.yml", one)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for line in [
+        "1/3 a first=True last=False prev=- next=b rev=3 all=none var=item idx=0 i",
+        "2/3 b first=False last=False prev=a next=c rev=2 all=none var=item idx=1 i",
+        "3/3 c first=False last=True prev=b next=- rev=1 all=none var=item idx=2 i",
+        "inc x 0 x+y",
+        "inc y 1 x+y",
+    ] {
+        assert!(run.stdout.contains(line), "{line} in {run:?}");
+    }
+}
+
 /// Play keywords: `order` arranges the hosts before batching; `ignore_errors`, `no_log` and
 /// `become_method: sudo` given to the play reach every task (a role's too); `strategy: free` is
 /// how drover runs; a become method other than sudo is refused at load.

@@ -71,6 +71,48 @@ pub struct LoopSpec {
     pub index_var: Option<String>,
     /// `loop_control.pause`: seconds to wait between items.
     pub pause: Option<f64>,
+    /// `loop_control.extended`: `ansible_loop` describes where the loop is (and, unless
+    /// `extended_allitems: false`, holds every item).
+    pub extended: Option<bool>,
+    /// `loop_control.extended_allitems`.
+    pub extended_allitems: bool,
+}
+
+impl LoopSpec {
+    /// The variables of item `index` of `items`, as Ansible sets them: the loop variable,
+    /// `ansible_loop_var`, the index variable (and `ansible_index_var`) and, extended,
+    /// `ansible_loop`.
+    pub fn item_vars(&self, items: &[Json], index: usize) -> Vars {
+        let mut vars = Vars::new();
+        vars.insert(self.loop_var.clone(), items[index].clone());
+        vars.insert("ansible_loop_var".into(), Json::from(self.loop_var.clone()));
+        if let Some(var) = &self.index_var {
+            vars.insert(var.clone(), Json::from(index));
+            vars.insert("ansible_index_var".into(), Json::from(var.clone()));
+        }
+        if self.extended == Some(true) {
+            let length = items.len();
+            let mut l = serde_json::Map::new();
+            if self.extended_allitems {
+                l.insert("allitems".into(), Json::Array(items.to_vec()));
+            }
+            l.insert("index".into(), Json::from(index + 1));
+            l.insert("index0".into(), Json::from(index));
+            l.insert("revindex".into(), Json::from(length - index));
+            l.insert("revindex0".into(), Json::from(length - index - 1));
+            l.insert("first".into(), Json::from(index == 0));
+            l.insert("last".into(), Json::from(index + 1 == length));
+            l.insert("length".into(), Json::from(length));
+            if index > 0 {
+                l.insert("previtem".into(), items[index - 1].clone());
+            }
+            if let Some(next) = items.get(index + 1) {
+                l.insert("nextitem".into(), next.clone());
+            }
+            vars.insert("ansible_loop".into(), Json::Object(l));
+        }
+        vars
+    }
 }
 
 /// `block:` with its `rescue:` and `always:` sections.
@@ -378,6 +420,8 @@ fn parse_task(
                     label: None,
                     index_var: None,
                     pause: None,
+                    extended: None,
+                    extended_allitems: true,
                 });
             }
             "loop_control" => loop_control = Some(v),
@@ -447,9 +491,22 @@ fn parse_task(
         let lc_entries = src.map(lc, "loop_control")?;
         src.check_keys(
             lc_entries,
-            &["loop_var", "label", "pause", "index_var"],
+            &[
+                "loop_var",
+                "label",
+                "pause",
+                "index_var",
+                "extended",
+                "extended_allitems",
+            ],
             "loop_control",
         )?;
+        if let Some(v) = lc.get("extended") {
+            spec.extended = Some(src.boolean(v, "loop_control.extended")?);
+        }
+        if let Some(v) = lc.get("extended_allitems") {
+            spec.extended_allitems = src.boolean(v, "loop_control.extended_allitems")?;
+        }
         if let Some(var) = lc.get("loop_var") {
             spec.loop_var = src.string(var, "loop_var")?;
         }

@@ -335,12 +335,8 @@ impl HostRun<'_> {
         let items = self
             .loop_items(task, &vars)
             .map_err(|e| self.template_failure(task, None, role, e))?;
-        for (index, item) in items.into_iter().enumerate() {
-            let mut scope = drover_roles::Vars::new();
-            scope.insert(spec.loop_var.clone(), item);
-            if let Some(index_var) = &spec.index_var {
-                scope.insert(index_var.clone(), json!(index));
-            }
+        for index in 0..items.len() {
+            let scope = spec.item_vars(&items, index);
             let mut item_vars = vars.clone();
             item_vars.extend(scope.clone());
             if !self.conditions_hold_with((task, None), role, &item_vars)? {

@@ -191,7 +191,7 @@ impl HostRun<'_> {
                 let mut results = Vec::new();
                 let mut total = Outcome::default();
                 let mut ran = false;
-                for (index, item) in items.into_iter().enumerate() {
+                for (index, item) in items.iter().cloned().enumerate() {
                     if let (Some(pause), true) = (spec.pause, index > 0) {
                         let pause = modules::seconds(pause).map_err(|e| {
                             Stop::bad_input(format!("{}: loop_control.pause: {e}", task.at))
@@ -199,10 +199,7 @@ impl HostRun<'_> {
                         tokio::time::sleep(pause).await;
                     }
                     let mut item_vars = vars.clone();
-                    item_vars.insert(spec.loop_var.clone(), item.clone());
-                    if let Some(index_var) = &spec.index_var {
-                        item_vars.insert(index_var.clone(), Json::from(index));
-                    }
+                    item_vars.extend(spec.item_vars(&items, index));
                     if !self.conditions_hold_with((task, Some(module)), role, &item_vars)? {
                         let mut r = json!({"skipped": true, "changed": false, "failed": false});
                         r[&spec.loop_var] = item;
