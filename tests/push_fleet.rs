@@ -2495,6 +2495,32 @@ fn an_extended_loop_knows_where_it_is() {
     }
 }
 
+/// `import_playbook:` with `when:` (Ansible forwards it to every task of the plays it brings and
+/// to their fact gathering): false, the imported play neither gathers nor runs its tasks; true,
+/// both happen, the task's own `when` still asked after the import's.
+#[test]
+fn an_import_playbooks_when_reaches_its_plays() {
+    let fleet = common::fleet(1);
+    let out = home(&fleet, 0).join("imported");
+    let site = "- import_playbook: other.yml\n  when: with_other | default(false) | bool\n";
+    let other = format!(
+        "- hosts: all\n  tasks:\n    - shell: echo \"{{{{ ansible_facts.hostname is defined }}}}\" >> {out}\n    - shell: echo never >> {out}\n      when: false\n",
+        out = out.display()
+    );
+    let run = push_text(&fleet, &[("site.yml", site), ("other.yml", &other)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!out.exists());
+    assert!(run.stdout.contains("skipped=3"), "{run:?}");
+    let pb = fleet.dir().join("pb/site.yml");
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["-e", "with_other=yes"]),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "True\n");
+}
+
 /// Play keywords: `order` arranges the hosts before batching; `ignore_errors`, `no_log` and
 /// `become_method: sudo` given to the play reach every task (a role's too); `strategy: free` is
 /// how drover runs; a become method other than sudo is refused at load.

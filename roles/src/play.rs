@@ -176,6 +176,9 @@ pub struct Play {
     pub become_user: Option<String>,
     /// `gather_facts:` (default true).
     pub gather_facts: bool,
+    /// Conditions the play's fact gathering waits on: an `import_playbook:` entry's `when:`, asked
+    /// of each host before it gathers (as Ansible's `_included_conditional`).
+    pub gather_when: Vec<String>,
     /// `gather_subset:`: which facts the play gathers (default all).
     pub gather_subset: crate::Subsets,
     /// `gather_timeout:`: seconds the facts may take (default 60, as Ansible's setup).
@@ -306,7 +309,7 @@ fn imported(
     };
     src.check_keys(
         entries,
-        &[key, "name", "vars", "tags"],
+        &[key, "name", "vars", "tags", "when"],
         "an import_playbook entry",
     )?;
     let name = src.string(import, "import_playbook")?;
@@ -333,7 +336,14 @@ fn imported(
         Some(t) => src.strings(t, "tags")?,
         None => Vec::new(),
     };
+    let when = match node.get("when") {
+        Some(w) => crate::task::conditions(src, w, "when")?,
+        None => Vec::new(),
+    };
     for play in &mut plays {
+        if !when.is_empty() {
+            condition_play(play, &when);
+        }
         // The import's vars sit below the play's own.
         let mut merged = vars.clone();
         merged.extend(std::mem::take(&mut play.vars));
@@ -341,6 +351,34 @@ fn imported(
         play.tags.extend(tags.iter().cloned());
     }
     Ok(plays)
+}
+
+/// An import's `when:` on a play it brings, as Ansible forwards it: before each task of its
+/// sections and its roles (handlers run when notified), and before its fact gathering.
+fn condition_play(play: &mut Play, when: &[String]) {
+    fn prepend(tasks: &mut [Task], when: &[String]) {
+        for task in tasks {
+            let own = std::mem::take(&mut task.when);
+            task.when = when.iter().cloned().chain(own).collect();
+        }
+    }
+    fn role(r: &mut Role, when: &[String]) {
+        prepend(&mut r.tasks, when);
+        for dep in &mut r.dependencies {
+            role(dep, when);
+        }
+    }
+    for list in [&mut play.pre_tasks, &mut play.tasks, &mut play.post_tasks] {
+        prepend(list, when);
+    }
+    for r in &mut play.roles {
+        role(r, when);
+    }
+    play.gather_when = when
+        .iter()
+        .cloned()
+        .chain(std::mem::take(&mut play.gather_when))
+        .collect();
 }
 
 fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, PlaybookError> {
@@ -378,6 +416,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         become_enabled: None,
         become_user: None,
         gather_facts: true,
+        gather_when: Vec::new(),
         gather_subset: crate::Subsets::default(),
         gather_timeout: 60.0,
         fact_path: None,

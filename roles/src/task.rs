@@ -346,7 +346,11 @@ pub fn parse_tasks(
         .collect()
 }
 
-fn conditions(src: &Source, node: &Node, what: &str) -> Result<Vec<String>, PlaybookError> {
+pub(crate) fn conditions(
+    src: &Source,
+    node: &Node,
+    what: &str,
+) -> Result<Vec<String>, PlaybookError> {
     syntax::expressions(src, node, what)?;
     src.list(node, what)?
         .into_iter()

@@ -192,7 +192,11 @@ impl HostRun<'_> {
     /// pre_tasks, roles and tasks, post_tasks; handlers run after each section, as in Ansible.
     async fn play_sections(&mut self) -> Result<(), Stop> {
         if self.play.gather_facts {
-            let gathered = self.gather_facts().await;
+            let gathered = match self.gathering_wanted() {
+                Ok(true) => self.gather_facts().await,
+                Ok(false) => Ok(self.skip_gathering()),
+                Err(e) => Err(e),
+            };
             self.shared.gathering.arrive(&self.host);
             gathered?;
             // The others' facts are bounded in coming: each gathers within its own deadline.
@@ -213,6 +217,36 @@ impl HostRun<'_> {
         self.flush_handlers().await?;
         self.run_tasks(&play.post_tasks, None, &[]).await?;
         self.flush_handlers().await
+    }
+
+    /// Whether the play's `gather_when` (an import's `when:`) holds for this host.
+    fn gathering_wanted(&mut self) -> Result<bool, Stop> {
+        let mut vars = self.base.clone();
+        vars.extend(self.play.vars.clone());
+        vars.extend(self.run.opts.extra_vars.clone());
+        for cond in &self.play.gather_when {
+            let at = format!("{} import_playbook when", self.play.at);
+            match self.run.engine.eval_bool(&at, cond, &vars) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => {
+                    self.stats.failed += 1;
+                    return Err(Stop::bad_input(format!("{e} (host {})", self.host)));
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reports the fact gathering an import's `when:` skipped for this host.
+    fn skip_gathering(&mut self) {
+        self.stats.skipped += 1;
+        self.run.emitter.emit(PushEvent::task_line(
+            &self.host,
+            GATHERING_FACTS,
+            TaskStatus::Skipped,
+            String::new(),
+        ));
     }
 
     /// Gathers facts, reported (and counted) as Ansible's `Gathering Facts` task is.
