@@ -194,7 +194,10 @@ impl HostRun<'_> {
         if self.play.gather_facts {
             let gathered = match self.gathering_wanted() {
                 Ok(true) => self.gather_facts().await,
-                Ok(false) => Ok(self.skip_gathering()),
+                Ok(false) => {
+                    self.skip_gathering();
+                    Ok(())
+                }
                 Err(e) => Err(e),
             };
             self.shared.gathering.arrive(&self.host);
