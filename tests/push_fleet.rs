@@ -391,6 +391,133 @@ fn http_server(status: u16) -> u16 {
     port
 }
 
+/// A loopback HTTP server that keeps every request it gets (head and body) and asks for basic
+/// authentication on `/private` until a request brings it.
+fn recording_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(40).flatten() {
+            let mut stream = stream;
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The head, then as much body as Content-Length says.
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request).to_string();
+            let challenge =
+                text.starts_with("POST /private") && !text.contains("Authorization: Basic");
+            kept.lock().unwrap().push(text);
+            let (status, extra, body) = if challenge {
+                (
+                    "401 Unauthorized",
+                    "WWW-Authenticate: Basic realm=\"drover\"\r\n",
+                    "{}",
+                )
+            } else {
+                ("200 OK", "", r#"{"saved": true}"#)
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+/// uri's form bodies, credentials (answering the server's challenge; the password only in curl's
+/// standard input, not in the `-vvv` command line or the journal), `dest` kept once, `creates`.
+#[test]
+fn uri_posts_forms_with_credentials_and_keeps_a_response() {
+    let fleet = common::fleet(1);
+    let (port, seen) = recording_server();
+    let saved = home(&fleet, 0).join("saved.json");
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - uri:\n        url: http://127.0.0.1:{port}/private\n        method: POST\n        body_format: form-urlencoded\n        body:\n          name: web 01\n          state: \"on&off\"\n        url_username: admin\n        url_password: pa55-Secret\n    - uri:\n        url: http://127.0.0.1:{port}/file\n        dest: {saved}\n    - uri:\n        url: http://127.0.0.1:{port}/never\n        creates: {saved}\n",
+        saved = saved.display()
+    );
+    let pb = fleet.dir().join("pb/forms.yml");
+    std::fs::create_dir_all(pb.parent().unwrap()).unwrap();
+    std::fs::write(&pb, &play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["-vvv"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("EXEC curl -q -sS -K -"), "{run:?}");
+    assert!(
+        !run.stdout.contains("pa55-Secret") && !run.stderr.contains("pa55-Secret"),
+        "{run:?}"
+    );
+    let requests = seen.lock().unwrap().clone();
+    let posts: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("POST /private"))
+        .collect();
+    assert_eq!(
+        posts.len(),
+        2,
+        "a challenge, then the credentials: {requests:?}"
+    );
+    assert!(
+        posts[1].contains("Authorization: Basic YWRtaW46cGE1NS1TZWNyZXQ="),
+        "{}",
+        posts[1]
+    );
+    assert!(
+        posts[1].contains("Content-Type: application/x-www-form-urlencoded"),
+        "{}",
+        posts[1]
+    );
+    assert!(
+        posts[1].ends_with("name=web+01&state=on%26off"),
+        "{}",
+        posts[1]
+    );
+    assert!(
+        !requests.iter().any(|r| r.contains("/never")),
+        "{requests:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&saved).unwrap(),
+        r#"{"saved": true}"#
+    );
+    assert!(run.stdout.contains("changed  [uri]"), "{run:?}");
+    let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert!(again.stdout.contains("changed=0"), "{again:?}");
+    let grep = std::process::Command::new("grep")
+        .args(["-rl", "pa55-Secret"])
+        .arg(&runs)
+        .output()
+        .unwrap();
+    // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
+    assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+}
+
 #[test]
 fn uri_checks_http_status_and_wait_for_waits_for_a_port() {
     let fleet = common::fleet(1);

@@ -37,6 +37,10 @@ const BY_THE_COMMAND_LINE: &[(&str, &str)] = &[
     ("vars_prompt", "../cli/src/vars_prompt.rs"),
     // Read by `handler_answers`, which the executor calls to find a notified handler.
     ("listen", "../roles/src/play.rs"),
+    // Read by `LoopSpec::item_vars`, which the executor calls for each item of a loop.
+    ("index_var", "../roles/src/task.rs"),
+    ("extended", "../roles/src/task.rs"),
+    ("extended_allitems", "../roles/src/task.rs"),
 ];
 
 /// Parameters honoured without being read, each with the reason.

@@ -21,6 +21,7 @@ mod compose_lint;
 mod control;
 mod copy_tree;
 mod cron;
+mod curl;
 mod deb822_repository;
 mod debconf;
 mod docker;

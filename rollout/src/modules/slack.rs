@@ -6,10 +6,8 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::curl;
 use super::{Args, ModuleCtx, Outcome};
-
-/// Separates Slack's answer from the status code in curl's output.
-const STATUS_MARK: &str = "\n__DROVER_HTTP_STATUS__";
 
 /// How the token reaches Slack.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,23 +125,6 @@ pub fn payload(args: &Args) -> Result<Json, String> {
     Ok(Json::Object(p))
 }
 
-/// A value inside a double-quoted word of curl's configuration.
-fn config_quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// curl's configuration (standard input): the URL, headers with the bearer token for the Web
 /// API, and the payload.
 pub fn curl_config(
@@ -156,34 +137,27 @@ pub fn curl_config(
         Endpoint::Webhook(u) => (u, false),
         Endpoint::Api(u) => (u, true),
     };
-    let mut lines = vec![
-        format!("url = {}", config_quoted(url)),
-        "request = \"POST\"".to_string(),
-        "header = \"Content-Type: application/json; charset=UTF-8\"".to_string(),
-        "header = \"Accept: application/json\"".to_string(),
-    ];
+    let mut config = curl::line("url", url);
+    config.push_str(&curl::line("request", "POST"));
+    config.push_str(&curl::line("max-time", "30"));
+    config.push_str(&curl::line(
+        "header",
+        "Content-Type: application/json; charset=UTF-8",
+    ));
+    config.push_str(&curl::line("header", "Accept: application/json"));
     if bearer {
-        lines.push(format!(
-            "header = {}",
-            config_quoted(&format!("Authorization: Bearer {token}"))
+        config.push_str(&curl::line(
+            "header",
+            &format!("Authorization: Bearer {token}"),
         ));
     }
     if !validate_certs {
-        lines.push("insecure".into());
+        config.push_str("insecure\n");
     }
-    lines.push(format!(
-        "data-binary = {}",
-        config_quoted(&payload.to_string())
-    ));
-    lines.push(format!(
-        "write-out = {}",
-        config_quoted(&format!("{STATUS_MARK}%{{http_code}}"))
-    ));
-    lines.iter().map(|l| format!("{l}\n")).collect()
+    config.push_str(&curl::line("data-binary", &payload.to_string()));
+    config.push_str(&curl::write_out());
+    config
 }
-
-/// The command: curl reading its configuration from standard input, nothing secret in it.
-pub const COMMAND: &str = "curl -q -sS --max-time 30 -K -";
 
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(token) = args.str("token") else {
@@ -212,15 +186,11 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         &payload,
         args.bool("validate_certs") != Some(false),
     );
-    let answer = match ctx.exec(COMMAND, config.as_bytes()).await {
+    let answer = match ctx.exec(curl::CURL, config.as_bytes()).await {
         Ok(o) => o,
         Err(e) => return Outcome::fail(format!("slack: {e}")),
     };
-    let text = String::from_utf8_lossy(&answer.stdout).into_owned();
-    let (body, status) = match text.rsplit_once(STATUS_MARK) {
-        Some((b, s)) => (b.to_string(), s.trim().parse::<u16>().unwrap_or(0)),
-        None => (text, 0),
-    };
+    let (body, status) = curl::split_status(&answer.stdout);
     let shown = match &endpoint {
         Endpoint::Webhook(_) => "https://hooks.slack.com/services/[obscured]".to_string(),
         Endpoint::Api(u) => u.clone(),
@@ -310,8 +280,7 @@ mod tests {
         );
         assert_eq!(
             config,
-            "url = \"https://slack.com/api/chat.postMessage\"\nrequest = \"POST\"\nheader = \"Content-Type: application/json; charset=UTF-8\"\nheader = \"Accept: application/json\"\nheader = \"Authorization: Bearer xoxb-s3cret\"\ninsecure\ndata-binary = \"{\\\"text\\\":\\\"a \\\\\\\"q\\\\\\\" \\\\\\\\ b\\\"}\"\nwrite-out = \"\\n__DROVER_HTTP_STATUS__%{http_code}\"\n"
+            "url = \"https://slack.com/api/chat.postMessage\"\nrequest = \"POST\"\nmax-time = \"30\"\nheader = \"Content-Type: application/json; charset=UTF-8\"\nheader = \"Accept: application/json\"\nheader = \"Authorization: Bearer xoxb-s3cret\"\ninsecure\ndata-binary = \"{\\\"text\\\":\\\"a \\\\\\\"q\\\\\\\" \\\\\\\\ b\\\"}\"\nwrite-out = \"\\n__DROVER_HTTP_STATUS__%{http_code}\"\n"
         );
-        assert!(!COMMAND.contains("xoxb"));
     }
 }
