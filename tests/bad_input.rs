@@ -229,9 +229,9 @@ fn templates_that_do_not_parse_are_refused_before_any_host_is_touched() {
 fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
     let cases = [
         (
-            "- hosts: all\n  module_defaults: {}\n  tasks:\n    - command: \"true\"\n",
-            "pb.yml:2:3",
-            "unknown key `module_defaults` in a play",
+            "- hosts: all\n  module_defaults:\n    command:\n      chdir_typo: /srv\n  tasks:\n    - command: \"true\"\n",
+            "pb.yml:4:7",
+            "unknown key `chdir_typo` in module_defaults for module `command`",
         ),
         (
             "- hosts: all\n  tasks:\n    - file: {path: /srv, state: directory, attributes: +i}\n",
