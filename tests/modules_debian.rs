@@ -2439,3 +2439,49 @@ fn slack_posts_the_payload_and_keeps_the_token_out_of_sight() {
         assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
     }
 }
+
+/// community.general.github_release against a stand-in for GitHub's API on the host itself:
+/// `api.github.com` resolves to 127.0.0.1, where `openssl s_server -WWW` (its certificate trusted
+/// by the host) serves the API's answers as files. The latest release's tag is registered, with and
+/// without a token (the token's login checked first, at /user, as the module checks it); a release
+/// whose tag exists is not made again; the token is never shown.
+#[test]
+fn github_release_reads_the_latest_tag_through_githubs_api() {
+    let Some(fleet) = common::debian_fleet(
+        "github_release_reads_the_latest_tag_through_githubs_api",
+        &DebianOptions::default(),
+    ) else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "echo '127.0.0.1 api.github.com' >> /etc/hosts && mkdir -p /srv/gh/repos/neovim/neovim/releases/tags && cd /srv/gh && \
+             echo '{\"tag_name\": \"v0.11.5\"}' > repos/neovim/neovim/releases/latest && \
+             echo '{\"tag_name\": \"v0.11.4\"}' > repos/neovim/neovim/releases/tags/v0.11.4 && \
+             echo '{\"login\": \"drover\"}' > user && \
+             openssl req -x509 -newkey rsa:2048 -nodes -keyout /root/k.pem -out /root/c.pem -days 1 -subj /CN=api.github.com \
+               -addext subjectAltName=DNS:api.github.com 2>/dev/null && \
+             cp /root/c.pem /usr/local/share/ca-certificates/stand-in-github.crt && update-ca-certificates >/dev/null 2>&1 && \
+             (nohup timeout 120 openssl s_server -quiet -WWW -accept 443 -cert /root/c.pem -key /root/k.pem >/dev/null 2>&1 &) && sleep 0.5",
+        )
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.github_release:\n        user: neovim\n        repo: neovim\n        action: latest_release\n      register: anonymous\n    - github_release:\n        user: neovim\n        repo: neovim\n        action: latest_release\n        token: ghp_s3cretTOKEN\n      register: logged_in\n    - github_release:\n        user: neovim\n        repo: neovim\n        action: create_release\n        tag: v0.11.4\n        token: ghp_s3cretTOKEN\n      register: again\n    - copy:\n        content: \"{{ anonymous.tag }} {{ logged_in.tag }} {{ again.changed }} {{ again.msg }}\"\n        dest: /root/tags\n";
+    let run = push(&fleet, "gh", play, &["-vvv"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /root/tags").unwrap(),
+        "v0.11.5 v0.11.5 False Release for tag v0.11.4 already exists."
+    );
+    assert!(
+        !run.stdout.contains("s3cretTOKEN") && !run.stderr.contains("s3cretTOKEN"),
+        "{run:?}"
+    );
+    let grep = std::process::Command::new("grep")
+        .args(["-rl", "s3cretTOKEN"])
+        .arg(fleet.dir().join("runs"))
+        .output()
+        .unwrap();
+    // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
+    assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+}

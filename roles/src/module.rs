@@ -111,6 +111,8 @@ pub enum ModuleKind {
     Synchronize,
     /// `slack` (community.general).
     Slack,
+    /// `github_release` (community.general).
+    GithubRelease,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1420,6 +1422,27 @@ pub const MODULES: &[Spec] = &[
         false,
     )
     .aliases(&["community.general.slack"]),
+    module(
+        ModuleKind::GithubRelease,
+        "github_release",
+        "A GitHub repository's latest release tag (registered as `tag`), or a release created for a tag unless it exists, through GitHub's REST API with curl where the task runs; credentials never on a command line.",
+        &[
+            req("user", Str, "the repository's owner"),
+            req("repo", Str, "the repository"),
+            req("action", Choice(&["latest_release", "create_release"]), "latest_release reads the tag; create_release makes a release"),
+            p("token", Str, "a GitHub token (never shown)"),
+            p("password", Str, "the user's password, instead of a token (never shown)"),
+            p("tag", Str, "the release's tag (create_release)"),
+            p("target", Str, "the commit or branch the tag is made from"),
+            p("name", Str, "the release's name"),
+            p("body", Str, "the release's description"),
+            p("draft", Bool, "a draft release"),
+            p("prerelease", Bool, "a pre-release"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.github_release"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

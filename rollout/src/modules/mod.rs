@@ -33,6 +33,7 @@ mod foreign_packages;
 mod gather;
 mod get_url;
 mod git;
+mod github_release;
 mod hostname;
 mod htpasswd;
 mod include_vars;
@@ -501,6 +502,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Htpasswd => htpasswd::run(&args, ctx).await,
         M::Synchronize => synchronize::run(&args, ctx).await,
         M::Slack => slack::run(&args, ctx).await,
+        M::GithubRelease => github_release::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
