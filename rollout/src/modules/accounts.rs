@@ -592,9 +592,7 @@ mod tests {
     use super::*;
     use serde_json::Value as Json;
 
-    fn args(v: Json) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     const DB: &str = "deploy:x:1001:1001:Deploy:/home/deploy:/bin/sh\n##drover-section\nroot:x:0:\nsudo:x:27:ops\ndocker:x:998:deploy\ndeploy:x:1001:\nadm:x:4:\n";
 

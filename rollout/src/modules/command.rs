@@ -263,9 +263,7 @@ async fn exists(ctx: &ModuleCtx<'_>, path: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn args(v: serde_json::Value) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn a_script_runs_from_a_private_folder_with_its_arguments_through_the_shell() {

@@ -189,9 +189,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn args(v: serde_json::Value) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn compose_v2_options_become_compose_flags() {

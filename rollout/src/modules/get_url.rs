@@ -127,9 +127,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 mod tests {
     use super::*;
 
-    fn args(v: serde_json::Value) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn the_command_keeps_a_good_file_and_checks_before_it_replaces() {

@@ -189,9 +189,7 @@ async fn run_api(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Outcome, String> {
 mod tests {
     use super::*;
 
-    fn args(v: Json) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn requests_carry_the_login_in_curls_configuration() {

@@ -134,9 +134,7 @@ mod tests {
 
     use super::*;
 
-    fn args(v: Json) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn add_host_reads_name_port_groups_and_vars_as_ansible_does() {

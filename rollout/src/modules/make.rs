@@ -174,9 +174,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 mod tests {
     use super::*;
 
-    fn args(v: Json) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn the_command_line_is_the_modules() {

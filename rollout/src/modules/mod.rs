@@ -474,6 +474,12 @@ impl Args {
     }
 }
 
+/// A module's parameters from a JSON mapping, for unit tests.
+#[cfg(test)]
+pub(crate) fn args(v: Json) -> Args {
+    Args(v.as_object().cloned().unwrap_or_default())
+}
+
 /// Runs `module` with rendered `args`. (`reboot` and `wait_for_connection` replace the host's
 /// connection, so the host's run calls them itself: see push/restart.rs.)
 pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {

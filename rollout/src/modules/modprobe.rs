@@ -119,9 +119,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn args(v: serde_json::Value) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn a_module_is_loaded_unless_it_is_and_kept_across_boots() {

@@ -281,9 +281,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 mod tests {
     use super::*;
 
-    fn args(v: Json) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn the_request_is_curls_configuration() {

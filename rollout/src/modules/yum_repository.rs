@@ -237,9 +237,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn args(v: serde_json::Value) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     /// Each step against what ansible-core 2.19's yum_repository did (see ansible_fixtures.rs).
     #[test]

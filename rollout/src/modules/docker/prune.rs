@@ -187,9 +187,7 @@ mod tests {
 
     use super::*;
 
-    fn args(v: Json) -> Args {
-        Args(v.as_object().unwrap().clone())
-    }
+    use crate::modules::args;
 
     #[test]
     fn each_kind_asked_for_is_pruned_with_its_filters() {
