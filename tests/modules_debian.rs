@@ -24,6 +24,24 @@ fn groups(fleet: &common::DebianFleet, user: &str) -> Vec<String> {
     v
 }
 
+/// A one-host fleet whose apt repository holds `debs` (built now), and that repository's folder.
+fn fleet_with_debs(
+    test: &str,
+    debs: &[&common::apt::Deb],
+) -> Option<(common::DebianFleet, std::path::PathBuf)> {
+    let repo = common::scratch().join(format!("apt-repo-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    common::apt::build_repo_of(&repo, debs);
+    let fleet = common::debian_fleet(
+        test,
+        &DebianOptions {
+            repo: Some(repo.clone()),
+            ..DebianOptions::default()
+        },
+    )?;
+    Some((fleet, repo))
+}
+
 fn recap(run: &Run) -> &str {
     run.stdout
         .lines()
@@ -529,22 +547,15 @@ fn host_name_and_time_zone_are_set_where_debian_keeps_them() {
 
 #[test]
 fn apt_installs_purges_and_installs_a_deb_file_once() {
-    use common::apt::{Deb, build_repo_of};
-    let repo = common::scratch().join(format!("apt-repo-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&repo);
-    const HELLO: Deb = Deb {
+    const HELLO: common::apt::Deb = common::apt::Deb {
         name: "drover-hello",
         version: "1.0-1",
         depends: "",
         postinst: "#!/bin/sh\nset -e\necho configured > /var/lib/drover-hello\n",
     };
-    build_repo_of(&repo, &[&HELLO]);
-    let Some(fleet) = common::debian_fleet(
+    let Some((fleet, repo)) = fleet_with_debs(
         "apt_installs_purges_and_installs_a_deb_file_once",
-        &DebianOptions {
-            repo: Some(repo.clone()),
-            ..DebianOptions::default()
-        },
+        &[&HELLO],
     ) else {
         return;
     };
@@ -1739,13 +1750,7 @@ fn debconf_sets_an_answer_once_and_never_shows_a_password() {
         !run.stdout.contains(secret) && !run.stderr.contains(secret),
         "{run:?}"
     );
-    let grep = std::process::Command::new("grep")
-        .args(["-rl", secret])
-        .arg(fleet.dir().join("runs"))
-        .output()
-        .unwrap();
-    // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
-    assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+    common::assert_not_journaled(&fleet.dir().join("runs"), secret);
     assert!(
         fleet
             .exec(
@@ -2161,13 +2166,7 @@ fn htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise() {
     assert!(line("bob").is_some());
     assert!(recap(&push(&fleet, "remove", remove, &[])).contains("changed=0"));
     for secret in ["Tr0ub4dor-3", "correct-horse", "hunter22"] {
-        let grep = std::process::Command::new("grep")
-            .args(["-rl", secret])
-            .arg(fleet.dir().join("runs"))
-            .output()
-            .unwrap();
-        // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
-        assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+        common::assert_not_journaled(&fleet.dir().join("runs"), secret);
     }
 }
 
@@ -2287,23 +2286,14 @@ fn synchronize_sends_only_what_rsyncs_quick_check_finds_different() {
 /// as it was: no policy where there was none, the operator's own put back where there was one.
 #[test]
 fn apt_policy_rc_d_holds_only_while_apt_runs() {
-    use common::apt::{Deb, build_repo_of};
-    let repo = common::scratch().join(format!("apt-policy-repo-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&repo);
-    const SVC: Deb = Deb {
+    const SVC: common::apt::Deb = common::apt::Deb {
         name: "drover-svc",
         version: "1.0-1",
         depends: "",
         postinst: "#!/bin/sh\nif [ -x /usr/sbin/policy-rc.d ]; then /usr/sbin/policy-rc.d drover-svc start; echo \"policy $?\" > /var/lib/drover-svc; else echo 'no policy' > /var/lib/drover-svc; fi\n",
     };
-    build_repo_of(&repo, &[&SVC]);
-    let Some(fleet) = common::debian_fleet(
-        "apt_policy_rc_d_holds_only_while_apt_runs",
-        &DebianOptions {
-            repo: Some(repo.clone()),
-            ..DebianOptions::default()
-        },
-    ) else {
+    let Some((fleet, repo)) = fleet_with_debs("apt_policy_rc_d_holds_only_while_apt_runs", &[&SVC])
+    else {
         return;
     };
     let install = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: drover-svc\n        update_cache: true\n        policy_rc_d: 101\n";
@@ -2430,13 +2420,7 @@ fn slack_posts_the_payload_and_keeps_the_token_out_of_sight() {
     );
     for secret in ["s3cretHOOK", "xoxb-s3cret-API"] {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
-        let grep = std::process::Command::new("grep")
-            .args(["-rl", secret])
-            .arg(fleet.dir().join("runs"))
-            .output()
-            .unwrap();
-        // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
-        assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+        common::assert_not_journaled(&fleet.dir().join("runs"), secret);
     }
 }
 
@@ -2477,11 +2461,5 @@ fn github_release_reads_the_latest_tag_through_githubs_api() {
         !run.stdout.contains("s3cretTOKEN") && !run.stderr.contains("s3cretTOKEN"),
         "{run:?}"
     );
-    let grep = std::process::Command::new("grep")
-        .args(["-rl", "s3cretTOKEN"])
-        .arg(fleet.dir().join("runs"))
-        .output()
-        .unwrap();
-    // grep exits 1 for "searched, nothing found" (2 would be a journal folder that is not there).
-    assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+    common::assert_not_journaled(&fleet.dir().join("runs"), "s3cretTOKEN");
 }

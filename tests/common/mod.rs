@@ -368,3 +368,14 @@ pub fn debian_fleet(test: &str, opts: &DebianOptions) -> Option<DebianFleet> {
             .expect("start the Debian fleet (scripts/install-deps installs debootstrap)"),
     )
 }
+
+/// `secret` is in no file of the runs folder `runs` (grep's own exit status says so: 1 for
+/// "searched, nothing found"; 2 would be a runs folder that is not there, which must not pass).
+pub fn assert_not_journaled(runs: &Path, secret: &str) {
+    let grep = Command::new("grep")
+        .args(["-rl", secret])
+        .arg(runs)
+        .output()
+        .unwrap();
+    assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
+}
