@@ -42,6 +42,17 @@ fn fleet_with_debs(
     Some((fleet, repo))
 }
 
+/// A one-host fleet of the default image, named for the test.
+fn one_host(test: &str) -> Option<common::DebianFleet> {
+    common::debian_fleet(test, &DebianOptions::default())
+}
+
+/// The run failed on a task (exit 3), which said `what`.
+fn assert_task_failed(run: &Run, what: &str) {
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains(what), "expected `{what}` in {run:?}");
+}
+
 fn recap(run: &Run) -> &str {
     run.stdout
         .lines()
@@ -51,10 +62,9 @@ fn recap(run: &Run) -> &str {
 
 #[test]
 fn users_and_groups_are_made_changed_and_removed_only_where_they_differ() {
-    let Some(fleet) = common::debian_fleet(
-        "users_and_groups_are_made_changed_and_removed_only_where_they_differ",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) =
+        one_host("users_and_groups_are_made_changed_and_removed_only_where_they_differ")
+    else {
         return;
     };
     let make = format!(
@@ -135,11 +145,7 @@ fn users_and_groups_are_made_changed_and_removed_only_where_they_differ() {
         "- hosts: all\n  gather_facts: false\n  tasks:\n    - user:\n        name: deploy\n        group: nosuchgroup\n",
         &[],
     );
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(
-        run.stdout.contains("Group nosuchgroup does not exist"),
-        "{run:?}"
-    );
+    assert_task_failed(&run, "Group nosuchgroup does not exist");
     let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - user:\n        name: deploy\n        state: absent\n        remove: true\n    - group:\n        name: deployers\n        state: absent\n";
     let run = push(&fleet, "gone", gone, &[]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -156,10 +162,7 @@ const KEY_FPR: &str = "51F2FADFEA9894E6964DE7468682EAD8EC261092";
 
 #[test]
 fn apt_keys_and_sources_are_added_once_and_removed() {
-    let Some(fleet) = common::debian_fleet(
-        "apt_keys_and_sources_are_added_once_and_removed",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("apt_keys_and_sources_are_added_once_and_removed") else {
         return;
     };
     let key = std::fs::read_to_string(concat!(
@@ -276,10 +279,7 @@ fn archive(dir: &std::path::Path, name: &str, files: &[(&str, &str)]) {
 
 #[test]
 fn archives_are_unpacked_only_when_what_is_there_differs() {
-    let Some(fleet) = common::debian_fleet(
-        "archives_are_unpacked_only_when_what_is_there_differs",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("archives_are_unpacked_only_when_what_is_there_differs") else {
         return;
     };
     let files = fleet.dir().join("files");
@@ -390,10 +390,7 @@ fn archives_are_unpacked_only_when_what_is_there_differs() {
 
 #[test]
 fn a_block_of_lines_is_managed_between_its_markers() {
-    let Some(fleet) = common::debian_fleet(
-        "a_block_of_lines_is_managed_between_its_markers",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("a_block_of_lines_is_managed_between_its_markers") else {
         return;
     };
     let original = fleet.exec(0, "cat /etc/ssh/sshd_config").unwrap();
@@ -419,10 +416,7 @@ fn a_block_of_lines_is_managed_between_its_markers() {
 
 #[test]
 fn authorized_keys_let_a_new_key_in_and_keep_others_out() {
-    let Some(fleet) = common::debian_fleet(
-        "authorized_keys_let_a_new_key_in_and_keep_others_out",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("authorized_keys_let_a_new_key_in_and_keep_others_out") else {
         return;
     };
     let key = fleet.dir().join("ops_key");
@@ -499,10 +493,7 @@ fn authorized_keys_let_a_new_key_in_and_keep_others_out() {
 
 #[test]
 fn host_name_and_time_zone_are_set_where_debian_keeps_them() {
-    let Some(fleet) = common::debian_fleet(
-        "host_name_and_time_zone_are_set_where_debian_keeps_them",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("host_name_and_time_zone_are_set_where_debian_keeps_them") else {
         return;
     };
     let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - hostname:\n        name: web01.example.org\n    - timezone:\n        name: Europe/Zurich\n    - copy:\n        content: \"{{ ansible_hostname }}\"\n        dest: /root/short\n";
@@ -665,10 +656,7 @@ fn facts_modules_read_packages_services_and_databases() {
 
 #[test]
 fn validate_refuses_a_bad_file_and_backup_keeps_the_old_one() {
-    let Some(fleet) = common::debian_fleet(
-        "validate_refuses_a_bad_file_and_backup_keeps_the_old_one",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("validate_refuses_a_bad_file_and_backup_keeps_the_old_one") else {
         return;
     };
     let sudoers = |content: &str| {
@@ -730,8 +718,7 @@ fn validate_refuses_a_bad_file_and_backup_keeps_the_old_one() {
 
 #[test]
 fn an_ini_option_is_set_once() {
-    let Some(fleet) = common::debian_fleet("an_ini_option_is_set_once", &DebianOptions::default())
-    else {
+    let Some(fleet) = one_host("an_ini_option_is_set_once") else {
         return;
     };
     fleet
@@ -759,10 +746,7 @@ fn an_ini_option_is_set_once() {
 
 #[test]
 fn cron_jobs_live_in_crontabs_and_cron_files() {
-    let Some(fleet) = common::debian_fleet(
-        "cron_jobs_live_in_crontabs_and_cron_files",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("cron_jobs_live_in_crontabs_and_cron_files") else {
         return;
     };
     let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - cron:\n        name: MAILTO\n        env: true\n        job: ops@example.org\n        user: ops\n    - cron:\n        name: backup\n        minute: \"0\"\n        hour: \"3\"\n        job: /usr/local/bin/backup >/dev/null\n        user: ops\n    - cron:\n        name: renew\n        special_time: daily\n        job: certbot renew -q\n        user: root\n        cron_file: certbot\n";
@@ -794,9 +778,7 @@ fn cron_jobs_live_in_crontabs_and_cron_files() {
 
 #[test]
 fn a_package_is_held_and_released() {
-    let Some(fleet) =
-        common::debian_fleet("a_package_is_held_and_released", &DebianOptions::default())
-    else {
+    let Some(fleet) = one_host("a_package_is_held_and_released") else {
         return;
     };
     let hold = |s: &str| {
@@ -816,10 +798,7 @@ fn a_package_is_held_and_released() {
 
 #[test]
 fn a_deb822_source_and_its_key_are_written_once_and_removed() {
-    let Some(fleet) = common::debian_fleet(
-        "a_deb822_source_and_its_key_are_written_once_and_removed",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("a_deb822_source_and_its_key_are_written_once_and_removed") else {
         return;
     };
     let key = std::fs::read_to_string(concat!(
@@ -871,10 +850,9 @@ fn a_deb822_source_and_its_key_are_written_once_and_removed() {
 
 #[test]
 fn a_sysctl_setting_is_kept_in_its_file_and_a_failed_reload_is_reported() {
-    let Some(fleet) = common::debian_fleet(
-        "a_sysctl_setting_is_kept_in_its_file_and_a_failed_reload_is_reported",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) =
+        one_host("a_sysctl_setting_is_kept_in_its_file_and_a_failed_reload_is_reported")
+    else {
         return;
     };
     let play = |value: &str, reload: bool| {
@@ -893,19 +871,13 @@ fn a_sysctl_setting_is_kept_in_its_file_and_a_failed_reload_is_reported() {
     assert!(recap(&run).contains("changed=0"), "{run:?}");
     // A container's /proc/sys is read-only: the reload fails, and says so.
     let run = push(&fleet, "reload", &play("no", true), &[]);
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(
-        run.stdout.contains("setting net.ipv4.ip_forward failed"),
-        "{run:?}"
-    );
+    assert_task_failed(&run, "setting net.ipv4.ip_forward failed");
 }
 
 #[test]
 fn a_touch_that_preserves_times_changes_nothing_the_second_time() {
-    let Some(fleet) = common::debian_fleet(
-        "a_touch_that_preserves_times_changes_nothing_the_second_time",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("a_touch_that_preserves_times_changes_nothing_the_second_time")
+    else {
         return;
     };
     let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - file:\n        path: /etc/app.flag\n        state: touch\n        access_time: preserve\n        modification_time: preserve\n    - file:\n        path: /etc/app.stamp\n        state: touch\n        modification_time: \"202001020304.05\"\n        access_time: preserve\n";
@@ -924,10 +896,7 @@ fn a_touch_that_preserves_times_changes_nothing_the_second_time() {
 
 #[test]
 fn find_selects_old_logs_for_a_cleanup() {
-    let Some(fleet) = common::debian_fleet(
-        "find_selects_old_logs_for_a_cleanup",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("find_selects_old_logs_for_a_cleanup") else {
         return;
     };
     fleet
@@ -979,10 +948,9 @@ fn find_selects_old_logs_for_a_cleanup() {
 /// host without it fails with the reason, not a shell's "not found".
 #[test]
 fn other_distributions_modules_load_skip_on_debian_and_say_why_they_cannot_run() {
-    let Some(fleet) = common::debian_fleet(
-        "other_distributions_modules_load_skip_on_debian_and_say_why_they_cannot_run",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) =
+        one_host("other_distributions_modules_load_skip_on_debian_and_say_why_they_cannot_run")
+    else {
         return;
     };
     let branches = "- hosts: all\n  tasks:\n    - name: docker repo key (RedHat)\n      rpm_key:\n        key: https://download.docker.com/linux/centos/gpg\n        state: present\n      when: ansible_os_family == 'RedHat'\n    - name: packages (RedHat)\n      ansible.builtin.yum:\n        name: [curl, git]\n        state: latest\n        update_cache: true\n      when: ansible_os_family == 'RedHat'\n    - name: packages (Suse)\n      community.general.zypper:\n        name: curl\n      when: ansible_os_family == 'Suse'\n    - name: packages (Arch)\n      community.general.pacman:\n        name: curl\n        update_cache: true\n      when: ansible_os_family == 'Archlinux'\n    - name: packages (Debian)\n      package:\n        name: curl\n      when: ansible_os_family == 'Debian'\n";
@@ -1048,10 +1016,7 @@ fn other_distributions_modules_load_skip_on_debian_and_say_why_they_cannot_run()
 /// and registered; a subset drover cannot answer is refused, not answered with fewer facts.
 #[test]
 fn setup_as_a_task_gathers_filtered_facts() {
-    let Some(fleet) = common::debian_fleet(
-        "setup_as_a_task_gathers_filtered_facts",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("setup_as_a_task_gathers_filtered_facts") else {
         return;
     };
     let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - setup:\n        filter: [ansible_os_family, ansible_pkg_mgr, ansible_distribution*]\n      register: gathered\n    - copy:\n        content: \"{{ ansible_os_family }} {{ ansible_pkg_mgr }} {{ ansible_distribution_release }} {{ ansible_kernel | default('unset') }} {{ gathered.ansible_facts.os_family }}\"\n        dest: /root/facts\n";
@@ -1077,9 +1042,7 @@ fn setup_as_a_task_gathers_filtered_facts() {
 /// shows under --check --diff and changes nothing until run for real.
 #[test]
 fn copy_of_a_folder_puts_its_tree() {
-    let Some(fleet) =
-        common::debian_fleet("copy_of_a_folder_puts_its_tree", &DebianOptions::default())
-    else {
+    let Some(fleet) = one_host("copy_of_a_folder_puts_its_tree") else {
         return;
     };
     let site = fleet.dir().join("files/site");
@@ -1118,10 +1081,7 @@ fn copy_of_a_folder_puts_its_tree() {
 /// forced, and a new upstream commit seen under --check without moving anything.
 #[test]
 fn git_checkouts_follow_their_version() {
-    let Some(fleet) = common::debian_fleet(
-        "git_checkouts_follow_their_version",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("git_checkouts_follow_their_version") else {
         return;
     };
     let commit = |msg: &str| {
@@ -1251,10 +1211,7 @@ fn mount_keeps_fstab_and_the_mount() {
 /// is newer, a zip of two folders, and one file compressed as itself.
 #[test]
 fn archive_packs_only_when_a_source_is_newer() {
-    let Some(fleet) = common::debian_fleet(
-        "archive_packs_only_when_a_source_is_newer",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("archive_packs_only_when_a_source_is_newer") else {
         return;
     };
     fleet
@@ -1352,10 +1309,7 @@ fn recurse_masked_slurp_path_and_until_lists() {
 /// refused and the old stays), `backup` keeps the old one beside it.
 #[test]
 fn remote_copy_validates_and_backs_up() {
-    let Some(fleet) = common::debian_fleet(
-        "remote_copy_validates_and_backs_up",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("remote_copy_validates_and_backs_up") else {
         return;
     };
     fleet
@@ -1402,10 +1356,7 @@ fn remote_copy_validates_and_backs_up() {
 /// the path and with `recurse` under it; a second run changes nothing; --check changes nothing.
 #[test]
 fn symbolic_modes_as_chmod_reads_them() {
-    let Some(fleet) = common::debian_fleet(
-        "symbolic_modes_as_chmod_reads_them",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("symbolic_modes_as_chmod_reads_them") else {
         return;
     };
     fleet
@@ -1436,10 +1387,7 @@ fn symbolic_modes_as_chmod_reads_them() {
 /// made.
 #[test]
 fn force_false_leaves_a_file_that_is_there() {
-    let Some(fleet) = common::debian_fleet(
-        "force_false_leaves_a_file_that_is_there",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("force_false_leaves_a_file_that_is_there") else {
         return;
     };
     fleet
@@ -1461,9 +1409,7 @@ fn force_false_leaves_a_file_that_is_there() {
 /// fact drover has no source for is absent rather than made up.
 #[test]
 fn gathered_facts_match_the_host() {
-    let Some(fleet) =
-        common::debian_fleet("gathered_facts_match_the_host", &DebianOptions::default())
-    else {
+    let Some(fleet) = one_host("gathered_facts_match_the_host") else {
         return;
     };
     let play = "- hosts: all\n  tasks:\n    - copy:\n        content: \"{{ ansible_distribution_major_version }}|{{ ansible_memtotal_mb }}|{{ ansible_processor_vcpus }}|{{ ansible_default_ipv4.interface }}|{{ ansible_default_ipv4.address }}/{{ ansible_default_ipv4.prefix }}|{{ ansible_default_ipv4.gateway }}|{{ ansible_machine_id }}|{{ ansible_user_id }}|{{ ansible_date_time.date }}|{{ ansible_default_ipv4.address in ansible_all_ipv4_addresses }}|{{ ansible_default_ipv4.macaddress }}\"\n        dest: /root/facts\n";
@@ -1544,10 +1490,8 @@ fn ufw_allows_ssh_enables_the_firewall_and_changes_only_what_differs() {
 /// temporary folder.
 #[test]
 fn script_runs_the_controllers_script_on_the_host_and_leaves_nothing() {
-    let Some(fleet) = common::debian_fleet(
-        "script_runs_the_controllers_script_on_the_host_and_leaves_nothing",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("script_runs_the_controllers_script_on_the_host_and_leaves_nothing")
+    else {
         return;
     };
     let files = fleet.dir().join("files");
@@ -1574,8 +1518,7 @@ fn script_runs_the_controllers_script_on_the_host_and_leaves_nothing() {
     assert_eq!(fleet.exec(0, "ls -A /tmp | wc -l").unwrap(), before);
     let fail = "- hosts: all\n  gather_facts: false\n  tasks:\n    - script: fail.sh\n";
     let run = push(&fleet, "fail", fail, &[]);
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stdout.contains("broken"), "{run:?}");
+    assert_task_failed(&run, "broken");
     assert!(run.stdout.contains("non-zero return code 3"), "{run:?}");
     // In check mode a script does not run.
     let run = push(&fleet, "fail", fail, &["--check"]);
@@ -1587,10 +1530,8 @@ fn script_runs_the_controllers_script_on_the_host_and_leaves_nothing() {
 /// made 0700.
 #[test]
 fn known_hosts_keeps_one_key_per_host_and_type_where_ssh_finds_it() {
-    let Some(fleet) = common::debian_fleet(
-        "known_hosts_keeps_one_key_per_host_and_type_where_ssh_finds_it",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("known_hosts_keeps_one_key_per_host_and_type_where_ssh_finds_it")
+    else {
         return;
     };
     // Two real keys, made on the host.
@@ -1664,10 +1605,9 @@ fn known_hosts_keeps_one_key_per_host_and_type_where_ssh_finds_it() {
 /// have fails with modprobe's own error.
 #[test]
 fn modprobe_keeps_a_module_across_boots_and_loads_only_what_is_missing() {
-    let Some(fleet) = common::debian_fleet(
-        "modprobe_keeps_a_module_across_boots_and_loads_only_what_is_missing",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) =
+        one_host("modprobe_keeps_a_module_across_boots_and_loads_only_what_is_missing")
+    else {
         return;
     };
     let keep = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.modprobe:\n        name: overlay\n        params: redirect_dir=on\n        persistent: present\n";
@@ -1708,18 +1648,14 @@ fn modprobe_keeps_a_module_across_boots_and_loads_only_what_is_missing() {
     );
     let missing = "- hosts: all\n  gather_facts: false\n  tasks:\n    - modprobe:\n        name: drover_no_such_module\n";
     let run = push(&fleet, "missing", missing, &[]);
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stdout.contains("drover_no_such_module"), "{run:?}");
+    assert_task_failed(&run, "drover_no_such_module");
 }
 
 /// debconf: an answer set once (debconf-show reads it back), --check and --diff, a boolean given as
 /// `yes`; a password set and never printed or journaled.
 #[test]
 fn debconf_sets_an_answer_once_and_never_shows_a_password() {
-    let Some(fleet) = common::debian_fleet(
-        "debconf_sets_an_answer_once_and_never_shows_a_password",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("debconf_sets_an_answer_once_and_never_shows_a_password") else {
         return;
     };
     let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - debconf:\n        name: tzdata\n        question: tzdata/Areas\n        vtype: select\n        value: Europe\n    - ansible.builtin.debconf:\n        name: drover-fixture\n        question: drover-fixture/enabled\n        vtype: boolean\n        value: \"yes\"\n";
@@ -1767,9 +1703,8 @@ fn debconf_sets_an_answer_once_and_never_shows_a_password() {
 /// again changes nothing, and --check changes nothing.
 #[test]
 fn alternatives_are_installed_selected_and_removed_as_update_alternatives_shows_them() {
-    let Some(fleet) = common::debian_fleet(
+    let Some(fleet) = one_host(
         "alternatives_are_installed_selected_and_removed_as_update_alternatives_shows_them",
-        &DebianOptions::default(),
     ) else {
         return;
     };
@@ -1812,18 +1747,14 @@ fn alternatives_are_installed_selected_and_removed_as_update_alternatives_shows_
     // A group that does not exist, without a link: the task fails saying what is missing.
     let nolink = task("        name: drover-none\n        path: /bin/true\n");
     let run = push(&fleet, "nolink", &nolink, &[]);
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stdout.contains("`link` is needed"), "{run:?}");
+    assert_task_failed(&run, "`link` is needed");
 }
 
 /// pam_limits on Debian's own limits.conf: a limit added at the end, raised in place, kept by
 /// use_max, shown by --diff and left alone by --check; applied again, nothing changes.
 #[test]
 fn pam_limits_sets_one_limit_in_debians_limits_conf() {
-    let Some(fleet) = common::debian_fleet(
-        "pam_limits_sets_one_limit_in_debians_limits_conf",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("pam_limits_sets_one_limit_in_debians_limits_conf") else {
         return;
     };
     let play = |value: &str, extra: &str| {
@@ -1882,10 +1813,7 @@ fn pam_limits_sets_one_limit_in_debians_limits_conf() {
 /// fragment changes it (--check first leaves it); the controller's fragments with remote_src: false.
 #[test]
 fn assemble_joins_fragments_from_the_host_or_the_controller() {
-    let Some(fleet) = common::debian_fleet(
-        "assemble_joins_fragments_from_the_host_or_the_controller",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("assemble_joins_fragments_from_the_host_or_the_controller") else {
         return;
     };
     fleet
@@ -1925,10 +1853,7 @@ fn assemble_joins_fragments_from_the_host_or_the_controller() {
 /// it, absent removes it, and one Debian does not know fails saying so.
 #[test]
 fn locale_gen_generates_a_locale_once_and_removes_it() {
-    let Some(fleet) = common::debian_fleet(
-        "locale_gen_generates_a_locale_once_and_removes_it",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("locale_gen_generates_a_locale_once_and_removes_it") else {
         return;
     };
     let play = |name: &str, state: &str| {
@@ -1955,11 +1880,7 @@ fn locale_gen_generates_a_locale_once_and_removes_it() {
     assert!(!has());
     assert!(recap(&push(&fleet, "nl", &play("nl_NL.UTF-8", "absent"), &[])).contains("changed=0"));
     let run = push(&fleet, "bogus", &play("xx_XX.UTF-8", "present"), &[]);
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(
-        run.stdout.contains("not available on your system"),
-        "{run:?}"
-    );
+    assert_task_failed(&run, "not available on your system");
 }
 
 /// ansible.posix.acl with Debian's acl tools: an entry set once (getfacl shows it, the registered
@@ -1967,10 +1888,7 @@ fn locale_gen_generates_a_locale_once_and_removes_it() {
 /// query that changes nothing.
 #[test]
 fn acl_sets_an_entry_once_and_removes_it() {
-    let Some(fleet) = common::debian_fleet(
-        "acl_sets_an_entry_once_and_removes_it",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("acl_sets_an_entry_once_and_removes_it") else {
         return;
     };
     fleet
@@ -2024,11 +1942,7 @@ fn acl_sets_an_entry_once_and_removes_it() {
     assert!(recap(&push(&fleet, "query", &query, &[])).contains("changed=0"));
     let missing = play("        path: /srv/none\n");
     let run = push(&fleet, "missing", &missing, &[]);
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(
-        run.stdout.contains("Path not found or not accessible."),
-        "{run:?}"
-    );
+    assert_task_failed(&run, "Path not found or not accessible.");
 }
 
 /// community.general.make with Debian's make: a target built once (make -q then says it is up
@@ -2036,10 +1950,7 @@ fn acl_sets_an_entry_once_and_removes_it() {
 /// and a failing recipe fails the task with make's own error.
 #[test]
 fn make_builds_a_target_only_when_it_is_out_of_date() {
-    let Some(fleet) = common::debian_fleet(
-        "make_builds_a_target_only_when_it_is_out_of_date",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("make_builds_a_target_only_when_it_is_out_of_date") else {
         return;
     };
     fleet
@@ -2077,11 +1988,7 @@ fn make_builds_a_target_only_when_it_is_out_of_date() {
     );
     let broken = "- hosts: all\n  gather_facts: false\n  tasks:\n    - make:\n        chdir: /srv/app\n        target: broken\n";
     let run = push(&fleet, "broken", broken, &[]);
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(
-        run.stdout.contains("[Makefile:4: broken] Error 1"),
-        "{run:?}"
-    );
+    assert_task_failed(&run, "[Makefile:4: broken] Error 1");
 }
 
 /// community.general.htpasswd: a user added to a file in a folder that does not exist yet (Apache's
@@ -2090,10 +1997,9 @@ fn make_builds_a_target_only_when_it_is_out_of_date() {
 /// the password is never printed or journaled.
 #[test]
 fn htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise() {
-    let Some(fleet) = common::debian_fleet(
-        "htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) =
+        one_host("htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise")
+    else {
         return;
     };
     let play = |user: &str, password: &str, extra: &str| {
@@ -2176,10 +2082,8 @@ fn htpasswd_keeps_a_user_whose_hash_verifies_and_replaces_it_otherwise() {
 /// the source lacks, and a single file sent to a path of its own.
 #[test]
 fn synchronize_sends_only_what_rsyncs_quick_check_finds_different() {
-    let Some(fleet) = common::debian_fleet(
-        "synchronize_sends_only_what_rsyncs_quick_check_finds_different",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("synchronize_sends_only_what_rsyncs_quick_check_finds_different")
+    else {
         return;
     };
     use std::os::unix::fs::PermissionsExt;
@@ -2341,10 +2245,7 @@ fn apt_policy_rc_d_holds_only_while_apt_runs() {
 /// and its `ts` is registered; the token is in no command line, output or journal.
 #[test]
 fn slack_posts_the_payload_and_keeps_the_token_out_of_sight() {
-    let Some(fleet) = common::debian_fleet(
-        "slack_posts_the_payload_and_keeps_the_token_out_of_sight",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("slack_posts_the_payload_and_keeps_the_token_out_of_sight") else {
         return;
     };
     fleet
@@ -2431,10 +2332,7 @@ fn slack_posts_the_payload_and_keeps_the_token_out_of_sight() {
 /// whose tag exists is not made again; the token is never shown.
 #[test]
 fn github_release_reads_the_latest_tag_through_githubs_api() {
-    let Some(fleet) = common::debian_fleet(
-        "github_release_reads_the_latest_tag_through_githubs_api",
-        &DebianOptions::default(),
-    ) else {
+    let Some(fleet) = one_host("github_release_reads_the_latest_tag_through_githubs_api") else {
         return;
     };
     fleet
