@@ -127,6 +127,37 @@ fn describe(e: &Error) -> String {
         .map_or_else(|| e.kind().to_string(), str::to_string)
 }
 
+/// Python's methods on values, as Ansible's templates call them: minijinja's pycompat ones, and
+/// the list methods it lacks (`index`, `count`).
+fn python_methods(
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+    method: &str,
+    args: &[minijinja::Value],
+) -> Result<minijinja::Value, minijinja::Error> {
+    use minijinja::{Error, ErrorKind, Value, value::ValueKind};
+    if value.kind() == ValueKind::Seq && matches!(method, "index" | "count") {
+        let [wanted] = args else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("list.{method}() takes exactly one argument"),
+            ));
+        };
+        let mut items = value.try_iter()?;
+        return if method == "count" {
+            Ok(Value::from(items.filter(|i| i == wanted).count()))
+        } else {
+            items
+                .position(|i| &i == wanted)
+                .map(Value::from)
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::InvalidOperation, format!("{wanted} is not in list"))
+                })
+        };
+    }
+    minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}
+
 /// An environment with Ansible's settings, filters, tests and functions.
 fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> {
     let mut env = Environment::new();
@@ -135,7 +166,7 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_formatter(python_formatter);
     // Ansible templates call Python methods: dict.items(), str.split(), list.append() ...
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(python_methods);
     env.add_global("omit", OMIT);
     lookups::register(&mut env);
     filters::register(&mut env);
