@@ -2121,8 +2121,8 @@ fn loops_ask_when_per_item_and_run_includes_per_item() {
 
 /// docker_compose_v2's options with a real Compose (the controller's, on a loopback host with a
 /// Docker daemon of its own; drover's Debian hosts carry no Compose): `files` and `project_name`,
-/// up, a second up that changes nothing, `state: stopped`, `restarted`, then `absent` with
-/// `remove_volumes`.
+/// up, a second up that changes nothing, `state: stopped`, `restarted`, the older module's
+/// `stopped: true` and `restarted: true`, then `absent` with `remove_volumes`.
 #[test]
 fn docker_compose_v2_files_project_and_states() {
     let fleet = common::Fleet::start(
@@ -2181,6 +2181,17 @@ fn docker_compose_v2_files_project_and_states() {
     assert!(run.stdout.contains("changed=1"), "{run:?}");
     assert_eq!(state(), "exited");
     let run = push(&play("        state: restarted\n"));
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(state(), "running");
+    // The older community.docker.docker_compose's spellings: `stopped: true`, then `build: false`
+    // with `restarted: true` (up, then restart).
+    let older = |extra: &str| play(extra).replace("docker_compose_v2:", "docker_compose:");
+    let run = push(&older("        stopped: true\n"));
+    assert!(run.stdout.contains("changed=1"), "{run:?}");
+    assert_eq!(state(), "exited");
+    let run = push(&older(
+        "        build: false\n        pull: false\n        restarted: true\n",
+    ));
     assert!(run.stdout.contains("changed=1"), "{run:?}");
     assert_eq!(state(), "running");
     let run = push(&play(

@@ -151,7 +151,10 @@ fn python_methods(
                 .position(|i| &i == wanted)
                 .map(Value::from)
                 .ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidOperation, format!("{wanted} is not in list"))
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("{wanted} is not in list"),
+                    )
                 })
         };
     }

@@ -60,12 +60,19 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         Some(t) => return Err(format!("`timeout: {t}` is not a number of seconds")),
         None => String::new(),
     };
-    match choice(
+    let state = choice(
         args,
         "state",
         &["present", "absent", "stopped", "restarted"],
         "present",
-    )? {
+    )?;
+    // The older docker_compose module said `stopped: true` for state stopped.
+    let state = if state == "present" && args.bool("stopped") == Some(true) {
+        "stopped"
+    } else {
+        state
+    };
+    match state {
         "present" => {
             // `pull: true` is the older docker_compose module's spelling of always.
             let pull = match args.str("pull").as_deref() {
@@ -84,12 +91,23 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
             } else if pull == "never" {
                 up.push_str(" --pull never");
             }
-            match choice(args, "build", &["always", "never", "policy"], "policy")? {
+            // `build: true` is the older module's spelling of always.
+            let build = match args.str("build").as_deref() {
+                Some("true" | "yes") => "always",
+                Some("false" | "no") => "policy",
+                _ => choice(args, "build", &["always", "never", "policy"], "policy")?,
+            };
+            match build {
                 "always" => up.push_str(" --build"),
                 "never" => up.push_str(" --no-build"),
                 _ => {}
             }
-            match choice(args, "recreate", &["always", "never", "auto"], "auto")? {
+            match choice(
+                args,
+                "recreate",
+                &["always", "never", "auto", "smart"],
+                "auto",
+            )? {
                 "always" => up.push_str(" --force-recreate"),
                 "never" => up.push_str(" --no-recreate"),
                 _ => {}
@@ -107,6 +125,9 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
                 }
             }
             steps.push(format!("{dc} up{up}{timeout}{services} 2>&1"));
+            if args.bool("restarted") == Some(true) {
+                steps.push(format!("{dc} restart{timeout}{services} 2>&1"));
+            }
         }
         "stopped" => steps.push(format!("{dc} stop{timeout}{services} 2>&1")),
         "restarted" => steps.push(format!("{dc} restart{timeout}{services} 2>&1")),
@@ -190,6 +211,22 @@ mod tests {
     use serde_json::json;
 
     use crate::modules::args;
+
+    #[test]
+    fn the_older_modules_spellings_are_read() {
+        assert_eq!(
+            command(&args(json!({"project_src": "/a", "build": true, "pull": true, "recreate": "smart", "restarted": true})), false).unwrap(),
+            format!("{COMPOSE} && cd /a && $dc pull -q && $dc up -d --build 2>&1 && $dc restart 2>&1")
+        );
+        assert_eq!(
+            command(
+                &args(json!({"project_src": "/a", "build": false, "stopped": true})),
+                false
+            )
+            .unwrap(),
+            format!("{COMPOSE} && cd /a && $dc stop 2>&1")
+        );
+    }
 
     #[test]
     fn compose_v2_options_become_compose_flags() {

@@ -577,6 +577,11 @@ impl Spec {
                 ));
             }
         };
+        // community.docker's default since 2.0 (and its only behaviour since 4.0) is drover's:
+        // the networks named are the container's, as `docker run --network` makes them.
+        if args.bool("networks_cli_compatible") == Some(false) {
+            return Err("docker_container: `networks_cli_compatible: false` (also keep the default network) is not supported; community.docker 4 removed it too".into());
+        }
         if args.bool("detach") == Some(false) {
             return Err("docker_container: `detach: false` (run and wait for the container) is not supported; use `command` on the host or a started container".into());
         }
@@ -1097,6 +1102,15 @@ mod tests {
 
     fn spec(v: Json) -> Spec {
         Spec::from_args(&Args(v.as_object().unwrap().clone())).unwrap()
+    }
+
+    #[test]
+    fn networks_cli_compatible_is_drovers_way_and_false_is_refused() {
+        let ok = json!({"name": "web", "image": "nginx", "networks_cli_compatible": true});
+        assert_eq!(spec(ok).name, "web");
+        let refused = json!({"name": "web", "image": "nginx", "networks_cli_compatible": "no"});
+        let err = Spec::from_args(&crate::modules::args(refused)).unwrap_err();
+        assert!(err.contains("networks_cli_compatible: false"), "{err}");
     }
 
     #[test]
