@@ -2361,3 +2361,49 @@ fn github_release_reads_the_latest_tag_through_githubs_api() {
     );
     common::assert_not_journaled(&fleet.dir().join("runs"), "s3cretTOKEN");
 }
+
+/// user's `generate_ssh_key`: a pair made with the host's ssh-keygen for the new user, in a
+/// `.ssh` folder of its own (0700), owned by it; the registered public key is the file's; applied
+/// again, the existing key is kept; --check on another user makes nothing.
+#[test]
+fn user_generates_an_ssh_key_once() {
+    let Some(fleet) = one_host("user_generates_an_ssh_key_once") else {
+        return;
+    };
+    let play = |user: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - user:\n        name: {user}\n        generate_ssh_key: true\n        ssh_key_type: ed25519\n        ssh_key_comment: \"{user}@drover\"\n      register: made\n    - copy:\n        content: \"{{{{ made.ssh_public_key }}}}\\n{{{{ made.ssh_key_file }}}}\\n\"\n        dest: /root/key-{user}\n"
+        )
+    };
+    let run = push(&fleet, "key", &play("builder"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "stat -c '%a %U' /home/builder/.ssh /home/builder/.ssh/id_ed25519 /home/builder/.ssh/id_ed25519.pub")
+            .unwrap(),
+        "700 builder\n600 builder\n644 builder\n"
+    );
+    let public = fleet
+        .exec(0, "cat /home/builder/.ssh/id_ed25519.pub")
+        .unwrap();
+    assert!(public.ends_with(" builder@drover\n"), "{public}");
+    assert_eq!(
+        fleet.exec(0, "cat /root/key-builder").unwrap(),
+        format!("{public}/home/builder/.ssh/id_ed25519\n")
+    );
+    assert!(recap(&push(&fleet, "key", &play("builder"), &[])).contains("changed=0"));
+    assert_eq!(
+        fleet
+            .exec(0, "cat /home/builder/.ssh/id_ed25519.pub")
+            .unwrap(),
+        public
+    );
+    let checked = push(&fleet, "other", &play("tester"), &["--check"]);
+    assert!(checked.stdout.contains("changed  [user]"), "{checked:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "ls /home/tester 2>&1 | head -1 || true")
+            .unwrap(),
+        "ls: cannot access '/home/tester': No such file or directory\n"
+    );
+}

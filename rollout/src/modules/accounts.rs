@@ -519,6 +519,10 @@ pub async fn user(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::bad_input(e),
     };
+    let key = match super::ssh_key::KeySpec::from_args(args) {
+        Ok(k) => k,
+        Err(e) => return Outcome::bad_input(format!("user {}: {e}", spec.name)),
+    };
     let (plan, db) = match apply(ctx, &spec.name, spec.reads_shadow(), |db| {
         plan_user(&spec, db)
     })
@@ -553,8 +557,31 @@ pub async fn user(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     if spec.password.is_some() {
         result.insert("password".into(), json!("NOT_LOGGING_PASSWORD"));
     }
+    let mut changed = !plan.is_empty();
+    // The key is made for an account that exists (under --check, one that would be made has
+    // none yet: its key would be made too).
+    if let (Some(key), false) = (&key, spec.absent) {
+        match &db.user {
+            Some(account) => {
+                let path = key.path(account);
+                match ctx
+                    .output_of(&key.command(account, ctx.check), "generating the ssh key")
+                    .await
+                {
+                    Ok(out) => {
+                        let (made, values) =
+                            super::ssh_key::report(&String::from_utf8_lossy(&out), &path);
+                        changed |= made;
+                        result.extend(values);
+                    }
+                    Err(e) => return Outcome::fail(format!("user {}: {e}", spec.name)),
+                }
+            }
+            None => changed = true,
+        }
+    }
     Outcome {
-        changed: !plan.is_empty(),
+        changed,
         result,
         ..Outcome::default()
     }

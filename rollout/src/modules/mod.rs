@@ -54,6 +54,7 @@ mod replace;
 mod rpm_key;
 mod service;
 mod slack;
+mod ssh_key;
 mod stat;
 mod synchronize;
 mod sysctl;
