@@ -2407,3 +2407,57 @@ fn user_generates_an_ssh_key_once() {
         "ls: cannot access '/home/tester': No such file or directory\n"
     );
 }
+
+/// ansible.builtin.iptables with the host's iptables (docker.io brings it): a rule appended once
+/// (`iptables -C` finds it the second time), --check leaves the chain, a rule inserted at the top,
+/// one removed, the FORWARD policy set once; `iptables -S` shows each.
+#[test]
+fn iptables_keeps_one_rule_and_a_policy() {
+    let Some(fleet) = one_host("iptables_keeps_one_rule_and_a_policy") else {
+        return;
+    };
+    let task = |body: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.iptables:\n{body}"
+        )
+    };
+    let rules = || {
+        fleet
+            .exec(0, "iptables -S INPUT; iptables -S FORWARD | head -n1")
+            .unwrap()
+    };
+    let web = task(
+        "        chain: INPUT\n        protocol: tcp\n        destination_port: \"8080\"\n        ctstate: [NEW]\n        jump: ACCEPT\n        comment: web in\n",
+    );
+    let checked = push(&fleet, "web", &web, &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert!(!rules().contains("8080"), "{}", rules());
+    let run = push(&fleet, "web", &web, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        rules().contains("-A INPUT -p tcp -m tcp --dport 8080 -m conntrack --ctstate NEW -m comment --comment \"web in\" -j ACCEPT"),
+        "{}",
+        rules()
+    );
+    assert!(recap(&push(&fleet, "web", &web, &[])).contains("changed=0"));
+    let first = task(
+        "        chain: INPUT\n        action: insert\n        source: 192.0.2.0/24\n        jump: DROP\n",
+    );
+    assert!(recap(&push(&fleet, "first", &first, &[])).contains("changed=1"));
+    assert!(
+        rules().starts_with("-P INPUT ACCEPT\n-A INPUT -s 192.0.2.0/24 -j DROP\n"),
+        "{}",
+        rules()
+    );
+    let gone = web.replace(
+        "        jump: ACCEPT\n",
+        "        jump: ACCEPT\n        state: absent\n",
+    );
+    assert!(recap(&push(&fleet, "gone", &gone, &[])).contains("changed=1"));
+    assert!(!rules().contains("8080"), "{}", rules());
+    assert!(recap(&push(&fleet, "gone", &gone, &[])).contains("changed=0"));
+    let policy = task("        chain: FORWARD\n        policy: DROP\n");
+    assert!(recap(&push(&fleet, "policy", &policy, &[])).contains("changed=1"));
+    assert!(rules().ends_with("-P FORWARD DROP\n"), "{}", rules());
+    assert!(recap(&push(&fleet, "policy", &policy, &[])).contains("changed=0"));
+}

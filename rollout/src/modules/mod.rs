@@ -39,6 +39,7 @@ mod htpasswd;
 mod include_vars;
 mod ini_file;
 mod inventory_change;
+mod iptables;
 mod known_hosts;
 pub mod lineinfile;
 mod locale_gen;
@@ -510,6 +511,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Synchronize => synchronize::run(&args, ctx).await,
         M::Slack => slack::run(&args, ctx).await,
         M::GithubRelease => github_release::run(&args, ctx).await,
+        M::Iptables => iptables::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
