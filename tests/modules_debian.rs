@@ -2461,3 +2461,24 @@ fn iptables_keeps_one_rule_and_a_policy() {
     assert!(rules().ends_with("-P FORWARD DROP\n"), "{}", rules());
     assert!(recap(&push(&fleet, "policy", &policy, &[])).contains("changed=0"));
 }
+
+/// lineinfile's `backrefs` and `firstmatch` and its last-match rule for insertbefore, as
+/// ansible-core 2.19 edited the same file: the groups of the match fill the line, a regexp that
+/// finds nothing adds nothing, and a second run changes nothing.
+#[test]
+fn lineinfile_backrefs_and_firstmatch_edit_as_ansible_does() {
+    let Some(fleet) = one_host("lineinfile_backrefs_and_firstmatch_edit_as_ansible_does") else {
+        return;
+    };
+    fleet
+        .write_file(0, "/etc/app.conf", "a\n# x\nport=80\n# x\n")
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - lineinfile:\n        path: /etc/app.conf\n        regexp: '^port=(\\d+)'\n        line: 'port=\\1 # kept'\n        backrefs: true\n    - lineinfile:\n        path: /etc/app.conf\n        regexp: '^absent=(\\d+)'\n        line: 'x=\\1'\n        backrefs: true\n    - lineinfile:\n        path: /etc/app.conf\n        line: LAST\n        insertbefore: '^# x'\n    - lineinfile:\n        path: /etc/app.conf\n        line: FIRST\n        insertbefore: '^# x'\n        firstmatch: true\n";
+    let run = push(&fleet, "lif", play, &[]);
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /etc/app.conf").unwrap(),
+        "a\nFIRST\n# x\nport=80 # kept\nLAST\n# x\n"
+    );
+    assert!(recap(&push(&fleet, "lif", play, &[])).contains("changed=0"));
+}

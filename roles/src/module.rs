@@ -572,13 +572,15 @@ pub const MODULES: &[Spec] = &[
             p(
                 "insertafter",
                 Str,
-                "EOF, or a regular expression the line goes after",
+                "EOF, or a regular expression the line goes after (its last match; the first with firstmatch)",
             ),
             p(
                 "insertbefore",
                 Str,
-                "BOF, or a regular expression the line goes before",
+                "BOF, or a regular expression the line goes before (its last match; the first with firstmatch)",
             ),
+            p("backrefs", Bool, "expand `\\1` and `\\g<name>` in `line` with the regexp's groups; when the regexp matches no line, nothing is added"),
+            p("firstmatch", Bool, "the first line the regexp, insertafter or insertbefore matches, not the last"),
             p("create", Bool, "create the file when it is missing"),
             ANY_MODE,
             OWNER,

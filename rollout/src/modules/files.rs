@@ -791,7 +791,12 @@ pub async fn lineinfile(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         absent: args.str("state").as_deref() == Some("absent"),
         insert_after: args.str("insertafter"),
         insert_before: args.str("insertbefore"),
+        backrefs: args.bool("backrefs") == Some(true),
+        firstmatch: args.bool("firstmatch") == Some(true),
     };
+    if spec.backrefs && spec.regexp.is_none() {
+        return Outcome::bad_input("lineinfile: `backrefs` needs `regexp`");
+    }
     let current = match read_state(ctx, &path).await {
         Ok(Remote::File { content, .. }) => content,
         Ok(Remote::Missing) if args.bool("create") == Some(true) || spec.absent => Vec::new(),

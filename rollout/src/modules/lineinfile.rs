@@ -15,6 +15,23 @@ pub struct LineSpec {
     pub insert_after: Option<String>,
     /// `insertbefore`: `BOF` or a regex.
     pub insert_before: Option<String>,
+    /// `backrefs`: `line` is expanded with the groups of the regexp's match (`\1`, `\g<name>`),
+    /// and nothing is added when the regexp matches no line.
+    pub backrefs: bool,
+    /// `firstmatch`: the first line the regexp (or insertafter/insertbefore) matches, not the last.
+    pub firstmatch: bool,
+}
+
+impl LineSpec {
+    /// The line a regular expression picks: the last that matches, or the first with firstmatch
+    /// (as Ansible's module scans).
+    fn pick(&self, lines: &[String], re: &Regex) -> Option<usize> {
+        if self.firstmatch {
+            lines.iter().position(|l| re.is_match(l))
+        } else {
+            lines.iter().rposition(|l| re.is_match(l))
+        }
+    }
 }
 
 /// Applies the edit to `text`, returning the new text (equal to the old when nothing changes).
@@ -33,11 +50,25 @@ pub fn edit(text: &str, spec: &LineSpec) -> Result<String, String> {
             .clone()
             .ok_or("lineinfile with state=present needs `line`")?;
         let matched = match &spec.regexp {
-            Some(re) => lines.iter().rposition(|l| re.is_match(l)),
+            Some(re) => spec.pick(&lines, re),
             None => lines.iter().position(|l| *l == line),
         };
         match matched {
-            Some(i) => lines[i] = line,
+            Some(i) => {
+                lines[i] = match (&spec.regexp, spec.backrefs) {
+                    (Some(re), true) => {
+                        let caps = re
+                            .captures(&lines[i])
+                            .ok_or("the regexp stopped matching")?;
+                        let mut out = String::new();
+                        caps.expand(&drover_templates::python_replacement(&line), &mut out);
+                        out
+                    }
+                    _ => line,
+                };
+            }
+            // With backrefs, a line the regexp does not find is not made up.
+            None if spec.backrefs => {}
             None => {
                 let at = insertion_point(&lines, spec)?;
                 lines.insert(at, line);
@@ -59,19 +90,13 @@ fn insertion_point(lines: &[String], spec: &LineSpec) -> Result<usize, String> {
             return Ok(0);
         }
         let re = compile(before)?;
-        return Ok(lines
-            .iter()
-            .position(|l| re.is_match(l))
-            .unwrap_or(lines.len()));
+        return Ok(spec.pick(lines, &re).unwrap_or(lines.len()));
     }
     match spec.insert_after.as_deref() {
         None | Some("EOF") => Ok(lines.len()),
         Some(after) => {
             let re = compile(after)?;
-            Ok(lines
-                .iter()
-                .rposition(|l| re.is_match(l))
-                .map_or(lines.len(), |i| i + 1))
+            Ok(spec.pick(lines, &re).map_or(lines.len(), |i| i + 1))
         }
     }
 }
@@ -79,6 +104,38 @@ fn insertion_point(lines: &[String], spec: &LineSpec) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What ansible-core 2.19's lineinfile made of the same files (run on them, compared).
+    #[test]
+    fn insertbefore_backrefs_and_firstmatch_are_ansibles() {
+        let text = "a\n# x\nb\n# x\nc\n";
+        let before = LineSpec {
+            line: Some("NEW".into()),
+            insert_before: Some("^# x".into()),
+            ..LineSpec::default()
+        };
+        assert_eq!(edit(text, &before).unwrap(), "a\n# x\nb\nNEW\n# x\nc\n");
+        let first = LineSpec {
+            firstmatch: true,
+            ..before
+        };
+        assert_eq!(edit(text, &first).unwrap(), "a\nNEW\n# x\nb\n# x\nc\n");
+        let back = LineSpec {
+            line: Some(r"port=\1 # kept".into()),
+            regexp: Some(Regex::new(r"^port=(\d+)").unwrap()),
+            backrefs: true,
+            ..LineSpec::default()
+        };
+        assert_eq!(
+            edit("port=80\nname=web\n", &back).unwrap(),
+            "port=80 # kept\nname=web\n"
+        );
+        let none = LineSpec {
+            regexp: Some(Regex::new(r"^nothere=(\d+)").unwrap()),
+            ..back
+        };
+        assert_eq!(edit("port=80\n", &none).unwrap(), "port=80\n");
+    }
 
     fn spec(line: &str, regexp: Option<&str>) -> LineSpec {
         LineSpec {
