@@ -2482,3 +2482,88 @@ fn lineinfile_backrefs_and_firstmatch_edit_as_ansible_does() {
     );
     assert!(recap(&push(&fleet, "lif", play, &[])).contains("changed=0"));
 }
+
+/// file with `state: link`, as Ansible's file module makes links: a link pointed again, a file in
+/// its place refused (and replaced with `force`), a `src` that does not exist refused (and linked
+/// to with `force`); applied again, nothing changes.
+#[test]
+fn file_links_replace_only_links_unless_forced() {
+    let Some(fleet) = one_host("file_links_replace_only_links_unless_forced") else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "mkdir -p /srv/releases/1 /srv/releases/2 && echo keep > /srv/plain",
+        )
+        .unwrap();
+    let link = |dest: &str, src: &str, force: bool| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - file:\n        path: {dest}\n        src: {src}\n        state: link\n        force: {force}\n"
+        )
+    };
+    let run = push(
+        &fleet,
+        "one",
+        &link("/srv/current", "releases/1", false),
+        &[],
+    );
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    let run = push(
+        &fleet,
+        "two",
+        &link("/srv/current", "releases/2", false),
+        &[],
+    );
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "readlink /srv/current").unwrap(),
+        "releases/2\n"
+    );
+    assert!(
+        recap(&push(
+            &fleet,
+            "two",
+            &link("/srv/current", "releases/2", false),
+            &[]
+        ))
+        .contains("changed=0")
+    );
+    let run = push(
+        &fleet,
+        "plain",
+        &link("/srv/plain", "/srv/releases/1", false),
+        &[],
+    );
+    assert_task_failed(
+        &run,
+        "refusing to convert from file to symlink for /srv/plain",
+    );
+    assert_eq!(fleet.exec(0, "cat /srv/plain").unwrap(), "keep\n");
+    let run = push(
+        &fleet,
+        "missing",
+        &link("/srv/next", "releases/3", false),
+        &[],
+    );
+    assert_task_failed(&run, "src file does not exist, use \"force=yes\"");
+    let run = push(
+        &fleet,
+        "forced",
+        &link("/srv/plain", "/srv/releases/1", true),
+        &[],
+    );
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "readlink /srv/plain").unwrap(),
+        "/srv/releases/1\n"
+    );
+    let run = push(
+        &fleet,
+        "dangling",
+        &link("/srv/next", "releases/3", true),
+        &[],
+    );
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(fleet.exec(0, "readlink /srv/next").unwrap(), "releases/3\n");
+}

@@ -345,6 +345,37 @@ async fn resolve_on_host(
     u32::from_str_radix(text.trim(), 8).map_err(|_| format!("chmod made no mode of it: {text}"))
 }
 
+/// A symbolic link at `path` to `src`, as Ansible's file module makes it: a link elsewhere is
+/// pointed again; a file or folder in its place, or a `src` that does not exist (read from the
+/// link's folder when relative), is refused unless `force` (which replaces a file or an empty
+/// folder, and links to a missing `src`).
+fn link_command(path: &str, src: &str, force: bool, act: &dyn Fn(String) -> String) -> String {
+    let (p, s) = (quote(path), quote(src));
+    let refuse = |msg: String| format!("{{ echo {} >&2; exit 1; }}", quote(&msg));
+    let in_place = if force {
+        format!(
+            "if [ -d {p} ] && [ ! -L {p} ]; then rmdir -- {p} 2>/dev/null || {}; fi; ",
+            refuse(format!(
+                "the directory {path} is not empty, refusing to convert it"
+            ))
+        )
+    } else {
+        format!(
+            "if [ -e {p} ] && [ ! -L {p} ]; then {}; fi; ( cd \"$(dirname -- {p})\" 2>/dev/null && [ -e {s} ] ) || {}; ",
+            refuse(format!(
+                "refusing to convert from file to symlink for {path}"
+            )),
+            refuse(format!(
+                "src file does not exist, use \"force=yes\" if you really want to create the link: {src}"
+            ))
+        )
+    };
+    format!(
+        "[ -L {p} ] && [ \"$(readlink -- {p})\" = {s} ] || {{ {in_place}{}; }}",
+        act(format!("ln -sfn -- {s} {p}"))
+    )
+}
+
 /// `chown` only when the owner differs; prints `changed` when it acted.
 pub fn chown_command(path: &str, owner: Option<&str>, group: Option<&str>) -> Option<String> {
     ownership_fix(path, owner, group, |chown| {
@@ -549,7 +580,7 @@ pub fn file_command(
     path: &str,
     state: &str,
     (mode, owner, group): (Option<u32>, Option<&str>, Option<&str>),
-    src: Option<&str>,
+    link: Option<(&str, bool)>,
     (atime, mtime): (&FileTime, &FileTime),
     check: bool,
 ) -> Result<String, String> {
@@ -579,11 +610,8 @@ pub fn file_command(
             "[ -f {p} ] || {{ echo 'file does not exist (use state=touch to create it)' >&2; exit 1; }}"
         ),
         "link" => {
-            let s = quote(src.ok_or("state=link needs `src`")?);
-            format!(
-                "[ \"$(readlink -- {p})\" = {s} ] || {{ {}; }}",
-                act(format!("ln -sfn -- {s} {p}"))
-            )
+            let (src, force) = link.ok_or("state=link needs `src`")?;
+            link_command(path, src, force, &act)
         }
         other => {
             return Err(format!(
@@ -725,7 +753,9 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         &path,
         &state,
         (mode, owner.as_deref(), group.as_deref()),
-        args.str("src").as_deref(),
+        args.str("src")
+            .as_deref()
+            .map(|src| (src, args.bool("force") == Some(true))),
         (&atime, &mtime),
         ctx.check,
     ) {
@@ -983,6 +1013,21 @@ mod tests {
     }
 
     #[test]
+    fn a_link_replaces_only_a_link_unless_forced() {
+        let act = |c: String| format!("{c} && echo changed");
+        assert_eq!(
+            link_command("/srv/current", "releases/2", false, &act),
+            "[ -L /srv/current ] && [ \"$(readlink -- /srv/current)\" = releases/2 ] || { if [ -e /srv/current ] && [ ! -L /srv/current ]; then { echo 'refusing to convert from file to symlink for /srv/current' >&2; exit 1; }; fi; \
+             ( cd \"$(dirname -- /srv/current)\" 2>/dev/null && [ -e releases/2 ] ) || { echo 'src file does not exist, use \"force=yes\" if you really want to create the link: releases/2' >&2; exit 1; }; \
+             ln -sfn -- releases/2 /srv/current && echo changed; }"
+        );
+        assert_eq!(
+            link_command("/a", "/b", true, &act),
+            "[ -L /a ] && [ \"$(readlink -- /a)\" = /b ] || { if [ -d /a ] && [ ! -L /a ]; then rmdir -- /a 2>/dev/null || { echo 'the directory /a is not empty, refusing to convert it' >&2; exit 1; }; fi; ln -sfn -- /b /a && echo changed; }"
+        );
+    }
+
+    #[test]
     fn file_commands_are_exact() {
         assert_eq!(
             file_command(
@@ -1064,7 +1109,7 @@ mod tests {
                 "/x",
                 "link",
                 (None, None, None),
-                Some("/y"),
+                Some(("/y", false)),
                 (&FileTime::Now, &FileTime::Preserve),
                 false
             )
