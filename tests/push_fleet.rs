@@ -2653,6 +2653,51 @@ fn an_import_playbooks_when_reaches_its_plays() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "True\n");
 }
 
+/// template's `lstrip_blocks`, `trim_blocks` and delimiter options give what ansible-core 2.19's
+/// template module wrote for the same template and play (kept here as the expected text); copy's
+/// `decrypt: false` puts a vault-encrypted file as it is.
+#[test]
+fn template_options_and_copy_decrypt_false() {
+    let fleet = common::fleet(1);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vault/tests/fixtures");
+    let out = home(&fleet, 0);
+    let template = "servers:\n  {% for s in names %}\n  - {{ s }}\n  {% endfor %}\nend [[ x ]]\n";
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  vars:\n    names: [a, b]\n    x: 42\n  tasks:\n    - template: {{src: t.j2, dest: {o}/out1, lstrip_blocks: true}}\n    - template: {{src: t.j2, dest: {o}/out2, trim_blocks: false, variable_start_string: '[[', variable_end_string: ']]'}}\n    - copy: {{src: sealed.yml, dest: {o}/sealed.yml, decrypt: false}}\n",
+        o = out.display()
+    );
+    let sealed = std::fs::read_to_string(fixtures.join("vars-1.1.yml")).unwrap();
+    let pb = fleet.dir().join("pb/tpl.yml");
+    for (name, text) in [
+        ("tpl.yml", play.as_str()),
+        ("templates/t.j2", template),
+        ("files/sealed.yml", &sealed),
+    ] {
+        let path = fleet.dir().join("pb").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let runs = fleet.dir().join("runs");
+    let pw = fixtures.join("password.txt");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&pb, &runs, &["--vault-password-file", pw.to_str().unwrap()]),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("out1")).unwrap(),
+        "servers:\n  - a\n  - b\nend [[ x ]]\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("out2")).unwrap(),
+        "servers:\n  \n  - {{ s }}\n  \n  - {{ s }}\n  \nend 42\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("sealed.yml")).unwrap(),
+        sealed
+    );
+}
+
 /// Play keywords: `order` arranges the hosts before batching; `ignore_errors`, `no_log` and
 /// `become_method: sudo` given to the play reach every task (a role's too); `strategy: free` is
 /// how drover runs; a become method other than sudo is refused at load.

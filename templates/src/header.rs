@@ -40,6 +40,20 @@ pub fn pad_newlines(source: &str, mut rendered: String) -> String {
     rendered
 }
 
+/// `source` with the whitespace and delimiter settings a `template` task gives (`trim_blocks`,
+/// `lstrip_blocks`, `variable_start_string`, ...), written as a `#jinja2:` header; the template's
+/// own header, if it has one, still wins (its settings come after).
+pub fn with_task_settings(source: &str, settings: &[(&str, String)]) -> String {
+    if settings.is_empty() {
+        return source.to_string();
+    }
+    let given: Vec<String> = settings.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    match source.strip_prefix("#jinja2:") {
+        Some(rest) => format!("#jinja2: {},{rest}", given.join(", ")),
+        None => format!("#jinja2: {}\n{source}", given.join(", ")),
+    }
+}
+
 /// Splits off a `#jinja2:` header. Returns its settings (if any), the body, and how many lines the
 /// header took (so error lines still match the file).
 pub fn split(source: &str) -> Result<(Option<SyntaxConfig>, &str, usize), String> {
@@ -101,4 +115,20 @@ pub fn split(source: &str) -> Result<(Option<SyntaxConfig>, &str, usize), String
     }
     let syntax = b.build().map_err(|e| format!("#jinja2 header: {e}"))?;
     Ok((Some(syntax), body, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tasks_settings_go_beneath_the_templates_own_header() {
+        let given = [("trim_blocks", "False".to_string())];
+        assert_eq!(with_task_settings("x\n", &given), "#jinja2: trim_blocks: False\nx\n");
+        assert_eq!(
+            with_task_settings("#jinja2: trim_blocks: True\nx\n", &given),
+            "#jinja2: trim_blocks: False, trim_blocks: True\nx\n"
+        );
+        assert_eq!(with_task_settings("x", &[]), "x");
+    }
 }

@@ -45,6 +45,7 @@ use serde_json::Value as Json;
 
 use filters::data_value;
 pub use filters::json_dumps;
+pub use header::with_task_settings;
 pub use hostvars::LiveVars;
 pub use lookups::ini::ini_sections;
 pub use lookups::{PLUGINS as LOOKUP_PLUGINS, plugin_name as lookup_plugin};

@@ -289,6 +289,27 @@ fn file_outcome(dest: &str, changed: bool, mode: u32) -> Outcome {
     out
 }
 
+/// The whitespace and delimiter settings a `template` task gives, as `#jinja2:` header values.
+fn template_settings(args: &Args) -> Vec<(&'static str, String)> {
+    let mut settings = Vec::new();
+    for key in ["trim_blocks", "lstrip_blocks"] {
+        if let Some(b) = args.bool(key) {
+            settings.push((key, if b { "True" } else { "False" }.to_string()));
+        }
+    }
+    for key in [
+        "variable_start_string",
+        "variable_end_string",
+        "block_start_string",
+        "block_end_string",
+    ] {
+        if let Some(v) = args.str(key) {
+            settings.push((key, format!("'{v}'")));
+        }
+    }
+    settings
+}
+
 /// Puts `content` at the target unless it is already there; reports the change and its diff.
 pub(super) async fn ensure_content(
     ctx: &ModuleCtx<'_>,
@@ -473,10 +494,19 @@ pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>
             let Some(path) = drover_roles::resolve_file(&src, sub, ctx.search) else {
                 return Outcome::fail(format!("{module} source `{src}` not found under {sub}/"));
             };
-            match (kind, drover_vault::read(&path)) {
+            // `decrypt: false` copies a vault-encrypted file as it is.
+            let read = if kind == ModuleKind::Copy && args.bool("decrypt") == Some(false) {
+                std::fs::read(&path).map_err(|e| e.to_string())
+            } else {
+                drover_vault::read(&path).map_err(|e| e.to_string())
+            };
+            match (kind, read) {
                 (_, Err(e)) => return Outcome::fail(format!("{}: {e}", path.display())),
                 (ModuleKind::Template, Ok(bytes)) => {
-                    let text = String::from_utf8_lossy(&bytes);
+                    let text = drover_templates::with_task_settings(
+                        &String::from_utf8_lossy(&bytes),
+                        &template_settings(args),
+                    );
                     let mut vars = ctx.vars.clone();
                     drover_templates::add_template_vars(&mut vars, &src, &path, Some(&dest));
                     match ctx
