@@ -2698,6 +2698,16 @@ fn template_options_and_copy_decrypt_false() {
     );
 }
 
+/// `strip_empty_ends`: Ansible strips a command's trailing line ends from stdout; false keeps them.
+#[test]
+fn strip_empty_ends_false_keeps_the_trailing_newlines() {
+    let fleet = common::fleet(1);
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: printf 'a\\n\\n'\n      register: stripped\n    - shell: printf 'a\\n\\n'\n      args:\n        strip_empty_ends: false\n      register: kept\n    - assert:\n        that:\n          - stripped.stdout == 'a'\n          - kept.stdout | length == 3\n";
+    let run = push_text(&fleet, &[("strip.yml", play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("ok       [assert]"), "{run:?}");
+}
+
 /// Play keywords: `order` arranges the hosts before batching; `ignore_errors`, `no_log` and
 /// `become_method: sudo` given to the play reach every task (a role's too); `strategy: free` is
 /// how drover runs; a become method other than sudo is refused at load.

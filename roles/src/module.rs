@@ -382,6 +382,11 @@ const CREATES: Param = p("creates", Str, "skip the task when this path exists");
 const REMOVES: Param = p("removes", Str, "run only when this path exists");
 const CHDIR: Param = p("chdir", Str, "run in this folder");
 const STDIN: Param = p("stdin", Str, "text given to the command on standard input");
+const STRIP_EMPTY_ENDS: Param = p(
+    "strip_empty_ends",
+    Bool,
+    "false: keep the trailing newlines of stdout and stderr (default true: stripped)",
+);
 const UNIT_STATE: Param = p(
     "state",
     Choice(&["started", "stopped", "restarted", "reloaded"]),
@@ -454,6 +459,7 @@ pub const MODULES: &[Spec] = &[
             CREATES,
             REMOVES,
             STDIN,
+            STRIP_EMPTY_ENDS,
         ],
         CheckMode::Skipped,
         false,
@@ -469,6 +475,7 @@ pub const MODULES: &[Spec] = &[
             CREATES,
             REMOVES,
             STDIN,
+            STRIP_EMPTY_ENDS,
             p("executable", Str, "the shell to run it with"),
         ],
         CheckMode::Skipped,

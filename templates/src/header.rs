@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn a_tasks_settings_go_beneath_the_templates_own_header() {
         let given = [("trim_blocks", "False".to_string())];
-        assert_eq!(with_task_settings("x\n", &given), "#jinja2: trim_blocks: False\nx\n");
+        assert_eq!(
+            with_task_settings("x\n", &given),
+            "#jinja2: trim_blocks: False\nx\n"
+        );
         assert_eq!(
             with_task_settings("#jinja2: trim_blocks: True\nx\n", &given),
             "#jinja2: trim_blocks: False, trim_blocks: True\nx\n"

@@ -181,7 +181,7 @@ pub async fn script(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         args.str("executable").as_deref(),
     );
     match ctx.exec(&line, &body).await {
-        Ok(out) => ran(&out),
+        Ok(out) => ran(&out, true),
         Err(e) => Outcome::fail(e.to_string()),
     }
 }
@@ -194,7 +194,8 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
     let stdin = args.str("stdin").map(|s| s + "\n").unwrap_or_default();
     match ctx.exec(&line, stdin.as_bytes()).await {
         Ok(out) => {
-            let mut o = ran(&out);
+            // `strip_empty_ends: false` keeps the output's trailing newlines (Ansible strips them).
+            let mut o = ran(&out, args.bool("strip_empty_ends") != Some(false));
             o.result
                 .insert("cmd".into(), registered_cmd(module, args, &line));
             o
@@ -203,12 +204,16 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
     }
 }
 
-/// A command's output as [`finished`] reports it.
-fn ran(out: &drover_ssh::Output) -> Outcome {
+/// A command's output as [`finished`] reports it, its trailing line ends stripped (`strip`) as
+/// Ansible strips them.
+fn ran(out: &drover_ssh::Output, strip: bool) -> Outcome {
     let text = |b: &[u8]| {
-        String::from_utf8_lossy(b)
-            .trim_end_matches('\n')
-            .to_string()
+        let text = String::from_utf8_lossy(b);
+        if strip {
+            text.trim_end_matches(['\r', '\n']).to_string()
+        } else {
+            text.into_owned()
+        }
     };
     let rc = match out.status {
         drover_ssh::ExitStatus::Code(c) => i64::from(c),
