@@ -645,7 +645,7 @@ fn reboot_waits_for_a_new_boot_id_and_a_stable_host() {
     let before = fleet.boot_id(0);
     let play = reboot_play(
         &fleet.reboot_command(0, 2),
-        "        stable_for: 1\n        reboot_timeout: 60\n",
+        "        stable_for: 1\n        reboot_timeout: 60\n        connect_timeout: 5\n",
     );
     let started = std::time::Instant::now();
     let run = push_text(&fleet, &[("reboot.yml", &play)]);

@@ -2046,6 +2046,7 @@ pub const MODULES: &[Spec] = &[
             p("timeout", Number, "seconds before failing (default 600)"),
             p("delay", Number, "seconds before the first try"),
             p("stable_for", Number, "seconds the host must stay reachable"),
+            p("connect_timeout", Number, "seconds one connection attempt may take before the next (default the run's connect timeout)"),
         ],
         CheckMode::Runs,
         false,
@@ -2061,6 +2062,7 @@ pub const MODULES: &[Spec] = &[
                 "seconds to wait for the host to come back (default 600)",
             ),
             p("msg", Str, "the message given to shutdown"),
+            p("connect_timeout", Number, "seconds one connection attempt may take before the next (default the run's connect timeout)"),
             p("pre_reboot_delay", Number, "seconds before rebooting"),
             p(
                 "post_reboot_delay",

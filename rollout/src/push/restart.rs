@@ -193,9 +193,13 @@ impl HostRun<'_> {
                 args.seconds("pre_reboot_delay", 0.0)?,
                 args.seconds("post_reboot_delay", 0.0)?,
                 args.seconds("delay", 0.0)?,
+                match args.0.get("connect_timeout") {
+                    None | Some(Json::Null) => None,
+                    Some(_) => Some(args.seconds("connect_timeout", 0.0)?),
+                },
             ))
         })();
-        let (timeout, stable_for, pre_delay, post_delay, delay) = match waits {
+        let (timeout, stable_for, pre_delay, post_delay, delay, connect_timeout) = match waits {
             Ok(w) => w,
             Err(e) => return Outcome::bad_input(format!("{module}: {e}")),
         };
@@ -228,7 +232,7 @@ impl HostRun<'_> {
             None
         };
         if let Err(msg) = self
-            .wait_until_back(before.as_deref(), started, timeout, sudo)
+            .wait_until_back(before.as_deref(), started, (timeout, connect_timeout), sudo)
             .await
         {
             // Not back as asked (perhaps still shutting down on an old connection): its state is
@@ -285,7 +289,7 @@ impl HostRun<'_> {
         &mut self,
         before: Option<&str>,
         started: std::time::Instant,
-        timeout: Duration,
+        (timeout, connect_timeout): (Duration, Option<Duration>),
         sudo: Option<&Become>,
     ) -> Result<(), String> {
         let mut pause = Duration::from_millis(500);
@@ -307,7 +311,18 @@ impl HostRun<'_> {
             if alive {
                 return Ok(());
             }
-            match Transport::open(&self.conn, self.run.settings).await {
+            // `connect_timeout` bounds each attempt (the run's own connect timeout otherwise).
+            let attempt = Transport::open(&self.conn, self.run.settings);
+            let opened = match connect_timeout {
+                Some(limit) => tokio::time::timeout(limit, attempt).await.unwrap_or_else(|_| {
+                    Err(drover_ssh::SshError::ConnectTimeout {
+                        addr: self.host.to_string(),
+                        after: limit,
+                    })
+                }),
+                None => attempt.await,
+            };
+            match opened {
                 Ok(t) => {
                     let old = std::mem::replace(&mut self.transport, t);
                     old.close().await;
