@@ -314,12 +314,14 @@ impl HostRun<'_> {
             // `connect_timeout` bounds each attempt (the run's own connect timeout otherwise).
             let attempt = Transport::open(&self.conn, self.run.settings);
             let opened = match connect_timeout {
-                Some(limit) => tokio::time::timeout(limit, attempt).await.unwrap_or_else(|_| {
-                    Err(drover_ssh::SshError::ConnectTimeout {
-                        addr: self.host.to_string(),
-                        after: limit,
-                    })
-                }),
+                Some(limit) => tokio::time::timeout(limit, attempt)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(drover_ssh::SshError::ConnectTimeout {
+                            addr: self.host.to_string(),
+                            after: limit,
+                        })
+                    }),
                 None => attempt.await,
             };
             match opened {
