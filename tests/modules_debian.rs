@@ -53,6 +53,26 @@ fn assert_task_failed(run: &Run, what: &str) {
     assert!(run.stdout.contains(what), "expected `{what}` in {run:?}");
 }
 
+/// Names that resolve to the host itself, with a certificate for them (/root/c.pem, its key
+/// /root/k.pem) that the host trusts: a stand-in for a service on the internet, served over TLS on
+/// the host so that certificates are checked as they would be.
+fn stand_in_tls(fleet: &common::DebianFleet, names: &[&str]) {
+    let sans: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
+    fleet
+        .exec(
+            0,
+            &format!(
+                "echo '127.0.0.1 {}' >> /etc/hosts && cd /root && \
+                 openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 1 -subj /CN={} -addext subjectAltName={} 2>/dev/null && \
+                 cp c.pem /usr/local/share/ca-certificates/stand-in.crt && update-ca-certificates >/dev/null 2>&1",
+                names.join(" "),
+                names[0],
+                sans.join(",")
+            ),
+        )
+        .unwrap();
+}
+
 fn recap(run: &Run) -> &str {
     run.stdout
         .lines()
@@ -2248,15 +2268,7 @@ fn slack_posts_the_payload_and_keeps_the_token_out_of_sight() {
     let Some(fleet) = one_host("slack_posts_the_payload_and_keeps_the_token_out_of_sight") else {
         return;
     };
-    fleet
-        .exec(
-            0,
-            "echo '127.0.0.1 hooks.slack.com slack.com' >> /etc/hosts && cd /root && \
-             openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 1 -subj /CN=hooks.slack.com \
-               -addext subjectAltName=DNS:hooks.slack.com,DNS:slack.com 2>/dev/null && \
-             cp c.pem /usr/local/share/ca-certificates/stand-in-slack.crt && update-ca-certificates >/dev/null 2>&1",
-        )
-        .unwrap();
+    stand_in_tls(&fleet, &["hooks.slack.com", "slack.com"]);
     // One request taken, `body` answered, the request kept in /root/request.
     let serve = |body: &str| {
         fleet
@@ -2335,16 +2347,14 @@ fn github_release_reads_the_latest_tag_through_githubs_api() {
     let Some(fleet) = one_host("github_release_reads_the_latest_tag_through_githubs_api") else {
         return;
     };
+    stand_in_tls(&fleet, &["api.github.com"]);
     fleet
         .exec(
             0,
-            "echo '127.0.0.1 api.github.com' >> /etc/hosts && mkdir -p /srv/gh/repos/neovim/neovim/releases/tags && cd /srv/gh && \
+            "mkdir -p /srv/gh/repos/neovim/neovim/releases/tags && cd /srv/gh && \
              echo '{\"tag_name\": \"v0.11.5\"}' > repos/neovim/neovim/releases/latest && \
              echo '{\"tag_name\": \"v0.11.4\"}' > repos/neovim/neovim/releases/tags/v0.11.4 && \
              echo '{\"login\": \"drover\"}' > user && \
-             openssl req -x509 -newkey rsa:2048 -nodes -keyout /root/k.pem -out /root/c.pem -days 1 -subj /CN=api.github.com \
-               -addext subjectAltName=DNS:api.github.com 2>/dev/null && \
-             cp /root/c.pem /usr/local/share/ca-certificates/stand-in-github.crt && update-ca-certificates >/dev/null 2>&1 && \
              (nohup timeout 120 openssl s_server -quiet -WWW -accept 443 -cert /root/c.pem -key /root/k.pem >/dev/null 2>&1 &) && sleep 0.5",
         )
         .unwrap();

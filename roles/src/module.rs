@@ -382,6 +382,16 @@ const CREATES: Param = p("creates", Str, "skip the task when this path exists");
 const REMOVES: Param = p("removes", Str, "run only when this path exists");
 const CHDIR: Param = p("chdir", Str, "run in this folder");
 const STDIN: Param = p("stdin", Str, "text given to the command on standard input");
+/// The hash schemes of an htpasswd file drover makes and verifies, as passlib names them.
+const HASH_SCHEMES: &[&str] = &[
+    "apr_md5_crypt",
+    "md5_crypt",
+    "sha256_crypt",
+    "sha512_crypt",
+    "bcrypt",
+    "ldap_sha1",
+    "plaintext",
+];
 const STRIP_EMPTY_ENDS: Param = p(
     "strip_empty_ends",
     Bool,
@@ -1381,8 +1391,8 @@ pub const MODULES: &[Spec] = &[
             p("name", Str, "the user (also `username`)"),
             p("username", Str, "the same as `name`"),
             p("password", Str, "the password (needed to add a user; never shown)"),
-            p("hash_scheme", Choice(&["apr_md5_crypt", "md5_crypt", "sha256_crypt", "sha512_crypt", "bcrypt", "ldap_sha1", "plaintext"]), "how a new hash is made (default apr_md5_crypt, Apache's); an existing hash of any of these is verified as it is"),
-            p("crypt_scheme", Choice(&["apr_md5_crypt", "md5_crypt", "sha256_crypt", "sha512_crypt", "bcrypt", "ldap_sha1", "plaintext"]), "the same as `hash_scheme`"),
+            p("hash_scheme", Choice(HASH_SCHEMES), "how a new hash is made (default apr_md5_crypt, Apache's); an existing hash of any of these is verified as it is"),
+            p("crypt_scheme", Choice(HASH_SCHEMES), "the same as `hash_scheme`"),
             p("state", Choice(&["present", "absent"]), "present (default) or absent"),
             p("create", Bool, "make the file (and its folder) when it does not exist (default true)"),
             MODE,
