@@ -18,6 +18,8 @@ use super::{Args, ModuleCtx, Outcome};
 
 /// The most entries one task sends: a larger tree is refused rather than held in memory.
 const MAX_ENTRIES: usize = 100_000;
+/// The most bytes of file content one push sends (the stream is held in memory to be sent).
+const MAX_BYTES: u64 = 1 << 30;
 
 /// What rsync's archive flags and the task's own say to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -466,6 +468,19 @@ pub fn archive(
     plan: &Plan,
     keep: Keep,
 ) -> Result<Vec<u8>, String> {
+    let total: u64 = plan
+        .send
+        .iter()
+        .filter_map(|rel| match local.get(rel)?.0.kind {
+            Kind::File { size, .. } => Some(size),
+            _ => None,
+        })
+        .sum();
+    if total > MAX_BYTES {
+        return Err(format!(
+            "{total} bytes to send; one push sends at most {MAX_BYTES} (split the folder, or use rsync)"
+        ));
+    }
     let mut builder = tar::Builder::new(Vec::new());
     for rel in &plan.send {
         let Some((entry, path)) = local.get(rel) else {
@@ -695,6 +710,25 @@ mod tests {
         assert_eq!(
             apply_command(&s, &p),
             "mkdir -p -- /srv/app && tar -x -z -f - -C /srv/app -p || exit 1 && rm -rf -- /srv/app/old"
+        );
+    }
+
+    #[test]
+    fn a_stream_over_the_bound_is_refused_before_anything_is_read() {
+        let mut local = BTreeMap::new();
+        local.insert(
+            "huge".to_string(),
+            (file(MAX_BYTES + 1, 1), PathBuf::from("/nonexistent")),
+        );
+        let plan = Plan {
+            send: vec!["huge".into()],
+            ..Plan::default()
+        };
+        let keep = sync("app/", false, &[]).keep;
+        assert!(
+            archive(&local, &plan, keep)
+                .unwrap_err()
+                .contains("at most")
         );
     }
 
