@@ -2577,3 +2577,46 @@ fn file_links_replace_only_links_unless_forced() {
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(fleet.exec(0, "readlink /srv/next").unwrap(), "releases/3\n");
 }
+
+/// get_url's `owner` and `group`, and basic authentication: busybox httpd on the host asks for
+/// credentials; with `url_username`/`url_password` (never in the command line or the journal) the
+/// file comes down owned as asked; a second run keeps it; without them the server's 401 fails the task.
+#[test]
+fn get_url_authenticates_and_owns_the_file_as_asked() {
+    let Some(fleet) = one_host("get_url_authenticates_and_owns_the_file_as_asked") else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "mkdir -p /srv/www && echo release > /srv/www/tool.txt && echo '/:fetcher:Pa55word' > /etc/httpd-auth.conf && \
+             busybox httpd -p 127.0.0.1:8091 -h /srv/www -c /etc/httpd-auth.conf",
+        )
+        .unwrap();
+    let play = |auth: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - get_url:\n        url: http://127.0.0.1:8091/tool.txt\n        dest: /usr/local/share/tool.txt\n        owner: www-data\n        group: www-data\n        mode: \"0640\"\n{auth}"
+        )
+    };
+    let auth = "        url_username: fetcher\n        url_password: Pa55word\n";
+    let run = push(&fleet, "fetch", &play(auth), &["-vvv"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        !run.stdout.contains("Pa55word") && !run.stderr.contains("Pa55word"),
+        "{run:?}"
+    );
+    common::assert_not_journaled(&fleet.dir().join("runs"), "Pa55word");
+    assert_eq!(
+        fleet
+            .exec(
+                0,
+                "stat -c '%a %U %G' /usr/local/share/tool.txt; cat /usr/local/share/tool.txt"
+            )
+            .unwrap(),
+        "640 www-data www-data\nrelease\n"
+    );
+    assert!(recap(&push(&fleet, "fetch", &play(auth), &[])).contains("changed=0"));
+    let run = push(&fleet, "denied", &play("        force: true\n"), &[]);
+    assert_task_failed(&run, "401");
+}

@@ -33,7 +33,6 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
     let url = args.str("url").ok_or("get_url needs `url`")?;
     let dest = args.str("dest").ok_or("get_url needs `dest`")?;
     let mode = args.file_mode("mode")?;
-    // (`owner`/`group` are not accepted: the loader refuses them.)
     let sum = args.str("checksum").map(|c| checksum(&c)).transpose()?;
     let force = args.bool("force") == Some(true);
     let timeout = args.num("timeout").unwrap_or(10.0);
@@ -47,7 +46,8 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         Some((tool, digest)) => format!("[ \"$({tool} < {file} | cut -d' ' -f1)\" = {digest} ]"),
         None => "true".into(),
     };
-    let mut curl = format!("curl -fsSL --max-time {timeout}");
+    // Credentials come on standard input as curl's configuration ([`credentials`]), never here.
+    let mut curl = format!("curl -q -fsSL --max-time {timeout} -K -");
     if args.bool("validate_certs") == Some(false) {
         curl.push_str(" -k");
     }
@@ -96,11 +96,44 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
             want(m)
         ),
     };
+    let act = |cmd: String| {
+        if check {
+            "echo changed".to_string()
+        } else {
+            format!("{cmd} && echo changed")
+        }
+    };
+    let owner_fix = super::files::ownership_fix_at(
+        "\"$d\"",
+        args.str("owner").as_deref(),
+        args.str("group").as_deref(),
+        act,
+    )
+    .map_or_else(String::new, |fix| {
+        // Under --check a file not downloaded yet has no owner to read.
+        format!(" && {{ [ ! -e \"$d\" ] || {{ {fix}; }}; }}")
+    });
     Ok(format!(
-        "d={}; [ -d \"$d\" ] && d=\"$d\"/{}; if {keep}; then echo ok; else {fetch}; fi{mode_fix}",
+        "d={}; [ -d \"$d\" ] && d=\"$d\"/{}; if {keep}; then echo ok; else {fetch}; fi{mode_fix}{owner_fix}",
         quote(&dest),
         quote(name)
     ))
+}
+
+/// curl's configuration on standard input: the credentials (`url_username`, `url_password`), sent
+/// with the first request with `force_basic_auth`, else in answer to the server's challenge.
+pub fn credentials(args: &Args) -> String {
+    let Some(user) = args.str("url_username") else {
+        return String::new();
+    };
+    let password = args.str("url_password").unwrap_or_default();
+    let mut config = super::curl::line("user", &format!("{user}:{password}"));
+    config.push_str(if args.bool("force_basic_auth") == Some(true) {
+        "basic\n"
+    } else {
+        "anyauth\n"
+    });
+    config
 }
 
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
@@ -109,7 +142,14 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Err(e) => return Outcome::bad_input(format!("get_url: {e}")),
     };
     let url = args.str("url").unwrap_or_default();
-    let stdout = match ctx.output_of(&cmd, &format!("get_url {url}")).await {
+    let stdout = match ctx
+        .output_with(
+            &cmd,
+            credentials(args).as_bytes(),
+            &format!("get_url {url}"),
+        )
+        .await
+    {
         Ok(o) => o,
         Err(e) => return Outcome::fail(e),
     };
@@ -137,7 +177,7 @@ mod tests {
         let cmd = command(&a, false).unwrap();
         assert!(cmd.starts_with("d=/opt/dl; [ -d \"$d\" ] && d=\"$d\"/'a b.tgz'; if [ -f \"$d\" ] && [ \"$(sha256sum < \"$d\" | cut -d' ' -f1)\" = ab12 ]; then echo ok; else t=\"$(dirname -- \"$d\")/.a b.tgz.drover-"), "{cmd}");
         assert!(cmd.contains("(umask 077; set -C; : > \"$t\")"), "{cmd}");
-        assert!(cmd.contains("curl -fsSL --max-time 10 -o \"$t\" -- 'https://x/a b.tgz?v=1' && { [ \"$(sha256sum < \"$t\" | cut -d' ' -f1)\" = ab12 ] || { echo 'checksum mismatch' >&2; false; }; } && chmod 755 \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || { rm -f -- \"$t\"; exit 1; }"), "{cmd}");
+        assert!(cmd.contains("curl -q -fsSL --max-time 10 -K - -o \"$t\" -- 'https://x/a b.tgz?v=1' && { [ \"$(sha256sum < \"$t\" | cut -d' ' -f1)\" = ab12 ] || { echo 'checksum mismatch' >&2; false; }; } && chmod 755 \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || { rm -f -- \"$t\"; exit 1; }"), "{cmd}");
         assert!(cmd.ends_with("fi && { w=755; [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{cmd}");
         // A symbolic mode: chmod itself applies it to a scratch file of the mode now there.
         let sym = command(
@@ -146,6 +186,15 @@ mod tests {
         )
         .unwrap();
         assert!(sym.ends_with("fi && { w=$(s=$(mktemp) && chmod $(stat -c %a -- \"$d\") \"$s\" && chmod a+x \"$s\" && stat -c %a \"$s\"; rm -f \"$s\"); [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{sym}");
+        let owned = command(&args(json!({"url": "http://x/f", "dest": "/f", "owner": "app", "url_username": "u", "url_password": "p w"})), false).unwrap();
+        assert!(owned.ends_with("fi && { [ ! -e \"$d\" ] || { cur=$(stat -c %U:%G -- \"$d\") && case \"$cur\" in app:*) ;; *) chown app -- \"$d\" && echo changed ;; esac; }; }"), "{owned}");
+        assert!(!owned.contains("p w"), "{owned}");
+        assert_eq!(
+            credentials(&args(
+                json!({"url_username": "u", "url_password": "p w", "force_basic_auth": true})
+            )),
+            "user = \"u:p w\"\nbasic\n"
+        );
         let checked = command(&a, true).unwrap();
         assert!(
             checked.contains("else echo changed; fi") && !checked.contains("curl"),
