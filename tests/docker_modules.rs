@@ -74,6 +74,13 @@ fn web(policy: &str, port: u16) -> String {
         volumes:
           - web-data:/www
           - /srv/conf:/conf:ro
+        mounts:
+          - type: bind
+            source: /srv/conf
+            target: /conf-too
+            read_only: true
+          - type: tmpfs
+            target: /scratch
         memory: 64m
         healthcheck:
           test: [CMD, /bin/busybox, wget, -q, -O, /dev/null, 'http://127.0.0.1:{port}/']
@@ -117,6 +124,14 @@ fn docker_network_volume_and_container_are_kept_as_described() {
         "unless-stopped 67108864 2 10.77.0.10"
     );
     assert!(inspect(&fleet, "web", "{{json .Config.Env}}").contains("GREETING=hello"));
+    assert_eq!(
+        inspect(
+            &fleet,
+            "web",
+            "{{range .HostConfig.Mounts}}{{.Type}}:{{.Source}}:{{.Target}}:{{.ReadOnly}} {{end}}"
+        ),
+        "bind:/srv/conf:/conf-too:true tmpfs::/scratch:false"
+    );
     assert_eq!(
         inspect(
             &fleet,

@@ -23,9 +23,7 @@ fn param(rule: &mut Vec<String>, value: Option<&Json>, flag: &str) {
     }
 }
 
-fn text(v: &Json) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_string)
-}
+use super::scalar_text as text;
 
 /// `-m name` when `present`.
 fn with_match(rule: &mut Vec<String>, present: bool, name: &str) {

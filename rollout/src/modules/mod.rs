@@ -276,6 +276,11 @@ fn setting_report(stdout: &[u8]) -> (String, bool) {
     (before.to_string(), reports_change(stdout))
 }
 
+/// A scalar value as text: a string as it is, a number or boolean as written.
+pub fn scalar_text(v: &Json) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
 /// A value's items as text: a list's items (numbers and booleans as their text), or one scalar.
 pub fn json_words(value: &Json) -> Vec<String> {
     let text = |v: &Json| {

@@ -10,10 +10,8 @@ use serde_json::{Value as Json, json};
 
 use super::{Args, ModuleCtx, Outcome};
 
-/// A version as written: a string as it is, a number (YAML reads `3.1` as one) as text.
-fn text(v: &Json) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_string)
-}
+/// A scalar as written (a version YAML read as a number, `3.1`, too).
+use super::scalar_text as text;
 
 /// Reads `pins`, `blacklist` and `matrix`.
 fn parse_policy(args: &Args) -> Result<Policy, String> {

@@ -175,6 +175,57 @@ fn command_words(args: &Args, key: &str) -> Result<Option<Vec<String>>, String> 
 }
 
 /// Reads the task's settings (everything compared with the container) in a fixed order.
+/// `mounts:` as `--mount` flags and as the comparable `type:source:target:read_only` of each
+/// (what `docker inspect` shows under HostConfig.Mounts).
+fn mounts_of(mounts: &Json) -> Result<(Vec<String>, Vec<Json>), String> {
+    let items = mounts
+        .as_array()
+        .ok_or("mounts: expected a list of mappings")?;
+    let (mut flags, mut want) = (Vec::new(), Vec::new());
+    for item in items {
+        let m = item.as_object().ok_or("mounts: each mount is a mapping")?;
+        if let Some(k) = m
+            .keys()
+            .find(|k| !["source", "target", "type", "read_only"].contains(&k.as_str()))
+        {
+            return Err(format!(
+                "mounts: `{k}` is not supported (source, target, type, read_only)"
+            ));
+        }
+        let word = |k: &str| m.get(k).map(text).unwrap_or_default();
+        let (target, source) = (word("target"), word("source"));
+        let kind = m.get("type").map_or_else(|| "volume".to_string(), text);
+        if target.is_empty() {
+            return Err("mounts: each mount needs `target`".into());
+        }
+        if !["bind", "volume", "tmpfs"].contains(&kind.as_str()) {
+            return Err(format!(
+                "mounts: `type: {kind}` is not bind, volume or tmpfs"
+            ));
+        }
+        // --mount is comma-separated: a comma in a path cannot be said there.
+        if target.contains(',') || source.contains(',') {
+            return Err(format!(
+                "mounts: `{source}` / `{target}`: a path with a comma cannot be mounted"
+            ));
+        }
+        let read_only = m
+            .get("read_only")
+            .and_then(drover_roles::module::truthy)
+            .unwrap_or(false);
+        let mut flag = format!("--mount=type={kind},target={target}");
+        if !source.is_empty() {
+            flag.push_str(&format!(",source={source}"));
+        }
+        if read_only {
+            flag.push_str(",readonly");
+        }
+        flags.push(flag);
+        want.push(json!(format!("{kind}:{source}:{target}:{read_only}")));
+    }
+    Ok((flags, want))
+}
+
 fn settings(args: &Args, defaults: bool) -> Result<(Vec<Setting>, Vec<String>), String> {
     use Compare::*;
     let mut s = Vec::new();
@@ -253,6 +304,10 @@ fn settings(args: &Args, defaults: bool) -> Result<(Vec<Setting>, Vec<String>), 
         &mut s,
     );
     list("volumes", "--volume", |v| v.to_string(), Same, &mut s);
+    if let Some(mounts) = args.0.get("mounts").filter(|m| !m.is_null()) {
+        let (flags, want) = mounts_of(mounts)?;
+        s.push(setting("mounts", flags, Json::Array(want), Same));
+    }
     let env = string_map(args, "env")?;
     if !env.is_empty() {
         let flags = env
@@ -737,6 +792,23 @@ pub fn actual(param: &str, c: &Json) -> Json {
             Json::Array(out)
         }
         "exposed_ports" => keys(c.pointer("/Config/ExposedPorts")),
+        "mounts" => Json::Array(
+            c.pointer("/HostConfig/Mounts")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .map(|m| {
+                    let word = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+                    let read_only = m["ReadOnly"].as_bool().unwrap_or(false);
+                    json!(format!(
+                        "{}:{}:{}:{read_only}",
+                        word("Type"),
+                        word("Source"),
+                        word("Target")
+                    ))
+                })
+                .collect(),
+        ),
         "volumes" => {
             // Binds as written, and anonymous volumes (no `:`) by their path.
             let mut v: Vec<Json> = strings("/HostConfig/Binds")
@@ -1102,6 +1174,35 @@ mod tests {
 
     fn spec(v: Json) -> Spec {
         Spec::from_args(&Args(v.as_object().unwrap().clone())).unwrap()
+    }
+
+    #[test]
+    fn mounts_become_mount_flags_and_compare_as_docker_shows_them() {
+        let (flags, want) = mounts_of(&json!([{"type": "bind", "source": "/srv/conf", "target": "/conf", "read_only": true}, {"type": "tmpfs", "target": "/scratch"}])).unwrap();
+        assert_eq!(
+            flags,
+            [
+                "--mount=type=bind,target=/conf,source=/srv/conf,readonly",
+                "--mount=type=tmpfs,target=/scratch"
+            ]
+        );
+        assert_eq!(
+            want,
+            [
+                json!("bind:/srv/conf:/conf:true"),
+                json!("tmpfs::/scratch:false")
+            ]
+        );
+        assert!(
+            mounts_of(&json!([{"target": "/x", "propagation": "rshared"}]))
+                .unwrap_err()
+                .contains("`propagation` is not supported")
+        );
+        assert!(
+            mounts_of(&json!([{"target": "/a,b"}]))
+                .unwrap_err()
+                .contains("comma")
+        );
     }
 
     #[test]

@@ -47,12 +47,7 @@ fn setting(param: &'static str, flags: Vec<String>, want: Json, compare: Compare
     }
 }
 
-/// Text of a scalar parameter value (numbers as written).
-fn text(v: &Json) -> String {
-    v.as_str()
-        .map(String::from)
-        .unwrap_or_else(|| v.to_string())
-}
+use super::scalar_text as text;
 
 /// The values of a mapping parameter as text; a boolean is refused as Ansible refuses it (it would
 /// be ambiguous: `yes` or `True`?).
