@@ -177,6 +177,16 @@ fn docker_network_volume_and_container_are_kept_as_described() {
         "true always"
     );
 
+    // `comparisons: {restart_policy: ignore}`: another policy asked for does not recreate it.
+    let id = inspect(&fleet, "web", "{{.Id}}");
+    let relaxed = web("on-failure", 8081).replace(
+        "        memory: 64m\n",
+        "        memory: 64m\n        comparisons:\n          restart_policy: ignore\n",
+    );
+    let run = push(&fleet, "relaxed", &relaxed, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    assert_eq!(inspect(&fleet, "web", "{{.Id}}"), id);
+
     // A network with a container attached is not remade behind its back.
     let run = push(
         &fleet,

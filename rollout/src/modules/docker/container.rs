@@ -46,6 +46,8 @@ pub struct Spec {
     pub stop_timeout: Option<u64>,
     pub env_file: Option<String>,
     pub settings: Vec<Setting>,
+    /// `comparisons: {image: ignore}`: a newer image does not make the container differ.
+    pub ignore_image: bool,
     /// The first of `networks` (given at create) and the rest (connected after).
     pub networks: Vec<Network>,
     /// The command's words after the image (entrypoint's extra words, then `command`).
@@ -224,6 +226,49 @@ fn mounts_of(mounts: &Json) -> Result<(Vec<String>, Vec<Json>), String> {
         want.push(json!(format!("{kind}:{source}:{target}:{read_only}")));
     }
     Ok((flags, want))
+}
+
+/// `comparisons:` as community.docker reads it: for each option (or `*` for all), `strict` (the
+/// same value), `allow_more_present` (the container may have more) or `ignore` (never compared).
+/// Returns the settings compared that way and whether the image is ignored.
+fn comparisons(args: &Args, mut settings: Vec<Setting>) -> Result<(Vec<Setting>, bool), String> {
+    use super::Compare::*;
+    let Some(map) = args.0.get("comparisons").filter(|c| !c.is_null()) else {
+        return Ok((settings, false));
+    };
+    let map = map.as_object().ok_or("comparisons: expected a mapping")?;
+    let options = drover_roles::ModuleKind::DockerContainer.spec().params;
+    for (key, how) in map {
+        if key != "*" && !options.iter().any(|p| p.name == key) {
+            return Err(format!(
+                "comparisons: `{key}` is not an option of docker_container"
+            ));
+        }
+        match how.as_str() {
+            Some("strict" | "ignore" | "allow_more_present") => {}
+            _ => {
+                return Err(format!(
+                    "comparisons: `{key}: {how}` is not strict, ignore or allow_more_present"
+                ));
+            }
+        }
+        // drover keeps the container on the networks it has beside those named.
+        if key == "networks" && how != "allow_more_present" {
+            return Err("comparisons: `networks` can only be allow_more_present (a container keeps other networks)".into());
+        }
+    }
+    let rule = |key: &str| map.get(key).or_else(|| map.get("*")).and_then(Json::as_str);
+    for s in &mut settings {
+        s.compare = match (rule(s.param), s.compare, s.want.is_object()) {
+            (Some("ignore"), _, _) => Ignored,
+            (Some("strict"), Includes, _) => Same,
+            (Some("strict"), MapIncludes, _) => Equal,
+            (Some("allow_more_present"), Same | Equal, false) if s.want.is_array() => Includes,
+            (Some("allow_more_present"), Equal, true) => MapIncludes,
+            (_, compare, _) => compare,
+        };
+    }
+    Ok((settings, rule("image") == Some("ignore")))
 }
 
 fn settings(args: &Args, defaults: bool) -> Result<(Vec<Setting>, Vec<String>), String> {
@@ -651,6 +696,8 @@ impl Spec {
         };
         let (settings, args_words) =
             settings(args, defaults).map_err(|e| format!("docker_container: {e}"))?;
+        let (settings, ignore_image) =
+            comparisons(args, settings).map_err(|e| format!("docker_container: {e}"))?;
         let networks = networks(args).map_err(|e| format!("docker_container: {e}"))?;
         let stop_timeout = args.num("stop_timeout").map(|n| n as u64);
         Ok(Spec {
@@ -665,6 +712,7 @@ impl Spec {
             stop_timeout,
             env_file: args.str("env_file"),
             settings,
+            ignore_image,
             networks,
             args: args_words,
         })
@@ -945,6 +993,7 @@ pub fn parse_found(out: &str) -> Result<Found, String> {
 pub fn differences(spec: &Spec, found: &Found, container: &Json) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(id) = &found.image
+        && !spec.ignore_image
         && container["Image"].as_str() != Some(id)
     {
         out.push("image".to_string());
@@ -1269,6 +1318,35 @@ mod tests {
                            "Binds": null, "CapAdd": null, "Memory": 0},
             "NetworkSettings": {"Networks": {"bridge": {"Aliases": null}}}
         })
+    }
+
+    #[test]
+    fn comparisons_say_how_each_option_is_compared() {
+        let found = Found {
+            image: Some("sha256:bbb".into()),
+            container: Some(inspected()),
+            env_file: Vec::new(),
+        };
+        // The image and the restart policy ignored; env strict: the image's own variables differ.
+        let relaxed = spec(json!({
+            "name": "web", "image": "nginx", "restart_policy": "no", "env": {"TZ": "UTC"},
+            "comparisons": {"image": "ignore", "restart_policy": "ignore"}
+        }));
+        assert_eq!(plan(&relaxed, &found).unwrap().1, Vec::<String>::new());
+        let strict = spec(json!({
+            "name": "web", "image": "nginx", "env": {"TZ": "UTC"},
+            "comparisons": {"*": "strict", "image": "ignore"}
+        }));
+        assert_eq!(plan(&strict, &found).unwrap().1, ["recreated: env differ"]);
+        let bad = |c: Json| {
+            Spec::from_args(&crate::modules::args(
+                json!({"name": "web", "image": "x", "comparisons": c}),
+            ))
+            .unwrap_err()
+        };
+        assert!(bad(json!({"colour": "strict"})).contains("not an option"));
+        assert!(bad(json!({"env": "loose"})).contains("not strict, ignore or allow_more_present"));
+        assert!(bad(json!({"networks": "strict"})).contains("allow_more_present"));
     }
 
     #[test]
