@@ -459,8 +459,9 @@ fn uri_posts_forms_with_credentials_and_keeps_a_response() {
     let (port, seen) = recording_server();
     let saved = home(&fleet, 0).join("saved.json");
     let play = format!(
-        "- hosts: all\n  gather_facts: false\n  tasks:\n    - uri:\n        url: http://127.0.0.1:{port}/private\n        method: POST\n        body_format: form-urlencoded\n        body:\n          name: web 01\n          state: \"on&off\"\n        url_username: admin\n        url_password: pa55-Secret\n    - uri:\n        url: http://127.0.0.1:{port}/file\n        dest: {saved}\n    - uri:\n        url: http://127.0.0.1:{port}/never\n        creates: {saved}\n",
-        saved = saved.display()
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - uri:\n        url: http://127.0.0.1:{port}/private\n        method: POST\n        body_format: form-urlencoded\n        body:\n          name: web 01\n          state: \"on&off\"\n        url_username: admin\n        url_password: pa55-Secret\n    - uri:\n        url: http://127.0.0.1:{port}/file\n        dest: {saved}\n    - uri:\n        url: http://127.0.0.1:{port}/never\n        creates: {saved}\n    - get_url:\n        url: http://127.0.0.1:{port}/fetched\n        dest: {fetched}\n        headers:\n          X-Api-Key: hdr-Secret\n",
+        saved = saved.display(),
+        fetched = home(&fleet, 0).join("fetched.json").display()
     );
     let pb = fleet.dir().join("pb/forms.yml");
     std::fs::create_dir_all(pb.parent().unwrap()).unwrap();
@@ -502,6 +503,14 @@ fn uri_posts_forms_with_credentials_and_keeps_a_response() {
         !requests.iter().any(|r| r.contains("/never")),
         "{requests:?}"
     );
+    // get_url's headers reach the server from curl's standard input, not its command line.
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /fetched") && r.contains("X-Api-Key: hdr-Secret")),
+        "{requests:?}"
+    );
+    assert!(!run.stdout.contains("hdr-Secret"), "{run:?}");
     assert_eq!(
         std::fs::read_to_string(&saved).unwrap(),
         r#"{"saved": true}"#

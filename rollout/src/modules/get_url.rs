@@ -46,16 +46,11 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         Some((tool, digest)) => format!("[ \"$({tool} < {file} | cut -d' ' -f1)\" = {digest} ]"),
         None => "true".into(),
     };
-    // Credentials come on standard input as curl's configuration ([`credentials`]), never here.
+    // Headers and credentials come on standard input as curl's configuration ([`credentials`]),
+    // never here.
     let mut curl = format!("curl -q -fsSL --max-time {timeout} -K -");
     if args.bool("validate_certs") == Some(false) {
         curl.push_str(" -k");
-    }
-    if let Some(serde_json::Value::Object(headers)) = args.0.get("headers") {
-        for (k, v) in headers {
-            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            curl.push_str(&format!(" -H {}", quote(&format!("{k}: {v}"))));
-        }
     }
     let keep = if force {
         "false".to_string()
@@ -120,19 +115,28 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
     ))
 }
 
-/// curl's configuration on standard input: the credentials (`url_username`, `url_password`), sent
-/// with the first request with `force_basic_auth`, else in answer to the server's challenge.
+/// curl's configuration on standard input: the request headers (a token among them, often) and
+/// the credentials (`url_username`, `url_password`), sent with the first request with
+/// `force_basic_auth`, else in answer to the server's challenge.
 pub fn credentials(args: &Args) -> String {
-    let Some(user) = args.str("url_username") else {
-        return String::new();
-    };
-    let password = args.str("url_password").unwrap_or_default();
-    let mut config = super::curl::line("user", &format!("{user}:{password}"));
-    config.push_str(if args.bool("force_basic_auth") == Some(true) {
-        "basic\n"
-    } else {
-        "anyauth\n"
-    });
+    let mut config = String::new();
+    if let Some(serde_json::Value::Object(headers)) = args.0.get("headers") {
+        for (k, v) in headers {
+            config.push_str(&super::curl::line(
+                "header",
+                &format!("{k}: {}", super::scalar_text(v)),
+            ));
+        }
+    }
+    if let Some(user) = args.str("url_username") {
+        let password = args.str("url_password").unwrap_or_default();
+        config.push_str(&super::curl::line("user", &format!("{user}:{password}")));
+        config.push_str(if args.bool("force_basic_auth") == Some(true) {
+            "basic\n"
+        } else {
+            "anyauth\n"
+        });
+    }
     config
 }
 
