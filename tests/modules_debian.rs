@@ -2620,3 +2620,29 @@ fn get_url_authenticates_and_owns_the_file_as_asked() {
     let run = push(&fleet, "denied", &play("        force: true\n"), &[]);
     assert_task_failed(&run, "401");
 }
+
+/// community.general.snap on a Debian host without snapd (snapd cannot run in the fleet's
+/// containers): the Ubuntu branch a real playbook guards it with is skipped, and run anyway the task
+/// fails saying snap is missing, never as a silent success.
+#[test]
+fn snap_without_snapd_is_skipped_by_its_guard_or_fails_plainly() {
+    let Some(fleet) = one_host("snap_without_snapd_is_skipped_by_its_guard_or_fails_plainly")
+    else {
+        return;
+    };
+    let play = |guard: &str| {
+        format!(
+            "- hosts: all\n  tasks:\n    - community.general.snap:\n        name: microk8s\n        classic: true\n        channel: 1.30/stable\n{guard}"
+        )
+    };
+    let run = push(
+        &fleet,
+        "guarded",
+        &play("      when: ansible_distribution == 'Ubuntu'\n"),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("skipped=1"), "{run:?}");
+    let run = push(&fleet, "bare", &play(""), &[]);
+    assert_task_failed(&run, "snap is not installed on this host");
+}

@@ -115,6 +115,8 @@ pub enum ModuleKind {
     GithubRelease,
     /// `iptables`.
     Iptables,
+    /// `snap` (community.general).
+    Snap,
     /// `raw`.
     Raw,
     /// `tempfile`.
@@ -1534,6 +1536,20 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         false,
     )
     .aliases(&["ansible.builtin.iptables"]),
+    module(
+        ModuleKind::Snap,
+        "snap",
+        "Snaps installed (from a channel, with classic confinement), removed, enabled or disabled, each only when `snap list` says otherwise. snapd cannot run in the test fleet's containers: the commands are tested as strings, and a host without snap fails the task saying so.",
+        &[
+            req("name", List, "the snaps"),
+            p("state", Choice(&["present", "installed", "absent", "removed", "enabled", "disabled"]), "present (default), absent, enabled or disabled"),
+            p("classic", Bool, "classic confinement (one snap at a time)"),
+            p("channel", Str, "the channel to install from or move to (`1.30/stable`)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.snap"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

@@ -55,6 +55,7 @@ mod replace;
 mod rpm_key;
 mod service;
 mod slack;
+mod snap;
 mod ssh_key;
 mod stat;
 mod synchronize;
@@ -517,6 +518,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Slack => slack::run(&args, ctx).await,
         M::GithubRelease => github_release::run(&args, ctx).await,
         M::Iptables => iptables::run(&args, ctx).await,
+        M::Snap => snap::run(&args, ctx).await,
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
