@@ -205,11 +205,7 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
 }
 
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    let cmd = match command(args, ctx.check) {
-        Ok(c) => c,
-        Err(e) => return Outcome::bad_input(format!("iptables: {e}")),
-    };
-    let mut out = ctx.change_script(&cmd, b"", "iptables").await;
+    let mut out = ctx.built_script(command(args, ctx.check), "iptables").await;
     if !out.failed {
         for key in ["chain", "table", "state", "ip_version"] {
             out.result.insert(key.into(), json!(args.str(key)));

@@ -103,11 +103,8 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             ));
         }
     };
-    let cmd = match command(&name, present, ctx.check) {
-        Ok(c) => c,
-        Err(e) => return Outcome::bad_input(format!("locale_gen: {e}")),
-    };
-    ctx.change_script(&cmd, b"", "locale_gen").await
+    ctx.built_script(command(&name, present, ctx.check), "locale_gen")
+        .await
 }
 
 #[cfg(test)]

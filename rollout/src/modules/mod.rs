@@ -238,6 +238,15 @@ impl ModuleCtx<'_> {
         }
     }
 
+    /// [`ModuleCtx::change_script`] for a script built from the task's parameters (no standard
+    /// input): what could not be built is bad input, named `what`.
+    pub async fn built_script(&self, built: Result<String, String>, what: &str) -> Outcome {
+        match built {
+            Ok(cmd) => self.change_script(&cmd, b"", what).await,
+            Err(e) => Outcome::bad_input(format!("{what}: {e}")),
+        }
+    }
+
     /// Runs a module's script and records it as a command-like module's result (`cmd`, `rc`,
     /// `stdout`, `stderr`), so a failure shows what it printed: changed when it printed a `changed`
     /// line, failed (with its standard error) when it did not succeed.

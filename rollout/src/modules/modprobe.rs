@@ -107,11 +107,7 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
 }
 
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    let cmd = match command(args, ctx.check) {
-        Ok(c) => c,
-        Err(e) => return Outcome::bad_input(format!("modprobe: {e}")),
-    };
-    ctx.change_script(&cmd, b"", "modprobe").await
+    ctx.built_script(command(args, ctx.check), "modprobe").await
 }
 
 #[cfg(test)]

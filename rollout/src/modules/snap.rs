@@ -78,11 +78,7 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
 }
 
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
-    let cmd = match command(args, ctx.check) {
-        Ok(c) => c,
-        Err(e) => return Outcome::bad_input(format!("snap: {e}")),
-    };
-    ctx.change_script(&cmd, b"", "snap").await
+    ctx.built_script(command(args, ctx.check), "snap").await
 }
 
 #[cfg(test)]
