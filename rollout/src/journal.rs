@@ -101,6 +101,13 @@ fn hold_run(dir: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
+/// Whether a process is working on the run in `dir` now: its folder's lock is held. Asked with
+/// a shared lock that is let go at once.
+pub fn is_live(dir: &Path) -> bool {
+    File::open(dir.join("lock"))
+        .is_ok_and(|f| matches!(f.try_lock_shared(), Err(fs::TryLockError::WouldBlock)))
+}
+
 /// A new run id: UTC time and a short suffix, so ids sort by time (`20261123T204500-1a2b`).
 pub fn new_run_id() -> String {
     let now = SystemTime::now();
@@ -172,9 +179,21 @@ impl Journal {
         self.state.done.get(play).map_or(&[], Vec::as_slice)
     }
 
-    /// Appends one event, flushed at once so a killed controller loses nothing written.
+    /// Appends one event, flushed at once so a killed controller loses nothing written. An event
+    /// that is a JSON object gets its time first (`"ts"`, UTC to the millisecond), so a report can
+    /// tell how long each step took.
     pub fn record(&mut self, event: &impl Serialize) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(event)?;
+        let body = serde_json::to_vec(event)?;
+        let mut line = match body.strip_prefix(b"{") {
+            Some(rest) => {
+                let ts = humantime::format_rfc3339_millis(SystemTime::now());
+                let sep = if rest == b"}" { "" } else { "," };
+                let mut line = format!("{{\"ts\":\"{ts}\"{sep}").into_bytes();
+                line.extend_from_slice(rest);
+                line
+            }
+            None => body,
+        };
         line.push(b'\n');
         self.events.write_all(&line)?;
         self.events.flush()
@@ -306,13 +325,20 @@ mod tests {
         j.set_pending_handlers(1, "node02", &["restart app".into()])
             .unwrap();
         j.finish(RunStatus::Halted).unwrap();
+        assert!(is_live(j.dir()));
+        let line = std::fs::read_to_string(j.dir().join("events.jsonl")).unwrap();
+        let ts = line.strip_prefix(r#"{"ts":""#).unwrap();
+        assert!(ts.ends_with("\",\"event\":\"x\"}\n"), "{line}");
+        assert!(ts[..24].parse::<jiff::Timestamp>().is_ok(), "{line}");
         // While the first is open, the run is live: resuming it is refused, naming this process.
         let live = Journal::resume(&root, &id).err().unwrap().to_string();
         assert!(
             live.contains(&format!("still going on in process {}", std::process::id())),
             "{live}"
         );
+        let dir = j.dir().to_path_buf();
         drop(j);
+        assert!(!is_live(&dir));
         let (j2, spec2) = Journal::resume(&root, &id).unwrap();
         assert_eq!(spec2, spec);
         assert_eq!(j2.done(0), ["node01"]);

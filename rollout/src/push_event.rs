@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a task ended on one host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Ran, changed nothing.
@@ -23,7 +23,7 @@ pub enum TaskStatus {
 }
 
 /// How a host's part of a play ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostEnd {
     /// Every task ran (some may have failed with `ignore_errors`, or been rescued).
@@ -37,7 +37,7 @@ pub enum HostEnd {
 }
 
 /// Per-host counts for the recap, as Ansible's PLAY RECAP has them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostStats {
     /// Tasks that ran without change.
     pub ok: usize,
@@ -58,7 +58,7 @@ pub struct HostStats {
 /// What a failed command printed, kept for the operator, `--json` and the journal. Each stream
 /// keeps its last [`TaskOutput::MAX_STREAM`] bytes (the end is where a failure says why), and says
 /// how much it dropped before them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskOutput {
     /// The command as the module ran it (`command`: its words; others: the line).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +185,7 @@ fn tail(text: &str) -> String {
 }
 
 /// One step of a push.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum PushEvent {
     /// The run began.
@@ -194,6 +194,9 @@ pub enum PushEvent {
         run_id: String,
         /// Whether this is a dry run.
         check: bool,
+        /// Who ran it: `user@controller`, as host locks name it.
+        #[serde(default)]
+        owner: String,
     },
     /// A play began.
     PlayStarted {
@@ -203,6 +206,12 @@ pub enum PushEvent {
         hosts: Vec<String>,
         /// Hosts skipped because a resumed run finished them already.
         already_done: Vec<String>,
+        /// Its failure budget per batch, in words.
+        #[serde(default)]
+        budget: String,
+        /// Its maintenance windows (none: any time).
+        #[serde(default)]
+        windows: Vec<String>,
     },
     /// A batch began.
     BatchStarted {
@@ -242,7 +251,7 @@ pub enum PushEvent {
         /// How it ended.
         status: TaskStatus,
         /// A message, when there is one.
-        #[serde(skip_serializing_if = "String::is_empty")]
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         msg: String,
         /// The loop item's label, for loops.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -271,6 +280,31 @@ pub enum PushEvent {
         /// Why it stopped, if it did not succeed.
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+    },
+    /// The impact gate's prediction for a host, made before the host is touched.
+    Predicted {
+        /// The host.
+        host: String,
+        /// Each container's predicted fate.
+        containers: Vec<drover_upgrade::ContainerFate>,
+        /// What else the prediction warns of.
+        warnings: Vec<String>,
+    },
+    /// A task restarted Docker or the host; a roll call follows when the host had containers.
+    Restarted {
+        /// The host.
+        host: String,
+        /// The task.
+        task: String,
+        /// It was a reboot.
+        reboot: bool,
+    },
+    /// A roll call's result, container by container.
+    Rollcall {
+        /// The task it followed.
+        task: String,
+        /// What came back.
+        report: crate::rollcall::RollcallReport,
     },
     /// A batch ended.
     BatchDone {

@@ -7,7 +7,7 @@ use drover_ssh::shell::quote;
 use drover_upgrade::docker;
 use drover_upgrade::facts::BOOT_ID_COMMAND as BOOT_ID;
 use drover_upgrade::rollcall::{Snapshot, Verdict, verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::connection::{HostConnection, Transport};
 
@@ -36,7 +36,7 @@ impl Default for RollcallOptions {
 }
 
 /// One container's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContainerResult {
     /// Name.
     pub name: String,
@@ -52,7 +52,7 @@ pub struct ContainerResult {
 }
 
 /// A host's roll call.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RollcallReport {
     /// The host.
     pub host: String,

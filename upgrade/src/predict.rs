@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::apt_plan::AptPlan;
 use crate::docker::{Container, DaemonStart};
@@ -63,7 +63,7 @@ pub struct UnitRestart {
 }
 
 /// What happens to a container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fate {
     /// Nothing this upgrade does touches it.
@@ -81,7 +81,7 @@ pub enum Fate {
 }
 
 /// A container's predicted fate and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerFate {
     /// Container name.
     pub name: String,

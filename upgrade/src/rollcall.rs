@@ -68,7 +68,7 @@ impl Snapshot {
 }
 
 /// One container's state after the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Running, same image (or an intended new one), healthy, not restart-looping.

@@ -101,7 +101,7 @@ impl PushView {
             return;
         }
         match event {
-            PushEvent::RunStarted { run_id, check } => {
+            PushEvent::RunStarted { run_id, check, .. } => {
                 let mode = if *check {
                     " (check mode: nothing will be changed)"
                 } else {
@@ -113,6 +113,7 @@ impl PushView {
                 play,
                 hosts,
                 already_done,
+                ..
             } => {
                 self.header = None;
                 self.say(format!(
@@ -217,7 +218,12 @@ impl PushView {
                 };
                 self.say(format!("  {host:<12} {label} {error}"));
             }
-            PushEvent::HostDone { .. } | PushEvent::BatchDone { .. } => {}
+            // The task lines say these; `--json`, the journal and `drover report` keep the detail.
+            PushEvent::HostDone { .. }
+            | PushEvent::BatchDone { .. }
+            | PushEvent::Predicted { .. }
+            | PushEvent::Restarted { .. }
+            | PushEvent::Rollcall { .. } => {}
             PushEvent::Notice { message } => {
                 self.say(format!("{} {message}", style("NOTE:").yellow().bold()));
             }

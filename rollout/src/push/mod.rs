@@ -66,6 +66,16 @@ impl FailBudget {
     }
 }
 
+impl std::fmt::Display for FailBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FailBudget::Count(0) => write!(f, "any failed host halts the rollout"),
+            FailBudget::Count(n) => write!(f, "up to {n} failed host(s) per batch"),
+            FailBudget::Percent(p) => write!(f, "up to {p}% failed hosts per batch"),
+        }
+    }
+}
+
 /// What the operator asked of this push.
 pub struct PushOptions {
     /// `--batch`, overriding the plays' `serial`.
@@ -358,6 +368,7 @@ pub async fn push(
     run.emitter.emit(PushEvent::RunStarted {
         run_id,
         check: opts.check,
+        owner: opts.owner.clone(),
     });
     let mut recap: BTreeMap<String, HostStats> = BTreeMap::new();
     let mut bad_input = false;
@@ -417,6 +428,8 @@ pub async fn push(
             play: play.name.clone(),
             hosts: todo.iter().map(|h| h.to_string()).collect(),
             already_done: already_done.iter().map(|h| h.to_string()).collect(),
+            budget: budget(play, opts.max_fail).to_string(),
+            windows: play.windows.iter().map(ToString::to_string).collect(),
         });
         let sizes = opts
             .batches

@@ -84,10 +84,12 @@ impl HostRun<'_> {
         };
         let report = crate::rollcall::verify(&self.transport, &self.conn, &snap, &opts).await;
         self.keep("rollcalls", &report);
-        let label = format!(
-            "roll call after `{}`",
-            task.name.clone().unwrap_or_else(|| "task".into())
-        );
+        let after = task.name.clone().unwrap_or_else(|| "task".into());
+        let label = format!("roll call after `{after}`");
+        self.run.emitter.emit(PushEvent::Rollcall {
+            task: after,
+            report: report.clone(),
+        });
         if report.ok() {
             self.stats.ok += 1;
             let msg = format!("{} container(s) came back", report.containers.len());
@@ -115,6 +117,11 @@ impl HostRun<'_> {
         let report = crate::impact::assess_on(&self.transport, &self.conn)
             .await
             .map_err(|e| format!("impact gate: cannot assess the host: {e}"))?;
+        self.run.emitter.emit(PushEvent::Predicted {
+            host: self.host.clone(),
+            containers: report.prediction.containers.clone(),
+            warnings: report.prediction.warnings.clone(),
+        });
         let risky: Vec<String> = report
             .prediction
             .containers

@@ -279,6 +279,11 @@ impl HostRun<'_> {
             self.journal_pending_handlers();
         }
         if !outcome.failed && self.restarts_docker_or_host(module, &outcome) {
+            self.run.emitter.emit(PushEvent::Restarted {
+                host: self.host.clone(),
+                task: Self::task_label(task, Some(module), role),
+                reboot: module.kind == ModuleKind::Reboot,
+            });
             self.rollcall(task).await?;
         }
         // A compose or container change is on purpose: what runs now (new images included) is what must come back.
