@@ -109,7 +109,11 @@ fn batch_one_goes_host_by_host_and_a_second_push_changes_nothing() {
 fn a_failure_in_batch_two_halts_the_rollout_and_resume_finishes_it() {
     let fleet = common::fleet(5);
     std::fs::write(home(&fleet, 1).join("BROKEN"), "").unwrap();
-    let run = push(&fleet, &["--batch", "1", "--json"]);
+    let page = fleet.dir().join("halted.html");
+    let run = push(
+        &fleet,
+        &["--batch", "1", "--json", "--report", page.to_str().unwrap()],
+    );
     assert_eq!(run.code, 3, "{run:?}");
     let ev = events(&run);
     let halted = ev
@@ -139,6 +143,43 @@ fn a_failure_in_batch_two_halts_the_rollout_and_resume_finishes_it() {
     assert_eq!(state["done"], serde_json::json!([["node01"]]));
     let recorded = std::fs::read_to_string(journal.join("events.jsonl")).unwrap();
     assert!(recorded.contains("\"event\":\"halted\""));
+    // The report written at the end says what halted, where, and how to go on; the page opens in
+    // a browser with no error and no request.
+    let html = std::fs::read_to_string(&page).unwrap();
+    for said in [
+        "<span class=\"badge halted\">halted</span>",
+        "batch 2 of play",
+        "<b>Not touched:</b> node03, node04, node05",
+        &format!("drover push --resume {id}"),
+        "any failed host halts the rollout",
+        "failed: node02",
+    ] {
+        assert!(html.contains(said), "{said} is not in {html}");
+    }
+    let shot = common::assert_page_opens_offline(&page);
+    // The README's screenshot comes from here: DROVER_SCREENSHOT=docs/report.png.
+    if let Ok(keep) = std::env::var("DROVER_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+    let runs_dir = fleet.dir().join("runs");
+    let list_runs = |args: &[&str]| {
+        let mut all = vec!["runs", "--runs-dir", runs_dir.to_str().unwrap()];
+        all.extend(args);
+        common::drover_in(fleet.dir(), &all)
+    };
+    let listed = list_runs(&[]);
+    let line = listed.stdout.lines().find(|l| l.starts_with(&id)).unwrap();
+    // RUN STARTED TOOK STATUS OK CHANGED FAILED UNTOUCHED COMMAND: node01 changed, node02 failed.
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert!(words.contains(&"halted"), "{line}");
+    let status = words.iter().position(|w| *w == "halted").unwrap();
+    assert_eq!(
+        words[status + 1..status + 5],
+        ["0", "1", "1", "3"],
+        "{line}"
+    );
+    assert!(line.contains("--batch 1 --json --report"), "{line}");
+
     // The text recap says so too.
     let text = push(&fleet, &["--batch", "1"]);
     assert!(
@@ -192,6 +233,43 @@ fn a_failure_in_batch_two_halts_the_rollout_and_resume_finishes_it() {
             i + 1
         );
     }
+    // The resumed run is done, over two attempts, every host changed; the halt is behind it.
+    let listed: serde_json::Value = serde_json::from_str(&list_runs(&["--json"]).stdout).unwrap();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(row["status"], "done", "{row}");
+    assert_eq!(row["attempts"], 2, "{row}");
+    assert_eq!(
+        row["hosts"],
+        serde_json::json!({"ok": 0, "changed": 5, "failed": 0, "interrupted": 0, "untouched": 0}),
+        "{row}"
+    );
+    let md = common::drover_in(
+        fleet.dir(),
+        &[
+            "report",
+            &id,
+            "--runs-dir",
+            runs_dir.to_str().unwrap(),
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(md.code, 0, "{md:?}");
+    for said in [
+        &format!("# drover run {id}: done"),
+        "resumed 1 time(s)",
+        "| Hosts | 5 changed |",
+        "| node02 | changed | 1/4 (attempt 2) |",
+        "### node02: ",
+    ] {
+        assert!(md.stdout.contains(said), "{said} is not in {}", md.stdout);
+    }
+    assert!(!md.stdout.contains("| Resume |"), "{}", md.stdout);
 }
 
 #[test]

@@ -595,6 +595,8 @@ pub fn apply(command: &mut Command, cfg: &AnsibleCfg, given: &dyn Given) {
             forks_default(&mut a.forks, cfg, given);
             runs_default(&mut a.runs_dir, cfg, given);
         }
+        Command::Runs(a) => runs_default(&mut a.runs_dir, cfg, given),
+        Command::Report(a) => runs_default(&mut a.runs_dir, cfg, given),
         Command::Compose(_) | Command::Doc(_) | Command::Config => {}
     }
 }

@@ -123,6 +123,28 @@ healthcheck), and not restart-looping: its restart count must stay the same for 
 docker.service must be enabled and active, not only socket-activated. Exit code 0: everything came \
 back; 3: something did not.")]
     Verify(VerifyArgs),
+    /// The runs in the runs folder, newest first: when, how long, what, how it ended.
+    #[command(after_help = "Examples:
+  drover runs
+  drover runs --json | jq '.[0]'
+
+Status: done, halted (a failure budget stopped it), refused (outside its maintenance window), \
+interrupted (Ctrl-C), running (a process holds it now), died (it says running but no process \
+holds it: the controller died; resume it), snapshot (a `drover snapshot`). Hosts: ok, changed, \
+failed (or unreachable), untouched (the rollout halted before their batch).")]
+    Runs(RunsArgs),
+    /// A run's report from its journal: one self-contained HTML page, Markdown for a change ticket,
+    /// or JSON.
+    #[command(after_help = "Examples:
+  drover report last -o patch-window.html        # open it in a browser; nothing is fetched
+  drover report 20261123T204500-1a2b --format markdown >> CHANGE-1234.md
+  drover push -i hosts.ini site.yml --batch 1 --report run.html   # written when the run ends
+
+The page has the summary (command, who, when, budget, window, result, halt reason, untouched \
+hosts, the resume command), a timeline with a lane per host (grouped by batch; reboots, roll \
+calls, the halt and resumes marked), each host's tasks with a failed task's command, rc and \
+output (never a no_log task's), and each roll call beside the impact prediction.")]
+    Report(ReportArgs),
     /// Render a template with one host's variables, or every matching host's into a folder.
     #[command(after_help = "Examples:
   drover render -i hosts.ini roles/app/templates/docker-compose.yml.j2 --host web01
@@ -489,6 +511,10 @@ pub struct PushArgs {
     /// Where run journals go.
     #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
     pub runs_dir: PathBuf,
+    /// Write the run's report to FILE when it ends (halted or interrupted too): HTML, or Markdown
+    /// for `.md`, JSON for `.json` (see `drover report`).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub connect: ConnectArgs,
     /// Hosts worked on at once.
@@ -497,6 +523,57 @@ pub struct PushArgs {
     /// Print every event as a line of JSON on stdout instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `drover runs`.
+#[derive(Args)]
+pub struct RunsArgs {
+    /// Where run folders are.
+    #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
+    pub runs_dir: PathBuf,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `drover report`.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The run id (see `drover runs`), or `last` for the newest run.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// html (one self-contained page), markdown (for a change ticket) or json. Default: from the
+    /// extension of -o (.md, .json, else html); Markdown on standard output.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Where run folders are.
+    #[arg(long = "runs-dir", value_name = "DIR", default_value = ".drover/runs")]
+    pub runs_dir: PathBuf,
+}
+
+/// What `drover report` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page: inline CSS and SVG, nothing fetched.
+    Html,
+    /// Tables to paste into a change ticket.
+    Markdown,
+    /// The report's data.
+    Json,
+}
+
+impl ReportFormat {
+    /// The format a file's extension asks for.
+    pub fn of_path(path: &std::path::Path) -> ReportFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("md" | "markdown") => ReportFormat::Markdown,
+            Some("json") => ReportFormat::Json,
+            _ => ReportFormat::Html,
+        }
+    }
 }
 
 /// Output formats of `drover impact`.

@@ -5,6 +5,7 @@ mod ansible_flags;
 mod args;
 mod commands;
 mod exit;
+mod report;
 mod settings;
 mod ui;
 mod vars_prompt;
@@ -47,6 +48,8 @@ fn main() -> std::process::ExitCode {
         args::Command::Render(a) => commands::render::run(&a),
         args::Command::Snapshot(a) => commands::rollcall::snapshot(&a),
         args::Command::Verify(a) => commands::rollcall::verify(&a),
+        args::Command::Runs(a) => commands::runs::list(&a),
+        args::Command::Report(a) => commands::runs::report(&a),
         args::Command::Compose(c) => commands::compose::run(&c),
         args::Command::Doc(a) => commands::doc::run(&a),
         args::Command::Config => {

@@ -29,9 +29,9 @@ pub use local_files::{host_file_name, join_inside, private_dir, write_private};
 pub use modules::{MAX_WAIT, Operator, Prompt, seconds};
 pub use output::OutputPolicy;
 pub use push::{FailBudget, PushOptions, PushSummary, check_patterns, push};
-pub use run_record::{Condition, HostVerdict, RecordError, RunRecord, Stamped, Tally};
 pub use push_event::{HostEnd, HostStats, PushEvent, TaskOutput, TaskStatus};
 pub use rollcall::{
     ContainerResult, RollcallOptions, RollcallReport, describe as describe_verdict, snapshot,
     verify,
 };
+pub use run_record::{Condition, HostVerdict, RecordError, RunRecord, Stamped, Tally};

@@ -6,6 +6,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 
+use drover_upgrade::rollcall::Snapshot;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +148,8 @@ pub struct RunRecord {
     pub unreadable: usize,
     /// Whether the folder holds snapshots.
     pub has_snapshots: bool,
+    /// The containers each host ran before its first restart, by host (the last taken).
+    pub snapshots: BTreeMap<String, Snapshot>,
 }
 
 impl RunRecord {
@@ -168,7 +171,9 @@ impl RunRecord {
             return Err(not_found("the folder is not a run (no run.json)".into()));
         }
         let (events, unreadable) = read_events(&dir.join("events.jsonl"))?;
+        let snapshots = read_snapshots(&dir.join("snapshots"));
         Ok(RunRecord {
+            snapshots,
             id: id.to_string(),
             spec,
             state,
@@ -233,12 +238,8 @@ impl RunRecord {
         match &self.spec {
             None => "drover snapshot".into(),
             Some(spec) => {
+                // The saved arguments are all that followed `drover push`.
                 let mut words = vec!["drover".to_string(), "push".to_string()];
-                for i in &spec.inventory {
-                    words.push("-i".into());
-                    words.push(i.display().to_string());
-                }
-                words.push(spec.playbook.display().to_string());
                 words.extend(spec.args.iter().cloned());
                 let words: Vec<String> = words
                     .iter()
@@ -347,6 +348,18 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, R
     }
 }
 
+/// The snapshots in `dir`, by host; files that are not snapshots are passed over.
+fn read_snapshots(dir: &Path) -> BTreeMap<String, Snapshot> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return BTreeMap::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| read_json::<Snapshot>(&e.path()).ok().flatten())
+        .map(|s| (s.host.clone(), s))
+        .collect()
+}
+
 /// The events of events.jsonl, and how many lines were not events.
 fn read_events(path: &Path) -> Result<(Vec<Stamped>, usize), RecordError> {
     let io = |source| RecordError::Io {
@@ -404,10 +417,14 @@ mod tests {
         fs::create_dir_all(dir.join("r1")).unwrap();
         fs::write(
             dir.join("r1/run.json"),
-            r#"{"playbook":"site.yml","inventory":["hosts.ini"],"args":["--batch","1"]}"#,
+            r#"{"playbook":"site.yml","inventory":["hosts.ini"],"args":["-i","hosts.ini","site.yml","--batch","1"]}"#,
         )
         .unwrap();
-        fs::write(dir.join("r1/state.json"), r#"{"done":[],"status":"halted"}"#).unwrap();
+        fs::write(
+            dir.join("r1/state.json"),
+            r#"{"done":[],"status":"halted"}"#,
+        )
+        .unwrap();
         fs::write(dir.join("r1/events.jsonl"), lines.join("\n")).unwrap();
         let r = RunRecord::read(&dir, "r1").unwrap();
         assert_eq!(RunRecord::ids(&dir).unwrap(), ["r1"]);
@@ -439,9 +456,6 @@ mod tests {
         );
         let took = r.ended().unwrap().duration_since(r.started().unwrap());
         assert_eq!(took.as_millis(), 300_250);
-        assert_eq!(
-            r.command(),
-            "drover push -i hosts.ini site.yml --batch 1"
-        );
+        assert_eq!(r.command(), "drover push -i hosts.ini site.yml --batch 1");
     }
 }

@@ -379,3 +379,67 @@ pub fn assert_not_journaled(runs: &Path, secret: &str) {
         .unwrap();
     assert_eq!(grep.status.code(), Some(1), "in the journal: {grep:?}");
 }
+
+/// Opens `page` in headless Chromium (Debian's `chromium`) with no network: asserts it loads with
+/// no console error and no request beyond the file itself, and that a screenshot of it is a real
+/// picture (a blank page compresses to a few KB). Returns the screenshot's path.
+pub fn assert_page_opens_offline(page: &Path) -> PathBuf {
+    let dir = page.with_extension("chromium");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (shot, netlog) = (dir.join("screenshot.png"), dir.join("netlog.json"));
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--hide-scrollbars",
+            "--window-size=1280,1400",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--log-net-log={}", netlog.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium (scripts/install-deps installs it)");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {log}");
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Refused to") || l.contains("ERR_"))
+        .collect();
+    assert!(console.is_empty(), "the page logged errors: {console:?}");
+    // The page's own requests are those of its network isolation key (file://); Chromium's
+    // background requests (update checks and the like) have another, and fail here anyway.
+    let net: serde_json::Value = serde_json::from_slice(&std::fs::read(&netlog).unwrap()).unwrap();
+    let requested: Vec<String> = net["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["params"])
+        .filter(|p| {
+            p["network_isolation_key"]
+                .as_str()
+                .is_some_and(|k| k.contains("file://"))
+        })
+        .filter_map(|p| p["url"].as_str())
+        .filter(|url| !url.starts_with("file://") && !url.starts_with("data:"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        requested.is_empty(),
+        "the page made requests: {requested:?}"
+    );
+    let size = std::fs::metadata(&shot).unwrap().len();
+    assert!(
+        size > 20_000,
+        "the screenshot is {size} bytes: a blank page?"
+    );
+    shot
+}

@@ -9,6 +9,7 @@ pub mod push;
 pub mod render;
 pub mod rollcall;
 pub mod run;
+pub mod runs;
 
 use anyhow::anyhow;
 use drover_inventory::Inventory;

@@ -112,6 +112,9 @@ pub fn run_loaded(
                     if cancel.swap(true, Ordering::SeqCst) {
                         // The second Ctrl-C: the operator will not wait for the running tasks.
                         eprintln!("stopping at once; the journal has every event so far; resume with --resume (and --break-lock if a host stays locked)");
+                        if let Some(path) = &args.report {
+                            super::runs::report_after_push(&args.runs_dir, &run_dir, path);
+                        }
                         std::process::exit(Code::Interrupted as i32);
                     }
                     view.interrupted();
@@ -121,6 +124,9 @@ pub fn run_loaded(
         }
     });
     view.footer(&run_dir, &summary);
+    if let Some(path) = &args.report {
+        super::runs::report_after_push(&args.runs_dir, &run_dir, path);
+    }
     exit_code(&summary)
 }
 
