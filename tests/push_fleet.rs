@@ -637,6 +637,7 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
     let pb = dir.join("slow.yml");
     std::fs::write(&pb, "- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: sleep 2\n    - shell: touch \"$HOME/second-task-ran\"\n").unwrap();
     let runs = fleet.dir().join("runs");
+    let page = fleet.dir().join("interrupted.md");
     let child = common::drover_command(
         &fleet,
         &[
@@ -645,13 +646,30 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
             "--runs-dir",
             runs.to_str().unwrap(),
             "--json",
+            "--report",
+            page.to_str().unwrap(),
         ],
     )
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped())
     .spawn()
     .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    let began = std::time::Instant::now();
+    // While it runs, `drover runs` says so (its process holds the run).
+    let status = || {
+        let listed = common::drover_in(
+            fleet.dir(),
+            &["runs", "--runs-dir", runs.to_str().unwrap(), "--json"],
+        );
+        let rows: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+        rows[0]["status"].as_str().map(str::to_string)
+    };
+    let mut live = None;
+    while live.is_none() && began.elapsed() < std::time::Duration::from_millis(700) {
+        live = status();
+    }
+    assert_eq!(live.as_deref(), Some("running"));
+    std::thread::sleep(std::time::Duration::from_millis(800).saturating_sub(began.elapsed()));
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -704,6 +722,16 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(runs.join(&id).join("state.json")).unwrap()).unwrap();
     assert_eq!(state["status"], "interrupted");
+    assert_eq!(status().as_deref(), Some("interrupted"));
+    // The report written as the run ended says so, and how to go on.
+    let report = std::fs::read_to_string(&page).unwrap();
+    for said in [
+        &format!("# drover run {id}: interrupted"),
+        "| Hosts | 2 interrupted |",
+        &format!("| Resume | `drover push --resume {id}` |"),
+    ] {
+        assert!(report.contains(said), "{said} is not in {report}");
+    }
     let resumed = common::drover_in(
         fleet.dir(),
         &[

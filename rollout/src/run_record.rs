@@ -408,6 +408,12 @@ mod tests {
     use super::*;
 
     fn record(lines: &[&str]) -> RunRecord {
+        record_with("halted", lines, |_| {})
+    }
+
+    /// A run folder with `status` in state.json and `lines` in events.jsonl, read while `during`
+    /// has the folder.
+    fn record_with(status: &str, lines: &[&str], during: impl FnOnce(&Path)) -> RunRecord {
         let dir = std::env::temp_dir().join(format!(
             "drover-record-{}-{}",
             std::process::id(),
@@ -420,16 +426,30 @@ mod tests {
             r#"{"playbook":"site.yml","inventory":["hosts.ini"],"args":["-i","hosts.ini","site.yml","--batch","1"]}"#,
         )
         .unwrap();
-        fs::write(
-            dir.join("r1/state.json"),
-            r#"{"done":[],"status":"halted"}"#,
-        )
-        .unwrap();
+        let state = format!(r#"{{"done":[],"status":"{status}"}}"#);
+        fs::write(dir.join("r1/state.json"), state).unwrap();
         fs::write(dir.join("r1/events.jsonl"), lines.join("\n")).unwrap();
+        during(&dir.join("r1"));
         let r = RunRecord::read(&dir, "r1").unwrap();
         assert_eq!(RunRecord::ids(&dir).unwrap(), ["r1"]);
         fs::remove_dir_all(&dir).unwrap();
         r
+    }
+
+    #[test]
+    fn a_running_run_is_live_only_while_a_process_holds_its_lock() {
+        assert_eq!(
+            record_with("running", &[], |_| {}).condition(),
+            Condition::Died
+        );
+        let held = std::cell::RefCell::new(None);
+        let r = record_with("running", &[], |dir| {
+            let lock = File::create(dir.join("lock")).unwrap();
+            lock.lock().unwrap();
+            *held.borrow_mut() = Some(lock);
+        });
+        assert_eq!(r.condition(), Condition::Running);
+        assert!(r.events.is_empty());
     }
 
     #[test]
