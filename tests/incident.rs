@@ -125,7 +125,24 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
     std::fs::write(&playbook, PLAYBOOK).unwrap();
     let runs = fleet.dir().join("runs");
     eprintln!("set up in {:?}", started.elapsed());
-    let run = drover(&fleet, &push_args(&playbook, &runs, &["--batch", "1"]));
+    // `--impact-gate warn` journals each host's prediction before touching it, so the report
+    // puts it beside the roll call.
+    let report = fleet.dir().join("incident.md");
+    let run = drover(
+        &fleet,
+        &push_args(
+            &playbook,
+            &runs,
+            &[
+                "--batch",
+                "1",
+                "--impact-gate",
+                "warn",
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        ),
+    );
     eprintln!("first push done at {:?}", started.elapsed());
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
@@ -204,6 +221,29 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
     assert_eq!(predicted["app-always"], "restarts_by_itself");
     assert_eq!(predicted["app-no"], "will_not_return");
 
+    // The report written at the halt: the roll call beside the prediction, container by container.
+    let md = std::fs::read_to_string(&report).unwrap();
+    let row = |name: &str| {
+        md.lines()
+            .find(|l| {
+                l.starts_with("| deb01 | upgrade every package")
+                    && l.contains(&format!("| {name} |"))
+            })
+            .unwrap_or_else(|| panic!("no roll-call row for {name} in {md}"))
+            .to_string()
+    };
+    assert!(
+        row("app-no").contains("| no | will not return: ")
+            && row("app-no").ends_with("| **EXITED WITH CODE 137** |"),
+        "{md}"
+    );
+    assert!(
+        row("app-always").contains("| always | restarts by itself: ")
+            && row("app-always").ends_with("| came back |"),
+        "{md}"
+    );
+    assert!(md.contains("| Not touched | deb02 |"), "{md}");
+
     // The operator's fix: a restart policy that survives, on every host; then the run resumes.
     for i in 0..2 {
         fleet
@@ -234,6 +274,39 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
         run.stdout.contains("deb02        ok       [roll call after `reboot into the new kernel`]: 4 container(s) came back"),
         "{run:?}"
     );
+    // The resumed run rewrote the report (its saved --report): done over two attempts, each
+    // host's reboot and roll call; the page of the whole run opens offline.
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(md.contains(&format!("# drover run {run_id}: done")), "{md}");
+    assert!(md.contains("resumed 1 time(s)"), "{md}");
+    assert!(
+        md.contains("| deb02 | reboot into the new kernel (rebooted) | app-no | always | "),
+        "{md}"
+    );
+    let page = fleet.dir().join("incident.html");
+    let html = common::drover_in(
+        fleet.dir(),
+        &[
+            "report",
+            "last",
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "-o",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(html.code, 0, "{html:?}");
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        text.contains("<title>reboot: reboot into the new kernel</title>"),
+        "{text}"
+    );
+    common::assert_page_opens_offline(&page);
+    // tests/report.rs holds the report of this run against a golden file; its journal comes from
+    // here: DROVER_KEEP_RUN=tests/fixtures/report/runs cargo test --test incident.
+    if let Ok(keep) = std::env::var("DROVER_KEEP_RUN") {
+        common::copy_run(&id, &std::path::Path::new(&keep).join(&run_id));
+    }
     drop(fleet);
     let _ = std::fs::remove_dir_all(&dir);
 }

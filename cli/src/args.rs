@@ -484,8 +484,10 @@ pub struct PushArgs {
     /// Remove a host lock left by another run before taking it.
     #[arg(long = "break-lock")]
     pub break_lock: bool,
-    /// Refuse to touch a host whose upgrade impact puts a container at risk (as `impact_gate: risk`).
-    #[arg(long = "impact-gate", value_parser = ["risk"])]
+    /// Assess each host before touching it, as `impact_gate:` in a play: `risk` refuses a host
+    /// whose upgrade would leave a container down; `warn` says so and goes on. Either way the
+    /// prediction is journaled, and the report shows it beside the roll call.
+    #[arg(long = "impact-gate", value_parser = ["risk", "warn"])]
     pub impact_gate: Option<String>,
     /// Seconds any task's remote command may run before it is killed and the task fails (a task's own
     /// `timeout:` wins).

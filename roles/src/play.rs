@@ -89,6 +89,31 @@ pub enum HostOrder {
     Shuffle,
 }
 
+/// What a play does before touching a host whose upgrade may restart Docker (`impact_gate:`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ImpactGate {
+    /// Nothing (the default).
+    #[default]
+    Off,
+    /// Assess the host and journal the prediction (for the roll call and the report beside it),
+    /// saying which containers are at risk, and go on.
+    Warn,
+    /// Assess the host and refuse it when a container would not come back.
+    Risk,
+}
+
+impl ImpactGate {
+    /// `off`, `warn` or `risk`.
+    pub fn parse(text: &str) -> Option<ImpactGate> {
+        match text {
+            "off" | "false" => Some(ImpactGate::Off),
+            "warn" => Some(ImpactGate::Warn),
+            "risk" => Some(ImpactGate::Risk),
+            _ => None,
+        }
+    }
+}
+
 /// One batch size of `serial` or `--batch`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BatchSize {
@@ -191,8 +216,9 @@ pub struct Play {
     pub connection: Option<String>,
     /// `tags:`, applied to every task of the play.
     pub tags: Vec<String>,
-    /// `impact_gate: risk`: refuse to touch a host whose upgrade impact puts a container at risk.
-    pub impact_gate: bool,
+    /// `impact_gate:`: assess each host before touching it (`warn`), and refuse it when a
+    /// container would not come back (`risk`).
+    pub impact_gate: ImpactGate,
     /// `rollcall:`: how the roll call after Docker or host restarts runs (`false` turns it off).
     pub rollcall: RollcallSpec,
     /// `window:`: maintenance windows; the play starts no batch outside all of them.
@@ -423,7 +449,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         remote_user: None,
         connection: None,
         tags: Vec::new(),
-        impact_gate: false,
+        impact_gate: ImpactGate::Off,
         rollcall: RollcallSpec::default(),
         windows: Vec::new(),
         order: HostOrder::Inventory,
@@ -572,15 +598,15 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
                     .map(|w| Window::parse(w).map_err(|e| src.invalid(v, format!("window: {e}"))))
                     .collect::<Result<_, _>>()?
             }
-            "impact_gate" => match src.string(v, "impact_gate")?.as_str() {
-                "risk" => play.impact_gate = true,
-                "off" | "false" => play.impact_gate = false,
-                other => {
-                    return Err(
-                        src.invalid(v, format!("impact_gate: `{other}` is not `risk` or `off`"))
-                    );
-                }
-            },
+            "impact_gate" => {
+                let text = src.string(v, "impact_gate")?;
+                play.impact_gate = ImpactGate::parse(&text).ok_or_else(|| {
+                    src.invalid(
+                        v,
+                        format!("impact_gate: `{text}` is not `risk`, `warn` or `off`"),
+                    )
+                })?;
+            }
             _ => {}
         }
     }

@@ -443,3 +443,22 @@ pub fn assert_page_opens_offline(page: &Path) -> PathBuf {
     );
     shot
 }
+
+/// Copies a run folder's journal (run.json, state.json, events.jsonl, snapshots, roll calls) to
+/// `to`, to keep as a fixture; its lock is not copied.
+pub fn copy_run(from: &Path, to: &Path) {
+    for sub in ["", "snapshots", "rollcalls"] {
+        let (src, dst) = (from.join(sub), to.join(sub));
+        let Ok(entries) = std::fs::read_dir(&src) else {
+            continue;
+        };
+        std::fs::create_dir_all(&dst).unwrap();
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let keep = name.to_str().is_some_and(|n| n.ends_with(".json") || n.ends_with(".jsonl"));
+            if keep && e.path().is_file() {
+                std::fs::copy(e.path(), dst.join(&name)).unwrap();
+            }
+        }
+    }
+}

@@ -317,7 +317,11 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
         check: args.check,
         diff: args.diff,
         break_lock: args.break_lock,
-        impact_gate: args.impact_gate.is_some(),
+        impact_gate: args
+            .impact_gate
+            .as_deref()
+            .and_then(drover_roles::ImpactGate::parse)
+            .unwrap_or_default(),
         ignore_window: args.ignore_window,
         force_handlers: args.force_handlers,
         operator,

@@ -86,10 +86,9 @@ pub(super) async fn run_host(
             .clone()
             .filter(|_| run.start_play == Some(play_index)),
     };
-    let gate = if play.impact_gate || run.opts.impact_gate {
-        h.impact_gate().await
-    } else {
-        Ok(())
+    let gate = match play.impact_gate.max(run.opts.impact_gate) {
+        drover_roles::ImpactGate::Off => Ok(()),
+        mode => h.impact_gate(mode).await,
     };
     let outcome = match gate.and(h.lock().await) {
         Ok(()) => {

@@ -105,8 +105,8 @@ pub struct PushOptions {
     pub diff: bool,
     /// `--break-lock`.
     pub break_lock: bool,
-    /// `--impact-gate risk`: the impact gate for every play.
-    pub impact_gate: bool,
+    /// `--impact-gate`: the impact gate for every play (a play's own stricter gate wins).
+    pub impact_gate: drover_roles::ImpactGate,
     /// `--force-handlers`: a host that fails still runs the handlers it was notified of.
     pub force_handlers: bool,
     /// `--ignore-window`: start batches outside the plays' maintenance windows.

@@ -112,8 +112,12 @@ impl HostRun<'_> {
         Err(Stop::failed(format!("{label} failed: {msg}")))
     }
 
-    /// Refuses the host when its upgrade impact puts a container at risk, saying which and why.
-    pub(super) async fn impact_gate(&mut self) -> Result<(), String> {
+    /// Assesses the host's upgrade impact and journals the prediction; with `risk`, refuses the
+    /// host when it puts a container at risk, saying which and why; with `warn`, says so and goes on.
+    pub(super) async fn impact_gate(
+        &mut self,
+        mode: drover_roles::ImpactGate,
+    ) -> Result<(), String> {
         let report = crate::impact::assess_on(&self.transport, &self.conn)
             .await
             .map_err(|e| format!("impact gate: cannot assess the host: {e}"))?;
@@ -137,11 +141,18 @@ impl HostRun<'_> {
         if risky.is_empty() {
             return Ok(());
         }
-        Err(format!(
-            "impact gate refused the host: {} container(s) would not come back on their own: {}",
+        let what = format!(
+            "{} container(s) would not come back on their own: {}",
             risky.len(),
             risky.join("; ")
-        ))
+        );
+        if mode == drover_roles::ImpactGate::Warn {
+            self.run.emitter.emit(PushEvent::Notice {
+                message: format!("{}: impact gate (warn): {what}; going on", self.host),
+            });
+            return Ok(());
+        }
+        Err(format!("impact gate refused the host: {what}"))
     }
 
     async fn boot_id(&self, sudo: Option<&Become>) -> Result<String, String> {
