@@ -72,7 +72,10 @@ fn the_same_run_as_json_html_and_in_the_list() {
         .unwrap();
     assert_eq!(no["back"], false, "{no}");
     assert!(
-        no["predicted"].as_str().unwrap().starts_with("will not return"),
+        no["predicted"]
+            .as_str()
+            .unwrap()
+            .starts_with("will not return"),
         "{no}"
     );
     assert_eq!(deb01["restarts"].as_array().unwrap().len(), 2, "{deb01}");
@@ -95,11 +98,18 @@ fn the_same_run_as_json_html_and_in_the_list() {
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(words[0], id);
     let status = words.iter().position(|w| *w == "done").unwrap();
-    assert_eq!(words[status + 1..status + 5], ["0", "2", "0", "0"], "{line}");
+    assert_eq!(
+        words[status + 1..status + 5],
+        ["0", "2", "0", "0"],
+        "{line}"
+    );
 
     let missing = drover(&["report", "20990101T000000-0000"]);
     assert_eq!(missing.code, 2, "{missing:?}");
-    assert!(missing.stderr.contains("no run `20990101T000000-0000`"), "{missing:?}");
+    assert!(
+        missing.stderr.contains("no run `20990101T000000-0000`"),
+        "{missing:?}"
+    );
     let bad = drover(&["report", "../etc"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }

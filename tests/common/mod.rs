@@ -455,7 +455,9 @@ pub fn copy_run(from: &Path, to: &Path) {
         std::fs::create_dir_all(&dst).unwrap();
         for e in entries.flatten() {
             let name = e.file_name();
-            let keep = name.to_str().is_some_and(|n| n.ends_with(".json") || n.ends_with(".jsonl"));
+            let keep = name
+                .to_str()
+                .is_some_and(|n| n.ends_with(".json") || n.ends_with(".jsonl"));
             if keep && e.path().is_file() {
                 std::fs::copy(e.path(), dst.join(&name)).unwrap();
             }
