@@ -170,12 +170,19 @@ fn summary(out: &mut String, r: &Report) {
         out.push_str("<div class=\"halt\">");
         if let Some(h) = &r.halt {
             let _ = write!(out, "<b>Halted:</b> {}", esc(&h.reason));
-            if !h.untouched.is_empty() {
-                let _ = write!(
-                    out,
-                    "<br><b>Not touched:</b> {}",
-                    esc(&h.untouched.join(", "))
-                );
+            let untouched = esc(&h.untouched.join(", "));
+            match h.untouched.len() {
+                0 => {}
+                // A long list folds away, so the page of a large run starts with what matters.
+                1..=20 => {
+                    let _ = write!(out, "<br><b>Not touched:</b> {untouched}");
+                }
+                n => {
+                    let _ = write!(
+                        out,
+                        "<details><summary><b>Not touched:</b> {n} hosts</summary>{untouched}</details>"
+                    );
+                }
             }
         }
         if let Some(cmd) = &r.resume {
