@@ -1149,6 +1149,24 @@ fn no_log_hides_a_secret_in_output_diff_and_journal_even_when_the_task_fails() {
         "{run:?}"
     );
     let journals = fleet.dir().join("runs");
+    // The run's reports, in every format, say the task failed and hide its output.
+    for format in ["html", "md", "json"] {
+        let file = journals.join(format!("report.{format}"));
+        let made = common::drover_in(
+            fleet.dir(),
+            &[
+                "report",
+                "last",
+                "--runs-dir",
+                journals.to_str().unwrap(),
+                "-o",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(made.code, 0, "{made:?}");
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("the output is hidden because the task has"), "{text}");
+    }
     let found = std::process::Command::new("grep")
         .args(["-r", "-l", secret])
         .arg(&journals)
