@@ -2646,3 +2646,61 @@ fn snap_without_snapd_is_skipped_by_its_guard_or_fails_plainly() {
     let run = push(&fleet, "bare", &play(""), &[]);
     assert_task_failed(&run, "snap is not installed on this host");
 }
+
+/// expect: a program's prompts answered in a terminal (`script`, not pexpect), its words never a
+/// shell line; a list of answers runs out and stops it at once; a prompt nobody answers stops it
+/// after `timeout`; in check mode nothing runs.
+#[test]
+fn expect_answers_prompts_in_a_terminal_and_stops_what_it_cannot_answer() {
+    let Some(fleet) =
+        one_host("expect_answers_prompts_in_a_terminal_and_stops_what_it_cannot_answer")
+    else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "printf '#!/bin/sh\\nprintf \"arg=%%s\\\\n\" \"$1\"\\nprintf \"Name? \"; read n\\nprintf \"Password: \"; read p1\\nprintf \"PASSWORD: \"; read p2\\necho \"hello $n $p1 $p2\"\\n' > /root/ask.sh && chmod +x /root/ask.sh && \
+             printf '#!/bin/sh\\nprintf \"Question? \"; read a; sleep 300\\n' > /root/hang.sh && chmod +x /root/hang.sh",
+        )
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: converse\n      expect:\n        command: /root/ask.sh \"two words; touch /root/injected\"\n        responses:\n          \"Name\\\\?\": drover\n          \"(?i)password:\": [first, second]\n      register: talked\n    - copy:\n        content: \"{{ talked.stdout }}|{{ talked.rc }}|{{ talked.cmd }}\"\n        dest: /root/talked\n      when: not ansible_check_mode\n";
+    let check = push(&fleet, "expect", play, &["--check"]);
+    assert_eq!(check.code, 0, "{check:?}");
+    assert!(recap(&check).contains("skipped=2"), "{check:?}");
+    let run = push(&fleet, "expect", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    // The terminal's line ends; the answers not echoed; the argument one word.
+    assert_eq!(
+        fleet.exec(0, "cat /root/talked").unwrap(),
+        "arg=two words; touch /root/injected\r\nName? Password: PASSWORD: hello drover first second|0|/root/ask.sh \"two words; touch /root/injected\""
+    );
+    assert!(fleet.exec(0, "test ! -e /root/injected").is_ok());
+
+    let ran_out = "- hosts: all\n  gather_facts: false\n  tasks:\n    - expect:\n        command: /root/ask.sh x\n        responses:\n          \"Name\\\\?\": drover\n          \"(?i)password:\": [only]\n";
+    let began = std::time::Instant::now();
+    let run = push(&fleet, "ran-out", ran_out, &[]);
+    assert_task_failed(
+        &run,
+        "No remaining responses for '(?i)password:', output was ' '",
+    );
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(20),
+        "{run:?}"
+    );
+
+    let hang = "- hosts: all\n  gather_facts: false\n  tasks:\n    - expect:\n        command: /root/hang.sh\n        responses:\n          \"Question\\\\?\": yes\n        timeout: 2\n";
+    let run = push(&fleet, "hang", hang, &[]);
+    assert_task_failed(&run, "command exceeded timeout");
+    // Stopped, not left behind.
+    assert_eq!(
+        fleet
+            .exec(
+                0,
+                "pgrep -fa '[a]sk.sh|[h]ang.sh|[s]leep 300|[s]cript -qec' || true"
+            )
+            .unwrap(),
+        ""
+    );
+}

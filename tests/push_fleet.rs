@@ -1165,7 +1165,10 @@ fn no_log_hides_a_secret_in_output_diff_and_journal_even_when_the_task_fails() {
         );
         assert_eq!(made.code, 0, "{made:?}");
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.contains("the output is hidden because the task has"), "{text}");
+        assert!(
+            text.contains("the output is hidden because the task has"),
+            "{text}"
+        );
     }
     let found = std::process::Command::new("grep")
         .args(["-r", "-l", secret])

@@ -105,6 +105,8 @@ pub enum ModuleKind {
     Acl,
     /// `make` (community.general).
     Make,
+    /// `expect`.
+    Expect,
     /// `htpasswd` (community.general).
     Htpasswd,
     /// `synchronize` (ansible.posix), push mode.
@@ -1389,6 +1391,22 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         false,
     )
     .aliases(&["community.general.make"]),
+    module(
+        ModuleKind::Expect,
+        "expect",
+        "Runs a command in a terminal and answers its prompts: each key of `responses` is a regular expression, its value the line to answer (a list answers its successive matches). No shell, as `command`; the host needs `script` (util-linux), not pexpect.",
+        &[
+            req("command", Str, "the command, split into words as Ansible splits it (no shell: give `bash -c '...'` for one)"),
+            req("responses", Dict, "regular expression (Python's syntax; `(?i)` for any case) -> the answer, sent with a line end; or a list of answers for its successive matches"),
+            CHDIR,
+            CREATES,
+            REMOVES,
+            p("timeout", Any, "seconds to wait for the next output before the command is stopped (default 30; null: no limit)"),
+            p("echo", Bool, "whether the answers show in the output (default false)"),
+        ],
+        CheckMode::Skipped,
+        false,
+    ),
     module(
         ModuleKind::Htpasswd,
         "htpasswd",

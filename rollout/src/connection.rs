@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use drover_inventory::Vars;
 use drover_ssh::{
-    Become, ClientOptions, Collect, ExitStatus, Output, OutputSink, Session, SshConfig, SshError,
-    Target,
+    Answer, Become, ClientOptions, Collect, ExitStatus, Output, OutputSink, Session, SshConfig,
+    SshError, Target,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -264,23 +264,50 @@ async fn local_exec(
     };
     // Input is written while output is read: a command may fill its output pipe before it has
     // read all of its input. One that does not read its input closes the pipe early; not an error.
-    let feed = async move {
+    // A conversing sink keeps the pipe, to answer what the command prints.
+    let (feed_input, mut talk) = if sink.converses() {
         let _ = input.write_all(stdin).await;
+        (None, Some(input))
+    } else {
+        (Some(input), None)
+    };
+    let feed = async move {
+        if let Some(mut input) = feed_input {
+            let _ = input.write_all(stdin).await;
+        }
     };
     // On the heap: this future is part of every host's, SSH or not (Transport::exec_into).
     let (mut out_buf, mut err_buf) = (vec![0u8; 8192], vec![0u8; 8192]);
     let (mut out_open, mut err_open) = (true, true);
     let drain = async {
         while out_open || err_open {
-            tokio::select! {
-                n = stdout.read(&mut out_buf), if out_open => match n.map_err(local_err)? {
-                    0 => out_open = false,
-                    n => sink.stdout(&out_buf[..n]).map_err(SshError::Output)?,
-                },
-                n = stderr.read(&mut err_buf), if err_open => match n.map_err(local_err)? {
-                    0 => err_open = false,
-                    n => sink.stderr(&err_buf[..n]).map_err(SshError::Output)?,
-                },
+            let read = async {
+                tokio::select! {
+                    n = stdout.read(&mut out_buf), if out_open => n.map(|n| (true, n)),
+                    n = stderr.read(&mut err_buf), if err_open => n.map(|n| (false, n)),
+                }
+            };
+            let read = match sink.wait_limit() {
+                None => read.await,
+                Some(after) => tokio::time::timeout(after, read)
+                    .await
+                    .map_err(|_| SshError::CommandTimeout { after })?,
+            };
+            match read.map_err(local_err)? {
+                (true, 0) => out_open = false,
+                (false, 0) => err_open = false,
+                (true, n) => sink.stdout(&out_buf[..n]).map_err(SshError::Output)?,
+                (false, n) => sink.stderr(&err_buf[..n]).map_err(SshError::Output)?,
+            }
+            if let Some(input) = talk.as_mut() {
+                match sink.answer() {
+                    Answer::Wait => {}
+                    Answer::Send(bytes) => {
+                        let _ = input.write_all(&bytes).await;
+                    }
+                    // The child is killed as it is dropped.
+                    Answer::Stop(why) => return Err(SshError::Stopped(why)),
+                }
             }
         }
         Ok::<(), SshError>(())

@@ -92,6 +92,9 @@ pub enum SshError {
         /// The timeout.
         after: Duration,
     },
+    /// The command's output sink stopped it (an `expect` response list ran out), and why.
+    #[error("{0}")]
+    Stopped(String),
     /// sudo refused to run the command.
     #[error("become (sudo) failed: {0}")]
     Become(String),
@@ -135,6 +138,7 @@ impl SshError {
         !matches!(
             self,
             SshError::CommandTimeout { .. }
+                | SshError::Stopped(_)
                 | SshError::Become(_)
                 | SshError::KeyFile { .. }
                 | SshError::Output(_)

@@ -51,12 +51,38 @@ pub struct Output {
     pub status: ExitStatus,
 }
 
-/// Receives a command's output as it arrives, so that large output need not be held whole.
+/// What a conversing sink says after a piece of output (see [`OutputSink::answer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Nothing to say yet.
+    Wait,
+    /// Write these bytes to the command's standard input.
+    Send(Vec<u8>),
+    /// Stop the command (its process group is killed), for this reason.
+    Stop(String),
+}
+
+/// Receives a command's output as it arrives, so that large output need not be held whole. A sink
+/// may also converse with the command (the `expect` module): its standard input then stays open,
+/// and after each piece of output the sink may answer, or stop it.
 pub trait OutputSink: Send {
     /// The next piece of standard output.
     fn stdout(&mut self, data: &[u8]) -> std::io::Result<()>;
     /// The next piece of standard error.
     fn stderr(&mut self, data: &[u8]) -> std::io::Result<()>;
+    /// Whether the sink converses: standard input is not closed after the first input.
+    fn converses(&self) -> bool {
+        false
+    }
+    /// What to do after the latest output.
+    fn answer(&mut self) -> Answer {
+        Answer::Wait
+    }
+    /// How much longer to wait for the command's next output (None: no limit but its timeout).
+    /// Asked before each wait, so a sink may keep a deadline of its own.
+    fn wait_limit(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Holds all of a command's output, for an [`Output`].
@@ -127,14 +153,15 @@ pub(crate) async fn run_channel(
     let line = format!("echo {PID_TAG}$$ >&2; {body}");
     channel.exec(true, line.as_bytes()).await?;
     let mut handover = Handover::new(sudo, marker, prompt);
+    let keep_open = sink.converses();
     if handover.started {
-        send_stdin(channel, stdin).await?;
+        send_stdin(channel, stdin, keep_open).await?;
     }
     let mut status = ExitStatus::Unknown;
     let mut preamble = Vec::new();
     // Until sudo hands over, stderr is held: it is the command's if sudo does, the reason if not.
     let mut early_stderr = Vec::new();
-    while let Some(msg) = channel.wait().await {
+    while let Some(msg) = next_message(channel, sink.wait_limit()).await? {
         match msg {
             ChannelMsg::Data { data } => {
                 if handover.started {
@@ -143,7 +170,10 @@ pub(crate) async fn run_channel(
                     sink.stderr(&std::mem::take(&mut early_stderr))
                         .map_err(SshError::Output)?;
                     sink.stdout(rest).map_err(SshError::Output)?;
-                    send_stdin(channel, stdin).await?;
+                    send_stdin(channel, stdin, keep_open).await?;
+                }
+                if handover.started {
+                    answer(channel, sink).await?;
                 }
             }
             ChannelMsg::ExtendedData { data, .. } => {
@@ -159,7 +189,10 @@ pub(crate) async fn run_channel(
                 };
                 match handover.stderr(&data)? {
                     Some(password) => channel.data(format!("{password}\n").as_bytes()).await?,
-                    None if handover.started => sink.stderr(&data).map_err(SshError::Output)?,
+                    None if handover.started => {
+                        sink.stderr(&data).map_err(SshError::Output)?;
+                        answer(channel, sink).await?;
+                    }
                     None if handover.prompted == 0 => early_stderr.extend_from_slice(&data),
                     None => {}
                 }
@@ -204,12 +237,43 @@ fn take_pid_line(seen: &mut Vec<u8>, data: &[u8]) -> Option<(u32, Vec<u8>)> {
     Some((pid, rest))
 }
 
-async fn send_stdin(channel: &russh::Channel<client::Msg>, stdin: &[u8]) -> Result<(), SshError> {
+async fn send_stdin(
+    channel: &russh::Channel<client::Msg>,
+    stdin: &[u8],
+    keep_open: bool,
+) -> Result<(), SshError> {
     if !stdin.is_empty() {
         channel.data(stdin).await?;
     }
-    channel.eof().await?;
+    if !keep_open {
+        channel.eof().await?;
+    }
     Ok(())
+}
+
+/// The channel's next message, or [`SshError::CommandTimeout`] when none comes within `limit`.
+async fn next_message(
+    channel: &mut russh::Channel<client::Msg>,
+    limit: Option<std::time::Duration>,
+) -> Result<Option<ChannelMsg>, SshError> {
+    match limit {
+        None => Ok(channel.wait().await),
+        Some(after) => tokio::time::timeout(after, channel.wait())
+            .await
+            .map_err(|_| SshError::CommandTimeout { after }),
+    }
+}
+
+/// Gives a conversing sink its turn: writes its answer, or stops the command.
+async fn answer(
+    channel: &russh::Channel<client::Msg>,
+    sink: &mut dyn OutputSink,
+) -> Result<(), SshError> {
+    match sink.answer() {
+        Answer::Wait => Ok(()),
+        Answer::Send(bytes) => Ok(channel.data(&bytes[..]).await?),
+        Answer::Stop(why) => Err(SshError::Stopped(why)),
+    }
 }
 
 /// Tracks sudo's handover: its password prompt on stderr, then the marker on stdout.

@@ -15,7 +15,7 @@ pub use drover_shell as shell;
 mod target;
 
 pub use error::SshError;
-pub use exec::{Become, Collect, ExitStatus, Output, OutputSink};
+pub use exec::{Answer, Become, Collect, ExitStatus, Output, OutputSink};
 pub use keys::{KeyStore, PassphrasePrompt, PassphraseSource};
 pub use known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts};
 pub use session::{ClientOptions, Session, Timings, serialize_millis};

@@ -273,20 +273,24 @@ impl Session {
         let mut channel = self.handle.channel_open_session().await?;
         let mut pid = None;
         let run = run_channel(&mut channel, command, stdin, sudo, &mut pid, sink);
-        let Some(limit) = timeout else {
-            return self.lost_if_closed(run.await).await;
+        let result = match timeout {
+            None => run.await,
+            Some(limit) => tokio::time::timeout(limit, run)
+                .await
+                .unwrap_or(Err(SshError::CommandTimeout { after: limit })),
         };
-        match tokio::time::timeout(limit, run).await {
-            Ok(result) => self.lost_if_closed(result).await,
-            Err(_) => {
+        match result {
+            // Timed out (in all, or silent too long), or stopped by its sink: its processes go too.
+            Err(e @ (SshError::CommandTimeout { .. } | SshError::Stopped(_))) => {
                 // Both are bounded: on a host that has gone silent they would wait for ever.
                 let _ = tokio::time::timeout(KILL_DEADLINE, async {
                     self.kill_group(pid).await;
                     let _ = channel.close().await;
                 })
                 .await;
-                Err(SshError::CommandTimeout { after: limit })
+                Err(e)
             }
+            result => self.lost_if_closed(result).await,
         }
     }
 

@@ -72,7 +72,7 @@ pub async fn line_to_run(
 
 /// Whether a command runs at all: not when `creates` exists, `removes` does not, or in check
 /// mode; the outcome to report then.
-async fn gate(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(), Outcome> {
+pub(crate) async fn gate(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(), Outcome> {
     if let Some(path) = args.str("creates")
         && exists(ctx, &path).await
     {

@@ -27,6 +27,7 @@ mod debconf;
 mod docker;
 mod docker_compose;
 mod dpkg_selections;
+mod expect;
 pub(crate) mod files;
 mod find;
 mod foreign_packages;
@@ -189,11 +190,38 @@ impl ModuleCtx<'_> {
         stdin: &[u8],
         timeout: Option<std::time::Duration>,
     ) -> Result<drover_ssh::Output, drover_ssh::SshError> {
+        let mut all = drover_ssh::Collect::default();
+        let status = self.run_into(cmd, stdin, timeout, &mut all).await?;
+        Ok(all.into_output(status))
+    }
+
+    /// Runs `cmd` as [`ModuleCtx::exec`] does, handing its output to `sink` as it arrives (a sink
+    /// that converses answers it: `expect`).
+    pub async fn exec_into(
+        &self,
+        cmd: &str,
+        sink: &mut dyn drover_ssh::OutputSink,
+    ) -> Result<drover_ssh::ExitStatus, drover_ssh::SshError> {
+        self.run_into(cmd, b"", self.timeout, sink).await
+    }
+
+    /// Every module command goes here: the task's environment exported, the line traced (-vvv),
+    /// sudo, and a lost connection noted.
+    async fn run_into(
+        &self,
+        cmd: &str,
+        stdin: &[u8],
+        timeout: Option<std::time::Duration>,
+        sink: &mut dyn drover_ssh::OutputSink,
+    ) -> Result<drover_ssh::ExitStatus, drover_ssh::SshError> {
         let line = with_environment(self.env, cmd);
         if let Some(trace) = self.trace {
             trace(&line);
         }
-        let out = self.transport.exec(&line, stdin, timeout, self.sudo).await;
+        let out = self
+            .transport
+            .exec_into(&line, stdin, timeout, self.sudo, sink)
+            .await;
         if out
             .as_ref()
             .is_err_and(drover_ssh::SshError::is_unreachable)
@@ -522,6 +550,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Acl => acl::run(&args, ctx).await,
         M::Make => make::run(&args, ctx).await,
+        M::Expect => expect::run(&args, ctx).await,
         M::Htpasswd => htpasswd::run(&args, ctx).await,
         M::Synchronize => synchronize::run(&args, ctx).await,
         M::Slack => slack::run(&args, ctx).await,
