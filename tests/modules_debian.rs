@@ -2704,3 +2704,79 @@ fn expect_answers_prompts_in_a_terminal_and_stops_what_it_cannot_answer() {
         ""
     );
 }
+
+/// community.crypto on the host's openssl: a CA key (ECC, encrypted), its CSR from
+/// openssl_csr_pipe and a self-signed CA certificate; a server key, CSR (SANs, an awkward
+/// organization) and a certificate the CA signs. openssl itself verifies the chain; a second run
+/// keeps every file (only the pipe, which has no earlier CSR, says changed); a new common name
+/// makes a new CSR and certificate; the passphrase is never shown, even with -vvv.
+#[test]
+fn openssl_keys_csrs_and_certificates_are_made_once_and_verify() {
+    let Some(fleet) = one_host("openssl_keys_csrs_and_certificates_are_made_once_and_verify")
+    else {
+        return;
+    };
+    let play = |cn: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  vars:\n    ca_pass: \"Pa55 phrase; $(id)\"\n  tasks:\n\
+             \x20   - file: {{path: /etc/ssl/drover, state: directory, mode: \"0700\"}}\n\
+             \x20   - community.crypto.openssl_privatekey:\n        path: /etc/ssl/drover/ca.key\n        type: ECC\n        curve: secp384r1\n        passphrase: \"{{{{ ca_pass }}}}\"\n        cipher: auto\n\
+             \x20   - community.crypto.openssl_csr_pipe:\n        privatekey_path: /etc/ssl/drover/ca.key\n        privatekey_passphrase: \"{{{{ ca_pass }}}}\"\n        common_name: Drover Test CA\n        use_common_name_for_san: false\n        basic_constraints: [\"CA:TRUE\"]\n        basic_constraints_critical: true\n        key_usage: [keyCertSign, cRLSign]\n        key_usage_critical: true\n      register: ca_csr\n\
+             \x20   - community.crypto.x509_certificate:\n        path: /etc/ssl/drover/ca.crt\n        csr_content: \"{{{{ ca_csr.csr }}}}\"\n        privatekey_path: /etc/ssl/drover/ca.key\n        privatekey_passphrase: \"{{{{ ca_pass }}}}\"\n        provider: selfsigned\n\
+             \x20   - openssl_privatekey:\n        path: /etc/ssl/drover/web.key\n        size: 2048\n        mode: \"0640\"\n        group: www-data\n\
+             \x20   - openssl_csr:\n        path: /etc/ssl/drover/web.csr\n        privatekey_path: /etc/ssl/drover/web.key\n        common_name: {cn}\n        subject_alt_name: [\"DNS:{cn}\", \"IP:192.0.2.10\"]\n        extended_key_usage: [serverAuth]\n        organization_name: \"A/B+C, Inc.\"\n\
+             \x20   - community.crypto.x509_certificate:\n        path: /etc/ssl/drover/web.crt\n        csr_path: /etc/ssl/drover/web.csr\n        provider: ownca\n        ownca_path: /etc/ssl/drover/ca.crt\n        ownca_privatekey_path: /etc/ssl/drover/ca.key\n        ownca_privatekey_passphrase: \"{{{{ ca_pass }}}}\"\n        ownca_not_after: +30d\n        mode: \"0644\"\n"
+        )
+    };
+    let run = push(&fleet, "pki", &play("web01.example"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=7"), "{run:?}");
+    let host = |cmd: &str| fleet.exec(0, cmd).unwrap();
+    assert_eq!(
+        host("cd /etc/ssl/drover && openssl verify -CAfile ca.crt web.crt"),
+        "web.crt: OK\n"
+    );
+    assert_eq!(
+        host("openssl x509 -in /etc/ssl/drover/web.crt -noout -subject -nameopt RFC2253"),
+        "subject=CN=web01.example,O=A/B\\+C\\, Inc.\n"
+    );
+    let text = host("openssl x509 -in /etc/ssl/drover/web.crt -noout -text");
+    assert!(
+        text.contains("DNS:web01.example, IP Address:192.0.2.10"),
+        "{text}"
+    );
+    assert!(text.contains("TLS Web Server Authentication"), "{text}");
+    let ca = host("openssl x509 -in /etc/ssl/drover/ca.crt -noout -text");
+    assert!(
+        ca.contains("CA:TRUE") && ca.contains("Certificate Sign, CRL Sign"),
+        "{ca}"
+    );
+    assert_eq!(
+        host(
+            "head -n 2 /etc/ssl/drover/ca.key; stat -c '%a %U:%G' /etc/ssl/drover/ca.key /etc/ssl/drover/web.key /etc/ssl/drover/web.crt"
+        ),
+        "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n600 root:root\n640 root:www-data\n644 root:root\n"
+    );
+    let before = host("md5sum /etc/ssl/drover/*");
+
+    let again = push(&fleet, "pki", &play("web01.example"), &["-vvv"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(recap(&again).contains("changed=1"), "{again:?}");
+    assert_eq!(host("md5sum /etc/ssl/drover/*"), before);
+    assert!(
+        !again.stdout.contains("Pa55 phrase") && !again.stderr.contains("Pa55 phrase"),
+        "{again:?}"
+    );
+
+    let renamed = push(&fleet, "pki", &play("web02.example"), &[]);
+    assert_eq!(renamed.code, 0, "{renamed:?}");
+    assert!(recap(&renamed).contains("changed=3"), "{renamed:?}");
+    assert_eq!(
+        host("openssl x509 -in /etc/ssl/drover/web.crt -noout -subject -nameopt RFC2253"),
+        "subject=CN=web02.example,O=A/B\\+C\\, Inc.\n"
+    );
+    assert_eq!(
+        host("cd /etc/ssl/drover && openssl verify -CAfile ca.crt web.crt"),
+        "web.crt: OK\n"
+    );
+}

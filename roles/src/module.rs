@@ -107,6 +107,14 @@ pub enum ModuleKind {
     Make,
     /// `expect`.
     Expect,
+    /// `openssl_privatekey` (community.crypto).
+    OpensslPrivatekey,
+    /// `openssl_csr` (community.crypto).
+    OpensslCsr,
+    /// `openssl_csr_pipe` (community.crypto).
+    OpensslCsrPipe,
+    /// `x509_certificate` (community.crypto).
+    X509Certificate,
     /// `htpasswd` (community.general).
     Htpasswd,
     /// `synchronize` (ansible.posix), push mode.
@@ -454,6 +462,77 @@ impl Spec {
             ..self
         }
     }
+}
+
+/// What a CSR says, for `openssl_csr` and `openssl_csr_pipe`.
+macro_rules! csr_subject_params {
+    () => {
+        [
+            p("privatekey_path", Str, "the private key on the host"),
+            p("privatekey_passphrase", Str, "the key's passphrase (in openssl's environment, never on a command line)"),
+            p("common_name", Str, "CN"),
+            p("country_name", Str, "C"),
+            p("state_or_province_name", Str, "ST"),
+            p("locality_name", Str, "L"),
+            p("organization_name", Str, "O"),
+            p("organizational_unit_name", Str, "OU"),
+            p("email_address", Str, "emailAddress"),
+            p("subject", Dict, "more of the subject, name -> value (CN, O, ...)"),
+            p("subject_alt_name", List, "names such as DNS:example.com, IP:192.0.2.1"),
+            p("subject_alt_name_critical", Bool, "mark subjectAltName critical"),
+            p("use_common_name_for_san", Bool, "without subject_alt_name, use DNS:<common_name> (default true)"),
+            p("key_usage", List, "keyUsage, as community.crypto names them (digitalSignature, Key Encipherment, ...)"),
+            p("key_usage_critical", Bool, "mark keyUsage critical"),
+            p("extended_key_usage", List, "extendedKeyUsage (serverAuth, TLS Web Client Authentication, ...)"),
+            p("extended_key_usage_critical", Bool, "mark extendedKeyUsage critical"),
+            p("basic_constraints", List, "basicConstraints (CA:TRUE, pathlen:0)"),
+            p("basic_constraints_critical", Bool, "mark basicConstraints critical"),
+            p("digest", Str, "the signature's digest (default sha256)"),
+            p("select_crypto_backend", Choice(&["auto", "cryptography"]), "accepted for compatibility: drover always uses the host's openssl"),
+        ]
+    };
+}
+
+const CSR_PARAMS: &[Param] = &{
+    let subject = csr_subject_params!();
+    let file = [
+        req("path", Str, "the CSR file"),
+        p("force", Bool, "make it anew every time"),
+        p("state", Choice(&["present", "absent"]), "absent removes it"),
+        p("mode", AnyMode, "the file's mode"),
+        p("owner", Str, "the file's owner"),
+        p("group", Str, "the file's group"),
+        p("return_content", Bool, "register the CSR as `csr`"),
+    ];
+    concat_params::<21, 7, 28>(subject, file)
+};
+
+const CSR_PIPE_PARAMS: &[Param] = &{
+    let subject = csr_subject_params!();
+    let pipe = [p(
+        "content",
+        Str,
+        "the CSR made before, kept when it still matches",
+    )];
+    concat_params::<21, 1, 22>(subject, pipe)
+};
+
+/// Two parameter lists as one, at compile time.
+const fn concat_params<const A: usize, const B: usize, const N: usize>(
+    a: [Param; A],
+    b: [Param; B],
+) -> [Param; N] {
+    let mut out = [a[0]; N];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
 }
 
 /// Every module drover knows.
@@ -1407,6 +1486,78 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         CheckMode::Skipped,
         false,
     ),
+    module(
+        ModuleKind::OpensslPrivatekey,
+        "openssl_privatekey",
+        "A private key made on the host with its openssl (it never leaves the host): kept while it loads and is of the type, size and curve asked for (community.crypto's partial idempotence), made anew otherwise; written through a private temporary file, mode 0600 unless `mode` says.",
+        &[
+            req("path", Str, "the key file"),
+            p("type", Choice(&["RSA", "ECC", "Ed25519", "Ed448", "X25519", "X448"]), "the algorithm (default RSA)"),
+            p("size", Number, "RSA bits (default 4096)"),
+            p("curve", Str, "ECC's curve, as community.crypto names it (secp256r1, secp384r1, secp521r1, secp256k1, brainpoolP256r1, ...)"),
+            p("passphrase", Str, "encrypts the key (AES-256); given to openssl in its environment, never on a command line"),
+            p("cipher", Choice(&["auto"]), "the cipher for `passphrase` (auto: AES-256)"),
+            p("format", Choice(&["auto_ignore", "auto", "pkcs1", "pkcs8"]), "the file's format: auto is PKCS#1 (traditional) for RSA and ECC, PKCS#8 for the others"),
+            p("regenerate", Choice(&["never", "fail", "partial_idempotence", "full_idempotence", "always"]), "when an existing key is made anew (full_idempotence: also when its format or encryption differ)"),
+            p("force", Bool, "make the key anew every time (as `regenerate: always`)"),
+            p("state", Choice(&["present", "absent"]), "absent removes the key"),
+            p("mode", Mode, "the file's mode (default 0600)"),
+            p("owner", Str, "the file's owner"),
+            p("group", Str, "the file's group"),
+            p("select_crypto_backend", Choice(&["auto", "cryptography"]), "accepted for compatibility: drover always uses the host's openssl"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.crypto.openssl_privatekey"]),
+    module(
+        ModuleKind::OpensslCsr,
+        "openssl_csr",
+        "A certificate signing request made on the host with openssl from a private key there: kept while its subject, extensions and key are the ones asked for, made anew otherwise; mode, owner and group as the file modules set them.",
+        CSR_PARAMS,
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.crypto.openssl_csr"]),
+    module(
+        ModuleKind::OpensslCsrPipe,
+        "openssl_csr_pipe",
+        "A certificate signing request made on the host with openssl and returned as `csr` (nothing is written); `content` is a previous one, kept when it still matches.",
+        CSR_PIPE_PARAMS,
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.crypto.openssl_csr_pipe"]),
+    module(
+        ModuleKind::X509Certificate,
+        "x509_certificate",
+        "A certificate made on the host with openssl from a CSR, self-signed or signed by your own CA: kept while it holds the CSR's key, subject and extensions and (ownca) verifies against the CA, made anew otherwise.",
+        &[
+            req("path", Str, "the certificate file"),
+            p("provider", Choice(&["selfsigned", "ownca"]), "who signs it (acme and entrust are not supported)"),
+            p("csr_path", Str, "the CSR on the host"),
+            p("csr_content", Str, "the CSR itself (as openssl_csr_pipe returns it)"),
+            p("privatekey_path", Str, "selfsigned: the key that signs it (the CSR's)"),
+            p("privatekey_passphrase", Str, "the key's passphrase (in openssl's environment, never on a command line)"),
+            p("selfsigned_not_after", Str, "selfsigned: the end of validity, relative (+3650d, +52w, default +3650d)"),
+            p("selfsigned_digest", Str, "selfsigned: the signature's digest (default sha256)"),
+            p("ownca_path", Str, "ownca: the CA's certificate"),
+            p("ownca_privatekey_path", Str, "ownca: the CA's private key"),
+            p("ownca_privatekey_passphrase", Str, "ownca: its passphrase"),
+            p("ownca_not_after", Str, "ownca: the end of validity, relative (default +3650d)"),
+            p("ownca_digest", Str, "ownca: the signature's digest (default sha256)"),
+            p("force", Bool, "make it anew every time"),
+            p("state", Choice(&["present", "absent"]), "absent removes it"),
+            p("mode", AnyMode, "the file's mode"),
+            p("owner", Str, "the file's owner"),
+            p("group", Str, "the file's group"),
+            p("return_content", Bool, "register the certificate as `certificate`"),
+            p("select_crypto_backend", Choice(&["auto", "cryptography"]), "accepted for compatibility: drover always uses the host's openssl"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.crypto.x509_certificate", "openssl_certificate", "community.crypto.openssl_certificate"]),
     module(
         ModuleKind::Htpasswd,
         "htpasswd",

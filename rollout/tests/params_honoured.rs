@@ -44,11 +44,38 @@ const BY_THE_COMMAND_LINE: &[(&str, &str)] = &[
 ];
 
 /// Parameters honoured without being read, each with the reason.
-const HONOURED_AS_IS: &[(&str, &str, &str)] = &[(
-    "apt",
-    "force_apt_get",
-    "drover always runs apt-get, which is what the parameter asks for",
-)];
+const HONOURED_AS_IS: &[(&str, &str, &str)] = &[
+    (
+        "apt",
+        "force_apt_get",
+        "drover always runs apt-get, which is what the parameter asks for",
+    ),
+    (
+        "openssl_privatekey",
+        "cipher",
+        "only `auto` is accepted, and a key with a passphrase is always encrypted with AES-256",
+    ),
+    (
+        "openssl_privatekey",
+        "select_crypto_backend",
+        "auto and cryptography are accepted; the host's openssl makes the same keys",
+    ),
+    (
+        "openssl_csr",
+        "select_crypto_backend",
+        "auto and cryptography are accepted; the host's openssl makes the same CSRs",
+    ),
+    (
+        "openssl_csr_pipe",
+        "select_crypto_backend",
+        "auto and cryptography are accepted; the host's openssl makes the same CSRs",
+    ),
+    (
+        "x509_certificate",
+        "select_crypto_backend",
+        "auto and cryptography are accepted; the host's openssl makes the same certificates",
+    ),
+];
 
 #[test]
 fn every_accepted_module_parameter_is_read_by_the_executor() {

@@ -21,6 +21,7 @@ mod compose_lint;
 mod control;
 mod copy_tree;
 mod cron;
+mod crypto;
 mod curl;
 mod deb822_repository;
 mod debconf;
@@ -551,6 +552,10 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Acl => acl::run(&args, ctx).await,
         M::Make => make::run(&args, ctx).await,
         M::Expect => expect::run(&args, ctx).await,
+        M::OpensslPrivatekey => crypto::privatekey(&args, ctx).await,
+        M::OpensslCsr => crypto::csr(&args, ctx, false).await,
+        M::OpensslCsrPipe => crypto::csr(&args, ctx, true).await,
+        M::X509Certificate => crypto::certificate(&args, ctx).await,
         M::Htpasswd => htpasswd::run(&args, ctx).await,
         M::Synchronize => synchronize::run(&args, ctx).await,
         M::Slack => slack::run(&args, ctx).await,
