@@ -3487,3 +3487,33 @@ fn add_host_and_group_by_make_hosts_and_groups_that_later_plays_select() {
     let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
     assert_eq!(run.code, 2, "{run:?}");
 }
+
+/// `--json` says what each host's sessions cost: one channel and one exec each for the lock, each
+/// task and the unlock, and the bytes each way (docs/performance.md counts a push's round trips
+/// from these).
+#[test]
+fn json_counts_each_hosts_channels_execs_and_bytes() {
+    let fleet = common::fleet(2);
+    let pb = fleet.dir().join("two.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n    - shell: head -c 5000 /dev/zero\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["--json"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    let done: Vec<serde_json::Value> = events(&run)
+        .into_iter()
+        .filter(|e| e["event"] == "host_done")
+        .collect();
+    assert_eq!(done.len(), 2);
+    for e in &done {
+        let t = &e["traffic"];
+        assert_eq!(t["channels"], 4, "{e}");
+        assert_eq!(t["execs"], 4, "{e}");
+        let received = t["bytes_received"].as_u64().unwrap();
+        assert!((5000..6000).contains(&received), "{e}");
+        assert!(t["bytes_sent"].as_u64().unwrap() > 100, "{e}");
+    }
+}

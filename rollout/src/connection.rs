@@ -57,6 +57,8 @@ pub struct HostConnection {
     pub become_password: Option<String>,
     /// `ansible_become_flags` from the inventory, else ansible.cfg's.
     pub become_flags: Option<String>,
+    /// What its SSH sessions have cost (every session to the host counts into it).
+    pub traffic: std::sync::Arc<drover_ssh::Traffic>,
 }
 
 fn var_str<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
@@ -148,6 +150,7 @@ impl HostConnection {
             become_user,
             become_password,
             become_flags,
+            traffic: std::sync::Arc::default(),
         })
     }
 }
@@ -171,7 +174,9 @@ impl Transport {
     ) -> Result<Transport, SshError> {
         match &host.connection {
             Connection::Ssh(target) => Ok(Transport::Ssh(
-                Session::connect(target, &settings.client).await?,
+                Session::connect(target, &settings.client)
+                    .await?
+                    .counting_into(host.traffic.clone()),
             )),
             Connection::Local => Ok(Transport::Local),
         }

@@ -280,6 +280,9 @@ pub enum PushEvent {
         /// Why it stopped, if it did not succeed.
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// What its SSH sessions cost in this play: channels, execs, bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        traffic: Option<drover_ssh::TrafficCounts>,
     },
     /// The impact gate's prediction for a host, made before the host is touched.
     Predicted {

@@ -9,6 +9,7 @@ use russh::ChannelMsg;
 use russh::client;
 
 use crate::error::SshError;
+use crate::traffic::Traffic;
 use crate::shell;
 
 /// Running a command as another user through sudo.
@@ -137,6 +138,7 @@ pub(crate) async fn run_channel(
     sudo: Option<&Become>,
     pid: &mut Option<u32>,
     sink: &mut dyn OutputSink,
+    traffic: &Traffic,
 ) -> Result<ExitStatus, SshError> {
     let marker = become_marker();
     let prompt = format!("[{marker}] password:");
@@ -152,6 +154,7 @@ pub(crate) async fn run_channel(
     };
     let line = format!("echo {PID_TAG}$$ >&2; {body}");
     channel.exec(true, line.as_bytes()).await?;
+    traffic.exec(line.len() + stdin.len());
     let mut handover = Handover::new(sudo, marker, prompt);
     let keep_open = sink.converses();
     if handover.started {
@@ -164,6 +167,7 @@ pub(crate) async fn run_channel(
     while let Some(msg) = next_message(channel, sink.wait_limit()).await? {
         match msg {
             ChannelMsg::Data { data } => {
+                traffic.received(data.len());
                 if handover.started {
                     sink.stdout(&data).map_err(SshError::Output)?;
                 } else if let Some(rest) = handover.stdout(&data) {
@@ -177,6 +181,7 @@ pub(crate) async fn run_channel(
                 }
             }
             ChannelMsg::ExtendedData { data, .. } => {
+                traffic.received(data.len());
                 let data = match pid {
                     Some(_) => data.to_vec(),
                     None => match take_pid_line(&mut preamble, &data) {

@@ -13,6 +13,7 @@ mod session;
 /// Command lines for the remote shell (the `drover-shell` crate, here for the modules that run them).
 pub use drover_shell as shell;
 mod target;
+mod traffic;
 
 pub use error::SshError;
 pub use exec::{Answer, Become, Collect, ExitStatus, Output, OutputSink};
@@ -20,3 +21,4 @@ pub use keys::{KeyStore, PassphrasePrompt, PassphraseSource};
 pub use known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts};
 pub use session::{ClientOptions, Session, Timings, serialize_millis};
 pub use target::{SshConfig, Target};
+pub use traffic::{Traffic, TrafficCounts};

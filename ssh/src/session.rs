@@ -11,6 +11,7 @@ use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use tokio::net::TcpStream;
 
 use crate::error::SshError;
+use crate::traffic::Traffic;
 use crate::exec::{Become, Collect, ExitStatus, Output, OutputSink, run_channel};
 use crate::keys::KeyStore;
 use crate::known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts, fingerprint};
@@ -57,6 +58,8 @@ pub fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::O
 pub struct Session {
     handle: Handle<Client>,
     timings: Timings,
+    /// What its commands cost (shared with the host's other sessions, see [`Session::counting_into`]).
+    traffic: Arc<Traffic>,
     /// Keeps the jump host's connection open for as long as this one lives.
     _jump: Option<Box<Session>>,
 }
@@ -235,8 +238,21 @@ impl Session {
         Ok(Session {
             handle,
             timings,
+            traffic: Arc::default(),
             _jump: jump,
         })
+    }
+
+    /// Counts this session's channels, execs and bytes into `traffic` (a host's counters, shared by
+    /// its reconnections).
+    pub fn counting_into(mut self, traffic: Arc<Traffic>) -> Session {
+        self.traffic = traffic;
+        self
+    }
+
+    /// What this session's commands have cost so far.
+    pub fn traffic(&self) -> crate::TrafficCounts {
+        self.traffic.counts()
     }
 
     /// Where the time to set this connection up went.
@@ -271,8 +287,9 @@ impl Session {
         sink: &mut dyn OutputSink,
     ) -> Result<ExitStatus, SshError> {
         let mut channel = self.handle.channel_open_session().await?;
+        self.traffic.channel();
         let mut pid = None;
-        let run = run_channel(&mut channel, command, stdin, sudo, &mut pid, sink);
+        let run = run_channel(&mut channel, command, stdin, sudo, &mut pid, sink, &self.traffic);
         let result = match timeout {
             None => run.await,
             Some(limit) => tokio::time::timeout(limit, run)
@@ -306,6 +323,7 @@ impl Session {
         }
         match tokio::time::timeout(KILL_DEADLINE, self.handle.channel_open_session()).await {
             Ok(Ok(probe)) => {
+                self.traffic.channel();
                 let _ = probe.close().await;
                 result
             }
@@ -324,6 +342,7 @@ impl Session {
             return;
         };
         if let Ok(mut killer) = self.handle.channel_open_session().await {
+            self.traffic.channel();
             let _ = run_channel(
                 &mut killer,
                 &format!("kill -KILL -- -{pid}"),
@@ -331,6 +350,7 @@ impl Session {
                 None,
                 &mut None,
                 &mut Collect::default(),
+                &self.traffic,
             )
             .await;
         }

@@ -3,12 +3,15 @@
 use super::*;
 
 /// Reports how a host's part ended, and returns it.
-fn report(run: &Run<'_>, result: HostResult) -> HostResult {
+fn report(run: &Run<'_>, result: HostResult, conn: Option<&HostConnection>) -> HostResult {
     run.emitter.emit(PushEvent::HostDone {
         host: result.host.clone(),
         end: result.end(),
         stats: result.stats,
         error: result.stop.as_ref().map(|s| s.msg.clone()),
+        traffic: conn
+            .filter(|c| matches!(c.connection, crate::connection::Connection::Ssh(_)))
+            .map(|c| c.traffic.counts()),
     });
     result
 }
@@ -45,7 +48,7 @@ pub(super) async fn run_host(
         Err(e) => {
             result.stats.failed = 1;
             result.stop = Some(Stop::bad_input(e));
-            return report(run, result);
+            return report(run, result, None);
         }
     };
     let transport = match Transport::open(&conn, run.settings).await {
@@ -53,7 +56,7 @@ pub(super) async fn run_host(
         Err(e) => {
             result.stats.unreachable = 1;
             result.stop = Some(Stop::failed(e.to_string()));
-            return report(run, result);
+            return report(run, result, Some(&conn));
         }
     };
     let mut h = HostRun {
@@ -119,7 +122,7 @@ pub(super) async fn run_host(
     }
     result.stats = h.stats;
     result.stop = outcome.err();
-    let result = report(run, result);
+    let result = report(run, result, Some(&h.conn));
     h.transport.close().await;
     result
 }
@@ -782,6 +785,7 @@ mod tests {
             become_user: inventory_user.map(str::to_string),
             become_password: Some("inv-pw".into()),
             become_flags: None,
+            traffic: Default::default(),
         }
     }
 
