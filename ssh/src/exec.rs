@@ -9,8 +9,8 @@ use russh::ChannelMsg;
 use russh::client;
 
 use crate::error::SshError;
-use crate::traffic::Traffic;
 use crate::shell;
+use crate::traffic::Traffic;
 
 /// Running a command as another user through sudo.
 #[derive(Debug, Clone)]

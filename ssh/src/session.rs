@@ -11,12 +11,12 @@ use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use tokio::net::TcpStream;
 
 use crate::error::SshError;
-use crate::traffic::Traffic;
 use crate::exec::{Become, Collect, ExitStatus, Output, OutputSink, run_channel};
 use crate::keys::KeyStore;
 use crate::known_hosts::{HostKeyCheck, HostKeyPolicy, KnownHosts, fingerprint};
 use crate::shell;
 use crate::target::Target;
+use crate::traffic::Traffic;
 
 /// Settings shared by every connection of a run: built once, cloned cheaply.
 #[derive(Clone)]
@@ -289,7 +289,15 @@ impl Session {
         let mut channel = self.handle.channel_open_session().await?;
         self.traffic.channel();
         let mut pid = None;
-        let run = run_channel(&mut channel, command, stdin, sudo, &mut pid, sink, &self.traffic);
+        let run = run_channel(
+            &mut channel,
+            command,
+            stdin,
+            sudo,
+            &mut pid,
+            sink,
+            &self.traffic,
+        );
         let result = match timeout {
             None => run.await,
             Some(limit) => tokio::time::timeout(limit, run)

@@ -22,6 +22,7 @@ mod filters;
 mod header;
 mod hostvars;
 mod includes;
+mod ip_filters;
 mod jinja_tests;
 mod json_query;
 mod list_filters;
@@ -177,6 +178,7 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     text_filters::register(&mut env);
     list_filters::register(&mut env);
     json_query::register(&mut env);
+    ip_filters::register(&mut env);
     math_filters::register(&mut env);
     path_filters::register(&mut env);
     clock::register(&mut env);
