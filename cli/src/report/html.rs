@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use drover_rollout::{HostVerdict, TaskStatus};
 
 use super::{
-    Batch, HostReport, Report, duration_words, status_words, tally_words, time_words, verdict_words,
+    Batch, HostReport, OutputPart, Report, duration_words, output_parts, status_words, tally_words,
+    time_words, verdict_words,
 };
 
 /// `text` safe in HTML text and attribute values.
@@ -462,19 +463,16 @@ fn host_details(out: &mut String, h: &HostReport) {
                 status_words(t.status),
                 esc(&t.msg)
             );
-            if let Some(o) = &t.output {
-                if let Some(cmd) = &o.cmd {
-                    let cmd = cmd.as_str().map_or_else(|| cmd.to_string(), str::to_string);
-                    let _ = write!(out, "<br>command: <code>{}</code>", esc(&cmd));
-                }
-                if let Some(rc) = o.rc {
-                    let _ = write!(out, "<br>rc: {rc}");
-                }
-                for (name, text) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
-                    if !text.is_empty() {
-                        let _ = write!(out, "<br>{name}:<pre>{}</pre>", esc(text));
+            for part in t.output.iter().flat_map(output_parts) {
+                let _ = match part {
+                    OutputPart::Command(cmd) => {
+                        write!(out, "<br>command: <code>{}</code>", esc(&cmd))
                     }
-                }
+                    OutputPart::Rc(rc) => write!(out, "<br>rc: {rc}"),
+                    OutputPart::Stream(name, text) => {
+                        write!(out, "<br>{name}:<pre>{}</pre>", esc(text))
+                    }
+                };
             }
             if let Some(d) = &t.diff {
                 let _ = write!(out, "<pre>{}</pre>", esc(d));

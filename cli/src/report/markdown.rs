@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 
 use drover_rollout::{HostVerdict, TaskStatus};
 
-use super::{Report, duration_words, status_words, tally_words, time_words, verdict_words};
+use super::{
+    OutputPart, Report, duration_words, output_parts, status_words, tally_words, time_words,
+    verdict_words,
+};
 
 /// `text` fit for one table cell: pipes escaped, lines joined.
 fn cell(text: &str) -> String {
@@ -172,16 +175,15 @@ fn failures(out: &mut String, r: &Report) {
             status_words(t.status),
             cell(&t.msg)
         );
-        if let Some(o) = &t.output {
-            if let Some(cmd) = &o.cmd {
-                let cmd = cmd.as_str().map_or_else(|| cmd.to_string(), str::to_string);
-                let _ = writeln!(out, "- command: {}", code(&cmd));
-            }
-            if let Some(rc) = o.rc {
-                let _ = writeln!(out, "- rc: {rc}");
-            }
-            for (name, text) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
-                if !text.is_empty() {
+        for part in t.output.iter().flat_map(output_parts) {
+            match part {
+                OutputPart::Command(cmd) => {
+                    let _ = writeln!(out, "- command: {}", code(&cmd));
+                }
+                OutputPart::Rc(rc) => {
+                    let _ = writeln!(out, "- rc: {rc}");
+                }
+                OutputPart::Stream(name, text) => {
                     let _ = writeln!(out, "\n{name}:\n");
                     block(out, text);
                 }

@@ -187,6 +187,33 @@ pub struct ContainerCall {
     pub remediated: bool,
 }
 
+/// A part of a failed command's record, in the order a report shows them.
+pub enum OutputPart<'a> {
+    /// The command as the module ran it.
+    Command(String),
+    /// Its exit code.
+    Rc(i64),
+    /// A stream that printed something: its name and text.
+    Stream(&'static str, &'a str),
+}
+
+/// The parts of `o` that say something.
+pub fn output_parts(o: &TaskOutput) -> Vec<OutputPart<'_>> {
+    let mut parts = Vec::new();
+    if let Some(cmd) = &o.cmd {
+        parts.push(OutputPart::Command(
+            cmd.as_str().map_or_else(|| cmd.to_string(), str::to_string),
+        ));
+    }
+    parts.extend(o.rc.map(OutputPart::Rc));
+    for (name, text) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+        if !text.is_empty() {
+            parts.push(OutputPart::Stream(name, text));
+        }
+    }
+    parts
+}
+
 /// Milliseconds from `t0` to `t`.
 fn offset(t0: Option<Timestamp>, t: Option<Timestamp>) -> Option<u64> {
     let ms = t?.duration_since(t0?).as_millis();

@@ -450,30 +450,35 @@ fn extensions(args: &Args) -> Result<Vec<String>, String> {
             sans.join(",")
         ));
     }
-    let usages = args
-        .list("key_usage")
-        .iter()
-        .map(|u| key_usage(u).ok_or_else(|| format!("`{u}` is not a key usage")))
-        .collect::<Result<Vec<_>, _>>()?;
-    if !usages.is_empty() {
-        out.push(format!(
-            "keyUsage={}{}",
-            critical("key_usage_critical"),
-            usages.join(",")
-        ));
-    }
-    let extended = args
-        .list("extended_key_usage")
-        .iter()
-        .map(|u| extended_key_usage(u).ok_or_else(|| format!("`{u}` is not an extended key usage")))
-        .collect::<Result<Vec<_>, _>>()?;
-    if !extended.is_empty() {
-        out.push(format!(
-            "extendedKeyUsage={}{}",
-            critical("extended_key_usage_critical"),
-            extended.join(",")
-        ));
-    }
+    // `name=[critical,]a,b` from the list `key` (each item as `known` names it), when it has any.
+    let listed = |(name, key, critical_key): (&str, &str, &str),
+                  known: &dyn Fn(&str) -> Option<String>,
+                  what: &str| {
+        let items = args
+            .list(key)
+            .iter()
+            .map(|u| known(u).ok_or_else(|| format!("`{u}` is not {what}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let critical = critical(critical_key);
+        Ok::<_, String>(
+            (!items.is_empty()).then(|| format!("{name}={critical}{}", items.join(","))),
+        )
+    };
+    let usage = |u: &str| key_usage(u).map(str::to_string);
+    out.extend(listed(
+        ("keyUsage", "key_usage", "key_usage_critical"),
+        &usage,
+        "a key usage",
+    )?);
+    out.extend(listed(
+        (
+            "extendedKeyUsage",
+            "extended_key_usage",
+            "extended_key_usage_critical",
+        ),
+        &extended_key_usage,
+        "an extended key usage",
+    )?);
     let constraints = args.list("basic_constraints");
     for c in &constraints {
         let ok = matches!(c.to_ascii_uppercase().as_str(), "CA:TRUE" | "CA:FALSE")
