@@ -336,3 +336,42 @@ fn docker_prune_removes_only_what_is_unused() {
     );
     assert_eq!(fleet.exec(0, "cat /tmp/pruned").unwrap(), "0 [] True");
 }
+
+/// docker_container's runtime, stop signal, DNS search domains, CPU shares and GPU requests, on a
+/// real daemon: created as asked (a GPU request is held even where no GPU is, until it starts),
+/// kept on a second run, recreated when one of them changes.
+#[test]
+fn docker_container_runtime_signals_and_gpu_requests_are_kept_as_described() {
+    let Some(fleet) =
+        docker_host("docker_container_runtime_signals_and_gpu_requests_are_kept_as_described")
+    else {
+        return;
+    };
+    let play = |shares: u32| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_container:\n        name: transcoder\n        image: drover/busybox:1\n        command: sleep 600\n        state: present\n        runtime: runc\n        stop_signal: SIGINT\n        dns_search_domains: [lan, example.internal]\n        cpu_shares: {shares}\n        device_requests:\n          - driver: nvidia\n            count: -1\n            capabilities: [[compute, video]]\n"
+        )
+    };
+    let run = push(&fleet, "gpu", &play(512), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        inspect(
+            &fleet,
+            "transcoder",
+            "{{.HostConfig.Runtime}} {{.Config.StopSignal}} {{.HostConfig.DnsSearch}} {{.HostConfig.CpuShares}} {{json .HostConfig.DeviceRequests}}"
+        ),
+        r#"runc SIGINT [lan example.internal] 512 [{"Capabilities":[["compute","video","gpu"]],"Count":-1,"DeviceIDs":null,"Driver":"nvidia","Options":{}}]"#
+    );
+    let id = inspect(&fleet, "transcoder", "{{.Id}}");
+    let again = push(&fleet, "gpu", &play(512), &[]);
+    assert!(recap(&again).contains("changed=0"), "{again:?}");
+    assert_eq!(inspect(&fleet, "transcoder", "{{.Id}}"), id);
+    let changed = push(&fleet, "gpu", &play(1024), &[]);
+    assert!(recap(&changed).contains("changed=1"), "{changed:?}");
+    assert_ne!(inspect(&fleet, "transcoder", "{{.Id}}"), id);
+    assert_eq!(
+        inspect(&fleet, "transcoder", "{{.HostConfig.CpuShares}}"),
+        "1024"
+    );
+}

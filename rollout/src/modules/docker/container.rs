@@ -380,6 +380,27 @@ fn settings(args: &Args, defaults: bool) -> Result<(Vec<Setting>, Vec<String>), 
     string("log_driver", "--log-driver", &mut s);
     string("pid_mode", "--pid", &mut s);
     string("ipc_mode", "--ipc", &mut s);
+    string("runtime", "--runtime", &mut s);
+    string("stop_signal", "--stop-signal", &mut s);
+    list(
+        "dns_search_domains",
+        "--dns-search",
+        |d| d.to_string(),
+        Same,
+        &mut s,
+    );
+    if let Some(n) = args.num("cpu_shares") {
+        let n = n as u64;
+        s.push(setting(
+            "cpu_shares",
+            one("--cpu-shares", &n.to_string()),
+            json!(n),
+            Equal,
+        ));
+    }
+    if let Some(requests) = args.0.get("device_requests").filter(|v| !v.is_null()) {
+        s.push(device_requests(requests)?);
+    }
     let log_options = string_map(args, "log_options")?;
     if !log_options.is_empty() {
         let flags = log_options
@@ -885,6 +906,30 @@ pub fn actual(param: &str, c: &Json) -> Json {
         "log_options" => at("/HostConfig/LogConfig/Config"),
         "pid_mode" => at("/HostConfig/PidMode"),
         "ipc_mode" => at("/HostConfig/IpcMode"),
+        "runtime" => at("/HostConfig/Runtime"),
+        "stop_signal" => at("/Config/StopSignal"),
+        "dns_search_domains" => json!(strings("/HostConfig/DnsSearch")),
+        "cpu_shares" => at("/HostConfig/CpuShares"),
+        "device_requests" => Json::Array(
+            c.pointer("/HostConfig/DeviceRequests")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    device_request(
+                        text(&r["Driver"]),
+                        r["Count"].as_i64().unwrap_or(0),
+                        strings_of(&r["DeviceIDs"]),
+                        r["Capabilities"]
+                            .as_array()
+                            .and_then(|sets| sets.first())
+                            .map(strings_of)
+                            .unwrap_or_default(),
+                        r["Options"].clone(),
+                    )
+                })
+                .collect(),
+        ),
         "devices" => Json::Array(
             c.pointer("/HostConfig/Devices")
                 .and_then(Json::as_array)
@@ -942,6 +987,120 @@ pub fn actual(param: &str, c: &Json) -> Json {
         "command" => at("/Config/Cmd"),
         _ => Json::Null,
     }
+}
+
+/// A JSON list's strings (none for anything else).
+fn strings_of(v: &Json) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// One device request as drover compares it: what `docker inspect` shows of it.
+fn device_request(
+    driver: String,
+    count: i64,
+    ids: Vec<String>,
+    mut capabilities: Vec<String>,
+    options: Json,
+) -> Json {
+    capabilities.sort();
+    capabilities.dedup();
+    let options = match options {
+        Json::Object(m) => Json::Object(m),
+        _ => json!({}),
+    };
+    json!({"driver": driver, "count": count, "device_ids": ids, "capabilities": capabilities, "options": options})
+}
+
+/// `device_requests` as `--gpus` flags, and what Docker then holds for them. The docker CLI's
+/// `--gpus` always adds the `gpu` capability, counts 1 when neither `count` nor `device_ids` says,
+/// and takes one set of capabilities: what it cannot express is refused.
+fn device_requests(requests: &Json) -> Result<Setting, String> {
+    let Json::Array(items) = requests else {
+        return Err("device_requests: expected a list of requests".into());
+    };
+    let mut flags = Vec::new();
+    let mut want = Vec::new();
+    for r in items {
+        let Json::Object(r) = r else {
+            return Err("device_requests: each request is a mapping (driver, count, device_ids, capabilities, options)".into());
+        };
+        if let Some(k) = r.keys().find(|k| {
+            !["driver", "count", "device_ids", "capabilities", "options"].contains(&k.as_str())
+        }) {
+            return Err(format!("device_requests: `{k}` is not a request's key"));
+        }
+        let mut fields = Vec::new();
+        let driver = r.get("driver").map(text).unwrap_or_default();
+        if !driver.is_empty() {
+            fields.push(format!("driver={driver}"));
+        }
+        let ids = strings_of(r.get("device_ids").unwrap_or(&Json::Null));
+        let count = match r.get("count") {
+            Some(c) => {
+                let n = c.as_i64().or_else(|| text(c).parse().ok()).ok_or_else(|| {
+                    format!(
+                        "device_requests: count `{}` is not a number (-1: all)",
+                        text(c)
+                    )
+                })?;
+                fields.push(if n < 0 {
+                    "count=all".into()
+                } else {
+                    format!("count={n}")
+                });
+                n
+            }
+            None if ids.is_empty() => {
+                fields.push("count=1".into());
+                1
+            }
+            None => 0,
+        };
+        if !ids.is_empty() {
+            fields.push(format!("\"device={}\"", ids.join(",")));
+        }
+        let sets = r
+            .get("capabilities")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if sets.len() > 1 {
+            return Err(
+                "device_requests: the docker CLI takes one set of capabilities per request".into(),
+            );
+        }
+        let mut caps = sets.first().map(strings_of).unwrap_or_default();
+        if !caps.is_empty() {
+            fields.push(format!("\"capabilities={}\"", caps.join(",")));
+        }
+        caps.push("gpu".into());
+        let options = r.get("options").cloned().unwrap_or(Json::Null);
+        if let Json::Object(o) = &options {
+            if !o.is_empty() {
+                let pairs: Vec<String> =
+                    o.iter().map(|(k, v)| format!("{k}={}", text(v))).collect();
+                fields.push(format!("\"options={}\"", pairs.join(",")));
+            }
+        }
+        flags.push(format!("--gpus={}", fields.join(",")));
+        want.push(device_request(
+            driver,
+            if count < 0 { -1 } else { count },
+            ids,
+            caps,
+            options,
+        ));
+    }
+    Ok(setting(
+        "device_requests",
+        flags,
+        Json::Array(want),
+        Compare::Same,
+    ))
 }
 
 fn keys(v: Option<&Json>) -> Json {
@@ -1282,6 +1441,33 @@ mod tests {
         assert_eq!(port("80").unwrap(), "::80/tcp");
         assert_eq!(port("[::1]:53:53/udp").unwrap(), "::1:53:53/udp");
         assert!(port("8000-8010:8000-8010").is_err());
+    }
+
+    #[test]
+    fn gpu_requests_are_what_the_docker_cli_makes_of_them() {
+        let s = device_requests(&json!([
+            {"driver": "nvidia", "count": -1, "capabilities": [["compute", "utility"]]},
+            {"device_ids": ["0", "GPU-3a"], "options": {"mig": "1"}},
+            {}
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.flags,
+            [
+                "--gpus=driver=nvidia,count=all,\"capabilities=compute,utility\"",
+                "--gpus=\"device=0,GPU-3a\",\"options=mig=1\"",
+                "--gpus=count=1",
+            ]
+        );
+        // As docker inspect shows them back.
+        let inspected = json!({"HostConfig": {"DeviceRequests": [
+            {"Driver": "nvidia", "Count": -1, "DeviceIDs": null, "Capabilities": [["compute", "utility", "gpu"]], "Options": {}},
+            {"Driver": "", "Count": 0, "DeviceIDs": ["0", "GPU-3a"], "Capabilities": [["gpu"]], "Options": {"mig": "1"}},
+            {"Driver": "", "Count": 1, "DeviceIDs": null, "Capabilities": [["gpu"]], "Options": {}}
+        ]}});
+        assert_eq!(actual("device_requests", &inspected), s.want);
+        assert!(device_requests(&json!([{"capabilities": [["gpu"], ["compute"]]}])).is_err());
+        assert!(device_requests(&json!([{"gpus": 1}])).is_err());
     }
 
     #[test]
