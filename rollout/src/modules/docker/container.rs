@@ -1079,12 +1079,11 @@ fn device_requests(requests: &Json) -> Result<Setting, String> {
         }
         caps.push("gpu".into());
         let options = r.get("options").cloned().unwrap_or(Json::Null);
-        if let Json::Object(o) = &options {
-            if !o.is_empty() {
-                let pairs: Vec<String> =
-                    o.iter().map(|(k, v)| format!("{k}={}", text(v))).collect();
-                fields.push(format!("\"options={}\"", pairs.join(",")));
-            }
+        if let Json::Object(o) = &options
+            && !o.is_empty()
+        {
+            let pairs: Vec<String> = o.iter().map(|(k, v)| format!("{k}={}", text(v))).collect();
+            fields.push(format!("\"options={}\"", pairs.join(",")));
         }
         flags.push(format!("--gpus={}", fields.join(",")));
         want.push(device_request(
