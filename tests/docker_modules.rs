@@ -339,7 +339,8 @@ fn docker_prune_removes_only_what_is_unused() {
 
 /// docker_container's runtime, stop signal, DNS search domains, CPU shares and GPU requests, on a
 /// real daemon: created as asked (a GPU request is held even where no GPU is, until it starts),
-/// kept on a second run, recreated when one of them changes.
+/// kept on a second run, recreated when one of them changes; a network joined by hand is kept, or
+/// left with `purge_networks`.
 #[test]
 fn docker_container_runtime_signals_and_gpu_requests_are_kept_as_described() {
     let Some(fleet) =
@@ -347,12 +348,17 @@ fn docker_container_runtime_signals_and_gpu_requests_are_kept_as_described() {
     else {
         return;
     };
-    let play = |shares: u32| {
+    let play = |shares: u32, purge: bool| {
+        let networks = if purge {
+            "        networks: [{name: bridge}]\n        purge_networks: true\n"
+        } else {
+            ""
+        };
         format!(
-            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_container:\n        name: transcoder\n        image: drover/busybox:1\n        command: sleep 600\n        state: present\n        runtime: runc\n        stop_signal: SIGINT\n        dns_search_domains: [lan, example.internal]\n        cpu_shares: {shares}\n        device_requests:\n          - driver: nvidia\n            count: -1\n            capabilities: [[compute, video]]\n"
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_container:\n        name: transcoder\n        image: drover/busybox:1\n        command: sleep 600\n        state: present\n        runtime: runc\n        stop_signal: SIGINT\n        dns_search_domains: [lan, example.internal]\n        cpu_shares: {shares}\n        device_requests:\n          - driver: nvidia\n            count: -1\n            capabilities: [[compute, video]]\n{networks}"
         )
     };
-    let run = push(&fleet, "gpu", &play(512), &[]);
+    let run = push(&fleet, "gpu", &play(512, false), &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(
@@ -364,10 +370,10 @@ fn docker_container_runtime_signals_and_gpu_requests_are_kept_as_described() {
         r#"runc SIGINT [lan example.internal] 512 [{"Capabilities":[["compute","video","gpu"]],"Count":-1,"DeviceIDs":null,"Driver":"nvidia","Options":{}}]"#
     );
     let id = inspect(&fleet, "transcoder", "{{.Id}}");
-    let again = push(&fleet, "gpu", &play(512), &[]);
+    let again = push(&fleet, "gpu", &play(512, false), &[]);
     assert!(recap(&again).contains("changed=0"), "{again:?}");
     assert_eq!(inspect(&fleet, "transcoder", "{{.Id}}"), id);
-    let changed = push(&fleet, "gpu", &play(1024), &[]);
+    let changed = push(&fleet, "gpu", &play(1024, false), &[]);
     assert!(recap(&changed).contains("changed=1"), "{changed:?}");
     assert_ne!(inspect(&fleet, "transcoder", "{{.Id}}"), id);
     assert_eq!(

@@ -1001,6 +1001,7 @@ pub const MODULES: &[Spec] = &[
             p("stop_signal", Str, "the signal that stops it (SIGTERM by default)"),
             p("dns_search_domains", List, "DNS search domains"),
             p("cpu_shares", Number, "its relative CPU weight"),
+            p("purge_networks", Bool, "leave every network not in `networks` (the container is recreated on the named ones only), as `comparisons: {networks: strict}` does"),
             p("device_requests", List, "devices such as GPUs, as the docker CLI's --gpus makes them: mappings of driver, count (-1: all), device_ids, capabilities (one list; `gpu` is always added), options"),
             p("stop_timeout", Number, "seconds to wait for it to stop"),
             p("force_kill", Bool, "kill it instead of stopping it"),

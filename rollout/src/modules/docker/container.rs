@@ -50,6 +50,9 @@ pub struct Spec {
     pub ignore_image: bool,
     /// The first of `networks` (given at create) and the rest (connected after).
     pub networks: Vec<Network>,
+    /// `purge_networks` (or `comparisons: networks: strict`): the container is on the networks
+    /// named and no other.
+    pub purge_networks: bool,
     /// The command's words after the image (entrypoint's extra words, then `command`).
     pub args: Vec<String>,
 }
@@ -252,9 +255,11 @@ fn comparisons(args: &Args, mut settings: Vec<Setting>) -> Result<(Vec<Setting>,
                 ));
             }
         }
-        // drover keeps the container on the networks it has beside those named.
-        if key == "networks" && how != "allow_more_present" {
-            return Err("comparisons: `networks` can only be allow_more_present (a container keeps other networks)".into());
+        // Networks are compared by name, aliases and address: kept beside others, or alone.
+        if key == "networks" && how == "ignore" {
+            return Err(
+                "comparisons: `networks` can be allow_more_present or strict, not ignore".into(),
+            );
         }
     }
     let rule = |key: &str| map.get(key).or_else(|| map.get("*")).and_then(Json::as_str);
@@ -734,6 +739,13 @@ impl Spec {
             env_file: args.str("env_file"),
             settings,
             ignore_image,
+            purge_networks: args.bool("purge_networks") == Some(true)
+                || args
+                    .0
+                    .get("comparisons")
+                    .and_then(|c| c.get("networks"))
+                    .and_then(Json::as_str)
+                    == Some("strict"),
             networks,
             args: args_words,
         })
@@ -1172,6 +1184,18 @@ pub fn differences(spec: &Spec, found: &Found, container: &Json) -> Vec<String> 
         .pointer("/NetworkSettings/Networks")
         .cloned()
         .unwrap_or(Json::Null);
+    if spec.purge_networks && !spec.networks.is_empty() {
+        let extra: Vec<&String> = nets
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter(|name| !spec.networks.iter().any(|n| &n.name == *name))
+            .collect();
+        if !extra.is_empty() {
+            let names: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
+            out.push(format!("networks (also on {})", names.join(", ")));
+        }
+    }
     for n in &spec.networks {
         let net = &nets[&n.name];
         let aliases: Vec<String> = net["Aliases"]
@@ -1531,7 +1555,7 @@ mod tests {
         };
         assert!(bad(json!({"colour": "strict"})).contains("not an option"));
         assert!(bad(json!({"env": "loose"})).contains("not strict, ignore or allow_more_present"));
-        assert!(bad(json!({"networks": "strict"})).contains("allow_more_present"));
+        assert!(bad(json!({"networks": "ignore"})).contains("allow_more_present or strict"));
     }
 
     #[test]
