@@ -4,6 +4,11 @@
     python3 bench/run.py                        # sizes 10,50,200,500; 3 runs each; writes docs/performance.md
     python3 bench/run.py --sizes 10,50 --runs 3 --tools drover,ssh-curve25519
     python3 bench/run.py --sizes 50,200 --tools drover-push,pyinfra-deploy,ansible-playbook --out docs/performance-push.md
+    python3 bench/run.py --sizes 1,50 --rtt 0,20,50 --tools drover-push,pyinfra-deploy --out docs/performance-latency.md
+
+Latency mode (`--rtt`, milliseconds): every byte between the tools and the fleet goes through a
+delaying TCP proxy (bench/delay.py: half the round trip each way, in order), as a fleet 20 or 50 ms
+away would have it; this kernel has no netem.
 
 The 3-task push (bench/push: template a file, run a command, notify a handler) runs the same Ansible-
 syntax playbook with drover and ansible-playbook, and bench/push/deploy.py with pyinfra.
@@ -92,6 +97,26 @@ def measure(cmd, env=None):
     if proc.returncode != 0:
         sys.stderr.write(f"  ! {cmd[0]} exited {proc.returncode}: {err.decode(errors='replace')[-400:]}\n")
     return wall, cpu, peak[0] / 1024, proc.returncode
+
+
+class Delayed:
+    """The fleet as seen through a delaying proxy: the same hosts and keys, other addresses."""
+
+    def __init__(self, fleet, rtt_ms):
+        from delay import DelayProxy
+
+        self.proxy = DelayProxy(fleet.addrs, fleet.port, rtt_ms / 2000)
+        self.dir = fleet.dir / f"rtt-{rtt_ms}"
+        self.dir.mkdir(exist_ok=True)
+        self.inventory = self.dir / "inventory.ini"
+        self.inventory.write_text(self.proxy.rewrite(fleet.inventory.read_text()))
+        self.known_hosts = self.dir / "known_hosts"
+        self.known_hosts.write_text(self.proxy.rewrite(fleet.known_hosts.read_text()))
+        self.key, self.port = fleet.key, fleet.port
+        self.addrs = [self.proxy.map[a] for a in fleet.addrs]
+
+    def stop(self):
+        self.proxy.stop()
 
 
 class Fleet:
@@ -183,7 +208,9 @@ def main():
     ap.add_argument("--tools", default="drover,ssh-default,ssh-curve25519,pyinfra,ansible",
                     help="fact gather: drover, ssh-default, ssh-curve25519, pyinfra, ansible; 3-task push: drover-push, pyinfra-deploy, ansible-playbook")
     ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    ap.add_argument("--rtt", default="0", help="round-trip times in ms to measure at (latency mode above 0)")
     args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "bench"))
     ensure_tools()
     WORK.mkdir(exist_ok=True)
     # The push writes here (the fleet's hosts share this machine's filesystem); templates need the folder.
@@ -191,20 +218,27 @@ def main():
         (Path("/tmp/drover-bench") / tool).mkdir(parents=True, exist_ok=True)
     rows = []
     breakdown = []
+    rtts = [int(r) for r in args.rtt.split(",")]
     for n in [int(s) for s in args.sizes.split(",")]:
         fleet = Fleet(n)
         try:
-            if "drover" in args.tools.split(","):
-                breakdown.append((n, phases(fleet, n)))
-            for tool in args.tools.split(","):
-                cmd, env = commands(tool, fleet, n)
-                runs = [measure(cmd, env) for _ in range(args.runs)]
-                ok = all(r[3] == 0 for r in runs)
-                wall = statistics.median(r[0] for r in runs)
-                cpu = statistics.median(r[1] for r in runs)
-                mem = max(r[2] for r in runs)
-                rows.append((n, tool, wall, cpu, mem, ok))
-                print(f"N={n:<4} {tool:<15} wall {wall:6.2f}s  cpu {cpu:6.2f}s  peak {mem:7.1f} MiB{'' if ok else '  (errors)'}", flush=True)
+            for rtt in rtts:
+                seen = Delayed(fleet, rtt) if rtt else fleet
+                try:
+                    if "drover" in args.tools.split(",") and rtt == 0:
+                        breakdown.append((n, phases(seen, n)))
+                    for tool in args.tools.split(","):
+                        cmd, env = commands(tool, seen, n)
+                        runs = [measure(cmd, env) for _ in range(args.runs)]
+                        ok = all(r[3] == 0 for r in runs)
+                        wall = statistics.median(r[0] for r in runs)
+                        cpu = statistics.median(r[1] for r in runs)
+                        mem = max(r[2] for r in runs)
+                        rows.append((n, rtt, tool, wall, cpu, mem, ok))
+                        print(f"N={n:<4} RTT={rtt:<3} {tool:<15} wall {wall:6.2f}s  cpu {cpu:6.2f}s  peak {mem:7.1f} MiB{'' if ok else '  (errors)'}", flush=True)
+                finally:
+                    if rtt:
+                        seen.stop()
         finally:
             fleet.stop()
     write_report(args, rows, breakdown)
@@ -227,11 +261,14 @@ def write_report(args, rows, breakdown):
         f"- Wall time is the median of {args.runs} runs; CPU is user+system of the controller's whole process tree;",
         "  memory is the peak RSS summed over the process tree.",
         "",
-        "| hosts | tool | wall (s) | controller CPU (s) | peak memory (MiB) |",
-        "| ---: | --- | ---: | ---: | ---: |",
+        "- RTT: 0 is loopback; above 0, every byte went through bench/delay.py, held half the round trip",
+        "  each way.",
+        "",
+        "| hosts | RTT (ms) | tool | wall (s) | controller CPU (s) | peak memory (MiB) |",
+        "| ---: | ---: | --- | ---: | ---: | ---: |",
     ]
-    for n, tool, wall, cpu, mem, ok in rows:
-        out.append(f"| {n} | {tool}{'' if ok else ' (errors)'} | {wall:.2f} | {cpu:.2f} | {mem:.0f} |")
+    for n, rtt, tool, wall, cpu, mem, ok in rows:
+        out.append(f"| {n} | {rtt} | {tool}{'' if ok else ' (errors)'} | {wall:.2f} | {cpu:.2f} | {mem:.0f} |")
     if breakdown:
         out += [
             "",
