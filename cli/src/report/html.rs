@@ -133,20 +133,12 @@ fn summary(out: &mut String, r: &Report) {
     if let Some(t) = r.started {
         row("Started", esc(&time_words(t)));
     }
-    if let Some(ms) = r.duration_ms() {
-        let resumed = match r.attempts {
-            0 | 1 => String::new(),
-            n => format!(" (over {n} attempts: resumed {} time(s))", n - 1),
-        };
-        row("Duration", format!("{}{resumed}", duration_words(ms)));
+    if let Some(d) = r.duration_text() {
+        row("Duration", d);
     }
     row("Hosts", esc(&tally_words(&r.tally)));
     for p in &r.plays {
-        let windows = if p.windows.is_empty() {
-            "any time".to_string()
-        } else {
-            p.windows.join("; ")
-        };
+        let windows = p.window_text();
         row(
             "Play",
             format!(
@@ -409,12 +401,7 @@ fn lanes_svg(
 fn host_table(out: &mut String, r: &Report) {
     out.push_str("<h2>Hosts</h2>\n<table><tr><th>Host</th><th>Result</th><th>Time</th><th>ok</th><th>changed</th><th>failed</th><th>skipped</th><th>Why</th></tr>\n");
     for h in &r.hosts {
-        let time: u64 = h.tasks.iter().filter_map(|t| t.duration_ms).sum();
-        let time = if h.tasks.is_empty() {
-            String::new()
-        } else {
-            duration_words(time)
-        };
+        let time = h.busy_text();
         let s = &h.stats;
         let _ = writeln!(
             out,

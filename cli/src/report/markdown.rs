@@ -6,8 +6,7 @@ use std::fmt::Write as _;
 use drover_rollout::{HostVerdict, TaskStatus};
 
 use super::{
-    OutputPart, Report, duration_words, output_parts, status_words, tally_words, time_words,
-    verdict_words,
+    OutputPart, Report, output_parts, status_words, tally_words, time_words, verdict_words,
 };
 
 /// `text` fit for one table cell: pipes escaped, lines joined.
@@ -74,21 +73,13 @@ fn summary(out: &mut String, r: &Report) {
     if let Some(t) = r.started {
         rows.push(("Started", time_words(t)));
     }
-    if let Some(ms) = r.duration_ms() {
-        let resumed = match r.attempts {
-            0 | 1 => String::new(),
-            n => format!(" (over {n} attempts: resumed {} time(s))", n - 1),
-        };
-        rows.push(("Duration", format!("{}{resumed}", duration_words(ms))));
+    if let Some(d) = r.duration_text() {
+        rows.push(("Duration", d));
     }
     rows.push(("Result", r.condition.word().to_string()));
     rows.push(("Hosts", tally_words(&r.tally)));
     for p in &r.plays {
-        let windows = if p.windows.is_empty() {
-            "any time".to_string()
-        } else {
-            p.windows.join("; ")
-        };
+        let windows = p.window_text();
         rows.push((
             "Play",
             cell(&format!(
@@ -130,12 +121,7 @@ fn hosts(out: &mut String, r: &Report) {
             .rev()
             .find(|b| b.hosts.contains(&h.host))
             .map_or_else(String::new, super::Batch::label);
-        let time: u64 = h.tasks.iter().filter_map(|t| t.duration_ms).sum();
-        let time = if h.tasks.is_empty() {
-            String::new()
-        } else {
-            duration_words(time)
-        };
+        let time = h.busy_text();
         let s = &h.stats;
         let _ = writeln!(
             out,

@@ -441,6 +441,38 @@ impl Report {
     pub fn duration_ms(&self) -> Option<u64> {
         offset(self.started, self.ended)
     }
+
+    /// How long the run took in words, and over how many attempts: `3 min 05 s (over 2 attempts:
+    /// resumed 1 time(s))`.
+    pub fn duration_text(&self) -> Option<String> {
+        let resumed = match self.attempts {
+            0 | 1 => String::new(),
+            n => format!(" (over {n} attempts: resumed {} time(s))", n - 1),
+        };
+        self.duration_ms()
+            .map(|ms| format!("{}{resumed}", duration_words(ms)))
+    }
+}
+
+impl PlaySummary {
+    /// Its maintenance windows in words (`any time` without one).
+    pub fn window_text(&self) -> String {
+        if self.windows.is_empty() {
+            "any time".to_string()
+        } else {
+            self.windows.join("; ")
+        }
+    }
+}
+
+impl HostReport {
+    /// The time its tasks took, in words (empty when it ran none).
+    pub fn busy_text(&self) -> String {
+        if self.tasks.is_empty() {
+            return String::new();
+        }
+        duration_words(self.tasks.iter().filter_map(|t| t.duration_ms).sum())
+    }
 }
 
 fn add(a: HostStats, b: HostStats) -> HostStats {
