@@ -665,7 +665,7 @@ fn ctrl_c_stops_before_the_next_task_releases_locks_and_can_be_resumed() {
         rows[0]["status"].as_str().map(str::to_string)
     };
     let mut live = None;
-    while live.is_none() && began.elapsed() < std::time::Duration::from_millis(700) {
+    while live.is_none() && began.elapsed() < std::time::Duration::from_millis(1500) {
         live = status();
     }
     assert_eq!(live.as_deref(), Some("running"));

@@ -141,8 +141,11 @@ impl Journal {
     pub fn create(root: &Path, id: &str, spec: &RunSpec) -> std::io::Result<Journal> {
         let dir = root.join(id);
         own_private_dir(&dir)?;
+        // Held before anything else is written: a folder with a run.json is never seen unheld
+        // while its run is alive (`drover runs` would call it dead).
+        let live = hold_run(&dir)?;
         write_private(&dir.join("run.json"), &serde_json::to_vec_pretty(spec)?)?;
-        Journal::open_dir(dir, RunState::default())
+        Journal::open_dir(dir, RunState::default(), live)
     }
 
     /// Reopens a run to resume it.
@@ -153,11 +156,11 @@ impl Journal {
         state.status = RunStatus::Running;
         // A run folder from before folders were private becomes private now.
         own_private_dir(&dir)?;
-        Ok((Journal::open_dir(dir, state)?, spec))
+        let live = hold_run(&dir)?;
+        Ok((Journal::open_dir(dir, state, live)?, spec))
     }
 
-    fn open_dir(dir: PathBuf, state: RunState) -> std::io::Result<Journal> {
-        let live = hold_run(&dir)?;
+    fn open_dir(dir: PathBuf, state: RunState, live: File) -> std::io::Result<Journal> {
         let events = append_private(&dir.join("events.jsonl"))?;
         let journal = Journal {
             dir,

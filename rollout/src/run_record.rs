@@ -211,7 +211,12 @@ impl RunRecord {
     /// Where the run stands.
     pub fn condition(&self) -> Condition {
         let Some(state) = &self.state else {
-            return Condition::Snapshot;
+            // A push writes state.json just after run.json, holding the run all along.
+            return match (&self.spec, self.live) {
+                (None, _) => Condition::Snapshot,
+                (Some(_), true) => Condition::Running,
+                (Some(_), false) => Condition::Died,
+            };
         };
         match state.status {
             RunStatus::Completed => Condition::Done,
@@ -450,6 +455,21 @@ mod tests {
         });
         assert_eq!(r.condition(), Condition::Running);
         assert!(r.events.is_empty());
+        // Between run.json and state.json, a live push is running, a dead one died.
+        let starting = |hold: bool| {
+            let held = std::cell::RefCell::new(None);
+            let r = record_with("running", &[], |dir| {
+                fs::remove_file(dir.join("state.json")).unwrap();
+                if hold {
+                    let lock = File::create(dir.join("lock")).unwrap();
+                    lock.lock().unwrap();
+                    *held.borrow_mut() = Some(lock);
+                }
+            });
+            r.condition()
+        };
+        assert_eq!(starting(true), Condition::Running);
+        assert_eq!(starting(false), Condition::Died);
     }
 
     #[test]
