@@ -55,6 +55,23 @@ pub struct HostStats {
     pub ignored: usize,
 }
 
+impl std::ops::Add for HostStats {
+    type Output = HostStats;
+
+    /// The counts of two parts (two batches, two plays, two attempts of a play) together.
+    fn add(self, b: HostStats) -> HostStats {
+        HostStats {
+            ok: self.ok + b.ok,
+            changed: self.changed + b.changed,
+            unreachable: self.unreachable + b.unreachable,
+            failed: self.failed + b.failed,
+            skipped: self.skipped + b.skipped,
+            rescued: self.rescued + b.rescued,
+            ignored: self.ignored + b.ignored,
+        }
+    }
+}
+
 /// What a failed command printed, kept for the operator, `--json` and the journal. Each stream
 /// keeps its last [`TaskOutput::MAX_STREAM`] bytes (the end is where a failure says why), and says
 /// how much it dropped before them.

@@ -427,7 +427,7 @@ impl Report {
         for ((_, host), (stats, error)) in ends {
             if let Some(&i) = index.get(host) {
                 let h = &mut hosts[i];
-                h.stats = add(h.stats, stats);
+                h.stats = h.stats + stats;
                 if error.is_some() {
                     h.error = error;
                 }
@@ -475,17 +475,6 @@ impl HostReport {
     }
 }
 
-fn add(a: HostStats, b: HostStats) -> HostStats {
-    HostStats {
-        ok: a.ok + b.ok,
-        changed: a.changed + b.changed,
-        unreachable: a.unreachable + b.unreachable,
-        failed: a.failed + b.failed,
-        skipped: a.skipped + b.skipped,
-        rescued: a.rescued + b.rescued,
-        ignored: a.ignored + b.ignored,
-    }
-}
 
 /// A roll call with each container's predicted fate beside its verdict.
 fn rollcall(

@@ -497,7 +497,7 @@ pub async fn push(
             for r in &results {
                 recap.insert(
                     r.host.clone(),
-                    add(recap.get(&r.host).copied().unwrap_or_default(), r.stats),
+                    recap.get(&r.host).copied().unwrap_or_default() + r.stats,
                 );
                 bad_input |= r
                     .stop
@@ -619,17 +619,6 @@ fn budget(play: &Play, flag: Option<FailBudget>) -> FailBudget {
         .unwrap_or(FailBudget::Count(0))
 }
 
-fn add(a: HostStats, b: HostStats) -> HostStats {
-    HostStats {
-        ok: a.ok + b.ok,
-        changed: a.changed + b.changed,
-        unreachable: a.unreachable + b.unreachable,
-        failed: a.failed + b.failed,
-        skipped: a.skipped + b.skipped,
-        rescued: a.rescued + b.rescued,
-        ignored: a.ignored + b.ignored,
-    }
-}
 
 /// One host's part of a play.
 struct HostResult {
