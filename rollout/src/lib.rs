@@ -34,4 +34,4 @@ pub use rollcall::{
     ContainerResult, RollcallOptions, RollcallReport, describe as describe_verdict, snapshot,
     verify,
 };
-pub use run_record::{Condition, HostVerdict, RecordError, RunRecord, Stamped, Tally};
+pub use run_record::{Condition, HostVerdict, PlayEnd, RecordError, RunRecord, Stamped, Tally};

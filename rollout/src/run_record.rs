@@ -1,7 +1,7 @@
 //! A run read back from its folder (`run.json`, `state.json`, `events.jsonl`): what `drover runs`
 //! lists and `drover report` renders. Reading never changes the folder, and never takes its lock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
@@ -238,6 +238,12 @@ impl RunRecord {
         self.events.iter().rev().find_map(|e| e.ts)
     }
 
+    /// How long the run took, from its first event to its last (resumes included).
+    pub fn duration_ms(&self) -> Option<u64> {
+        let ms = self.ended()?.duration_since(self.started()?).as_millis();
+        u64::try_from(ms.max(0)).ok()
+    }
+
     /// The command that made the run, as the operator would type it again.
     pub fn command(&self) -> String {
         match &self.spec {
@@ -264,33 +270,51 @@ impl RunRecord {
             .count()
     }
 
-    /// Each host's verdict over the run, in the order hosts first appear.
-    pub fn verdicts(&self) -> Vec<(String, HostVerdict)> {
-        let mut order: Vec<String> = Vec::new();
-        let mut seen = BTreeSet::new();
-        let mut meet = |host: &str, order: &mut Vec<String>| {
-            if seen.insert(host.to_string()) {
+    /// Each host, in the order hosts first appear, with how its part of each play it took part
+    /// in ended, in play order (the latest attempt of each play: a resumed run's wins).
+    pub fn host_ends(&self) -> Vec<(String, Vec<PlayEnd>)> {
+        type Ends = BTreeMap<String, BTreeMap<usize, PlayEnd>>;
+        // A host's plays, made when the host is first met.
+        fn meet<'a>(
+            ends: &'a mut Ends,
+            order: &mut Vec<String>,
+            host: &str,
+        ) -> &'a mut BTreeMap<usize, PlayEnd> {
+            if !ends.contains_key(host) {
                 order.push(host.to_string());
             }
-        };
-        // The latest end of each (play, host): a resumed run's second attempt wins.
-        let mut ends: BTreeMap<(usize, String), (HostEnd, HostStats)> = BTreeMap::new();
+            ends.entry(host.to_string()).or_default()
+        }
+        let mut order: Vec<String> = Vec::new();
+        let mut ends = Ends::new();
         let mut play = 0usize;
         for e in &self.events {
             match &e.event {
                 PushEvent::RunStarted { .. } => play = 0,
                 PushEvent::PlayStarted { hosts, .. } => {
                     play += 1;
-                    hosts.iter().for_each(|h| meet(h, &mut order));
+                    for h in hosts {
+                        meet(&mut ends, &mut order, h);
+                    }
                 }
                 PushEvent::HostDone {
-                    host, end, stats, ..
+                    host,
+                    end,
+                    stats,
+                    error,
+                    ..
                 } => {
-                    meet(host, &mut order);
-                    ends.insert((play, host.clone()), (*end, *stats));
+                    let done = PlayEnd {
+                        end: *end,
+                        stats: *stats,
+                        error: error.clone(),
+                    };
+                    meet(&mut ends, &mut order, host).insert(play, done);
                 }
                 PushEvent::Halted { untouched, .. } => {
-                    untouched.iter().for_each(|h| meet(h, &mut order));
+                    for h in untouched {
+                        meet(&mut ends, &mut order, h);
+                    }
                 }
                 _ => {}
             }
@@ -298,34 +322,62 @@ impl RunRecord {
         order
             .into_iter()
             .map(|host| {
-                let mine: Vec<&(HostEnd, HostStats)> = ends
-                    .iter()
-                    .filter(|((_, h), _)| *h == host)
-                    .map(|(_, v)| v)
-                    .collect();
-                let verdict = if mine
-                    .iter()
-                    .any(|(e, _)| matches!(e, HostEnd::Failed | HostEnd::Unreachable))
-                {
-                    HostVerdict::Failed
-                } else if mine.iter().any(|(e, _)| *e == HostEnd::Interrupted) {
-                    HostVerdict::Interrupted
-                } else if mine.is_empty() {
-                    HostVerdict::Untouched
-                } else if mine.iter().any(|(_, s)| s.changed > 0) {
-                    HostVerdict::Changed
-                } else {
-                    HostVerdict::Ok
-                };
-                (host, verdict)
+                let mine = ends.remove(&host).unwrap_or_default();
+                (host, mine.into_values().collect())
             })
+            .collect()
+    }
+
+    /// Each host's verdict over the run, in the order hosts first appear.
+    pub fn verdicts(&self) -> Vec<(String, HostVerdict)> {
+        self.host_ends()
+            .into_iter()
+            .map(|(host, ends)| (host, HostVerdict::of(&ends)))
             .collect()
     }
 
     /// How many hosts ended each way.
     pub fn tally(&self) -> Tally {
+        Tally::of(&self.verdicts())
+    }
+}
+
+/// How a host's part of one play ended (its latest attempt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayEnd {
+    /// How it ended.
+    pub end: HostEnd,
+    /// Its counts.
+    pub stats: HostStats,
+    /// Why it stopped, if it did not succeed.
+    pub error: Option<String>,
+}
+
+impl HostVerdict {
+    /// The verdict of a host whose plays ended so (none: it was never worked on).
+    pub fn of(ends: &[PlayEnd]) -> HostVerdict {
+        if ends
+            .iter()
+            .any(|e| matches!(e.end, HostEnd::Failed | HostEnd::Unreachable))
+        {
+            HostVerdict::Failed
+        } else if ends.iter().any(|e| e.end == HostEnd::Interrupted) {
+            HostVerdict::Interrupted
+        } else if ends.is_empty() {
+            HostVerdict::Untouched
+        } else if ends.iter().any(|e| e.stats.changed > 0) {
+            HostVerdict::Changed
+        } else {
+            HostVerdict::Ok
+        }
+    }
+}
+
+impl Tally {
+    /// How many of these hosts ended each way.
+    pub fn of(verdicts: &[(String, HostVerdict)]) -> Tally {
         let mut t = Tally::default();
-        for (_, v) in self.verdicts() {
+        for (_, v) in verdicts {
             *match v {
                 HostVerdict::Ok => &mut t.ok,
                 HostVerdict::Changed => &mut t.changed,

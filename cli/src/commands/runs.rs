@@ -50,7 +50,7 @@ pub fn list(args: &RunsArgs) -> Result<(), Failure> {
             .started()
             .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
-        let took = took_ms(r).map(duration_words).unwrap_or_default();
+        let took = r.duration_ms().map(duration_words).unwrap_or_default();
         let t = r.tally();
         writeln!(
             out,
@@ -67,17 +67,12 @@ pub fn list(args: &RunsArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn took_ms(r: &RunRecord) -> Option<u64> {
-    let ms = r.ended()?.duration_since(r.started()?).as_millis();
-    u64::try_from(ms).ok()
-}
-
 fn row_json(r: &RunRecord) -> serde_json::Value {
     json!({
         "id": r.id,
         "started": r.started().map(|t| t.to_string()),
         "ended": r.ended().map(|t| t.to_string()),
-        "duration_ms": took_ms(r),
+        "duration_ms": r.duration_ms(),
         "status": r.condition(),
         "attempts": r.attempts(),
         "command": r.command(),

@@ -215,7 +215,7 @@ fn tick_label(ms: u64, step: u64) -> String {
 }
 
 fn timeline(out: &mut String, r: &Report) {
-    let Some(span) = r.duration_ms() else {
+    let Some(span) = r.duration_ms else {
         return;
     };
     let span = span.max(1);

@@ -33,6 +33,8 @@ pub struct Report {
     pub started: Option<Timestamp>,
     /// When the last event was written.
     pub ended: Option<Timestamp>,
+    /// How long it took, from its first event to its last.
+    pub duration_ms: Option<u64>,
     /// Where it stands.
     pub condition: Condition,
     /// 1, plus one per `--resume`.
@@ -244,14 +246,21 @@ impl Report {
     pub fn of(record: &RunRecord) -> Report {
         let t0 = record.started();
         let at = |ts| offset(t0, ts);
-        let verdicts = record.verdicts();
-        let mut hosts: Vec<HostReport> = verdicts
+        let host_ends = record.host_ends();
+        let verdicts: Vec<(String, HostVerdict)> = host_ends
             .iter()
-            .map(|(host, verdict)| HostReport {
+            .map(|(host, ends)| (host.clone(), HostVerdict::of(ends)))
+            .collect();
+        let mut hosts: Vec<HostReport> = host_ends
+            .iter()
+            .map(|(host, ends)| HostReport {
                 host: host.clone(),
-                verdict: *verdict,
-                error: None,
-                stats: HostStats::default(),
+                verdict: HostVerdict::of(ends),
+                // The last play's reason, when several stopped it.
+                error: ends.iter().rev().find_map(|e| e.error.clone()),
+                stats: ends
+                    .iter()
+                    .fold(HostStats::default(), |sum, e| sum + e.stats),
                 tasks: Vec::new(),
                 restarts: Vec::new(),
                 rollcalls: Vec::new(),
@@ -269,6 +278,7 @@ impl Report {
             .enumerate()
             .map(|(i, h)| (h.host.clone(), i))
             .collect();
+        let condition = record.condition();
         let mut report = Report {
             run_id: record.id.clone(),
             command: record.command(),
@@ -276,31 +286,29 @@ impl Report {
             check: false,
             started: t0,
             ended: record.ended(),
-            condition: record.condition(),
+            duration_ms: record.duration_ms(),
+            condition,
             attempts: record.attempts(),
             plays: Vec::new(),
             halt: None,
-            resume: record
-                .condition()
+            resume: condition
                 .resumable()
                 .then(|| format!("drover push --resume {}", record.id)),
             notices: Vec::new(),
-            tally: record.tally(),
+            tally: Tally::of(&verdicts),
             unreadable_lines: record.unreadable,
             batches: Vec::new(),
             halted_at_ms: None,
             resumed_at_ms: Vec::new(),
             hosts: Vec::new(),
         };
-        // Per host: when its current task began, and its latest end per play.
+        // Per host: when its current task began.
         let mut since: BTreeMap<&str, Option<Timestamp>> = BTreeMap::new();
-        let mut ends: BTreeMap<(usize, &str), (HostStats, Option<String>)> = BTreeMap::new();
-        let (mut play, mut attempt) = (0usize, 0usize);
+        let mut attempt = 0usize;
         for e in &record.events {
             let host_of = |h: &str| index.get(h).copied();
             match &e.event {
                 PushEvent::RunStarted { check, owner, .. } => {
-                    play = 0;
                     attempt += 1;
                     report.check |= *check;
                     if report.owner.is_empty() {
@@ -316,7 +324,6 @@ impl Report {
                     windows,
                     ..
                 } => {
-                    play += 1;
                     if !report.plays.iter().any(|p| &p.name == name) {
                         report.plays.push(PlaySummary {
                             name: name.clone(),
@@ -376,11 +383,6 @@ impl Report {
                         });
                     }
                 }
-                PushEvent::HostDone {
-                    host, stats, error, ..
-                } => {
-                    ends.insert((play, host), (*stats, error.clone()));
-                }
                 PushEvent::Predicted {
                     host,
                     containers,
@@ -414,7 +416,9 @@ impl Report {
                         untouched: untouched.clone(),
                     });
                 }
-                PushEvent::Exec { .. } | PushEvent::RunDone { .. } => {}
+                // Each host's ends come from the record (host_ends), over all attempts.
+                PushEvent::Exec { .. } | PushEvent::RunDone { .. } | PushEvent::HostDone { .. } => {
+                }
             }
         }
         // A run that went on after a halt (resumed to the end) has no halt left to report.
@@ -424,22 +428,8 @@ impl Report {
         ) {
             report.halt = None;
         }
-        for ((_, host), (stats, error)) in ends {
-            if let Some(&i) = index.get(host) {
-                let h = &mut hosts[i];
-                h.stats = h.stats + stats;
-                if error.is_some() {
-                    h.error = error;
-                }
-            }
-        }
         report.hosts = hosts;
         report
-    }
-
-    /// How long the run took, when its events have times.
-    pub fn duration_ms(&self) -> Option<u64> {
-        offset(self.started, self.ended)
     }
 
     /// How long the run took in words, and over how many attempts: `3 min 05 s (over 2 attempts:
@@ -449,7 +439,7 @@ impl Report {
             0 | 1 => String::new(),
             n => format!(" (over {n} attempts: resumed {} time(s))", n - 1),
         };
-        self.duration_ms()
+        self.duration_ms
             .map(|ms| format!("{}{resumed}", duration_words(ms)))
     }
 }
@@ -474,7 +464,6 @@ impl HostReport {
         duration_words(self.tasks.iter().filter_map(|t| t.duration_ms).sum())
     }
 }
-
 
 /// A roll call with each container's predicted fate beside its verdict.
 fn rollcall(

@@ -619,7 +619,6 @@ fn budget(play: &Play, flag: Option<FailBudget>) -> FailBudget {
         .unwrap_or(FailBudget::Count(0))
 }
 
-
 /// One host's part of a play.
 struct HostResult {
     host: String,
