@@ -98,12 +98,49 @@ fn verify_names_exactly_what_did_not_come_back_and_remediation_starts_it() {
             "1",
             "--deadline",
             "15",
+            "--remediate",
+            "none",
             "--json",
         ],
     );
     assert_eq!(run.code, 3, "{run:?}");
     let doc = run.json();
     let s = |x: &str| x.to_string();
+    // The snapshot's facts predicted each fate for what happened, and every prediction held.
+    assert_eq!(doc[0]["event"], "daemon_restart", "{doc}");
+    let predicted: Vec<(String, String, String)> = {
+        let mut v: Vec<_> = doc[0]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let p = &c["predicted"];
+                (
+                    c["name"].as_str().unwrap().to_string(),
+                    p["fate"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{c}"))
+                        .to_string(),
+                    p["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let triple = |a: &str, b: &str, c: &str| (s(a), s(b), s(c));
+    assert_eq!(
+        predicted,
+        [
+            triple("app-always", "comes_back", "match"),
+            triple("app-no", "will_not_return", "true_alarm"),
+            // busybox's sleep, PID 1, does not handle SIGTERM: the stop kills it.
+            triple("app-on-failure", "comes_back", "match"),
+            triple("app-unhealthy", "comes_back", "match"),
+            triple("app-unless-stopped", "comes_back", "match"),
+        ],
+        "{doc}"
+    );
     assert_eq!(
         verdicts(&doc),
         [
@@ -129,8 +166,6 @@ fn verify_names_exactly_what_did_not_come_back_and_remediation_starts_it() {
             "1",
             "--deadline",
             "10",
-            "--remediate",
-            "start",
             "--json",
         ],
     );
@@ -139,6 +174,7 @@ fn verify_names_exactly_what_did_not_come_back_and_remediation_starts_it() {
         "the unhealthy container stays a failure: {run:?}"
     );
     let v = verdicts(&run.json());
+    // Remediation is the default: the container that had exited is started.
     assert!(v.contains(&(s("app-no"), s("came_back"), true)), "{v:?}");
     assert!(
         v.contains(&(s("app-unhealthy"), s("unhealthy"), false)),
@@ -166,7 +202,7 @@ fn a_batch_one_push_halts_after_the_first_host_whose_roll_call_fails() {
     let pb = fleet.dir().join("patch.yml");
     std::fs::write(
         &pb,
-        "- hosts: fleet\n  gather_facts: false\n  rollcall:\n    window: 1\n    deadline: 12\n  tasks:\n    - name: reboot into the new kernel\n      reboot:\n        stable_for: 0\n",
+        "- hosts: fleet\n  gather_facts: false\n  rollcall:\n    window: 1\n    deadline: 12\n    remediate: none\n  tasks:\n    - name: reboot into the new kernel\n      reboot:\n        stable_for: 0\n",
     )
     .unwrap();
     let boot_ids: Vec<String> = (0..3).map(|i| fleet.boot_id(i)).collect();

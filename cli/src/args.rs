@@ -116,12 +116,15 @@ Nothing on the hosts is changed.")]
     /// Roll call: check that every container recorded in a snapshot (or a push run) came back.
     #[command(after_help = "Examples:
   drover verify -i hosts.ini docker --against 20261123T204500-1a2b
-  drover verify -i hosts.ini web01 --against $id --remediate start --window 10
+  drover verify -i hosts.ini web01 --against $id --remediate none --window 10
 
 Each container must be present and running, with the same image id, healthy (when it has a \
 healthcheck), and not restart-looping: its restart count must stay the same for the stability window. \
-docker.service must be enabled and active, not only socket-activated. Exit code 0: everything came \
-back; 3: something did not.")]
+docker.service must be enabled and active, not only socket-activated. A container that exited is \
+started (`docker start`) and checked again unless `--remediate none`; the report says which drover \
+started, the daemon's \"manually stopped\" flag it found on each, and the fate the snapshot predicted for \
+what happened (a reboot, a daemon restart) beside what was seen. Exit code 0: everything came back; \
+3: something did not.")]
     Verify(VerifyArgs),
     /// The runs in the runs folder, newest first: when, how long, what, how it ended.
     #[command(after_help = "Examples:
@@ -489,6 +492,10 @@ pub struct PushArgs {
     /// prediction is journaled, and the report shows it beside the roll call.
     #[arg(long = "impact-gate", value_parser = ["risk", "warn"])]
     pub impact_gate: Option<String>,
+    /// Do not `docker start` containers that were running before a restart and did not come back
+    /// (roll calls then only report them), as `rollcall: {remediate: none}` in a play.
+    #[arg(long = "no-remediate")]
+    pub no_remediate: bool,
     /// Seconds any task's remote command may run before it is killed and the task fails (a task's own
     /// `timeout:` wins).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
@@ -645,9 +652,10 @@ pub struct VerifyArgs {
     /// The snapshot or push run to check against.
     #[arg(long, value_name = "RUN_ID")]
     pub against: String,
-    /// `start`: docker start the containers that did not come back, then check again.
-    #[arg(long, value_parser = ["start"])]
-    pub remediate: Option<String>,
+    /// `start` (the default): docker start the containers that had exited, then check again;
+    /// `none`: only report them.
+    #[arg(long, value_parser = ["start", "none"], default_value = "start")]
+    pub remediate: String,
     /// Seconds to wait for everything to come back.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub deadline: u64,

@@ -238,7 +238,8 @@ pub struct RollcallSpec {
     pub deadline: u64,
     /// Seconds containers must stay back (default 30).
     pub window: u64,
-    /// `docker start` what did not come back, then check again.
+    /// `docker start` what was running before and did not come back, then check again
+    /// (`remediate: start`, the default; `remediate: none` turns it off).
     pub remediate: bool,
 }
 
@@ -248,7 +249,7 @@ impl Default for RollcallSpec {
             enabled: true,
             deadline: 300,
             window: 30,
-            remediate: false,
+            remediate: true,
         }
     }
 }
@@ -812,7 +813,7 @@ pub fn unknown_notifies(play: &Play) -> Vec<(At, String)> {
     unknown
 }
 
-/// `rollcall: false`, or a mapping of `deadline`, `window` and `remediate: start`.
+/// `rollcall: false`, or a mapping of `deadline`, `window` and `remediate: start|none`.
 fn rollcall_spec(src: &Source, node: &Node) -> Result<RollcallSpec, PlaybookError> {
     let mut spec = RollcallSpec::default();
     if let drover_yaml::Value::Bool(b) = node.value {
@@ -834,7 +835,13 @@ fn rollcall_spec(src: &Source, node: &Node) -> Result<RollcallSpec, PlaybookErro
             "enabled" => spec.enabled = src.boolean(v, "enabled")?,
             "deadline" => spec.deadline = seconds(v)?,
             "window" => spec.window = seconds(v)?,
-            _ => spec.remediate = src.string(v, "remediate")? == "start",
+            _ => {
+                spec.remediate = match src.string(v, "remediate")?.as_str() {
+                    "start" => true,
+                    "none" => false,
+                    _ => return Err(src.invalid(v, "expected `start` or `none`")),
+                }
+            }
         }
     }
     Ok(spec)

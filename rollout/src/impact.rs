@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use drover_upgrade::apt_plan::AptPlan;
-use drover_upgrade::docker::DaemonStart;
+use drover_upgrade::docker::{Daemon, DaemonStart};
 use drover_upgrade::{Prediction, facts, predict};
 use serde::Serialize;
 
@@ -28,8 +28,9 @@ pub struct HostImpact {
     pub held: Vec<String>,
     /// How systemd starts Docker.
     pub docker: Option<DaemonStart>,
-    /// live-restore is on.
-    pub live_restore: bool,
+    /// The Docker daemon: versions, live-restore, what bounds its shutdown (default when Docker
+    /// was not asked).
+    pub daemon: Daemon,
     /// The prediction.
     pub prediction: Prediction,
 }
@@ -44,7 +45,7 @@ impl HostImpact {
             plan: AptPlan::default(),
             held: Vec::new(),
             docker: None,
-            live_restore: false,
+            daemon: Daemon::default(),
             prediction: Prediction::default(),
         }
     }
@@ -83,7 +84,7 @@ pub(crate) async fn assess_on(t: &Transport, host: &HostConnection) -> Result<Ho
         boot_id: facts.boot_id.clone(),
         held: facts.holds.clone(),
         docker: facts.daemon,
-        live_restore: facts.live_restore,
+        daemon: facts.docker.clone(),
         prediction: predict(&facts),
         plan: facts.plan,
     })

@@ -4,9 +4,10 @@
 use std::time::{Duration, Instant};
 
 use drover_ssh::shell::quote;
-use drover_upgrade::docker;
-use drover_upgrade::facts::BOOT_ID_COMMAND as BOOT_ID;
-use drover_upgrade::rollcall::{Snapshot, Verdict, verdict};
+use drover_upgrade::docker::{self, Container, Daemon};
+use drover_upgrade::facts::{self, BOOT_ID_COMMAND as BOOT_ID};
+use drover_upgrade::rollcall::{Predicted, Snapshot, Verdict, verdict};
+use drover_upgrade::{Event, Outcome};
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{HostConnection, Transport};
@@ -18,7 +19,8 @@ pub struct RollcallOptions {
     pub deadline: Duration,
     /// Containers must stay back (same restart count) this long.
     pub window: Duration,
-    /// `docker start` containers that did not come back, then check again.
+    /// `docker start` containers that were running before and did not come back, then check
+    /// again (the default).
     pub remediate: bool,
     /// Image ids the run deployed on purpose.
     pub intended_images: Vec<String>,
@@ -29,7 +31,7 @@ impl Default for RollcallOptions {
         RollcallOptions {
             deadline: Duration::from_secs(300),
             window: Duration::from_secs(30),
-            remediate: false,
+            remediate: true,
             intended_images: Vec::new(),
         }
     }
@@ -49,6 +51,12 @@ pub struct ContainerResult {
     pub after_secs: u64,
     /// `docker start` was run for it.
     pub remediated: bool,
+    /// The daemon's "manually stopped" flag as the roll call found it, before any remediation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manually_stopped: Option<bool>,
+    /// The fate the snapshot's facts predicted for what happened, held against what was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<Predicted>,
 }
 
 /// A host's roll call.
@@ -62,6 +70,9 @@ pub struct RollcallReport {
     pub boot_id_after: String,
     /// Problems with the Docker service itself (such as only socket-activated).
     pub daemon_problem: Option<String>,
+    /// What happened to the daemon between the snapshot and the roll call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
     /// Every expected container.
     pub containers: Vec<ContainerResult>,
 }
@@ -112,19 +123,33 @@ async fn exec(t: &Transport, host: &HostConnection, cmd: &str) -> Result<String,
     }
 }
 
-/// Records the host's boot id and its running containers, in one round trip.
-pub async fn snapshot(t: &Transport, host: &HostConnection) -> Result<Snapshot, String> {
+/// The host's boot id, its daemon and every container with what decides its fate, in one round
+/// trip. An error when Docker does not answer.
+async fn state(
+    t: &Transport,
+    host: &HostConnection,
+) -> Result<(String, Daemon, Vec<Container>), String> {
     let out = exec(
         t,
         host,
-        &format!("{BOOT_ID} && echo '### containers' && {INSPECT_ALL}"),
+        &format!(
+            "echo '### boot_id'; {BOOT_ID}; echo; {}",
+            facts::DOCKER_COMMAND
+        ),
     )
     .await?;
-    let (boot_id, inspect) = out
-        .split_once("### containers\n")
-        .ok_or("no container list in the snapshot output")?;
-    let containers = docker::containers(inspect)?;
-    Ok(Snapshot::new(&host.name, boot_id.trim(), &containers))
+    let boot_id = facts::section(&out, "boot_id");
+    let (daemon, containers) = facts::parse_docker_state(&out)?;
+    if daemon.version.is_empty() {
+        return Err("the Docker daemon does not answer".into());
+    }
+    Ok((boot_id, daemon, containers))
+}
+
+/// Records the host's boot id, its daemon and its running containers, in one round trip.
+pub async fn snapshot(t: &Transport, host: &HostConnection) -> Result<Snapshot, String> {
+    let (boot_id, daemon, containers) = state(t, host).await?;
+    Ok(Snapshot::new(&host.name, &boot_id, daemon, &containers))
 }
 
 async fn observe(t: &Transport, host: &HostConnection) -> Option<Vec<docker::Container>> {
@@ -144,7 +169,10 @@ async fn daemon_problem(t: &Transport, host: &HostConnection) -> Option<String> 
     }
 }
 
-/// Polls until every expected container is back for a whole window, or the deadline passes.
+/// Polls until every expected container is back for a whole window, or the deadline passes; then
+/// holds each container's predicted fate (for what really happened: a reboot, a daemon restart or
+/// neither) against what came back by itself, records the "manually stopped" flags it finds, and
+/// with `remediate` starts what had exited and checks again.
 pub async fn verify(
     t: &Transport,
     host: &HostConnection,
@@ -154,33 +182,72 @@ pub async fn verify(
     let started = Instant::now();
     let mut first_ok: Vec<Option<u64>> = vec![None; snap.containers.len()];
     let mut results = poll(t, host, snap, opts, started, &mut first_ok).await;
-    if opts.remediate && results.iter().any(|r| !r.verdict.ok()) {
-        let names: Vec<String> = results
-            .iter()
-            .filter(|r| matches!(r.verdict, Verdict::Exited { .. }))
-            .map(|r| quote(&r.name))
-            .collect();
-        if !names.is_empty() {
-            let _ = exec(t, host, &format!("docker start {}", names.join(" "))).await;
-            let again = poll(t, host, snap, opts, Instant::now(), &mut first_ok).await;
-            for (r, a) in results.iter_mut().zip(again) {
-                if names.contains(&quote(&r.name)) {
-                    r.remediated = true;
-                    r.verdict = a.verdict;
-                }
-            }
+    let now = state(t, host).await.ok();
+    let event = now
+        .as_ref()
+        .map(|(boot_id, daemon, _)| snap.event(boot_id, daemon));
+    if let Some((_, _, containers)) = &now {
+        for r in &mut results {
+            r.manually_stopped = containers
+                .iter()
+                .find(|c| c.name == r.name)
+                .and_then(|c| c.lifecycle.manually_stopped);
         }
     }
-    RollcallReport {
-        host: host.name.clone(),
-        boot_id_before: snap.boot_id.clone(),
-        boot_id_after: exec(t, host, BOOT_ID)
+    if let Some(event) = event {
+        for (r, (fate, why)) in results.iter_mut().zip(snap.fates(event)) {
+            r.predicted = Some(Predicted {
+                outcome: Outcome::of(fate, r.verdict.running()),
+                fate,
+                why,
+            });
+        }
+    }
+    if opts.remediate {
+        remediate(t, host, snap, opts, &mut results, &mut first_ok).await;
+    }
+    let boot_id_after = match &now {
+        Some((boot_id, _, _)) => boot_id.clone(),
+        None => exec(t, host, BOOT_ID)
             .await
             .unwrap_or_default()
             .trim()
             .to_string(),
+    };
+    RollcallReport {
+        host: host.name.clone(),
+        boot_id_before: snap.boot_id.clone(),
+        boot_id_after,
         daemon_problem: daemon_problem(t, host).await,
+        event,
         containers: results,
+    }
+}
+
+/// `docker start` for every container that exited, then a second roll call of them.
+async fn remediate(
+    t: &Transport,
+    host: &HostConnection,
+    snap: &Snapshot,
+    opts: &RollcallOptions,
+    results: &mut [ContainerResult],
+    first_ok: &mut [Option<u64>],
+) {
+    let names: Vec<String> = results
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Exited { .. }))
+        .map(|r| quote(&r.name))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let _ = exec(t, host, &format!("docker start {}", names.join(" "))).await;
+    let again = poll(t, host, snap, opts, Instant::now(), first_ok).await;
+    for (r, a) in results.iter_mut().zip(again) {
+        if names.contains(&quote(&r.name)) {
+            r.remediated = true;
+            r.verdict = a.verdict;
+        }
     }
 }
 
@@ -240,6 +307,8 @@ async fn poll(
             after_secs: first_ok[i].unwrap_or(started.elapsed().as_secs()),
             verdict,
             remediated: false,
+            manually_stopped: None,
+            predicted: None,
         })
         .collect()
 }

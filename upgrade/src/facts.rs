@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::apt_plan;
-use crate::docker::{self, DaemonStart};
+use crate::docker::{self, Container, Daemon, DaemonStart};
 use crate::maintscripts::{self, ScriptEffects};
 use crate::predict::HostFacts;
 
@@ -49,6 +49,14 @@ pub(crate) fn sections(output: &str) -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// The text of one `### name` section, trimmed.
+pub fn section(output: &str, name: &str) -> String {
+    sections(output)
+        .get(name)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// Parses the first round trip. Returns the facts so far and whether Docker should be asked.
@@ -108,16 +116,54 @@ pub fn parse_base(output: &str) -> (HostFacts, bool) {
     (facts, ask_docker)
 }
 
-/// The second round trip, when the daemon runs: live-restore and every container.
-pub const DOCKER_COMMAND: &str = "docker info --format '{{.LiveRestoreEnabled}}'; echo '### containers'; ids=$(docker ps -aq); [ -z \"$ids\" ] || docker inspect $ids";
+/// The second round trip, when the daemon runs: the daemon (versions, live-restore, its main PID,
+/// what bounds its shutdown, its unit's relations), every container, the daemon's own "manually
+/// stopped" flag of each (its state files; root only, silently absent otherwise), and the stop-signal
+/// mask and memory of each running container's main process. Read-only.
+pub const DOCKER_COMMAND: &str = concat!(
+    "i=$(docker info --format '{{.LiveRestoreEnabled}} {{.ServerVersion}} {{.DockerRootDir}}' 2>/dev/null); ",
+    "echo '### info'; echo \"$i\"; ",
+    "echo '### containerd'; containerd --version 2>/dev/null; ",
+    "echo '### daemon_json'; cat /etc/docker/daemon.json 2>/dev/null; echo; ",
+    "echo '### dockerd'; p=$(systemctl show -p MainPID --value docker.service 2>/dev/null); ",
+    "[ \"${p:-0}\" -gt 0 ] 2>/dev/null || p=$(pidof dockerd 2>/dev/null | cut -d' ' -f1); ",
+    "[ -n \"$p\" ] && { echo \"$p\"; tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null; echo; }; ",
+    "echo '### units'; [ -d /run/systemd/system ] && systemctl show -p Id,Requires,BindsTo,PartOf,TimeoutStopUSec docker.service containerd.service 2>/dev/null; ",
+    "echo '### containers'; ids=$(docker ps -aq --no-trunc); [ -z \"$ids\" ] || docker inspect $ids; ",
+    "echo '### flags'; r=${i##* }; for f in \"$r\"/containers/*/config.v2.json; do ",
+    "[ -r \"$f\" ] && echo \"$(basename \"$(dirname \"$f\")\") $(grep -o '\"HasBeenManuallyStopped\":[a-z]*' \"$f\")\"; done; ",
+    "echo '### procs'; [ -z \"$ids\" ] || docker inspect -f '{{.Id}} {{.State.Pid}}' $ids | while read -r id pid; do ",
+    "[ \"$pid\" -gt 0 ] 2>/dev/null && echo \"$id $(sed -n 's/^SigCgt:[[:space:]]*//p; s/^VmRSS:[[:space:]]*\\([0-9]*\\).*/rss \\1/p' /proc/$pid/status 2>/dev/null | tr '\\n' ' ')\"; done; true",
+);
+
+/// Reads the Docker round trip's answers.
+pub fn parse_docker_state(output: &str) -> Result<(Daemon, Vec<Container>), String> {
+    let s = sections(output);
+    let get = |k: &str| s.get(k).map(String::as_str).unwrap_or_default();
+    let mut info = get("info").split_whitespace();
+    let mut daemon = Daemon {
+        live_restore: info.next() == Some("true"),
+        version: info.next().unwrap_or_default().to_string(),
+        containerd_version: get("containerd")
+            .split_whitespace()
+            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()) || w.starts_with('v'))
+            .map(|v| v.trim_start_matches('v').to_string())
+            .unwrap_or_default(),
+        ..Daemon::default()
+    };
+    let mut dockerd = get("dockerd").lines();
+    daemon.pid = dockerd.next().and_then(|p| p.trim().parse().ok());
+    daemon.shutdown_timeout =
+        docker::shutdown_timeout(get("daemon_json"), dockerd.next().unwrap_or_default());
+    docker::unit_relations(get("units"), &mut daemon);
+    let mut containers = docker::containers(get("containers"))?;
+    docker::add_lifecycle(&mut containers, get("flags"), get("procs"));
+    Ok((daemon, containers))
+}
 
 /// Adds the Docker round trip's answers to `facts`.
 pub fn parse_docker(output: &str, facts: &mut HostFacts) -> Result<(), String> {
-    let (info, containers) = output
-        .split_once("### containers\n")
-        .unwrap_or((output, ""));
-    facts.live_restore = info.trim() == "true";
-    facts.containers = docker::containers(containers)?;
+    (facts.docker, facts.containers) = parse_docker_state(output)?;
     Ok(())
 }
 
@@ -186,6 +232,63 @@ mod tests {
         );
         assert_eq!(facts.daemon, Some(DaemonStart::Service));
         assert_eq!(facts.free_kb["/"], 2048);
+    }
+
+    #[test]
+    fn docker_state_reads_the_daemon_its_units_and_each_containers_lifecycle() {
+        let out = r#"### info
+false 20.10.24+dfsg1 /var/lib/docker
+### containerd
+containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1
+### daemon_json
+{"storage-driver": "vfs", "shutdown-timeout": 20}
+
+### dockerd
+4242
+/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --shutdown-timeout=7
+### units
+Id=docker.service
+Requires=docker.socket system.slice
+BindsTo=
+PartOf=
+TimeoutStopUSec=1min 30s
+
+Id=containerd.service
+Requires=system.slice
+BindsTo=
+PartOf=
+TimeoutStopUSec=1min 30s
+### containers
+[{"Id": "aaa", "Name": "/web", "State": {"Status": "running", "StartedAt": "2026-12-01T10:00:00Z", "Pid": 99}, "Config": {"StopTimeout": 30, "StopSignal": "SIGQUIT"}, "HostConfig": {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}}, "Mounts": [{"Type": "bind", "Source": "/srv/web"}, {"Type": "volume", "Source": "/var/lib/docker/volumes/x"}]},
+ {"Id": "bbb", "Name": "/old", "State": {"Status": "exited", "StartedAt": "0001-01-01T00:00:00Z", "Pid": 0}, "Config": {}, "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}}}]
+### flags
+aaa "HasBeenManuallyStopped":false
+bbb "HasBeenManuallyStopped":true
+### procs
+aaa rss 2048 0000000000004004
+"#;
+        let (daemon, containers) = parse_docker_state(out).unwrap();
+        assert!(!daemon.live_restore);
+        assert_eq!(daemon.version, "20.10.24+dfsg1");
+        assert_eq!(daemon.containerd_version, "1.6.20~ds1");
+        assert_eq!(daemon.pid, Some(4242));
+        assert_eq!(daemon.shutdown_timeout, Some(7), "the command line wins");
+        assert_eq!(daemon.systemd_stop_limit, Some(90));
+        assert_eq!(daemon.follows_containerd, Some(false));
+        let web = &containers[0].lifecycle;
+        assert_eq!(web.manually_stopped, Some(false));
+        assert_eq!(web.stop_timeout, Some(30));
+        // SIGQUIT is signal 3: bit 2 of 0x4004.
+        assert_eq!(web.handles_stop_signal, Some(true));
+        assert_eq!(web.rss_kb, Some(2048));
+        assert_eq!(web.max_retries, 3);
+        assert!(web.started_before);
+        assert_eq!(web.binds, ["/srv/web"]);
+        let old = &containers[1].lifecycle;
+        assert_eq!(old.manually_stopped, Some(true));
+        assert!(!old.started_before);
+        assert_eq!(old.handles_stop_signal, None);
+        assert_eq!(daemon.shutdown_budget(&containers), Some(35));
     }
 
     #[test]

@@ -7,10 +7,12 @@ pub mod apt_plan;
 mod debversion;
 pub mod docker;
 pub mod facts;
+pub mod fate;
 pub mod known;
 pub mod maintscripts;
 pub mod policy;
 pub mod predict;
 pub mod rollcall;
 
-pub use predict::{ContainerFate, Fate, HostFacts, Prediction, Source, UnitRestart, predict};
+pub use fate::{Event, Fate, Outcome};
+pub use predict::{ContainerFate, HostFacts, Prediction, Source, UnitRestart, predict};

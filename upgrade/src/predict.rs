@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::apt_plan::AptPlan;
-use crate::docker::{Container, DaemonStart};
+use crate::docker::{Container, Daemon, DaemonStart};
+use crate::fate::{self, Event, Fate};
 use crate::known;
 use crate::maintscripts::ScriptEffects;
 
@@ -31,8 +32,8 @@ pub struct HostFacts {
     pub scripts: BTreeMap<String, ScriptEffects>,
     /// How systemd starts Docker.
     pub daemon: Option<DaemonStart>,
-    /// live-restore is on.
-    pub live_restore: bool,
+    /// The daemon: versions, live-restore, what bounds its shutdown.
+    pub docker: Daemon,
     /// The containers (empty when Docker is absent or was not asked).
     pub containers: Vec<Container>,
     /// Free kilobytes per mount point (/, /var, /boot).
@@ -47,7 +48,7 @@ pub enum Source {
     MaintainerScript,
     /// drover's table of well-known packages (the scripts could not be read).
     Table,
-    /// Follows from another restart (docker.service requires containerd).
+    /// Follows from another restart (docker.service requires, binds to or is part of containerd).
     Dependency,
 }
 
@@ -60,24 +61,6 @@ pub struct UnitRestart {
     pub package: String,
     /// How drover knows.
     pub source: Source,
-}
-
-/// What happens to a container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Fate {
-    /// Nothing this upgrade does touches it.
-    Unaffected,
-    /// live-restore keeps it running across the daemon restart.
-    KeepsRunning,
-    /// Its policy (`always`) brings it back.
-    RestartsByItself,
-    /// `unless-stopped`: known to stay down after a containerd or Docker upgrade.
-    AtRisk,
-    /// It will stay down.
-    WillNotReturn,
-    /// It is not running now.
-    AlreadyStopped,
 }
 
 /// A container's predicted fate and why.
@@ -184,6 +167,11 @@ pub fn predict(facts: &HostFacts) -> Prediction {
             && a != b
         {
             major_jump_in_docker |= docker_family;
+            if u.package.starts_with("containerd") && b == 2 {
+                p.warnings.push(
+                    "containerd 2.x: while it is unpacked, new container starts fail (\"unsupported shim version\"); running containers are not touched".into(),
+                );
+            }
             p.warnings.push(format!(
                 "{} {} -> {} is a major version jump",
                 u.package,
@@ -198,7 +186,7 @@ pub fn predict(facts: &HostFacts) -> Prediction {
         .find(|r| r.unit == "containerd.service")
         .cloned()
         && !p.restarts.iter().any(|r| r.unit == "docker.service")
-        && (facts.daemon.is_some() || !facts.containers.is_empty())
+        && facts.docker.follows_containerd == Some(true)
     {
         p.restarts.push(UnitRestart {
             unit: "docker.service".into(),
@@ -263,9 +251,23 @@ pub fn predict(facts: &HostFacts) -> Prediction {
                 .push(format!("only {} MiB free on {mount}", free / 1024));
         }
     }
-    let rebooting = !p.reboot.is_empty();
+    let event = if !p.reboot.is_empty() {
+        Event::Reboot
+    } else if p.docker_restarts {
+        Event::DaemonRestart
+    } else if p.restarts.iter().any(|r| r.unit == "containerd.service") {
+        Event::ContainerdRestart
+    } else {
+        Event::Nothing
+    };
+    let host = fate::Host {
+        daemon: &facts.docker,
+        start: facts.daemon,
+        containers: &facts.containers,
+        major_jump: major_jump_in_docker,
+    };
     for c in &facts.containers {
-        let (fate, why) = fate(c, facts, rebooting, p.docker_restarts, major_jump_in_docker);
+        let (fate, why) = fate::fate(c, event, host);
         p.containers.push(ContainerFate {
             name: c.name.clone(),
             restart_policy: c.restart_policy.clone(),
@@ -274,55 +276,10 @@ pub fn predict(facts: &HostFacts) -> Prediction {
                 .as_ref()
                 .map(|proj| format!("{proj}/{}", c.compose_service.clone().unwrap_or_default())),
             fate,
-            why: why.to_string(),
+            why,
         });
     }
     p
-}
-
-fn fate(
-    c: &Container,
-    facts: &HostFacts,
-    rebooting: bool,
-    docker_restarts: bool,
-    major_jump: bool,
-) -> (Fate, &'static str) {
-    if c.state != "running" {
-        return (Fate::AlreadyStopped, "it is not running now");
-    }
-    if !rebooting && !docker_restarts {
-        return (
-            Fate::Unaffected,
-            "neither the Docker daemon nor the host restarts",
-        );
-    }
-    if rebooting && facts.daemon == Some(DaemonStart::SocketOnly) {
-        return (
-            Fate::WillNotReturn,
-            "docker.service is not enabled (socket activation only), so nothing starts the daemon after the reboot",
-        );
-    }
-    if rebooting && facts.daemon == Some(DaemonStart::Disabled) {
-        return (Fate::WillNotReturn, "Docker is not enabled at boot");
-    }
-    if !rebooting && facts.live_restore && !major_jump {
-        return (
-            Fate::KeepsRunning,
-            "live-restore keeps it running while the daemon restarts",
-        );
-    }
-    match c.restart_policy.as_str() {
-        "always" => (Fate::RestartsByItself, "restart: always brings it back"),
-        "unless-stopped" => (
-            Fate::AtRisk,
-            "unless-stopped is known to stay down after a containerd or Docker upgrade stopped it",
-        ),
-        p if p.starts_with("on-failure") => (
-            Fate::WillNotReturn,
-            "on-failure restarts only after a non-zero exit, not after a daemon restart or a reboot",
-        ),
-        _ => (Fate::WillNotReturn, "restart: no never brings it back"),
-    }
 }
 
 #[cfg(test)]
@@ -406,11 +363,13 @@ mod tests {
         assert_eq!(
             fates(&p),
             [
-                ("fixture-always".to_string(), Fate::RestartsByItself),
-                ("fixture-unless-stopped".to_string(), Fate::AtRisk),
-                ("fixture-on-failure".to_string(), Fate::WillNotReturn),
+                // A reboot: nothing outlives a shutdown, so nothing is flagged.
+                ("fixture-always".to_string(), Fate::ComesBack),
+                ("fixture-unless-stopped".to_string(), Fate::ComesBack),
+                // Whether it exits non-zero on SIGTERM is not in `docker inspect`.
+                ("fixture-on-failure".to_string(), Fate::AtRisk),
                 ("fixture-no".to_string(), Fate::WillNotReturn),
-                ("fixture-unhealthy".to_string(), Fate::RestartsByItself),
+                ("fixture-unhealthy".to_string(), Fate::ComesBack),
             ]
         );
         assert!(p.risky());
@@ -447,7 +406,10 @@ mod tests {
                 ..AptPlan::default()
             },
             daemon: Some(DaemonStart::Service),
-            live_restore: true,
+            docker: Daemon {
+                live_restore: true,
+                ..Daemon::default()
+            },
             containers: inspected(),
             ..HostFacts::default()
         };

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::docker::Container;
+use crate::docker::{Container, Daemon, Lifecycle};
+use crate::fate::{self, Event, Fate, Outcome};
 
 /// What ran on a host before it was changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +15,10 @@ pub struct Snapshot {
     pub boot_id: String,
     /// Every container that was running then.
     pub containers: Vec<Expected>,
+    /// The daemon then (its main PID tells a daemon restart; what bounds its shutdown decides
+    /// the fates).
+    #[serde(default)]
+    pub daemon: Daemon,
 }
 
 /// A container expected back.
@@ -39,14 +44,50 @@ pub struct Expected {
     pub restart_count: u64,
     /// Published ports then.
     pub ports: Vec<String>,
+    /// What decided its fate then.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+}
+
+impl Expected {
+    /// The container as it was when the snapshot was taken.
+    pub fn as_running(&self) -> Container {
+        Container {
+            name: self.name.clone(),
+            id: self.id.clone(),
+            image: self.image.clone(),
+            image_id: self.image_id.clone(),
+            state: "running".into(),
+            restart_policy: self.restart_policy.clone(),
+            compose_project: self.compose_project.clone(),
+            compose_service: self.compose_service.clone(),
+            health: self.health.clone(),
+            restart_count: self.restart_count,
+            exit_code: 0,
+            ports: self.ports.clone(),
+            lifecycle: self.lifecycle.clone(),
+        }
+    }
+}
+
+/// A fate predicted for what really happened, and how it held up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Predicted {
+    /// The fate.
+    pub fate: Fate,
+    /// Why, in words.
+    pub why: String,
+    /// Against what the roll call saw.
+    pub outcome: Outcome,
 }
 
 impl Snapshot {
     /// The running containers of `containers`.
-    pub fn new(host: &str, boot_id: &str, containers: &[Container]) -> Snapshot {
+    pub fn new(host: &str, boot_id: &str, daemon: Daemon, containers: &[Container]) -> Snapshot {
         Snapshot {
             host: host.to_string(),
             boot_id: boot_id.to_string(),
+            daemon,
             containers: containers
                 .iter()
                 .filter(|c| c.state == "running")
@@ -61,9 +102,37 @@ impl Snapshot {
                     health: c.health.clone(),
                     restart_count: c.restart_count,
                     ports: c.ports.clone(),
+                    lifecycle: c.lifecycle.clone(),
                 })
                 .collect(),
         }
+    }
+
+    /// What happened between the snapshot and now: a new boot id is a reboot, a new dockerd a
+    /// daemon restart.
+    pub fn event(&self, boot_id_now: &str, daemon_now: &Daemon) -> Event {
+        if !boot_id_now.is_empty() && boot_id_now != self.boot_id {
+            Event::Reboot
+        } else if self.daemon.pid.is_some() && daemon_now.pid != self.daemon.pid {
+            Event::DaemonRestart
+        } else {
+            Event::Nothing
+        }
+    }
+
+    /// Each expected container's fate for `event`, as the snapshot's facts predict it.
+    pub fn fates(&self, event: Event) -> Vec<(Fate, String)> {
+        let containers: Vec<Container> = self.containers.iter().map(Expected::as_running).collect();
+        let host = fate::Host {
+            daemon: &self.daemon,
+            start: None,
+            containers: &containers,
+            major_jump: false,
+        };
+        containers
+            .iter()
+            .map(|c| fate::fate(c, event, host))
+            .collect()
     }
 }
 
@@ -98,6 +167,11 @@ impl Verdict {
     /// Whether the container counts as back.
     pub fn ok(&self) -> bool {
         *self == Verdict::CameBack
+    }
+
+    /// Whether it runs again (healthy or not): what a predicted fate is held against.
+    pub fn running(&self) -> bool {
+        !matches!(self, Verdict::Missing | Verdict::Exited { .. })
     }
 }
 
@@ -157,6 +231,7 @@ mod tests {
             restart_count: restarts,
             exit_code: if state == "exited" { 137 } else { 0 },
             ports: Vec::new(),
+            lifecycle: Default::default(),
         }
     }
 
@@ -166,6 +241,7 @@ mod tests {
         let snap = Snapshot::new(
             "h",
             "b1",
+            Daemon::default(),
             &[
                 before.clone(),
                 container("old", "exited", 0, None, "sha256:a"),

@@ -323,6 +323,7 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
             .and_then(drover_roles::ImpactGate::parse)
             .unwrap_or_default(),
         ignore_window: args.ignore_window,
+        no_remediate: args.no_remediate,
         force_handlers: args.force_handlers,
         operator,
         task_timeout: args.timeout,

@@ -75,7 +75,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let opts = RollcallOptions {
         deadline: Duration::from_secs(args.deadline),
         window: Duration::from_secs(args.window),
-        remediate: args.remediate.is_some(),
+        remediate: args.remediate == "start",
         intended_images: Vec::new(),
     };
     let runtime = tokio::runtime::Runtime::new()?;
@@ -120,13 +120,28 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                         } else {
                             ""
                         };
+                        let flag = match c.manually_stopped {
+                            Some(true) if !c.verdict.ok() || c.remediated => {
+                                ", flagged as manually stopped"
+                            }
+                            _ => "",
+                        };
                         println!(
-                            "  {:<24} {:<16} {}{fixed} ({}s)",
+                            "  {:<24} {:<16} {}{fixed} ({}s{flag})",
                             c.name,
                             c.restart_policy,
                             describe_verdict(&c.verdict),
                             c.after_secs
                         );
+                        if let Some(p) = &c.predicted {
+                            println!(
+                                "  {:<24} predicted: {}: {} ({})",
+                                "",
+                                p.fate.label(),
+                                p.why,
+                                outcome_words(p.outcome)
+                            );
+                        }
                     }
                     if let Some(p) = &report.daemon_problem {
                         println!("  {p}");
@@ -149,5 +164,15 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::Hosts(Code::HostsFailed))
+    }
+}
+
+/// How a prediction held up, in words.
+fn outcome_words(o: drover_upgrade::Outcome) -> &'static str {
+    match o {
+        drover_upgrade::Outcome::Match => "as predicted",
+        drover_upgrade::Outcome::TrueAlarm => "as feared",
+        drover_upgrade::Outcome::FalseAlarm => "a false alarm: it came back",
+        drover_upgrade::Outcome::Miss => "MISSED: predicted back, it is not",
     }
 }

@@ -515,7 +515,7 @@ fn host_details(out: &mut String, h: &HostReport) {
                 "<li>{} ({}): {}</li>",
                 esc(&p.name),
                 esc(&p.restart_policy),
-                esc(&super::fate_words(p))
+                esc(&super::fate_words(p.fate, &p.why))
             );
         }
         for w in &h.warnings {

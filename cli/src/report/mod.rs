@@ -8,7 +8,7 @@ use drover_rollout::{
     Condition, HostStats, HostVerdict, PushEvent, RollcallReport, RunRecord, Tally, TaskOutput,
     TaskStatus, describe_verdict,
 };
-use drover_upgrade::{ContainerFate, rollcall::Expected};
+use drover_upgrade::{ContainerFate, Fate, rollcall::Expected};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -223,12 +223,12 @@ fn offset(t0: Option<Timestamp>, t: Option<Timestamp>) -> Option<u64> {
 }
 
 /// A fate in words, as `drover impact` says it.
-fn fate_words(f: &ContainerFate) -> String {
-    let word = serde_json::to_value(f.fate)
+fn fate_words(fate: Fate, why: &str) -> String {
+    let word = serde_json::to_value(fate)
         .ok()
         .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
         .unwrap_or_default();
-    format!("{word}: {}", f.why)
+    format!("{word}: {why}")
 }
 
 impl Batch {
@@ -483,7 +483,13 @@ fn rollcall(
             .map(|c| ContainerCall {
                 name: c.name.clone(),
                 restart_policy: c.restart_policy.clone(),
-                predicted: predicted.iter().find(|p| p.name == c.name).map(fate_words),
+                // The gate's prediction for the planned change, else the roll call's own for
+                // what happened.
+                predicted: predicted
+                    .iter()
+                    .find(|p| p.name == c.name)
+                    .map(|p| fate_words(p.fate, &p.why))
+                    .or_else(|| c.predicted.as_ref().map(|p| fate_words(p.fate, &p.why))),
                 observed: describe_verdict(&c.verdict),
                 back: c.verdict.ok(),
                 remediated: c.remediated,

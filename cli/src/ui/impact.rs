@@ -19,17 +19,6 @@ fn for_host<'a>(compose: &'a Compose, host: &str) -> &'a [ComposeFinding] {
         .map_or(&[], |(_, f)| f.as_slice())
 }
 
-fn fate_label(f: Fate) -> &'static str {
-    match f {
-        Fate::Unaffected => "unaffected",
-        Fate::KeepsRunning => "keeps running",
-        Fate::RestartsByItself => "restarts by itself",
-        Fate::AtRisk => "AT RISK",
-        Fate::WillNotReturn => "WILL NOT RETURN",
-        Fate::AlreadyStopped => "already stopped",
-    }
-}
-
 fn source_label(s: Source) -> &'static str {
     match s {
         Source::MaintainerScript => "maintainer script",
@@ -151,7 +140,7 @@ pub fn table(reports: &[HostImpact], compose: &Compose) -> String {
                 out,
                 "  docker      {}; live-restore {}",
                 d.describe(),
-                if r.live_restore { "on" } else { "off" }
+                if r.daemon.live_restore { "on" } else { "off" }
             );
         }
         if !p.containers.is_empty() {
@@ -161,7 +150,7 @@ pub fn table(reports: &[HostImpact], compose: &Compose) -> String {
                 "CONTAINER", "POLICY", "FATE"
             );
             for c in &p.containers {
-                let label = fate_label(c.fate);
+                let label = c.fate.label();
                 let label = match c.fate {
                     Fate::AtRisk => style(format!("{label:<20}")).yellow().bold(),
                     Fate::WillNotReturn => style(format!("{label:<20}")).red().bold(),
@@ -214,7 +203,7 @@ pub fn markdown(reports: &[HostImpact], compose: &Compose) -> String {
             let _ = writeln!(out, "- **Warning:** {w}");
         }
         if let Some(d) = r.docker {
-            let live = if r.live_restore { "on" } else { "off" };
+            let live = if r.daemon.live_restore { "on" } else { "off" };
             let _ = writeln!(out, "- **Docker:** {}; live-restore {live}", d.describe());
         }
         for (file, msg) in for_host(compose, &r.host) {
@@ -228,7 +217,7 @@ pub fn markdown(reports: &[HostImpact], compose: &Compose) -> String {
                     "| {} | {} | {} | {} |",
                     c.name,
                     c.restart_policy,
-                    fate_label(c.fate),
+                    c.fate.label(),
                     c.why
                 );
             }

@@ -111,6 +111,8 @@ pub struct PushOptions {
     pub force_handlers: bool,
     /// `--ignore-window`: start batches outside the plays' maintenance windows.
     pub ignore_window: bool,
+    /// `--no-remediate`: roll calls never start a container that did not come back.
+    pub no_remediate: bool,
     /// Who answers operator checkpoints (`pause` with a prompt): `--yes`, the terminal, nobody.
     pub operator: Operator,
     /// `--step`: the operator confirms each task before it runs (once per task and batch).

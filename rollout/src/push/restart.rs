@@ -79,7 +79,7 @@ impl HostRun<'_> {
         let opts = crate::rollcall::RollcallOptions {
             deadline: Duration::from_secs(spec.deadline),
             window: Duration::from_secs(spec.window),
-            remediate: spec.remediate,
+            remediate: spec.remediate && !self.run.opts.no_remediate,
             intended_images: Vec::new(),
         };
         let report = crate::rollcall::verify(&self.transport, &self.conn, &snap, &opts).await;
@@ -92,7 +92,20 @@ impl HostRun<'_> {
         });
         if report.ok() {
             self.stats.ok += 1;
-            let msg = format!("{} container(s) came back", report.containers.len());
+            let started: Vec<&str> = report
+                .containers
+                .iter()
+                .filter(|c| c.remediated)
+                .map(|c| c.name.as_str())
+                .collect();
+            let mut msg = format!("{} container(s) came back", report.containers.len());
+            if !started.is_empty() {
+                msg.push_str(&format!(
+                    " ({} started by drover: {})",
+                    started.len(),
+                    started.join(", ")
+                ));
+            }
             self.run.emitter.emit(PushEvent::task_line(
                 &self.host,
                 &label,
