@@ -3,9 +3,13 @@
 //! --batch 1` upgrades containerd.io 1.7 -> 2.1 and docker-ce 28 -> 29 (the Docker the hosts run,
 //! packaged under Docker's names, with debhelper's maintainer scripts) and a kernel. The postinsts
 //! really restart containerd and Docker through systemd; the roll call after the upgrade finds the
-//! `restart: no` container down, and the rollout halts before the second host. The prediction is
-//! held against what happened. Then the operator's fix (`restart: always`) and `--resume`: each host
-//! upgrades, really reboots for its kernel, and every container comes back.
+//! `restart: no` container down, and the `unless-stopped` one whose stop outlasts systemd's deadline
+//! for docker.service (the mechanism of the seeds' incident: a shutdown that overran) flagged as
+//! manually stopped by the new daemon and down too; the rollout (told not to remediate) halts before
+//! the second host. drover's prediction named both, and why, before anything was touched, and is
+//! held against what happened. Then the operator's fix (`restart: always`, systemd's default
+//! deadline) and `--resume`: each host upgrades, really reboots for its kernel, and every container
+//! comes back.
 
 mod common;
 
@@ -64,7 +68,34 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
                  linux-image-generic=6.8.0.87.88 >/dev/null",
             )
             .unwrap();
+        // An operator's tighter stop deadline for Docker than the slowest container's stop timeout.
+        fleet
+            .exec(
+                i,
+                "mkdir -p /etc/systemd/system/docker.service.d && \
+                 printf '[Service]\\nTimeoutStopSec=4s\\n' > /etc/systemd/system/docker.service.d/deadline.conf && \
+                 systemctl daemon-reload",
+            )
+            .unwrap();
         fleet.build_busybox_image(i).unwrap();
+        fleet
+            .docker(
+                i,
+                &[
+                    "run",
+                    "-d",
+                    "--name",
+                    "app-overrun",
+                    "--restart",
+                    "unless-stopped",
+                    "--network",
+                    "none",
+                    "--stop-timeout",
+                    "12",
+                    "drover/busybox:1",
+                ],
+            )
+            .unwrap();
         for policy in POLICIES {
             fleet
                 .docker(
@@ -118,7 +149,20 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
             )
         })
         .collect();
-    assert_eq!(predicted.len(), 4, "{host}");
+    assert_eq!(predicted.len(), 5, "{host}");
+    let overrun_why = host["prediction"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "app-overrun")
+        .unwrap()["why"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        overrun_why,
+        "its main process ignores SIGTERM, so Docker waits 12 s before killing it, but systemd kills dockerd after 4 s: the new daemon finds it still running, stops it and flags it as manually stopped, and unless-stopped never starts it again (at the Docker restart, before the reboot)"
+    );
 
     // The upgrade, one host at a time: the first host's roll call after the upgrade fails.
     let playbook = fleet.dir().join("patch.yml");
@@ -138,6 +182,7 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
                 "1",
                 "--impact-gate",
                 "warn",
+                "--no-remediate",
                 "--report",
                 report.to_str().unwrap(),
             ],
@@ -146,7 +191,9 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
     eprintln!("first push done at {:?}", started.elapsed());
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
-        run.stdout.contains("deb01        FAILED   [roll call after `upgrade every package (containerd.io, docker-ce and the kernel among them)`]: did not come back: app-no (exited with code 137)"),
+        run.stdout.contains("deb01        FAILED   [roll call after `upgrade every package (containerd.io, docker-ce and the kernel among them)`]: did not come back: ")
+            && run.stdout.contains("app-no (exited with code 137)")
+            && run.stdout.contains("app-overrun (exited with code 137)"),
         "{run:?}"
     );
     assert!(run.stdout.contains("not touched: deb02"), "{run:?}");
@@ -198,13 +245,29 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
             (s("app-on-failure"), s("came_back")),
             (s("app-unless-stopped"), s("came_back")),
             (s("app-no"), s("exited")),
+            // Still stopping when systemd killed dockerd: stopped and flagged by the new daemon.
+            (s("app-overrun"), s("exited")),
         ]),
         "{rollcall}"
     );
+    let overrun = rollcall["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "app-overrun")
+        .unwrap();
+    assert_eq!(overrun["manually_stopped"], true, "{overrun}");
+    assert_eq!(overrun["predicted"]["fate"], "will_not_return", "{overrun}");
+    assert_eq!(overrun["predicted"]["outcome"], "true_alarm", "{overrun}");
 
     // The prediction held against it: drover must never have promised a container back that did
     // not come back (a miss is the incident itself). False alarms are counted and shown.
-    let comes_back = |fate: &str| matches!(fate, "restarts_by_itself" | "unaffected");
+    let comes_back = |fate: &str| {
+        matches!(
+            fate,
+            "comes_back" | "unaffected" | "keeps_running" | "will_start"
+        )
+    };
     let mut false_alarms = Vec::new();
     for (name, verdict) in &observed {
         let fate = &predicted[name];
@@ -218,8 +281,12 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
         }
     }
     eprintln!("prediction vs roll call on deb01: false alarms {false_alarms:?}");
-    assert_eq!(predicted["app-always"], "restarts_by_itself");
+    assert_eq!(predicted["app-always"], "comes_back");
+    assert_eq!(predicted["app-unless-stopped"], "comes_back");
+    assert_eq!(predicted["app-on-failure"], "comes_back");
     assert_eq!(predicted["app-no"], "will_not_return");
+    assert_eq!(predicted["app-overrun"], "will_not_return");
+    assert!(false_alarms.is_empty(), "{false_alarms:?}");
 
     // The report written at the halt: the roll call beside the prediction, container by container.
     let md = std::fs::read_to_string(&report).unwrap();
@@ -238,19 +305,28 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
         "{md}"
     );
     assert!(
-        row("app-always").contains("| always | restarts by itself: ")
+        row("app-always").contains("| always | comes back: ")
             && row("app-always").ends_with("| came back |"),
         "{md}"
     );
     assert!(md.contains("| Not touched | deb02 |"), "{md}");
 
-    // The operator's fix: a restart policy that survives, on every host; then the run resumes.
+    // The operator's fix: a restart policy that survives, and systemd's default deadline for
+    // Docker, on every host; then the run resumes.
     for i in 0..2 {
         fleet
             .docker(i, &["update", "--restart", "always", "app-no"])
             .unwrap();
+        fleet
+            .exec(
+                i,
+                "rm /etc/systemd/system/docker.service.d/deadline.conf && systemctl daemon-reload",
+            )
+            .unwrap();
     }
-    fleet.docker(0, &["start", "app-no"]).unwrap();
+    fleet
+        .docker(0, &["start", "app-no", "app-overrun"])
+        .unwrap();
     let run_id = id.file_name().unwrap().to_str().unwrap().to_string();
     let run = drover(
         &fleet,
@@ -268,10 +344,10 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
         assert_ne!(&fleet.boot_id(i), boot, "deb0{} was not rebooted", i + 1);
         assert_eq!(version(i, "linux-image-generic"), "6.8.0.88.89");
         let ps = fleet.docker(i, &["ps", "--format", "{{.Names}}"]).unwrap();
-        assert_eq!(ps.lines().count(), 4, "deb0{}: {ps}", i + 1);
+        assert_eq!(ps.lines().count(), 5, "deb0{}: {ps}", i + 1);
     }
     assert!(
-        run.stdout.contains("deb02        ok       [roll call after `reboot into the new kernel`]: 4 container(s) came back"),
+        run.stdout.contains("deb02        ok       [roll call after `reboot into the new kernel`]: 5 container(s) came back"),
         "{run:?}"
     );
     // The resumed run rewrote the report (its saved --report): done over two attempts, each

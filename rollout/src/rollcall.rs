@@ -75,6 +75,27 @@ pub struct RollcallReport {
     pub event: Option<Event>,
     /// Every expected container.
     pub containers: Vec<ContainerResult>,
+    /// The containers that were stopped at the snapshot: whether each runs now (a daemon start
+    /// starts some), against its predicted fate. They do not decide the roll call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<StoppedResult>,
+}
+
+/// A container that was stopped at the snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoppedResult {
+    /// Name.
+    pub name: String,
+    /// Restart policy.
+    pub restart_policy: String,
+    /// It runs now.
+    pub running: bool,
+    /// The daemon's "manually stopped" flag as the roll call found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manually_stopped: Option<bool>,
+    /// Its predicted fate, held against whether it runs now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<Predicted>,
 }
 
 impl RollcallReport {
@@ -186,18 +207,36 @@ pub async fn verify(
     let event = now
         .as_ref()
         .map(|(boot_id, daemon, _)| snap.event(boot_id, daemon));
-    if let Some((_, _, containers)) = &now {
-        for r in &mut results {
-            r.manually_stopped = containers
-                .iter()
-                .find(|c| c.name == r.name)
-                .and_then(|c| c.lifecycle.manually_stopped);
-        }
+    let found = |name: &str| {
+        now.as_ref()
+            .and_then(|(_, _, cs)| cs.iter().find(|c| c.name == name))
+    };
+    for r in &mut results {
+        r.manually_stopped = found(&r.name).and_then(|c| c.lifecycle.manually_stopped);
     }
+    let mut stopped: Vec<StoppedResult> = snap
+        .stopped
+        .iter()
+        .map(|c| StoppedResult {
+            name: c.name.clone(),
+            restart_policy: c.restart_policy.clone(),
+            running: found(&c.name).is_some_and(|c| c.state == "running"),
+            manually_stopped: found(&c.name).and_then(|c| c.lifecycle.manually_stopped),
+            predicted: None,
+        })
+        .collect();
     if let Some(event) = event {
-        for (r, (fate, why)) in results.iter_mut().zip(snap.fates(event)) {
+        let (running, was_stopped) = snap.fates(event);
+        for (r, (fate, why)) in results.iter_mut().zip(running) {
             r.predicted = Some(Predicted {
                 outcome: Outcome::of(fate, r.verdict.running()),
+                fate,
+                why,
+            });
+        }
+        for (r, (fate, why)) in stopped.iter_mut().zip(was_stopped) {
+            r.predicted = Some(Predicted {
+                outcome: Outcome::of(fate, r.running),
                 fate,
                 why,
             });
@@ -221,6 +260,7 @@ pub async fn verify(
         daemon_problem: daemon_problem(t, host).await,
         event,
         containers: results,
+        stopped,
     }
 }
 

@@ -92,16 +92,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Compares a predicted fate with whether the container was back by itself.
-    pub fn of(fate: Fate, back: bool) -> Outcome {
-        match (fate.expects_running(), back) {
-            (Some(true), true) | (Some(false), false) => match fate {
-                Fate::WillNotReturn => Outcome::TrueAlarm,
-                _ => Outcome::Match,
-            },
-            (Some(true), false) => Outcome::Miss,
-            (None, false) => Outcome::TrueAlarm,
-            (None, true) | (Some(false), true) => Outcome::FalseAlarm,
+    /// Compares a predicted fate with whether the container runs (by itself) afterwards.
+    pub fn of(fate: Fate, running: bool) -> Outcome {
+        match (fate, running) {
+            (Fate::WillNotReturn | Fate::AtRisk, false) => Outcome::TrueAlarm,
+            (Fate::WillNotReturn | Fate::AtRisk, true) => Outcome::FalseAlarm,
+            // A container said to stay stopped that a daemon start started is a surprise too.
+            (f, r) if f.expects_running() == Some(r) => Outcome::Match,
+            _ => Outcome::Miss,
         }
     }
 }
@@ -118,6 +116,35 @@ pub struct Host<'a> {
     pub containers: &'a [Container],
     /// Docker or containerd jumps a major version.
     pub major_jump: bool,
+}
+
+/// The fate of `c` through `events` in turn: a container is down for good after the first event
+/// that leaves it down (a flag set at the daemon restart survives the reboot after it); one that
+/// comes back meets the next event as it was.
+pub fn through(c: &Container, events: &[Event], host: Host) -> (Fate, String) {
+    let mut fated = fate(c, Event::Nothing, host);
+    for (i, event) in events.iter().enumerate() {
+        fated = fate(c, *event, host);
+        if fated.0.expects_running() != Some(true) && i + 1 < events.len() {
+            fated
+                .1
+                .push_str(&format!(" (at the {}, before the reboot)", event.words()));
+            break;
+        }
+    }
+    fated
+}
+
+impl Event {
+    /// The event in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Event::Nothing => "nothing",
+            Event::ContainerdRestart => "containerd restart",
+            Event::DaemonRestart => "Docker restart",
+            Event::Reboot => "reboot",
+        }
+    }
 }
 
 /// Memory a dying process frees per second, for the estimate of how long a big one takes to exit
@@ -485,6 +512,17 @@ mod tests {
             why,
             "its main process ignores SIGTERM, so Docker waits 30 s before killing it, but systemd kills dockerd after 5 s: the new daemon finds it still running, stops it and flags it as manually stopped, and unless-stopped never starts it again"
         );
+        // The flag set at the upgrade's Docker restart survives the reboot after it.
+        let (f, why) = through(
+            &cs[0],
+            &[Event::DaemonRestart, Event::Reboot],
+            host(&daemon, &cs),
+        );
+        assert_eq!(f, Fate::WillNotReturn);
+        assert!(
+            why.ends_with("(at the Docker restart, before the reboot)"),
+            "{why}"
+        );
         // always ignores the flag; a reboot starts from nothing, so nothing is flagged.
         assert_eq!(
             fates(Event::DaemonRestart, &daemon, &cs)[1],
@@ -596,5 +634,7 @@ mod tests {
         assert_eq!(Outcome::of(Fate::AtRisk, true), Outcome::FalseAlarm);
         assert_eq!(Outcome::of(Fate::AtRisk, false), Outcome::TrueAlarm);
         assert_eq!(Outcome::of(Fate::AlreadyStopped, false), Outcome::Match);
+        assert_eq!(Outcome::of(Fate::AlreadyStopped, true), Outcome::Miss);
+        assert_eq!(Outcome::of(Fate::WillStart, false), Outcome::Miss);
     }
 }

@@ -251,15 +251,16 @@ pub fn predict(facts: &HostFacts) -> Prediction {
                 .push(format!("only {} MiB free on {mount}", free / 1024));
         }
     }
-    let event = if !p.reboot.is_empty() {
-        Event::Reboot
-    } else if p.docker_restarts {
-        Event::DaemonRestart
+    // In the order they happen: the upgrade restarts the daemons, then the host reboots.
+    let mut events = Vec::new();
+    if p.docker_restarts {
+        events.push(Event::DaemonRestart);
     } else if p.restarts.iter().any(|r| r.unit == "containerd.service") {
-        Event::ContainerdRestart
-    } else {
-        Event::Nothing
-    };
+        events.push(Event::ContainerdRestart);
+    }
+    if !p.reboot.is_empty() {
+        events.push(Event::Reboot);
+    }
     let host = fate::Host {
         daemon: &facts.docker,
         start: facts.daemon,
@@ -267,7 +268,7 @@ pub fn predict(facts: &HostFacts) -> Prediction {
         major_jump: major_jump_in_docker,
     };
     for c in &facts.containers {
-        let (fate, why) = fate::fate(c, event, host);
+        let (fate, why) = fate::through(c, &events, host);
         p.containers.push(ContainerFate {
             name: c.name.clone(),
             restart_policy: c.restart_policy.clone(),

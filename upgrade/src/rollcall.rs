@@ -19,6 +19,10 @@ pub struct Snapshot {
     /// the fates).
     #[serde(default)]
     pub daemon: Daemon,
+    /// The containers that were not running then: not expected back, but a daemon start may start
+    /// some of them (`always`, even when stopped by hand), and the roll call says so.
+    #[serde(default)]
+    pub stopped: Vec<Container>,
 }
 
 /// A container expected back.
@@ -105,6 +109,11 @@ impl Snapshot {
                     lifecycle: c.lifecycle.clone(),
                 })
                 .collect(),
+            stopped: containers
+                .iter()
+                .filter(|c| c.state != "running")
+                .cloned()
+                .collect(),
         }
     }
 
@@ -120,19 +129,19 @@ impl Snapshot {
         }
     }
 
-    /// Each expected container's fate for `event`, as the snapshot's facts predict it.
-    pub fn fates(&self, event: Event) -> Vec<(Fate, String)> {
-        let containers: Vec<Container> = self.containers.iter().map(Expected::as_running).collect();
+    /// Each expected container's fate for `event`, then each stopped one's, as the snapshot's
+    /// facts predict them.
+    pub fn fates(&self, event: Event) -> (Vec<(Fate, String)>, Vec<(Fate, String)>) {
+        let running: Vec<Container> = self.containers.iter().map(Expected::as_running).collect();
+        let all: Vec<Container> = running.iter().chain(&self.stopped).cloned().collect();
         let host = fate::Host {
             daemon: &self.daemon,
             start: None,
-            containers: &containers,
+            containers: &all,
             major_jump: false,
         };
-        containers
-            .iter()
-            .map(|c| fate::fate(c, event, host))
-            .collect()
+        let of = |list: &[Container]| list.iter().map(|c| fate::fate(c, event, host)).collect();
+        (of(&running), of(&self.stopped))
     }
 }
 

@@ -143,6 +143,26 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                             );
                         }
                     }
+                    for c in &report.stopped {
+                        let now = if c.running {
+                            "runs now"
+                        } else {
+                            "still stopped"
+                        };
+                        println!(
+                            "  {:<24} {:<16} was stopped, {now}",
+                            c.name, c.restart_policy
+                        );
+                        if let Some(p) = &c.predicted {
+                            println!(
+                                "  {:<24} predicted: {}: {} ({})",
+                                "",
+                                p.fate.label(),
+                                p.why,
+                                outcome_words(p.outcome)
+                            );
+                        }
+                    }
                     if let Some(p) = &report.daemon_problem {
                         println!("  {p}");
                     }
@@ -172,7 +192,7 @@ fn outcome_words(o: drover_upgrade::Outcome) -> &'static str {
     match o {
         drover_upgrade::Outcome::Match => "as predicted",
         drover_upgrade::Outcome::TrueAlarm => "as feared",
-        drover_upgrade::Outcome::FalseAlarm => "a false alarm: it came back",
-        drover_upgrade::Outcome::Miss => "MISSED: predicted back, it is not",
+        drover_upgrade::Outcome::FalseAlarm => "a false alarm: it runs",
+        drover_upgrade::Outcome::Miss => "MISSED: it did otherwise",
     }
 }
