@@ -74,6 +74,9 @@ impl Expected {
     }
 }
 
+/// A fate and why.
+pub type Fated = (Fate, String);
+
 /// A fate predicted for what really happened, and how it held up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Predicted {
@@ -131,7 +134,7 @@ impl Snapshot {
 
     /// Each expected container's fate for `event`, then each stopped one's, as the snapshot's
     /// facts predict them.
-    pub fn fates(&self, event: Event) -> (Vec<(Fate, String)>, Vec<(Fate, String)>) {
+    pub fn fates(&self, event: Event) -> (Vec<Fated>, Vec<Fated>) {
         let running: Vec<Container> = self.containers.iter().map(Expected::as_running).collect();
         let all: Vec<Container> = running.iter().chain(&self.stopped).cloned().collect();
         let host = fate::Host {
