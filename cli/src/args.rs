@@ -102,9 +102,11 @@ Unlike Ansible, the default failure budget is 0: one failed host halts the rollo
 Per host: apt's plan (apt-get -s dist-upgrade: versions, security origin, kept-back, held and phased \
 packages), what each candidate package's maintainer scripts restart (the .deb is fetched into a \
 temporary folder and its scripts read; a built-in table covers packages that cannot be fetched), the \
-reboot state, and Docker (service or socket-only, live-restore, every container's restart policy). \
-Each container gets a fate: unaffected, keeps running (live-restore), restarts by itself (always), \
-AT RISK (unless-stopped) or WILL NOT RETURN (no, on-failure, or a socket-only daemon across a reboot). \
+reboot state, and Docker (service or socket-only, live-restore, versions, its shutdown deadline, and \
+per container the restart policy, the daemon's own \"manually stopped\" flag, the stop timeout and \
+whether its main process handles the stop signal). Each container gets a fate, with the reason: \
+unaffected, keeps running (live-restore), comes back, WILL START (stopped now, started by the daemon's \
+start), AT RISK (the reason names the uncertainty), WILL NOT RETURN, or stays stopped. \
 Nothing on the hosts is changed.")]
     Impact(ImpactArgs),
     /// Record each host's boot id and running containers, for a later `drover verify`.

@@ -31,6 +31,9 @@ pub struct HostImpact {
     /// The Docker daemon: versions, live-restore, what bounds its shutdown (default when Docker
     /// was not asked).
     pub daemon: Daemon,
+    /// Seconds a Docker stop may take before dockerd gives up or systemd kills it (`None`:
+    /// unbounded, or no Docker).
+    pub stop_deadline: Option<u64>,
     /// The prediction.
     pub prediction: Prediction,
 }
@@ -46,6 +49,7 @@ impl HostImpact {
             held: Vec::new(),
             docker: None,
             daemon: Daemon::default(),
+            stop_deadline: None,
             prediction: Prediction::default(),
         }
     }
@@ -85,6 +89,9 @@ pub(crate) async fn assess_on(t: &Transport, host: &HostConnection) -> Result<Ho
         held: facts.holds.clone(),
         docker: facts.daemon,
         daemon: facts.docker.clone(),
+        stop_deadline: ask_docker
+            .then(|| facts.docker.stop_deadline(&facts.containers))
+            .flatten(),
         prediction: predict(&facts),
         plan: facts.plan,
     })

@@ -27,6 +27,26 @@ fn source_label(s: Source) -> &'static str {
     }
 }
 
+/// The daemon's versions, live-restore and stop deadline, in words.
+fn daemon_words(r: &HostImpact) -> String {
+    let d = &r.daemon;
+    let mut parts = Vec::new();
+    if !d.version.is_empty() {
+        parts.push(format!("Docker {}", d.version));
+    }
+    if !d.containerd_version.is_empty() {
+        parts.push(format!("containerd {}", d.containerd_version));
+    }
+    parts.push(format!(
+        "live-restore {}",
+        if d.live_restore { "on" } else { "off" }
+    ));
+    if let Some(s) = r.stop_deadline {
+        parts.push(format!("a Docker stop may take {s} s"));
+    }
+    parts.join(", ")
+}
+
 /// The fleet summary line.
 fn summary(reports: &[HostImpact], compose: &Compose) -> String {
     let count = |f: Fate| {
@@ -136,12 +156,7 @@ pub fn table(reports: &[HostImpact], compose: &Compose) -> String {
             let _ = writeln!(out, "  {} {file}: {msg}", style("compose").red());
         }
         if let Some(d) = r.docker {
-            let _ = writeln!(
-                out,
-                "  docker      {}; live-restore {}",
-                d.describe(),
-                if r.daemon.live_restore { "on" } else { "off" }
-            );
+            let _ = writeln!(out, "  docker      {}; {}", d.describe(), daemon_words(r));
         }
         if !p.containers.is_empty() {
             let _ = writeln!(
@@ -203,8 +218,7 @@ pub fn markdown(reports: &[HostImpact], compose: &Compose) -> String {
             let _ = writeln!(out, "- **Warning:** {w}");
         }
         if let Some(d) = r.docker {
-            let live = if r.daemon.live_restore { "on" } else { "off" };
-            let _ = writeln!(out, "- **Docker:** {}; live-restore {live}", d.describe());
+            let _ = writeln!(out, "- **Docker:** {}; {}", d.describe(), daemon_words(r));
         }
         for (file, msg) in for_host(compose, &r.host) {
             let _ = writeln!(out, "- **Compose:** `{file}`: {msg}");
