@@ -303,3 +303,81 @@ fn predicted_fates_hold_against_real_daemons_event_by_event() {
         "live-restore"
     );
 }
+
+/// `push --canary 1`: the first host is a rehearsal. Its roll call passes (every container runs
+/// again), but one came back although drover feared it would not (an `on-failure` program that
+/// handles SIGTERM and exits 3): the prediction disagreed, so the rollout halts before the second
+/// host. Resumed, the play goes on without a second canary.
+#[test]
+fn a_canary_whose_prediction_disagrees_halts_the_rollout() {
+    let Some(fleet) = common::debian_fleet(
+        "a_canary_whose_prediction_disagrees_halts_the_rollout",
+        &DebianOptions {
+            hosts: 2,
+            boot: Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let dockerd = |i: usize| {
+        fleet
+            .exec(i, "systemctl show -p MainPID --value docker")
+            .unwrap()
+    };
+    for i in 0..2 {
+        fleet.build_busybox_image(i).unwrap();
+        fleet
+            .docker(
+                i,
+                &[
+                    "run",
+                    "-d",
+                    "--name",
+                    "exits-3",
+                    "--network",
+                    "none",
+                    "--restart",
+                    "on-failure",
+                    "drover/busybox:1",
+                    "/bin/busybox",
+                    "sh",
+                    "-c",
+                    "trap 'exit 3' TERM; while :; do /bin/busybox sleep 1; done",
+                ],
+            )
+            .unwrap();
+    }
+    let before = [dockerd(0), dockerd(1)];
+    let pb = fleet.dir().join("restart.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  rollcall:\n    window: 1\n    deadline: 15\n  tasks:\n    - name: restart docker\n      service:\n        name: docker\n        state: restarted\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["--canary", "1"]));
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "deb01        ok       [roll call after `restart docker`]: 1 container(s) came back"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("the canary batch of play `all` did not go as predicted: deb01: exits-3 was predicted AT RISK (on-failure: its main process handles SIGTERM; it comes back only if it then exits non-zero, and most programs exit 0), but it runs"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("not touched: deb02"), "{run:?}");
+    assert_ne!(dockerd(0), before[0]);
+    assert_eq!(dockerd(1), before[1], "the halt did not spare deb02");
+
+    let id = common::only_run(&runs);
+    let id = id.file_name().unwrap().to_str().unwrap();
+    let resumed = common::drover(
+        &fleet,
+        &["push", "--resume", id, "--runs-dir", runs.to_str().unwrap()],
+    );
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    assert_ne!(dockerd(1), before[1]);
+}

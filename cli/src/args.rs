@@ -498,6 +498,11 @@ pub struct PushArgs {
     /// (roll calls then only report them), as `rollcall: {remediate: none}` in a play.
     #[arg(long = "no-remediate")]
     pub no_remediate: bool,
+    /// A rehearsal: each play's first N hosts run as a batch of their own, and the rollout halts
+    /// there if a roll call saw a container do other than its predicted fate (a container predicted
+    /// back that stayed down, or predicted down that came back).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub canary: Option<u32>,
     /// Seconds any task's remote command may run before it is killed and the task fails (a task's own
     /// `timeout:` wins).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]

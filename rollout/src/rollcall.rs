@@ -104,6 +104,40 @@ impl RollcallReport {
         self.daemon_problem.is_none() && self.containers.iter().all(|c| c.verdict.ok())
     }
 
+    /// The containers that did other than their predicted fate, in words: `NAME predicted FATE,
+    /// but ...`.
+    pub fn disagreements(&self) -> Vec<String> {
+        let running = self.containers.iter().map(|c| {
+            let seen = if c.verdict.running() {
+                "it runs".to_string()
+            } else {
+                describe(&c.verdict)
+            };
+            (&c.name, &c.predicted, seen)
+        });
+        let stopped = self.stopped.iter().map(|c| {
+            let seen = if c.running {
+                "it runs"
+            } else {
+                "it stays stopped"
+            };
+            (&c.name, &c.predicted, seen.to_string())
+        });
+        running
+            .chain(stopped)
+            .filter_map(|(name, p, seen)| {
+                let p = p.as_ref()?;
+                matches!(p.outcome, Outcome::Miss | Outcome::FalseAlarm).then(|| {
+                    format!(
+                        "{name} was predicted {} ({}), but {seen}",
+                        p.fate.label(),
+                        p.why
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// The containers that did not come back, in words.
     pub fn failures(&self) -> Vec<String> {
         let mut out: Vec<String> = self.daemon_problem.iter().cloned().collect();

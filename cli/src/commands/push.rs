@@ -324,6 +324,7 @@ fn options(args: &PushArgs, view: &PushView) -> Result<PushOptions, Failure> {
             .unwrap_or_default(),
         ignore_window: args.ignore_window,
         no_remediate: args.no_remediate,
+        canary: args.canary.map(|n| n as usize),
         force_handlers: args.force_handlers,
         operator,
         task_timeout: args.timeout,

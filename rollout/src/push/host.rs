@@ -32,6 +32,7 @@ pub(super) async fn run_host(
         host: host.to_string(),
         stats: HostStats::default(),
         stop: None,
+        disagreements: Vec::new(),
     };
     // The play's remote_user and connection apply where the host's variables say nothing.
     let mut conn_vars = inv_vars.clone();
@@ -79,6 +80,7 @@ pub(super) async fn run_host(
         stats: HostStats::default(),
         batch,
         snapshot: None,
+        disagreements: Vec::new(),
         snapshot_taken: false,
         loop_scopes: Vec::new(),
         delegates: HashMap::new(),
@@ -122,6 +124,7 @@ pub(super) async fn run_host(
     }
     result.stats = h.stats;
     result.stop = outcome.err();
+    result.disagreements = std::mem::take(&mut h.disagreements);
     let result = report(run, result, Some(&h.conn));
     h.transport.close().await;
     result

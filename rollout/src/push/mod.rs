@@ -113,6 +113,9 @@ pub struct PushOptions {
     pub ignore_window: bool,
     /// `--no-remediate`: roll calls never start a container that did not come back.
     pub no_remediate: bool,
+    /// `--canary N`: each play's first N hosts form a batch of their own, and the rollout halts
+    /// after it if a roll call there saw a container do other than its predicted fate.
+    pub canary: Option<usize>,
     /// Who answers operator checkpoints (`pause` with a prompt): `--yes`, the terminal, nobody.
     pub operator: Operator,
     /// `--step`: the operator confirms each task before it runs (once per task and batch).
@@ -433,11 +436,21 @@ pub async fn push(
             budget: budget(play, opts.max_fail).to_string(),
             windows: play.windows.iter().map(ToString::to_string).collect(),
         });
-        let sizes = opts
-            .batches
-            .as_ref()
-            .or(play.serial.as_ref())
-            .map_or_else(|| vec![todo.len()], |b| b.sizes(todo.len()));
+        // A resumed play whose canary already ran goes on without one.
+        let canary = opts
+            .canary
+            .filter(|_| already_done.is_empty())
+            .map_or(0, |n| n.min(todo.len()));
+        let rest = todo.len() - canary;
+        let mut sizes: Vec<usize> = (canary > 0).then_some(canary).into_iter().collect();
+        sizes.extend(
+            opts.batches
+                .as_ref()
+                .or(play.serial.as_ref())
+                .map_or_else(|| vec![rest], |b| b.sizes(rest))
+                .into_iter()
+                .filter(|n| *n > 0),
+        );
         let mut start = 0;
         for (b, size) in sizes.iter().enumerate() {
             let batch: Vec<String> = todo[start..start + size]
@@ -533,6 +546,15 @@ pub async fn push(
                     batch.len(),
                     failed.join(", ")
                 ))
+            } else if let Some(why) = (canary > 0 && b == 0)
+                .then(|| canary_disagreement(&results))
+                .flatten()
+            {
+                status = RunStatus::Halted;
+                Some(format!(
+                    "the canary batch of play `{}` did not go as predicted: {why}",
+                    play.name
+                ))
             } else if opts.max_fail_total.is_some_and(|n| total_failed > n) {
                 status = RunStatus::Halted;
                 Some(format!(
@@ -627,6 +649,8 @@ struct HostResult {
     stats: HostStats,
     /// Why it stopped early; None when it did its whole play.
     stop: Option<Stop>,
+    /// Roll-call predictions that what was seen contradicted, in words (for `--canary`).
+    disagreements: Vec<String>,
 }
 
 impl HostResult {
@@ -638,6 +662,16 @@ impl HostResult {
             Some(_) => HostEnd::Failed,
         }
     }
+}
+
+/// The canary's roll calls against their predictions: what disagreed, host by host.
+fn canary_disagreement(results: &[HostResult]) -> Option<String> {
+    let said: Vec<String> = results
+        .iter()
+        .filter(|r| !r.disagreements.is_empty())
+        .map(|r| format!("{}: {}", r.host, r.disagreements.join("; ")))
+        .collect();
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 /// What a task event says beyond its status.
@@ -712,6 +746,8 @@ struct HostRun<'a> {
     batch: &'a [String],
     /// What ran before the host was touched, for the roll call.
     snapshot: Option<drover_upgrade::rollcall::Snapshot>,
+    /// Roll-call predictions that what was seen contradicted, in words.
+    disagreements: Vec<String>,
     /// Whether a snapshot was attempted (it fails on a host without Docker, and is not retried).
     snapshot_taken: bool,
     /// The loop variables of the looped blocks and includes being run, outermost first.

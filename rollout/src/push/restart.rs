@@ -84,6 +84,7 @@ impl HostRun<'_> {
         };
         let report = crate::rollcall::verify(&self.transport, &self.conn, &snap, &opts).await;
         self.keep("rollcalls", &report);
+        self.disagreements.extend(report.disagreements());
         let after = task.name.clone().unwrap_or_else(|| "task".into());
         let label = format!("roll call after `{after}`");
         self.run.emitter.emit(PushEvent::Rollcall {
