@@ -3,7 +3,8 @@
 //! `on-failure` whose program ignores or handles SIGTERM, `on-failure:3` with its retries used up,
 //! `no`, an `unless-stopped` container flagged by `docker stop`, a stopped `always` one), then a
 //! real event: a Docker restart, a containerd restart, a reboot, a Docker restart whose stop outlasts
-//! systemd's deadline, and a Docker restart under live-restore. `drover snapshot` before,
+//! systemd's deadline, a reboot with a bind-mount source on a filesystem mounted after Docker, and a
+//! Docker restart under live-restore. `drover snapshot` before,
 //! `drover verify` after: every container's predicted fate (from the snapshot's facts, for the event
 //! the roll call saw) beside what it did, asserted exactly. No miss; the false alarms are only where
 //! the prediction names its uncertainty (none happen here: the one uncertain case, a program that
@@ -272,6 +273,52 @@ fn predicted_fates_hold_against_real_daemons_event_by_event() {
         .exec(
             0,
             "rm /etc/systemd/system/docker.service.d/deadline.conf && systemctl daemon-reload",
+        )
+        .unwrap();
+
+    // A bind-mount source on a filesystem fstab mounts late (`nofail`, here after docker.service
+    // on purpose, as a slow disk or a network share would be): at the reboot Docker starts
+    // before it, the start fails, and Docker never tries again. The same container on / comes
+    // back.
+    fleet
+        .exec(
+            0,
+            "ids=$(docker ps -aq); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null; \
+             mkdir -p /srv/disk/app /srv/early /mnt/late && \
+             echo '/srv/disk /mnt/late none bind,nofail,x-systemd.after=docker.service 0 0' >> /etc/fstab && \
+             systemctl daemon-reload && systemctl start mnt-late.mount && test -d /mnt/late/app",
+        )
+        .unwrap();
+    for (name, source) in [
+        ("late-mount", "/mnt/late/app"),
+        ("early-mount", "/srv/early"),
+    ] {
+        run(
+            &fleet,
+            name,
+            &[
+                "--restart",
+                "always",
+                "--mount",
+                &format!("type=bind,source={source},target=/data"),
+            ],
+            &[],
+        );
+    }
+    let (event, got) = called(&fleet, || fleet.reboot(0).unwrap());
+    assert_eq!(event, "reboot");
+    assert_eq!(
+        got,
+        rows(&[
+            ("late-mount", "at_risk", "true_alarm"),
+            ("early-mount", "comes_back", "match"),
+        ]),
+        "a late mount"
+    );
+    fleet
+        .exec(
+            0,
+            "sed -i '/mnt\\/late/d' /etc/fstab && systemctl daemon-reload",
         )
         .unwrap();
 

@@ -98,6 +98,9 @@ pub struct Lifecycle {
     pub started_before: bool,
     /// Sources of its bind mounts.
     pub binds: Vec<String>,
+    /// Its bind-mount sources on filesystems that systemd may mount after Docker starts at boot,
+    /// each with why.
+    pub late_binds: Vec<String>,
 }
 
 impl Lifecycle {
@@ -130,6 +133,8 @@ pub struct Daemon {
     /// Whether restarting containerd.service restarts docker.service (docker.service `Requires`,
     /// `BindsTo` or is `PartOf` it); `None` when systemd could not say.
     pub follows_containerd: Option<bool>,
+    /// The units docker.service starts after (`After`, implicit ones included).
+    pub after: Vec<String>,
 }
 
 impl Daemon {
@@ -320,11 +325,91 @@ pub fn unit_relations(show: &str, daemon: &mut Daemon) {
             continue;
         }
         daemon.systemd_stop_limit = props.get("TimeoutStopUSec").and_then(|t| timespan_secs(t));
+        daemon.after = props
+            .get("After")
+            .map(|a| a.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
         daemon.follows_containerd = Some(["Requires", "BindsTo", "PartOf"].iter().any(|k| {
             props
                 .get(k)
                 .is_some_and(|v| v.split_whitespace().any(|u| u == "containerd.service"))
         }));
+    }
+}
+
+/// Filesystems systemd mounts once the network is up (`remote-fs.target`).
+const NETWORK_FS: &[&str] = &[
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "ceph",
+    "glusterfs",
+    "fuse.sshfs",
+    "fuse.glusterfs",
+    "fuse.cephfs",
+];
+
+/// Whether an fstab entry (`FSTYPE OPTIONS`) for `target`, whose mount unit is `unit`, may be
+/// mounted after docker.service starts at boot, and why. An ordinary local entry is required by
+/// local-fs.target, which every service starts after; `nofail`, `noauto`, an automount, an explicit
+/// ordering or a network filesystem take it out of that, unless docker.service is ordered after its
+/// unit (or after remote-fs.target, for a network one).
+pub fn late_mount(
+    target: &str,
+    fstab: &str,
+    unit: &str,
+    docker_after: &[String],
+) -> Option<String> {
+    let mut words = fstab.split_whitespace();
+    let (fstype, options) = (words.next()?, words.next().unwrap_or_default());
+    let after = |u: &str| docker_after.iter().any(|a| a == u);
+    if !unit.is_empty() && after(unit) {
+        return None;
+    }
+    if NETWORK_FS.contains(&fstype) || options.split(',').any(|o| o == "_netdev") {
+        let nofail = options.split(',').any(|o| o == "nofail");
+        return (!after("remote-fs.target") || nofail).then(|| {
+            format!(
+                "{target} is a network filesystem ({fstype}) that docker.service does not wait for"
+            )
+        });
+    }
+    let late: Vec<&str> = options
+        .split(',')
+        .filter(|o| {
+            ["nofail", "noauto", "x-systemd.automount"].contains(o)
+                || o.starts_with("x-systemd.after=")
+        })
+        .collect();
+    (!late.is_empty()).then(|| {
+        format!(
+            "{target} is mounted from fstab with {}, so nothing makes docker.service wait for it",
+            late.join(",")
+        )
+    })
+}
+
+/// Adds each container's late bind mounts from the `binds` lines `SOURCE|TARGET|FSTAB|UNIT`.
+pub fn add_late_binds(containers: &mut [Container], binds: &str, daemon: &Daemon) {
+    let late: BTreeMap<&str, String> = binds
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(4, '|');
+            let (source, target, fstab, unit) = (f.next()?, f.next()?, f.next()?, f.next()?);
+            Some((
+                source,
+                late_mount(target, fstab, unit.trim(), &daemon.after)?,
+            ))
+        })
+        .collect();
+    for c in containers {
+        c.lifecycle.late_binds = c
+            .lifecycle
+            .binds
+            .iter()
+            .filter_map(|b| late.get(b.as_str()).map(|why| format!("{b}: {why}")))
+            .collect();
     }
 }
 
@@ -404,6 +489,45 @@ mod tests {
             Some(3)
         );
         assert_eq!(shutdown_timeout("not json", ""), None);
+    }
+
+    #[test]
+    fn late_mounts_are_those_nothing_orders_before_docker() {
+        let after: Vec<String> = [
+            "network-online.target",
+            "containerd.service",
+            "basic.target",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            late_mount("/srv", "ext4 rw,relatime", "srv.mount", &after),
+            None
+        );
+        assert_eq!(
+            late_mount("/mnt/data", "ext4 rw,nofail", "mnt-data.mount", &after).as_deref(),
+            Some(
+                "/mnt/data is mounted from fstab with nofail, so nothing makes docker.service wait for it"
+            )
+        );
+        assert_eq!(
+            late_mount("/mnt/nas", "nfs4 rw", "mnt-nas.mount", &after).as_deref(),
+            Some("/mnt/nas is a network filesystem (nfs4) that docker.service does not wait for")
+        );
+        let waits: Vec<String> = vec!["mnt-data.mount".into(), "remote-fs.target".into()];
+        assert_eq!(
+            late_mount("/mnt/data", "ext4 nofail", "mnt-data.mount", &waits),
+            None
+        );
+        assert_eq!(
+            late_mount("/mnt/nas", "nfs4 rw", "mnt-nas.mount", &waits),
+            None
+        );
+        assert_eq!(
+            late_mount("/mnt/x", "", "mnt-x.mount", &after),
+            None,
+            "not in fstab"
+        );
     }
 
     #[test]

@@ -128,10 +128,15 @@ pub const DOCKER_COMMAND: &str = concat!(
     "echo '### dockerd'; p=$(systemctl show -p MainPID --value docker.service 2>/dev/null); ",
     "[ \"${p:-0}\" -gt 0 ] 2>/dev/null || p=$(pidof dockerd 2>/dev/null | cut -d' ' -f1); ",
     "[ -n \"$p\" ] && { echo \"$p\"; tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null; echo; }; ",
-    "echo '### units'; [ -d /run/systemd/system ] && systemctl show -p Id,Requires,BindsTo,PartOf,TimeoutStopUSec docker.service containerd.service 2>/dev/null; ",
+    "echo '### units'; [ -d /run/systemd/system ] && systemctl show -p Id,Requires,BindsTo,PartOf,TimeoutStopUSec,After docker.service containerd.service 2>/dev/null; ",
     "echo '### containers'; ids=$(docker ps -aq --no-trunc); [ -z \"$ids\" ] || docker inspect $ids; ",
     "echo '### flags'; r=${i##* }; for f in \"$r\"/containers/*/config.v2.json; do ",
     "[ -r \"$f\" ] && echo \"$(basename \"$(dirname \"$f\")\") $(grep -o '\"HasBeenManuallyStopped\":[a-z]*' \"$f\")\"; done; ",
+    // Each bind source not on /: its mount point, that mount point's fstab entry (type and
+    // options), and its systemd mount unit.
+    "echo '### binds'; [ -z \"$ids\" ] || docker inspect -f '{{range .Mounts}}{{if eq .Type \"bind\"}}{{println .Source}}{{end}}{{end}}' $ids | sort -u | while read -r s; do ",
+    "[ -n \"$s\" ] || continue; t=$(findmnt -n -o TARGET -T \"$s\" 2>/dev/null | head -n 1); [ -n \"$t\" ] && [ \"$t\" != / ] || continue; ",
+    "echo \"$s|$t|$(findmnt -s -n -o FSTYPE,OPTIONS --mountpoint \"$t\" 2>/dev/null | head -n 1)|$(systemd-escape -p --suffix=mount \"$t\" 2>/dev/null)\"; done; ",
     "echo '### procs'; [ -z \"$ids\" ] || docker inspect -f '{{.Id}} {{.State.Pid}}' $ids | while read -r id pid; do ",
     "[ \"$pid\" -gt 0 ] 2>/dev/null && echo \"$id $(sed -n 's/^SigCgt:[[:space:]]*//p; s/^VmRSS:[[:space:]]*\\([0-9]*\\).*/rss \\1/p' /proc/$pid/status 2>/dev/null | tr '\\n' ' ')\"; done; true",
 );
@@ -158,6 +163,7 @@ pub fn parse_docker_state(output: &str) -> Result<(Daemon, Vec<Container>), Stri
     docker::unit_relations(get("units"), &mut daemon);
     let mut containers = docker::containers(get("containers"))?;
     docker::add_lifecycle(&mut containers, get("flags"), get("procs"));
+    docker::add_late_binds(&mut containers, get("binds"), &daemon);
     Ok((daemon, containers))
 }
 

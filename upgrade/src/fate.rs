@@ -192,9 +192,25 @@ pub fn fate(c: &Container, event: Event, host: Host) -> (Fate, String) {
         };
         return (fate, why.into());
     }
-    if !running {
-        return stopped(c);
+    let fated = if running {
+        running_fate(c, event, host)
+    } else {
+        stopped(c)
+    };
+    match (fated.0, c.lifecycle.late_binds.first()) {
+        (Fate::ComesBack | Fate::WillStart, Some(late)) if reboot => (
+            Fate::AtRisk,
+            format!(
+                "its bind mount {late}: at boot Docker may start it before the filesystem is there, and then the start fails (or, with -v, runs on an empty folder), and Docker does not retry"
+            ),
+        ),
+        _ => fated,
     }
+}
+
+/// A running container's fate when the daemon restarts or the host reboots.
+fn running_fate(c: &Container, event: Event, host: Host) -> (Fate, String) {
+    let reboot = event == Event::Reboot;
     if !reboot && host.daemon.live_restore {
         let mut why = String::from("live-restore keeps it running while the daemon restarts");
         if host.major_jump {
@@ -623,6 +639,23 @@ mod tests {
                 "on-failure:3 has used its 3 restarts".to_string()
             )
         );
+    }
+
+    #[test]
+    fn a_bind_mount_on_a_late_filesystem_is_at_risk_at_a_reboot_only() {
+        let late = Lifecycle {
+            late_binds: vec!["/mnt/data/app: /mnt/data is mounted from fstab with nofail, so nothing makes docker.service wait for it".into()],
+            ..ignores_term()
+        };
+        let cs = [container("always", "running", late)];
+        let daemon = Daemon::default();
+        let (f, why) = fate(&cs[0], Event::Reboot, host(&daemon, &cs));
+        assert_eq!(f, Fate::AtRisk);
+        assert!(
+            why.starts_with("its bind mount /mnt/data/app: /mnt/data is mounted"),
+            "{why}"
+        );
+        assert_eq!(fates(Event::DaemonRestart, &daemon, &cs), [Fate::ComesBack]);
     }
 
     #[test]
