@@ -428,3 +428,96 @@ fn a_canary_whose_prediction_disagrees_halts_the_rollout() {
     assert_eq!(resumed.code, 0, "{resumed:?}");
     assert_ne!(dockerd(1), before[1]);
 }
+
+/// Docker's own upgrade under live-restore (containerd.io 1.7 -> 2.1 and docker-ce 28 -> 29, made of
+/// the Docker the host runs, with debhelper's maintainer scripts that really restart both daemons):
+/// `drover impact` predicts every running container keeps running, warning that a major version
+/// jump is not promised; the push's roll call after the upgrade predicts the same for the Docker
+/// restart it saw, and every container kept its process.
+#[test]
+fn an_upgrade_under_live_restore_keeps_every_container_running() {
+    let repo = common::scratch().join(format!("fates-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    common::apt::build_repo_of(&repo, &[]);
+    let Some(fleet) = common::debian_fleet(
+        "an_upgrade_under_live_restore_keeps_every_container_running",
+        &DebianOptions {
+            hosts: 1,
+            boot: Boot::Systemd,
+            repo: Some(repo.clone()),
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    common::apt::docker_ce_debs(&fleet, &repo);
+    common::apt::build_repo_of(&repo, &[]);
+    fleet
+        .exec(
+            0,
+            "export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && \
+             apt-get install -y -q containerd.io=1.7.27-1 docker-ce=5:28.3.2-1~debian.12~bookworm >/dev/null && \
+             sed -i 's/^{/{\"live-restore\": true, /' /etc/docker/daemon.json && systemctl restart docker",
+        )
+        .unwrap();
+    fleet.build_busybox_image(0).unwrap();
+    for policy in ["always", "unless-stopped", "on-failure", "no"] {
+        run(&fleet, policy, &["--restart", policy], &[]);
+    }
+    let pids = || {
+        fleet
+            .exec(
+                0,
+                "docker inspect -f '{{.Name}} {{.State.Pid}}' $(docker ps -q) | sort",
+            )
+            .unwrap()
+    };
+    let before = pids();
+
+    let impact = common::drover(&fleet, &["impact", "all", "--format", "json"]);
+    assert_eq!(impact.code, 0, "{impact:?}");
+    let host = &impact.json()["hosts"][0];
+    for c in host["prediction"]["containers"].as_array().unwrap() {
+        assert_eq!(c["fate"], "keeps_running", "{c}");
+        assert!(
+            c["why"]
+                .as_str()
+                .unwrap()
+                .contains("across a major version jump"),
+            "{c}"
+        );
+    }
+
+    let pb = fleet.dir().join("upgrade.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  rollcall:\n    window: 1\n    deadline: 20\n  tasks:\n    - name: upgrade Docker\n      apt:\n        upgrade: dist\n        update_cache: true\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "dpkg-query -W -f '${Version}' docker-ce")
+            .unwrap(),
+        "5:29.0.2-1~debian.12~bookworm"
+    );
+    let rollcall: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::only_run(&runs).join("rollcalls/deb01.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rollcall["event"], "daemon_restart", "{rollcall}");
+    for c in rollcall["containers"].as_array().unwrap() {
+        assert_eq!(c["verdict"], "came_back", "{c}");
+        assert_eq!(c["predicted"]["fate"], "keeps_running", "{c}");
+        assert_eq!(c["predicted"]["outcome"], "match", "{c}");
+    }
+    assert_eq!(
+        pids(),
+        before,
+        "live-restore kept every container's process"
+    );
+    drop(fleet);
+    let _ = std::fs::remove_dir_all(&repo);
+}
