@@ -2597,17 +2597,8 @@ impl Module {
                 args.entry(k.clone()).or_insert(v.clone());
             }
         }
-        for required in spec.params.iter().filter(|p| p.required) {
-            if !args.contains_key(required.name) {
-                return Err(src.invalid(
-                    key,
-                    format!(
-                        "module `{}` needs the parameter `{}`",
-                        spec.name, required.name
-                    ),
-                ));
-            }
-        }
+        // Required parameters are checked once `module_defaults:` around the task are known
+        // (`Module::missing`), since they may give them.
         Ok(Module {
             kind: spec.kind,
             args,
@@ -2618,6 +2609,21 @@ impl Module {
     /// Its short name.
     pub fn name(&self) -> &'static str {
         self.kind.name()
+    }
+
+    /// What is wrong when a required parameter is neither given nor in the `module_defaults:`
+    /// layers around the task.
+    pub fn missing(&self, module_defaults: &[Json]) -> Option<String> {
+        let spec = self.kind.spec();
+        let args = crate::module_defaults::apply(module_defaults, self);
+        let absent = spec
+            .params
+            .iter()
+            .find(|p| p.required && !args.contains_key(p.name))?;
+        Some(format!(
+            "module `{}` needs the parameter `{}`",
+            spec.name, absent.name
+        ))
     }
 
     /// A string parameter, if present and a string.

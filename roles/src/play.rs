@@ -658,7 +658,30 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         crate::task::pass_keywords(&keywords, &mut role.tasks);
         crate::task::pass_keywords(&keywords, &mut role.handlers);
     }
+    check_required(&play)?;
     Ok(play)
+}
+
+/// Every module task has its required parameters, its own or from `module_defaults:`; the first
+/// in file order that does not is the error.
+fn check_required(play: &Play) -> Result<(), PlaybookError> {
+    let mut missing: Vec<(At, String)> = play
+        .all_tasks()
+        .into_iter()
+        .filter_map(|t| match &t.body {
+            TaskBody::Module(m) => m
+                .missing(&t.module_defaults)
+                .map(|message| (m.at.clone(), message)),
+            _ => None,
+        })
+        .collect();
+    missing.sort_by(|a, b| {
+        (&a.0.path, a.0.mark.line, a.0.mark.col).cmp(&(&b.0.path, b.0.mark.line, b.0.mark.col))
+    });
+    match missing.into_iter().next() {
+        Some((at, message)) => Err(PlaybookError::Invalid { at, message }),
+        None => Ok(()),
+    }
 }
 
 /// One `vars_prompt:` entry, its keys checked.

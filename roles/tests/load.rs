@@ -131,14 +131,34 @@ fn a_missing_role_or_template_is_refused() {
 
 #[test]
 fn a_module_without_its_required_parameter_is_refused() {
-    let e = error(&[(
-        "site.yml",
-        "- hosts: all\n  tasks:\n    - template:\n        src: a.j2\n",
-    )]);
+    let e = error(&[
+        (
+            "site.yml",
+            "- hosts: all\n  tasks:\n    - template:\n        src: a.j2\n",
+        ),
+        ("templates/a.j2", "a\n"),
+    ]);
     assert_eq!(
         e,
         "site.yml:3:7: module `template` needs the parameter `dest`"
     );
+}
+
+#[test]
+fn module_defaults_may_give_a_required_parameter() {
+    let mut files = vec![(
+        "site.yml",
+        "- hosts: all\n  module_defaults:\n    ansible.builtin.template:\n      dest: /etc/app.conf\n  tasks:\n    - template:\n        src: a.j2\n    - block:\n        - copy:\n            content: x\n      module_defaults:\n        copy:\n          dest: /etc/x\n",
+    )];
+    files.push(("templates/a.j2", "a\n"));
+    let (_dir, loaded) = load(&files);
+    loaded.unwrap();
+    // A block's defaults for another module give nothing to this one.
+    let e = error(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - block:\n        - copy:\n            content: x\n      module_defaults:\n        template:\n          dest: /etc/x\n",
+    )]);
+    assert_eq!(e, "site.yml:4:11: module `copy` needs the parameter `dest`");
 }
 
 #[test]

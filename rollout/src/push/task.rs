@@ -378,6 +378,10 @@ impl HostRun<'_> {
     ) -> Result<Outcome, Stop> {
         // Variables whose values are templates render now, with the loop item set; one that still
         // cannot is an error where the task uses it, as in Ansible.
+        // A task file included while the run goes was not checked at load.
+        if let Some(msg) = module.missing(&task.module_defaults) {
+            return Err(self.template_failure(task, Some(module), role, msg));
+        }
         let mut vars = vars.clone();
         let unsettled = self.run.engine.settle_vars(&mut vars);
         let vars = &vars;
