@@ -352,7 +352,8 @@ fn predicted_fates_hold_against_real_daemons_event_by_event() {
 }
 
 /// `push --canary 1`: the first host is a rehearsal. Its roll call passes (every container runs
-/// again), but one came back although drover feared it would not (an `on-failure` program that
+/// again; the `restart: no` one because drover started it), but one came back although drover
+/// feared it would not (an `on-failure` program that
 /// handles SIGTERM and exits 3): the prediction disagreed, so the rollout halts before the second
 /// host. Resumed, the play goes on without a second canary.
 #[test]
@@ -395,6 +396,24 @@ fn a_canary_whose_prediction_disagrees_halts_the_rollout() {
             )
             .unwrap();
     }
+    // restart: no stays down, as predicted (no disagreement), and the roll call starts it again:
+    // remediation is the default.
+    fleet
+        .docker(
+            0,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "stays-down",
+                "--network",
+                "none",
+                "--stop-timeout",
+                "2",
+                "drover/busybox:1",
+            ],
+        )
+        .unwrap();
     let before = [dockerd(0), dockerd(1)];
     let pb = fleet.dir().join("restart.yml");
     std::fs::write(
@@ -407,7 +426,7 @@ fn a_canary_whose_prediction_disagrees_halts_the_rollout() {
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
         run.stdout.contains(
-            "deb01        ok       [roll call after `restart docker`]: 1 container(s) came back"
+            "deb01        ok       [roll call after `restart docker`]: 2 container(s) came back (1 started by drover: stays-down)"
         ),
         "{run:?}"
     );
