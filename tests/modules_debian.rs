@@ -1504,6 +1504,87 @@ fn ufw_allows_ssh_enables_the_firewall_and_changes_only_what_differs() {
     assert!(recap(&checked).contains("changed=0"), "{checked:?}");
 }
 
+/// firewalld on a host with systemd that has it (the Python flavour; not started at boot). While the
+/// daemon is stopped, a task without `offline` is refused and one with it changes the permanent
+/// configuration through firewall-offline-cmd. With the daemon running: a port in both
+/// configurations, a zone made, its target set, a rich rule in the running configuration only,
+/// masquerading on; a second run changes nothing; --check tells a removal without making it; the
+/// port removed from both. firewall-cmd itself is the proof, and SSH stays open throughout.
+#[test]
+fn firewalld_changes_each_configuration_only_where_it_differs() {
+    let Some(fleet) = common::debian_fleet(
+        "firewalld_changes_each_configuration_only_where_it_differs",
+        &DebianOptions {
+            flavour: drover_fleet::Flavour::Python,
+            boot: drover_fleet::Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let offline = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.posix.firewalld:\n        service: https\n        permanent: true\n        offline: true\n        state: enabled\n";
+    let run = push(&fleet, "offline", offline, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(0, "firewall-offline-cmd --query-service=https")
+            .unwrap()
+            .trim(),
+        "yes"
+    );
+    let online_only = "- hosts: all\n  gather_facts: false\n  tasks:\n    - firewalld:\n        service: http\n        state: enabled\n";
+    assert_task_failed(
+        &push(&fleet, "down", online_only, &[]),
+        "firewalld is not running: start it, or give `offline: true`",
+    );
+
+    fleet.exec(0, "systemctl start firewalld").unwrap();
+    let rule = "rule family=\"ipv4\" source address=\"10.9.0.0/16\" accept";
+    let play = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - firewalld:\n        port: 8081/tcp\n        permanent: true\n        immediate: true\n        state: enabled\n    - firewalld:\n        zone: custom\n        permanent: true\n        state: present\n    - firewalld:\n        zone: custom\n        target: DROP\n        permanent: true\n        state: present\n    - firewalld:\n        rich_rule: '{rule}'\n        zone: public\n        state: enabled\n    - firewalld:\n        masquerade: \"yes\"\n        zone: public\n        permanent: true\n        state: enabled\n"
+    );
+    let run = push(&fleet, "online", &play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=5"), "{run:?}");
+    let ask = |q: &str| {
+        fleet
+            .exec(0, &format!("firewall-cmd {q}"))
+            .map(|o| o.trim().to_string())
+    };
+    assert_eq!(ask("--query-port=8081/tcp").unwrap(), "yes");
+    assert_eq!(ask("--permanent --query-port=8081/tcp").unwrap(), "yes");
+    assert!(
+        ask("--permanent --get-zones")
+            .unwrap()
+            .split(' ')
+            .any(|z| z == "custom")
+    );
+    assert_eq!(
+        ask("--permanent --zone=custom --get-target").unwrap(),
+        "DROP"
+    );
+    assert_eq!(ask(&format!("--query-rich-rule='{rule}'")).unwrap(), "yes");
+    assert!(
+        ask(&format!("--permanent --query-rich-rule='{rule}'")).is_err(),
+        "the rich rule was for the running configuration only"
+    );
+    assert_eq!(ask("--permanent --query-masquerade").unwrap(), "yes");
+    let again = push(&fleet, "online", &play, &[]);
+    assert!(recap(&again).contains("changed=0"), "{again:?}");
+
+    let remove = "- hosts: all\n  gather_facts: false\n  tasks:\n    - firewalld:\n        port: 8081/tcp\n        permanent: true\n        immediate: true\n        state: disabled\n";
+    let checked = push(&fleet, "remove", remove, &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert_eq!(ask("--query-port=8081/tcp").unwrap(), "yes");
+    let run = push(&fleet, "remove", remove, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(ask("--query-port=8081/tcp").is_err());
+    assert!(ask("--permanent --query-port=8081/tcp").is_err());
+    let run = push(&fleet, "remove", remove, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+}
+
 /// `script`: a script of the controller's runs on the host with its arguments (quoted as written,
 /// through the host's shell), in `chdir`, with `executable`; its output and rc are registered; a
 /// failing script fails the task with its output; `creates` skips; nothing is left in the host's

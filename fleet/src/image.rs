@@ -8,8 +8,9 @@
 //! second) and systemd as PID 1 with containerd and Docker (Debian's `docker.io`) as services. It has
 //! no Python: drover needs none on its hosts, and the fleet's tests check that. Its
 //! [`Flavour::Python`] adds the tools Debian ships only as Python programs (Docker Compose as
-//! `docker-compose` 1.29, and `ufw`): for the tests that need them (the examples deploy with
-//! Compose; the ufw module drives ufw), never for the tests that prove drover needs no Python.
+//! `docker-compose` 1.29, `ufw` and `firewalld`, the latter disabled at boot): for the tests that
+//! need them (the examples deploy with Compose; the ufw and firewalld modules drive those), never
+//! for the tests that prove drover needs no Python.
 
 use std::fs;
 use std::io;
@@ -100,8 +101,8 @@ pub enum Flavour {
     /// Nothing more: no Python.
     #[default]
     Base,
-    /// Debian's tools written in Python, installed over the base: `docker-compose` (Compose 1.29)
-    /// and `ufw`.
+    /// Debian's tools written in Python, installed over the base: `docker-compose` (Compose 1.29),
+    /// `ufw` and `firewalld` (not started at boot).
     Python,
 }
 
@@ -118,7 +119,16 @@ impl Flavour {
     fn packages(self) -> &'static [&'static str] {
         match self {
             Flavour::Base => &[],
-            Flavour::Python => &["docker-compose", "ufw"],
+            Flavour::Python => &["docker-compose", "ufw", "firewalld"],
+        }
+    }
+
+    /// Services its packages enable that stay off until a test starts them: firewalld would take
+    /// over every Python-flavour host's netfilter (ufw's tests among them).
+    fn disabled(self) -> &'static [&'static str] {
+        match self {
+            Flavour::Base => &[],
+            Flavour::Python => &["firewalld.service"],
         }
     }
 
@@ -194,6 +204,7 @@ fn recipe_hash(codename: &str, flavour: Flavour) -> u64 {
         codename,
         &PACKAGES.join(","),
         &flavour.packages().join(","),
+        &flavour.disabled().join(","),
         BOOT,
         POWER,
         SSHD,
@@ -327,6 +338,15 @@ fn build(codename: &str, flavours: &[Flavour]) -> io::Result<()> {
         customise(&root)?;
         for flavour in flavours {
             add_packages(&root, &mirror, codename, flavour.packages())?;
+            if !flavour.disabled().is_empty() {
+                step(
+                    Command::new("chroot")
+                        .arg(&root)
+                        .args(["systemctl", "disable"])
+                        .args(flavour.disabled()),
+                    "systemctl disable in the rootfs",
+                )?;
+            }
             remove_apt_downloads(&root)?;
             import(&root, &flavour.tag(codename))?;
         }

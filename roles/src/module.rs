@@ -85,6 +85,8 @@ pub enum ModuleKind {
     Timezone,
     /// `ufw` (community.general).
     Ufw,
+    /// `firewalld` (ansible.posix).
+    Firewalld,
     /// `script`.
     Script,
     /// `known_hosts`.
@@ -1405,6 +1407,33 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         true,
     )
     .aliases(&["community.general.ufw"]),
+    module(
+        ModuleKind::Firewalld,
+        "firewalld",
+        "One setting of firewalld through its own `firewall-cmd` (`firewall-offline-cmd` with `offline` when the daemon is not running), as ansible.posix.firewalld makes it: a service, port, port forward, rich rule, source, interface, ICMP block, ICMP block inversion, masquerade, a zone's target, the default zone, or a zone itself; in the running configuration (`immediate`, assumed without `permanent`), the permanent one, or both; queried first, changed only when it differs.",
+        &[
+            req("state", Choice(&["enabled", "disabled", "present", "absent"]), "enabled or disabled for a setting; present or absent for a zone itself (or a zone's target)"),
+            p("zone", Str, "the zone (firewalld's default zone when not given)"),
+            p("service", Str, "a service firewalld knows (`firewall-cmd --get-services`)"),
+            p("port", Str, "PORT/PROTOCOL or FROM-TO/PROTOCOL"),
+            p("port_forward", List, "one mapping of `port`, `proto` (tcp or udp), `toport` and optionally `toaddr`"),
+            p("rich_rule", Str, "a rule in firewalld's rich language"),
+            p("source", Str, "a source address or network (needs `permanent` to be given)"),
+            p("interface", Str, "an interface, moved to `zone` (which it needs)"),
+            p("icmp_block", Str, "an ICMP type to block"),
+            p("icmp_block_inversion", Str, "any value: inverts the zone's ICMP blocks (enabled) or not (disabled)"),
+            p("masquerade", Str, "any value: masquerading on (enabled) or off (disabled) for the zone"),
+            p("target", Choice(&["default", "ACCEPT", "DROP", "%%REJECT%%"]), "the zone's target (needs `zone` and `permanent`); absent or disabled puts back `default`"),
+            p("default", Bool, "make `zone` the default zone (enabled) or put back public (disabled); needs `permanent`, and `immediate` when the daemon runs"),
+            p("permanent", Bool, "change the permanent configuration"),
+            p("immediate", Bool, "change the running configuration too (assumed when `permanent` is not true)"),
+            p("offline", Bool, "when the daemon is not running, change the permanent configuration with firewall-offline-cmd"),
+            p("timeout", Number, "seconds a running-configuration setting lasts (0: until reload)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["ansible.posix.firewalld"]),
     module(
         ModuleKind::Debconf,
         "debconf",

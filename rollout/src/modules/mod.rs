@@ -31,6 +31,7 @@ mod dpkg_selections;
 mod expect;
 pub(crate) mod files;
 mod find;
+mod firewalld;
 mod foreign_packages;
 mod gather;
 mod get_url;
@@ -598,6 +599,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Hostname => hostname::run(&args, ctx).await,
         M::Timezone => timezone::run(&args, ctx).await,
         M::Ufw => ufw::run(&args, ctx).await,
+        M::Firewalld => firewalld::run(&args, ctx).await,
         M::Tempfile => tempfile::run(&args, ctx).await,
         M::PackageFacts => gather::package_facts(&args, ctx).await,
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
