@@ -1585,6 +1585,60 @@ fn firewalld_changes_each_configuration_only_where_it_differs() {
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 }
 
+/// systemd's other scopes: a user's own manager (`scope: user`, the task become the user, as
+/// Ansible runs it; the user lingers, so their manager runs without a login) starts and enables a
+/// unit of theirs; every user's defaults (`scope: global`) enable a unit for all. Applied again,
+/// nothing changes; the user's own systemctl and the global one are the proof.
+#[test]
+fn systemd_user_and_global_scopes() {
+    let Some(fleet) = common::debian_fleet(
+        "systemd_user_and_global_scopes",
+        &DebianOptions {
+            boot: drover_fleet::Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "set -e; loginctl enable-linger ops; \
+             for i in $(seq 100); do [ -S /run/user/$(id -u ops)/systemd/private ] && break; sleep 0.2; done; \
+             d=/home/ops/.config/systemd/user; mkdir -p $d; \
+             printf '[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n[Install]\\nWantedBy=default.target\\n' > $d/hello.service; \
+             chown -R ops: /home/ops/.config; \
+             mkdir -p /etc/systemd/user; \
+             printf '[Service]\\nExecStart=/bin/true\\n[Install]\\nWantedBy=default.target\\n' > /etc/systemd/user/agent.service",
+        )
+        .unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - systemd:\n        name: hello.service\n        scope: user\n        state: started\n        enabled: true\n      become: true\n      become_user: ops\n    - ansible.builtin.systemd_service:\n        name: agent.service\n        scope: global\n        enabled: true\n";
+    let run = push(&fleet, "scopes", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    let user = |q: &str| {
+        fleet
+            .exec(
+                0,
+                &format!("runuser -u ops -- env XDG_RUNTIME_DIR=/run/user/$(id -u ops) systemctl --user {q} hello.service"),
+            )
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(user("is-active"), "active");
+    assert_eq!(user("is-enabled"), "enabled");
+    assert_eq!(
+        fleet
+            .exec(0, "systemctl --global is-enabled agent.service")
+            .unwrap()
+            .trim(),
+        "enabled"
+    );
+    let again = push(&fleet, "scopes", play, &[]);
+    assert!(recap(&again).contains("changed=0"), "{again:?}");
+}
+
 /// `script`: a script of the controller's runs on the host with its arguments (quoted as written,
 /// through the host's shell), in `chdir`, with `executable`; its output and rc are registered; a
 /// failing script fails the task with its output; `creates` skips; nothing is left in the host's

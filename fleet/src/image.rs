@@ -43,6 +43,8 @@ const PACKAGES: &[&str] = &[
     "make",
     "systemd-sysv",
     "dbus",
+    // As on an installed Debian server: logind sessions, and users' own managers (systemctl --user).
+    "libpam-systemd",
     "docker.io",
 ];
 

@@ -802,13 +802,17 @@ pub const MODULES: &[Spec] = &[
     module(
         ModuleKind::Systemd,
         "systemd",
-        "As `service`, and masks or unmasks a unit; `name` may be left out with only `daemon_reload`.",
+        "As `service`, and masks or unmasks a unit, in the system manager, a user's own or every user's defaults (`scope`); `name` may be left out with only `daemon_reload` or `daemon_reexec`.",
         &[
             p("name", Str, "the unit"),
             UNIT_STATE,
             ENABLED,
             p("masked", Bool, "mask the unit (it cannot be started) or unmask it"),
             DAEMON_RELOAD,
+            p("daemon_reexec", Bool, "run `systemctl daemon-reexec` first"),
+            p("scope", Choice(&["system", "user", "global"]), "the system manager (default), the user's own (`systemctl --user`, as the user the task runs as; XDG_RUNTIME_DIR is /run/user/UID when the session has none), or every user's defaults (`--global`: enabled and masked only)"),
+            p("no_block", Bool, "start, stop, restart or reload without waiting for the job (`--no-block`)"),
+            p("force", Bool, "enable, disable or mask over conflicting symlinks (`--force`)"),
         ],
         CheckMode::Predicts,
         false,

@@ -5,6 +5,28 @@ use drover_ssh::shell::quote;
 
 use super::{Args, ModuleCtx, Outcome};
 
+/// `systemctl` for the task's `scope`: the system manager, the user's own (`--user`, as the
+/// user the task runs as, with `XDG_RUNTIME_DIR` found as Ansible finds it when the session has
+/// none) or every user's defaults (`--global`: enabling and masking only).
+fn systemctl(args: &Args) -> Result<(String, &'static str), String> {
+    match args.str("scope").as_deref() {
+        None | Some("system") => Ok((String::new(), "systemctl")),
+        Some("user") => Ok((
+            "export XDG_RUNTIME_DIR=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}\"".into(),
+            "systemctl --user",
+        )),
+        Some("global") => {
+            if args.str("state").is_some() || args.bool("daemon_reload") == Some(true) {
+                return Err("`scope: global` has no running units: it takes `enabled` and `masked`, not `state` or `daemon_reload`".into());
+            }
+            Ok((String::new(), "systemctl --global"))
+        }
+        Some(other) => Err(format!(
+            "`scope: {other}` is not one of system, user, global"
+        )),
+    }
+}
+
 /// The shell for a service task; prints `changed` for each step it took.
 pub fn command(args: &Args, check: bool) -> Result<String, String> {
     let act = |cmd: String| {
@@ -14,9 +36,27 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
             format!("{cmd} && echo changed")
         }
     };
+    let (env, sc) = systemctl(args)?;
+    // `no_block` and `force` go with the verbs that take them, as Ansible's module passes them.
+    let no_block = if args.bool("no_block") == Some(true) {
+        " --no-block"
+    } else {
+        ""
+    };
+    let force = if args.bool("force") == Some(true) {
+        " --force"
+    } else {
+        ""
+    };
     let mut steps = vec!["set -e".to_string()];
+    if !env.is_empty() {
+        steps.push(env);
+    }
     if args.bool("daemon_reload") == Some(true) {
-        steps.push(act("systemctl daemon-reload".into()));
+        steps.push(act(format!("{sc} daemon-reload")));
+    }
+    if args.bool("daemon_reexec") == Some(true) {
+        steps.push(act(format!("{sc} daemon-reexec")));
     }
     let name = args.str("name");
     let unit = || {
@@ -30,15 +70,15 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         Some(true) => {
             let u = unit()?;
             steps.push(format!(
-                "[ \"$(systemctl is-enabled {u} 2>/dev/null)\" = masked ] || {{ {}; }}",
-                act(format!("systemctl mask {u}"))
+                "[ \"$({sc} is-enabled {u} 2>/dev/null)\" = masked ] || {{ {}; }}",
+                act(format!("{sc}{force} mask {u}"))
             ));
         }
         Some(false) => {
             let u = unit()?;
             steps.push(format!(
-                "if [ \"$(systemctl is-enabled {u} 2>/dev/null)\" = masked ]; then {}; fi",
-                act(format!("systemctl unmask {u}"))
+                "if [ \"$({sc} is-enabled {u} 2>/dev/null)\" = masked ]; then {}; fi",
+                act(format!("{sc} unmask {u}"))
             ));
         }
     }
@@ -47,19 +87,19 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         Some("started") => {
             let u = unit()?;
             steps.push(format!(
-                "systemctl is-active --quiet {u} || {{ {}; }}",
-                act(format!("systemctl start {u}"))
+                "{sc} is-active --quiet {u} || {{ {}; }}",
+                act(format!("{sc}{no_block} start {u}"))
             ));
         }
         Some("stopped") => {
             let u = unit()?;
             steps.push(format!(
-                "if systemctl is-active --quiet {u}; then {}; fi",
-                act(format!("systemctl stop {u}"))
+                "if {sc} is-active --quiet {u}; then {}; fi",
+                act(format!("{sc}{no_block} stop {u}"))
             ));
         }
-        Some("restarted") => steps.push(act(format!("systemctl restart {}", unit()?))),
-        Some("reloaded") => steps.push(act(format!("systemctl reload {}", unit()?))),
+        Some("restarted") => steps.push(act(format!("{sc}{no_block} restart {}", unit()?))),
+        Some("reloaded") => steps.push(act(format!("{sc}{no_block} reload {}", unit()?))),
         Some(other) => {
             return Err(format!(
                 "`state: {other}` is not one of started, stopped, restarted, reloaded"
@@ -71,20 +111,22 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         Some(true) => {
             let u = unit()?;
             steps.push(format!(
-                "systemctl is-enabled --quiet {u} || {{ {}; }}",
-                act(format!("systemctl enable {u}"))
+                "{sc} is-enabled --quiet {u} || {{ {}; }}",
+                act(format!("{sc}{force} enable {u}"))
             ));
         }
         Some(false) => {
             let u = unit()?;
             steps.push(format!(
-                "if systemctl is-enabled --quiet {u}; then {}; fi",
-                act(format!("systemctl disable {u}"))
+                "if {sc} is-enabled --quiet {u}; then {}; fi",
+                act(format!("{sc}{force} disable {u}"))
             ));
         }
     }
-    if steps.len() == 1 {
-        return Err("service needs `state`, `enabled`, `masked` or `daemon_reload`".into());
+    if steps.len() == 1 + usize::from(steps.get(1).is_some_and(|s| s.starts_with("export "))) {
+        return Err(
+            "service needs `state`, `enabled`, `masked`, `daemon_reload` or `daemon_reexec`".into(),
+        );
     }
     Ok(steps.join("; "))
 }
@@ -138,5 +180,37 @@ mod tests {
                 .clone(),
         );
         assert!(command(&a, false).is_err());
+    }
+
+    #[test]
+    fn scopes_no_block_and_force() {
+        let args = |v: serde_json::Value| Args(v.as_object().unwrap().clone());
+        assert_eq!(
+            command(
+                &args(json!({"name": "sync.timer", "scope": "user", "state": "started", "enabled": true, "no_block": true, "force": true})),
+                false
+            )
+            .unwrap(),
+            "set -e; export XDG_RUNTIME_DIR=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}\"; systemctl --user is-active --quiet sync.timer || { systemctl --user --no-block start sync.timer && echo changed; }; systemctl --user is-enabled --quiet sync.timer || { systemctl --user --force enable sync.timer && echo changed; }"
+        );
+        assert_eq!(
+            command(
+                &args(json!({"name": "agent.service", "scope": "global", "enabled": true})),
+                false
+            )
+            .unwrap(),
+            "set -e; systemctl --global is-enabled --quiet agent.service || { systemctl --global enable agent.service && echo changed; }"
+        );
+        assert_eq!(
+            command(&args(json!({"daemon_reexec": true})), false).unwrap(),
+            "set -e; systemctl daemon-reexec && echo changed"
+        );
+        for bad in [
+            json!({"name": "a", "scope": "global", "state": "started"}),
+            json!({"name": "a", "scope": "session", "state": "started"}),
+            json!({"scope": "user"}),
+        ] {
+            assert!(command(&args(bad.clone()), false).is_err(), "{bad}");
+        }
     }
 }
