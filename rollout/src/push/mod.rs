@@ -748,6 +748,8 @@ struct HostRun<'a> {
     snapshot: Option<drover_upgrade::rollcall::Snapshot>,
     /// Roll-call predictions that what was seen contradicted, in words.
     disagreements: Vec<String>,
+    /// The fact gathering's output, asked for together with the lock.
+    early: Option<Result<drover_ssh::Output, drover_ssh::SshError>>,
     /// Whether a snapshot was attempted (it fails on a host without Docker, and is not retried).
     snapshot_taken: bool,
     /// The loop variables of the looped blocks and includes being run, outermost first.
