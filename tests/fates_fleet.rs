@@ -15,25 +15,6 @@ mod common;
 use common::DebianOptions;
 use drover_fleet::{Boot, DebianFleet};
 
-/// A container from the busybox image, stop timeout 2 s: `sleep` as PID 1 ignores SIGTERM, so a stop
-/// kills it (137) after 2 s.
-fn run(fleet: &DebianFleet, name: &str, args: &[&str], command: &[&str]) {
-    let mut all = vec![
-        "run",
-        "-d",
-        "--name",
-        name,
-        "--network",
-        "none",
-        "--stop-timeout",
-        "2",
-    ];
-    all.extend(args);
-    all.push("drover/busybox:1");
-    all.extend(command);
-    fleet.docker(0, &all).unwrap();
-}
-
 /// The cases every scenario starts from.
 fn containers(fleet: &DebianFleet) {
     fleet
@@ -42,17 +23,19 @@ fn containers(fleet: &DebianFleet) {
             "ids=$(docker ps -aq); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null",
         )
         .unwrap();
-    run(fleet, "always", &["--restart", "always"], &[]);
-    run(
+    common::busybox(fleet, 0, "always", &["--restart", "always"], &[]);
+    common::busybox(
         fleet,
+        0,
         "unless-stopped",
         &["--restart", "unless-stopped"],
         &[],
     );
-    run(fleet, "on-failure", &["--restart", "on-failure"], &[]);
+    common::busybox(fleet, 0, "on-failure", &["--restart", "on-failure"], &[]);
     // A program that handles SIGTERM and exits 0, as most servers do.
-    run(
+    common::busybox(
         fleet,
+        0,
         "on-failure-clean",
         &["--restart", "on-failure"],
         &[
@@ -63,8 +46,9 @@ fn containers(fleet: &DebianFleet) {
         ],
     );
     // Fails three times (a count kept in a volume), then runs: its three retries are spent.
-    run(
+    common::busybox(
         fleet,
+        0,
         "on-failure-3",
         &["--restart", "on-failure:3", "-v", "/state"],
         &[
@@ -74,9 +58,9 @@ fn containers(fleet: &DebianFleet) {
             "n=$(/bin/busybox cat /state/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /state/n; [ $n -gt 3 ] || exit 1; exec /bin/busybox sleep 100000",
         ],
     );
-    run(fleet, "no", &["--restart", "no"], &[]);
-    run(fleet, "flagged", &["--restart", "unless-stopped"], &[]);
-    run(fleet, "stopped-always", &["--restart", "always"], &[]);
+    common::busybox(fleet, 0, "no", &["--restart", "no"], &[]);
+    common::busybox(fleet, 0, "flagged", &["--restart", "unless-stopped"], &[]);
+    common::busybox(fleet, 0, "stopped-always", &["--restart", "always"], &[]);
     fleet
         .docker(0, &["stop", "flagged", "stopped-always"])
         .unwrap();
@@ -155,6 +139,25 @@ fn rows(expected: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
     v
 }
 
+/// Every running case kept running (`running`, as predicted), the flagged one stopped, the stopped
+/// `always` one as `stopped_always` says.
+fn untouched(running: &str, stopped_always: &str) -> Vec<(String, String, String)> {
+    let mut expected: Vec<(&str, &str, &str)> = [
+        "always",
+        "unless-stopped",
+        "on-failure",
+        "on-failure-clean",
+        "on-failure-3",
+        "no",
+    ]
+    .iter()
+    .map(|name| (*name, running, "match"))
+    .collect();
+    expected.push(("flagged", "already_stopped", "match"));
+    expected.push(("stopped-always", stopped_always, "match"));
+    rows(&expected)
+}
+
 /// A graceful daemon stop (by a restart or a reboot), live-restore off: what moby does.
 const GRACEFUL: &[(&str, &str, &str)] = &[
     ("always", "comes_back", "match"),
@@ -198,16 +201,7 @@ fn predicted_fates_hold_against_real_daemons_event_by_event() {
     assert_eq!(event, "nothing");
     assert_eq!(
         got,
-        rows(&[
-            ("always", "unaffected", "match"),
-            ("unless-stopped", "unaffected", "match"),
-            ("on-failure", "unaffected", "match"),
-            ("on-failure-clean", "unaffected", "match"),
-            ("on-failure-3", "unaffected", "match"),
-            ("no", "unaffected", "match"),
-            ("flagged", "already_stopped", "match"),
-            ("stopped-always", "already_stopped", "match"),
-        ]),
+        untouched("unaffected", "already_stopped"),
         "containerd restart"
     );
 
@@ -228,20 +222,23 @@ fn predicted_fates_hold_against_real_daemons_event_by_event() {
              systemctl daemon-reload && ids=$(docker ps -aq) && docker rm -f $ids >/dev/null",
         )
         .unwrap();
-    run(
+    common::busybox(
         &fleet,
+        0,
         "slow-unless-stopped",
         &["--restart", "unless-stopped", "--stop-timeout", "10"],
         &[],
     );
-    run(
+    common::busybox(
         &fleet,
+        0,
         "slow-always",
         &["--restart", "always", "--stop-timeout", "10"],
         &[],
     );
-    run(
+    common::busybox(
         &fleet,
+        0,
         "quick-unless-stopped",
         &["--restart", "unless-stopped"],
         &[],
@@ -293,8 +290,9 @@ fn predicted_fates_hold_against_real_daemons_event_by_event() {
         ("late-mount", "/mnt/late/app"),
         ("early-mount", "/srv/early"),
     ] {
-        run(
+        common::busybox(
             &fleet,
+            0,
             name,
             &[
                 "--restart",
@@ -337,16 +335,7 @@ fn predicted_fates_hold_against_real_daemons_event_by_event() {
     assert_eq!(event, "daemon_restart");
     assert_eq!(
         got,
-        rows(&[
-            ("always", "keeps_running", "match"),
-            ("unless-stopped", "keeps_running", "match"),
-            ("on-failure", "keeps_running", "match"),
-            ("on-failure-clean", "keeps_running", "match"),
-            ("on-failure-3", "keeps_running", "match"),
-            ("no", "keeps_running", "match"),
-            ("flagged", "already_stopped", "match"),
-            ("stopped-always", "will_start", "match"),
-        ]),
+        untouched("keeps_running", "will_start"),
         "live-restore"
     );
 }
@@ -375,45 +364,22 @@ fn a_canary_whose_prediction_disagrees_halts_the_rollout() {
     };
     for i in 0..2 {
         fleet.build_busybox_image(i).unwrap();
-        fleet
-            .docker(
-                i,
-                &[
-                    "run",
-                    "-d",
-                    "--name",
-                    "exits-3",
-                    "--network",
-                    "none",
-                    "--restart",
-                    "on-failure",
-                    "drover/busybox:1",
-                    "/bin/busybox",
-                    "sh",
-                    "-c",
-                    "trap 'exit 3' TERM; while :; do /bin/busybox sleep 1; done",
-                ],
-            )
-            .unwrap();
+        common::busybox(
+            &fleet,
+            i,
+            "exits-3",
+            &["--restart", "on-failure"],
+            &[
+                "/bin/busybox",
+                "sh",
+                "-c",
+                "trap 'exit 3' TERM; while :; do /bin/busybox sleep 1; done",
+            ],
+        );
     }
     // restart: no stays down, as predicted (no disagreement), and the roll call starts it again:
     // remediation is the default.
-    fleet
-        .docker(
-            0,
-            &[
-                "run",
-                "-d",
-                "--name",
-                "stays-down",
-                "--network",
-                "none",
-                "--stop-timeout",
-                "2",
-                "drover/busybox:1",
-            ],
-        )
-        .unwrap();
+    common::busybox(&fleet, 0, "stays-down", &[], &[]);
     let before = [dockerd(0), dockerd(1)];
     let pb = fleet.dir().join("restart.yml");
     std::fs::write(
@@ -481,7 +447,7 @@ fn an_upgrade_under_live_restore_keeps_every_container_running() {
         .unwrap();
     fleet.build_busybox_image(0).unwrap();
     for policy in ["always", "unless-stopped", "on-failure", "no"] {
-        run(&fleet, policy, &["--restart", policy], &[]);
+        common::busybox(&fleet, 0, policy, &["--restart", policy], &[]);
     }
     let pids = || {
         fleet

@@ -18,22 +18,9 @@ fn fleet(test: &str, n: usize) -> Option<DebianFleet> {
     )
 }
 
-/// A container from the busybox image; `sleep` as PID 1 ignores SIGTERM, so a stop kills it (137)
-/// after its stop timeout (2 s, to keep the tests short).
+/// A container from the busybox image (see [`common::busybox`]).
 fn container(fleet: &DebianFleet, host: usize, name: &str, extra: &[&str]) {
-    let mut args = vec![
-        "run",
-        "-d",
-        "--name",
-        name,
-        "--network",
-        "none",
-        "--stop-timeout",
-        "2",
-    ];
-    args.extend(extra);
-    args.push("drover/busybox:1");
-    fleet.docker(host, &args).unwrap();
+    common::busybox(fleet, host, name, extra, &[]);
 }
 
 fn verdicts(doc: &serde_json::Value) -> Vec<(String, String, bool)> {

@@ -464,3 +464,23 @@ pub fn copy_run(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A container of the busybox image (`DebianFleet::build_busybox_image`) on host `i` of a fleet with
+/// Docker, with `args` before the image and `command` after it, and a stop timeout of 2 s:
+/// `sleep` as PID 1 ignores SIGTERM, so a stop kills it (137) after 2 s, which keeps tests short.
+pub fn busybox(fleet: &DebianFleet, i: usize, name: &str, args: &[&str], command: &[&str]) {
+    let mut all = vec![
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "--stop-timeout",
+        "2",
+    ];
+    all.extend(args);
+    all.push("drover/busybox:1");
+    all.extend(command);
+    fleet.docker(i, &all).unwrap();
+}

@@ -134,13 +134,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                             c.after_secs
                         );
                         if let Some(p) = &c.predicted {
-                            println!(
-                                "  {:<24} predicted: {}: {} ({})",
-                                "",
-                                p.fate.label(),
-                                p.why,
-                                outcome_words(p.outcome)
-                            );
+                            println!("{}", prediction_line(p));
                         }
                     }
                     for c in &report.stopped {
@@ -154,13 +148,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                             c.name, c.restart_policy
                         );
                         if let Some(p) = &c.predicted {
-                            println!(
-                                "  {:<24} predicted: {}: {} ({})",
-                                "",
-                                p.fate.label(),
-                                p.why,
-                                outcome_words(p.outcome)
-                            );
+                            println!("{}", prediction_line(p));
                         }
                     }
                     if let Some(p) = &report.daemon_problem {
@@ -187,12 +175,18 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     }
 }
 
-/// How a prediction held up, in words.
-fn outcome_words(o: drover_upgrade::Outcome) -> &'static str {
-    match o {
+/// A container's predicted fate, why, and how that held up, as the line under it.
+fn prediction_line(p: &drover_upgrade::rollcall::Predicted) -> String {
+    let held = match p.outcome {
         drover_upgrade::Outcome::Match => "as predicted",
         drover_upgrade::Outcome::TrueAlarm => "as feared",
         drover_upgrade::Outcome::FalseAlarm => "a false alarm: it runs",
         drover_upgrade::Outcome::Miss => "MISSED: it did otherwise",
-    }
+    };
+    format!(
+        "  {:<24} predicted: {}: {} ({held})",
+        "",
+        p.fate.label(),
+        p.why
+    )
 }
