@@ -88,11 +88,20 @@ impl HostRun<'_> {
     /// without asking, anything else (Enter too) skips it, as ansible-playbook's `--step` does.
     async fn operator_runs(&self, task: &Task, module: &Module, role: Option<&Role>) -> bool {
         let run = self.run;
-        if !run.opts.step || run.step_continue.load(Ordering::SeqCst) {
+        if !run.opts.step {
             return true;
         }
         let label = Self::task_label(task, Some(module), role);
         let cell = self.shared.step(task, &label);
+        // A task the operator already answered for the batch keeps that answer, even when a
+        // faster host has since been told to continue: a host that gets there late must not run
+        // what was refused.
+        if let Some(answer) = cell.get() {
+            return *answer;
+        }
+        if run.step_continue.load(Ordering::SeqCst) {
+            return true;
+        }
         *cell
             .get_or_init(|| async {
                 if run.step_continue.load(Ordering::SeqCst) {
