@@ -54,9 +54,17 @@ pub fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::O
     s.serialize_f64((d.as_secs_f64() * 1e4).round() / 10.0)
 }
 
+/// A session channel being opened ahead of the command that will use it.
+type Spare = tokio::task::JoinHandle<Result<russh::Channel<russh::client::Msg>, russh::Error>>;
+
 /// An authenticated connection to one host.
 pub struct Session {
-    handle: Handle<Client>,
+    handle: Arc<Handle<Client>>,
+    /// The next command's channel, asked for while the previous command runs: a channel's open
+    /// costs a round trip of its own, so each command after the first costs one round trip, not
+    /// two. At most one is pending; the first is asked for with the first command (a jump host's
+    /// session, which runs none, never opens one).
+    spare: Mutex<Option<Spare>>,
     timings: Timings,
     /// What its commands cost (shared with the host's other sessions, see [`Session::counting_into`]).
     traffic: Arc<Traffic>,
@@ -236,7 +244,8 @@ impl Session {
         authenticate(&mut handle, target, opts).await?;
         timings.auth = lap();
         Ok(Session {
-            handle,
+            handle: Arc::new(handle),
+            spare: Mutex::new(None),
             timings,
             traffic: Arc::default(),
             _jump: jump,
@@ -286,7 +295,7 @@ impl Session {
         sudo: Option<&Become>,
         sink: &mut dyn OutputSink,
     ) -> Result<ExitStatus, SshError> {
-        let mut channel = self.handle.channel_open_session().await?;
+        let mut channel = self.channel().await?;
         self.traffic.channel();
         let mut pid = None;
         let run = run_channel(
@@ -317,6 +326,33 @@ impl Session {
             }
             result => self.lost_if_closed(result).await,
         }
+    }
+
+    /// Starts opening the next command's channel, unless one is already on its way.
+    fn open_spare(&self) {
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.is_none() {
+            let handle = self.handle.clone();
+            *spare = Some(tokio::spawn(
+                async move { handle.channel_open_session().await },
+            ));
+        }
+    }
+
+    /// A session channel for a command: the one opened ahead if it opened, else a new one; then
+    /// the next is asked for.
+    async fn channel(&self) -> Result<russh::Channel<russh::client::Msg>, SshError> {
+        let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let channel = match spare {
+            Some(pending) => match pending.await {
+                Ok(Ok(channel)) => channel,
+                // It failed or was cancelled: a new one says whether the connection still holds.
+                _ => self.handle.channel_open_session().await?,
+            },
+            None => self.handle.channel_open_session().await?,
+        };
+        self.open_spare();
+        Ok(channel)
     }
 
     /// A channel that ended without an exit status may mean the connection itself is gone (the
@@ -388,6 +424,20 @@ impl Session {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+    }
+}
+
+impl Drop for Session {
+    /// A channel still being opened ahead holds the connection: it goes with the session.
+    fn drop(&mut self) {
+        if let Some(spare) = self
+            .spare
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            spare.abort();
+        }
     }
 }
 
