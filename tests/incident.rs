@@ -300,7 +300,7 @@ fn the_incident_predicted_upgraded_rebooted_and_called_the_roll() {
             .to_string()
     };
     assert!(
-        row("app-no").contains("| no | will not return: ")
+        row("app-no").contains("| no | WILL NOT RETURN: ")
             && row("app-no").ends_with("| **EXITED WITH CODE 137** |"),
         "{md}"
     );

@@ -75,7 +75,7 @@ fn the_same_run_as_json_html_and_in_the_list() {
         no["predicted"]
             .as_str()
             .unwrap()
-            .starts_with("will not return"),
+            .starts_with("WILL NOT RETURN: restart: no: nothing starts it again"),
         "{no}"
     );
     assert_eq!(deb01["restarts"].as_array().unwrap().len(), 2, "{deb01}");

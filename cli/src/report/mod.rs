@@ -224,11 +224,7 @@ fn offset(t0: Option<Timestamp>, t: Option<Timestamp>) -> Option<u64> {
 
 /// A fate in words, as `drover impact` says it.
 fn fate_words(fate: Fate, why: &str) -> String {
-    let word = serde_json::to_value(fate)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default();
-    format!("{word}: {why}")
+    format!("{}: {why}", fate.label())
 }
 
 impl Batch {
