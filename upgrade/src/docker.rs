@@ -232,7 +232,7 @@ pub fn containers(inspect: &str) -> Result<Vec<Container>, String> {
 }
 
 /// Signal numbers of the names Docker accepts as a stop signal (x86 and arm numbering).
-fn signal_number(name: &str) -> Option<u32> {
+pub(crate) fn signal_number(name: &str) -> Option<u32> {
     let name = name.trim_start_matches("SIG");
     if let Ok(n) = name.parse() {
         return Some(n);

@@ -262,7 +262,7 @@ fn on_failure(c: &Container) -> (Fate, String) {
         );
     }
     let signal = l.stop_signal.as_deref().unwrap_or("SIGTERM");
-    let killed = matches!(signal, "SIGKILL" | "KILL" | "9");
+    let killed = crate::docker::signal_number(signal) == Some(9);
     match (killed, l.handles_stop_signal) {
         (true, _) => (
             Fate::ComesBack,

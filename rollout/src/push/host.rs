@@ -219,16 +219,19 @@ impl HostRun<'_> {
         if !self.play.gather_facts || self.gather_condition() != Ok(true) {
             return None;
         }
-        Some(
-            self.transport
-                .exec(
-                    &self.gather().command(),
-                    b"",
-                    Some(Duration::from_secs_f64(self.play.gather_timeout)),
-                    None,
-                )
-                .await,
-        )
+        Some(self.run_gather().await)
+    }
+
+    /// The fact gathering's one command, within the play's `gather_timeout`.
+    async fn run_gather(&self) -> Result<drover_ssh::Output, drover_ssh::SshError> {
+        self.transport
+            .exec(
+                &self.gather().command(),
+                b"",
+                Some(Duration::from_secs_f64(self.play.gather_timeout)),
+                None,
+            )
+            .await
     }
 
     async fn unlock(&self) {
@@ -320,16 +323,7 @@ impl HostRun<'_> {
         let gather = self.gather();
         let ran = match self.early.take() {
             Some(ran) => ran,
-            None => {
-                self.transport
-                    .exec(
-                        &gather.command(),
-                        b"",
-                        Some(Duration::from_secs_f64(self.play.gather_timeout)),
-                        None,
-                    )
-                    .await
-            }
+            None => self.run_gather().await,
         };
         let result = match ran {
             Ok(o) if o.status.success() => {
