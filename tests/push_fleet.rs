@@ -1959,6 +1959,22 @@ fn include_vars_reads_variables_for_later_tasks() {
     assert!(run.stdout.contains("pkg=apt tier=prod port=80"), "{run:?}");
 }
 
+/// Date arithmetic as Ansible's: `to_datetime` values subtract to a timedelta whose days a later
+/// task reads; a certificate's age against `now()`; a timedelta itself is refused as a variable, as
+/// ansible-core 2.19 refuses it, on the task's line.
+#[test]
+fn to_datetime_values_subtract_and_compare_as_python_datetimes() {
+    let fleet = common::fleet(1);
+    let pb = "- hosts: all\n  gather_facts: false\n  vars:\n    issued: '2024-02-27 08:00:00'\n    expires: '2024-03-02'\n  tasks:\n    - set_fact:\n        valid_days: \"{{ ((expires | to_datetime('%Y-%m-%d')) - (issued | to_datetime)).days }}\"\n        expired: \"{{ now() > (expires | to_datetime('%Y-%m-%d')) }}\"\n    - debug:\n        msg: \"valid {{ valid_days }} days ({{ valid_days | int + 1 }}), expired {{ expired }}, left {{ (expires | to_datetime('%Y-%m-%d')) - (issued | to_datetime) }}\"\n    - set_fact:\n        span: \"{{ (expires | to_datetime('%Y-%m-%d')) - (issued | to_datetime) }}\"\n";
+    let run = push_text(&fleet, &[("dates.yml", pb)]);
+    assert!(
+        run.stdout
+            .contains("valid 3 days (4), expired True, left 3 days, 16:00:00"),
+        "{run:?}"
+    );
+    assert_bad_on_host(&run, "Type 'timedelta' is unsupported for variable storage");
+}
+
 /// A wheel of one tiny package, made by hand (a wheel is a zip with its metadata), so pip installs
 /// it with `--no-index` and no network.
 fn probe_wheel(dir: &Path) -> PathBuf {

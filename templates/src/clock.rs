@@ -1,15 +1,18 @@
-//! Ansible's clock: the `now()` function and the `strftime` filter, for templates that stamp files or
-//! compute times such as an alert silence's end.
+//! Ansible's clock: the `now()` function and the `strftime` and `to_datetime` filters, for templates
+//! that stamp files or compute times such as an alert silence's end or a certificate's age.
 
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
 use minijinja::value::Kwargs;
-use minijinja::{Environment, Error, ErrorKind};
+use minijinja::{Environment, Error, ErrorKind, Value};
 
-/// Registers `now` and `strftime` on `env`.
+use crate::datetime::{self, DateTime};
+
+/// Registers `now`, `strftime` and `to_datetime` on `env`.
 pub fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
     ansible_builtin!(env, add_filter, "strftime", strftime);
+    ansible_builtin!(env, add_filter, "to_datetime", datetime::to_datetime);
 }
 
 fn zone(utc: bool) -> TimeZone {
@@ -29,13 +32,15 @@ fn format(fmt: &str, time: &ZonedDateTime) -> Result<String, Error> {
     })
 }
 
-/// `now(utc=False, fmt=None)`: the current time, as `fmt` says or as Python prints a datetime.
-fn now(kwargs: Kwargs) -> Result<String, Error> {
-    let utc: Option<bool> = kwargs.get("utc")?;
+/// `now(utc=False, fmt=None)`: the current time as a datetime, or a string formatted as `fmt` says.
+fn now(kwargs: Kwargs) -> Result<Value, Error> {
+    let utc = kwargs.get::<Option<bool>>("utc")?.unwrap_or(false);
     let fmt: Option<String> = kwargs.get("fmt")?;
     kwargs.assert_all_used()?;
-    let time = Timestamp::now().to_zoned_datetime(zone(utc.unwrap_or(false)));
-    format(fmt.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S.%6f"), &time)
+    match fmt {
+        Some(fmt) => format(&fmt, &Timestamp::now().to_zoned_datetime(zone(utc))).map(Value::from),
+        None => Ok(Value::from_object(DateTime::now(utc))),
+    }
 }
 
 /// `FORMAT | strftime(second=None, utc=False)`: the time `second` (seconds since the epoch, now when

@@ -50,6 +50,14 @@ pub fn to_data(v: &Value) -> Result<Json, Error> {
     if v.is_undefined() {
         return Err(Error::new(ErrorKind::UndefinedError, "value is undefined"));
     }
+    // As Ansible 2.19 refuses it: a datetime is kept as its text, a timedelta is not kept at all.
+    if v.downcast_object_ref::<crate::datetime::TimeDelta>()
+        .is_some()
+    {
+        return Err(invalid(
+            "Type 'timedelta' is unsupported for variable storage: use its .days or .total_seconds()",
+        ));
+    }
     serde_json::to_value(v).map_err(|e| invalid(e.to_string()))
 }
 

@@ -18,6 +18,7 @@ macro_rules! ansible_builtin {
 
 mod clock;
 pub mod crypt;
+pub mod datetime;
 mod filters;
 mod header;
 mod hostvars;
