@@ -2047,6 +2047,155 @@ fn pip_installs_into_a_virtualenv_only_what_is_missing() {
     assert!(run.stdout.contains("changed=0"), "{run:?}");
 }
 
+/// What a test's HTTP server answers, by path: the test may change it while the server runs.
+type Served = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>;
+
+/// A static npm registry on loopback: every path it knows (a package's document, its tarballs)
+/// answered from a map the test may change between pushes; anything else is 404.
+fn npm_registry() -> (u16, Served) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let files = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let served = files.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                match stream.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let body: Option<Vec<u8>> = served.lock().unwrap().get(&path).cloned();
+            let (status, body) = match body {
+                Some(b) => ("200 OK", b),
+                None => ("404 Not Found", b"{}".to_vec()),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    (port, files)
+}
+
+/// Packs `hello-drover` at `version` with the controller's npm; returns the tarball and its
+/// `dist` entry for the registry's document.
+fn npm_pack(dir: &Path, version: &str, port: u16) -> (Vec<u8>, serde_json::Value) {
+    let src = dir.join(format!("src-{version}"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("package.json"),
+        format!(r#"{{"name": "hello-drover", "version": "{version}", "main": "index.js"}}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("index.js"),
+        format!("module.exports = '{version}';\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new("npm")
+        .args(["pack", "--json", "--pack-destination"])
+        .arg(dir)
+        .current_dir(&src)
+        .env("NPM_CONFIG_UPDATE_NOTIFIER", "false")
+        .output()
+        .expect("npm on the controller (scripts/install-deps installs it)");
+    assert!(out.status.success(), "{out:?}");
+    let packed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tarball = std::fs::read(dir.join(packed[0]["filename"].as_str().unwrap())).unwrap();
+    let dist = serde_json::json!({
+        "shasum": packed[0]["shasum"],
+        "integrity": packed[0]["integrity"],
+        "tarball": format!("http://127.0.0.1:{port}/hello-drover/-/hello-drover-{version}.tgz"),
+    });
+    (tarball, dist)
+}
+
+/// npm against a registry of the test's own (no network): a package in a project folder (made by
+/// the task) and one installed globally, each installed once and ok the second time; `latest`
+/// updates when the registry publishes a newer version; a removal predicted under --check, then
+/// made, then ok.
+#[test]
+fn npm_installs_updates_and_removes_only_what_npm_does_not_already_list() {
+    let fleet = common::fleet(1);
+    let (port, files) = npm_registry();
+    let dir = fleet.dir().join("npm");
+    std::fs::create_dir_all(&dir).unwrap();
+    let publish = |versions: &[&str], latest: &str| {
+        let mut doc = serde_json::json!({"name": "hello-drover", "dist-tags": {"latest": latest}, "versions": {}});
+        let mut f = files.lock().unwrap();
+        for v in versions {
+            let (tarball, dist) = npm_pack(&dir, v, port);
+            f.insert(format!("/hello-drover/-/hello-drover-{v}.tgz"), tarball);
+            doc["versions"][v] =
+                serde_json::json!({"name": "hello-drover", "version": v, "dist": dist});
+        }
+        f.insert("/hello-drover".into(), doc.to_string().into_bytes());
+    };
+    publish(&["1.0.0"], "1.0.0");
+    let home = home(&fleet, 0);
+    let (app, prefix) = (home.join("app"), home.join("npm-global"));
+    let play = |state: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  environment:\n    NPM_CONFIG_PREFIX: {prefix}\n    NPM_CONFIG_AUDIT: 'false'\n    NPM_CONFIG_FUND: 'false'\n    NPM_CONFIG_UPDATE_NOTIFIER: 'false'\n  tasks:\n    - community.general.npm:\n        name: hello-drover\n        path: {app}\n        state: {state}\n        registry: http://127.0.0.1:{port}\n    - npm:\n        name: hello-drover\n        global: true\n        state: {state}\n        registry: http://127.0.0.1:{port}\n",
+            prefix = prefix.display(),
+            app = app.display()
+        )
+    };
+    let run_play = |text: &str, extra: &[&str]| {
+        let pb = fleet.dir().join("npm.yml");
+        std::fs::write(&pb, text).unwrap();
+        common::drover(
+            &fleet,
+            &common::push_args(&pb, &fleet.dir().join("runs"), extra),
+        )
+    };
+    let version = |root: &Path| {
+        std::fs::read_to_string(root.join("node_modules/hello-drover/index.js")).unwrap_or_default()
+    };
+    let global = prefix.join("lib");
+    let run = run_play(&play("present"), &["--check"]);
+    assert!(run.stdout.contains("changed=2"), "{run:?}");
+    assert_eq!(version(&app), "", "check mode installs nothing");
+    let run = run_play(&play("present"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed=2"), "{run:?}");
+    assert_eq!(version(&app), "module.exports = '1.0.0';\n");
+    assert_eq!(version(&global), "module.exports = '1.0.0';\n");
+    let run = run_play(&play("present"), &[]);
+    assert!(run.stdout.contains("changed=0"), "{run:?}");
+    let run = run_play(&play("latest"), &[]);
+    assert!(
+        run.stdout.contains("changed=0"),
+        "nothing newer yet: {run:?}"
+    );
+    publish(&["1.0.0", "1.1.0"], "1.1.0");
+    let run = run_play(&play("latest"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("changed=2"), "{run:?}");
+    assert_eq!(version(&app), "module.exports = '1.1.0';\n");
+    assert_eq!(version(&global), "module.exports = '1.1.0';\n");
+    let run = run_play(&play("absent"), &["--check"]);
+    assert!(run.stdout.contains("changed=2"), "{run:?}");
+    assert_eq!(version(&app), "module.exports = '1.1.0';\n");
+    let run = run_play(&play("absent"), &[]);
+    assert!(run.stdout.contains("changed=2"), "{run:?}");
+    assert_eq!(
+        (version(&app), version(&global)),
+        (String::new(), String::new())
+    );
+    let run = run_play(&play("absent"), &[]);
+    assert!(run.stdout.contains("changed=0"), "{run:?}");
+}
+
 /// `environment:` on the play, a block and a task (a mapping or a template giving one), merged with
 /// the innermost winning, set for every command of the module: a value with quotes and `$(...)`
 /// stays plain text.

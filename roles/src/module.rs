@@ -173,6 +173,8 @@ pub enum ModuleKind {
     Archive,
     /// `pip`.
     Pip,
+    /// `npm` (community.general).
+    Npm,
     /// `docker_container` (community.docker).
     DockerContainer,
     /// `docker_network` (community.docker).
@@ -935,6 +937,30 @@ pub const MODULES: &[Spec] = &[
         CheckMode::Predicts,
         false,
     ),
+    module(
+        ModuleKind::Npm,
+        "npm",
+        "Installs, updates or removes Node.js packages with the host's npm, globally or in a project folder (made first), changing only what npm does not already list.",
+        &[
+            p("name", Str, "the package (without it: the dependencies of the folder's package.json)"),
+            p("version", Str, "the version (or range) of `name`"),
+            p("path", Str, "the project folder; required unless `global`"),
+            p("global", Bool, "install for the whole host (--global)"),
+            p("state", Choice(&["present", "latest", "absent"]), "present installs what is missing or invalid, latest also updates what `npm outdated` names, absent uninstalls `name`"),
+            p("ci", Bool, "run `npm ci` (the lock file, always reported changed)"),
+            p("production", Bool, "leave out devDependencies (--production)"),
+            p("registry", Str, "the registry's URL (--registry)"),
+            p("executable", Str, "the npm to run, with any options of its own"),
+            p("ignore_scripts", Bool, "run no package scripts (--ignore-scripts)"),
+            p("unsafe_perm", Bool, "--unsafe-perm"),
+            p("no_optional", Bool, "leave out optional dependencies (--no-optional)"),
+            p("no_bin_links", Bool, "make no links to the packages' programs (--no-bin-links)"),
+            p("force", Bool, "--force"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.npm"]),
     module(
         ModuleKind::Setup,
         "setup",

@@ -60,7 +60,8 @@ impl DateTime {
         };
         let mut tm = BrokenDownTime::parse(format, text).map_err(mismatch)?;
         let date = (tm.year(), tm.month(), tm.day());
-        tm.set_year(Some(date.0.unwrap_or(1900))).map_err(mismatch)?;
+        tm.set_year(Some(date.0.unwrap_or(1900)))
+            .map_err(mismatch)?;
         tm.set_month(Some(date.1.unwrap_or(1))).map_err(mismatch)?;
         tm.set_day(Some(date.2.unwrap_or(1))).map_err(mismatch)?;
         let time = (tm.hour(), tm.minute(), tm.second());

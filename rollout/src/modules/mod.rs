@@ -49,6 +49,7 @@ mod locale_gen;
 mod make;
 mod modprobe;
 mod mount;
+mod npm;
 mod package;
 mod pam_limits;
 mod pip;
@@ -608,6 +609,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Mount => mount::run(&args, ctx).await,
         M::Archive => archive::run(&args, ctx).await,
         M::Pip => pip::run(&args, ctx).await,
+        M::Npm => npm::run(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
