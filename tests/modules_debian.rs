@@ -1585,6 +1585,113 @@ fn firewalld_changes_each_configuration_only_where_it_differs() {
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 }
 
+/// nmcli with the host's own NetworkManager (eth0, the host's SSH, left unmanaged; a veth pair
+/// stands in for the host's NICs, since this kernel offers no dummy, bond or VLAN devices to a
+/// container: those profiles are made but not activated). A bridge with a port and a static ethernet
+/// profile made and brought up, a VLAN and a dummy profile made; a second run changes nothing (every
+/// setting read back as NetworkManager normalises it); --check --diff tells a change of address
+/// without making it; then made; `down` and `absent`, each once. nmcli and `ip` are the proof.
+#[test]
+fn nmcli_keeps_profiles_as_described_and_brings_them_up() {
+    let Some(fleet) = common::debian_fleet(
+        "nmcli_keeps_profiles_as_described_and_brings_them_up",
+        &DebianOptions {
+            flavour: drover_fleet::Flavour::Python,
+            boot: drover_fleet::Boot::Systemd,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    fleet
+        .exec(
+            0,
+            "printf '[main]\\nno-auto-default=*\\n[keyfile]\\nunmanaged-devices=interface-name:eth0\\n' > /etc/NetworkManager/conf.d/drover-test.conf; \
+             systemctl start NetworkManager && ip link add v0 type veth peer name v1",
+        )
+        .unwrap();
+    let play = |lan_ip: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.nmcli:\n        conn_name: br0\n        type: bridge\n        ifname: br0\n        ip4: 10.20.0.1/24\n        stp: false\n        state: present\n    - nmcli:\n        conn_name: br0-port\n        type: bridge-slave\n        ifname: v0\n        master: br0\n        state: up\n    - nmcli:\n        conn_name: lan\n        type: ethernet\n        ifname: v1\n        ip4: ['{lan_ip}', 10.21.1.1/24]\n        gw4: 10.21.0.254\n        dns4: [9.9.9.9, 1.1.1.1]\n        dns4_search: [example.test]\n        ip6: fd00:21::1/64\n        mac: 52:54:00:ab:cd:ef\n        mtu: 1400\n        route_metric4: 50\n        state: up\n    - nmcli:\n        conn_name: vlan20\n        type: vlan\n        ifname: br0.20\n        vlanid: 20\n        vlandev: br0\n        autoconnect: false\n        state: present\n    - nmcli:\n        conn_name: dummy0\n        type: dummy\n        autoconnect: false\n        state: present\n"
+        )
+    };
+    let first = play("10.21.0.1/24");
+    let run = push(&fleet, "nm", &first, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=5"), "{run:?}");
+    let nm = |q: &str| fleet.exec(0, q).unwrap().trim().to_string();
+    assert_eq!(
+        nm("nmcli -g GENERAL.STATE connection show lan"),
+        "activated"
+    );
+    assert_eq!(
+        nm("nmcli -g GENERAL.STATE connection show br0-port"),
+        "activated"
+    );
+    assert!(
+        nm("ip -br addr show v1").contains("10.21.0.1/24"),
+        "{}",
+        nm("ip addr")
+    );
+    assert!(nm("ip -br addr show br0").contains("10.20.0.1/24"));
+    assert_eq!(
+        nm("nmcli -g connection.master connection show br0-port"),
+        "br0"
+    );
+    assert_eq!(
+        nm("nmcli -g ipv4.dns,802-3-ethernet.mtu connection show lan"),
+        "9.9.9.9,1.1.1.1\n1400"
+    );
+    assert_eq!(
+        nm("nmcli -g vlan.id,vlan.parent connection show vlan20"),
+        "20\nbr0"
+    );
+    assert_eq!(
+        nm("nmcli -g ipv4.method connection show dummy0"),
+        "disabled"
+    );
+    let again = push(&fleet, "nm", &first, &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(recap(&again).contains("changed=0"), "{again:?}");
+
+    let moved = play("10.21.0.2/24");
+    let checked = push(&fleet, "nm", &moved, &["--check", "--diff"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert!(
+        checked
+            .stdout
+            .contains("-ipv4.addresses: 10.21.0.1/24, 10.21.1.1/24")
+            && checked
+                .stdout
+                .contains("+ipv4.addresses: 10.21.0.2/24,10.21.1.1/24"),
+        "{checked:?}"
+    );
+    assert!(nm("ip -br addr show v1").contains("10.21.0.1/24"));
+    let run = push(&fleet, "nm", &moved, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        nm("nmcli -g ipv4.addresses connection show lan"),
+        "10.21.0.2/24, 10.21.1.1/24"
+    );
+
+    let down = "- hosts: all\n  gather_facts: false\n  tasks:\n    - nmcli:\n        conn_name: lan\n        state: down\n";
+    let run = push(&fleet, "down", down, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(nm("nmcli -g GENERAL.STATE connection show lan"), "");
+    let run = push(&fleet, "down", down, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - nmcli:\n        conn_name: '{{ item }}'\n        state: absent\n      loop: [lan, br0-port, br0, vlan20, dummy0]\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert_eq!(run.stdout.matches("changed  [nmcli]").count(), 5, "{run:?}");
+    assert_eq!(nm("nmcli -g NAME connection show"), "");
+    let run = push(&fleet, "gone", gone, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    assert_task_failed(
+        &push(&fleet, "down", down, &[]),
+        "no connection named lan exists",
+    );
+}
+
 /// systemd's other scopes: a user's own manager (`scope: user`, the task become the user, as
 /// Ansible runs it; the user lingers, so their manager runs without a login) starts and enables a
 /// unit of theirs; every user's defaults (`scope: global`) enable a unit for all. Applied again,

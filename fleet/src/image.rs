@@ -8,9 +8,9 @@
 //! second) and systemd as PID 1 with containerd and Docker (Debian's `docker.io`) as services. It has
 //! no Python: drover needs none on its hosts, and the fleet's tests check that. Its
 //! [`Flavour::Python`] adds the tools Debian ships only as Python programs (Docker Compose as
-//! `docker-compose` 1.29, `ufw` and `firewalld`, the latter disabled at boot): for the tests that
-//! need them (the examples deploy with Compose; the ufw and firewalld modules drive those), never
-//! for the tests that prove drover needs no Python.
+//! `docker-compose` 1.29, `ufw` and `firewalld`) and NetworkManager, the last two disabled at boot:
+//! for the tests that need them (the examples deploy with Compose; the ufw, firewalld and nmcli
+//! modules drive the others), never for the tests that prove drover needs no Python.
 
 use std::fs;
 use std::io;
@@ -104,7 +104,8 @@ pub enum Flavour {
     #[default]
     Base,
     /// Debian's tools written in Python, installed over the base: `docker-compose` (Compose 1.29),
-    /// `ufw` and `firewalld` (not started at boot).
+    /// `ufw` and `firewalld`; and NetworkManager, which the nmcli module drives. firewalld and
+    /// NetworkManager are not started at boot.
     Python,
 }
 
@@ -121,16 +122,21 @@ impl Flavour {
     fn packages(self) -> &'static [&'static str] {
         match self {
             Flavour::Base => &[],
-            Flavour::Python => &["docker-compose", "ufw", "firewalld"],
+            Flavour::Python => &["docker-compose", "ufw", "firewalld", "network-manager"],
         }
     }
 
     /// Services its packages enable that stay off until a test starts them: firewalld would take
-    /// over every Python-flavour host's netfilter (ufw's tests among them).
+    /// over every Python-flavour host's netfilter (ufw's tests among them), NetworkManager its
+    /// network interfaces.
     fn disabled(self) -> &'static [&'static str] {
         match self {
             Flavour::Base => &[],
-            Flavour::Python => &["firewalld.service"],
+            Flavour::Python => &[
+                "firewalld.service",
+                "NetworkManager.service",
+                "NetworkManager-wait-online.service",
+            ],
         }
     }
 

@@ -49,6 +49,7 @@ mod locale_gen;
 mod make;
 mod modprobe;
 mod mount;
+mod nmcli;
 mod npm;
 mod package;
 mod pam_limits;
@@ -610,6 +611,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Archive => archive::run(&args, ctx).await,
         M::Pip => pip::run(&args, ctx).await,
         M::Npm => npm::run(&args, ctx).await,
+        M::Nmcli => nmcli::run(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
         M::Cron => cron::run(&args, ctx).await,
