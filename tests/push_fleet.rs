@@ -339,6 +339,47 @@ fn a_host_locked_by_another_run_is_refused_until_the_lock_is_broken() {
     assert!(!home(&fleet, 0).join(".drover/lock").exists());
 }
 
+/// A play that gathers no facts takes the lock with its first command, in the same exec: on a
+/// locked host that command does not run (its file is not made), the host fails with the holder
+/// named, no task is reported run, and the other run's lock is left as it was.
+#[test]
+fn a_lock_taken_with_the_first_command_refuses_before_the_command_runs() {
+    let fleet = common::fleet(2);
+    let lock = home(&fleet, 0).join(".drover/lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let held = "run=other owner=ops@elsewhere expires=99999999999\n";
+    std::fs::write(&lock, held).unwrap();
+    let pb = fleet.dir().join("first.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: before any command\n    - shell: touch \"$HOME/ran\"\n    - shell: touch \"$HOME/ran-too\"\n",
+    )
+    .unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &["--json"]));
+    assert_eq!(run.code, 3, "{run:?}");
+    let evs = events(&run);
+    let done = evs
+        .iter()
+        .find(|e| e["event"] == "host_done" && e["host"] == "node01")
+        .unwrap();
+    assert!(
+        done["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("host is locked by run other of ops@elsewhere"),
+        "{done}"
+    );
+    assert_eq!(done["stats"]["failed"], 1, "{done}");
+    assert_eq!(done["stats"]["changed"], 0, "{done}");
+    assert!(!home(&fleet, 0).join("ran").exists());
+    assert!(!home(&fleet, 0).join("ran-too").exists());
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), held);
+    // The other host took its lock with its first command, ran both and let the lock go.
+    assert!(home(&fleet, 1).join("ran-too").exists());
+    assert!(!home(&fleet, 1).join(".drover/lock").exists());
+}
+
 /// Writes a playbook into the fleet folder and pushes it to node01.
 fn push_text(fleet: &Fleet, files: &[(&str, &str)]) -> Run {
     for (name, text) in files {
@@ -3653,9 +3694,9 @@ fn add_host_and_group_by_make_hosts_and_groups_that_later_plays_select() {
     assert_eq!(run.code, 2, "{run:?}");
 }
 
-/// `--json` says what each host's sessions cost: one channel and one exec each for the lock, each
-/// task and the unlock, and the bytes each way (docs/performance.md counts a push's round trips
-/// from these).
+/// `--json` says what each host's sessions cost: one channel and one exec for each task (the
+/// first also takes the host lock, in the same exec) and the unlock, and the bytes each way
+/// (docs/performance.md counts a push's round trips from these).
 #[test]
 fn json_counts_each_hosts_channels_execs_and_bytes() {
     let fleet = common::fleet(2);
@@ -3675,8 +3716,8 @@ fn json_counts_each_hosts_channels_execs_and_bytes() {
     assert_eq!(done.len(), 2);
     for e in &done {
         let t = &e["traffic"];
-        assert_eq!(t["channels"], 4, "{e}");
-        assert_eq!(t["execs"], 4, "{e}");
+        assert_eq!(t["channels"], 3, "{e}");
+        assert_eq!(t["execs"], 3, "{e}");
         let received = t["bytes_received"].as_u64().unwrap();
         assert!((5000..6000).contains(&received), "{e}");
         assert!(t["bytes_sent"].as_u64().unwrap() > 100, "{e}");

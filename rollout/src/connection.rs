@@ -239,6 +239,34 @@ impl Transport {
         }
     }
 
+    /// Runs `script` ahead of the next command, in the same exec, as [`Session::before_next`] does;
+    /// false (nothing arranged) where the transport is not SSH.
+    pub async fn before_next(&self, script: String) -> bool {
+        match self {
+            Transport::Ssh(session) => {
+                session.before_next(script).await;
+                true
+            }
+            Transport::Local | Transport::Lost => false,
+        }
+    }
+
+    /// Drops what [`Transport::before_next`] arranged if no command ran it; whether it was so.
+    pub async fn cancel_before_next(&self) -> bool {
+        match self {
+            Transport::Ssh(session) => session.cancel_before_next().await,
+            Transport::Local | Transport::Lost => false,
+        }
+    }
+
+    /// The exit code and output of a script [`Transport::before_next`] arranged, if it refused.
+    pub async fn refused_ahead(&self) -> Option<(u32, String)> {
+        match self {
+            Transport::Ssh(session) => session.refused_ahead().await,
+            Transport::Local | Transport::Lost => None,
+        }
+    }
+
     /// Closes the transport.
     pub async fn close(self) {
         if let Transport::Ssh(session) = self {

@@ -112,6 +112,15 @@ pub enum SshError {
     /// The SSH session broke: connection reset, protocol error, server went away.
     #[error("ssh session failed: {0}")]
     Session(String),
+    /// The script given to run ahead of the session's next command (the host lock, see
+    /// `Session::before_next`) exited non-zero: that command did not run, nor will any later one.
+    #[error("the script run ahead of the command exited {code}: {output}")]
+    Prologue {
+        /// Its exit code.
+        code: u32,
+        /// What it printed (standard output and error, newlines as spaces).
+        output: String,
+    },
 }
 
 impl From<russh::Error> for SshError {
@@ -142,6 +151,7 @@ impl SshError {
                 | SshError::Become(_)
                 | SshError::KeyFile { .. }
                 | SshError::Output(_)
+                | SshError::Prologue { .. }
         )
     }
 }

@@ -129,13 +129,31 @@ fn become_marker() -> String {
 /// Printed on stderr, with the shell's PID, before every command; drover strips it again.
 const PID_TAG: &str = "DROVER-PID:";
 
+/// The shell's first words: its PID on stderr, after running `prologue` (as the login user, before
+/// sudo, with no input) when there is one; the PID line then also carries the prologue's exit code
+/// and output, and the shell stops there unless it exited 0.
+fn opening(prologue: Option<&str>) -> String {
+    match prologue {
+        None => format!("echo {PID_TAG}$$ >&2; "),
+        Some(script) => format!(
+            "drover_pre=$( {{ {script}\n}} </dev/null 2>&1 ); drover_rc=$?; \
+             echo \"{PID_TAG}$$ $drover_rc $(printf %s \"$drover_pre\" | tr '\\n' ' ')\" >&2; \
+             [ \"$drover_rc\" = 0 ] || exit 0; "
+        ),
+    }
+}
+
 /// Runs `command` on `channel` (through sudo when `sudo` is given), writes `stdin` once the command
 /// has started, and hands its output to `sink`. `pid` receives the shell's PID as soon as it is known.
+/// With a `prologue`, `prologue_ran` is set once it has exited 0; a non-zero exit ends the command
+/// there with [`SshError::Prologue`].
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_channel(
     channel: &mut russh::Channel<client::Msg>,
     command: &str,
     stdin: &[u8],
     sudo: Option<&Become>,
+    (prologue, prologue_ran): (Option<&str>, &mut bool),
     pid: &mut Option<u32>,
     sink: &mut dyn OutputSink,
     traffic: &Traffic,
@@ -152,7 +170,7 @@ pub(crate) async fn run_channel(
             b.flags.as_deref(),
         )),
     };
-    let line = format!("echo {PID_TAG}$$ >&2; {body}");
+    let line = format!("{}{body}", opening(prologue));
     channel.exec(true, line.as_bytes()).await?;
     traffic.exec(line.len() + stdin.len());
     let mut handover = Handover::new(sudo, marker, prompt);
@@ -185,8 +203,15 @@ pub(crate) async fn run_channel(
                 let data = match pid {
                     Some(_) => data.to_vec(),
                     None => match take_pid_line(&mut preamble, &data) {
-                        Some((found, rest)) => {
+                        Some((found, ahead, rest)) => {
                             *pid = Some(found);
+                            match ahead {
+                                Some((0, _)) => *prologue_ran = true,
+                                Some((code, output)) => {
+                                    return Err(SshError::Prologue { code, output });
+                                }
+                                None => {}
+                            }
                             rest
                         }
                         None => continue,
@@ -225,21 +250,32 @@ pub(crate) async fn run_channel(
     Ok(status)
 }
 
+/// The prologue's exit code and output, as the PID line carries them.
+type Ahead = Option<(u32, String)>;
+
 /// Watches stderr for the PID line. sshd may print lines of its own first ("Could not chdir to home
-/// directory ..."), so the line is looked for, not assumed first. Once it is complete, returns the PID
-/// and everything else seen so far, to pass on as the command's stderr.
-fn take_pid_line(seen: &mut Vec<u8>, data: &[u8]) -> Option<(u32, Vec<u8>)> {
+/// directory ..."), so the line is looked for, not assumed first. Once it is complete, returns the
+/// PID, what the prologue said (when one ran) and everything else seen so far, to pass on as the
+/// command's stderr.
+fn take_pid_line(seen: &mut Vec<u8>, data: &[u8]) -> Option<(u32, Ahead, Vec<u8>)> {
     seen.extend_from_slice(data);
     let start = find(seen, PID_TAG.as_bytes())?;
     let end = start + seen[start..].iter().position(|b| *b == b'\n')?;
-    let pid = std::str::from_utf8(&seen[start + PID_TAG.len()..end])
-        .ok()
+    let line = String::from_utf8_lossy(&seen[start + PID_TAG.len()..end]).into_owned();
+    let mut words = line.splitn(3, ' ');
+    let pid = words
+        .next()
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or(0);
+    // A prologue's line: `PID CODE OUTPUT` (a code that does not parse counts as a refusal).
+    let ahead = words.next().map(|code| {
+        let output = words.next().unwrap_or_default().trim().to_string();
+        (code.trim().parse().unwrap_or(u32::MAX), output)
+    });
     let mut rest = seen[..start].to_vec();
     rest.extend_from_slice(&seen[end + 1..]);
     seen.clear();
-    Some((pid, rest))
+    Some((pid, ahead, rest))
 }
 
 async fn send_stdin(
@@ -342,9 +378,25 @@ mod tests {
             take_pid_line(&mut seen, b"Could not chdir to home\nDROVER-P"),
             None
         );
-        let (pid, rest) = take_pid_line(&mut seen, b"ID:4242\nreal stderr").unwrap();
-        assert_eq!(pid, 4242);
+        let (pid, ahead, rest) = take_pid_line(&mut seen, b"ID:4242\nreal stderr").unwrap();
+        assert_eq!((pid, ahead), (4242, None));
         assert_eq!(rest, b"Could not chdir to home\nreal stderr");
+    }
+
+    #[test]
+    fn a_prologue_s_exit_code_and_output_ride_on_the_pid_line() {
+        let mut seen = Vec::new();
+        let (pid, ahead, rest) =
+            take_pid_line(&mut seen, b"DROVER-PID:77 3 held by run x until 99 \nlater").unwrap();
+        assert_eq!(pid, 77);
+        assert_eq!(ahead, Some((3, "held by run x until 99".to_string())));
+        assert_eq!(rest, b"later");
+        let (_, ahead, _) = take_pid_line(&mut Vec::new(), b"DROVER-PID:77 0 \n").unwrap();
+        assert_eq!(ahead, Some((0, String::new())));
+        assert_eq!(
+            opening(Some("lock")),
+            "drover_pre=$( { lock\n} </dev/null 2>&1 ); drover_rc=$?; echo \"DROVER-PID:$$ $drover_rc $(printf %s \"$drover_pre\" | tr '\\n' ' ')\" >&2; [ \"$drover_rc\" = 0 ] || exit 0; "
+        );
     }
 
     #[test]

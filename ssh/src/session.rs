@@ -68,8 +68,23 @@ pub struct Session {
     timings: Timings,
     /// What its commands cost (shared with the host's other sessions, see [`Session::counting_into`]).
     traffic: Arc<Traffic>,
+    /// A script to run ahead of the next command ([`Session::before_next`]); held while that
+    /// command runs, so no other command starts before it is known to have succeeded.
+    ahead: tokio::sync::Mutex<Ahead>,
     /// Keeps the jump host's connection open for as long as this one lives.
     _jump: Option<Box<Session>>,
+}
+
+/// A script run ahead of the session's next command, in the same exec.
+#[derive(Debug, Default)]
+enum Ahead {
+    /// None (any more): commands run as they are.
+    #[default]
+    Nothing,
+    /// To run with the next command.
+    Pending(String),
+    /// It exited non-zero: no command runs any more.
+    Refused { code: u32, output: String },
 }
 
 /// russh's callbacks: only the host key check matters to drover.
@@ -248,6 +263,7 @@ impl Session {
             spare: Mutex::new(None),
             timings,
             traffic: Arc::default(),
+            ahead: tokio::sync::Mutex::default(),
             _jump: jump,
         })
     }
@@ -295,14 +311,93 @@ impl Session {
         sudo: Option<&Become>,
         sink: &mut dyn OutputSink,
     ) -> Result<ExitStatus, SshError> {
+        let mut ahead = self.ahead.lock().await;
+        let script = match &*ahead {
+            Ahead::Nothing => {
+                drop(ahead);
+                return self.run(command, stdin, timeout, sudo, None, sink).await;
+            }
+            Ahead::Refused { code, output } => {
+                return Err(SshError::Prologue {
+                    code: *code,
+                    output: output.clone(),
+                });
+            }
+            Ahead::Pending(script) => script.clone(),
+        };
+        let mut ran = false;
+        let result = self
+            .run(
+                command,
+                stdin,
+                timeout,
+                sudo,
+                Some((&script, &mut ran)),
+                sink,
+            )
+            .await;
+        *ahead = match &result {
+            Err(SshError::Prologue { code, output }) => Ahead::Refused {
+                code: *code,
+                output: output.clone(),
+            },
+            _ if ran => Ahead::Nothing,
+            // It never ran (the channel did not open, say): the next command takes it.
+            _ => Ahead::Pending(script),
+        };
+        result
+    }
+
+    /// Runs `script` (as the login user, before any sudo, with no input) ahead of the next command,
+    /// in the same exec: a round trip less than a command of its own. While that command runs no
+    /// other starts; if the script exits non-zero, the command does not run, and it and every later
+    /// command fail with [`SshError::Prologue`] carrying the script's exit code and output.
+    pub async fn before_next(&self, script: String) {
+        *self.ahead.lock().await = Ahead::Pending(script);
+    }
+
+    /// Drops the script [`Session::before_next`] left if no command has run it yet; whether it did.
+    pub async fn cancel_before_next(&self) -> bool {
+        let mut ahead = self.ahead.lock().await;
+        let pending = matches!(*ahead, Ahead::Pending(_));
+        if pending {
+            *ahead = Ahead::Nothing;
+        }
+        pending
+    }
+
+    /// Whether the script given to [`Session::before_next`] refused: its exit code and output.
+    pub async fn refused_ahead(&self) -> Option<(u32, String)> {
+        match &*self.ahead.lock().await {
+            Ahead::Refused { code, output } => Some((*code, output.clone())),
+            _ => None,
+        }
+    }
+
+    /// One command on a channel of its own, with the script to run ahead of it if any.
+    async fn run(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        timeout: Option<Duration>,
+        sudo: Option<&Become>,
+        ahead: Option<(&str, &mut bool)>,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, SshError> {
         let mut channel = self.channel().await?;
         self.traffic.channel();
         let mut pid = None;
+        let mut unused = false;
+        let prologue = match ahead {
+            Some((script, ran)) => (Some(script), ran),
+            None => (None, &mut unused),
+        };
         let run = run_channel(
             &mut channel,
             command,
             stdin,
             sudo,
+            prologue,
             &mut pid,
             sink,
             &self.traffic,
@@ -392,6 +487,7 @@ impl Session {
                 &format!("kill -KILL -- -{pid}"),
                 b"",
                 None,
+                (None, &mut false),
                 &mut None,
                 &mut Collect::default(),
                 &self.traffic,

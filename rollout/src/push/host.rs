@@ -98,8 +98,11 @@ pub(super) async fn run_host(
     };
     // The facts the play gathers are asked for at the same time as the lock (two channels at
     // once: a round trip less on every host); read-only, they are thrown away when the lock is
-    // refused.
+    // refused. A play that gathers none takes the lock with its first command instead, in the
+    // same exec (a round trip less again).
+    let gathers = play.gather_facts && h.gather_condition() == Ok(true);
     let (locked, early) = match gate {
+        Ok(()) if !gathers && h.lock_with_first_command().await => (Ok(()), None),
         Ok(()) => {
             let facts = h.early_facts();
             let (locked, early) = tokio::join!(h.take_lock(), facts);
@@ -125,6 +128,8 @@ pub(super) async fn run_host(
                 }
                 played => played,
             };
+            // A refused lock is why the host stopped, whatever its first command made of it.
+            let played = h.check_lock().await.and(played);
             h.unlock().await;
             played
         }
@@ -169,39 +174,69 @@ fn now() -> u64 {
 }
 
 impl HostRun<'_> {
-    /// Takes the host lock; the error says why not, and whether the host could not be reached.
-    async fn take_lock(&self) -> Result<(), (String, bool)> {
+    /// The command that takes the host lock: exit 0 when taken, 3 with the holder's line when
+    /// another run holds it.
+    fn lock_command(&self) -> String {
         let line = lock::lock_line(
             &self.run.run_id,
             &self.run.opts.owner,
             now() + self.run.opts.lock_ttl.as_secs(),
             std::process::id(),
         );
-        let cmd = lock::acquire_command(&self.run.run_id, &line, self.run.opts.break_lock);
+        lock::acquire_command(&self.run.run_id, &line, self.run.opts.break_lock)
+    }
+
+    /// Why the lock command refused, from its exit code and what it printed.
+    fn lock_refusal(&self, code: u32, said: &str) -> String {
+        if code == 3 {
+            lock::describe_holder(said.trim(), now(), &self.run.opts.owner, |pid| {
+                std::path::Path::new(&format!("/proc/{pid}")).exists()
+            })
+        } else {
+            format!(
+                "cannot take the host lock {}: {}",
+                lock::LOCK_PATH,
+                said.trim()
+            )
+        }
+    }
+
+    /// Takes the host lock; the error says why not, and whether the host could not be reached.
+    async fn take_lock(&self) -> Result<(), (String, bool)> {
+        let cmd = self.lock_command();
         match self
             .transport
             .exec(&cmd, b"", Some(Duration::from_secs(30)), None)
             .await
         {
             Ok(o) if o.status.success() => Ok(()),
-            Ok(o) if o.status == drover_ssh::ExitStatus::Code(3) => Err((
-                lock::describe_holder(
-                    String::from_utf8_lossy(&o.stdout).trim(),
-                    now(),
-                    &self.run.opts.owner,
-                    |pid| std::path::Path::new(&format!("/proc/{pid}")).exists(),
-                ),
-                false,
-            )),
-            Ok(o) => Err((
-                format!(
-                    "cannot take the host lock {}: {}",
-                    lock::LOCK_PATH,
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ),
-                false,
-            )),
+            Ok(o) => {
+                let code = match o.status {
+                    drover_ssh::ExitStatus::Code(c) => c,
+                    _ => u32::MAX,
+                };
+                let said = if code == 3 { o.stdout } else { o.stderr };
+                Err((
+                    self.lock_refusal(code, &String::from_utf8_lossy(&said)),
+                    false,
+                ))
+            }
             Err(e) => Err((e.to_string(), true)),
+        }
+    }
+
+    /// Arranges for the host lock to be taken by the host's first command, in the same exec;
+    /// false where the transport cannot (the controller itself).
+    async fn lock_with_first_command(&self) -> bool {
+        self.transport.before_next(self.lock_command()).await
+    }
+
+    /// Fails the host when the lock its first command was to take was refused: that command, and
+    /// so its task, did not run.
+    pub(super) async fn check_lock(&self) -> Result<(), Stop> {
+        match self.transport.refused_ahead().await {
+            Some((code, said)) => Err(Stop::failed(self.lock_refusal(code, &said))),
+            None => Ok(()),
         }
     }
 
@@ -235,6 +270,12 @@ impl HostRun<'_> {
     }
 
     async fn unlock(&self) {
+        // A lock never taken (no command ran, or it was refused) is not released.
+        if self.transport.cancel_before_next().await
+            || self.transport.refused_ahead().await.is_some()
+        {
+            return;
+        }
         let _ = self
             .transport
             .exec(

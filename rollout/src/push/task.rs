@@ -249,6 +249,7 @@ impl HostRun<'_> {
                 total
             }
         };
+        self.check_lock().await?;
         if !outcome.failed && !outcome.inventory.is_empty() {
             outcome.changed |= self.change_inventory(&outcome.inventory);
         }
