@@ -208,24 +208,27 @@ fn ascii_json_string(s: &str) -> String {
     out
 }
 
-fn to_yaml(v: Value) -> Result<String, Error> {
-    Ok(pyyaml::dump(
-        &to_data(&v)?,
-        Style {
-            indent: 2,
-            flow_leaves: true,
-        },
-    ))
+/// `to_yaml(indent=2, sort_keys=True)`: PyYAML's `dump` with Ansible's default flow style.
+fn to_yaml(v: Value, kwargs: Kwargs) -> Result<String, Error> {
+    yaml_dump(&v, kwargs, 2, true)
 }
 
+/// `to_nice_yaml(indent=4, sort_keys=True)`: block style throughout.
 fn to_nice_yaml(v: Value, kwargs: Kwargs) -> Result<String, Error> {
-    let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(4);
+    yaml_dump(&v, kwargs, 4, false)
+}
+
+/// PyYAML's dump with the keyword arguments drover follows (others are refused).
+fn yaml_dump(v: &Value, kwargs: Kwargs, indent: usize, flow_leaves: bool) -> Result<String, Error> {
+    let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(indent);
+    let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
     kwargs.assert_all_used()?;
     Ok(pyyaml::dump(
-        &to_data(&v)?,
+        &to_data(v)?,
         Style {
             indent: indent.max(2),
-            flow_leaves: false,
+            flow_leaves,
+            sort_keys,
         },
     ))
 }
@@ -458,13 +461,98 @@ fn mandatory(v: Value, msg: Option<String>) -> Result<Value, Error> {
 
 /// Ansible's `comment` filter in its default (plain, `#`) style. An undefined value is an error,
 /// not an empty comment.
-fn comment(v: Value) -> Result<String, Error> {
+fn comment(v: Value, style: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
     let text = text_of(&v)?;
-    let body: Vec<String> = text
-        .lines()
-        .map(|l| format!("# {l}").trim_end().to_string())
-        .collect();
-    Ok(format!("#\n{}\n#", body.join("\n")))
+    let style = match style {
+        Some(s) => Some(s),
+        None => kwargs.get("style")?,
+    };
+    let mut c = CommentStyle::named(style.as_deref().unwrap_or("plain"))?;
+    let decoration: Option<String> = kwargs.get("decoration")?;
+    let around = decoration.clone().unwrap_or(c.decoration.clone());
+    c.prefix = around.trim_end().to_string();
+    c.postfix = c.prefix.clone();
+    if let Some(d) = decoration {
+        c.decoration = d;
+    }
+    for (key, field) in [
+        ("newline", &mut c.newline),
+        ("beginning", &mut c.beginning),
+        ("prefix", &mut c.prefix),
+        ("postfix", &mut c.postfix),
+        ("end", &mut c.end),
+    ] {
+        if let Some(v) = kwargs.get::<Option<String>>(key)? {
+            *field = v;
+        }
+    }
+    let prefix_count: usize = kwargs.get::<Option<usize>>("prefix_count")?.unwrap_or(1);
+    let postfix_count: usize = kwargs.get::<Option<usize>>("postfix_count")?.unwrap_or(1);
+    kwargs.assert_all_used()?;
+    Ok(c.wrap(&text, prefix_count.min(1000), postfix_count.min(1000)))
+}
+
+/// Ansible's `comment` filter's pieces, as a style sets them and keywords override them.
+struct CommentStyle {
+    newline: String,
+    beginning: String,
+    prefix: String,
+    decoration: String,
+    postfix: String,
+    end: String,
+}
+
+impl CommentStyle {
+    fn named(style: &str) -> Result<CommentStyle, Error> {
+        let (beginning, decoration, end) = match style {
+            "plain" => ("", "# ", ""),
+            "erlang" => ("", "% ", ""),
+            "c" => ("", "// ", ""),
+            "cblock" => ("/*", " * ", " */"),
+            "xml" => ("<!--", " - ", "-->"),
+            other => {
+                return Err(invalid(format!(
+                    "comment: unknown style `{other}` (plain, erlang, c, cblock, xml)"
+                )));
+            }
+        };
+        Ok(CommentStyle {
+            newline: "\n".into(),
+            beginning: beginning.into(),
+            prefix: String::new(),
+            decoration: decoration.into(),
+            postfix: String::new(),
+            end: end.into(),
+        })
+    }
+
+    /// The text commented as Ansible composes it: beginning, prefix lines, each line decorated
+    /// (a decoration alone on a line loses its trailing spaces), postfix lines, end.
+    fn wrap(&self, text: &str, prefix_count: usize, postfix_count: usize) -> String {
+        let nl = &self.newline;
+        let mut out = String::new();
+        if !self.beginning.is_empty() {
+            out.push_str(&format!("{}{nl}", self.beginning));
+        }
+        if !self.prefix.is_empty() {
+            let one = if &self.prefix == nl {
+                nl.clone()
+            } else {
+                format!("{}{nl}", self.prefix)
+            };
+            out.push_str(&one.repeat(prefix_count));
+        }
+        let d = &self.decoration;
+        let body = format!("{d}{}", text.replace(nl.as_str(), &format!("{nl}{d}")));
+        out.push_str(&body.replace(&format!("{d}{nl}"), &format!("{}{nl}", d.trim_end())));
+        for _ in 0..postfix_count {
+            out.push_str(&format!("{nl}{}", self.postfix));
+        }
+        if !self.end.is_empty() {
+            out.push_str(&format!("{nl}{}", self.end));
+        }
+        out
+    }
 }
 
 /// A value as Python's `str` prints it; undefined is an error.
@@ -568,7 +656,11 @@ mod tests {
             render("{{ 'a\\n\\nb' | indent('> ', blank=true) }}"),
             "a\n> \n> b"
         );
-        assert!(comment(Value::UNDEFINED).is_err());
+        assert!(
+            crate::Engine::new()
+                .render_str("t", "{{ nope | comment }}", &Default::default())
+                .is_err()
+        );
     }
 
     #[test]

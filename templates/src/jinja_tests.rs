@@ -1,5 +1,7 @@
-//! Ansible's Jinja tests: `match`, `search`, `regex`, `truthy`, `falsy`, `version` and the task result
-//! tests (`succeeded`, `failed`, `changed`, `skipped`).
+//! Ansible's Jinja tests: `match`, `search`, `regex`, `truthy`, `falsy`, `version`, the task result
+//! tests (`succeeded`, `failed`, `changed`, `skipped`, `reachable`, ...), `any`/`all`, the set tests
+//! (`subset`, `superset`, `contains`), `nan`, and the path tests, which look at the controller's
+//! files as Ansible's do (`exists`, `directory`, `file`, `link`, `abs`, ...).
 
 use std::cmp::Ordering;
 
@@ -17,10 +19,31 @@ pub fn register(env: &mut Environment<'static>) {
     ansible_builtin!(env, add_test, "falsy", |v: Value| !v.is_true());
     ansible_builtin!(env, add_test, "version", version);
     ansible_builtin!(env, add_test, "version_compare", version);
+    ansible_builtin!(env, add_test, "any", |v: Value| truths(&v)
+        .map(|mut t| t.any(|b| b)));
+    ansible_builtin!(env, add_test, "all", |v: Value| truths(&v)
+        .map(|mut t| t.all(|b| b)));
+    for name in ["subset", "issubset"] {
+        ansible_builtin!(env, add_test, name, |a: Value, b: Value| within(&a, &b));
+    }
+    for name in ["superset", "issuperset"] {
+        ansible_builtin!(env, add_test, name, |a: Value, b: Value| within(&b, &a));
+    }
+    ansible_builtin!(env, add_test, "contains", |seq: Value, item: Value| {
+        seq.try_iter().map(|mut it| it.any(|v| v == item))
+    });
+    for name in ["nan", "isnan"] {
+        ansible_builtin!(env, add_test, name, |v: Value| f64::try_from(v)
+            .is_ok_and(f64::is_nan));
+    }
+    register_path_tests(env);
     // Ansible's task result tests, on a registered result.
     for (name, key, want) in [
         ("succeeded", "failed", false),
         ("success", "failed", false),
+        ("successful", "failed", false),
+        ("reachable", "unreachable", false),
+        ("unreachable", "unreachable", true),
         ("failed", "failed", true),
         ("failure", "failed", true),
         ("changed", "changed", true),
@@ -30,6 +53,39 @@ pub fn register(env: &mut Environment<'static>) {
     ] {
         ansible_builtin!(env, add_test, name, move |v: Value| result_flag(&v, key)
             == want);
+    }
+}
+
+/// The truth of each item, for `any` and `all` (Python's, on any iterable).
+fn truths(v: &Value) -> Result<impl Iterator<Item = bool>, Error> {
+    Ok(v.try_iter()?.map(|item| item.is_true()))
+}
+
+/// Whether every item of `a` is in `b`, as Python's `set(a) <= set(b)`.
+fn within(a: &Value, b: &Value) -> Result<bool, Error> {
+    let b: Vec<Value> = b.try_iter()?.collect();
+    Ok(a.try_iter()?.all(|item| b.contains(&item)))
+}
+
+/// Ansible's path tests: on the controller's files, as Jinja runs there (`~` is not expanded,
+/// as Python's os.path tests do not).
+fn register_path_tests(env: &mut Environment<'static>) {
+    use std::path::Path;
+    type PathTest = fn(&Path) -> bool;
+    let tests: [(&str, &str, PathTest); 6] = [
+        ("directory", "is_dir", |p| p.is_dir()),
+        ("file", "is_file", |p| p.is_file()),
+        ("link", "is_link", |p| p.is_symlink()),
+        ("exists", "exists", |p| p.exists()),
+        ("link_exists", "link_exists", |p| {
+            p.symlink_metadata().is_ok()
+        }),
+        ("abs", "is_abs", |p| p.is_absolute()),
+    ];
+    for (name, alias, test) in tests {
+        for n in [name, alias] {
+            ansible_builtin!(env, add_test, n, move |path: String| test(Path::new(&path)));
+        }
     }
 }
 

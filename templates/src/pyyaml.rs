@@ -13,6 +13,8 @@ pub struct Style {
     pub indent: usize,
     /// Write collections that hold only scalars in flow style (`[1, 2]`), as `default_flow_style=None`.
     pub flow_leaves: bool,
+    /// Mapping keys sorted (PyYAML's default), or in their own order (`sort_keys=False`).
+    pub sort_keys: bool,
 }
 
 /// Dumps `value` as a YAML document.
@@ -23,8 +25,9 @@ pub fn dump(value: &Value, style: Style) -> String {
         out.push_str("\n...\n");
         return out;
     }
-    if style.flow_leaves && is_leaf_collection(value) {
-        out.push_str(&flow(value));
+    // An empty collection has no block form: PyYAML writes `{}` or `[]` in either style.
+    if is_empty_collection(value) || (style.flow_leaves && is_leaf_collection(value)) {
+        out.push_str(&flow(value, style.sort_keys));
         out.push('\n');
         return out;
     }
@@ -48,9 +51,11 @@ fn is_leaf_collection(v: &Value) -> bool {
     }
 }
 
-fn sorted(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+fn sorted(map: &serde_json::Map<String, Value>, sort: bool) -> Vec<(&String, &Value)> {
     let mut entries: Vec<_> = map.iter().collect();
-    entries.sort_by(|a, b| a.0.cmp(b.0));
+    if sort {
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+    }
     entries
 }
 
@@ -58,7 +63,7 @@ fn sorted(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
 fn block(value: &Value, indent: usize, style: Style, out: &mut String) {
     match value {
         Value::Object(map) => {
-            for (i, (key, v)) in sorted(map).into_iter().enumerate() {
+            for (i, (key, v)) in sorted(map, style.sort_keys).into_iter().enumerate() {
                 if i > 0 {
                     out.push_str(&" ".repeat(indent));
                 }
@@ -88,7 +93,7 @@ fn child(v: &Value, indent: usize, style: Style, in_mapping: bool, out: &mut Str
         out.push('\n');
     } else if is_empty_collection(v) || (style.flow_leaves && is_leaf_collection(v)) {
         out.push(' ');
-        out.push_str(&flow(v));
+        out.push_str(&flow(v, style.sort_keys));
         out.push('\n');
     } else if in_mapping {
         out.push('\n');
@@ -107,17 +112,24 @@ fn child(v: &Value, indent: usize, style: Style, in_mapping: bool, out: &mut Str
     }
 }
 
-fn flow(v: &Value) -> String {
+fn flow(v: &Value, sort: bool) -> String {
     match v {
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(flow).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|i| flow(i, sort))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Object(map) => format!(
             "{{{}}}",
-            sorted(map)
+            sorted(map, sort)
                 .into_iter()
-                .map(|(k, v)| format!("{}: {}", scalar(&Value::String(k.clone()), true), flow(v)))
+                .map(|(k, v)| {
+                    let key = scalar(&Value::String(k.clone()), true);
+                    format!("{key}: {}", flow(v, sort))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -203,10 +215,12 @@ mod tests {
     const NICE: Style = Style {
         indent: 4,
         flow_leaves: false,
+        sort_keys: true,
     };
     const FLOW: Style = Style {
         indent: 2,
         flow_leaves: true,
+        sort_keys: true,
     };
 
     #[test]
