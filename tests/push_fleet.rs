@@ -2000,6 +2000,27 @@ fn include_vars_reads_variables_for_later_tasks() {
     assert!(run.stdout.contains("pkg=apt tier=prod port=80"), "{run:?}");
 }
 
+/// A variable is rendered once, as Ansible renders it: a Go template kept by `{% raw %}` stays a Go
+/// template where it is used (not rendered a second time), a chain of variables resolves in any
+/// order, and a registered command's output with `{{` in it is data, not a template.
+#[test]
+fn variables_render_once_and_registered_output_is_data() {
+    let fleet = common::fleet(1);
+    let pb = "- hosts: all\n  gather_facts: false\n  vars:\n    url: \"{{ base }}/api\"\n    base: \"http://{{ host_name }}:{{ port }}\"\n    host_name: web\n    port: 8080\n    ps_format: \"{% raw %}{{.Names}} {{.Status}}{% endraw %}\"\n  tasks:\n    - shell: printf '%s\\n' '{{ ps_format }}'\n      register: fmt\n    - debug:\n        msg: \"format=[{{ fmt.stdout }}] url={{ url }}\"\n    - debug:\n        msg: \"again=[{{ fmt.stdout }}] {{ ps_format }}\"\n";
+    let run = push_text(&fleet, &[("once.yml", pb)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("format=[{{.Names}} {{.Status}}] url=http://web:8080/api"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("again=[{{.Names}} {{.Status}}] {{.Names}} {{.Status}}"),
+        "{run:?}"
+    );
+}
+
 /// Date arithmetic as Ansible's: `to_datetime` values subtract to a timedelta whose days a later
 /// task reads; a certificate's age against `now()`; a timedelta itself is refused as a variable, as
 /// ansible-core 2.19 refuses it, on the task's line.

@@ -338,46 +338,98 @@ impl Engine {
     }
 
     /// Renders variables whose values are templates themselves (`conf: "{{ home }}/app.conf"`), as
-    /// Ansible does when they are used. Chains resolve over a few passes; a value that cannot render yet
-    /// (it needs a variable registered later) is left as written.
+    /// Ansible does when they are used: each once, after the variables it names (a chain resolves in
+    /// order), and what one renders to is never rendered again (`{% raw %}{{.Names}}{% endraw %}`
+    /// stays `{{.Names}}`). A value that cannot render yet (it needs a variable registered later)
+    /// is left as written. The variables rendered, and those named in [`RENDERED`] beforehand
+    /// (values that are data, such as registered results), are listed there afterwards.
     pub fn resolve_vars(&self, vars: &mut Vars) {
-        for _ in 0..5 {
-            let pending: Vec<String> = vars
+        self.resolve_pending(vars);
+    }
+
+    /// [`Engine::resolve_vars`]; returns the variables still waiting to render.
+    fn resolve_pending(&self, vars: &mut Vars) -> Vec<String> {
+        let mut done: BTreeSet<String> = match vars.get(RENDERED) {
+            Some(Json::Array(keys)) => keys
                 .iter()
-                .filter(|(_, v)| has_template(v))
-                .map(|(k, _)| k.clone())
-                .collect();
-            let mut changed = false;
-            for key in pending {
-                if let Ok(value) = self.render_value(&key, &vars[&key], vars)
-                    && value != vars[&key]
-                {
-                    vars.insert(key, value);
-                    changed = true;
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect(),
+            _ => BTreeSet::new(),
+        };
+        let mut pending: Vec<(String, BTreeSet<String>)> = vars
+            .iter()
+            .filter(|(k, v)| !done.contains(*k) && k.as_str() != RENDERED && has_template(v))
+            .map(|(k, v)| (k.clone(), self.names_used(v)))
+            .collect();
+        loop {
+            let waiting: BTreeSet<String> = pending.iter().map(|(k, _)| k.clone()).collect();
+            let before = pending.len();
+            pending.retain(|(key, uses)| {
+                if uses.iter().any(|u| u != key && waiting.contains(u)) {
+                    return true;
                 }
-            }
-            if !changed {
-                return;
+                match self.render_value(key, &vars[key], vars) {
+                    Ok(value) => {
+                        vars.insert(key.clone(), value);
+                        done.insert(key.clone());
+                        false
+                    }
+                    Err(_) => true,
+                }
+            });
+            if pending.len() == before {
+                break;
             }
         }
+        vars.insert(RENDERED.into(), Json::from_iter(done));
+        pending.into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// The top-level variable names a value's templates use.
+    fn names_used(&self, value: &Json) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        let mut add = |s: &str| {
+            let body = literals::verbatim_literals(s);
+            if let Ok(t) = self.env.template_from_str(&body) {
+                names.extend(t.undeclared_variables(false));
+            }
+        };
+        fn walk(v: &Json, add: &mut dyn FnMut(&str)) {
+            match v {
+                Json::String(s) => add(s),
+                Json::Array(items) => items.iter().for_each(|i| walk(i, add)),
+                Json::Object(map) => map.values().for_each(|i| walk(i, add)),
+                _ => {}
+            }
+        }
+        walk(value, &mut add);
+        names
     }
 
     /// Like [`Engine::resolve_vars`], for the moment a task runs (its loop item set): a variable
     /// whose template still cannot render is taken out, so that using it fails as Ansible fails
     /// (rather than printing the template as text), and [`Unsettled::explain`] says why.
     pub fn settle_vars(&self, vars: &mut Vars) -> Unsettled {
-        self.resolve_vars(vars);
-        let failing: Vec<String> = vars
-            .iter()
-            .filter(|(_, v)| has_template(v))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let failing = self.resolve_pending(vars);
         let mut unsettled = Unsettled::default();
-        for name in failing {
-            if let Err(e) = self.render_value(&name, &vars[&name], vars) {
-                let raw = vars.remove(&name).unwrap_or_default();
-                unsettled.0.push((name, raw, e.message));
-            }
+        for name in &failing {
+            // Its own error, or (it waited on one that failed) the names it waits on.
+            let why = match self.render_value(name, &vars[name], vars) {
+                Err(e) => e.message,
+                Ok(_) => {
+                    let uses = self.names_used(&vars[name]);
+                    let waits: Vec<String> = failing
+                        .iter()
+                        .filter(|f| *f != name && uses.contains(*f))
+                        .map(|f| format!("`{f}`"))
+                        .collect();
+                    format!("it uses {}, which cannot be rendered", waits.join(", "))
+                }
+            };
+            unsettled.0.push((name.clone(), Json::Null, why));
+        }
+        for (name, raw, _) in &mut unsettled.0 {
+            *raw = vars.remove(name.as_str()).unwrap_or_default();
         }
         unsettled
     }
@@ -626,6 +678,10 @@ fn describe_missing(missing: &BTreeSet<String>) -> String {
         )
     }
 }
+
+/// The variable listing which variables hold final values (rendered, or data such as registered
+/// results): [`Engine::resolve_vars`] never renders those again.
+pub const RENDERED: &str = "__drover_rendered";
 
 /// Whether a value holds a template anywhere.
 fn has_template(v: &Json) -> bool {

@@ -635,6 +635,12 @@ impl HostRun<'_> {
                     .collect::<Vec<_>>()
             ),
         );
+        // Facts and registered results are data: what they hold is never rendered again (a command's
+        // output with `{{` in it stays as it is), unless an extra var of the same name replaces it.
+        let data: Vec<&String> = (self.facts.keys())
+            .filter(|k| !self.run.opts.extra_vars.contains_key(*k))
+            .collect();
+        vars.insert(drover_templates::RENDERED.into(), json!(data));
         self.run.engine.resolve_vars(&mut vars);
         vars
     }
