@@ -69,12 +69,7 @@ fn strftime(fmt: String, second: Option<f64>, kwargs: Kwargs) -> Result<String, 
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-
-    fn render(src: &str) -> String {
-        Engine::new()
-            .render_str("t", src, &Default::default())
-            .unwrap()
-    }
+    use crate::test_render as render;
 
     #[test]
     fn strftime_formats_a_given_second_in_utc() {

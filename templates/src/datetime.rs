@@ -344,12 +344,7 @@ pub fn to_datetime(text: &str, format: Option<&str>) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-
-    fn render(src: &str) -> String {
-        Engine::new()
-            .render_str("t", src, &Default::default())
-            .unwrap()
-    }
+    use crate::test_render as render;
 
     #[test]
     fn subtraction_gives_a_timedelta_as_python_prints_it() {

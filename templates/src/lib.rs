@@ -679,6 +679,14 @@ fn describe_missing(missing: &BTreeSet<String>) -> String {
     }
 }
 
+/// Renders `src` with no variables: the unit tests' helper.
+#[cfg(test)]
+pub(crate) fn test_render(src: &str) -> String {
+    Engine::new()
+        .render_str("t", src, &Default::default())
+        .unwrap()
+}
+
 /// The variable listing which variables hold final values (rendered, or data such as registered
 /// results): [`Engine::resolve_vars`] never renders those again.
 pub const RENDERED: &str = "__drover_rendered";
