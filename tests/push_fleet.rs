@@ -2000,6 +2000,31 @@ fn include_vars_reads_variables_for_later_tasks() {
     assert!(run.stdout.contains("pkg=apt tier=prod port=80"), "{run:?}");
 }
 
+/// Handlers brought in by `import_tasks:` in a play's `handlers:` are handlers each, by their own
+/// names (as Ansible's static import makes them): notifying one runs that one only, with the
+/// import's `when:` applied; an `include_tasks:` handler runs whole under its own name.
+#[test]
+fn imported_handlers_answer_by_their_own_names() {
+    let fleet = common::fleet(1);
+    let pb = "- hosts: all\n  gather_facts: false\n  vars:\n    out: $HOME/handled\n  handlers:\n    - name: Include handlers.\n      ansible.builtin.import_tasks: handlers.yml\n      when: true\n    - name: all of them\n      include_tasks: more.yml\n  tasks:\n    - command: \"true\"\n      changed_when: true\n      notify: [Restart b, all of them]\n";
+    let handlers = "- name: Restart a\n  shell: echo a >> \"{{ out }}\"\n- name: Restart b\n  shell: echo b >> \"{{ out }}\"\n";
+    let more = "- shell: echo more1 >> \"{{ out }}\"\n- shell: echo more2 >> \"{{ out }}\"\n";
+    let run = push_text(
+        &fleet,
+        &[
+            ("hd.yml", pb),
+            ("handlers.yml", handlers),
+            ("more.yml", more),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(home(&fleet, 0).join("handled")).unwrap(),
+        "b\nmore1\nmore2\n",
+        "{run:?}"
+    );
+}
+
 /// A variable is rendered once, as Ansible renders it: a Go template kept by `{% raw %}` stays a Go
 /// template where it is used (not rendered a second time), a chain of variables resolves in any
 /// order, and a registered command's output with `{{` in it is data, not a template.

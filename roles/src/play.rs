@@ -434,7 +434,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
         pre_tasks: tasks("pre_tasks")?,
         tasks: tasks("tasks")?,
         post_tasks: tasks("post_tasks")?,
-        handlers: tasks("handlers")?,
+        handlers: crate::task::handlers_of(tasks("handlers")?),
         included_roles: Vec::new(),
         serial: None,
         max_fail_percentage: None,

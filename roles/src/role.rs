@@ -72,7 +72,7 @@ pub fn load_with(
     Ok(Role {
         name: name.to_string(),
         tasks: read(tasks)?,
-        handlers: read(main_file(&path.join("handlers")))?,
+        handlers: crate::task::handlers_of(read(main_file(&path.join("handlers")))?),
         defaults: vars_file(&path.join("defaults"))?,
         vars: vars_file(&path.join("vars"))?,
         path,

@@ -127,6 +127,9 @@ pub struct Block {
     /// The role these tasks belong to, for `include_role:`/`import_role:`: its defaults, vars,
     /// templates and files apply inside.
     pub role: Option<Box<crate::Role>>,
+    /// The tasks of an `import_tasks:` (a static import): among handlers, each is a handler of
+    /// its own, as Ansible imports them.
+    pub imported: bool,
 }
 
 /// What a task does.
@@ -462,7 +465,8 @@ fn parse_task(
             "block" => block.block = parse_tasks(src, v, search, depth + 1)?,
             "rescue" => block.rescue = parse_tasks(src, v, search, depth + 1)?,
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
-            "include_tasks" | "import_tasks" => {
+            which @ ("include_tasks" | "import_tasks") => {
+                let imported = which == "import_tasks";
                 let mut block = match unroll_include(src, v, entries, search, depth)? {
                     Some(unrolled) => {
                         unrolled_loop = true;
@@ -473,6 +477,7 @@ fn parse_task(
                 apply(src, v, search, &mut block)?;
                 body = Some(TaskBody::Block(Block {
                     block,
+                    imported,
                     ..Block::default()
                 }));
             }
@@ -730,6 +735,31 @@ pub(crate) fn passed_keyword(
 }
 
 /// Passes `parent`'s keywords to `tasks`, as a block passes its own (a task's own value wins).
+/// Handlers as Ansible reads them: the tasks an `import_tasks:` brings in are handlers each, by
+/// their own names, with the import's keywords, conditions, tags and variables passed to them (an
+/// `include_tasks:` stays one handler, run whole when notified by its name).
+pub(crate) fn handlers_of(tasks: Vec<Task>) -> Vec<Task> {
+    let mut out = Vec::new();
+    for task in tasks {
+        match &task.body {
+            TaskBody::Block(b) if b.imported && task.loop_spec.is_none() => {
+                let mut children = b.block.clone();
+                pass_keywords(&task, &mut children);
+                for child in &mut children {
+                    child.when.splice(0..0, task.when.iter().cloned());
+                    child.tags.extend(task.tags.iter().cloned());
+                    for (k, v) in &task.vars {
+                        child.vars.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+                out.extend(handlers_of(children));
+            }
+            _ => out.push(task),
+        }
+    }
+    out
+}
+
 pub(crate) fn pass_keywords(parent: &Task, tasks: &mut [Task]) {
     Keywords::of(parent).inherit(tasks);
     pass_layers(&parent.environment, &parent.module_defaults, tasks);

@@ -816,8 +816,16 @@ impl HostRun<'_> {
                 let answers = notified.iter().any(|n| {
                     drover_roles::handler_answers(role.map(|r| r.name.as_str()), handler, n)
                 });
-                if answers && let TaskBody::Module(module) = &handler.body {
-                    self.run_module_task(handler, module, role).await?;
+                if !answers {
+                    continue;
+                }
+                match &handler.body {
+                    TaskBody::Module(module) => self.run_module_task(handler, module, role).await?,
+                    // An included task file notified by its name: all its tasks, in order.
+                    TaskBody::Block(_) => {
+                        self.run_tasks(std::slice::from_ref(handler), role, &[])
+                            .await?
+                    }
                 }
             }
             // Only now are they done: a host stopped halfway runs them all again on resume.
