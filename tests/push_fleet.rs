@@ -2025,6 +2025,38 @@ fn imported_handlers_answer_by_their_own_names() {
     );
 }
 
+/// A task file named by a template (`tasks/storage/{{ storage_type }}.yml`), as Ansible's dynamic
+/// include takes it: the file the name renders to when the task runs, with a variable from
+/// vars_files, a set_fact or a loop item; a name that renders to no file read at load fails the task,
+/// naming the files there are.
+#[test]
+fn a_task_file_named_by_a_template_is_chosen_when_the_task_runs() {
+    let fleet = common::fleet(1);
+    let pb = "- hosts: all\n  gather_facts: false\n  vars_files: [config.yml]\n  tasks:\n    - include_tasks: tasks/storage/{{ storage_type }}.yml\n    - set_fact:\n        flavour: zfs\n    - ansible.builtin.include_tasks:\n        file: \"tasks/storage/{{ flavour }}.yml\"\n    - include_tasks: \"tasks/storage/{{ item }}.yml\"\n      loop: \"{{ both }}\"\n    - include_tasks: tasks/storage/{{ missing_kind }}.yml\n";
+    let task = |name: &str| format!("- shell: echo {name} >> \"$HOME/storage\"\n");
+    let run = push_text(
+        &fleet,
+        &[
+            ("storage.yml", pb),
+            (
+                "config.yml",
+                "storage_type: filesystem\nboth: [zfs, filesystem]\nmissing_kind: btrfs\n",
+            ),
+            ("tasks/storage/filesystem.yml", &task("filesystem")),
+            ("tasks/storage/zfs.yml", &task("zfs")),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(home(&fleet, 0).join("storage")).unwrap(),
+        "filesystem\nzfs\nzfs\nfilesystem\n",
+        "{run:?}"
+    );
+    assert_bad_on_host(
+        &run,
+        "the task file `tasks/storage/btrfs.yml` (from `tasks/storage/{{ missing_kind }}.yml`) is not one found when the playbook was read (tasks/storage/filesystem.yml, tasks/storage/zfs.yml)",
+    );
+}
+
 /// A variable is rendered once, as Ansible renders it: a Go template kept by `{% raw %}` stays a Go
 /// template where it is used (not rendered a second time), a chain of variables resolves in any
 /// order, and a registered command's output with `{{` in it is data, not a template.

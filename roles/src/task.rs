@@ -130,6 +130,11 @@ pub struct Block {
     /// The tasks of an `import_tasks:` (a static import): among handlers, each is a handler of
     /// its own, as Ansible imports them.
     pub imported: bool,
+    /// An include whose file name is a template (`tasks/{{ storage_type }}.yml`): the name, rendered
+    /// when the task runs, picks which of the blocks of `block` runs (by their `candidate`).
+    pub choose: Option<String>,
+    /// The file name this block was read from, as an include's template renders it.
+    pub candidate: Option<String>,
 }
 
 /// What a task does.
@@ -467,17 +472,23 @@ fn parse_task(
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
             which @ ("include_tasks" | "import_tasks") => {
                 let imported = which == "import_tasks";
-                let mut block = match unroll_include(src, v, entries, search, depth)? {
+                let (mut block, choose) = match unroll_include(src, v, entries, search, depth)? {
                     Some(unrolled) => {
                         unrolled_loop = true;
-                        unrolled
+                        (unrolled, None)
                     }
                     None => include(src, v, search, depth)?,
                 };
-                apply(src, v, search, &mut block)?;
+                for chosen in &mut block {
+                    match (&choose, &mut chosen.body) {
+                        (Some(_), TaskBody::Block(b)) => apply(src, v, search, &mut b.block)?,
+                        _ => apply(src, v, search, std::slice::from_mut(chosen))?,
+                    }
+                }
                 body = Some(TaskBody::Block(Block {
                     block,
                     imported,
+                    choose,
                     ..Block::default()
                 }));
             }
@@ -1246,19 +1257,134 @@ fn unroll_include(
     Ok(Some(blocks))
 }
 
+/// The tasks an include brings in: its file's, or, when its name is a template, one block per file
+/// the name can render to (see [`Block::choose`]).
 fn include(
     src: &Source,
     node: &Node,
     search: &[PathBuf],
     depth: usize,
-) -> Result<Vec<Task>, PlaybookError> {
-    let name = known_path(&include_name(src, node)?, search).ok_or_else(|| {
-        src.invalid(
+) -> Result<(Vec<Task>, Option<String>), PlaybookError> {
+    let written = include_name(src, node)?;
+    if let Some(name) = known_path(&written, search) {
+        return Ok((include_file(src, node, &name, search, depth)?, None));
+    }
+    let template = put_known(&written, search)
+        .filter(|t| !t.contains("{%"))
+        .ok_or_else(|| {
+            src.invalid(
+                node,
+                "a task file named by a template takes `{{ ... }}` only (and {{ role_path }} inside a role)",
+            )
+        })?;
+    let mut blocks = Vec::new();
+    let mut first_error = None;
+    for name in candidate_files(src, &template, search) {
+        match include_file(src, node, &name, search, depth) {
+            Ok(tasks) => {
+                let mut block = Task::empty(src.at(node), search);
+                block.body = TaskBody::Block(Block {
+                    block: tasks,
+                    candidate: Some(name),
+                    ..Block::default()
+                });
+                blocks.push(block);
+            }
+            // A file the name never renders to is not Ansible's to read either.
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (blocks.is_empty(), first_error) {
+        (true, Some(e)) => Err(src.invalid(
             node,
-            "task files named by a template are not supported (beyond {{ playbook_dir }}, {{ role_path }} and a literal loop's item); name the file",
-        )
-    })?;
-    include_file(src, node, &name, search, depth)
+            format!("no file matching `{template}` is a task file that can be read: {e}"),
+        )),
+        (true, None) => Err(src.invalid(
+            node,
+            format!("no task file matches `{template}` (each `{{{{ ... }}}}` read as `*`)"),
+        )),
+        (false, _) => Ok((blocks, Some(template))),
+    }
+}
+
+/// The files a templated task file name can render to: each `{{ ... }}` read as `*` within one
+/// path component, looked for where [`include_file`] looks; each named as the template would
+/// render it (the first folder's file wins a name). At most 200.
+fn candidate_files(src: &Source, template: &str, search: &[PathBuf]) -> Vec<String> {
+    static EXPR: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\{\{.*?\}\}").expect("valid regex"));
+    let pattern = EXPR.replace_all(template, "*").into_owned();
+    let Ok(glob) = globset::GlobBuilder::new(&pattern)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+    else {
+        return Vec::new();
+    };
+    // Walked from the folder the pattern names before its first wildcard.
+    let parts: Vec<&str> = pattern.split('/').collect();
+    let fixed = parts.iter().take_while(|p| !p.contains('*')).count();
+    let prefix = parts[..fixed].join("/");
+    let depth = parts.len() - fixed;
+    let mut dirs = vec![src.dir().to_path_buf()];
+    dirs.extend(search.iter().map(|d| d.join("tasks")));
+    dirs.extend(search.iter().cloned());
+    let mut names: Vec<String> = Vec::new();
+    for dir in &dirs {
+        // A playbook named without a folder is in the current one.
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir.as_path()
+        };
+        let base = if prefix.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&prefix)
+        };
+        for file in walk_files(&base, depth, 2000) {
+            let Ok(rel) = file.strip_prefix(&base) else {
+                continue;
+            };
+            let name = if prefix.is_empty() {
+                rel.display().to_string()
+            } else {
+                format!("{prefix}/{}", rel.display())
+            };
+            if glob.is_match(&name) && !names.contains(&name) && names.len() < 200 {
+                names.push(name);
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+/// The files under `dir` at most `depth` levels down, at most `limit` entries looked at.
+fn walk_files(dir: &Path, depth: usize, limit: usize) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut queue = vec![(dir.to_path_buf(), 0)];
+    let mut seen = 0;
+    while let Some((d, level)) = queue.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > limit {
+                return out;
+            }
+            let path = entry.path();
+            if path.is_dir() && level + 1 < depth {
+                queue.push((path, level + 1));
+            } else if path.is_file() {
+                out.push(path);
+            }
+        }
+    }
+    out
 }
 
 /// Reads the task file `name`: beside the including file, in the role's or playbook's tasks/, or

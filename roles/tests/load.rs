@@ -200,7 +200,19 @@ fn playbook_dir_and_role_path_in_file_names_are_known_when_the_playbook_is_read(
         "site.yml",
         "- hosts: web\n  tasks:\n    - include_tasks: \"{{ which }}.yml\"\n",
     )]);
-    assert!(err.contains("task files named by a template are not supported (beyond {{ playbook_dir }}, {{ role_path }} and a literal loop's item)"), "{err}");
+    // The name can only render to the playbook itself, which is no task file.
+    assert!(
+        err.contains("no file matching `{{ which }}.yml` is a task file that can be read"),
+        "{err}"
+    );
+    let err = error(&[(
+        "site.yml",
+        "- hosts: web\n  tasks:\n    - include_tasks: \"tasks/{{ which }}.yml\"\n",
+    )]);
+    assert!(
+        err.contains("no task file matches `tasks/{{ which }}.yml`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -432,6 +432,7 @@ impl HostRun<'_> {
                         if !self.conditions_hold(task, role).await? {
                             continue;
                         }
+                        let block = self.chosen(task, block, role, &drover_roles::Vars::new())?;
                         self.run_block(block, role, &tags).await?;
                     }
                     TaskBody::Module(module) => {
@@ -473,12 +474,52 @@ impl HostRun<'_> {
             if !self.conditions_hold_with((task, None), role, &item_vars)? {
                 continue;
             }
+            let chosen = self.chosen(task, block, role, &scope)?;
             self.loop_scopes.push(scope);
-            let ran = self.run_block(block, role, tags).await;
+            let ran = self.run_block(chosen, role, tags).await;
             self.loop_scopes.pop();
             ran?;
         }
         Ok(())
+    }
+
+    /// The block an include runs: itself, or, when its file name is a template, the block of the
+    /// file the name renders to now (with `scope`, a loop item's variables); a name that renders to
+    /// a file not found at load fails the task.
+    fn chosen<'b>(
+        &mut self,
+        task: &Task,
+        block: &'b drover_roles::Block,
+        role: Option<&Role>,
+        scope: &drover_roles::Vars,
+    ) -> Result<&'b drover_roles::Block, Stop> {
+        let Some(template) = &block.choose else {
+            return Ok(block);
+        };
+        let mut vars = self.task_vars(task, role);
+        vars.extend(scope.clone());
+        let at = format!("{} include", task.at);
+        let name = match self.run.engine.render_str(&at, template, &vars) {
+            Ok(name) => name,
+            Err(e) => return Err(self.template_failure(task, None, role, e.to_string())),
+        };
+        let found = block.block.iter().find_map(|t| match &t.body {
+            TaskBody::Block(b) if b.candidate.as_deref() == Some(name.as_str()) => Some(b),
+            _ => None,
+        });
+        found.ok_or_else(|| {
+            let known: Vec<&str> = (block.block.iter())
+                .filter_map(|t| match &t.body {
+                    TaskBody::Block(b) => b.candidate.as_deref(),
+                    TaskBody::Module(_) => None,
+                })
+                .collect();
+            let msg = format!(
+                "{at}: the task file `{name}` (from `{template}`) is not one found when the playbook was read ({})",
+                known.join(", ")
+            );
+            self.template_failure(task, None, role, msg)
+        })
     }
 
     /// A loop's items, rendered: a list, or an error naming the task.
