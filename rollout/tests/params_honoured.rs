@@ -130,8 +130,9 @@ fn every_keyword_the_loader_keeps_is_read_by_the_executor() {
     let read = |f: &str| std::fs::read_to_string(roles.join(f)).unwrap();
     let (task, play, role) = (read("task.rs"), read("play.rs"), read("role.rs"));
     // Where a task or play is, its body and search path, a play's hosts and the role's own parts
-    // are how the loader hands the playbook over (and are read under other names); every other
-    // field holds a keyword the operator wrote.
+    // are how the loader hands the playbook over (and are read under other names), and whether a
+    // block came from `import_tasks` is acted on by the loader itself (imported handlers answer by
+    // their own names); every other field holds a keyword the operator wrote.
     let structure = [
         "at",
         "body",
@@ -140,6 +141,7 @@ fn every_keyword_the_loader_keeps_is_read_by_the_executor() {
         "dependencies",
         "allow_duplicates",
         "included_roles",
+        "imported",
     ];
     let mut unread = Vec::new();
     for (text, name) in [
