@@ -104,7 +104,12 @@ pub(super) async fn run_host(
     let (locked, early) = match gate {
         Ok(()) if !gathers && h.lock_with_first_command().await => (Ok(()), None),
         Ok(()) => {
-            let facts = h.early_facts();
+            let facts = async {
+                match gathers {
+                    true => Some(h.run_gather().await),
+                    false => None,
+                }
+            };
             let (locked, early) = tokio::join!(h.take_lock(), facts);
             (locked, early)
         }
@@ -247,14 +252,6 @@ impl HostRun<'_> {
             fact_path: (self.play.fact_path.clone())
                 .unwrap_or_else(|| facts::DEFAULT_FACT_PATH.into()),
         }
-    }
-
-    /// The fact gathering's command run now, when the play will gather facts for this host.
-    async fn early_facts(&self) -> Option<Result<drover_ssh::Output, drover_ssh::SshError>> {
-        if !self.play.gather_facts || self.gather_condition() != Ok(true) {
-            return None;
-        }
-        Some(self.run_gather().await)
     }
 
     /// The fact gathering's one command, within the play's `gather_timeout`.
