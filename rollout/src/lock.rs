@@ -7,6 +7,9 @@ use drover_ssh::shell::quote;
 /// Where the lock lives on a host.
 pub const LOCK_PATH: &str = "$HOME/.drover/lock";
 
+/// The folder the lock lives in.
+const LOCK_DIR: &str = "$HOME/.drover";
+
 /// What goes in the lock file: one line, `run=ID owner=USER@HOST expires=EPOCH pid=PID` (the
 /// controller process holding it, so that a lock left by a dead run can be told from a live one).
 pub fn lock_line(run_id: &str, owner: &str, expires: u64, pid: u32) -> String {
@@ -22,22 +25,26 @@ pub fn acquire_command(run_id: &str, line: &str, break_lock: bool) -> String {
     let clear = if break_lock {
         "rm -f \"$f\"; ".to_string()
     } else {
-        format!(
-            "grep -q {} \"$f\" 2>/dev/null && rm -f \"$f\"; ",
-            quote(&format!("^run={run_id} "))
-        )
+        format!("{}rm -f \"$f\";; esac; ", ours(run_id))
     };
     format!(
-        "f={LOCK_PATH}; mkdir -p \"$(dirname \"$f\")\" || exit 4; {clear}if e=$( (set -C; printf '%s\\n' {} > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then cat \"$f\"; exit 3; else echo \"$e\" >&2; exit 4; fi",
+        "d={LOCK_DIR}; f=$d/lock; [ -d \"$d\" ] || mkdir -p \"$d\" || exit 4; {clear}if e=$( (set -C; printf '%s\\n' {} > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then IFS= read -r l < \"$f\"; printf '%s\\n' \"$l\"; exit 3; else echo \"$e\" >&2; exit 4; fi",
         quote(line)
     )
 }
 
 /// Removes the lock if this run holds it.
 pub fn release_command(run_id: &str) -> String {
+    format!("f={LOCK_PATH}; {}rm -f \"$f\";; esac", ours(run_id))
+}
+
+/// The start of a `case` whose one branch is taken when the lock file `$f` is this run's. The
+/// line is read by the shell itself: lock and unlock run on every host of every push, and each
+/// program they start (grep, dirname, cat) costs the host a fork and an exec.
+fn ours(run_id: &str) -> String {
     format!(
-        "f={LOCK_PATH}; if grep -q {} \"$f\" 2>/dev/null; then rm -f \"$f\"; fi",
-        quote(&format!("^run={run_id} "))
+        "l=; {{ IFS= read -r l < \"$f\"; }} 2>/dev/null; case $l in {}*) ",
+        quote(&format!("run={run_id} "))
     )
 }
 
@@ -86,13 +93,72 @@ mod tests {
     fn lock_commands_are_exact() {
         assert_eq!(
             acquire_command("r1", "run=r1 owner=ops@ctl expires=10 pid=7", false),
-            "f=$HOME/.drover/lock; mkdir -p \"$(dirname \"$f\")\" || exit 4; grep -q '^run=r1 ' \"$f\" 2>/dev/null && rm -f \"$f\"; if e=$( (set -C; printf '%s\\n' 'run=r1 owner=ops@ctl expires=10 pid=7' > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then cat \"$f\"; exit 3; else echo \"$e\" >&2; exit 4; fi"
+            "d=$HOME/.drover; f=$d/lock; [ -d \"$d\" ] || mkdir -p \"$d\" || exit 4; l=; { IFS= read -r l < \"$f\"; } 2>/dev/null; case $l in 'run=r1 '*) rm -f \"$f\";; esac; if e=$( (set -C; printf '%s\\n' 'run=r1 owner=ops@ctl expires=10 pid=7' > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then IFS= read -r l < \"$f\"; printf '%s\\n' \"$l\"; exit 3; else echo \"$e\" >&2; exit 4; fi"
         );
         assert!(acquire_command("r1", "x", true).contains("|| exit 4; rm -f \"$f\"; if e=$("));
         assert_eq!(
             release_command("r1"),
-            "f=$HOME/.drover/lock; if grep -q '^run=r1 ' \"$f\" 2>/dev/null; then rm -f \"$f\"; fi"
+            "f=$HOME/.drover/lock; l=; { IFS= read -r l < \"$f\"; } 2>/dev/null; case $l in 'run=r1 '*) rm -f \"$f\";; esac"
         );
+    }
+
+    /// Runs a lock command under a real shell with `home` as HOME: its exit code and stdout.
+    fn run(shell: &str, home: &std::path::Path, script: &str) -> (i32, String) {
+        let out = std::process::Command::new(shell)
+            .args(["-c", script])
+            .env("HOME", home)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    #[test]
+    fn locks_are_taken_refused_taken_over_and_released_by_their_run_only() {
+        for shell in ["sh", "bash"] {
+            let home = tempfile::tempdir().unwrap();
+            let file = home.path().join(".drover/lock");
+            let r1 = lock_line("r1", "ops@ctl", 10, 7);
+            assert_eq!(
+                run(shell, home.path(), &acquire_command("r1", &r1, false)),
+                (0, "acquired\n".into())
+            );
+            let r2 = lock_line("r2", "ops@ctl", 10, 8);
+            assert_eq!(
+                run(shell, home.path(), &acquire_command("r2", &r2, false)),
+                (3, format!("{r1}\n"))
+            );
+            assert_eq!(run(shell, home.path(), &release_command("r2")).0, 0);
+            assert!(file.exists(), "{shell}: another run's unlock left it");
+            // A run resumed after its controller died takes its own lock over.
+            let again = lock_line("r1", "ops@ctl", 20, 9);
+            assert_eq!(
+                run(shell, home.path(), &acquire_command("r1", &again, false)).0,
+                0
+            );
+            assert_eq!(
+                std::fs::read_to_string(&file).unwrap(),
+                format!("{again}\n")
+            );
+            assert_eq!(
+                run(shell, home.path(), &acquire_command("r2", &r2, true)).0,
+                0
+            );
+            assert_eq!(run(shell, home.path(), &release_command("r1")).0, 0);
+            assert!(
+                file.exists(),
+                "{shell}: a broken lock's old run released the new one"
+            );
+            assert_eq!(run(shell, home.path(), &release_command("r2")).0, 0);
+            assert!(!file.exists(), "{shell}");
+            assert_eq!(run(shell, home.path(), &release_command("r2")).0, 0);
+            // A HOME the lock cannot be made in is not "locked by another run".
+            let not_a_dir = home.path().join("file");
+            std::fs::write(&not_a_dir, "").unwrap();
+            assert_eq!(run(shell, &not_a_dir, &acquire_command("r1", &r1, false)).0, 4);
+        }
     }
 
     #[test]
