@@ -73,8 +73,30 @@ def tree_rss_kb(root_pid):
     return total
 
 
-def measure(cmd, env=None):
-    """Runs cmd; returns (wall seconds, CPU seconds of the tree, peak tree RSS MiB, exit code)."""
+def sshd_cpu(fleet_dir):
+    """CPU seconds the fleet's sshd processes have used, with those of their ended children (each
+    connection's sshd, the shells and commands it ran): the hosts' side of the work."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            if b"sshd" not in cmdline.split(b"\0")[0] or str(fleet_dir).encode() not in cmdline:
+                continue
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15])
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(cmd, env=None, fleet_dir=None):
+    """Runs cmd; returns (wall seconds, CPU seconds of the tree, peak tree RSS MiB, exit code, CPU
+    seconds of the fleet's sshd processes)."""
+    hosts_before = sshd_cpu(fleet_dir) if fleet_dir else 0
     before = os.times()
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -96,7 +118,10 @@ def measure(cmd, env=None):
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     if proc.returncode != 0:
         sys.stderr.write(f"  ! {cmd[0]} exited {proc.returncode}: {err.decode(errors='replace')[-400:]}\n")
-    return wall, cpu, peak[0] / 1024, proc.returncode
+    # The connections' sshd processes are counted once their listener has reaped them.
+    time.sleep(0.5)
+    hosts = sshd_cpu(fleet_dir) - hosts_before if fleet_dir else 0
+    return wall, cpu, peak[0] / 1024, proc.returncode, hosts
 
 
 class Delayed:
@@ -229,13 +254,14 @@ def main():
                         breakdown.append((n, phases(seen, n)))
                     for tool in args.tools.split(","):
                         cmd, env = commands(tool, seen, n)
-                        runs = [measure(cmd, env) for _ in range(args.runs)]
+                        runs = [measure(cmd, env, fleet.dir) for _ in range(args.runs)]
                         ok = all(r[3] == 0 for r in runs)
                         wall = statistics.median(r[0] for r in runs)
                         cpu = statistics.median(r[1] for r in runs)
                         mem = max(r[2] for r in runs)
-                        rows.append((n, rtt, tool, wall, cpu, mem, ok))
-                        print(f"N={n:<4} RTT={rtt:<3} {tool:<15} wall {wall:6.2f}s  cpu {cpu:6.2f}s  peak {mem:7.1f} MiB{'' if ok else '  (errors)'}", flush=True)
+                        hosts = statistics.median(r[4] for r in runs)
+                        rows.append((n, rtt, tool, wall, cpu, mem, ok, hosts))
+                        print(f"N={n:<4} RTT={rtt:<3} {tool:<15} wall {wall:6.2f}s  cpu {cpu:6.2f}s  peak {mem:7.1f} MiB  hosts' sshd cpu {hosts:6.2f}s{'' if ok else '  (errors)'}", flush=True)
                 finally:
                     if rtt:
                         seen.stop()
@@ -259,16 +285,18 @@ def write_report(args, rows, breakdown):
         "  pyinfra use OpenSSH's and paramiko's defaults.",
         "- Workload: `uname -r; cat /etc/os-release; cat <saved apt list --upgradable>` on every host, forks = N.",
         f"- Wall time is the median of {args.runs} runs; CPU is user+system of the controller's whole process tree;",
-        "  memory is the peak RSS summed over the process tree.",
+        "  memory is the peak RSS summed over the process tree; hosts' CPU is what the fleet's sshd processes",
+        "  used meanwhile (each connection's sshd, and the shells and commands it ran; a connection still open",
+        "  at the end, as ansible's ControlPersist keeps them, is not counted), on the same cores.",
         "",
         "- RTT: 0 is loopback; above 0, every byte went through bench/delay.py, held half the round trip",
         "  each way.",
         "",
-        "| hosts | RTT (ms) | tool | wall (s) | controller CPU (s) | peak memory (MiB) |",
-        "| ---: | ---: | --- | ---: | ---: | ---: |",
+        "| hosts | RTT (ms) | tool | wall (s) | controller CPU (s) | peak memory (MiB) | hosts' CPU (s) |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
-    for n, rtt, tool, wall, cpu, mem, ok in rows:
-        out.append(f"| {n} | {rtt} | {tool}{'' if ok else ' (errors)'} | {wall:.2f} | {cpu:.2f} | {mem:.0f} |")
+    for n, rtt, tool, wall, cpu, mem, ok, hosts in rows:
+        out.append(f"| {n} | {rtt} | {tool}{'' if ok else ' (errors)'} | {wall:.2f} | {cpu:.2f} | {mem:.0f} | {hosts:.2f} |")
     if breakdown:
         out += [
             "",
