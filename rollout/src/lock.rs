@@ -157,7 +157,10 @@ mod tests {
             // A HOME the lock cannot be made in is not "locked by another run".
             let not_a_dir = home.path().join("file");
             std::fs::write(&not_a_dir, "").unwrap();
-            assert_eq!(run(shell, &not_a_dir, &acquire_command("r1", &r1, false)).0, 4);
+            assert_eq!(
+                run(shell, &not_a_dir, &acquire_command("r1", &r1, false)).0,
+                4
+            );
         }
     }
 

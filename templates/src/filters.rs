@@ -24,6 +24,9 @@ pub fn register(env: &mut Environment<'static>) {
     ansible_builtin!(env, add_filter, "dict2items", dict2items);
     ansible_builtin!(env, add_filter, "items2dict", items2dict);
     ansible_builtin!(env, add_filter, "ternary", ternary);
+    // Jinja's own, by the names Ansible also gives them.
+    env.add_filter("ansible.builtin.default", minijinja::filters::default);
+    env.add_filter("ansible.builtin.d", minijinja::filters::default);
     ansible_builtin!(env, add_filter, "quote", quote);
     ansible_builtin!(env, add_filter, "b64encode", b64encode);
     ansible_builtin!(env, add_filter, "b64decode", b64decode);
@@ -335,12 +338,20 @@ fn items2dict(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     Ok(from_data(Json::Object(out)))
 }
 
-fn ternary(v: Value, yes: Value, no: Value, none: Option<Value>) -> Value {
-    match none {
+/// Only the value chosen may be undefined; the value tested may not.
+fn ternary(v: &Value, yes: &Value, no: &Value, none: Option<&Value>) -> Result<Value, Error> {
+    if v.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "ternary of an undefined value",
+        ));
+    }
+    Ok(match none {
         Some(n) if v.is_none() => n,
         _ if v.is_true() => yes,
         _ => no,
     }
+    .clone())
 }
 
 /// Python's `shlex.quote`.

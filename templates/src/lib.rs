@@ -164,12 +164,31 @@ fn python_methods(
     minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
 }
 
+/// The filters and tests given undefined arguments, as Ansible's `accept_args_markers` plugins are.
+const UNDEFINED_TAKERS: &[&str] = &[
+    "default",
+    "d",
+    "mandatory",
+    "ternary",
+    "defined",
+    "undefined",
+    "vault_encrypted",
+];
+
 /// An environment with Ansible's settings, filters, tests and functions.
 fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_fuel(Some(MAX_FUEL));
     env.set_syntax(syntax);
-    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    // As ansible-core 2.19: an undefined value fails wherever it is used (printed, tested for truth,
+    // compared, iterated, given to a filter or test) except by the filters and tests that are for
+    // it, and looking up an attribute of it gives another undefined (`a.b is defined`).
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_undefined_takers(
+        UNDEFINED_TAKERS
+            .iter()
+            .flat_map(|name| [name.to_string(), format!("ansible.builtin.{name}")]),
+    );
     env.set_formatter(python_formatter);
     // Ansible templates call Python methods: dict.items(), str.split(), list.append() ...
     env.set_unknown_method_callback(python_methods);

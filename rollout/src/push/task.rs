@@ -682,7 +682,9 @@ impl HostRun<'_> {
         outcome: &mut Outcome,
         vars: &drover_roles::Vars,
     ) -> Result<(), String> {
-        if task.changed_when.is_none() && task.failed_when.is_none() {
+        // As Ansible: a skipped result (a command in check mode) is not judged; its registered
+        // value has no `stdout` or `rc` for the conditions to read.
+        if outcome.skipped || (task.changed_when.is_none() && task.failed_when.is_none()) {
             return Ok(());
         }
         let mut with_result = vars.clone();

@@ -74,6 +74,7 @@ pub struct Environment<'source> {
     path_join_callback: Option<Arc<PathJoinFunc>>,
     pub(crate) unknown_method_callback: Option<Arc<UnknownMethodFunc>>,
     undefined_behavior: UndefinedBehavior,
+    undefined_takers: Arc<std::collections::BTreeSet<String>>,
     formatter: Arc<FormatterFunc>,
     formatter_is_default: bool,
     #[cfg(feature = "debug")]
@@ -116,6 +117,7 @@ impl<'source> Environment<'source> {
             path_join_callback: None,
             unknown_method_callback: None,
             undefined_behavior: UndefinedBehavior::default(),
+            undefined_takers: Default::default(),
             formatter: default_formatter(),
             formatter_is_default: true,
             #[cfg(feature = "debug")]
@@ -139,6 +141,7 @@ impl<'source> Environment<'source> {
             path_join_callback: None,
             unknown_method_callback: None,
             undefined_behavior: UndefinedBehavior::default(),
+            undefined_takers: Default::default(),
             formatter: default_formatter(),
             formatter_is_default: true,
             #[cfg(feature = "debug")]
@@ -498,6 +501,18 @@ impl<'source> Environment<'source> {
     /// default is [`UndefinedBehavior::Lenient`].
     pub fn set_undefined_behavior(&mut self, behavior: UndefinedBehavior) {
         self.undefined_behavior = behavior;
+    }
+
+    /// With [`UndefinedBehavior::Strict`], a filter or test given an undefined argument fails
+    /// before it is called, unless it is named here (drover's patch: Ansible's `default`,
+    /// `mandatory`, `defined` ... are the only ones that take undefined values).
+    pub fn set_undefined_takers<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, names: I) {
+        self.undefined_takers = Arc::new(names.into_iter().map(Into::into).collect());
+    }
+
+    /// Whether the filter or test `name` is given undefined arguments in strict mode.
+    pub(crate) fn takes_undefined(&self, name: &str) -> bool {
+        self.undefined_takers.contains(name)
     }
 
     /// Returns the current undefined behavior.

@@ -311,12 +311,12 @@ impl UndefinedBehavior {
             | (UndefinedBehavior::SemiStrict, false)
             | (UndefinedBehavior::Chainable, false) => Ok(Value::undefined_with_origin(origin)),
             // chained undefined values keep the origin of the parent
-            (UndefinedBehavior::Chainable, true) => Ok(Value::undefined_with_origin(
+            (UndefinedBehavior::Chainable | UndefinedBehavior::Strict, true) => Ok(Value::undefined_with_origin(
                 parent.undefined_origin().unwrap_or(UndefinedOrigin::NONE),
             )),
-            (UndefinedBehavior::Lenient, true)
-            | (UndefinedBehavior::Strict, true)
-            | (UndefinedBehavior::SemiStrict, true) => Err(Error::undefined(parent)),
+            (UndefinedBehavior::Lenient, true) | (UndefinedBehavior::SemiStrict, true) => {
+                Err(Error::undefined(parent))
+            }
         }
     }
 

@@ -111,6 +111,21 @@ fn normalize_filter_test_name(name: &str) -> Cow<'_, str> {
     }
 }
 
+/// In strict mode, an undefined argument fails a filter or test that does not take one (drover's
+/// patch: Ansible 2.19 does so before calling it).
+fn refuse_undefined(state: &State, name: &str, args: &[Value]) -> Result<(), Error> {
+    if !matches!(state.undefined_behavior(), UndefinedBehavior::Strict) || state.env().takes_undefined(name) {
+        return Ok(());
+    }
+    match args
+        .iter()
+        .find(|a| matches!(a.0, ValueRepr::Undefined(UndefinedType::Default, _)))
+    {
+        Some(undefined) => Err(Error::undefined(undefined)),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn eval<'env, 'template>(
     env: &'env Environment<'env>,
     instructions: &'template Instructions<'env>,
@@ -861,6 +876,7 @@ impl<'env> Executor<'env> {
                             )
                         }));
                     let args = stack.get_call_args(*arg_count);
+                    ctx_ok!(refuse_undefined(state, normalized_name.as_ref(), args));
                     let arg_count = args.len();
                     // filters are charged for the string they work on
                     // and the value they return.
@@ -884,6 +900,7 @@ impl<'env> Executor<'env> {
                         )
                     }));
                     let args = stack.get_call_args(*arg_count);
+                    ctx_ok!(refuse_undefined(state, normalized_name.as_ref(), args));
                     let arg_count = args.len();
                     a = ctx_ok!(test.call(state, args));
                     // tests only return a bool, this is a check for if the
