@@ -224,7 +224,7 @@ fn docker_image_info_and_login() {
         .unwrap();
     let image = |force: bool| {
         format!(
-            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_image:\n        name: app\n        tag: '2'\n        source: build\n        force_source: {force}\n        build:\n          path: /srv/app\n          args: {{VERSION: '2'}}\n        repository: registry.local/app\n    - docker_image_info:\n        name: [app:2, registry.local/app:2, nosuch:1]\n      register: info\n    - docker_container_info:\n        name: nosuch\n      register: none\n    - assert:\n        that:\n          - info.images | length == 2\n          - info.images[0].Config.Labels.version == '2'\n          - not none.exists\n"
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_image:\n        name: app\n        tag: '2'\n        source: build\n        force_source: {force}\n        build:\n          path: /srv/app\n          args: {{VERSION: '2'}}\n        repository: registry.local/app\n    - docker_image_info:\n        name: [app:2, registry.local/app:2, nosuch:1]\n      register: info\n    - docker_container_info:\n        name: nosuch\n      register: missing\n    - assert:\n        that:\n          - info.images | length == 2\n          - info.images[0].Config.Labels.version == '2'\n          - not missing.exists\n"
         )
     };
     let run = push(&fleet, "image", &image(false), &[]);

@@ -3022,3 +3022,61 @@ fn openssl_keys_csrs_and_certificates_are_made_once_and_verify() {
         "web.crt: OK\n"
     );
 }
+
+/// apache2_module on a host with Debian's own Apache: modules enabled and disabled only where
+/// `apache2ctl -M` says otherwise (`a2query` is the proof), --check changing nothing, a wrong
+/// identifier failing as the module fails, and a configuration Apache cannot read failing the
+/// task, or with `ignore_configcheck` counting as off with its warning.
+#[test]
+fn apache_modules_are_enabled_and_disabled_as_apache_itself_reports_them() {
+    let Some(fleet) = common::debian_fleet(
+        "apache_modules_are_enabled_and_disabled_as_apache_itself_reports_them",
+        &DebianOptions {
+            flavour: drover_fleet::Flavour::Python,
+            ..DebianOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let enabled = |m: &str| fleet.exec(0, &format!("a2query -q -m {m}")).is_ok();
+    assert!(!enabled("headers") && enabled("status"));
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.apache2_module:\n        name: headers\n    - apache2_module:\n        name: status\n        state: absent\n        force: true\n";
+    let run = push(&fleet, "apache", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(enabled("headers") && !enabled("status"));
+    let again = push(&fleet, "apache", play, &[]);
+    assert!(recap(&again).contains("changed=0"), "{again:?}");
+
+    let off = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apache2_module:\n        name: headers\n        state: absent\n";
+    let checked = push(&fleet, "apache-off", off, &["--check"]);
+    assert!(recap(&checked).contains("changed=1"), "{checked:?}");
+    assert!(enabled("headers"));
+
+    let wrong = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apache2_module:\n        name: rewrite\n        identifier: nosuch_module\n";
+    let failed = push(&fleet, "apache-wrong", wrong, &[]);
+    assert_task_failed(
+        &failed,
+        "Maybe the module identifier (nosuch_module) was guessed incorrectly",
+    );
+
+    fleet
+        .exec(0, "echo 'NoSuchDirective on' >> /etc/apache2/apache2.conf")
+        .unwrap();
+    let broken = push(&fleet, "apache-off", off, &[]);
+    assert_task_failed(&broken, "Error executing /usr/sbin/apache2ctl");
+    assert!(enabled("headers"));
+    let ignoring = off.replace(
+        "state: absent\n",
+        "state: absent\n        ignore_configcheck: true\n",
+    );
+    let ignored = push(&fleet, "apache-ignore", &ignoring, &[]);
+    assert_eq!(ignored.code, 0, "{ignored:?}");
+    assert!(recap(&ignored).contains("changed=0"), "{ignored:?}");
+    assert!(
+        ignored
+            .stdout
+            .contains("Error executing /usr/sbin/apache2ctl"),
+        "{ignored:?}"
+    );
+}

@@ -8,9 +8,9 @@
 //! second) and systemd as PID 1 with containerd and Docker (Debian's `docker.io`) as services. It has
 //! no Python: drover needs none on its hosts, and the fleet's tests check that. Its
 //! [`Flavour::Python`] adds the tools Debian ships only as Python programs (Docker Compose as
-//! `docker-compose` 1.29, `ufw` and `firewalld`) and NetworkManager, the last two disabled at boot:
-//! for the tests that need them (the examples deploy with Compose; the ufw, firewalld and nmcli
-//! modules drive the others), never for the tests that prove drover needs no Python.
+//! `docker-compose` 1.29, `ufw` and `firewalld`), NetworkManager and Apache, the last three disabled
+//! at boot: for the tests that need them (the examples deploy with Compose; the ufw, firewalld,
+//! nmcli and apache2_module modules drive the others), never for the tests that prove drover needs no Python.
 
 use std::fs;
 use std::io;
@@ -104,8 +104,9 @@ pub enum Flavour {
     #[default]
     Base,
     /// Debian's tools written in Python, installed over the base: `docker-compose` (Compose 1.29),
-    /// `ufw` and `firewalld`; and NetworkManager, which the nmcli module drives. firewalld and
-    /// NetworkManager are not started at boot.
+    /// `ufw` and `firewalld`; NetworkManager, which the nmcli module drives; and Apache, whose
+    /// modules apache2_module turns on and off. firewalld, NetworkManager and Apache are not
+    /// started at boot.
     Python,
 }
 
@@ -122,7 +123,13 @@ impl Flavour {
     fn packages(self) -> &'static [&'static str] {
         match self {
             Flavour::Base => &[],
-            Flavour::Python => &["docker-compose", "ufw", "firewalld", "network-manager"],
+            Flavour::Python => &[
+                "docker-compose",
+                "ufw",
+                "firewalld",
+                "network-manager",
+                "apache2",
+            ],
         }
     }
 
@@ -136,6 +143,7 @@ impl Flavour {
                 "firewalld.service",
                 "NetworkManager.service",
                 "NetworkManager-wait-online.service",
+                "apache2.service",
             ],
         }
     }

@@ -177,6 +177,8 @@ pub enum ModuleKind {
     Npm,
     /// `nmcli` (community.general).
     Nmcli,
+    /// `apache2_module` (community.general).
+    Apache2Module,
     /// `docker_container` (community.docker).
     DockerContainer,
     /// `docker_network` (community.docker).
@@ -1838,6 +1840,22 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         false,
     )
     .aliases(&["community.general.snap"]),
+    module(
+        ModuleKind::Apache2Module,
+        "apache2_module",
+        "An Apache module enabled (a2enmod) or disabled (a2dismod), as Debian manages them, only when `apache2ctl -M` says otherwise; still not so afterwards fails the task.",
+        &[
+            req("name", Str, "the module, as a2enmod names it (`rewrite`, `php8.2`)"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("identifier", Str, "its name in `apache2ctl -M` (default: `<name>_module`, or the module's known exceptions)"),
+            p("force", Bool, "disable it even when other modules depend on it (`a2dismod -f`)"),
+            p("ignore_configcheck", Bool, "a configuration `apache2ctl -M` cannot read counts as the module being off"),
+            p("warn_mpm_absent", Bool, "with ignore_configcheck, warn when no MPM module is loaded (default true)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.apache2_module"]),
     module(
         ModuleKind::LocaleGen,
         "locale_gen",

@@ -8,6 +8,7 @@ mod acl;
 mod alternatives;
 #[cfg(test)]
 mod ansible_fixtures;
+mod apache2_module;
 mod apt;
 mod apt_key;
 mod apt_repository;
@@ -611,6 +612,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Archive => archive::run(&args, ctx).await,
         M::Pip => pip::run(&args, ctx).await,
         M::Npm => npm::run(&args, ctx).await,
+        M::Apache2Module => apache2_module::run(&args, ctx).await,
         M::Nmcli => nmcli::run(&args, ctx).await,
         M::Getent => gather::getent(&args, ctx).await,
         M::IniFile => ini_file::run(&args, ctx).await,
