@@ -20,7 +20,9 @@ fn workdir(name: &str, files: &[(&str, &str)]) -> PathBuf {
     )
     .unwrap();
     for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
     dir
 }
@@ -390,4 +392,41 @@ fn a_module_parameter_of_the_wrong_type_is_refused_at_load() {
     std::fs::write(&pb, "- hosts: all\n  tasks:\n    - apt:\n        name: x\n        update_cache: \"{{ refresh }}\"\n").unwrap();
     let run = drover_in(&dir, &["push", pb.to_str().unwrap(), "--syntax-check"]);
     assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// With no roles_path set, roles are looked for where Ansible looks by default: a role that
+/// `ansible-galaxy install` put in ~/.ansible/roles is found; a missing one names every folder
+/// looked in, the playbook's own among them.
+#[test]
+fn galaxy_roles_are_found_in_the_default_roles_path() {
+    let dir = workdir(
+        "galaxy-roles",
+        &[
+            (
+                "site.yml",
+                "- hosts: all\n  roles:\n    - geerlingguy.docker\n",
+            ),
+            (
+                ".ansible/roles/geerlingguy.docker/tasks/main.yml",
+                "- command: \"true\"\n",
+            ),
+            ("missing.yml", "- hosts: all\n  roles:\n    - nosuch.role\n"),
+        ],
+    );
+    let check = |pb: &str| {
+        drover_in(
+            &dir,
+            &["push", "--syntax-check", dir.join(pb).to_str().unwrap()],
+        )
+    };
+    let run = check("site.yml");
+    assert_eq!(run.code, 0, "{run:?}");
+    let d = dir.display();
+    assert_bad_input(
+        &check("missing.yml"),
+        "missing.yml:3:7: role `nosuch.role` not found",
+        &format!(
+            "looked in {d}/roles, {d}/.ansible/roles, /usr/share/ansible/roles, /etc/ansible/roles, {d}"
+        ),
+    );
 }

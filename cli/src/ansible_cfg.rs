@@ -221,6 +221,19 @@ pub struct AnsibleCfg {
 /// `~/` made the home folder's; a relative path made relative to `base`.
 /// A path setting as Ansible reads it (`unfrackpath`): environment variables expanded, then `~`,
 /// then relative to the configuration file's folder.
+/// Ansible's roles_path when nothing sets it: where `ansible-galaxy install` puts roles, then the
+/// system's folders.
+fn default_roles_path() -> Vec<PathBuf> {
+    [
+        "~/.ansible/roles",
+        "/usr/share/ansible/roles",
+        "/etc/ansible/roles",
+    ]
+    .iter()
+    .map(|p| path_from(p, Path::new("/")))
+    .collect()
+}
+
 fn path_from(value: &str, base: &Path) -> PathBuf {
     let value = &expand_vars(value, |name| std::env::var(name).ok());
     let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -572,6 +585,9 @@ pub fn apply(command: &mut Command, cfg: &AnsibleCfg, given: &dyn Given) {
             runs_default(&mut a.runs_dir, cfg, given);
             if a.roles_path.is_empty() {
                 a.roles_path = cfg.paths("defaults", "roles_path", ':');
+            }
+            if a.roles_path.is_empty() {
+                a.roles_path = default_roles_path();
             }
             if a.batch.is_none() {
                 a.batch = cfg.text("drover", "batch");

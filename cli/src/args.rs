@@ -520,8 +520,9 @@ pub struct PushArgs {
     /// Seconds a host lock stays valid if the run dies without removing it.
     #[arg(long = "lock-ttl", value_name = "SECONDS", default_value_t = 3600)]
     pub lock_ttl: u64,
-    /// Folders to look for roles in, after roles/ beside the playbook [default: ansible.cfg's
-    /// `roles_path`, or ANSIBLE_ROLES_PATH].
+    /// Folders to look for roles in, after roles/ beside the playbook and before the playbook's
+    /// own folder [default: ansible.cfg's `roles_path`, or ANSIBLE_ROLES_PATH, else
+    /// ~/.ansible/roles, /usr/share/ansible/roles, /etc/ansible/roles].
     #[arg(long = "roles-path", value_name = "DIR")]
     pub roles_path: Vec<PathBuf>,
     /// Where run journals go.

@@ -92,3 +92,11 @@ pub enum PlaybookError {
         message: String,
     },
 }
+
+/// A folder as an error names it: the playbook's own folder, when given as a bare file name, is `.`.
+pub(crate) fn folder(dir: &std::path::Path) -> String {
+    match dir.as_os_str().is_empty() {
+        true => ".".to_string(),
+        false => dir.display().to_string(),
+    }
+}

@@ -294,8 +294,11 @@ impl Playbook {
                 plays: Vec::new(),
             });
         };
+        // Ansible's order: roles/ beside the playbook, the roles path, then the playbook's own
+        // folder (a role beside the playbook, or named by a path relative to it).
         let mut search_roles = vec![src.dir().join("roles")];
         search_roles.extend(roles_path.iter().cloned());
+        search_roles.push(src.dir().to_path_buf());
         src.roles_path = search_roles.clone();
         let mut plays = Vec::new();
         for node in src.list(&doc, "a playbook (a list of plays)")? {
@@ -350,7 +353,7 @@ fn imported(
             at: src.at(import),
             what: "playbook",
             name,
-            looked: dir.display().to_string(),
+            looked: crate::error::folder(&dir),
         });
     }
     let (inner, doc) = Source::load(&path)?;
@@ -488,7 +491,7 @@ fn play(src: &Source, node: &Node, roles_path: &[PathBuf]) -> Result<Play, Playb
                             at: src.at(v),
                             what: "vars file",
                             name: file,
-                            looked: dir.display().to_string(),
+                            looked: crate::error::folder(&dir),
                         });
                     }
                     play.vars.extend(role::read_vars(&path)?);

@@ -51,7 +51,7 @@ pub fn load_with(
             name: name.to_string(),
             looked: roles_path
                 .iter()
-                .map(|d| d.display().to_string())
+                .map(|d| crate::error::folder(d))
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;

@@ -1034,7 +1034,7 @@ pub fn resolve_dir(name: &str, sub: &str, search: &[PathBuf]) -> Option<PathBuf>
 fn looked(sub: &str, search: &[PathBuf]) -> String {
     search
         .iter()
-        .map(|d| d.join(sub).display().to_string())
+        .map(|d| crate::error::folder(&d.join(sub)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1410,7 +1410,7 @@ fn include_file(
             name: name.clone(),
             looked: dirs
                 .iter()
-                .map(|d| d.display().to_string())
+                .map(|d| crate::error::folder(d))
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;

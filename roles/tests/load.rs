@@ -279,3 +279,20 @@ fn a_role_entrys_keywords_reach_its_tasks_and_handlers() {
         );
     }
 }
+
+/// As Ansible: after roles/ and the roles path, a role is looked for beside the playbook, so a
+/// role folder next to it, or a path relative to it, is found.
+#[test]
+fn a_role_beside_the_playbook_or_named_by_a_relative_path_is_found() {
+    let task = "- command: echo hi\n  changed_when: false\n";
+    let (_dir, loaded) = load(&[
+        (
+            "site.yml",
+            "- hosts: all\n  roles:\n    - local\n    - lib/common\n",
+        ),
+        ("local/tasks/main.yml", task),
+        ("lib/common/tasks/main.yml", task),
+    ]);
+    let err = loaded.as_ref().err().map(ToString::to_string);
+    assert!(loaded.is_ok(), "{err:?}");
+}
