@@ -3254,6 +3254,44 @@ fn play_magic_variables_follow_the_run() {
     );
 }
 
+/// Magic variables of the play and its roles, as ansible-core gives them (checked against
+/// ansible-playbook 2.19 on the same play): `ansible_version`, `ansible_play_name`, the role name
+/// lists (a dependency among `ansible_dependent_role_names`), `ansible_search_path` (the role, its
+/// tasks folder, the playbook's folder), `ansible_verbosity`, `ansible_forks`, `ansible_host` (the
+/// inventory's address; the host's name when it gives none) and `ansible_facts` (empty when not
+/// gathered).
+#[test]
+fn role_magic_variables_are_ansibles() {
+    let fleet = common::fleet(1);
+    let dir = fleet.dir().join("roles-play");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "roles/app/tasks/main.yml",
+        "- copy:\n    content: \"{{ ansible_version.major }}.{{ ansible_version.minor }} {{ ansible_play_name }} {{ ansible_role_names }} {{ ansible_play_role_names }} {{ ansible_dependent_role_names }} {{ ansible_search_path | map('basename') | list }} {{ ansible_verbosity }} {{ ansible_forks }} {{ ansible_host }} {{ ansible_facts }}\"\n    dest: \"{{ lookup('env', 'HOME') }}/magic-roles\"\n  delegate_to: localhost\n",
+    );
+    write("roles/app/meta/main.yml", "dependencies: [base]\n");
+    write("roles/base/tasks/main.yml", "- debug: msg=base\n");
+    write(
+        "site.yml",
+        "- name: deploy app\n  hosts: all\n  gather_facts: false\n  roles: [app]\n",
+    );
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(
+        &fleet,
+        &common::push_args(&dir.join("site.yml"), &runs, &["--forks", "7"]),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir().join("magic-roles")).unwrap(),
+        "2.19 deploy app ['app', 'base'] ['app'] ['base'] ['app', 'tasks', 'roles-play'] 0 7 127.0.0.2 {}",
+        "{run:?}"
+    );
+}
+
 /// `vars_prompt`: `-e` answers without asking; without a terminal the default answers, and a prompt
 /// with neither is refused before anything runs, saying to pass `-e`.
 #[test]

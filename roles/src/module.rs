@@ -2798,7 +2798,8 @@ fn key_values(
     let words = split_args(&text).map_err(|e| src.invalid(value, e))?;
     let mut args = serde_json::Map::new();
     for word in words {
-        let (k, v) = word.split_once('=').ok_or_else(|| {
+        let word = decode_escapes(&word);
+        let (k, v) = key_value(&word).ok_or_else(|| {
             src.invalid(
                 value,
                 format!(
@@ -2840,9 +2841,11 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
     let mut depth = 0usize;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
+        // A quote after a backslash is text, as in Ansible's `_get_quote_state`.
+        let escaped = word.ends_with('\\');
         match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (None, '"' | '\'') if depth == 0 => quote = Some(c),
+            (Some(q), c) if c == q && !escaped => quote = None,
+            (None, '"' | '\'') if depth == 0 && !escaped => quote = Some(c),
             (_, '{') if matches!(chars.peek(), Some('{' | '%' | '#')) => {
                 depth += 1;
                 word.push(c);
@@ -2877,14 +2880,79 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// A value without the quotes around it, as Ansible's parse_kv takes it (`"a b"` is `a b`).
+/// A value without the quotes around it, as Ansible's parse_kv takes it (`"a b"` is `a b`; a
+/// closing quote after a backslash is not one).
 fn unquote(v: &str) -> &str {
     for q in ['"', '\''] {
-        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) && !v[..v.len() - 1].ends_with('\\') {
             return &v[1..v.len() - 1];
         }
     }
     v
+}
+
+/// A word split at its first `=` that is not escaped (`a\=b=c` is `a\=b` and `c`), as parse_kv
+/// splits it.
+fn key_value(word: &str) -> Option<(&str, &str)> {
+    let at = word
+        .char_indices()
+        .skip(1)
+        .find(|&(i, c)| c == '=' && !word[..i].ends_with('\\'))?
+        .0;
+    Some((&word[..at], &word[at + 1..]))
+}
+
+/// Python's escapes in a `key=value` word, decoded as ansible-core's parse_kv decodes them: `\\`,
+/// `\'`, `\"`, `\a` `\b` `\f` `\n` `\r` `\t` `\v`, `\xHH`, `\uHHHH` and `\UHHHHHHHH`; anything else
+/// (octal, `\N{name}`, `\d`) stays as written.
+pub fn decode_escapes(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut rest = word;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        match escape(after) {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &after[len..];
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character an escape stands for and how many bytes after the backslash it took.
+fn escape(after: &str) -> Option<(char, usize)> {
+    let hex = |n: usize| {
+        let digits = after.get(1..=n)?;
+        if !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some((
+            char::from_u32(u32::from_str_radix(digits, 16).ok()?)?,
+            n + 1,
+        ))
+    };
+    let c = match after.chars().next()? {
+        'x' => return hex(2),
+        'u' => return hex(4),
+        'U' => return hex(8),
+        c @ ('\\' | '\'' | '"') => c,
+        'a' => '\u{7}',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'v' => '\u{b}',
+        _ => return None,
+    };
+    Some((c, 1))
 }
 
 #[cfg(test)]
@@ -2910,6 +2978,18 @@ mod tests {
         assert_eq!(unquote("\"hello world\""), "hello world");
         assert_eq!(unquote("'a'"), "a");
         assert!(split_args("msg=\"open").is_err());
+        // Escaped quotes do not end a quote, and escapes are decoded as ansible-core 2.19's
+        // parse_kv decodes them: there, msg="a\"b\" c\td \\d \x41 \101" is `a"b" c<TAB>d \d A \101`.
+        let words = split_args(r#"msg="a\"b\" c\td \\d \x41 \101" x=1"#).unwrap();
+        assert_eq!(words.len(), 2, "{words:?}");
+        let word = decode_escapes(&words[0]);
+        assert_eq!(
+            unquote(key_value(&word).unwrap().1),
+            "a\"b\" c\td \\d A \\101"
+        );
+        assert_eq!(key_value(r"a\=b=c"), Some((r"a\=b", "c")));
+        assert_eq!(unquote(r"'it\'"), r"'it\'");
+        assert_eq!(decode_escapes(r"\u00e9\q\"), "\u{e9}\\q\\");
         assert!(split_args("msg={{ open").is_err());
     }
 

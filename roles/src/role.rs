@@ -29,6 +29,8 @@ pub struct Role {
     pub dependencies: Vec<Role>,
     /// `meta/main.yml` `allow_duplicates:`: run again where an equal role already ran.
     pub allow_duplicates: bool,
+    /// It runs because another role depends on it (`ansible_dependent_role_names`).
+    pub is_dependency: bool,
 }
 
 /// Loads role `name`, named at `at`, from the first folder of `roles_path` that has it, with its
@@ -78,6 +80,7 @@ pub fn load_with(
         path,
         dependencies,
         allow_duplicates,
+        is_dependency: false,
     })
 }
 
@@ -188,7 +191,8 @@ pub(crate) fn entry(
 /// A dependency equal to a role already there (same name and parameters) runs once, unless it
 /// allows duplicates.
 pub(crate) fn with_dependencies(mut role: Role, roles: &mut Vec<Role>) {
-    for dep in std::mem::take(&mut role.dependencies) {
+    for mut dep in std::mem::take(&mut role.dependencies) {
+        dep.is_dependency = true;
         let ran = roles
             .iter()
             .any(|r| r.name == dep.name && r.vars == dep.vars);

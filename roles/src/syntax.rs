@@ -40,6 +40,20 @@ pub(crate) fn templates(src: &Source, node: &Node, what: &str) -> Result<(), Pla
     }
 }
 
+/// Checks the values a module's `key=value` string at `node` was parsed into.
+pub(crate) fn parsed(
+    src: &Source,
+    node: &Node,
+    args: &serde_json::Map<String, serde_json::Value>,
+    what: &str,
+) -> Result<(), PlaybookError> {
+    args.values().try_for_each(|v| {
+        ENGINE
+            .check_value(what, v)
+            .map_err(|e| src.invalid(node, hint(e.to_string())))
+    })
+}
+
 /// Checks a template file a task names; the error gives the file's own line.
 pub(crate) fn template_file(src: &Source, node: &Node, path: &Path) -> Result<(), PlaybookError> {
     let Ok(bytes) = std::fs::read(path) else {

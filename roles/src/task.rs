@@ -969,8 +969,13 @@ fn module_call(
     search: &[PathBuf],
 ) -> Result<Module, PlaybookError> {
     let module = Module::parse(src, key, value, args)?;
-    for node in std::iter::once(value).chain(args) {
-        syntax::templates(src, node, module.name())?;
+    match &value.value {
+        // `key=value` words: their values as parse_kv decoded them (`\"` is `"`).
+        drover_yaml::Value::Str(_) => syntax::parsed(src, value, &module.args, module.name())?,
+        _ => syntax::templates(src, value, module.name())?,
+    }
+    if let Some(args) = args {
+        syntax::templates(src, args, module.name())?;
     }
     // `copy` with `remote_src` copies a file already on the host (and `unarchive` may read one there
     // or fetch a URL): nothing to find here.

@@ -159,6 +159,42 @@ pub(super) async fn run_host(
     result
 }
 
+/// The ansible-core release whose behaviour drover is held against (its fixtures were rendered by
+/// it), as `ansible_version` gives it to templates that print or compare it.
+const ANSIBLE_VERSION: (u32, u32, u32) = (2, 19, 14);
+
+/// The play's magic variables that do not change from task to task: `ansible_version`,
+/// `ansible_play_name`, `ansible_verbosity`, `ansible_forks` and the role name lists.
+fn play_magic(play: &Play, opts: &super::PushOptions) -> drover_roles::Vars {
+    let (major, minor, revision) = ANSIBLE_VERSION;
+    let full = format!("{major}.{minor}.{revision}");
+    // Role names as sets, sorted (Ansible's come from a Python set, in no order of their own).
+    let names = |dependency: bool| -> Vec<String> {
+        let set: std::collections::BTreeSet<&String> = (play.roles.iter())
+            .chain(&play.included_roles)
+            .filter(|r| r.is_dependency == dependency)
+            .map(|r| &r.name)
+            .collect();
+        set.into_iter().cloned().collect()
+    };
+    let (named, dependent) = (names(false), names(true));
+    let mut all: Vec<String> = named.iter().chain(&dependent).cloned().collect();
+    all.sort();
+    all.dedup();
+    let mut vars = drover_roles::Vars::new();
+    vars.insert(
+        "ansible_version".into(),
+        json!({"full": full, "string": full, "major": major, "minor": minor, "revision": revision}),
+    );
+    vars.insert("ansible_play_name".into(), json!(play.name));
+    vars.insert("ansible_verbosity".into(), json!(opts.verbosity));
+    vars.insert("ansible_forks".into(), json!(opts.forks));
+    vars.insert("ansible_role_names".into(), json!(all));
+    vars.insert("ansible_play_role_names".into(), json!(named));
+    vars.insert("ansible_dependent_role_names".into(), json!(dependent));
+    vars
+}
+
 /// Marks a host as arrived at the end of fact gathering when dropped.
 struct Arrival<'a>(&'a super::Gathering, &'a str);
 
@@ -664,6 +700,24 @@ impl HostRun<'_> {
             vars.insert("role_path".into(), json!(r.path.display().to_string()));
             vars.insert("role_name".into(), json!(r.name));
         }
+        vars.extend(play_magic(self.play, self.run.opts));
+        // As Ansible: a host's address is its name unless the inventory says otherwise, and a
+        // play that gathered nothing has empty facts.
+        if !vars.contains_key("ansible_host") {
+            vars.insert("ansible_host".into(), json!(self.host));
+        }
+        vars.entry("ansible_facts".to_string())
+            .or_insert_with(|| json!({}));
+        vars.insert(
+            "ansible_search_path".into(),
+            json!(
+                (role.into_iter())
+                    .flat_map(|r| [r.path.clone(), r.path.join("tasks")])
+                    .map(|p| p.display().to_string())
+                    .chain([self.run.playbook_dir.clone()])
+                    .collect::<Vec<_>>()
+            ),
+        );
         vars.insert(
             "__drover_search".into(),
             json!(
