@@ -59,7 +59,15 @@ impl Inventory {
 
     fn add_file(&mut self, path: &Path) -> Result<(), InventoryError> {
         let text = crate::error::read(path)?;
-        self.add_text(path, &text)
+        let known = self.hosts.len();
+        self.add_text(path, &text)?;
+        // As Ansible's inventory_file: the absolute path of the file that first named the host
+        // (hosts are kept in the order they were first named, so the new ones come last).
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        for (_, host) in self.hosts.iter_mut().skip(known) {
+            host.source = Some(absolute.clone());
+        }
+        Ok(())
     }
 
     fn add_text(&mut self, path: &Path, text: &str) -> Result<(), InventoryError> {

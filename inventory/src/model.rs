@@ -16,6 +16,8 @@ pub struct Host {
     pub file_vars: Vec<Vars>,
     /// The groups the host was put in directly, in order.
     pub groups: IndexSet<String>,
+    /// The inventory file that first named it (`inventory_file`; `inventory_dir` is its folder).
+    pub source: Option<std::path::PathBuf>,
 }
 
 /// A group of hosts and groups.

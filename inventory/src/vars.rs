@@ -83,6 +83,11 @@ impl Inventory {
             .collect();
         names.sort();
         vars.insert("group_names".into(), names.into());
+        if let Some(file) = self.hosts.get(host).and_then(|h| h.source.as_ref()) {
+            let dir = file.parent().unwrap_or(file);
+            vars.insert("inventory_file".into(), file.display().to_string().into());
+            vars.insert("inventory_dir".into(), dir.display().to_string().into());
+        }
         vars
     }
 

@@ -70,3 +70,30 @@ fn graphs_match_ansible() {
         assert_eq!(inv.to_graph("all").unwrap(), expected(want), "{src}");
     }
 }
+
+/// `inventory_file` and `inventory_dir`, as Ansible gives them: the absolute path of the file that
+/// first named the host, and its folder; a host from a `host1,host2,` list has neither.
+#[test]
+fn hosts_know_the_inventory_file_that_named_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("site")).unwrap();
+    std::fs::write(dir.path().join("site/a.ini"), "[web]\nweb1\n").unwrap();
+    std::fs::write(
+        dir.path().join("site/b.yml"),
+        "all:\n  hosts:\n    web1:\n    db1:\n",
+    )
+    .unwrap();
+    let inv = Inventory::load(&[PathBuf::from("adhoc1,"), dir.path().join("site")]).unwrap();
+    let site = dir.path().join("site");
+    let web = inv.template_vars("web1");
+    assert_eq!(
+        web["inventory_file"],
+        site.join("a.ini").display().to_string()
+    );
+    assert_eq!(web["inventory_dir"], site.display().to_string());
+    assert_eq!(
+        inv.template_vars("db1")["inventory_file"],
+        site.join("b.yml").display().to_string()
+    );
+    assert!(!inv.template_vars("adhoc1").contains_key("inventory_dir"));
+}
