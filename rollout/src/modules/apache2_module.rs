@@ -69,6 +69,7 @@ impl Apache2Module {
         let bin = tool.split(' ').next().unwrap_or(tool);
         // As the module: an unreadable configuration fails, or with ignore_configcheck counts as
         // off with a warning (no MPM loaded is said only for an MPM module, if warn_mpm_absent).
+        // `$m` holds what apache2ctl printed on both streams: its AH00534 comes on stderr.
         let error = format!(
             "printf '{WARNING}Error executing %s: %s\\n' \"$ctl\" \"$(printf %s \"$m\" | tr '\\n' ' ')\""
         );
@@ -110,7 +111,7 @@ impl Apache2Module {
         };
         Ok(format!(
             "ctl=$(command -v apache2ctl || command -v apachectl) || {{ echo 'Neither of apache2ctl nor apachctl found. At least one apache control binary is necessary.' >&2; exit 1; }}; \
-             {threaded}on() {{ if m=$(\"$ctl\" -M); then case $m in *{}*) return 0;; esac; return 1; else {unreadable}; fi; }}; \
+             {threaded}on() {{ if m=$(\"$ctl\" -M 2>&1); then case $m in *{}*) return 0;; esac; return 1; else {unreadable}; fi; }}; \
              if {wanted}; then :; else {act}; fi",
             quote(&format!(" {}", self.identifier))
         ))
@@ -192,7 +193,7 @@ mod tests {
             warn_mpm_absent: true,
         };
         let cmd = m.command(false).unwrap();
-        assert!(cmd.contains("case $m in *' headers_module'*) return 0;; esac; return 1; else printf 'warning: Error executing"), "{cmd}");
+        assert!(cmd.contains("if m=$(\"$ctl\" -M 2>&1); then case $m in *' headers_module'*) return 0;; esac; return 1; else printf 'warning: Error executing"), "{cmd}");
         assert!(
             cmd.contains("; return 1; fi; }; if ! on; then :; else command -v a2dismod >/dev/null"),
             "{cmd}"
