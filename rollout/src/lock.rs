@@ -21,6 +21,11 @@ pub fn lock_line(run_id: &str, owner: &str, expires: u64, pid: u32) -> String {
 /// (the run folder's own lock), so that is never a live run's. With `break_lock`, any lock is
 /// replaced. When the lock cannot be written at all (a read-only or foreign HOME), the shell's
 /// reason goes to stderr and the exit is 4, not 3.
+///
+/// The first attempt is quiet, and is all a free lock costs; only when it fails and no holder's
+/// line is there is it made again to have the shell say why (which, should the file have gone
+/// meanwhile, takes the lock after all). `set -C` stays set: the script runs in a shell of its
+/// own, or in the subshell of the command it goes ahead of.
 pub fn acquire_command(run_id: &str, line: &str, break_lock: bool) -> String {
     let clear = if break_lock {
         "rm -f \"$f\"; ".to_string()
@@ -28,8 +33,8 @@ pub fn acquire_command(run_id: &str, line: &str, break_lock: bool) -> String {
         format!("{}rm -f \"$f\";; esac; ", ours(run_id))
     };
     format!(
-        "d={LOCK_DIR}; f=$d/lock; [ -d \"$d\" ] || mkdir -p \"$d\" || exit 4; {clear}if e=$( (set -C; printf '%s\\n' {} > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then IFS= read -r l < \"$f\"; printf '%s\\n' \"$l\"; exit 3; else echo \"$e\" >&2; exit 4; fi",
-        quote(line)
+        "d={LOCK_DIR}; f=$d/lock; [ -d \"$d\" ] || mkdir -p \"$d\" || exit 4; {clear}set -C; if printf '%s\\n' {l} 2>/dev/null > \"$f\"; then echo acquired; elif [ -s \"$f\" ]; then IFS= read -r l < \"$f\"; printf '%s\\n' \"$l\"; exit 3; elif printf '%s\\n' {l} > \"$f\"; then echo acquired; else exit 4; fi",
+        l = quote(line)
     )
 }
 
@@ -93,9 +98,9 @@ mod tests {
     fn lock_commands_are_exact() {
         assert_eq!(
             acquire_command("r1", "run=r1 owner=ops@ctl expires=10 pid=7", false),
-            "d=$HOME/.drover; f=$d/lock; [ -d \"$d\" ] || mkdir -p \"$d\" || exit 4; l=; { IFS= read -r l < \"$f\"; } 2>/dev/null; case $l in 'run=r1 '*) rm -f \"$f\";; esac; if e=$( (set -C; printf '%s\\n' 'run=r1 owner=ops@ctl expires=10 pid=7' > \"$f\") 2>&1 ); then echo acquired; elif [ -s \"$f\" ]; then IFS= read -r l < \"$f\"; printf '%s\\n' \"$l\"; exit 3; else echo \"$e\" >&2; exit 4; fi"
+            "d=$HOME/.drover; f=$d/lock; [ -d \"$d\" ] || mkdir -p \"$d\" || exit 4; l=; { IFS= read -r l < \"$f\"; } 2>/dev/null; case $l in 'run=r1 '*) rm -f \"$f\";; esac; set -C; if printf '%s\\n' 'run=r1 owner=ops@ctl expires=10 pid=7' 2>/dev/null > \"$f\"; then echo acquired; elif [ -s \"$f\" ]; then IFS= read -r l < \"$f\"; printf '%s\\n' \"$l\"; exit 3; elif printf '%s\\n' 'run=r1 owner=ops@ctl expires=10 pid=7' > \"$f\"; then echo acquired; else exit 4; fi"
         );
-        assert!(acquire_command("r1", "x", true).contains("|| exit 4; rm -f \"$f\"; if e=$("));
+        assert!(acquire_command("r1", "x", true).contains("|| exit 4; rm -f \"$f\"; set -C; if "));
         assert_eq!(
             release_command("r1"),
             "f=$HOME/.drover/lock; l=; { IFS= read -r l < \"$f\"; } 2>/dev/null; case $l in 'run=r1 '*) rm -f \"$f\";; esac"
@@ -104,14 +109,22 @@ mod tests {
 
     /// Runs a lock command under a real shell with `home` as HOME: its exit code and stdout.
     fn run(shell: &str, home: &std::path::Path, script: &str) -> (i32, String) {
+        let (code, stdout, _) = run_all(shell, home, script);
+        (code, stdout)
+    }
+
+    /// [`run`], with stderr.
+    fn run_all(shell: &str, home: &std::path::Path, script: &str) -> (i32, String, String) {
         let out = std::process::Command::new(shell)
             .args(["-c", script])
             .env("HOME", home)
             .output()
             .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         (
             out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
+            text(&out.stdout),
+            text(&out.stderr),
         )
     }
 
@@ -161,6 +174,13 @@ mod tests {
                 run(shell, &not_a_dir, &acquire_command("r1", &r1, false)).0,
                 4
             );
+            // A lock file that says nothing cannot be taken either, and the shell says why.
+            std::fs::write(&file, "").unwrap();
+            let (code, stdout, stderr) =
+                run_all(shell, home.path(), &acquire_command("r1", &r1, false));
+            assert_eq!((code, stdout.as_str()), (4, ""), "{shell}");
+            assert!(stderr.contains("lock"), "{shell}: {stderr}");
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), "");
         }
     }
 

@@ -135,10 +135,12 @@ const PID_TAG: &str = "DROVER-PID:";
 fn opening(prologue: Option<&str>) -> String {
     match prologue {
         None => format!("echo {PID_TAG}$$ >&2; "),
+        // A prologue that succeeds says nothing more: its output is only read when it refuses, so
+        // only then are its newlines folded (by `tr`, a program the host would start every time).
         Some(script) => format!(
             "drover_pre=$( {{ {script}\n}} </dev/null 2>&1 ); drover_rc=$?; \
-             echo \"{PID_TAG}$$ $drover_rc $(printf %s \"$drover_pre\" | tr '\\n' ' ')\" >&2; \
-             [ \"$drover_rc\" = 0 ] || exit 0; "
+             if [ \"$drover_rc\" = 0 ]; then echo \"{PID_TAG}$$ 0 \" >&2; else \
+             echo \"{PID_TAG}$$ $drover_rc $(printf %s \"$drover_pre\" | tr '\\n' ' ')\" >&2; exit 0; fi; "
         ),
     }
 }
@@ -395,7 +397,7 @@ mod tests {
         assert_eq!(ahead, Some((0, String::new())));
         assert_eq!(
             opening(Some("lock")),
-            "drover_pre=$( { lock\n} </dev/null 2>&1 ); drover_rc=$?; echo \"DROVER-PID:$$ $drover_rc $(printf %s \"$drover_pre\" | tr '\\n' ' ')\" >&2; [ \"$drover_rc\" = 0 ] || exit 0; "
+            "drover_pre=$( { lock\n} </dev/null 2>&1 ); drover_rc=$?; if [ \"$drover_rc\" = 0 ]; then echo \"DROVER-PID:$$ 0 \" >&2; else echo \"DROVER-PID:$$ $drover_rc $(printf %s \"$drover_pre\" | tr '\\n' ' ')\" >&2; exit 0; fi; "
         );
     }
 
