@@ -38,6 +38,14 @@ class DelayProxy:
 
         self.loop.run_until_complete(start())
         self.loop.run_forever()
+        # Stopped. Connections still open at the end (ansible's ControlPersist masters) are cut
+        # here, and the loop runs until each has ended, so none is left pending to complain.
+        self.loop.set_exception_handler(lambda loop, context: None)
+        tasks = asyncio.all_tasks(self.loop)
+        for task in tasks:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        self.loop.close()
 
     async def _pump(self, reader, writer):
         """Copies reader to writer, each chunk written one_way seconds after it was read."""
@@ -90,15 +98,9 @@ class DelayProxy:
 
     def stop(self):
         def close():
-            # Connections still open at the end (ansible's ControlPersist masters) are cut here;
-            # what asyncio says about the cancelled ones is not the benchmark's business.
-            self.loop.set_exception_handler(lambda loop, context: None)
             for s in self.servers:
                 s.close()
-            for task in asyncio.all_tasks(self.loop):
-                task.cancel()
-            # One more turn of the loop lets the cancelled connections end.
-            self.loop.call_soon(self.loop.stop)
+            self.loop.stop()
 
         self.loop.call_soon_threadsafe(close)
         self.thread.join(10)

@@ -37,6 +37,8 @@ struct Spec {
     kind: Kind,
     /// What it does in drover.
     what: &'static str,
+    /// What drover uses when nothing sets it, where that is not a flag's default.
+    default: Option<&'static str>,
 }
 
 const fn spec(
@@ -53,6 +55,7 @@ const fn spec(
         env,
         kind,
         what,
+        default: None,
     }
 }
 
@@ -68,13 +71,16 @@ const SPECS: &[Spec] = &[
             "-i: the inventory",
         )
     },
-    spec(
-        "defaults",
-        "roles_path",
-        "ANSIBLE_ROLES_PATH",
-        Kind::Paths(':'),
-        "--roles-path: where roles are found",
-    ),
+    Spec {
+        default: Some(DEFAULT_ROLES_PATH),
+        ..spec(
+            "defaults",
+            "roles_path",
+            "ANSIBLE_ROLES_PATH",
+            Kind::Paths(':'),
+            "--roles-path: where roles are found",
+        )
+    },
     spec(
         "defaults",
         "remote_user",
@@ -218,22 +224,20 @@ pub struct AnsibleCfg {
     unused: Vec<(String, String, usize)>,
 }
 
-/// `~/` made the home folder's; a relative path made relative to `base`.
-/// A path setting as Ansible reads it (`unfrackpath`): environment variables expanded, then `~`,
-/// then relative to the configuration file's folder.
 /// Ansible's roles_path when nothing sets it: where `ansible-galaxy install` puts roles, then the
 /// system's folders.
+const DEFAULT_ROLES_PATH: &str = "~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles";
+
+/// [`DEFAULT_ROLES_PATH`], `~` made the home folder.
 fn default_roles_path() -> Vec<PathBuf> {
-    [
-        "~/.ansible/roles",
-        "/usr/share/ansible/roles",
-        "/etc/ansible/roles",
-    ]
-    .iter()
-    .map(|p| path_from(p, Path::new("/")))
-    .collect()
+    (DEFAULT_ROLES_PATH.split(':'))
+        .map(|p| path_from(p, Path::new("/")))
+        .collect()
 }
 
+/// A path setting as Ansible reads it (`unfrackpath`): environment variables expanded, then `~/`
+/// made the home folder's, then a relative path made relative to `base` (the configuration file's
+/// folder).
 fn path_from(value: &str, base: &Path) -> PathBuf {
     let value = &expand_vars(value, |name| std::env::var(name).ok());
     let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -482,10 +486,15 @@ impl AnsibleCfg {
                     "{name:<36} = {:<28} from {}\n{:<39}{}\n",
                     v.text, v.origin, "", s.what
                 )),
-                None => out.push_str(&format!(
-                    "{name:<36}   (not set: ${})\n{:<39}{}\n",
-                    s.env, "", s.what
-                )),
+                None => {
+                    let default = s
+                        .default
+                        .map_or(String::new(), |d| format!("; drover uses {d}"));
+                    out.push_str(&format!(
+                        "{name:<36}   (not set: ${}{default})\n{:<39}{}\n",
+                        s.env, "", s.what
+                    ))
+                }
             }
         }
         if !self.unused.is_empty() {
@@ -682,6 +691,15 @@ mod tests {
             Path::new("."),
         );
         assert!(su.check().unwrap_err().contains("drover becomes with sudo"));
+        // A setting with a default of its own says what applies when nothing sets it.
+        let none = parse("", Path::new("a.cfg"), Path::new("."));
+        assert!(
+            none.report().contains(
+                "(not set: $ANSIBLE_ROLES_PATH; drover uses ~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles)"
+            ),
+            "{}",
+            none.report()
+        );
     }
 
     #[test]

@@ -165,7 +165,7 @@ const ANSIBLE_VERSION: (u32, u32, u32) = (2, 19, 14);
 
 /// The play's magic variables that do not change from task to task: `ansible_version`,
 /// `ansible_play_name`, `ansible_verbosity`, `ansible_forks` and the role name lists.
-fn play_magic(play: &Play, opts: &super::PushOptions) -> drover_roles::Vars {
+pub(super) fn play_magic(play: &Play, opts: &super::PushOptions) -> drover_roles::Vars {
     let (major, minor, revision) = ANSIBLE_VERSION;
     let full = format!("{major}.{minor}.{revision}");
     // Role names as sets, sorted (Ansible's come from a Python set, in no order of their own).
@@ -700,7 +700,7 @@ impl HostRun<'_> {
             vars.insert("role_path".into(), json!(r.path.display().to_string()));
             vars.insert("role_name".into(), json!(r.name));
         }
-        vars.extend(play_magic(self.play, self.run.opts));
+        vars.extend(self.shared.play_magic.clone());
         // As Ansible: a host's address is its name unless the inventory says otherwise, and a
         // play that gathered nothing has empty facts.
         if !vars.contains_key("ansible_host") {

@@ -236,6 +236,9 @@ impl Run<'_> {
 struct BatchShared {
     /// Every host of the play (`ansible_play_hosts_all`), a resumed run's finished ones included.
     play_hosts: Vec<String>,
+    /// The play's magic variables that no task changes (`ansible_version`, the role names...),
+    /// made once for the batch rather than for every task of every host.
+    play_magic: drover_roles::Vars,
     /// Hosts of the batch whose part has stopped (failed or unreachable).
     stopped: Mutex<Vec<String>>,
     fatal: AtomicBool,
@@ -496,6 +499,7 @@ pub async fn push(
                     .chain(&todo)
                     .map(|h| h.to_string())
                     .collect(),
+                play_magic: host::play_magic(play, opts),
                 gathering: Gathering::new(if play.gather_facts && all_at_once {
                     batch.len()
                 } else {
