@@ -187,6 +187,32 @@ fn docker_network_volume_and_container_are_kept_as_described() {
     assert!(recap(&run).contains("changed=0"), "{run:?}");
     assert_eq!(inspect(&fleet, "web", "{{.Id}}"), id);
 
+    // The same image under another name: kept with `image_name_mismatch: ignore`, recreated by
+    // default (community.docker 4), and then made from the new name.
+    fleet
+        .docker(0, &["tag", "drover/busybox:1", "drover/busybox:again"])
+        .unwrap();
+    let renamed = relaxed.replace("image: drover/busybox:1", "image: drover/busybox:again");
+    let kept = renamed.replace(
+        "        comparisons:\n",
+        "        image_name_mismatch: ignore\n        comparisons:\n",
+    );
+    let run = push(&fleet, "kept", &kept, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    assert_eq!(inspect(&fleet, "web", "{{.Id}}"), id);
+    let run = push(&fleet, "renamed", &renamed, &["--diff"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(
+        run.stdout.contains("recreated: image name differ"),
+        "{run:?}"
+    );
+    assert_ne!(inspect(&fleet, "web", "{{.Id}}"), id);
+    assert_eq!(
+        inspect(&fleet, "web", "{{.Config.Image}}"),
+        "drover/busybox:again"
+    );
+
     // A network with a container attached is not remade behind its back.
     let run = push(
         &fleet,

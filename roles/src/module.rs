@@ -1039,6 +1039,7 @@ pub const MODULES: &[Spec] = &[
             p("image", Str, "the image (pulled when missing, unless `pull: never`)"),
             p("state", Choice(&["started", "present", "stopped", "absent"]), "started (default) runs it, present creates it, stopped stops it, absent removes it"),
             p("pull", Choice(&["missing", "always", "never", "true", "false", "yes", "no"]), "when to pull the image: missing (default), always (true) or never"),
+            p("image_name_mismatch", Choice(&["recreate", "ignore"]), "recreate (default, as community.docker 4) a container made from the same image under another name; ignore keeps it"),
             p("recreate", Bool, "recreate it even when nothing differs"),
             p("restart", Bool, "restart it when it is already running"),
             p("restart_policy", Choice(&["no", "on-failure", "always", "unless-stopped"]), "Docker's restart policy (drover warns of those that stay down)"),

@@ -48,6 +48,9 @@ pub struct Spec {
     pub settings: Vec<Setting>,
     /// `comparisons: {image: ignore}`: a newer image does not make the container differ.
     pub ignore_image: bool,
+    /// `image_name_mismatch: recreate` (community.docker 4's default): a container made from the
+    /// same image under another name (`Config.Image`) differs too.
+    pub recreate_renamed: bool,
     /// The first of `networks` (given at create) and the rest (connected after).
     pub networks: Vec<Network>,
     /// `purge_networks` (or `comparisons: networks: strict`): the container is on the networks
@@ -739,6 +742,15 @@ impl Spec {
             env_file: args.str("env_file"),
             settings,
             ignore_image,
+            recreate_renamed: match args.str("image_name_mismatch").as_deref() {
+                None | Some("recreate") => true,
+                Some("ignore") => false,
+                Some(other) => {
+                    return Err(format!(
+                        "docker_container: `image_name_mismatch: {other}` is not recreate or ignore"
+                    ));
+                }
+            },
             purge_networks: args.bool("purge_networks") == Some(true)
                 || args
                     .0
@@ -1168,6 +1180,14 @@ pub fn differences(spec: &Spec, found: &Found, container: &Json) -> Vec<String> 
     {
         out.push("image".to_string());
     }
+    if let Some(name) = &spec.image
+        && !spec.ignore_image
+        && spec.recreate_renamed
+        && container.pointer("/Config/Image").and_then(Json::as_str) != Some(name)
+        && !out.iter().any(|d| d == "image")
+    {
+        out.push("image name".to_string());
+    }
     for s in &spec.settings {
         if !satisfied(s, &actual(s.param, container)) {
             out.push(s.param.to_string());
@@ -1520,7 +1540,7 @@ mod tests {
         json!({
             "Image": "sha256:aaa",
             "State": {"Running": true},
-            "Config": {"Env": ["TZ=UTC", "PATH=/usr/bin", "NGINX_VERSION=1.27"], "Labels": {"app": "web", "maintainer": "NGINX"},
+            "Config": {"Image": "nginx", "Env": ["TZ=UTC", "PATH=/usr/bin", "NGINX_VERSION=1.27"], "Labels": {"app": "web", "maintainer": "NGINX"},
                        "Cmd": ["nginx", "-g", "daemon off;"], "Entrypoint": ["/docker-entrypoint.sh"], "User": ""},
             "HostConfig": {"RestartPolicy": {"Name": "always", "MaximumRetryCount": 0},
                            "PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]},
@@ -1588,6 +1608,28 @@ mod tests {
             ..found.clone()
         };
         assert_eq!(plan(&same, &newer).unwrap().1, ["recreated: image differ"]);
+        // The same image under another name: recreated unless `image_name_mismatch: ignore`.
+        let renamed = |extra: Json| {
+            let mut args = json!({"name": "web", "image": "docker.io/library/nginx:latest"});
+            args.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            plan(&spec(args), &found).unwrap().1
+        };
+        assert_eq!(renamed(json!({})), ["recreated: image name differ"]);
+        assert_eq!(
+            renamed(json!({"image_name_mismatch": "recreate"})),
+            ["recreated: image name differ"]
+        );
+        assert!(renamed(json!({"image_name_mismatch": "ignore"})).is_empty());
+        assert!(renamed(json!({"comparisons": {"image": "ignore"}})).is_empty());
+        assert!(
+            Spec::from_args(&crate::modules::args(
+                json!({"name": "web", "image": "x", "image_name_mismatch": "sometimes"})
+            ))
+            .unwrap_err()
+            .contains("not recreate or ignore")
+        );
         let stop = spec(json!({"name": "web", "state": "stopped"}));
         assert_eq!(
             plan(&stop, &found).unwrap().0,
