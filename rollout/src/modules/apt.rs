@@ -8,15 +8,20 @@ use regex::Regex;
 
 use super::{Args, ModuleCtx, Outcome};
 
+/// apt-get's summary line; the reinstalled and downgraded counts appear only when not zero.
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^(\d+) upgraded, (\d+) newly installed, (\d+) to remove").expect("valid regex")
+    Regex::new(r"(?m)^(\d+) upgraded, (\d+) newly installed, (?:(\d+) reinstalled, )?(?:(\d+) downgraded, )?(\d+) to remove")
+        .expect("valid regex")
 });
 
-/// Whether apt's output says it upgraded, installed or removed anything.
+/// Whether apt's output says it upgraded, installed, reinstalled, downgraded or removed anything.
 pub fn changed(output: &str) -> bool {
-    SUMMARY
-        .captures_iter(output)
-        .any(|c| (1..=3).any(|i| c[i].parse::<u64>().unwrap_or(0) > 0))
+    SUMMARY.captures_iter(output).any(|c| {
+        (1..=5).any(|i| {
+            c.get(i)
+                .is_some_and(|m| m.as_str().parse::<u64>().unwrap_or(0) > 0)
+        })
+    })
 }
 
 /// apt-get's options from the task: dpkg's options (Ansible's default keeps changed config files),
@@ -256,6 +261,16 @@ mod tests {
         ));
         assert!(changed(
             &std::fs::read_to_string(dir.join("apt-install-new.txt")).unwrap()
+        ));
+        // apt-get names downgrades and reinstalls only when there are some.
+        assert!(changed(
+            "0 upgraded, 0 newly installed, 1 downgraded, 0 to remove and 0 not upgraded.\n"
+        ));
+        assert!(changed(
+            "0 upgraded, 0 newly installed, 1 reinstalled, 0 to remove and 0 not upgraded.\n"
+        ));
+        assert!(!changed(
+            "0 upgraded, 0 newly installed, 0 to remove and 3 not upgraded.\n"
         ));
     }
 
