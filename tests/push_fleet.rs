@@ -1775,6 +1775,16 @@ fn package_installs_with_apt_on_a_real_dpkg_database() {
     let _ = std::fs::remove_dir_all(&scratch);
     let repo = scratch.join("repo");
     common::apt::build_repo(&repo);
+    // The version the host has, in the repository too, so that it can be gone back to.
+    common::apt::build_repo_of(
+        &repo,
+        &[&common::apt::Deb {
+            name: "libexpat1",
+            version: "2.5.0-1",
+            depends: "",
+            postinst: "#!/bin/sh\n",
+        }],
+    );
     let world = scratch.join("apt-0");
     let conf = common::apt::apt_world(&world, &repo, &[("libexpat1", "2.5.0-1")]);
     let fleet = common::Fleet::start(
@@ -1807,6 +1817,25 @@ fn package_installs_with_apt_on_a_real_dpkg_database() {
     let again = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
     assert_eq!(again.code, 0, "{again:?}");
     assert!(again.stdout.contains("ok       [package]"), "{again:?}");
+    // Other parameters go on to apt, as Ansible's package hands them on: an older version pinned,
+    // with allow_downgrade. One the package manager's module does not take fails the task.
+    let pinned = "- hosts: all\n  gather_facts: false\n  tasks:\n    - package:\n        name: libexpat1=2.5.0-1\n        allow_downgrade: true\n        install_recommends: false\n";
+    let down = push_text(&fleet, &[("down.yml", pinned)]);
+    assert_eq!(down.code, 0, "{down:?}");
+    assert!(down.stdout.contains("changed  [package]"), "{down:?}");
+    assert_eq!(installed().as_deref(), Some("2.5.0-1"));
+    let zypper = pinned.replace(
+        "allow_downgrade: true\n",
+        "allow_downgrade: true\n        use: zypper\n",
+    );
+    let refused = push_text(&fleet, &[("zypper.yml", &zypper)]);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(
+        refused.stdout.contains(
+            "the package manager here is zypper, whose module does not take `allow_downgrade`"
+        ),
+        "{refused:?}"
+    );
     // Another manager by name: this Debian host has none, and says so; one drover lacks is
     // refused when the playbook is read.
     let other = push_text(&fleet, &[("yum.yml", &play("        use: yum\n"))]);

@@ -788,6 +788,13 @@ pub const MODULES: &[Spec] = &[
                 "present installs what is missing, latest upgrades, absent removes",
             ),
             p("use", Choice(&["auto", "apt", "dnf", "yum", "zypper", "pacman"]), "the package manager: auto (the host's `ansible_pkg_mgr` fact; apt without facts) or one named"),
+            // Handed on to the package manager's module, as Ansible's package does; one that
+            // module does not take fails the task on that host.
+            p("update_cache", Bool, "handed to the package manager's module: refresh its lists first"),
+            p("cache_valid_time", Number, "handed to apt: lists younger than this many seconds are not refreshed"),
+            p("allow_downgrade", Bool, "handed to apt: allow installing an older version"),
+            p("install_recommends", Bool, "handed to apt: install recommended packages too, or not"),
+            p("autoremove", Bool, "handed to apt or dnf: remove packages nothing needs any more"),
         ],
         CheckMode::Predicts,
         false,
@@ -2640,9 +2647,13 @@ pub fn truthy(value: &Json) -> Option<bool> {
     }
 }
 
-/// The spec for a module name as written in a task, if drover has the module.
+/// The spec for a module name as written in a task, if drover has the module. `ansible.legacy.`
+/// names the same module as the short name does (Ansible's legacy plugin path: built-in modules
+/// and their routings, `ansible.legacy.zypper` as `zypper`).
 pub fn find(name: &str) -> Option<&'static Spec> {
-    let short = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+    let short = (name.strip_prefix("ansible.builtin."))
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name);
     MODULES
         .iter()
         .find(|s| s.name == short || s.aliases.contains(&name) || s.aliases.contains(&short))
@@ -3033,6 +3044,14 @@ mod tests {
             Some(ModuleKind::Systemd)
         );
         assert!(find("docker_swarm").is_none());
+        assert_eq!(
+            find("ansible.legacy.zypper").map(|s| s.kind),
+            find("community.general.zypper").map(|s| s.kind)
+        );
+        assert_eq!(
+            find("ansible.legacy.command").map(|s| s.kind),
+            Some(ModuleKind::Command)
+        );
     }
 
     #[test]

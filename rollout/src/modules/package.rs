@@ -5,6 +5,21 @@
 use super::foreign_packages::{self, Manager};
 use super::{Args, ModuleCtx, Outcome, apt};
 
+/// package's own parameters; every other one is the package manager's module's.
+const OWN: &[&str] = &["name", "state", "use"];
+
+/// The first parameter given that the package manager's module does not take, as the error
+/// Ansible gives for it (its package hands every parameter on, and the module refuses).
+fn not_taken(args: &Args, manager: &str) -> Option<String> {
+    let spec = drover_roles::module::find(manager)?;
+    let key = (args.0.keys()).find(|k| {
+        !OWN.contains(&k.as_str()) && !spec.params.iter().any(|p| p.name == k.as_str())
+    })?;
+    Some(format!(
+        "package: the package manager here is {manager}, whose module does not take `{key}`"
+    ))
+}
+
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let fact = ctx
         .vars
@@ -15,6 +30,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         None | Some("auto") => fact.unwrap_or_else(|| "apt".into()),
         Some(other) => other.to_string(),
     };
+    if let Some(why) = not_taken(args, &manager) {
+        return Outcome::bad_input(why);
+    }
     match manager.as_str() {
         "apt" => apt::run(args, ctx).await,
         "dnf" | "dnf5" | "yum" => foreign_packages::run(Manager::Dnf, args, ctx).await,
@@ -23,5 +41,25 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         other => Outcome::bad_input(format!(
             "package: drover has no module for the package manager `{other}` (it has apt, dnf/yum, zypper and pacman)"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parameters_go_to_a_package_manager_that_takes_them() {
+        let args = crate::modules::args(json!({"name": "docker-ce", "allow_downgrade": true}));
+        assert_eq!(not_taken(&args, "apt"), None);
+        assert_eq!(
+            not_taken(&args, "zypper").as_deref(),
+            Some(
+                "package: the host's package manager is zypper, and its module does not take `allow_downgrade`"
+            )
+        );
+        let own = crate::modules::args(json!({"name": "x", "state": "latest", "use": "dnf"}));
+        assert_eq!(not_taken(&own, "dnf"), None);
     }
 }
