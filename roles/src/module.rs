@@ -368,6 +368,9 @@ pub struct Spec {
     pub free_form: bool,
     /// Takes any parameter name (`set_fact`).
     pub any_params: bool,
+    /// Modules it hands its other parameters on to, one of them chosen on the host (`package`:
+    /// apt, dnf, zypper, pacman): it takes theirs too, and the one chosen must take each.
+    pub hands_to: &'static [&'static str],
     /// Its `--check` behaviour.
     pub check_mode: CheckMode,
     /// Shows a diff with `--diff`.
@@ -447,6 +450,7 @@ const fn module(
         params,
         free_form: false,
         any_params: false,
+        hands_to: &[],
         check_mode,
         diff,
     }
@@ -469,6 +473,34 @@ impl Spec {
             any_params: true,
             ..self
         }
+    }
+
+    const fn hands_to(self, hands_to: &'static [&'static str]) -> Spec {
+        Spec { hands_to, ..self }
+    }
+
+    /// The parameter `name` as this module takes it: its own, else that of the first module it
+    /// hands parameters on to that has one of that name.
+    pub fn param(&self, name: &str) -> Option<&'static Param> {
+        (self.params.iter().find(|p| p.name == name)).or_else(|| {
+            (self.hands_to.iter())
+                .filter_map(|m| find(m))
+                .find_map(|spec| spec.params.iter().find(|p| p.name == name))
+        })
+    }
+
+    /// Every parameter name it takes, its own first, each once.
+    pub fn param_names(&self) -> Vec<&'static str> {
+        let handed = (self.hands_to.iter())
+            .filter_map(|m| find(m))
+            .flat_map(|spec| spec.params.iter());
+        let mut names: Vec<&'static str> = Vec::new();
+        for p in self.params.iter().chain(handed) {
+            if !names.contains(&p.name) {
+                names.push(p.name);
+            }
+        }
+        names
     }
 }
 
@@ -788,17 +820,12 @@ pub const MODULES: &[Spec] = &[
                 "present installs what is missing, latest upgrades, absent removes",
             ),
             p("use", Choice(&["auto", "apt", "dnf", "yum", "zypper", "pacman"]), "the package manager: auto (the host's `ansible_pkg_mgr` fact; apt without facts) or one named"),
-            // Handed on to the package manager's module, as Ansible's package does; one that
-            // module does not take fails the task on that host.
-            p("update_cache", Bool, "handed to the package manager's module: refresh its lists first"),
-            p("cache_valid_time", Number, "handed to apt: lists younger than this many seconds are not refreshed"),
-            p("allow_downgrade", Bool, "handed to apt: allow installing an older version"),
-            p("install_recommends", Bool, "handed to apt: install recommended packages too, or not"),
-            p("autoremove", Bool, "handed to apt or dnf: remove packages nothing needs any more"),
         ],
         CheckMode::Predicts,
         false,
-    ),
+    )
+    // As Ansible's package, which hands every other parameter to the module it runs.
+    .hands_to(&["apt", "dnf", "zypper", "pacman"]),
     module(
         ModuleKind::Service,
         "service",
@@ -2709,7 +2736,7 @@ impl Module {
             hint: unknown_hint(&name),
             name: name.clone(),
         })?;
-        let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+        let names = spec.param_names();
         let mut args = serde_json::Map::new();
         match &value.value {
             drover_yaml::Value::Map(entries) => {
@@ -2783,7 +2810,7 @@ pub(crate) fn check_types(
 ) -> Result<(), PlaybookError> {
     for (k, v) in entries {
         let key = k.key_string();
-        let Some(param) = spec.params.iter().find(|p| p.name == key) else {
+        let Some(param) = spec.param(&key) else {
             continue;
         };
         let value = v.to_json();
@@ -2820,9 +2847,9 @@ fn key_values(
                 ),
             )
         })?;
-        let param = spec.params.iter().find(|p| p.name == k);
+        let param = spec.param(k);
         if !spec.any_params && param.is_none() {
-            let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+            let names = spec.param_names();
             return Err(src.invalid(
                 value,
                 format!(
@@ -3038,6 +3065,9 @@ mod tests {
             for alias in spec.aliases {
                 assert_eq!(find(alias).map(|s| s.kind), Some(spec.kind), "{alias}");
             }
+            for other in spec.hands_to {
+                assert!(find(other).is_some(), "{}: {other}", spec.name);
+            }
         }
         assert_eq!(
             find("systemd_service").map(|s| s.kind),
@@ -3052,6 +3082,23 @@ mod tests {
             find("ansible.legacy.command").map(|s| s.kind),
             Some(ModuleKind::Command)
         );
+        // package takes its backends' parameters, its own first.
+        let package = find("package").unwrap();
+        assert_eq!(
+            package.param("state").map(|p| p.doc),
+            package
+                .params
+                .iter()
+                .find(|p| p.name == "state")
+                .map(|p| p.doc)
+        );
+        assert!(
+            package.param("enablerepo").is_some() && package.param("allow_downgrade").is_some()
+        );
+        assert!(package.param("colour").is_none());
+        let names = package.param_names();
+        assert_eq!(names[..3], ["name", "state", "use"]);
+        assert_eq!(names.iter().filter(|n| **n == "update_cache").count(), 1);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn parse(src: &Source, v: &Node) -> Result<Json, PlaybookError> {
                 None => module_of(&name).into_iter().collect(),
             };
             for spec in specs.iter().filter(|s| !s.any_params) {
-                let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+                let names = spec.param_names();
                 src.check_keys(
                     entries,
                     &names,

@@ -64,6 +64,9 @@ fn one(spec: &Spec) -> String {
     if spec.any_params {
         let _ = writeln!(out, "  takes any parameter name (each becomes a variable)");
     }
+    if !spec.hands_to.is_empty() {
+        let _ = writeln!(out, "  {}", hands_to(spec));
+    }
     for p in spec.params {
         let required = if p.required { ", required" } else { "" };
         let _ = writeln!(
@@ -107,6 +110,9 @@ pub fn markdown() -> String {
         if spec.any_params {
             let _ = writeln!(out, "- Takes any parameter name; each becomes a variable");
         }
+        if !spec.hands_to.is_empty() {
+            let _ = writeln!(out, "- {}", capitalised(&hands_to(spec)));
+        }
         if !spec.params.is_empty() {
             out.push_str(
                 "\n| parameter | type | required | what it does |\n| --- | --- | --- | --- |\n",
@@ -124,4 +130,19 @@ pub fn markdown() -> String {
         }
     }
     out
+}
+
+/// What a module that hands parameters on takes besides its own.
+fn hands_to(spec: &drover_roles::Spec) -> String {
+    format!(
+        "takes the parameters of {} too: each is handed to the one used on the host, which must take it",
+        spec.hands_to.join(", ")
+    )
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }

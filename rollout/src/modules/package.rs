@@ -56,7 +56,7 @@ mod tests {
         assert_eq!(
             not_taken(&args, "zypper").as_deref(),
             Some(
-                "package: the host's package manager is zypper, and its module does not take `allow_downgrade`"
+                "package: the package manager here is zypper, whose module does not take `allow_downgrade`"
             )
         );
         let own = crate::modules::args(json!({"name": "x", "state": "latest", "use": "dnf"}));
