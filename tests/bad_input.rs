@@ -430,3 +430,53 @@ fn galaxy_roles_are_found_in_the_default_roles_path() {
         ),
     );
 }
+
+/// A role named with its collection is found where `ansible-galaxy collection install` puts it:
+/// `collections/` beside the playbook, the collections path (ANSIBLE_COLLECTIONS_PATH), and by
+/// default ~/.ansible/collections; a missing one says where it was looked for.
+#[test]
+fn collection_roles_are_found_in_the_collections_paths() {
+    let dir = workdir(
+        "collection-roles",
+        &[
+            (
+                "site.yml",
+                "- hosts: all\n  roles:\n    - devsec.hardening.os_hardening\n    - acme.web.nginx\n    - acme.db.pg\n",
+            ),
+            (
+                ".ansible/collections/ansible_collections/devsec/hardening/roles/os_hardening/tasks/main.yml",
+                "- command: \"true\"\n",
+            ),
+            (
+                "collections/ansible_collections/acme/web/roles/nginx/tasks/main.yml",
+                "- command: \"true\"\n",
+            ),
+            (
+                "elsewhere/ansible_collections/acme/db/roles/pg/tasks/main.yml",
+                "- command: \"true\"\n",
+            ),
+            (
+                "missing.yml",
+                "- hosts: all\n  roles:\n    - acme.web.nosuch\n",
+            ),
+        ],
+    );
+    let d = dir.display();
+    let path = format!("{d}/elsewhere:{d}/.ansible/collections");
+    let check = |pb: &str, path: &str| {
+        common::drover_env(
+            &dir,
+            &["push", "--syntax-check", dir.join(pb).to_str().unwrap()],
+            &[("ANSIBLE_COLLECTIONS_PATH", path)],
+        )
+    };
+    let run = check("site.yml", &path);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_bad_input(
+        &check("missing.yml", &path),
+        "missing.yml:3:7: role `acme.web.nosuch` not found",
+        &format!(
+            "looked in {d}/roles, {d}/collections/ansible_collections, {d}/.ansible/roles, /usr/share/ansible/roles, /etc/ansible/roles, {d}/elsewhere/ansible_collections, {d}/.ansible/collections/ansible_collections, {d}"
+        ),
+    );
+}

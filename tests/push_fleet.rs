@@ -2744,11 +2744,11 @@ fn with_loops_run_their_lookup_as_ansible_does() {
     assert_refused(
         &fleet,
         (
-            "flat.yml",
-            "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_flattened: [[1]]\n",
+            "cartesian.yml",
+            "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_cartesian: [[1]]\n",
         ),
-        "flat.yml:4:7",
-        "no lookup plugin `flattened`",
+        "cartesian.yml:4:7",
+        "no lookup plugin `cartesian`",
     );
 }
 
@@ -3867,4 +3867,61 @@ fn json_counts_each_hosts_channels_execs_and_bytes() {
         assert!((5000..6000).contains(&received), "{e}");
         assert!(t["bytes_sent"].as_u64().unwrap() > 100, "{e}");
     }
+}
+
+/// `file` on a symbolic link follows it, as Ansible's `follow: true` (the default): the target gets
+/// the mode and a second run changes nothing (drover compared the link's own mode and changed it
+/// every time). `recurse` passes links by, as chmod -R does, so a tree with a link in it settles
+/// too. `follow: false` on a link is refused, not done to its target. Held against ansible-playbook
+/// 2.19 on the same tasks (changed, ok, ok, changed, ok, ok).
+#[test]
+fn file_follows_symbolic_links_and_settles() {
+    let fleet = common::fleet(1);
+    let dir = fleet.dir().join("linked");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("target");
+    std::fs::write(&target, "").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("link")).unwrap();
+    let (d, l) = (dir.display(), dir.join("link").display().to_string());
+    let play = format!(
+        "- hosts: node01\n  gather_facts: false\n  tasks:\n    - file: {{path: {l}, mode: \"0600\", state: file}}\n    - file: {{path: {l}, mode: \"0600\", state: file, follow: true}}\n    - file: {{path: {l}, mode: a-s, state: file}}\n    - file: {{path: {d}, mode: \"0750\", state: directory, recurse: true}}\n    - file: {{path: {d}, mode: \"0750\", state: directory, recurse: true}}\n    - file: {{path: {d}, mode: \"u=rwX,g=rX,o=\", state: directory, recurse: true}}\n"
+    );
+    let run = push_text(&fleet, &[("follow.yml", &play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let lines: Vec<&str> = (run.stdout.lines())
+        .filter(|l| l.trim_start().starts_with("node01") && l.contains("[file]"))
+        .map(|l| {
+            if l.contains("changed") {
+                "changed"
+            } else {
+                "ok"
+            }
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        ["changed", "ok", "ok", "changed", "ok", "ok"],
+        "{run:?}"
+    );
+    let mode =
+        |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(&target), 0o750);
+    assert!(
+        std::fs::symlink_metadata(dir.join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let refused = format!(
+        "- hosts: node01\n  gather_facts: false\n  tasks:\n    - file: {{path: {l}, mode: \"0600\", follow: false}}\n"
+    );
+    let run = push_text(&fleet, &[("nofollow.yml", &refused)]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("follow: false on a symbolic link"),
+        "{run:?}"
+    );
+    assert_eq!(mode(&target), 0o750);
 }

@@ -81,6 +81,17 @@ const SPECS: &[Spec] = &[
             "--roles-path: where roles are found",
         )
     },
+    Spec {
+        aliases: &["collections_paths"],
+        default: Some(DEFAULT_COLLECTIONS_PATH),
+        ..spec(
+            "defaults",
+            "collections_path",
+            "ANSIBLE_COLLECTIONS_PATH",
+            Kind::Paths(':'),
+            "where roles named with their collection (NS.COLL.ROLE) are found, in ansible_collections/NS/COLL/roles/",
+        )
+    },
     spec(
         "defaults",
         "remote_user",
@@ -228,9 +239,12 @@ pub struct AnsibleCfg {
 /// system's folders.
 const DEFAULT_ROLES_PATH: &str = "~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles";
 
-/// [`DEFAULT_ROLES_PATH`], `~` made the home folder.
-fn default_roles_path() -> Vec<PathBuf> {
-    (DEFAULT_ROLES_PATH.split(':'))
+/// Ansible's collections path when nothing sets it.
+const DEFAULT_COLLECTIONS_PATH: &str = "~/.ansible/collections:/usr/share/ansible/collections";
+
+/// A default path list, `~` made the home folder.
+fn default_paths(list: &str) -> Vec<PathBuf> {
+    list.split(':')
         .map(|p| path_from(p, Path::new("/")))
         .collect()
 }
@@ -596,8 +610,19 @@ pub fn apply(command: &mut Command, cfg: &AnsibleCfg, given: &dyn Given) {
                 a.roles_path = cfg.paths("defaults", "roles_path", ':');
             }
             if a.roles_path.is_empty() {
-                a.roles_path = default_roles_path();
+                a.roles_path = default_paths(DEFAULT_ROLES_PATH);
             }
+            // Roles named with their collection are looked for in the collections paths too,
+            // after the roles paths (role.rs reads each folder both ways).
+            let mut collections = cfg.paths("defaults", "collections_path", ':');
+            if collections.is_empty() {
+                collections = default_paths(DEFAULT_COLLECTIONS_PATH);
+            }
+            (a.roles_path).extend(
+                collections
+                    .iter()
+                    .map(|c| c.join(drover_roles::role::COLLECTIONS)),
+            );
             if a.batch.is_none() {
                 a.batch = cfg.text("drover", "batch");
             }

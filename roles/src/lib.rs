@@ -10,7 +10,7 @@ mod gather_subset;
 pub mod module;
 pub mod module_defaults;
 mod play;
-mod role;
+pub mod role;
 mod source;
 mod syntax;
 mod task;

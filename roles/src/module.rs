@@ -686,6 +686,7 @@ pub const MODULES: &[Spec] = &[
             p("src", Str, "the target of a link"),
             p("recurse", Bool, "with state directory: the mode, owner and group of everything under it too"),
             p("force", Bool, "with state link: replace a file or an empty folder in the link's place, and link to a `src` that does not exist"),
+            p("follow", Bool, "true (default, as Ansible): when the path is a symbolic link, its target gets the mode, owner, group and times; false is refused on a link (drover never sets a link's own attributes). Links under a folder with `recurse` are not followed"),
             p("access_time", Str, "now, preserve or YYYYMMDDhhmm.ss (host time); touch's default is now, else preserve"),
             p("access_time_format", Str, "only the default %Y%m%d%H%M.%S"),
             p("modification_time", Str, "now, preserve or YYYYMMDDhhmm.ss (host time); touch's default is now, else preserve"),

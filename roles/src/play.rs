@@ -295,8 +295,11 @@ impl Playbook {
             });
         };
         // Ansible's order: roles/ beside the playbook, the roles path, then the playbook's own
-        // folder (a role beside the playbook, or named by a path relative to it).
+        // folder (a role beside the playbook, or named by a path relative to it). Collections
+        // beside the playbook, when there are some, come first for a role named with its collection.
         let mut search_roles = vec![src.dir().join("roles")];
+        let beside = src.dir().join("collections").join(crate::role::COLLECTIONS);
+        search_roles.extend(Some(beside).filter(|d| d.is_dir()));
         search_roles.extend(roles_path.iter().cloned());
         search_roles.push(src.dir().to_path_buf());
         src.roles_path = search_roles.clone();

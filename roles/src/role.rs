@@ -33,6 +33,46 @@ pub struct Role {
     pub is_dependency: bool,
 }
 
+/// The name of the folder of installed collections, as a search folder ends with it.
+pub const COLLECTIONS: &str = "ansible_collections";
+
+/// Whether search folder `dir` holds collections (`.../ansible_collections`) rather than roles.
+fn holds_collections(dir: &Path) -> bool {
+    dir.file_name().is_some_and(|n| n == COLLECTIONS)
+}
+
+/// The namespace, collection and role of a role named with its collection
+/// (`devsec.hardening.os_hardening`).
+fn collection_role(name: &str) -> Option<[&str; 3]> {
+    let parts: Vec<&str> = name.split('.').collect();
+    <[&str; 3]>::try_from(parts).ok()
+}
+
+/// Role `name` in the search folder `dir`: `dir/NAME` in a roles folder, or for a role named with
+/// its collection `dir/NS/COLL/roles/ROLE` in a folder of collections, where `ansible-galaxy
+/// collection install` puts it.
+fn role_dir(dir: &Path, name: &str) -> Option<PathBuf> {
+    let path = if holds_collections(dir) {
+        let [namespace, collection, role] = collection_role(name)?;
+        dir.join(namespace)
+            .join(collection)
+            .join("roles")
+            .join(role)
+    } else {
+        dir.join(name)
+    };
+    path.is_dir().then_some(path)
+}
+
+/// The search folders a role of this name could have been in, as an error lists them.
+fn searched(roles_path: &[PathBuf], name: &str) -> String {
+    (roles_path.iter())
+        .filter(|d| !holds_collections(d) || collection_role(name).is_some())
+        .map(|d| crate::error::folder(d))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Loads role `name`, named at `at`, from the first folder of `roles_path` that has it, with its
 /// dependencies; with `tasks_from` (`include_role:`), the tasks of `tasks/<tasks_from>` instead of
 /// `tasks/main.yml`. `depth` bounds roles that include or depend on each other.
@@ -46,16 +86,11 @@ pub fn load_with(
 ) -> Result<Role, PlaybookError> {
     let path = roles_path
         .iter()
-        .map(|d| d.join(name))
-        .find(|p| p.is_dir())
+        .find_map(|d| role_dir(d, name))
         .ok_or_else(|| PlaybookError::MissingRole {
             at: at.clone(),
             name: name.to_string(),
-            looked: roles_path
-                .iter()
-                .map(|d| crate::error::folder(d))
-                .collect::<Vec<_>>()
-                .join(", "),
+            looked: searched(roles_path, name),
         })?;
     let search = vec![path.clone(), playbook_dir.to_path_buf()];
     let tasks = match tasks_from {

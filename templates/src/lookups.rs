@@ -136,6 +136,7 @@ pub const PLUGINS: &[&str] = &[
     "file",
     "fileglob",
     "first_found",
+    "flattened",
     "indexed_items",
     "ini",
     "items",
@@ -150,9 +151,16 @@ pub const PLUGINS: &[&str] = &[
     "vars",
 ];
 
-/// The plugin's name without `ansible.builtin.`, if drover has it.
+/// The plugins of collections drover has, with the collection they are in (their short names
+/// are routed there by ansible-core, as `with_flattened` is).
+const COLLECTION_PLUGINS: &[(&str, &str)] = &[("community.general.", "flattened")];
+
+/// The plugin's name without `ansible.builtin.` (or its collection), if drover has it.
 pub fn plugin_name(name: &str) -> Option<&str> {
     let short = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+    let short = (COLLECTION_PLUGINS.iter())
+        .find_map(|(collection, plugin)| short.strip_prefix(collection).filter(|p| p == plugin))
+        .unwrap_or(short);
     PLUGINS.contains(&short).then_some(short)
 }
 
@@ -193,7 +201,8 @@ pub(crate) fn run(
     }
 }
 
-/// The plugins that arrange lists: items, list, dict, indexed_items, together, nested, subelements.
+/// The plugins that arrange lists: items, list, dict, indexed_items, together, nested, flattened,
+/// subelements.
 fn lists(plugin: &str, terms: &[Value]) -> Result<Vec<Value>, Error> {
     match plugin {
         "items" => Ok(flatten_once(terms)),
@@ -206,8 +215,26 @@ fn lists(plugin: &str, terms: &[Value]) -> Result<Vec<Value>, Error> {
             .collect()),
         "together" => together(terms),
         "nested" => nested(terms),
+        "flattened" => Ok(flattened(terms)),
         _ => subelements(terms),
     }
+}
+
+/// community.general's `flattened`: lists within lists spliced in at every depth; the text
+/// `None` or `null` ends the list there, as the plugin has it.
+fn flattened(terms: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for term in terms {
+        match term.kind() {
+            ValueKind::Seq => {
+                let items: Vec<Value> = term.try_iter().map(Iterator::collect).unwrap_or_default();
+                out.extend(flattened(&items));
+            }
+            _ if matches!(term.as_str(), Some("None" | "null")) => break,
+            _ => out.push(term.clone()),
+        }
+    }
+    out
 }
 
 /// Lists among `terms` spliced into one list, one level deep.
@@ -754,6 +781,24 @@ mod tests {
             json("[[{\"n\":\"u\"},1],[{\"n\":\"u\"},2]]")
         );
         assert!(run_json("subelements", json("[[{\"n\":\"w\"}],\"k\"]")).is_err());
+        // As ansible-playbook with community.general 11 gives them (with_, lookup and query).
+        assert_eq!(
+            run_json(
+                "community.general.flattened",
+                json("[[1,[2,[3,[4]]]],\"x\",[[\"y\"],\"z\"]]")
+            )
+            .unwrap(),
+            json("[1,2,3,4,\"x\",\"y\",\"z\"]")
+        );
+        assert_eq!(
+            run_json("flattened", json("[[1,[2]],\"None\",3]")).unwrap(),
+            json("[1,2]")
+        );
+        assert_eq!(
+            run_json("flattened", json("[1,[2],\"null\",5]")).unwrap(),
+            json("[1,2]")
+        );
+        assert!(plugin_name("community.general.nested").is_none());
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub enum Remote {
 pub fn read_state_command(path: &str) -> String {
     let p = quote(path);
     format!(
-        "if [ -f {p} ]; then stat -c %a -- {p} && cat -- {p}; elif [ -e {p} ]; then echo 'exists but is not a regular file' >&2; exit 4; else exit 3; fi"
+        "if [ -f {p} ]; then stat -L -c %a -- {p} && cat -- {p}; elif [ -e {p} ]; then echo 'exists but is not a regular file' >&2; exit 4; else exit 3; fi"
     )
 }
 
@@ -204,7 +204,7 @@ pub fn put_command_with(
         .map(|b| format!("{b:02x}"))
         .collect();
     let p = quote(path);
-    let current = format!("$(stat -c %a -- {p} 2>/dev/null || echo 644)");
+    let current = format!("$(stat -L -c %a -- {p} 2>/dev/null || echo 644)");
     let m = opts
         .mode
         .as_ref()
@@ -228,7 +228,7 @@ pub fn put_command_with(
         "if [ -e {p} ] && [ ! -f {p} ]; then echo 'exists but is not a regular file' >&2; exit 4; fi; \
          m={m}; \
          if [ -f {p} ] && [ \"$(sha256sum < {p})\" = '{sum}  -' ]; then cat > /dev/null; \
-         if [ \"$(stat -c %a -- {p})\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- {p} && echo changed $m; fi; \
+         if [ \"$(stat -L -c %a -- {p})\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- {p} && echo changed $m; fi; \
          else {backup}{} && echo changed $m{report}; fi",
         write_via(path, tmp, "\"$m\"", validate.as_deref())
     ))
@@ -435,7 +435,7 @@ pub(super) fn ownership_fix_at(
         group.map_or_else(|| "*".to_string(), quote)
     );
     Some(format!(
-        "cur=$(stat -c %U:%G -- {p}) && case \"$cur\" in {want}) ;; *) {} ;; esac",
+        "cur=$(stat -L -c %U:%G -- {p}) && case \"$cur\" in {want}) ;; *) {} ;; esac",
         act(format!("chown {} -- {p}", quote(&spec)))
     ))
 }
@@ -597,11 +597,20 @@ fn time_fix(p: &str, time: &FileTime, act: &dyn Fn(String) -> String, access: bo
         FileTime::Preserve => String::new(),
         FileTime::Now => format!("; {}", act(format!("touch {flag} -- {p}"))),
         FileTime::At(when) => format!(
-            "; t=$(date -d {} +%s) && {{ [ \"$(stat -c {field} -- {p})\" = \"$t\" ] || {{ {}; }}; }}",
+            "; t=$(date -d {} +%s) && {{ [ \"$(stat -L -c {field} -- {p})\" = \"$t\" ] || {{ {}; }}; }}",
             quote(when),
             act(format!("touch {flag} -d \"@$t\" -- {p}"))
         ),
     }
+}
+
+/// `follow: false`: what follows is not done to a symbolic link (chmod, chown and touch would act on
+/// its target, which `follow: false` says not to touch).
+fn refuse_link(path: &str) -> String {
+    format!(
+        "if [ -L {} ]; then echo 'follow: false on a symbolic link: drover sets attributes through links only' >&2; exit 4; fi; ",
+        quote(path)
+    )
 }
 
 /// The shell for the `file` module: prints `changed` when it changed something. In check mode, the
@@ -624,7 +633,7 @@ pub fn file_command(
     };
     let mode_fix = mode.map(|m| {
         format!(
-            "; [ \"$(stat -c %a -- {p} 2>/dev/null)\" = {m:o} ] || {{ {}; }}",
+            "; [ \"$(stat -L -c %a -- {p} 2>/dev/null)\" = {m:o} ] || {{ {}; }}",
             act(format!("chmod {m:o} -- {p}"))
         )
     });
@@ -688,7 +697,7 @@ pub fn symbolic_fix(path: &str, mode: &str, check: bool) -> String {
     };
     format!(
         "; if [ -d {p} ]; then s=$(mktemp -d); else s=$(mktemp); fi && chmod --reference={p} \"$s\" && chmod {m} \"$s\" && \
-         w=$(stat -c %a \"$s\"); rm -rf \"$s\"; [ \"$(stat -c %a -- {p})\" = \"$w\" ] || {{ {act}; }}"
+         w=$(stat -c %a \"$s\"); rm -rf \"$s\"; [ \"$(stat -L -c %a -- {p})\" = \"$w\" ] || {{ {act}; }}"
     )
 }
 
@@ -702,9 +711,9 @@ pub fn symbolic_recurse(path: &str, mode: &str, check: bool) -> String {
         format!("chmod -R {m} -- {p} && echo changed")
     };
     format!(
-        "; f=$(mktemp) && d=$(mktemp -d) && c=$(find {p} -mindepth 1 | while IFS= read -r e; do \
+        "; f=$(mktemp) && d=$(mktemp -d) && c=$(find {p} -mindepth 1 ! -type l | while IFS= read -r e; do \
          if [ -d \"$e\" ]; then s=\"$d\"; else s=\"$f\"; fi; chmod --reference=\"$e\" \"$s\" && chmod {m} \"$s\" && \
-         [ \"$(stat -c %a \"$s\")\" = \"$(stat -c %a -- \"$e\")\" ] || {{ echo differs; break; }}; done); rm -rf \"$f\" \"$d\"; \
+         [ \"$(stat -c %a \"$s\")\" = \"$(stat -L -c %a -- \"$e\")\" ] || {{ echo differs; break; }}; done); rm -rf \"$f\" \"$d\"; \
          [ -z \"$c\" ] || {{ {act}; }}"
     )
 }
@@ -727,8 +736,9 @@ pub fn recurse_command(
     };
     let mut s = String::new();
     if let Some(m) = mode {
+        // chmod -R passes symbolic links by (a link has no mode of its own): so does the test.
         s.push_str(&fix(
-            format!("! -perm {m:04o}"),
+            format!("! -type l ! -perm {m:04o}"),
             format!("chmod -R {m:o} -- {p}"),
         ));
     }
@@ -797,6 +807,9 @@ pub async fn file(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             return Outcome::bad_input(format!("file: `state: {state}` takes no mode"));
         }
         cmd.push_str(&symbolic_fix(&path, sym, ctx.check));
+    }
+    if args.bool("follow") == Some(false) && !matches!(state.as_str(), "absent" | "link") {
+        cmd = format!("{}{cmd}", refuse_link(&path));
     }
     if recurse {
         cmd.push_str(&recurse_command(
@@ -1011,7 +1024,7 @@ mod tests {
         assert_eq!(
             symbolic_fix("/srv/app", "u=rwX,g=rX,o=", false),
             "; if [ -d /srv/app ]; then s=$(mktemp -d); else s=$(mktemp); fi && chmod --reference=/srv/app \"$s\" && chmod u=rwX,g=rX,o= \"$s\" && \
-             w=$(stat -c %a \"$s\"); rm -rf \"$s\"; [ \"$(stat -c %a -- /srv/app)\" = \"$w\" ] || { chmod u=rwX,g=rX,o= -- /srv/app && echo changed; }"
+             w=$(stat -c %a \"$s\"); rm -rf \"$s\"; [ \"$(stat -L -c %a -- /srv/app)\" = \"$w\" ] || { chmod u=rwX,g=rX,o= -- /srv/app && echo changed; }"
         );
         assert!(
             symbolic_recurse("/x", "a+r", true).ends_with("[ -z \"$c\" ] || { echo changed; }")
@@ -1034,7 +1047,7 @@ mod tests {
     fn recurse_changes_only_what_differs_under_the_folder() {
         assert_eq!(
             recurse_command("/srv/app", (Some(0o750), Some("app"), None), false),
-            "; [ -z \"$(find /srv/app -mindepth 1 ! -perm 0750 -print -quit)\" ] || { chmod -R 750 -- /srv/app && echo changed; }\
+            "; [ -z \"$(find /srv/app -mindepth 1 ! -type l ! -perm 0750 -print -quit)\" ] || { chmod -R 750 -- /srv/app && echo changed; }\
              ; [ -z \"$(find /srv/app -mindepth 1 ! -user app -print -quit)\" ] || { chown -R app -- /srv/app && echo changed; }"
         );
         assert!(
@@ -1069,7 +1082,7 @@ mod tests {
                 false
             )
             .unwrap(),
-            "[ -d '/srv/app data' ] || { mkdir -p -- '/srv/app data' && echo changed; }; [ \"$(stat -c %a -- '/srv/app data' 2>/dev/null)\" = 750 ] || { chmod 750 -- '/srv/app data' && echo changed; }"
+            "[ -d '/srv/app data' ] || { mkdir -p -- '/srv/app data' && echo changed; }; [ \"$(stat -L -c %a -- '/srv/app data' 2>/dev/null)\" = 750 ] || { chmod 750 -- '/srv/app data' && echo changed; }"
         );
         assert_eq!(
             file_command(
@@ -1093,11 +1106,11 @@ mod tests {
                 true
             )
             .unwrap(),
-            "[ -d /srv/d ] || { echo changed; }; cur=$(stat -c %U:%G -- /srv/d) && case \"$cur\" in app:*) ;; *) echo changed ;; esac"
+            "[ -d /srv/d ] || { echo changed; }; cur=$(stat -L -c %U:%G -- /srv/d) && case \"$cur\" in app:*) ;; *) echo changed ;; esac"
         );
         assert_eq!(
             chown_command("/a", Some("o w"), Some("g")).unwrap(),
-            "cur=$(stat -c %U:%G -- /a) && case \"$cur\" in 'o w':g) ;; *) chown 'o w:g' -- /a && echo changed ;; esac"
+            "cur=$(stat -L -c %U:%G -- /a) && case \"$cur\" in 'o w':g) ;; *) chown 'o w:g' -- /a && echo changed ;; esac"
         );
         assert!(
             file_command(
@@ -1132,7 +1145,7 @@ mod tests {
                 false
             )
             .unwrap(),
-            "[ -e /x ] || { touch -- /x && echo changed; }; t=$(date -d '2026-12-03 12:00:30' +%s) && { [ \"$(stat -c %Y -- /x)\" = \"$t\" ] || { touch -m -d \"@$t\" -- /x && echo changed; }; }"
+            "[ -e /x ] || { touch -- /x && echo changed; }; t=$(date -d '2026-12-03 12:00:30' +%s) && { [ \"$(stat -L -c %Y -- /x)\" = \"$t\" ] || { touch -m -d \"@$t\" -- /x && echo changed; }; }"
         );
         assert!(
             file_command(
@@ -1174,7 +1187,7 @@ mod tests {
             "if [ -e '/etc/a b' ] && [ ! -f '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; fi; \
              m=600; \
              if [ -f '/etc/a b' ] && [ \"$(sha256sum < '/etc/a b')\" = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881  -' ]; then cat > /dev/null; \
-             if [ \"$(stat -c %a -- '/etc/a b')\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- '/etc/a b' && echo changed $m; fi; \
+             if [ \"$(stat -L -c %a -- '/etc/a b')\" = \"$m\" ]; then echo unchanged $m; else chmod \"$m\" -- '/etc/a b' && echo changed $m; fi; \
              else umask 077 && if (set -C && cat > '/etc/.a b.drover-1') && chmod \"$m\" -- '/etc/.a b.drover-1' && mv -f -- '/etc/.a b.drover-1' '/etc/a b'; then :; else rm -f -- '/etc/.a b.drover-1'; exit 1; fi && echo changed $m; fi"
         );
         let opts = WriteOpts {
@@ -1198,7 +1211,7 @@ mod tests {
         );
         assert_eq!(
             read_state_command("/etc/a b"),
-            "if [ -f '/etc/a b' ]; then stat -c %a -- '/etc/a b' && cat -- '/etc/a b'; elif [ -e '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; else exit 3; fi"
+            "if [ -f '/etc/a b' ]; then stat -L -c %a -- '/etc/a b' && cat -- '/etc/a b'; elif [ -e '/etc/a b' ]; then echo 'exists but is not a regular file' >&2; exit 4; else exit 3; fi"
         );
     }
 }

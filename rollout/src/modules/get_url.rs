@@ -79,15 +79,15 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         )
     };
     // The mode is the file's, downloaded now or already there.
-    let want = |m: &FileMode| m.resolved("$(stat -c %a -- \"$d\")");
+    let want = |m: &FileMode| m.resolved("$(stat -L -c %a -- \"$d\")");
     let mode_fix = match &mode {
         None => String::new(),
         Some(m) if check => format!(
-            " && {{ [ ! -e \"$d\" ] || [ \"$(stat -c %a -- \"$d\")\" = {} ] || echo changed; }}",
+            " && {{ [ ! -e \"$d\" ] || [ \"$(stat -L -c %a -- \"$d\")\" = {} ] || echo changed; }}",
             want(m)
         ),
         Some(m) => format!(
-            " && {{ w={}; [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || {{ chmod \"$w\" -- \"$d\" && echo changed; }}; }}",
+            " && {{ w={}; [ \"$(stat -L -c %a -- \"$d\")\" = \"$w\" ] || {{ chmod \"$w\" -- \"$d\" && echo changed; }}; }}",
             want(m)
         ),
     };
@@ -182,16 +182,16 @@ mod tests {
         assert!(cmd.starts_with("d=/opt/dl; [ -d \"$d\" ] && d=\"$d\"/'a b.tgz'; if [ -f \"$d\" ] && [ \"$(sha256sum < \"$d\" | cut -d' ' -f1)\" = ab12 ]; then echo ok; else t=\"$(dirname -- \"$d\")/.a b.tgz.drover-"), "{cmd}");
         assert!(cmd.contains("(umask 077; set -C; : > \"$t\")"), "{cmd}");
         assert!(cmd.contains("curl -q -fsSL --max-time 10 -K - -o \"$t\" -- 'https://x/a b.tgz?v=1' && { [ \"$(sha256sum < \"$t\" | cut -d' ' -f1)\" = ab12 ] || { echo 'checksum mismatch' >&2; false; }; } && chmod 755 \"$t\" && mv -f -- \"$t\" \"$d\" && echo changed || { rm -f -- \"$t\"; exit 1; }"), "{cmd}");
-        assert!(cmd.ends_with("fi && { w=755; [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{cmd}");
+        assert!(cmd.ends_with("fi && { w=755; [ \"$(stat -L -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{cmd}");
         // A symbolic mode: chmod itself applies it to a scratch file of the mode now there.
         let sym = command(
             &args(json!({"url": "http://x/f", "dest": "/f", "mode": "a+x"})),
             false,
         )
         .unwrap();
-        assert!(sym.ends_with("fi && { w=$(s=$(mktemp) && chmod $(stat -c %a -- \"$d\") \"$s\" && chmod a+x \"$s\" && stat -c %a \"$s\"; rm -f \"$s\"); [ \"$(stat -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{sym}");
+        assert!(sym.ends_with("fi && { w=$(s=$(mktemp) && chmod $(stat -L -c %a -- \"$d\") \"$s\" && chmod a+x \"$s\" && stat -c %a \"$s\"; rm -f \"$s\"); [ \"$(stat -L -c %a -- \"$d\")\" = \"$w\" ] || { chmod \"$w\" -- \"$d\" && echo changed; }; }"), "{sym}");
         let owned = command(&args(json!({"url": "http://x/f", "dest": "/f", "owner": "app", "url_username": "u", "url_password": "p w"})), false).unwrap();
-        assert!(owned.ends_with("fi && { [ ! -e \"$d\" ] || { cur=$(stat -c %U:%G -- \"$d\") && case \"$cur\" in app:*) ;; *) chown app -- \"$d\" && echo changed ;; esac; }; }"), "{owned}");
+        assert!(owned.ends_with("fi && { [ ! -e \"$d\" ] || { cur=$(stat -L -c %U:%G -- \"$d\") && case \"$cur\" in app:*) ;; *) chown app -- \"$d\" && echo changed ;; esac; }; }"), "{owned}");
         assert!(!owned.contains("p w"), "{owned}");
         assert_eq!(
             credentials(&args(

@@ -37,7 +37,7 @@ pub fn command(
         "echo changed".to_string()
     } else {
         format!(
-            "m=$([ -e \"$d\" ] && stat -c %a -- \"$d\" || echo 644) && {new}t=\"$(dirname -- \"$d\")/{tmp}\" && \
+            "m=$([ -e \"$d\" ] && stat -L -c %a -- \"$d\" || echo 644) && {new}t=\"$(dirname -- \"$d\")/{tmp}\" && \
              (umask 077; set -C; : > \"$t\") && {{ cat -- \"$s\" > \"$t\" && chmod \"$m\" \"$t\" && {validate}{{ {backup}mv -f -- \"$t\" \"$d\"; }} && echo changed || {{ rm -f -- \"$t\"; exit 1; }}; }}",
             new = mode.map_or_else(String::new, |m| format!("m={} && ", m.resolved("$m"))),
             tmp = temp_path(name).trim_start_matches("./"),
@@ -51,10 +51,10 @@ pub fn command(
         }
     };
     let mode_fix = mode.map_or_else(String::new, |m| {
-        let w = m.resolved("$(stat -c %a -- \"$d\")");
+        let w = m.resolved("$(stat -L -c %a -- \"$d\")");
         let fix = act(format!("chmod {w} -- \"$d\""));
         let present = if check { "[ ! -e \"$d\" ] || " } else { "" };
-        format!("; {{ {present}[ \"$(stat -c %a -- \"$d\")\" = {w} ] || {{ {fix}; }}; }}")
+        format!("; {{ {present}[ \"$(stat -L -c %a -- \"$d\")\" = {w} ] || {{ {fix}; }}; }}")
     });
     let owner_fix =
         ownership_fix_at("\"$d\"", owner.0, owner.1, act).map_or_else(String::new, |f| {
@@ -127,10 +127,10 @@ mod tests {
             false,
         )
         .unwrap();
-        assert!(cmd.starts_with("s='/etc/app/a b.conf'; d=/srv/; [ -d \"$d\" ] && d=\"$d\"/'a b.conf'; [ -f \"$s\" ] || { echo \"$s is not a file on the host\" >&2; exit 1; }; if [ -f \"$d\" ] && cmp -s -- \"$s\" \"$d\"; then :; else m=$([ -e \"$d\" ] && stat -c %a -- \"$d\" || echo 644) && m=640 && t=\"$(dirname -- \"$d\")/.a b.conf.drover-"), "{cmd}");
+        assert!(cmd.starts_with("s='/etc/app/a b.conf'; d=/srv/; [ -d \"$d\" ] && d=\"$d\"/'a b.conf'; [ -f \"$s\" ] || { echo \"$s is not a file on the host\" >&2; exit 1; }; if [ -f \"$d\" ] && cmp -s -- \"$s\" \"$d\"; then :; else m=$([ -e \"$d\" ] && stat -L -c %a -- \"$d\" || echo 644) && m=640 && t=\"$(dirname -- \"$d\")/.a b.conf.drover-"), "{cmd}");
         assert!(cmd.contains("(umask 077; set -C; : > \"$t\") && { cat -- \"$s\" > \"$t\" && chmod \"$m\" \"$t\" && { mv -f -- \"$t\" \"$d\"; } && echo changed || { rm -f -- \"$t\"; exit 1; }; }; fi"), "{cmd}");
-        assert!(cmd.contains("; { [ \"$(stat -c %a -- \"$d\")\" = 640 ] || { chmod 640 -- \"$d\" && echo changed; }; }"), "{cmd}");
-        assert!(cmd.contains("cur=$(stat -c %U:%G -- \"$d\") && case \"$cur\" in app:*) ;; *) chown app -- \"$d\" && echo changed ;; esac"), "{cmd}");
+        assert!(cmd.contains("; { [ \"$(stat -L -c %a -- \"$d\")\" = 640 ] || { chmod 640 -- \"$d\" && echo changed; }; }"), "{cmd}");
+        assert!(cmd.contains("cur=$(stat -L -c %U:%G -- \"$d\") && case \"$cur\" in app:*) ;; *) chown app -- \"$d\" && echo changed ;; esac"), "{cmd}");
         let checked = command("/a", "/b", &mode(None), (None, None), true).unwrap();
         assert!(
             checked.ends_with("then :; else echo changed; fi"),
