@@ -135,7 +135,7 @@ fn users_and_groups_are_made_changed_and_removed_only_where_they_differ() {
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 
     // --check reports the change and makes none.
-    let change = "- hosts: all\n  gather_facts: false\n  tasks:\n    - user:\n        name: deploy\n        shell: /bin/sh\n        groups: sudo\n        append: true\n";
+    let change = "- hosts: all\n  gather_facts: false\n  tasks:\n    - user:\n        name: deploy\n        shell: /bin/sh\n        groups: sudo\n        append: true\n        password_expire_min: 1\n        password_expire_max: 60\n        password_expire_warn: 10\n";
     let run = push(&fleet, "change", change, &["--check"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(recap(&run).contains("changed=1"), "{run:?}");
@@ -157,6 +157,15 @@ fn users_and_groups_are_made_changed_and_removed_only_where_they_differ() {
             .unwrap()
             .ends_with(":/bin/sh\n")
     );
+    // Password aging, as chage set it in shadow; asked again, it is as asked.
+    assert_eq!(
+        fleet
+            .exec(0, "getent shadow deploy | cut -d: -f4-6")
+            .unwrap(),
+        "1:60:10\n"
+    );
+    let run = push(&fleet, "change", change, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
 
     // A missing group is refused with Ansible's words; absent removes the user and its home.
     let run = push(

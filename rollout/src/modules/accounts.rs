@@ -38,6 +38,58 @@ pub struct Database {
     pub groups: Vec<GroupEntry>,
     /// The user's password field from shadow, when it was read.
     pub shadow: Option<String>,
+    /// The user's password aging from shadow, when it was read.
+    pub aging: Aging,
+}
+
+/// Password aging as shadow keeps it, in days (-1 where the field is empty: no limit), in chage's
+/// order of options: minimum, maximum, warning, inactivity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Aging {
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub warn: Option<i64>,
+    pub inactive: Option<i64>,
+}
+
+impl Aging {
+    /// Fields 4 to 7 of a shadow line.
+    fn from_shadow(fields: &[&str]) -> Aging {
+        let day = |i: usize| {
+            fields
+                .get(i)
+                .map(|f| {
+                    if f.is_empty() {
+                        Ok(-1)
+                    } else {
+                        f.parse::<i64>()
+                    }
+                })
+                .and_then(Result::ok)
+        };
+        Aging {
+            min: day(3),
+            max: day(4),
+            warn: day(5),
+            inactive: day(6),
+        }
+    }
+
+    /// chage's options for what `want` gives and `self` does not have.
+    fn chage_options(&self, want: &Aging) -> Vec<String> {
+        let mut opts = Vec::new();
+        for (flag, want, have) in [
+            ("-m", want.min, self.min),
+            ("-M", want.max, self.max),
+            ("-W", want.warn, self.warn),
+            ("-I", want.inactive, self.inactive),
+        ] {
+            if let Some(w) = want.filter(|w| Some(*w) != have) {
+                opts.extend([flag.to_string(), w.to_string()]);
+            }
+        }
+        opts
+    }
 }
 
 impl Database {
@@ -53,11 +105,12 @@ impl Database {
 const SECTION: &str = "##drover-section";
 
 /// The command that reads the database for user `name`: its passwd line, every group, and (when the
-/// password matters) its shadow field.
+/// password or its aging matters) its shadow line.
 pub fn query(name: &str, shadow: bool) -> String {
     let n = quote(name);
     let shadow = if shadow {
-        format!("; echo '{SECTION}'; getent shadow {n} | cut -d: -f2")
+        // A user not made yet has no line: that is no error.
+        format!("; echo '{SECTION}'; getent shadow {n} || :")
     } else {
         String::new()
     };
@@ -108,15 +161,24 @@ pub fn parse_database(out: &str, shadow: bool) -> Result<Database, String> {
             })
         })
         .collect();
-    let shadow = if shadow {
-        Some(parts.next().unwrap_or_default().trim_end().to_string())
+    let line = parts
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .unwrap_or_default();
+    let fields: Vec<&str> = line.split(':').collect();
+    let (shadow, aging) = if shadow {
+        let hash = fields.get(1).copied().unwrap_or_default().to_string();
+        (Some(hash), Aging::from_shadow(&fields))
     } else {
-        None
+        (None, Aging::default())
     };
     Ok(Database {
         user,
         groups,
         shadow,
+        aging,
     })
 }
 
@@ -142,6 +204,8 @@ pub struct UserSpec {
     pub move_home: bool,
     pub password_lock: Option<bool>,
     pub non_unique: bool,
+    /// `password_expire_min`, `_max`, `_warn` and `_account_disable`.
+    pub aging: Aging,
 }
 
 impl UserSpec {
@@ -196,13 +260,44 @@ impl UserSpec {
             move_home: args.bool("move_home").unwrap_or(false),
             password_lock: args.bool("password_lock"),
             non_unique: args.bool("non_unique").unwrap_or(false),
+            aging: Aging {
+                min: days(args, "password_expire_min")?,
+                max: days(args, "password_expire_max")?,
+                warn: days(args, "password_expire_warn")?,
+                inactive: days(args, "password_expire_account_disable")?,
+            },
         })
     }
 
-    /// Whether the plan needs the shadow field.
+    /// Whether the plan needs the shadow line.
     pub fn reads_shadow(&self) -> bool {
-        !self.absent && (self.password.is_some() || self.password_lock.is_some())
+        !self.absent
+            && (self.password.is_some()
+                || self.password_lock.is_some()
+                || self.aging != Aging::default())
     }
+}
+
+/// A number of days for chage (-1: no limit).
+fn days(args: &Args, key: &str) -> Result<Option<i64>, String> {
+    match args.num(key) {
+        None if args.0.get(key).is_some_and(|v| !v.is_null()) => {
+            Err(format!("user: `{key}` is not a number of days"))
+        }
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && n >= -1.0 && n <= 99_999.0 => Ok(Some(n as i64)),
+        Some(n) => Err(format!("user: `{key}: {n}` is not a number of days")),
+    }
+}
+
+/// `chage` with `opts` for the user, when there are any.
+fn chage(name: &str, opts: Vec<String>) -> Option<Vec<String>> {
+    (!opts.is_empty()).then(|| {
+        let mut cmd = words(&["chage"]);
+        cmd.extend(opts);
+        cmd.push(name.to_string());
+        cmd
+    })
 }
 
 /// What to run: commands (words, quoted when rendered) and a password line for `chpasswd -e`.
@@ -319,6 +414,8 @@ pub fn plan_user(spec: &UserSpec, db: &Database) -> Result<Plan, String> {
         cmd.push(spec.name.clone());
         plan.commands.push(cmd);
     }
+    plan.commands
+        .extend(chage(&spec.name, db.aging.chage_options(&spec.aging)));
     Ok(plan)
 }
 
@@ -374,6 +471,10 @@ fn create_user(spec: &UserSpec, db: &Database) -> Result<Vec<Vec<String>>, Strin
     if spec.password.is_none() && spec.password_lock == Some(true) {
         commands.push(words(&["usermod", "-L", &spec.name]));
     }
+    commands.extend(chage(
+        &spec.name,
+        Aging::default().chage_options(&spec.aging),
+    ));
     Ok(commands)
 }
 
@@ -654,7 +755,49 @@ mod tests {
         assert_eq!(missing.shadow.as_deref(), Some(""));
         assert_eq!(
             query("it's", true),
-            "getent passwd 'it'\\''s'; echo '##drover-section'; getent group; echo '##drover-section'; getent shadow 'it'\\''s' | cut -d: -f2"
+            "getent passwd 'it'\\''s'; echo '##drover-section'; getent group; echo '##drover-section'; getent shadow 'it'\\''s' || :"
+        );
+        let aged = parse_database(
+            "##drover-section\nroot:x:0:\n##drover-section\ndeploy:$6$a$b:19000:1:90::30::\n",
+            true,
+        )
+        .unwrap();
+        assert_eq!(aged.shadow.as_deref(), Some("$6$a$b"));
+        assert_eq!(
+            aged.aging,
+            Aging {
+                min: Some(1),
+                max: Some(90),
+                warn: Some(-1),
+                inactive: Some(30)
+            }
+        );
+    }
+
+    #[test]
+    fn password_aging_changes_with_chage_only_where_it_differs() {
+        let mut d = db();
+        d.aging = Aging {
+            min: Some(0),
+            max: Some(99999),
+            warn: Some(7),
+            inactive: Some(-1),
+        };
+        let aging = json!({"name": "deploy", "password_expire_min": 7, "password_expire_max": 60, "password_expire_warn": 7});
+        assert_eq!(
+            user_plan(aging.clone(), &d).unwrap(),
+            "chage -m 7 -M 60 deploy"
+        );
+        d.aging.min = Some(7);
+        d.aging.max = Some(60);
+        assert_eq!(user_plan(aging, &d).unwrap(), "");
+        // A new user gets them after useradd.
+        d.user = None;
+        let made = user_plan(json!({"name": "deploy", "password_expire_max": -1}), &d).unwrap();
+        assert!(made.ends_with(" && chage -M -1 deploy"), "{made}");
+        assert!(
+            UserSpec::from_args(&args(json!({"name": "x", "password_expire_max": "often"})))
+                .is_err()
         );
     }
 
