@@ -285,7 +285,7 @@ fn days(args: &Args, key: &str) -> Result<Option<i64>, String> {
             Err(format!("user: `{key}` is not a number of days"))
         }
         None => Ok(None),
-        Some(n) if n.fract() == 0.0 && n >= -1.0 && n <= 99_999.0 => Ok(Some(n as i64)),
+        Some(n) if n.fract() == 0.0 && (-1.0..=99_999.0).contains(&n) => Ok(Some(n as i64)),
         Some(n) => Err(format!("user: `{key}: {n}` is not a number of days")),
     }
 }
