@@ -3089,3 +3089,55 @@ fn apache_modules_are_enabled_and_disabled_as_apache_itself_reports_them() {
         "{ignored:?}"
     );
 }
+
+/// pamd on Debian's own /etc/pam.d/sshd, as devsec.hardening's ssh_hardening uses it: the dynamic
+/// MOTD rules removed (with a backup), --check first (nothing written), then for real, then again
+/// (nothing to change); an argument added to a rule in place.
+#[test]
+fn pamd_edits_debians_sshd_service_as_community_general_does() {
+    let Some(fleet) = one_host("pamd_edits_debians_sshd_service_as_community_general_does") else {
+        return;
+    };
+    let original = fleet.exec(0, "cat /etc/pam.d/sshd").unwrap();
+    assert!(original.contains("pam_motd.so"), "{original}");
+    let motd = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.pamd:\n        name: sshd\n        type: session\n        control: optional\n        module_path: pam_motd.so\n        state: absent\n        backup: true\n      register: motd\n    - copy:\n        content: \"{{ motd.change_count }} {{ motd.backupdest }}\"\n        dest: /root/pamd\n";
+    let checked = push(&fleet, "motd", motd, &["--check"]);
+    assert!(recap(&checked).contains("changed=2"), "{checked:?}");
+    assert_eq!(fleet.exec(0, "cat /etc/pam.d/sshd").unwrap(), original);
+    let run = push(&fleet, "motd", motd, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let now = fleet.exec(0, "cat /etc/pam.d/sshd").unwrap();
+    assert!(!now.contains("pam_motd.so"), "{now}");
+    assert_eq!(
+        now.lines()
+            .nth(1)
+            .map(|l| l.starts_with("# Updated by Ansible - ")),
+        Some(true),
+        "{now}"
+    );
+    assert!(
+        now.contains("\nsession    required pam_limits.so\n"),
+        "{now}"
+    );
+    let (count, backup) = {
+        let said = fleet.exec(0, "cat /root/pamd").unwrap();
+        let (c, b) = said.split_once(' ').unwrap();
+        (c.to_string(), b.to_string())
+    };
+    assert_eq!(count, "2");
+    assert_eq!(fleet.exec(0, &format!("cat '{backup}'")).unwrap(), original);
+    // Again: the pamd task finds nothing to remove (its count, copied, is what changes).
+    let again = push(&fleet, "motd", motd, &[]);
+    assert!(again.stdout.contains("ok       [pamd]"), "{again:?}");
+    assert_eq!(fleet.exec(0, "cat /root/pamd").unwrap(), "0 ");
+    let args = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.pamd:\n        name: sshd\n        type: account\n        control: required\n        module_path: pam_nologin.so\n        state: args_present\n        module_arguments: [file=/etc/nologin.drover]\n";
+    let run = push(&fleet, "args", args, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(
+        fleet
+            .exec(0, "cat /etc/pam.d/sshd")
+            .unwrap()
+            .contains("\naccount    required pam_nologin.so file=/etc/nologin.drover\n")
+    );
+    assert!(recap(&push(&fleet, "args", args, &[])).contains("changed=0"));
+}

@@ -99,6 +99,8 @@ pub enum ModuleKind {
     Alternatives,
     /// `pam_limits`.
     PamLimits,
+    /// `pamd`.
+    Pamd,
     /// `assemble`.
     Assemble,
     /// `locale_gen`.
@@ -1943,6 +1945,27 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         true,
     )
     .aliases(&["community.general.pam_limits"]),
+    module(
+        ModuleKind::Pamd,
+        "pamd",
+        "One rule of a PAM service file (/etc/pam.d/NAME), found by type, control and module path, changed as community.general changes it: updated, a rule put before or after it, arguments added or removed, or removed; the file rewritten as the module writes it.",
+        &[
+            req("name", Str, "the service: the file's name under `path`"),
+            req("type", Choice(&["account", "-account", "auth", "-auth", "password", "-password", "session", "-session"]), "the rule's type"),
+            req("control", Str, "the rule's control: required, optional, ... or [value=action ...]"),
+            req("module_path", Str, "the rule's module, such as pam_motd.so"),
+            p("new_type", Choice(&["account", "-account", "auth", "-auth", "password", "-password", "session", "-session"]), "updated: its new type; before and after: the new rule's"),
+            p("new_control", Str, "updated: its new control; before and after: the new rule's"),
+            p("new_module_path", Str, "updated: its new module; before and after: the new rule's"),
+            p("module_arguments", List, "updated: its arguments (all of them); before and after: the new rule's; args_present and args_absent: those to add (key=value replaces the key's value) or remove"),
+            p("state", Choice(&["updated", "before", "after", "args_present", "args_absent", "absent"]), "what to do to each rule found (default updated)"),
+            p("path", Str, "the folder of service files (default /etc/pam.d)"),
+            BACKUP,
+        ],
+        CheckMode::Predicts,
+        true,
+    )
+    .aliases(&["community.general.pamd"]),
     module(
         ModuleKind::Modprobe,
         "modprobe",

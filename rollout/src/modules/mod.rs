@@ -54,6 +54,7 @@ mod nmcli;
 mod npm;
 mod package;
 mod pam_limits;
+mod pamd;
 mod pip;
 mod probe;
 mod remote_copy;
@@ -551,6 +552,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Modprobe => modprobe::run(&args, ctx).await,
         M::Alternatives => alternatives::run(&args, ctx).await,
         M::PamLimits => pam_limits::run(&args, ctx).await,
+        M::Pamd => pamd::run(&args, ctx).await,
         M::Assemble => assemble::run(&args, ctx).await,
         M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Acl => acl::run(&args, ctx).await,
