@@ -284,10 +284,31 @@ impl ParamType {
             (ParamType::Dict, v) => v.is_object(),
             (ParamType::Choice(words), Json::Bool(b)) => {
                 words.contains(&if *b { "true" } else { "false" })
+                    || choice_of_bool(words, *b).is_some()
             }
             (ParamType::Choice(words), _) => text.is_some_and(|t| words.contains(&t)),
         };
         (!ok).then(|| format!("expected {}, found {value}", self.describe()))
+    }
+}
+
+/// The one choice a YAML boolean stands for, as Ansible reads it back: PyYAML makes `on` or `yes`
+/// a boolean, and Ansible's argument check turns it back into the only choice among its true (or
+/// false) spellings, if there is exactly one (`logging: on` for ufw). None where the choices take
+/// the boolean as it is, or none or several of them could be meant.
+pub fn choice_of_bool(words: &[&'static str], b: bool) -> Option<&'static str> {
+    if words.contains(&if b { "true" } else { "false" }) {
+        return None;
+    }
+    let spellings: &[&str] = if b {
+        &["y", "yes", "on", "1", "true", "t"]
+    } else {
+        &["n", "no", "off", "0", "false", "f"]
+    };
+    let mut meant = words.iter().filter(|w| spellings.contains(w));
+    match (meant.next(), meant.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
     }
 }
 
@@ -2795,6 +2816,15 @@ impl Module {
                 args.entry(k.clone()).or_insert(v.clone());
             }
         }
+        // A boolean for a choice is the choice it stands for (`logging: on`), as Ansible reads it.
+        for param in spec.params {
+            if let (ParamType::Choice(words), Some(Json::Bool(b))) =
+                (&param.ty, args.get(param.name))
+                && let Some(word) = choice_of_bool(words, *b)
+            {
+                args.insert(param.name.to_string(), Json::String(word.to_string()));
+            }
+        }
         // Required parameters are checked once `module_defaults:` around the task are known
         // (`Module::missing`), since they may give them.
         Ok(Module {
@@ -3102,6 +3132,12 @@ mod tests {
             Some(ModuleKind::Systemd)
         );
         assert!(find("docker_swarm").is_none());
+        // YAML's `on` for a choice among on/off/low...: Ansible reads it back as `on`.
+        let levels = &["on", "off", "low", "medium", "high", "full"];
+        assert_eq!(choice_of_bool(levels, true), Some("on"));
+        assert_eq!(choice_of_bool(levels, false), Some("off"));
+        assert_eq!(choice_of_bool(&["yes", "on", "x"], true), None);
+        assert_eq!(choice_of_bool(&["true", "false", "yes"], true), None);
         assert_eq!(
             find("ansible.legacy.zypper").map(|s| s.kind),
             find("community.general.zypper").map(|s| s.kind)

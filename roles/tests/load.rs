@@ -296,3 +296,24 @@ fn a_role_beside_the_playbook_or_named_by_a_relative_path_is_found() {
     let err = loaded.as_ref().err().map(ToString::to_string);
     assert!(loaded.is_ok(), "{err:?}");
 }
+
+/// YAML 1.1 reads `on` as a boolean; for a choice among on/off/low/... Ansible reads it back as the
+/// one choice it can mean, and so does drover (ufw's `logging: on`); where it could mean none, the
+/// value is refused as before.
+#[test]
+fn a_boolean_for_a_choice_is_the_choice_it_stands_for() {
+    let (_dir, pb) = load(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - community.general.ufw:\n        state: enabled\n        logging: on\n",
+    )]);
+    let pb = pb.unwrap();
+    let TaskBody::Module(m) = &pb.plays[0].tasks[0].body else {
+        panic!("a module task")
+    };
+    assert_eq!(m.args["logging"], "on");
+    let refused = error(&[(
+        "site.yml",
+        "- hosts: all\n  tasks:\n    - apt:\n        name: x\n        state: yes\n",
+    )]);
+    assert!(refused.contains("site.yml:5:16"), "{refused}");
+}

@@ -83,7 +83,7 @@ fn one(spec: &Spec) -> String {
 /// The whole reference, as docs/modules.md holds it.
 pub fn markdown() -> String {
     let mut out = String::from(
-        "# Modules\n\nWritten by `drover doc --markdown` from the modules' own declarations; a test checks that this file is its output. Every parameter listed is honoured; any other is refused when the playbook loads, with its file, line and column. A value written as it is must be of the type given (checked at load); a template is checked when the task runs. Names may be written `ansible.builtin.NAME`.\n",
+        "# Modules\n\nWritten by `drover doc --markdown` from the modules' own declarations; a test checks that this file is its output. Every parameter listed is honoured; any other is refused when the playbook loads, with its file, line and column. A value written as it is must be of the type given (checked at load; a YAML boolean given for a choice is the one choice it can stand for, `on` or `off`, as Ansible reads it back); a template is checked when the task runs. Names may be written `ansible.builtin.NAME` or `ansible.legacy.NAME`.\n",
     );
     for spec in MODULES {
         let _ = write!(out, "\n## {}\n\n{}\n\n", spec.name, spec.summary);
