@@ -424,6 +424,17 @@ mod tests {
         );
     }
 
+    /// As PyYAML reads them (checked with python3's yaml.safe_load): continuation lines of a
+    /// quoted scalar at any indentation, folded into single spaces.
+    #[test]
+    fn quoted_scalars_continue_at_any_indentation_as_pyyaml_reads_them() {
+        let v = json("a:\n  b: \"x [\n    y,\n  ] z\"\n  c: 'p\nq'\n  d: 1\n");
+        assert_eq!(
+            v,
+            serde_json::json!({"a": {"b": "x [ y, ] z", "c": "p q", "d": 1}})
+        );
+    }
+
     #[test]
     fn merge_keys_fill_in_but_never_override() {
         let v = json("base: &b {x: 1, y: 2}\nthing:\n  y: 3\n  <<: *b\n");
