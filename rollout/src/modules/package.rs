@@ -5,16 +5,14 @@
 use super::foreign_packages::{self, Manager};
 use super::{Args, ModuleCtx, Outcome, apt};
 
-/// package's own parameters; every other one is the package manager's module's.
-const OWN: &[&str] = &["name", "state", "use"];
-
-/// The first parameter given that the package manager's module does not take, as the error
-/// Ansible gives for it (its package hands every parameter on, and the module refuses).
+/// The first parameter given, not package's own, that the package manager's module does not take,
+/// as the error Ansible gives for it (its package hands every other parameter on, and the module
+/// refuses).
 fn not_taken(args: &Args, manager: &str) -> Option<String> {
     let spec = drover_roles::module::find(manager)?;
-    let key = (args.0.keys()).find(|k| {
-        !OWN.contains(&k.as_str()) && !spec.params.iter().any(|p| p.name == k.as_str())
-    })?;
+    let takes = |s: &drover_roles::Spec, k: &str| s.params.iter().any(|p| p.name == k);
+    let own = drover_roles::ModuleKind::Package.spec();
+    let key = (args.0.keys()).find(|k| !takes(own, k) && !takes(spec, k))?;
     Some(format!(
         "package: the package manager here is {manager}, whose module does not take `{key}`"
     ))
