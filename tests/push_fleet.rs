@@ -3925,3 +3925,19 @@ fn file_follows_symbolic_links_and_settles() {
     );
     assert_eq!(mode(&target), 0o750);
 }
+
+/// Two tasks of one name in a row are two tasks: each gets its `TASK [...]` header, as in
+/// ansible-playbook (unnamed tasks are named by their module, so this is every run of
+/// consecutive unnamed `command` tasks).
+#[test]
+fn consecutive_tasks_of_one_name_each_get_a_header() {
+    let fleet = common::fleet(1);
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n    - command: \"true\"\n    - debug: msg=one\n";
+    let pb = fleet.dir().join("same.yml");
+    std::fs::write(&pb, play).unwrap();
+    let runs = fleet.dir().join("runs");
+    let run = common::drover(&fleet, &common::push_args(&pb, &runs, &[]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.matches("TASK [command]").count(), 2, "{run:?}");
+    assert_eq!(run.stdout.matches("TASK [debug]").count(), 1, "{run:?}");
+}

@@ -246,6 +246,10 @@ pub enum PushEvent {
         host: String,
         /// `role : name` or the task's name or module, as its [`PushEvent::Task`] will say.
         task: String,
+        /// Where the task is written (`file:line:col`; the play's place for fact gathering): two
+        /// tasks of one name are two tasks. Empty in journals written before it was kept.
+        #[serde(default)]
+        at: String,
     },
     /// `-vvv`: a command a task runs on a host, as sent (before sudo wraps it; `become` says
     /// whom it runs as). Never for a `no_log` task.

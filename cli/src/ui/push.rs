@@ -60,8 +60,9 @@ fn output_lines(output: &TaskOutput) -> Vec<String> {
 pub struct PushView {
     json: bool,
     activity: Activity,
-    /// The task whose `TASK [...]` header was printed last.
-    header: Option<String>,
+    /// The task whose `TASK [...]` header was printed last: its name, and where it is written when
+    /// a task start said so.
+    header: Option<(String, Option<String>)>,
     /// Hosts whose failure a task line has already shown, so the host's end does not repeat it.
     failure_shown: std::collections::HashSet<String>,
 }
@@ -84,12 +85,26 @@ impl PushView {
         }
     }
 
-    /// `TASK [name]`, when the task differs from the last one announced.
+    /// `TASK [name]`, when a task of another name than the last one announced shows up.
     fn announce(&mut self, task: &str) {
-        if self.header.as_deref() != Some(task) {
-            self.header = Some(task.to_string());
+        if self.header.as_ref().is_none_or(|(name, _)| name != task) {
+            self.header = Some((task.to_string(), None));
             self.say(format!("\n{} [{task}]", style("TASK").bold()));
         }
+    }
+
+    /// `TASK [name]` for a task that starts, unless it is the very task announced last: two tasks
+    /// of one name in a row get a header each, as in Ansible.
+    fn announce_start(&mut self, task: &str, at: &str) {
+        let this = (task.to_string(), Some(at.to_string()));
+        let same = self
+            .header
+            .as_ref()
+            .is_some_and(|(name, place)| name == task && place.as_deref().is_none_or(|p| p == at));
+        if !same {
+            self.say(format!("\n{} [{task}]", style("TASK").bold()));
+        }
+        self.header = Some(this);
     }
 
     /// Shows one event.
@@ -136,7 +151,7 @@ impl PushView {
                     hosts.join(", ")
                 ));
             }
-            PushEvent::TaskStarted { task, .. } => self.announce(task),
+            PushEvent::TaskStarted { task, at, .. } => self.announce_start(task, at),
             // -vvv: the command line, as Ansible's `<host> EXEC ...` lines.
             PushEvent::Exec {
                 host,
@@ -260,7 +275,7 @@ impl PushView {
                     self.activity.started(host, "connecting");
                 }
             }
-            PushEvent::TaskStarted { host, task } => self.activity.started(host, task),
+            PushEvent::TaskStarted { host, task, .. } => self.activity.started(host, task),
             PushEvent::HostDone { host, .. } => self.activity.finished(host),
             PushEvent::RunDone { .. } => self.activity.finish(),
             _ => {}

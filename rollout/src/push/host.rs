@@ -393,6 +393,7 @@ impl HostRun<'_> {
         self.run.emitter.emit(PushEvent::TaskStarted {
             host: self.host.clone(),
             task: GATHERING_FACTS.into(),
+            at: self.play.at.to_string(),
         });
         let gather = self.gather();
         let ran = match self.early.take() {

@@ -178,6 +178,7 @@ impl HostRun<'_> {
         self.run.emitter.emit(PushEvent::TaskStarted {
             host: self.host.clone(),
             task: Self::task_label(task, Some(module), role),
+            at: task.at.to_string(),
         });
         if !self.snapshot_taken && restart::may_restart_docker_or_host(module) {
             self.take_snapshot().await;
