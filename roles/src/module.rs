@@ -598,6 +598,19 @@ const fn concat_params<const A: usize, const B: usize, const N: usize>(
     out
 }
 
+/// The rule types of a PAM service file (`-` in front: no complaint when the module is missing), as
+/// `pamd` takes them.
+pub const PAM_TYPES: &[&str] = &[
+    "account",
+    "-account",
+    "auth",
+    "-auth",
+    "password",
+    "-password",
+    "session",
+    "-session",
+];
+
 /// Every module drover knows.
 pub const MODULES: &[Spec] = &[
     module(
@@ -1972,10 +1985,10 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         "One rule of a PAM service file (/etc/pam.d/NAME), found by type, control and module path, changed as community.general changes it: updated, a rule put before or after it, arguments added or removed, or removed; the file rewritten as the module writes it.",
         &[
             req("name", Str, "the service: the file's name under `path`"),
-            req("type", Choice(&["account", "-account", "auth", "-auth", "password", "-password", "session", "-session"]), "the rule's type"),
+            req("type", Choice(PAM_TYPES), "the rule's type"),
             req("control", Str, "the rule's control: required, optional, ... or [value=action ...]"),
             req("module_path", Str, "the rule's module, such as pam_motd.so"),
-            p("new_type", Choice(&["account", "-account", "auth", "-auth", "password", "-password", "session", "-session"]), "updated: its new type; before and after: the new rule's"),
+            p("new_type", Choice(PAM_TYPES), "updated: its new type; before and after: the new rule's"),
             p("new_control", Str, "updated: its new control; before and after: the new rule's"),
             p("new_module_path", Str, "updated: its new module; before and after: the new rule's"),
             p("module_arguments", List, "updated: its arguments (all of them); before and after: the new rule's; args_present and args_absent: those to add (key=value replaces the key's value) or remove"),

@@ -7,6 +7,7 @@
 
 use std::sync::LazyLock;
 
+use drover_roles::module::PAM_TYPES;
 use regex::Regex;
 
 use super::files::{FileTarget, Remote, ensure_content, read_state};
@@ -22,18 +23,6 @@ static RULE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// One argument: a bracketed group (to the last `]`) or a word.
 static ARG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\[.*\]|\S*)").expect("valid regex"));
-
-/// The rule types a PAM service takes (`-` in front: no complaint when the module is missing).
-pub const TYPES: &[&str] = &[
-    "account",
-    "-account",
-    "auth",
-    "-auth",
-    "password",
-    "-password",
-    "session",
-    "-session",
-];
 
 const SIMPLE_CONTROLS: &[&str] = &[
     "required",
@@ -152,7 +141,7 @@ impl Rule {
     /// Why the rule is not one PAM takes, if it is not.
     fn invalid(&self) -> Option<String> {
         let line = self.to_string();
-        if !TYPES.contains(&self.kind.as_str()) {
+        if !PAM_TYPES.contains(&self.kind.as_str()) {
             return Some(format!(
                 "Rule type, {}, is not valid in rule {line}",
                 self.kind
@@ -281,10 +270,10 @@ impl Task {
             }
         };
         for kind in std::iter::once(&key.kind).chain(new("new_type").as_ref()) {
-            if !TYPES.contains(&kind.as_str()) {
+            if !PAM_TYPES.contains(&kind.as_str()) {
                 return Err(format!(
                     "`{kind}` is not a PAM rule type ({})",
-                    TYPES.join(", ")
+                    PAM_TYPES.join(", ")
                 ));
             }
         }
