@@ -2829,13 +2829,19 @@ impl Module {
                 args.entry(k.clone()).or_insert(v.clone());
             }
         }
-        // A boolean for a choice is the choice it stands for (`logging: on`), as Ansible reads it.
-        for param in spec.params {
-            if let (ParamType::Choice(words), Some(Json::Bool(b))) =
-                (&param.ty, args.get(param.name))
+        // A boolean for a choice is the choice it stands for (`logging: on`), as Ansible reads it;
+        // a parameter handed on to another module (package's) is that module's choice.
+        for (key, value) in args.iter_mut() {
+            if let (
+                Some(Param {
+                    ty: ParamType::Choice(words),
+                    ..
+                }),
+                Json::Bool(b),
+            ) = (spec.param(key), &*value)
                 && let Some(word) = choice_of_bool(words, *b)
             {
-                args.insert(param.name.to_string(), Json::String(word.to_string()));
+                *value = Json::String(word.to_string());
             }
         }
         // Required parameters are checked once `module_defaults:` around the task are known
