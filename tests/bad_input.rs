@@ -480,3 +480,46 @@ fn collection_roles_are_found_in_the_collections_paths() {
         ),
     );
 }
+
+/// ansible.cfg's `vault_password_file` naming a file this machine lacks is a warning while
+/// `--vault-password-file` gives a password (as ansible-playbook reads them: every source is
+/// tried, and only none answering is an error); without the flag it is refused, naming the file.
+#[test]
+fn a_missing_configured_vault_password_file_is_a_warning_beside_a_given_one() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vault/tests/fixtures");
+    let vars = std::fs::read_to_string(fixtures.join("vars-1.1.yml")).unwrap();
+    let dir = workdir(
+        "vault-cfg",
+        &[
+            (
+                "ansible.cfg",
+                "[defaults]\nvault_password_file = ~/no-such-vault-pass\n",
+            ),
+            ("secret.yml", &vars),
+            (
+                "pb.yml",
+                "- hosts: all\n  vars_files: [secret.yml]\n  tasks:\n    - command: \"true\"\n",
+            ),
+        ],
+    );
+    let pass = fixtures.join("password.txt");
+    let (pb, inv, cfg) = (
+        dir.join("pb.yml"),
+        dir.join("hosts.ini"),
+        dir.join("ansible.cfg"),
+    );
+    let check = |extra: &[&str]| {
+        let mut args = vec!["push", pb.to_str().unwrap(), "-i", inv.to_str().unwrap()];
+        args.push("--syntax-check");
+        args.extend_from_slice(extra);
+        common::drover_env(&dir, &args, &[("ANSIBLE_CONFIG", cfg.to_str().unwrap())])
+    };
+    let given = check(&["--vault-password-file", pass.to_str().unwrap()]);
+    assert_eq!(given.code, 0, "{given:?}");
+    assert!(
+        given.stderr.contains("warning: vault password file")
+            && given.stderr.contains("no-such-vault-pass"),
+        "{given:?}"
+    );
+    assert_bad_input(&check(&[]), "no-such-vault-pass", "vault password file");
+}

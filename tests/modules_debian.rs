@@ -2976,7 +2976,7 @@ fn openssl_keys_csrs_and_certificates_are_made_once_and_verify() {
              \x20   - community.crypto.x509_certificate:\n        path: /etc/ssl/drover/ca.crt\n        csr_content: \"{{{{ ca_csr.csr }}}}\"\n        privatekey_path: /etc/ssl/drover/ca.key\n        privatekey_passphrase: \"{{{{ ca_pass }}}}\"\n        provider: selfsigned\n\
              \x20   - openssl_privatekey:\n        path: /etc/ssl/drover/web.key\n        size: 2048\n        mode: \"0640\"\n        group: www-data\n\
              \x20   - openssl_csr:\n        path: /etc/ssl/drover/web.csr\n        privatekey_path: /etc/ssl/drover/web.key\n        common_name: {cn}\n        subject_alt_name: [\"DNS:{cn}\", \"IP:192.0.2.10\"]\n        extended_key_usage: [serverAuth]\n        organization_name: \"A/B+C, Inc.\"\n\
-             \x20   - community.crypto.x509_certificate:\n        path: /etc/ssl/drover/web.crt\n        csr_path: /etc/ssl/drover/web.csr\n        provider: ownca\n        ownca_path: /etc/ssl/drover/ca.crt\n        ownca_privatekey_path: /etc/ssl/drover/ca.key\n        ownca_privatekey_passphrase: \"{{{{ ca_pass }}}}\"\n        ownca_not_after: +30d\n        mode: \"0644\"\n"
+             \x20   - community.crypto.x509_certificate:\n        path: /etc/ssl/drover/web.crt\n        csr_path: /etc/ssl/drover/web.csr\n        provider: ownca\n        ownca_path: /etc/ssl/drover/ca.crt\n        ownca_privatekey_path: /etc/ssl/drover/ca.key\n        ownca_privatekey_passphrase: \"{{{{ ca_pass }}}}\"\n        ownca_not_before: \"+0s\"\n        ownca_not_after: +30d\n        mode: \"0644\"\n"
         )
     };
     let run = push(&fleet, "pki", &play("web01.example"), &[]);

@@ -32,13 +32,16 @@ fn main() -> std::process::ExitCode {
         Err(e) => return bad(e),
     };
     ansible_cfg::apply(&mut command, &cfg, &given);
-    if let Err(e) = vault::install(&cli.vault, &cfg, |p| {
+    match vault::install(&cli.vault, &cfg, |p| {
         settings::prompt_secret(p).map_err(|e| match e {
             exit::Failure::BadInput(e) | exit::Failure::Internal(e) => e.to_string(),
             exit::Failure::Hosts(_) => "cannot read the vault password".into(),
         })
     }) {
-        return bad(e);
+        Ok(warnings) => warnings
+            .iter()
+            .for_each(|w| eprintln!("warning: {w} (another password is used)")),
+        Err(e) => return bad(e),
     }
     let result = match command {
         args::Command::Inventory(a) => commands::inventory::run(&a),

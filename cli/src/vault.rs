@@ -104,23 +104,39 @@ fn sources(args: &VaultArgs, cfg: &crate::ansible_cfg::AnsibleCfg) -> Vec<(Strin
     unique
 }
 
-/// Reads every password and installs them for the run.
+/// Reads every password and installs them for the run; returns the warnings to show.
+///
+/// As in Ansible, a password file that cannot be read is a warning while another source gives
+/// a password (ansible.cfg's `vault_password_file` on a machine that lacks it, beside
+/// `--vault-password-file`), and an error when no source does. A prompt that fails is an error.
 pub fn install(
     args: &VaultArgs,
     cfg: &crate::ansible_cfg::AnsibleCfg,
     prompt: impl Fn(&str) -> Result<String, String>,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     let mut secrets = Vec::new();
+    let mut unread = Vec::new();
     for (id, source) in sources(args, cfg) {
         let password = match &source {
-            Source::File(path) => from_file(path, &id)?,
+            Source::File(path) => match from_file(path, &id) {
+                Ok(password) => password,
+                Err(e) => {
+                    unread.push(e);
+                    continue;
+                }
+            },
             Source::Prompt if id == "default" => prompt("Vault password: ")?,
             Source::Prompt => prompt(&format!("Vault password ({id}): "))?,
         };
         secrets.push(Secret::new(&id, password.as_bytes()));
     }
+    if secrets.is_empty() {
+        if let Some(e) = unread.pop() {
+            return Err(e);
+        }
+    }
     drover_vault::install(Keyring::new(secrets));
-    Ok(())
+    Ok(unread)
 }
 
 #[cfg(test)]

@@ -658,6 +658,31 @@ fn days(text: &str) -> Result<u64, String> {
     Ok(total)
 }
 
+/// Checks a `*_not_before`: `openssl x509 -req` (OpenSSL 3.0, Debian 12's) starts a
+/// certificate now and cannot be told otherwise, so only a relative time of zero (`+0s`, as
+/// roles write it to mean now) is taken; any other start is refused rather than ignored.
+fn starts_now(text: &str) -> Result<(), String> {
+    let rest = text
+        .strip_prefix('+')
+        .or_else(|| text.strip_prefix('-'))
+        .unwrap_or("");
+    let zero = !rest.is_empty()
+        && rest.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && rest
+            .split(|c: char| "wdhms".contains(c))
+            .all(|n| n.is_empty() || n.chars().all(|c| c == '0'))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || "wdhms".contains(c));
+    if zero {
+        Ok(())
+    } else {
+        Err(format!(
+            "a start of validity `{text}` other than now (+0s) is not one drover can set: the host's openssl starts a certificate when it signs it"
+        ))
+    }
+}
+
 /// A shell function that prints the extensions of a certificate's or CSR's text (standard
 /// input), less the key identifiers that signing adds: what a certificate copies from its CSR.
 const EXTENSIONS: &str = "ext() { awk '/X509v3 extensions:|Requested Extensions:/{on=1;next} /Signature Algorithm|Signature Value/{on=0} on{sub(/^ +/,\"\"); if ($0 ~ /Key Identifier/){skip=1;next} if(skip){skip=0;next} print}'; }";
@@ -673,6 +698,9 @@ fn certificate_script(args: &Args, path: &str) -> Result<String, String> {
         (None, Some(c)) => format!("csr={}", quote(&c)),
         (None, None) => return Err("needs `csr_path` or `csr_content`".into()),
     };
+    for start in ["selfsigned_not_before", "ownca_not_before"] {
+        args.str(start).map_or(Ok(()), |t| starts_now(&t))?;
+    }
     let (sign, verify) = match provider.as_str() {
         "selfsigned" => {
             let key = args
@@ -784,6 +812,16 @@ pub async fn certificate(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 mod tests {
     use super::*;
     use crate::modules::args;
+
+    #[test]
+    fn only_a_start_of_now_is_taken() {
+        for now in ["+0s", "+0", "-0d", "+0w0d0h0m0s"] {
+            assert_eq!(starts_now(now), Ok(()), "{now}");
+        }
+        for other in ["+1d", "-1d", "20250101000000Z", "", "+", "+0x", "+s"] {
+            assert!(starts_now(other).is_err(), "{other}");
+        }
+    }
 
     #[test]
     fn keys_are_made_as_asked_and_never_on_a_command_line() {
