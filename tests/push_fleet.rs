@@ -3926,6 +3926,27 @@ fn file_follows_symbolic_links_and_settles() {
     assert_eq!(mode(&target), 0o750);
 }
 
+/// The SELinux context parameters of a module that writes files load, and on a host without
+/// SELinux (this one) there is nothing to set: the task does its work, as in Ansible. A module
+/// that writes no file does not take them.
+#[test]
+fn selinux_contexts_on_a_host_without_selinux_are_nothing_to_set() {
+    let fleet = common::fleet(1);
+    assert!(!std::path::Path::new("/sys/fs/selinux/enforce").exists());
+    let dir = fleet.dir().join("selinux-share");
+    let play = format!(
+        "- hosts: node01\n  gather_facts: false\n  tasks:\n    - file: {{path: {d}, state: directory, mode: \"0750\", setype: samba_share_t, seuser: system_u}}\n    - copy: {{dest: {d}/note, content: hi, setype: \"{{{{ none_given | default(omit) }}}}\"}}\n",
+        d = dir.display()
+    );
+    let run = push_text(&fleet, &[("selinux.yml", &play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("note")).unwrap(), "hi");
+    let refused = "- hosts: node01\n  gather_facts: false\n  tasks:\n    - command: {cmd: \"true\", setype: x}\n";
+    let run = push_text(&fleet, &[("selinux-command.yml", refused)]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("setype"), "{run:?}");
+}
+
 /// Two tasks of one name in a row are two tasks: each gets its `TASK [...]` header, as in
 /// ansible-playbook (unnamed tasks are named by their module, so this is every run of
 /// consecutive unnamed `command` tasks).

@@ -130,10 +130,10 @@ pub fn install(
         };
         secrets.push(Secret::new(&id, password.as_bytes()));
     }
-    if secrets.is_empty() {
-        if let Some(e) = unread.pop() {
-            return Err(e);
-        }
+    if secrets.is_empty()
+        && let Some(e) = unread.pop()
+    {
+        return Err(e);
     }
     drover_vault::install(Keyring::new(secrets));
     Ok(unread)

@@ -408,6 +408,20 @@ const OWNER: Param = p(
     "user to own the file (changed only when it differs)",
 );
 const GROUP: Param = p("group", Str, "group to own the file");
+
+/// The SELinux context of a file a module writes, which Ansible takes beside owner and mode.
+/// On a host without SELinux there is no context to set and Ansible does nothing with them; so
+/// does drover. A host with SELinux enabled fails the task: drover does not set contexts.
+pub const SELINUX_CONTEXT: &[Param] = &[
+    p(
+        "seuser",
+        Str,
+        "SELinux user of the file: nothing to set on a host without SELinux; a host with SELinux enabled fails the task",
+    ),
+    p("serole", Str, "SELinux role of the file (as seuser)"),
+    p("setype", Str, "SELinux type of the file (as seuser)"),
+    p("selevel", Str, "SELinux level of the file (as seuser)"),
+];
 const MODE: Param = p("mode", Mode, "permissions, such as \"0644\"");
 const ANY_MODE: Param = p(
     "mode",
@@ -503,13 +517,15 @@ impl Spec {
     }
 
     /// The parameter `name` as this module takes it: its own, else that of the first module it
-    /// hands parameters on to that has one of that name.
+    /// hands parameters on to that has one of that name, else an SELinux context parameter.
     pub fn param(&self, name: &str) -> Option<&'static Param> {
-        (self.params.iter().find(|p| p.name == name)).or_else(|| {
-            (self.hands_to.iter())
-                .filter_map(|m| find(m))
-                .find_map(|spec| spec.params.iter().find(|p| p.name == name))
-        })
+        (self.params.iter().find(|p| p.name == name))
+            .or_else(|| {
+                (self.hands_to.iter())
+                    .filter_map(|m| find(m))
+                    .find_map(|spec| spec.params.iter().find(|p| p.name == name))
+            })
+            .or_else(|| self.context_params().iter().find(|p| p.name == name))
     }
 
     /// Every parameter name it takes, its own first, each once.
@@ -518,12 +534,27 @@ impl Spec {
             .filter_map(|m| find(m))
             .flat_map(|spec| spec.params.iter());
         let mut names: Vec<&'static str> = Vec::new();
-        for p in self.params.iter().chain(handed) {
+        for p in (self.params.iter().chain(handed)).chain(self.context_params()) {
             if !names.contains(&p.name) {
                 names.push(p.name);
             }
         }
         names
+    }
+
+    /// Writes a file it gives an owner and a mode: then, as Ansible's file arguments go
+    /// together, it takes the SELinux context parameters too ([`SELINUX_CONTEXT`]).
+    pub fn writes_files(&self) -> bool {
+        let named = |n: &str| self.params.iter().find(|p| p.name == n);
+        named("owner").is_some_and(|p| p.ty == Str) && named("mode").is_some()
+    }
+
+    fn context_params(&self) -> &'static [Param] {
+        if self.writes_files() {
+            SELINUX_CONTEXT
+        } else {
+            &[]
+        }
     }
 }
 
@@ -3184,6 +3215,19 @@ mod tests {
         let names = package.param_names();
         assert_eq!(names[..3], ["name", "state", "use"]);
         assert_eq!(names.iter().filter(|n| **n == "update_cache").count(), 1);
+    }
+
+    #[test]
+    fn modules_that_write_files_take_selinux_contexts() {
+        for name in ["file", "template", "copy", "lineinfile", "x509_certificate"] {
+            let spec = find(name).unwrap();
+            assert!(spec.param("setype").is_some(), "{name}");
+            assert!(spec.param_names().contains(&"selevel"), "{name}");
+        }
+        // synchronize's owner is a flag to keep owners, not a file it writes.
+        for name in ["command", "synchronize", "apt", "user"] {
+            assert!(find(name).unwrap().param("setype").is_none(), "{name}");
+        }
     }
 
     #[test]

@@ -67,6 +67,9 @@ fn one(spec: &Spec) -> String {
     if !spec.hands_to.is_empty() {
         let _ = writeln!(out, "  {}", hands_to(spec));
     }
+    if spec.writes_files() {
+        let _ = writeln!(out, "  {SELINUX}");
+    }
     for p in spec.params {
         let required = if p.required { ", required" } else { "" };
         let _ = writeln!(
@@ -113,6 +116,9 @@ pub fn markdown() -> String {
         if !spec.hands_to.is_empty() {
             let _ = writeln!(out, "- {}", capitalised(&hands_to(spec)));
         }
+        if spec.writes_files() {
+            let _ = writeln!(out, "- {}", capitalised(SELINUX));
+        }
         if !spec.params.is_empty() {
             out.push_str(
                 "\n| parameter | type | required | what it does |\n| --- | --- | --- | --- |\n",
@@ -131,6 +137,9 @@ pub fn markdown() -> String {
     }
     out
 }
+
+/// What a module that writes files takes besides its own parameters.
+const SELINUX: &str = "takes the SELinux context parameters seuser, serole, setype and selevel, as Ansible does beside owner and mode: on a host without SELinux there is nothing to set (Ansible ignores them there too); on a host with SELinux enabled the task fails, as drover does not set contexts";
 
 /// What a module that hands parameters on takes besides its own.
 fn hands_to(spec: &drover_roles::Spec) -> String {

@@ -60,6 +60,7 @@ mod probe;
 mod remote_copy;
 mod replace;
 mod rpm_key;
+mod selinux_context;
 mod service;
 mod slack;
 mod snap;
@@ -544,6 +545,11 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
             msg: format!("{} does not run in check mode", module.kind.name()),
             ..Outcome::default()
         };
+    }
+    if module.kind.spec().writes_files()
+        && let Some(refused) = selinux_context::refusal(&args, ctx).await
+    {
+        return refused;
     }
     match module.kind {
         M::Command | M::Shell | M::Raw => command::run(module.kind, &args, ctx).await,
