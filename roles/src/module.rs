@@ -344,6 +344,20 @@ pub struct Param {
     pub required: bool,
     /// What it does, for the reference.
     pub doc: &'static str,
+    /// Other names Ansible takes for it (`update-cache` for apt's `update_cache`); read as it.
+    pub aliases: &'static [&'static str],
+}
+
+impl Param {
+    /// The same parameter, also called `aliases`.
+    const fn aka(self, aliases: &'static [&'static str]) -> Param {
+        Param { aliases, ..self }
+    }
+
+    /// Whether `name` calls it.
+    fn called(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
 }
 
 const fn p(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
@@ -352,15 +366,14 @@ const fn p(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
         ty,
         required: false,
         doc,
+        aliases: &[],
     }
 }
 
 const fn req(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
     Param {
-        name,
-        ty,
         required: true,
-        doc,
+        ..p(name, ty, doc)
     }
 }
 
@@ -519,27 +532,45 @@ impl Spec {
     /// The parameter `name` as this module takes it: its own, else that of the first module it
     /// hands parameters on to that has one of that name, else an SELinux context parameter.
     pub fn param(&self, name: &str) -> Option<&'static Param> {
-        (self.params.iter().find(|p| p.name == name))
+        (self.params.iter().find(|p| p.called(name)))
             .or_else(|| {
                 (self.hands_to.iter())
                     .filter_map(|m| find(m))
-                    .find_map(|spec| spec.params.iter().find(|p| p.name == name))
+                    .find_map(|spec| spec.params.iter().find(|p| p.called(name)))
             })
-            .or_else(|| self.context_params().iter().find(|p| p.name == name))
+            .or_else(|| self.context_params().iter().find(|p| p.called(name)))
     }
 
-    /// Every parameter name it takes, its own first, each once.
+    /// Every parameter name it takes (each name, then its aliases), its own first, each once.
     pub fn param_names(&self) -> Vec<&'static str> {
         let handed = (self.hands_to.iter())
             .filter_map(|m| find(m))
             .flat_map(|spec| spec.params.iter());
         let mut names: Vec<&'static str> = Vec::new();
         for p in (self.params.iter().chain(handed)).chain(self.context_params()) {
-            if !names.contains(&p.name) {
-                names.push(p.name);
+            for name in std::iter::once(&p.name).chain(p.aliases) {
+                if !names.contains(name) {
+                    names.push(name);
+                }
             }
         }
         names
+    }
+
+    /// `args` with each parameter given by an alias under its own name, so a module reads one
+    /// name. Where both are given the own name wins, as Ansible warns and keeps it.
+    pub fn canonical_args(&self, args: &mut serde_json::Map<String, Json>) {
+        let aliased: Vec<(String, &'static str)> = (args.keys())
+            .filter_map(|k| {
+                let param = self.param(k)?;
+                (param.name != k).then(|| (k.clone(), param.name))
+            })
+            .collect();
+        for (alias, name) in aliased {
+            if let Some(value) = args.remove(&alias) {
+                args.entry(name).or_insert(value);
+            }
+        }
     }
 
     /// Writes a file it gives an owner and a mode: then, as Ansible's file arguments go
@@ -767,14 +798,14 @@ pub const MODULES: &[Spec] = &[
         "lineinfile",
         "Makes sure a line is in a file (replacing the line `regexp` matches), or absent.",
         &[
-            PATH_NAMES[0],
+            PATH_NAMES[0].aka(&["destfile", "name"]),
             PATH_NAMES[1],
-            p("line", Str, "the line"),
+            p("line", Str, "the line").aka(&["value"]),
             p(
                 "regexp",
                 Str,
                 "a regular expression for the line to replace or remove",
-            ),
+            ).aka(&["regex"]),
             p(
                 "search_string",
                 Str,
@@ -812,7 +843,7 @@ pub const MODULES: &[Spec] = &[
         "replace",
         "Replaces every match of a regular expression in a file on the host (as Python's re.sub with MULTILINE), optionally only between `after` and `before`.",
         &[
-            req("path", Str, "the file"),
+            req("path", Str, "the file").aka(&["dest", "destfile", "name"]),
             req("regexp", Str, "the regular expression; `^` and `$` match at each line"),
             p("replace", Str, "the replacement (`\\1`, `\\g<name>`); empty by default"),
             p("after", Str, "only replace after the first match of this expression"),
@@ -839,7 +870,7 @@ pub const MODULES: &[Spec] = &[
                 Choice(&["present", "installed", "latest", "absent", "removed"]),
                 "present installs what is missing, latest upgrades, absent removes",
             ),
-            p("update_cache", Bool, "run apt-get update first"),
+            p("update_cache", Bool, "run apt-get update first").aka(&["update-cache"]),
             p(
                 "cache_valid_time",
                 Number,
@@ -860,11 +891,11 @@ pub const MODULES: &[Spec] = &[
             p("autoclean", Bool, "remove downloaded packages that can no longer be downloaded"),
             p("clean", Bool, "remove every downloaded package file"),
             p("deb", Str, "a .deb file on the host, or a URL the host fetches, installed with its dependencies unless that version is installed"),
-            p("install_recommends", Bool, "install recommended packages too (true) or not (false); apt's setting when left out"),
-            p("default_release", Str, "the release to install from (`-t`), such as bookworm-backports"),
+            p("install_recommends", Bool, "install recommended packages too (true) or not (false); apt's setting when left out").aka(&["install-recommends"]),
+            p("default_release", Str, "the release to install from (`-t`), such as bookworm-backports").aka(&["default-release"]),
             p("dpkg_options", Str, "dpkg's options, comma-separated (default force-confdef,force-confold)"),
-            p("allow_downgrade", Bool, "allow installing an older version"),
-            p("allow_unauthenticated", Bool, "allow packages apt cannot authenticate"),
+            p("allow_downgrade", Bool, "allow installing an older version").aka(&["allow-downgrade", "allow_downgrades", "allow-downgrades"]),
+            p("allow_unauthenticated", Bool, "allow packages apt cannot authenticate").aka(&["allow-unauthenticated"]),
             p("lock_timeout", Number, "seconds to wait for another apt or dpkg to finish"),
             p("policy_rc_d", Number, "the exit code /usr/sbin/policy-rc.d gives while apt runs (101: installed services are not started); one already there is put back afterwards"),
             p(
@@ -912,12 +943,12 @@ pub const MODULES: &[Spec] = &[
         "systemd",
         "As `service`, and masks or unmasks a unit, in the system manager, a user's own or every user's defaults (`scope`); `name` may be left out with only `daemon_reload` or `daemon_reexec`.",
         &[
-            p("name", Str, "the unit"),
+            p("name", Str, "the unit").aka(&["service", "unit"]),
             UNIT_STATE,
             ENABLED,
             p("masked", Bool, "mask the unit (it cannot be started) or unmask it"),
-            DAEMON_RELOAD,
-            p("daemon_reexec", Bool, "run `systemctl daemon-reexec` first"),
+            DAEMON_RELOAD.aka(&["daemon-reload"]),
+            p("daemon_reexec", Bool, "run `systemctl daemon-reexec` first").aka(&["daemon-reexec"]),
             p("scope", Choice(&["system", "user", "global"]), "the system manager (default), the user's own (`systemctl --user`, as the user the task runs as; XDG_RUNTIME_DIR is /run/user/UID when the session has none), or every user's defaults (`--global`: enabled and masked only)"),
             p("no_block", Bool, "start, stop, restart or reload without waiting for the job (`--no-block`)"),
             p("force", Bool, "enable, disable or mask over conflicting symlinks (`--force`)"),
@@ -964,7 +995,7 @@ pub const MODULES: &[Spec] = &[
         "git",
         "Keeps a checkout of a repository at a version (branch, tag or commit): cloned when missing, fetched and moved otherwise; local changes are kept unless force. Registers before and after.",
         &[
-            req("repo", Str, "the repository's URL or path"),
+            req("repo", Str, "the repository's URL or path").aka(&["name"]),
             req("dest", Str, "the checkout's folder on the host"),
             p("version", Str, "a branch, tag or commit (default HEAD: the remote's default branch)"),
             p("remote", Str, "the remote's name (default origin)"),
@@ -990,7 +1021,7 @@ pub const MODULES: &[Spec] = &[
         "mount",
         "Keeps a mount point's line in fstab and the mount itself (mounted, unmounted, present, absent, remounted, ephemeral), as ansible.posix's module does.",
         &[
-            req("path", Str, "the mount point"),
+            req("path", Str, "the mount point").aka(&["name"]),
             req("state", Choice(&["mounted", "unmounted", "present", "absent", "remounted", "ephemeral"]), "mounted (fstab and mounted), present (fstab only), unmounted, absent (neither), remounted, ephemeral (mounted, not in fstab)"),
             p("src", Str, "the device, share or label (needed to mount or write the line)"),
             p("fstype", Str, "the file system type"),
@@ -1148,7 +1179,7 @@ pub const MODULES: &[Spec] = &[
             p("restart_retries", Number, "with on-failure: how many times"),
             p("ports", List, "published ports, [IP:][HOST:]CONTAINER[/PROTO]"),
             p("published_ports", List, "the same as `ports`"),
-            p("exposed_ports", List, "ports to expose without publishing"),
+            p("exposed_ports", List, "ports to expose without publishing").aka(&["exposed", "expose"]),
             p("volumes", List, "binds and volumes, SOURCE:DEST[:MODE], or an anonymous volume's path"),
             p("env", Dict, "environment variables (values are text: quote booleans)"),
             p("env_file", Str, "a file of KEY=VALUE lines on the host"),
@@ -1165,7 +1196,7 @@ pub const MODULES: &[Spec] = &[
             p("capabilities", List, "capabilities to add"),
             p("cap_drop", List, "capabilities to drop"),
             p("log_driver", Str, "the logging driver"),
-            p("log_options", Dict, "the logging driver's options"),
+            p("log_options", Dict, "the logging driver's options").aka(&["log_opt"]),
             p("memory", Str, "a memory limit, such as 512m"),
             p("memory_reservation", Str, "a soft memory limit"),
             p("memory_swap", Str, "memory plus swap limit"),
@@ -1195,7 +1226,7 @@ pub const MODULES: &[Spec] = &[
             p("purge_networks", Bool, "leave every network not in `networks` (the container is recreated on the named ones only), as `comparisons: {networks: strict}` does"),
             p("device_requests", List, "devices such as GPUs, as the docker CLI's --gpus makes them: mappings of driver, count (-1: all), device_ids, capabilities (one list; `gpu` is always added), options"),
             p("stop_timeout", Number, "seconds to wait for it to stop"),
-            p("force_kill", Bool, "kill it instead of stopping it"),
+            p("force_kill", Bool, "kill it instead of stopping it").aka(&["forcekill"]),
             p("keep_volumes", Bool, "keep its anonymous volumes when it is removed (default true)"),
             p("detach", Bool, "run in the background (true; false is refused)"),
 p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignore, how it is compared with the container (`image: ignore` keeps a container on an older image)"),
@@ -1212,7 +1243,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         "docker_network",
         "Keeps a Docker network as the task describes it (made, remade when a setting differs, removed) and which containers are connected to it.",
         &[
-            req("name", Str, "the network's name"),
+            req("name", Str, "the network's name").aka(&["network_name"]),
             p("state", Choice(&["present", "absent"]), "present makes it, absent removes it"),
             p("driver", Str, "its driver (bridge, overlay, macvlan, ...)"),
             p("driver_options", Dict, "the driver's options"),
@@ -1222,8 +1253,8 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
             p("attachable", Bool, "standalone containers may join (overlay)"),
             p("enable_ipv6", Bool, "give it IPv6"),
             p("labels", Dict, "labels"),
-            p("connected", List, "containers to connect to it"),
-            p("appends", Bool, "keep other connected containers (otherwise they are disconnected)"),
+            p("connected", List, "containers to connect to it").aka(&["containers"]),
+            p("appends", Bool, "keep other connected containers (otherwise they are disconnected)").aka(&["incremental"]),
             p("force", Bool, "disconnect attached containers to remove or remake it"),
         ],
         CheckMode::Predicts,
@@ -1311,11 +1342,11 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         "docker_login",
         "Logs the host's Docker client in to a registry (the password on standard input, never shown), or out; an existing login is kept unless reauthorize.",
         &[
-            p("registry_url", Str, "the registry (default Docker Hub)"),
+            p("registry_url", Str, "the registry (default Docker Hub)").aka(&["url"]),
             p("registry", Str, "the same as `registry_url`"),
             p("username", Str, "the user"),
             p("password", Str, "the password or token (never shown)"),
-            p("reauthorize", Bool, "log in even when a login is there"),
+            p("reauthorize", Bool, "log in even when a login is there").aka(&["reauth"]),
             p("state", Choice(&["present", "absent"]), "present logs in, absent logs out"),
         ],
         CheckMode::Predicts,
@@ -1382,8 +1413,8 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
             p("validate_certs", Bool, "check the server's certificate (default true)"),
             OWNER,
             GROUP,
-            p("url_username", Str, "a user for HTTP basic authentication"),
-            p("url_password", Str, "its password; given to curl on standard input, never shown"),
+            p("url_username", Str, "a user for HTTP basic authentication").aka(&["username"]),
+            p("url_password", Str, "its password; given to curl on standard input, never shown").aka(&["password"]),
             p("force_basic_auth", Bool, "send the credentials with the first request; otherwise they answer the server's 401 challenge"),
         ],
         CheckMode::Predicts,
@@ -1418,7 +1449,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         "stat",
         "Describes a path on the host (register it: `stat.exists`, `isdir`, `isreg`, `islnk`, `mode`, `size`, `pw_name`, `mtime`, `checksum`, ...), changing nothing.",
         &[
-            req("path", Str, "the path"),
+            req("path", Str, "the path").aka(&["dest", "name"]),
             p("follow", Bool, "describe what a symlink points to (default false)"),
             p("get_checksum", Bool, "add the file's checksum (default true)"),
             p(
@@ -1426,8 +1457,8 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
                 Choice(&["sha1", "sha224", "sha256", "sha384", "sha512", "md5"]),
                 "the checksum's algorithm (default sha1)",
             ),
-            p("get_mime", Bool, "only false is supported: drover does not read mime types"),
-            p("get_attributes", Bool, "only false is supported: drover does not read file attributes"),
+            p("get_mime", Bool, "only false is supported: drover does not read mime types").aka(&["mime", "mime_type", "mime-type"]),
+            p("get_attributes", Bool, "only false is supported: drover does not read file attributes").aka(&["attr", "attributes"]),
         ],
         CheckMode::Runs,
         false,
@@ -1441,8 +1472,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
             p("state", Choice(&["present", "absent"]), "present (default) adds it once (enabling a commented copy); absent removes it from every file"),
             p("filename", Str, "the file's name in sources.list.d, without `.list` (default: from the URI, as Ansible names it)"),
             MODE,
-            p("update_cache", Bool, "run apt-get update after a change (default true; also `update-cache`)"),
-            p("update-cache", Bool, "the same as `update_cache`"),
+            p("update_cache", Bool, "run apt-get update after a change (default true)").aka(&["update-cache"]),
             p("install_python_apt", Bool, "Ansible installs python3-apt; drover needs no Python on the host, so there is nothing to install"),
         ],
         CheckMode::Predicts,
@@ -1628,7 +1658,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         "debconf",
         "One answer in a package's debconf database, set with debconf-set-selections only when debconf-show says it differs (a password is always set, never shown).",
         &[
-            req("name", Str, "the package"),
+            req("name", Str, "the package").aka(&["pkg"]),
             p("question", Str, "the question (`tzdata/Areas`)"),
             p("selection", Str, "the same as `question`"),
             p("setting", Str, "the same as `question`"),
@@ -2052,7 +2082,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         "known_hosts",
         "One host's keys in an SSH known_hosts file: `present` adds the key unless the host has it (replacing its key of the same type), `absent` removes all its keys; hashed names are found and can be written.",
         &[
-            req("name", Str, "the host, as ssh names it (`git.example`, `[git.example]:2222`)"),
+            req("name", Str, "the host, as ssh names it (`git.example`, `[git.example]:2222`)").aka(&["host"]),
             p("key", Str, "the key's known_hosts line, beginning with `name` (required with state present)"),
             p("path", Str, "the file (default ~/.ssh/known_hosts of the remote user; its folder is made 0700)"),
             p("hash_host", Bool, "write the host's name hashed, as `ssh-keygen -H` does"),
@@ -2253,7 +2283,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
             p("name", List, "packages (`*` with latest: upgrade everything)"),
             p("pkg", List, "the same as `name`"),
             p("state", Choice(&["present", "installed", "latest", "absent", "removed"]), "present installs what is missing, latest upgrades, absent removes"),
-            p("update_cache", Bool, "refresh the repositories' metadata first (dnf makecache)"),
+            p("update_cache", Bool, "refresh the repositories' metadata first (dnf makecache)").aka(&["expire-cache"]),
             p("update_only", Bool, "with latest: upgrade only what is installed"),
             p("autoremove", Bool, "then remove what nothing needs any more"),
             p("enablerepo", List, "repositories to enable for this task"),
@@ -2287,7 +2317,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
             p("pkg", List, "the same as `name`"),
             p("state", Choice(&["present", "installed", "latest", "absent", "removed", "dist-upgrade"]), "present installs what is missing, latest upgrades, absent removes"),
             p("type", Choice(&["package", "patch", "pattern", "product", "srcpackage", "application"]), "what `name` names"),
-            p("update_cache", Bool, "refresh the repositories first"),
+            p("update_cache", Bool, "refresh the repositories first").aka(&["refresh"]),
             p("disable_gpg_check", Bool, "install without checking signatures"),
             p("disable_recommends", Bool, "leave recommended packages out (true, Ansible's default)"),
             p("force", Bool, "reinstall even when installed"),
@@ -2306,7 +2336,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         "pacman",
         "Installs, upgrades or removes packages with pacman on Arch hosts, only what differs; built as tested commands, not run against such hosts in drover's Debian test fleet.",
         &[
-            p("name", List, "packages"),
+            p("name", List, "packages").aka(&["package", "pkg"]),
             p("state", Choice(&["present", "installed", "latest", "absent", "removed"]), "present installs what is missing, latest upgrades, absent removes"),
             p("update_cache", Bool, "refresh the package databases first (pacman -Sy)"),
             p("upgrade", Bool, "upgrade every package (pacman -Su)"),
@@ -2350,13 +2380,13 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
             p("repo_gpgcheck", Bool, "check the metadata's signature"),
             p("priority", Str, "its priority (1 to 99)"),
             p("cost", Str, "its cost"),
-            p("exclude", List, "packages to leave out of it"),
+            p("exclude", List, "packages to leave out of it").aka(&["excludepkgs"]),
             p("includepkgs", List, "only these packages from it"),
             p("skip_if_unavailable", Bool, "go on when it cannot be reached"),
-            p("sslverify", Bool, "check the server's certificate"),
-            p("sslcacert", Str, "the CA certificate's path"),
-            p("sslclientcert", Str, "the client certificate's path"),
-            p("sslclientkey", Str, "the client key's path"),
+            p("sslverify", Bool, "check the server's certificate").aka(&["validate_certs"]),
+            p("sslcacert", Str, "the CA certificate's path").aka(&["ca_cert"]),
+            p("sslclientcert", Str, "the client certificate's path").aka(&["client_cert"]),
+            p("sslclientkey", Str, "the client key's path").aka(&["client_key"]),
             p("metadata_expire", Str, "how long metadata stays fresh"),
             p("module_hotfixes", Bool, "let its packages bypass module filtering"),
             p("countme", Bool, "count this host in the repository's statistics"),
@@ -2389,7 +2419,7 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
             p("state", Choice(&["present", "absent"]), "present writes it, absent removes it"),
             p("description", Str, "its name= (default: name)"),
             p("enabled", Bool, "whether zypper uses it (default true)"),
-            p("autorefresh", Bool, "refresh it before each use (default true)"),
+            p("autorefresh", Bool, "refresh it before each use (default true)").aka(&["refresh"]),
             p("priority", Number, "its priority, 1 to 200"),
             p("disable_gpg_check", Bool, "do not check its signatures"),
             p("auto_import_keys", Bool, "import its signing keys (zypper refresh --gpg-auto-import-keys after a change)"),
@@ -2862,6 +2892,7 @@ impl Module {
                 args.entry(k.clone()).or_insert(v.clone());
             }
         }
+        spec.canonical_args(&mut args);
         // A boolean for a choice is the choice it stands for (`logging: on`), as Ansible reads it;
         // a parameter handed on to another module (package's) is that module's choice.
         for (key, value) in args.iter_mut() {

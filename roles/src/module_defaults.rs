@@ -104,6 +104,7 @@ pub fn apply(layers: &[Json], module: &Module) -> Map<String, Json> {
     for params in groups.chain(entries.get(module.kind.name())) {
         args.extend(params.as_object().cloned().unwrap_or_default());
     }
+    module.kind.spec().canonical_args(&mut args);
     args.extend(module.args.clone());
     args
 }

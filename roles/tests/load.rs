@@ -317,3 +317,34 @@ fn a_boolean_for_a_choice_is_the_choice_it_stands_for() {
     )]);
     assert!(refused.contains("site.yml:5:16"), "{refused}");
 }
+
+/// A parameter may be written by any name Ansible gives it (`update-cache` for apt's
+/// `update_cache`, `regex` for lineinfile's `regexp`); the module reads it under its own name, and
+/// where both are given the own name wins. `module_defaults` under an alias count too.
+#[test]
+fn parameters_given_by_their_aliases_are_read_under_their_own_names() {
+    let (_dir, pb) = load(&[(
+        "site.yml",
+        "- hosts: all\n  module_defaults:\n    apt: {install-recommends: false}\n  tasks:\n    - apt:\n        update-cache: yes\n        allow-downgrades: yes\n    - lineinfile: {destfile: /etc/x, regex: '^a', value: a=1}\n    - systemd: {unit: docker, daemon-reload: true, daemon_reload: false}\n",
+    )]);
+    let pb = pb.unwrap();
+    let module = |i: usize| match &pb.plays[0].tasks[i].body {
+        TaskBody::Module(m) => m.clone(),
+        _ => panic!("a module task"),
+    };
+    let apt = module(0);
+    assert_eq!(apt.args["update_cache"], true);
+    assert_eq!(apt.args["allow_downgrade"], true);
+    assert!(!apt.args.contains_key("update-cache"));
+    let defaults = &pb.plays[0].tasks[0].module_defaults;
+    let with_defaults = drover_roles::module_defaults::apply(defaults, &apt);
+    assert_eq!(with_defaults["install_recommends"], false);
+    let line = module(1);
+    assert_eq!(
+        (&line.args["path"], &line.args["regexp"], &line.args["line"]),
+        (&"/etc/x".into(), &"^a".into(), &"a=1".into())
+    );
+    let unit = module(2);
+    assert_eq!(unit.args["name"], "docker");
+    assert_eq!(unit.args["daemon_reload"], false);
+}

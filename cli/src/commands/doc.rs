@@ -74,10 +74,11 @@ fn one(spec: &Spec) -> String {
         let required = if p.required { ", required" } else { "" };
         let _ = writeln!(
             out,
-            "  {:<18} {}{required}: {}",
+            "  {:<18} {}{required}: {}{}",
             p.name,
             p.ty.describe(),
-            p.doc
+            p.doc,
+            also_called(p)
         );
     }
     out
@@ -86,7 +87,7 @@ fn one(spec: &Spec) -> String {
 /// The whole reference, as docs/modules.md holds it.
 pub fn markdown() -> String {
     let mut out = String::from(
-        "# Modules\n\nWritten by `drover doc --markdown` from the modules' own declarations; a test checks that this file is its output. Every parameter listed is honoured; any other is refused when the playbook loads, with its file, line and column. A value written as it is must be of the type given (checked at load; a YAML boolean given for a choice is the one choice it can stand for, `on` or `off`, as Ansible reads it back); a template is checked when the task runs. Names may be written `ansible.builtin.NAME` or `ansible.legacy.NAME`.\n",
+        "# Modules\n\nWritten by `drover doc --markdown` from the modules' own declarations; a test checks that this file is its output. Every parameter listed is honoured; any other is refused when the playbook loads, with its file, line and column. A value written as it is must be of the type given (checked at load; a YAML boolean given for a choice is the one choice it can stand for, `on` or `off`, as Ansible reads it back); a template is checked when the task runs. Names may be written `ansible.builtin.NAME` or `ansible.legacy.NAME`; a parameter may be written by any alias Ansible gives it (\"also called\"), and is read under its own name.\n",
     );
     for spec in MODULES {
         let _ = write!(out, "\n## {}\n\n{}\n\n", spec.name, spec.summary);
@@ -126,16 +127,26 @@ pub fn markdown() -> String {
             for p in spec.params {
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | {} | {} |",
+                    "| `{}` | {} | {} | {}{} |",
                     p.name,
                     p.ty.describe(),
                     if p.required { "yes" } else { "" },
-                    p.doc.replace('|', "\\|")
+                    p.doc.replace('|', "\\|"),
+                    also_called(p)
                 );
             }
         }
     }
     out
+}
+
+/// ` (also called `a`, `b`)` for a parameter with aliases.
+fn also_called(p: &drover_roles::Param) -> String {
+    if p.aliases.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = p.aliases.iter().map(|a| format!("`{a}`")).collect();
+    format!(" (also called {})", names.join(", "))
 }
 
 /// What a module that writes files takes besides its own parameters.

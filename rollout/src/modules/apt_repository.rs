@@ -225,10 +225,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     // `install_python_apt` asks Ansible to install python3-apt on the host; drover needs no Python
     // there, so there is nothing to install whatever it says.
     let _ = args.bool("install_python_apt");
-    let update = args
-        .bool("update_cache")
-        .or_else(|| args.bool("update-cache"))
-        .unwrap_or(true);
+    let update = args.bool("update_cache").unwrap_or(true);
     let out = match ctx
         .output_of(&read_command(), "reading apt's sources")
         .await
