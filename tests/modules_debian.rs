@@ -635,6 +635,79 @@ fn apt_installs_purges_and_installs_a_deb_file_once() {
     let _ = std::fs::remove_dir_all(&repo);
 }
 
+/// apt's guards as Ansible's apt passes them: a held package is installed only with
+/// `allow_change_held_packages`; `fail_on_autoremove` fails rather than remove a package that
+/// conflicts; `update_cache_retries` tries a failing `apt-get update` that many times.
+#[test]
+fn apt_held_packages_removals_and_update_retries_are_as_asked() {
+    const fn deb(name: &'static str, depends: &'static str) -> common::apt::Deb {
+        common::apt::Deb {
+            name,
+            version: "1.0-1",
+            depends,
+            postinst: "#!/bin/sh\nexit 0\n",
+        }
+    }
+    const OLD: common::apt::Deb = deb("drover-old", "");
+    const NEW: common::apt::Deb = deb("drover-new", "dpkg\nConflicts: drover-old");
+    const HELD: common::apt::Deb = deb("drover-held", "");
+    let Some((fleet, repo)) = fleet_with_debs(
+        "apt_held_packages_removals_and_update_retries_are_as_asked",
+        &[&OLD, &NEW, &HELD],
+    ) else {
+        return;
+    };
+    let installed = |p: &str| {
+        fleet
+            .exec(
+                0,
+                &format!("dpkg-query -W -f='${{db:Status-Abbrev}}' {p} 2>/dev/null || true"),
+            )
+            .unwrap()
+            .trim()
+            == "ii"
+    };
+    let apt = |name: &str, params: &str| {
+        let play = format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        name: {name}\n        update_cache: true\n{params}"
+        );
+        push(&fleet, name, &play, &[])
+    };
+    assert_eq!(apt("drover-old", "").code, 0);
+    fleet.exec(0, "apt-mark hold drover-held").unwrap();
+    assert_task_failed(&apt("drover-held", ""), "Held packages were changed");
+    assert!(!installed("drover-held"));
+    let run = apt("drover-held", "        allow_change_held_packages: true\n");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(installed("drover-held"));
+    let kept = apt("drover-new", "        fail_on_autoremove: true\n");
+    assert_eq!(kept.code, 3, "{kept:?}");
+    assert!(installed("drover-old") && !installed("drover-new"));
+    let run = apt("drover-new", "");
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(!installed("drover-old") && installed("drover-new"));
+    fleet
+        .exec(
+            0,
+            "echo 'deb [trusted=yes] file:/srv/no-such-repo ./' > /etc/apt/sources.list.d/gone.list",
+        )
+        .unwrap();
+    let update = "- hosts: all\n  gather_facts: false\n  tasks:\n    - apt:\n        update_cache: true\n        update_cache_retries: 3\n        update_cache_retry_max_delay: 1\n";
+    let run = push(&fleet, "update", update, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    // The failure's message is apt-get's standard error: one complaint a try.
+    let message = run.stdout.split("      cmd:").next().unwrap_or_default();
+    assert_eq!(
+        message
+            .matches("Failed to fetch file:/srv/no-such-repo")
+            .count(),
+        3,
+        "three tries: {run:?}"
+    );
+    drop(fleet);
+    let _ = std::fs::remove_dir_all(&repo);
+}
+
 #[test]
 fn facts_modules_read_packages_services_and_databases() {
     let Some(fleet) = common::debian_fleet(

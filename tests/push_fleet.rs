@@ -655,8 +655,11 @@ fn uri_checks_http_status_and_wait_for_waits_for_a_port() {
         std::thread::sleep(std::time::Duration::from_secs(10));
         drop(l);
     });
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
     let pb = format!(
-        "- hosts: all\n  gather_facts: false\n  tasks:\n    - wait_for: port={late_port} timeout=20\n    - uri:\n        url: http://127.0.0.1:{ok}/health\n      register: health\n    - assert:\n        that: health.json.healthy and health.status == 200\n    - uri:\n        url: http://127.0.0.1:{broken}/health\n        status_code: [200, 204]\n"
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - wait_for: port={late_port} timeout=20\n    - wait_for: {{port: {closed_port}, timeout: 2, sleep: 1, connect_timeout: 1, msg: nothing listens on {closed_port}}}\n      ignore_errors: true\n    - uri:\n        url: http://127.0.0.1:{ok}/health\n      register: health\n    - assert:\n        that: health.json.healthy and health.status == 200\n    - uri:\n        url: http://127.0.0.1:{broken}/health\n        status_code: [200, 204]\n"
     );
     let started = std::time::Instant::now();
     let run = push_text(&fleet, &[("http.yml", &pb)]);
@@ -667,6 +670,11 @@ fn uri_checks_http_status_and_wait_for_waits_for_a_port() {
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stdout.contains("ok       [wait_for]"), "{run:?}");
     assert!(run.stdout.contains("ok       [assert]"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("[wait_for]: nothing listens on {closed_port}")),
+        "{run:?}"
+    );
     assert!(run.stdout.contains(&format!("FAILED   [uri]: status code 503 from http://127.0.0.1:{broken}/health, expected 200 or 204")), "{run:?}");
 }
 

@@ -11,6 +11,8 @@ use std::process::Command;
 pub struct Deb {
     pub name: &'static str,
     pub version: &'static str,
+    /// Its `Depends:` relations; a newline and further control fields may follow
+    /// (`dpkg\nConflicts: other`).
     pub depends: &'static str,
     pub postinst: &'static str,
 }

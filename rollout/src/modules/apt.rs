@@ -50,6 +50,18 @@ fn apt_options(args: &Args) -> Result<String, String> {
     if args.bool("allow_unauthenticated") == Some(true) {
         opts.push_str(" --allow-unauthenticated");
     }
+    for (key, flag) in [
+        (
+            "allow_change_held_packages",
+            " --allow-change-held-packages",
+        ),
+        ("force", " --force-yes"),
+        ("fail_on_autoremove", " --no-remove"),
+    ] {
+        if args.bool(key) == Some(true) {
+            opts.push_str(flag);
+        }
+    }
     if args.0.get("lock_timeout").is_some_and(|v| !v.is_null()) {
         let secs = args
             .num("lock_timeout")
@@ -58,6 +70,33 @@ fn apt_options(args: &Args) -> Result<String, String> {
         opts.push_str(&format!(" -o DPkg::Lock::Timeout={secs}"));
     }
     Ok(opts)
+}
+
+/// A whole number parameter, or its default.
+fn count(args: &Args, key: &str, default: u64) -> Result<u64, String> {
+    match args.0.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(default),
+        Some(_) => args
+            .num(key)
+            .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n < 1e6)
+            .map(|n| n as u64)
+            .ok_or_else(|| format!("`{key}` must be a whole number")),
+    }
+}
+
+/// `apt-get update`, tried `update_cache_retries` times (default 5) with waits doubling from one
+/// second up to `update_cache_retry_max_delay` (default 12), as Ansible's apt retries a mirror that
+/// fails for a moment. It fails when every try did (`i=0` marks it), and never exits the script,
+/// so what the steps are wrapped in (policy-rc.d) is still put back.
+fn update_with_retries(args: &Args) -> Result<String, String> {
+    let tries = count(args, "update_cache_retries", 5)?.max(1);
+    let longest = count(args, "update_cache_retry_max_delay", 12)?;
+    if tries == 1 {
+        return Ok("apt-get update -q".into());
+    }
+    Ok(format!(
+        "{{ i=1; d=1; while ! apt-get update -q; do if [ $i -ge {tries} ]; then i=0; break; fi; sleep $d; i=$((i+1)); d=$((d*2)); [ $d -le {longest} ] || d={longest}; done; [ $i -ne 0 ]; }}"
+    ))
 }
 
 /// The shell for an apt task: non-interactive, with [`apt_options`].
@@ -101,11 +140,12 @@ pub fn command(args: &Args, check: bool) -> Result<String, String> {
         ),
     };
     if (args.bool("update_cache") == Some(true) || valid_for.is_some()) && !check {
+        let update = update_with_retries(args)?;
         steps.push(match valid_for {
             Some(n) => format!(
-                "{{ [ $(( $(date +%s) - $(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0) )) -lt {n} ] || apt-get update -q; }}"
+                "{{ [ $(( $(date +%s) - $(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0) )) -lt {n} ] || {update}; }}"
             ),
-            None => "apt-get update -q".to_string(),
+            None => update,
         });
     }
     match args.str("upgrade").as_deref() {
@@ -307,15 +347,30 @@ mod tests {
         let apt = "DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
         assert_eq!(
             command(
-                &args(json!({"upgrade": "dist", "update_cache": true})),
+                &args(json!({"upgrade": "dist", "update_cache": true, "update_cache_retries": 1})),
                 false
             )
             .unwrap(),
             format!("apt-get update -q && {apt} dist-upgrade")
         );
+        let retried = "{ i=1; d=1; while ! apt-get update -q; do if [ $i -ge 5 ]; then i=0; break; fi; sleep $d; i=$((i+1)); d=$((d*2)); [ $d -le 12 ] || d=12; done; [ $i -ne 0 ]; }";
+        assert_eq!(
+            command(&args(json!({"update_cache": true})), false).unwrap(),
+            retried
+        );
         assert_eq!(
             command(
-                &args(json!({"upgrade": "dist", "cache_valid_time": 3600})),
+                &args(json!({"name": "x", "state": "latest", "force": true, "fail_on_autoremove": true, "allow_change_held_packages": true})),
+                false
+            )
+            .unwrap(),
+            format!("{apt} --allow-change-held-packages --force-yes --no-remove install x")
+        );
+        assert_eq!(
+            command(
+                &args(
+                    json!({"upgrade": "dist", "cache_valid_time": 3600, "update_cache_retries": 1})
+                ),
                 false
             )
             .unwrap(),

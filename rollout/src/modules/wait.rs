@@ -19,7 +19,10 @@ pub fn check_command(args: &Args) -> Result<Option<String>, String> {
     let check = if let Some(port) = args.num("port") {
         let host = args.str("host").unwrap_or_else(|| "127.0.0.1".into());
         let target = quote(&format!("exec 3<>/dev/tcp/{host}/{port}"));
-        format!("bash -c {target} 2>/dev/null")
+        // A connection that is neither taken nor refused (a dropped SYN) counts as closed after
+        // `connect_timeout`, as in Ansible.
+        let connect = args.seconds("connect_timeout", 5.0)?.as_secs().max(1);
+        format!("timeout {connect} bash -c {target} 2>/dev/null")
     } else if let Some(path) = args.str("path") {
         match args.str("search_regex") {
             Some(re) if !negate => {
@@ -38,9 +41,16 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::fail(e),
     };
-    let (timeout, delay) = match (args.seconds("timeout", 300.0), args.seconds("delay", 0.0)) {
-        (Ok(t), Ok(d)) => (t, d),
-        (Err(e), _) | (_, Err(e)) => return Outcome::bad_input(format!("wait_for: {e}")),
+    let seconds = |key, default| args.seconds(key, default);
+    let (timeout, delay, pause) = match (
+        seconds("timeout", 300.0),
+        seconds("delay", 0.0),
+        seconds("sleep", 1.0),
+    ) {
+        (Ok(t), Ok(d), Ok(s)) => (t, d, s),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return Outcome::bad_input(format!("wait_for: {e}"));
+        }
     };
     tokio::time::sleep(delay).await;
     let Some(check) = check else {
@@ -65,12 +75,11 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             Err(e) => return Outcome::fail(e.to_string()),
         }
         if started.elapsed() >= timeout {
-            return Outcome::fail(format!(
-                "timeout after {}s waiting for `{check}`",
-                timeout.as_secs()
-            ));
+            return Outcome::fail(args.str("msg").unwrap_or_else(|| {
+                format!("timeout after {}s waiting for `{check}`", timeout.as_secs())
+            }));
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -87,15 +96,15 @@ mod tests {
     fn checks_are_exact() {
         assert_eq!(
             check_command(&a(json!({"port": 8080}))).unwrap().unwrap(),
-            "bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null"
+            "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null"
         );
         assert_eq!(
             check_command(&a(
-                json!({"port": 22, "host": "10.0.0.1", "state": "stopped"})
+                json!({"port": 22, "host": "10.0.0.1", "state": "stopped", "connect_timeout": 2})
             ))
             .unwrap()
             .unwrap(),
-            "! bash -c 'exec 3<>/dev/tcp/10.0.0.1/22' 2>/dev/null"
+            "! timeout 2 bash -c 'exec 3<>/dev/tcp/10.0.0.1/22' 2>/dev/null"
         );
         assert_eq!(
             check_command(&a(
