@@ -135,7 +135,7 @@ fn users_and_groups_are_made_changed_and_removed_only_where_they_differ() {
     assert!(recap(&run).contains("changed=0"), "{run:?}");
 
     // --check reports the change and makes none.
-    let change = "- hosts: all\n  gather_facts: false\n  tasks:\n    - user:\n        name: deploy\n        shell: /bin/sh\n        groups: sudo\n        append: true\n        password_expire_min: 1\n        password_expire_max: 60\n        password_expire_warn: 10\n";
+    let change = "- hosts: all\n  gather_facts: false\n  tasks:\n    - user:\n        name: deploy\n        shell: /bin/sh\n        groups: sudo\n        append: true\n        password_expire_min: 1\n        password_expire_max: 60\n        password_expire_warn: 10\n        expires: 1893456000\n";
     let run = push(&fleet, "change", change, &["--check"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(recap(&run).contains("changed=1"), "{run:?}");
@@ -164,8 +164,52 @@ fn users_and_groups_are_made_changed_and_removed_only_where_they_differ() {
             .unwrap(),
         "1:60:10\n"
     );
+    // 2030-01-01 is day 21915 since 1970.
+    assert_eq!(
+        fleet.exec(0, "getent shadow deploy | cut -d: -f8").unwrap(),
+        "21915\n"
+    );
     let run = push(&fleet, "change", change, &[]);
     assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let never =
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - user: {name: deploy, expires: -1}\n";
+    let run = push(&fleet, "never", never, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "getent shadow deploy | cut -d: -f8").unwrap(),
+        "\n"
+    );
+
+    // A new user's home from a skeleton, with a umask and a uid range; a group from a gid range,
+    // removed with force while it is that user's primary group.
+    fleet
+        .exec(
+            0,
+            "mkdir -p /etc/drover-skel && echo hello > /etc/drover-skel/welcome",
+        )
+        .unwrap();
+    let skel = "- hosts: all\n  gather_facts: false\n  tasks:\n    - group: {name: crew, gid_min: 4100, gid_max: 4200}\n    - user: {name: sailor, group: crew, skeleton: /etc/drover-skel, umask: \"0077\", uid_min: 3100, uid_max: 3200}\n";
+    let run = push(&fleet, "skel", skel, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ids = fleet
+        .exec(0, "id -u sailor; getent group crew | cut -d: -f3; stat -c %a /home/sailor; cat /home/sailor/welcome")
+        .unwrap();
+    let ids: Vec<&str> = ids.lines().collect();
+    assert!(
+        ("3100".."3201").contains(&ids[0]) && ids[0].len() == 4,
+        "{ids:?}"
+    );
+    assert!(
+        ("4100".."4201").contains(&ids[1]) && ids[1].len() == 4,
+        "{ids:?}"
+    );
+    assert_eq!(ids[2..], ["700", "hello"]);
+    let kept =
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - group: {name: crew, state: absent}\n";
+    assert_task_failed(&push(&fleet, "kept", kept, &[]), "primary group");
+    let forced = "- hosts: all\n  gather_facts: false\n  tasks:\n    - group: {name: crew, state: absent, force: true}\n";
+    assert_eq!(push(&fleet, "forced", forced, &[]).code, 0);
+    assert!(fleet.exec(0, "getent group crew").is_err());
 
     // A missing group is refused with Ansible's words; absent removes the user and its home.
     let run = push(

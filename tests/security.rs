@@ -88,6 +88,23 @@ fn command_never_runs_shell_syntax_from_any_source() {
     assert_eq!(names_in(&canary), ["shell-works"], "{run:?}");
 }
 
+/// A `shell:` script with `chdir` runs in that folder or not at all: when the folder cannot be
+/// entered, none of its commands runs in another one (the login folder), and the task fails.
+#[test]
+fn a_script_whose_folder_is_missing_runs_nowhere() {
+    let fleet = common::fleet(1);
+    let canary = fleet.dir().join("chdir-canary");
+    std::fs::create_dir_all(&canary).unwrap();
+    let c = canary.display();
+    let playbook = format!(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: \"touch first; touch {c}/second\"\n      args:\n        chdir: {c}/no-such-folder\n"
+    );
+    let run = push_text(&fleet, &fleet.inventory(), "chdir.yml", &playbook, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains("no-such-folder"), "{run:?}");
+    assert!(names_in(&canary).is_empty(), "{run:?}");
+}
+
 #[test]
 fn file_modules_never_write_through_a_planted_symlink() {
     use std::os::unix::fs::{PermissionsExt, symlink};

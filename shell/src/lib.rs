@@ -16,6 +16,14 @@ pub fn quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
+/// `script` run in the folder `dir` (`chdir`), or not at all when the folder cannot be entered:
+/// the whole script is one group behind the `cd`, so none of its commands runs elsewhere (with a
+/// plain `cd DIR && a; b`, `b` would run in the login folder when `cd` fails). The newline before
+/// the closing brace ends a trailing comment or here-document.
+pub fn in_folder(dir: &str, script: &str) -> String {
+    format!("cd {} && {{\n{script}\n}}", quote(dir))
+}
+
 /// Splits `text` into words as Python's `shlex.split` does (POSIX rules, no comments), which is how
 /// Ansible's `command` module reads its free-form string: whitespace separates words, `'...'` is
 /// literal, `"..."` is literal but for `\"` and `\\`, and a backslash outside quotes keeps the next
@@ -242,6 +250,24 @@ pub fn read_file(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_runs_in_its_folder_or_not_at_all() {
+        let run = |script: &str| {
+            let out = std::process::Command::new("sh")
+                .args(["-c", script])
+                .current_dir("/")
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        assert_eq!(
+            run(&in_folder("/tmp", "pwd; echo two # done")),
+            "/tmp\ntwo\n"
+        );
+        assert_eq!(run(&in_folder("/no such folder", "echo one; pwd")), "");
+        assert_eq!(run(&in_folder("/tmp", "cat <<EOF\nhi\nEOF")), "hi\n");
+    }
 
     #[test]
     fn quoting_is_exact() {

@@ -43,13 +43,15 @@ pub struct Database {
 }
 
 /// Password aging as shadow keeps it, in days (-1 where the field is empty: no limit), in chage's
-/// order of options: minimum, maximum, warning, inactivity.
+/// order of options: minimum, maximum, warning, inactivity, and the account's expiry (days since
+/// 1970).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Aging {
     pub min: Option<i64>,
     pub max: Option<i64>,
     pub warn: Option<i64>,
     pub inactive: Option<i64>,
+    pub expire: Option<i64>,
 }
 
 impl Aging {
@@ -72,6 +74,7 @@ impl Aging {
             max: day(4),
             warn: day(5),
             inactive: day(6),
+            expire: day(7),
         }
     }
 
@@ -83,6 +86,7 @@ impl Aging {
             ("-M", want.max, self.max),
             ("-W", want.warn, self.warn),
             ("-I", want.inactive, self.inactive),
+            ("-E", want.expire, self.expire),
         ] {
             if let Some(w) = want.filter(|w| Some(*w) != have) {
                 opts.extend([flag.to_string(), w.to_string()]);
@@ -204,8 +208,12 @@ pub struct UserSpec {
     pub move_home: bool,
     pub password_lock: Option<bool>,
     pub non_unique: bool,
-    /// `password_expire_min`, `_max`, `_warn` and `_account_disable`.
+    /// `password_expire_min`, `_max`, `_warn` and `_account_disable`, and `expires`.
     pub aging: Aging,
+    /// `skeleton`: the folder a new home is copied from.
+    pub skeleton: Option<String>,
+    /// useradd's `-K` settings for a new user: `umask`, `uid_min`, `uid_max`.
+    pub login_defs: Vec<String>,
 }
 
 impl UserSpec {
@@ -265,7 +273,17 @@ impl UserSpec {
                 max: days(args, "password_expire_max")?,
                 warn: days(args, "password_expire_warn")?,
                 inactive: days(args, "password_expire_account_disable")?,
+                expire: expiry_day(args)?,
             },
+            skeleton: args.str("skeleton"),
+            login_defs: login_defs(
+                args,
+                &[
+                    ("umask", "UMASK"),
+                    ("uid_min", "UID_MIN"),
+                    ("uid_max", "UID_MAX"),
+                ],
+            )?,
         })
     }
 
@@ -288,6 +306,35 @@ fn days(args: &Args, key: &str) -> Result<Option<i64>, String> {
         Some(n) if n.fract() == 0.0 && (-1.0..=99_999.0).contains(&n) => Ok(Some(n as i64)),
         Some(n) => Err(format!("user: `{key}: {n}` is not a number of days")),
     }
+}
+
+/// `expires` (seconds since 1970, as Ansible takes it) as the day shadow keeps; a negative
+/// value is no expiry (-1), as Ansible removes it.
+fn expiry_day(args: &Args) -> Result<Option<i64>, String> {
+    match args.num("expires") {
+        None if args.0.get("expires").is_some_and(|v| !v.is_null()) => {
+            Err("user: `expires` is not a number of seconds since 1970".into())
+        }
+        None => Ok(None),
+        Some(n) if n < 0.0 => Ok(Some(-1)),
+        Some(n) if n.is_finite() && n < 1e15 => Ok(Some((n / 86_400.0).floor() as i64)),
+        Some(n) => Err(format!("user: `expires: {n}` is not a time")),
+    }
+}
+
+/// useradd's or groupadd's `-K NAME=VALUE` settings (login.defs) from `pairs` of parameter and
+/// setting names, for what is made now, as Ansible passes them.
+fn login_defs(args: &Args, pairs: &[(&str, &str)]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for (key, setting) in pairs {
+        if let Some(value) = args.str(key) {
+            if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(format!("`{key}: {value}` is not a number"));
+            }
+            out.extend(["-K".to_string(), format!("{setting}={value}")]);
+        }
+    }
+    Ok(out)
 }
 
 /// `chage` with `opts` for the user, when there are any.
@@ -463,6 +510,10 @@ fn create_user(spec: &UserSpec, db: &Database) -> Result<Vec<Vec<String>>, Strin
         cmd.extend(["-s".into(), shell.clone()]);
     }
     cmd.push(if spec.create_home { "-m" } else { "-M" }.into());
+    if let Some(skeleton) = spec.skeleton.as_ref().filter(|_| spec.create_home) {
+        cmd.extend(["-k".into(), skeleton.clone()]);
+    }
+    cmd.extend(spec.login_defs.iter().cloned());
     if spec.system {
         cmd.push("-r".into());
     }
@@ -518,6 +569,10 @@ pub struct GroupSpec {
     pub gid: Option<u32>,
     pub system: bool,
     pub non_unique: bool,
+    /// `force`: remove the group even when it is a user's primary group (`groupdel -f`).
+    pub force: bool,
+    /// groupadd's `-K` settings for a new group: `gid_min`, `gid_max`.
+    pub login_defs: Vec<String>,
 }
 
 impl GroupSpec {
@@ -539,6 +594,8 @@ impl GroupSpec {
             gid,
             system: args.bool("system").unwrap_or(false),
             non_unique: args.bool("non_unique").unwrap_or(false),
+            force: args.bool("force").unwrap_or(false),
+            login_defs: login_defs(args, &[("gid_min", "GID_MIN"), ("gid_max", "GID_MAX")])?,
         })
     }
 }
@@ -548,9 +605,11 @@ pub fn plan_group(spec: &GroupSpec, db: &Database) -> Plan {
     let current = db.groups.iter().find(|g| g.name == spec.name);
     let mut cmd = Vec::new();
     match (current, spec.absent) {
+        (Some(_), true) if spec.force => cmd = words(&["groupdel", "-f", &spec.name]),
         (Some(_), true) => cmd = words(&["groupdel", &spec.name]),
         (None, false) => {
             cmd = words(&["groupadd"]);
+            cmd.extend(spec.login_defs.iter().cloned());
             if let Some(gid) = spec.gid {
                 cmd.extend(["-g".into(), gid.to_string()]);
                 if spec.non_unique {
@@ -598,7 +657,9 @@ async fn apply(
     if plan.is_empty() || ctx.check {
         return Ok((plan, db));
     }
-    let cmd = format!("{} && {}", plan.render(), query(name, false));
+    // The read-back is one group of commands: a failed change must end the line with its own
+    // status, not have the last `getent` of the read-back speak for it.
+    let cmd = format!("{} && {{ {}; }}", plan.render(), query(name, false));
     let stdin = plan
         .password
         .as_ref()
@@ -769,7 +830,8 @@ mod tests {
                 min: Some(1),
                 max: Some(90),
                 warn: Some(-1),
-                inactive: Some(30)
+                inactive: Some(30),
+                expire: Some(-1),
             }
         );
     }
@@ -782,6 +844,7 @@ mod tests {
             max: Some(99999),
             warn: Some(7),
             inactive: Some(-1),
+            expire: Some(-1),
         };
         let aging = json!({"name": "deploy", "password_expire_min": 7, "password_expire_max": 60, "password_expire_warn": 7});
         assert_eq!(
@@ -791,6 +854,18 @@ mod tests {
         d.aging.min = Some(7);
         d.aging.max = Some(60);
         assert_eq!(user_plan(aging, &d).unwrap(), "");
+        // `expires` is a time in seconds; shadow keeps its day, and a negative one is none.
+        let expires = json!({"name": "deploy", "expires": 1_893_456_000.5});
+        assert_eq!(
+            user_plan(expires.clone(), &d).unwrap(),
+            "chage -E 21915 deploy"
+        );
+        d.aging.expire = Some(21915);
+        assert_eq!(user_plan(expires, &d).unwrap(), "");
+        assert_eq!(
+            user_plan(json!({"name": "deploy", "expires": -1}), &d).unwrap(),
+            "chage -E -1 deploy"
+        );
         // A new user gets them after useradd.
         d.user = None;
         let made = user_plan(json!({"name": "deploy", "password_expire_max": -1}), &d).unwrap();

@@ -54,7 +54,7 @@ pub fn command_line(module: ModuleKind, args: &Args) -> Result<String, String> {
             .join(" ")
     };
     Ok(match args.str("chdir") {
-        Some(dir) => format!("cd {} && {base}", quote(&dir)),
+        Some(dir) => drover_ssh::shell::in_folder(&dir, &base),
         None => base,
     })
 }
@@ -296,7 +296,7 @@ mod tests {
                 &args(json!({"_raw_params": "ls | wc -l", "chdir": "/srv/my app"}))
             )
             .unwrap(),
-            "cd '/srv/my app' && ls | wc -l"
+            "cd '/srv/my app' && {\nls | wc -l\n}"
         );
         // argv words are expanded as Ansible's run_command expands them, never split again.
         assert_eq!(
@@ -347,7 +347,7 @@ mod tests {
                 &args(json!({"cmd": "cat /etc/os-release", "chdir": "/"}))
             )
             .unwrap(),
-            "cd / && cat /etc/os-release"
+            "cd / && {\ncat /etc/os-release\n}"
         );
     }
 }

@@ -82,7 +82,7 @@ fn line(args: &Args) -> Result<String, String> {
         quote(&inner)
     );
     Ok(match args.str("chdir") {
-        Some(dir) => format!("cd {} && {run}", quote(&dir)),
+        Some(dir) => drover_ssh::shell::in_folder(&dir, &run),
         None => run,
     })
 }
@@ -272,11 +272,12 @@ mod tests {
         );
         let l = line(&a).unwrap();
         assert!(
-            l.starts_with("cd '/srv/x y' && if ! command -v script"),
+            l.starts_with("cd '/srv/x y' && {\nif ! command -v script"),
             "{l}"
         );
         assert!(
-            l.ends_with(r#"SHELL=/bin/sh script -qec 'stty -echo 2>/dev/null; exec passwd '\''a b'\'' '\'';rm'\'' -rf '\''$HOME'\''' /dev/null"#),
+            l.ends_with(r#"SHELL=/bin/sh script -qec 'stty -echo 2>/dev/null; exec passwd '\''a b'\'' '\'';rm'\'' -rf '\''$HOME'\''' /dev/null
+}"#),
             "{l}"
         );
         let echoed = line(&args(json!({"command": "cat", "echo": true}))).unwrap();
