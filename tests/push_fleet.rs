@@ -3934,6 +3934,46 @@ fn file_follows_symbolic_links_and_settles() {
     assert_eq!(mode(&target), 0o750);
 }
 
+/// A symbolic link at `dest`: replaced by the file by default, as Ansible's copy does; kept, with
+/// its target written, under `follow: true` (copy and template alike), and then settled.
+#[test]
+fn copy_and_template_follow_a_link_at_dest_only_when_asked() {
+    let fleet = common::fleet(1);
+    let dir = fleet.dir().join("follow-dest");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(dir.join(format!("{name}.target")), "old\n").unwrap();
+        std::os::unix::fs::symlink(format!("{name}.target"), dir.join(name)).unwrap();
+    }
+    let d = dir.display();
+    let play = format!(
+        "- hosts: node01\n  gather_facts: false\n  tasks:\n    - copy: {{dest: {d}/a, content: \"new\\n\"}}\n    - copy: {{dest: {d}/b, content: \"new\\n\", follow: true}}\n    - template: {{dest: {d}/c, src: t.j2, follow: true}}\n"
+    );
+    let files = [
+        ("follow-dest.yml", play.as_str()),
+        ("templates/t.j2", "new\n"),
+    ];
+    let run = push_text(&fleet, &files);
+    assert_eq!(run.code, 0, "{run:?}");
+    let link = |n: &str| std::fs::symlink_metadata(dir.join(n)).unwrap().is_symlink();
+    let read = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap();
+    assert!(!link("a") && read("a") == "new\n" && read("a.target") == "old\n");
+    for n in ["b", "c"] {
+        assert!(link(n) && read(&format!("{n}.target")) == "new\n", "{n}");
+    }
+    let run = push_text(&fleet, &files);
+    assert!(run.stdout.contains("changed=0"), "{run:?}");
+}
+
+/// `stdin` reaches the command with a newline after it, unless `stdin_add_newline: false`.
+#[test]
+fn stdin_is_given_with_or_without_its_newline() {
+    let fleet = common::fleet(1);
+    let play = "- hosts: node01\n  gather_facts: false\n  tasks:\n    - command: wc -c\n      args: {stdin: abc}\n      register: with\n    - shell: wc -c\n      args: {stdin: abc, stdin_add_newline: false}\n      register: without\n    - assert:\n        that: [with.stdout == '4', without.stdout == '3']\n";
+    let run = push_text(&fleet, &[("stdin.yml", play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
 /// The SELinux context parameters of a module that writes files load, and on a host without
 /// SELinux (this one) there is nothing to set: the task does its work, as in Ansible. A module
 /// that writes no file does not take them.

@@ -455,6 +455,16 @@ const CREATES: Param = p("creates", Str, "skip the task when this path exists");
 const REMOVES: Param = p("removes", Str, "run only when this path exists");
 const CHDIR: Param = p("chdir", Str, "run in this folder");
 const STDIN: Param = p("stdin", Str, "text given to the command on standard input");
+const FOLLOW_DEST: Param = p(
+    "follow",
+    Bool,
+    "true: a symbolic link at `dest` keeps pointing where it does and its target gets the file; false (default, as Ansible): the link is replaced by the file",
+);
+const STDIN_ADD_NEWLINE: Param = p(
+    "stdin_add_newline",
+    Bool,
+    "end `stdin` with a newline (default true)",
+);
 /// The hash schemes of an htpasswd file drover makes and verifies, as passlib names them.
 const HASH_SCHEMES: &[&str] = &[
     "apr_md5_crypt",
@@ -690,6 +700,7 @@ pub const MODULES: &[Spec] = &[
             CREATES,
             REMOVES,
             STDIN,
+            STDIN_ADD_NEWLINE,
             STRIP_EMPTY_ENDS,
         ],
         CheckMode::Skipped,
@@ -706,6 +717,7 @@ pub const MODULES: &[Spec] = &[
             CREATES,
             REMOVES,
             STDIN,
+            STDIN_ADD_NEWLINE,
             STRIP_EMPTY_ENDS,
             p("executable", Str, "the shell to run it with"),
         ],
@@ -729,6 +741,7 @@ pub const MODULES: &[Spec] = &[
             p("remote_src", Bool, "`src` is a file on the host, copied there (only when it differs)"),
             p("decrypt", Bool, "false: a vault-encrypted `src` is copied encrypted (default true: decrypted)"),
             req("dest", Str, "where it goes on the host"),
+            FOLLOW_DEST,
             ANY_MODE,
             OWNER,
             GROUP,
@@ -749,6 +762,7 @@ pub const MODULES: &[Spec] = &[
                 "the template, found in templates/ of the role or beside the playbook",
             ),
             req("dest", Str, "where it goes on the host"),
+            FOLLOW_DEST,
             p("force", Bool, "false: leave a file already there as it is (default true)"),
             p("trim_blocks", Bool, "drop the newline after a block tag (default true)"),
             p("lstrip_blocks", Bool, "strip the spaces before a block tag on its line (default false)"),

@@ -191,7 +191,12 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
         Ok(l) => l,
         Err(skipped_or_failed) => return skipped_or_failed,
     };
-    let stdin = args.str("stdin").map(|s| s + "\n").unwrap_or_default();
+    let newline = if args.bool("stdin_add_newline") == Some(false) {
+        ""
+    } else {
+        "\n"
+    };
+    let stdin = args.str("stdin").map(|s| s + newline).unwrap_or_default();
     match ctx.exec(&line, stdin.as_bytes()).await {
         Ok(out) => {
             // `strip_empty_ends: false` keeps the output's trailing newlines (Ansible strips them).

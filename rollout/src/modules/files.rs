@@ -440,10 +440,33 @@ pub(super) fn ownership_fix_at(
     ))
 }
 
+/// The path a symbolic link at `path` leads to, or `path` itself when it is no link.
+async fn followed(path: &str, ctx: &ModuleCtx<'_>) -> Result<String, String> {
+    let p = quote(path);
+    let out = ctx
+        .output_of(
+            &format!("if [ -L {p} ]; then readlink -f -- {p}; else printf '%s\\n' {p}; fi"),
+            "following the link at dest",
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&out);
+    Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
+}
+
 pub async fn copy_or_template(kind: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let module = kind.name();
     let Some(dest) = args.str("dest") else {
         return Outcome::fail("`dest` is required");
+    };
+    // `follow: true` writes to what a link at `dest` points to; by default (as in Ansible) a
+    // link there is replaced by the file.
+    let dest = if args.bool("follow") == Some(true) {
+        match followed(&dest, ctx).await {
+            Ok(d) => d,
+            Err(e) => return Outcome::fail(format!("{module}: {e}")),
+        }
+    } else {
+        dest
     };
     let target = match FileTarget::from_args(dest.clone(), args) {
         Ok(t) => t,
