@@ -207,11 +207,15 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
 }
 
 /// Prints values as Ansible does (Python's `str`), and refuses to print an undefined value.
+/// The temp the formatter sets once a `{{ }}` has printed, empty or not.
+const PRINTED: &str = "drover.printed";
+
 fn python_formatter(
     out: &mut minijinja::Output,
     state: &mut State,
     value: &Value,
 ) -> Result<(), Error> {
+    state.set_temp(PRINTED, Value::from(true));
     if value.is_undefined() {
         return Err(Error::new(ErrorKind::UndefinedError, "undefined variable"));
     }
@@ -275,9 +279,17 @@ impl Engine {
                 .unwrap_or_default();
             env.to_mut().set_loader(includes::loader(dir));
         }
-        let out = env
-            .render_named_str(name, &body, data_value(vars))
+        let captured = env
+            .template_from_named_str(name, &body)
+            .and_then(|t| t.render_captured(data_value(vars)))
             .map_err(|e| self.error(name, &body, vars, e, header_lines))?;
+        let out = captured.output().to_string();
+        // A template that printed nothing at all (no text, no `{{ }}`: a false `{% if %}` around
+        // the whole file) is Python's None in Ansible 2.19, written as an empty file with no
+        // newlines padded back; one whose expressions printed "" is padded as usual.
+        if out.is_empty() && captured.state().get_temp(PRINTED).is_none() {
+            return Ok(out);
+        }
         // A file that is one expression with a value other than text is that value as Python
         // prints it, its newlines not padded back (Ansible 2.19's native result: `{{ 42 }}\n`
         // gives `42`).
