@@ -3010,6 +3010,42 @@ fn vault_files_and_values_decrypt_and_stay_secret() {
     assert!(!journal.contains("tok-12345") && !journal.contains("s3cr3t-from-vault"));
 }
 
+/// A `!vault` value is decrypted only where it is used, as Ansible does: without a password, a
+/// play whose variables hold one it never reads runs; a task that reads it fails, naming the
+/// variable and why; a connection setting that is one is refused before any host is contacted,
+/// rather than used as the password.
+#[test]
+fn a_vault_value_without_its_password_fails_only_where_it_is_used() {
+    let fleet = common::fleet(1);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vault/tests/fixtures");
+    let inline = std::fs::read_to_string(fixtures.join("inline.yml")).unwrap();
+    let unused = "- hosts: all\n  gather_facts: false\n  vars_files: [inline.yml]\n  tasks:\n    - debug: msg=\"{{ plain_value }}\"\n";
+    let run = push_text(&fleet, &[("unused.yml", unused), ("inline.yml", &inline)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let used = "- hosts: all\n  gather_facts: false\n  vars_files: [inline.yml]\n  tasks:\n    - debug: msg=\"{{ api_token }}\"\n";
+    let run = push_text(&fleet, &[("used.yml", used), ("inline.yml", &inline)]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("`api_token` is the `!vault` value at line 2, column 11: it is vault-encrypted, and no vault password was given"),
+        "{run:?}"
+    );
+    // A connection setting: the host is refused, not connected with a placeholder password.
+    let group_vars = fleet.inventory().parent().unwrap().join("group_vars");
+    std::fs::create_dir_all(&group_vars).unwrap();
+    std::fs::write(
+        group_vars.join("all.yml"),
+        inline.replacen("api_token:", "ansible_become_password:", 1),
+    )
+    .unwrap();
+    let run = push_text(&fleet, &[("unused.yml", unused), ("inline.yml", &inline)]);
+    std::fs::remove_dir_all(&group_vars).unwrap();
+    assert_bad(
+        &run,
+        "`ansible_become_password` is a `!vault` value no vault password given opens",
+    );
+}
+
 /// A vault client script named without a folder (`--vault-id ops@vault-client.sh`, as
 /// ansible.cfg's `vault_identity_list` names them) is the file of the current folder, not a program
 /// on PATH, and is asked for its id as Ansible asks a client script (`--vault-id ops`).

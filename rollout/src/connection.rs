@@ -96,6 +96,17 @@ impl HostConnection {
         vars: &Vars,
         settings: &ConnectionSettings,
     ) -> Result<HostConnection, String> {
+        // A connection setting that is a `!vault` value no password opens cannot be used: say
+        // so, rather than connect with its placeholder as the password.
+        if let Some((key, _)) = vars.iter().find(|(k, v)| {
+            k.starts_with("ansible_")
+                && v.as_str()
+                    .is_some_and(|s| s.contains(drover_yaml::LOCKED_VAULT))
+        }) {
+            return Err(format!(
+                "host `{name}`: `{key}` is a `!vault` value no vault password given opens: use --vault-password-file FILE, --vault-id [ID@]FILE or --ask-vault-pass"
+            ));
+        }
         match var_str(vars, "ansible_connection") {
             None | Some("ssh" | "smart" | "paramiko" | "local") => {}
             Some(other) => {

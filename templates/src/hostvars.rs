@@ -34,6 +34,8 @@ struct Live {
     /// (`add_host` and `group_by` change them).
     inventory: Map<String, Json>,
     groups: Map<String, Json>,
+    /// The run's extra variables (`-e`): every host's, over everything else, as in Ansible.
+    extra: Map<String, Json>,
 }
 
 /// Sets `vars` in `layer`, each as JSON text.
@@ -105,6 +107,11 @@ impl LiveVars {
         live.groups.extend(groups);
     }
 
+    /// The run's extra variables (`-e`), which every host's `hostvars` holds over all else.
+    pub fn set_extra(&self, extra: &Map<String, Json>) {
+        self.write().extra = extra.clone();
+    }
+
     /// `host` gathered these facts.
     pub fn gathered(&self, host: &str, facts: &Map<String, Json>) {
         let mut live = self.write();
@@ -152,7 +159,7 @@ impl LiveVars {
 }
 
 /// The `hostvars` object: a host's inventory variables, then its gathered facts, then what was
-/// delegated to it, then what it set itself.
+/// delegated to it, then what it set itself, then the run's extra variables.
 #[derive(Debug)]
 pub(crate) struct HostVars(pub(crate) LiveVars);
 
@@ -167,6 +174,7 @@ impl Object for HostVars {
         vars.extend(gathered);
         load(live.delegated.get(host), &mut vars);
         load(live.own.get(host), &mut vars);
+        vars.extend(live.extra.clone());
         Some(data_value(&vars))
     }
 
@@ -237,5 +245,15 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, r#"1 ['a', 'b'] {"y": "set"} True False"#);
+        // Extra variables are every host's, over what it set itself.
+        live.set_extra(json!({"y": "extra", "z": 2}).as_object().unwrap());
+        let out = engine
+            .render_str(
+                "t",
+                "{{ hostvars.a.z }} {{ hostvars.b.y }}",
+                &crate::Vars::new(),
+            )
+            .unwrap();
+        assert_eq!(out, "2 extra");
     }
 }

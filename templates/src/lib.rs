@@ -80,15 +80,22 @@ pub struct Unsettled(Vec<(String, Json, String)>);
 impl Unsettled {
     /// `e`, with the reason added when it is about one of these variables being undefined.
     pub fn explain(&self, mut e: TemplateError) -> TemplateError {
-        if e.message.starts_with("undefined variable")
+        if e.message.contains("undefined")
             && let Some((name, raw, why)) = self
                 .0
                 .iter()
                 .find(|(name, _, _)| e.message.contains(&format!("`{name}`")))
         {
-            e.message.push_str(&format!(
-                "; `{name}` is {raw}, which cannot be rendered: {why}"
-            ));
+            // A `!vault` value no password opens: its own words say which and why.
+            let locked = (raw.as_str())
+                .filter(|r| r.contains(drover_yaml::LOCKED_VAULT))
+                .and_then(|r| Some(&r[r.find("('")? + 2..r.rfind("')")?]));
+            match locked {
+                Some(vault) => e.message = format!("`{name}` is {vault}"),
+                None => e.message.push_str(&format!(
+                    "; `{name}` is {raw}, which cannot be rendered: {why}"
+                )),
+            }
         }
         e
     }
@@ -193,6 +200,11 @@ fn environment(syntax: minijinja::syntax::SyntaxConfig) -> Environment<'static> 
     // Ansible templates call Python methods: dict.items(), str.split(), list.append() ...
     env.set_unknown_method_callback(python_methods);
     env.add_global("omit", OMIT);
+    // A `!vault` value no given password opens fails where it is used, saying so.
+    env.add_function(
+        drover_yaml::LOCKED_VAULT,
+        |why: String| -> Result<Value, Error> { Err(Error::new(ErrorKind::InvalidOperation, why)) },
+    );
     lookups::register(&mut env);
     filters::register(&mut env);
     text_filters::register(&mut env);

@@ -9,6 +9,6 @@ mod loader;
 mod node;
 mod scalar;
 
-pub use loader::{MAX_DEPTH, MAX_SIZE, YamlError, parse, parse_all, printable};
+pub use loader::{LOCKED_VAULT, MAX_DEPTH, MAX_SIZE, YamlError, parse, parse_all, printable};
 pub use node::{Mark, Node, Value};
 pub use scalar::resolve_plain;

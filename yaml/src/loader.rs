@@ -1,6 +1,7 @@
 //! Builds positioned nodes from yaml-rust2's event stream, resolving anchors, aliases, tags and merge
 //! keys the way PyYAML does.
 
+use drover_vault::VaultError;
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, Parser, Tag};
@@ -355,19 +356,39 @@ fn scalar(
         Some("unsafe") => unsafe_text(text, mark),
         Some("int" | "float" | "bool" | "null") => Ok(resolve_plain(&text)),
         // Decrypted with the run's vault passwords; the plaintext is a secret from here on.
-        Some("vault") => {
-            drover_vault::decrypt(&text)
-                .map(Value::Str)
-                .map_err(|e| YamlError::Unsupported {
-                    mark,
-                    message: format!("this `!vault` value: {e}"),
-                })
-        }
+        Some("vault") => match drover_vault::decrypt(&text) {
+            Ok(plain) => Ok(Value::Str(plain)),
+            // As in Ansible, a value no password opens is an error only where it is used.
+            Err(e @ (VaultError::NoSecret { .. } | VaultError::WrongPassword { .. })) => {
+                Ok(Value::Str(locked_vault(&e, mark)))
+            }
+            Err(e) => Err(YamlError::Unsupported {
+                mark,
+                message: format!("this `!vault` value: {e}"),
+            }),
+        },
         Some(other) => Err(YamlError::Unsupported {
             mark,
             message: format!("unknown YAML tag `!{other}`"),
         }),
     }
+}
+
+/// The template function a `!vault` value no password opens stands for: rendering it fails with
+/// why. Connection settings, which are not rendered, are checked for it.
+pub const LOCKED_VAULT: &str = "__drover_locked_vault";
+
+/// A `!vault` value no given password opens, as a template that fails where it is used (and
+/// nowhere else: Ansible decrypts a value only when something reads it).
+fn locked_vault(e: &VaultError, mark: Mark) -> String {
+    let why = format!(
+        "the `!vault` value at line {}, column {}: {e}",
+        mark.line, mark.col
+    );
+    format!(
+        "{{{{ {LOCKED_VAULT}('{}') }}}}",
+        why.replace(['\\', '\''], "")
+    )
 }
 
 /// Ansible's `!unsafe`: the text reaches the host as written, never templated. drover's values are
@@ -391,6 +412,25 @@ mod tests {
 
     fn json(text: &str) -> serde_json::Value {
         parse(text).unwrap().unwrap().to_json()
+    }
+
+    #[test]
+    fn a_vault_value_no_password_opens_fails_only_where_it_is_used() {
+        // No keyring is installed in this test: nothing opens it.
+        let text = include_str!("../../vault/tests/fixtures/inline.yml");
+        let value = json(text);
+        let locked = value["api_token"].as_str().unwrap();
+        assert!(
+            locked.starts_with(&format!("{{{{ {LOCKED_VAULT}('")),
+            "{locked}"
+        );
+        assert!(
+            locked.contains("the `!vault` value at line 2, column 11: it is vault-encrypted"),
+            "{locked}"
+        );
+        // A value that is not Ansible Vault text at all is still refused where it is written.
+        let bad = parse("x: !vault not-a-vault\n").unwrap_err().to_string();
+        assert!(bad.contains("not an Ansible Vault text"), "{bad}");
     }
 
     #[test]

@@ -20,8 +20,9 @@ impl<'a> HostTemplates<'a> {
     /// Templates for `inventory`'s hosts, with `extra` (`-e`) over every host's variables.
     pub fn new(inventory: &'a Inventory, extra: Vars) -> HostTemplates<'a> {
         let mut engine = Engine::new();
-        engine.add_global("groups", &inventory.groups_var());
-        engine.add_global("hostvars", &inventory.hostvars_var());
+        let live = drover_templates::LiveVars::default();
+        live.set_extra(&extra);
+        engine.add_inventory(&inventory.hostvars_var(), &inventory.groups_var(), live);
         HostTemplates {
             inventory,
             engine,

@@ -346,6 +346,7 @@ pub async fn push(
     }
     let mut engine = Engine::new();
     let live = drover_templates::LiveVars::default();
+    live.set_extra(&opts.extra_vars);
     engine.add_inventory(
         &inventory.hostvars_var(),
         &inventory.groups_var(),
