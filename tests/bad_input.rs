@@ -241,9 +241,9 @@ fn what_drover_would_ignore_is_refused_when_the_playbook_is_read() {
             "unknown key `attributes` in module `file`",
         ),
         (
-            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, follow: true}\n",
+            "- hosts: all\n  tasks:\n    - copy: {content: x, dest: /tmp/x, unsafe_writes: true}\n",
             "pb.yml:3:",
-            "unknown key `follow` in module `copy`",
+            "unknown key `unsafe_writes` in module `copy`",
         ),
         (
             "- hosts: all\n  tasks:\n    - reboot: {}\n      retries: 3\n      until: false\n",

@@ -363,6 +363,46 @@ fn docker_prune_removes_only_what_is_unused() {
     assert_eq!(fleet.exec(0, "cat /tmp/pruned").unwrap(), "0 [] True");
 }
 
+/// docker_container_exec in a running container: words passed as they are (no shell), the
+/// user, folder, environment and standard input as asked; a non-zero exit code registered, not
+/// a failure; a missing container fails.
+#[test]
+fn docker_container_exec_runs_words_in_a_running_container() {
+    let Some(fleet) = docker_host("docker_container_exec_runs_words_in_a_running_container") else {
+        return;
+    };
+    let live = [
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "drover/busybox:1",
+        "/bin/busybox",
+        "sleep",
+        "600",
+    ];
+    fleet.docker(0, &live).unwrap();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_container_exec:\n        container: box\n        argv: [/bin/busybox, sh, -c, 'echo \"$GREETING from $(pwd) as $(/bin/busybox id -u)\"; /bin/busybox cat; exit 3']\n        chdir: /bin\n        user: \"65534\"\n        env: {GREETING: hello}\n        stdin: typed\n      register: ran\n    - community.docker.docker_container_exec:\n        container: box\n        command: /bin/busybox echo '$(/bin/busybox touch /nope)' ;\n      register: words\n    - copy:\n        content: \"{{ ran.rc }}|{{ ran.stdout }}|{{ words.stdout }}\"\n        dest: /tmp/exec-out\n";
+    let run = push(&fleet, "exec", play, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        fleet.exec(0, "cat /tmp/exec-out").unwrap(),
+        "3|hello from /bin as 65534\ntyped|$(/bin/busybox touch /nope) ;"
+    );
+    assert!(
+        fleet
+            .docker(0, &["exec", "box", "/bin/busybox", "test", "-e", "/nope"])
+            .is_err()
+    );
+    let missing = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.docker.docker_container_exec: {container: nobox, command: /bin/true}\n";
+    let run = push(&fleet, "missing", missing, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout.contains("Could not find container \"nobox\""),
+        "{run:?}"
+    );
+}
+
 /// docker_container's runtime, stop signal, DNS search domains, CPU shares and GPU requests, on a
 /// real daemon: created as asked (a GPU request is held even where no GPU is, until it starts),
 /// kept on a second run, recreated when one of them changes; a network joined by hand is kept, or

@@ -752,6 +752,77 @@ fn apt_held_packages_removals_and_update_retries_are_as_asked() {
     let _ = std::fs::remove_dir_all(&repo);
 }
 
+/// sudoers: a rule file written once, as community.general writes it (0440), that sudo then
+/// honours; a rule visudo refuses is never written; absent removes the file. kernel_blacklist:
+/// a line added once, trailing spaces dropped as the module writes the file, and removed.
+#[test]
+fn sudoers_rules_are_written_once_checked_by_visudo_and_honoured() {
+    let Some(fleet) = one_host("sudoers_rules_are_written_once_checked_by_visudo_and_honoured")
+    else {
+        return;
+    };
+    fleet.exec(0, "useradd -m app").unwrap();
+    let rule = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.sudoers:\n        name: 91-app\n        user: app\n        commands: [/usr/bin/id, /usr/bin/true]\n";
+    let run = push(&fleet, "rule", rule, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(
+        fleet
+            .exec(
+                0,
+                "stat -c %a /etc/sudoers.d/91-app; cat /etc/sudoers.d/91-app"
+            )
+            .unwrap(),
+        "440\napp ALL=NOPASSWD: /usr/bin/id, /usr/bin/true\n"
+    );
+    assert_eq!(
+        fleet
+            .exec(0, "su app -c 'sudo -n /usr/bin/id -un'")
+            .unwrap(),
+        "root\n"
+    );
+    let run = push(&fleet, "rule", rule, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let bad = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.sudoers: {name: 92-bad, user: app, commands: [sleep]}\n";
+    assert_task_failed(&push(&fleet, "bad", bad, &[]), "fully-qualified");
+    assert!(fleet.exec(0, "test -e /etc/sudoers.d/92-bad").is_err());
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.sudoers: {name: 91-app, state: absent}\n";
+    let run = push(&fleet, "gone", gone, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(fleet.exec(0, "test -e /etc/sudoers.d/91-app").is_err());
+
+    // kernel_blacklist on the same host: a line added once to the default file, removed again.
+    let blacklist = |state: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.kernel_blacklist: {{name: pcspkr, state: {state}}}\n    - kernel_blacklist: {{name: nouveau, blacklist_file: /etc/modprobe.d/gpu.conf}}\n"
+        )
+    };
+    fleet
+        .exec(
+            0,
+            "printf '# local\\nblacklist floppy   \\n' > /etc/modprobe.d/blacklist-ansible.conf",
+        )
+        .unwrap();
+    let run = push(&fleet, "blacklist", &blacklist("present"), &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    let read = || {
+        fleet
+            .exec(
+                0,
+                "cat /etc/modprobe.d/blacklist-ansible.conf /etc/modprobe.d/gpu.conf",
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        read(),
+        "# local\nblacklist floppy\nblacklist pcspkr\nblacklist nouveau\n"
+    );
+    let run = push(&fleet, "blacklist", &blacklist("present"), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(&fleet, "blacklist", &blacklist("absent"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(read(), "# local\nblacklist floppy\nblacklist nouveau\n");
+}
+
 #[test]
 fn facts_modules_read_packages_services_and_databases() {
     let Some(fleet) = common::debian_fleet(

@@ -93,6 +93,8 @@ pub enum ModuleKind {
     KnownHosts,
     /// `modprobe` (community.general).
     Modprobe,
+    /// `kernel_blacklist` (community.general).
+    KernelBlacklist,
     /// `debconf`.
     Debconf,
     /// `alternatives`.
@@ -101,6 +103,8 @@ pub enum ModuleKind {
     PamLimits,
     /// `pamd`.
     Pamd,
+    /// `sudoers` (community.general).
+    Sudoers,
     /// `assemble`.
     Assemble,
     /// `locale_gen`.
@@ -191,6 +195,8 @@ pub enum ModuleKind {
     DockerPrune,
     /// `docker_container_info` (community.docker).
     DockerContainerInfo,
+    /// `docker_container_exec` (community.docker).
+    DockerContainerExec,
     /// `docker_image` (community.docker).
     DockerImage,
     /// `docker_image_info` (community.docker).
@@ -1328,6 +1334,27 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
     )
     .aliases(&["community.docker.docker_container_info"]),
     module(
+        ModuleKind::DockerContainerExec,
+        "docker_container_exec",
+        "Runs a command in a running container with `docker exec`, its words as they are (no shell); the command's exit code is registered as `rc` (not a failure, as community.docker reports it), with `stdout` and `stderr`.",
+        &[
+            req("container", Str, "the container's name or id"),
+            p("argv", List, "the command as words (or `command`)"),
+            p("command", Str, "the command, split into words as a shell would (no shell runs it)"),
+            p("chdir", Str, "the folder it runs in (`-w`)"),
+            p("user", Str, "the user it runs as (`-u`)"),
+            p("env", Dict, "environment variables (string values)"),
+            p("stdin", Str, "text given on standard input (`-i`)"),
+            STDIN_ADD_NEWLINE,
+            p("strip_empty_ends", Bool, "drop trailing newlines of stdout and stderr (default true)"),
+            p("tty", Bool, "allocate a terminal (`-t`)"),
+            p("detach", Bool, "start it and return at once (`-d`); nothing is registered but that it ran"),
+        ],
+        CheckMode::Skipped,
+        false,
+    )
+    .aliases(&["community.docker.docker_container_exec"]),
+    module(
         ModuleKind::DockerImage,
         "docker_image",
         "Puts an image on the host: pulled, built from a folder on the host or loaded from an archive there when missing (or always, with force_source); tags and pushes it; or removes it.",
@@ -2085,6 +2112,41 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         true,
     )
     .aliases(&["community.general.pamd"]),
+    module(
+        ModuleKind::Sudoers,
+        "sudoers",
+        "One sudo rule in a file of /etc/sudoers.d, written as community.general writes it (mode 0440) when its content or mode differs, checked with visudo first; or the file removed.",
+        &[
+            req("name", Str, "the file's name in `sudoers_path`"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent (the file removed)"),
+            p("user", Str, "whom the rule is for (or `group`)"),
+            p("group", Str, "the group the rule is for (written %GROUP)"),
+            p("commands", List, "the commands it allows (needed with present)"),
+            p("nopassword", Bool, "without a password (NOPASSWD:, default true)"),
+            p("setenv", Bool, "SETENV: (default false)"),
+            p("noexec", Bool, "NOEXEC: (default false)"),
+            p("host", Str, "the hosts it holds on (default ALL)"),
+            p("runas", Str, "whom the commands run as: (RUNAS)"),
+            p("sudoers_path", Str, "the folder (default /etc/sudoers.d)"),
+            p("validation", Choice(&["detect", "required", "absent"]), "check the rule with visudo -c: when visudo is there (detect, default), always (required), or not (absent)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.sudoers"]),
+    module(
+        ModuleKind::KernelBlacklist,
+        "kernel_blacklist",
+        "A `blacklist NAME` line in a modprobe.d file, added or removed as community.general does it (the file made when missing, written back with trailing spaces dropped).",
+        &[
+            req("name", Str, "the kernel module"),
+            p("state", Choice(&["present", "absent"]), "present (default: blacklisted) or absent"),
+            p("blacklist_file", Str, "the file (default /etc/modprobe.d/blacklist-ansible.conf)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.kernel_blacklist"]),
     module(
         ModuleKind::Modprobe,
         "modprobe",

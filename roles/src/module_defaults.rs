@@ -24,6 +24,7 @@ pub fn group_members(group: &str) -> &'static [ModuleKind] {
             DockerCompose,
             DockerContainer,
             DockerContainerInfo,
+            DockerContainerExec,
             DockerImage,
             DockerImageInfo,
             DockerLogin,

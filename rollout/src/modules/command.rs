@@ -211,7 +211,7 @@ pub async fn run(module: ModuleKind, args: &Args, ctx: &ModuleCtx<'_>) -> Outcom
 
 /// A command's output as [`finished`] reports it, its trailing line ends stripped (`strip`) as
 /// Ansible strips them.
-fn ran(out: &drover_ssh::Output, strip: bool) -> Outcome {
+pub(crate) fn ran(out: &drover_ssh::Output, strip: bool) -> Outcome {
     let text = |b: &[u8]| {
         let text = String::from_utf8_lossy(b);
         if strip {

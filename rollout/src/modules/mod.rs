@@ -44,6 +44,7 @@ mod include_vars;
 mod ini_file;
 mod inventory_change;
 mod iptables;
+mod kernel_blacklist;
 mod known_hosts;
 pub mod lineinfile;
 mod locale_gen;
@@ -66,6 +67,7 @@ mod slack;
 mod snap;
 mod ssh_key;
 mod stat;
+mod sudoers;
 mod synchronize;
 mod sysctl;
 mod tempfile;
@@ -556,9 +558,11 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Script => command::script(&args, ctx).await,
         M::KnownHosts => known_hosts::run(&args, ctx).await,
         M::Modprobe => modprobe::run(&args, ctx).await,
+        M::KernelBlacklist => kernel_blacklist::run(&args, ctx).await,
         M::Alternatives => alternatives::run(&args, ctx).await,
         M::PamLimits => pam_limits::run(&args, ctx).await,
         M::Pamd => pamd::run(&args, ctx).await,
+        M::Sudoers => sudoers::run(&args, ctx).await,
         M::Assemble => assemble::run(&args, ctx).await,
         M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Acl => acl::run(&args, ctx).await,
@@ -594,6 +598,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::DockerVolume => docker::volume::run(&args, ctx).await,
         M::DockerPrune => docker::prune::run(&args, ctx).await,
         M::DockerContainerInfo => docker::container::info(&args, ctx).await,
+        M::DockerContainerExec => docker::exec::run(&args, ctx).await,
         M::DockerImage => docker::image::run(&args, ctx).await,
         M::DockerImageInfo => docker::image::info(&args, ctx).await,
         M::DockerLogin => docker::login::run(&args, ctx).await,

@@ -3,6 +3,7 @@
 //! the task names against it ([`Setting`], [`satisfied`]), and changes only what differs.
 
 pub mod container;
+pub mod exec;
 pub mod image;
 pub mod login;
 pub mod network;
