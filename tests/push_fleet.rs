@@ -4001,6 +4001,16 @@ fn copy_and_template_follow_a_link_at_dest_only_when_asked() {
     assert!(run.stdout.contains("changed=0"), "{run:?}");
 }
 
+/// `gather_facts` as a task (a play that gathers none first) gathers as `setup` does, with the
+/// subsets it names.
+#[test]
+fn gather_facts_as_a_task_gathers_facts() {
+    let fleet = common::fleet(1);
+    let play = "- hosts: node01\n  gather_facts: false\n  tasks:\n    - assert: {that: ansible_distribution is undefined}\n    - ansible.builtin.gather_facts: {gather_subset: [min], parallel: true}\n    - assert: {that: [ansible_distribution == 'Debian', ansible_facts.distribution == 'Debian']}\n";
+    let run = push_text(&fleet, &[("gather.yml", play)]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
 /// `stdin` reaches the command with a newline after it, unless `stdin_add_newline: false`.
 #[test]
 fn stdin_is_given_with_or_without_its_newline() {

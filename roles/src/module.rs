@@ -1184,10 +1184,12 @@ pub const MODULES: &[Spec] = &[
             p("filter", List, "only facts whose names match these globs, such as ansible_distribution*"),
             p("gather_timeout", Number, "seconds to wait for the facts (default 60)"),
             p("fact_path", Str, "folder of local *.fact files read into ansible_local (default /etc/ansible/facts.d; executable ones are run)"),
+            p("parallel", Bool, "gather_facts: run the fact modules side by side; drover's facts come from one gatherer, so there is nothing to run beside it either way"),
         ],
         CheckMode::Runs,
         false,
-    ),
+    )
+    .aliases(&["gather_facts", "ansible.builtin.gather_facts"]),
     module(
         ModuleKind::DockerContainer,
         "docker_container",

@@ -274,6 +274,9 @@ pub fn filter_facts(
 /// setup: gathers facts as a task (as `gather_facts` does before a play), registered as
 /// `ansible_facts` and set for the host's later tasks.
 pub async fn setup(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    // gather_facts' `parallel` runs several fact modules side by side; drover gathers with one,
+    // so either way there is one gatherer to run.
+    let _ = args.bool("parallel");
     let words: Vec<String> = args
         .list("gather_subset")
         .iter()
