@@ -755,9 +755,10 @@ fn apt_held_packages_removals_and_update_retries_are_as_asked() {
 /// sudoers: a rule file written once, as community.general writes it (0440), that sudo then
 /// honours; a rule visudo refuses is never written; absent removes the file. kernel_blacklist:
 /// a line added once, trailing spaces dropped as the module writes the file, and removed.
+/// git_config: set, added beside other values and unset, each only when it differs.
 #[test]
-fn sudoers_rules_are_written_once_checked_by_visudo_and_honoured() {
-    let Some(fleet) = one_host("sudoers_rules_are_written_once_checked_by_visudo_and_honoured")
+fn sudoers_kernel_blacklist_and_git_config_settle_on_a_real_host() {
+    let Some(fleet) = one_host("sudoers_kernel_blacklist_and_git_config_settle_on_a_real_host")
     else {
         return;
     };
@@ -821,6 +822,23 @@ fn sudoers_rules_are_written_once_checked_by_visudo_and_honoured() {
     let run = push(&fleet, "blacklist", &blacklist("absent"), &[]);
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(read(), "# local\nblacklist floppy\nblacklist nouveau\n");
+
+    // git_config: a global setting set once; values added beside others; all unset.
+    let git = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.git_config: {name: user.name, value: Ops Team, scope: global}\n    - git_config: {name: safe.directory, value: /srv/a, scope: global, add_mode: add}\n    - git_config: {name: safe.directory, value: /srv/b, scope: global, add_mode: add}\n";
+    let run = push(&fleet, "git", git, &[]);
+    assert!(recap(&run).contains("changed=3"), "{run:?}");
+    let values = || {
+        fleet
+            .exec(0, "cd / && git config --global --get user.name; git config --global --get-all safe.directory; true")
+            .unwrap()
+    };
+    assert_eq!(values(), "Ops Team\n/srv/a\n/srv/b\n");
+    let run = push(&fleet, "git", git, &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let unset = "- hosts: all\n  gather_facts: false\n  tasks:\n    - git_config: {name: safe.directory, scope: global, state: absent}\n";
+    let run = push(&fleet, "unset", unset, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(values(), "Ops Team\n");
 }
 
 #[test]

@@ -173,6 +173,8 @@ pub enum ModuleKind {
     Setup,
     /// `git`.
     Git,
+    /// `git_config` (community.general).
+    GitConfig,
     /// `mount` (ansible.posix).
     Mount,
     /// `archive` (community.general).
@@ -1015,6 +1017,23 @@ pub const MODULES: &[Spec] = &[
             "community.docker.docker_compose",
             "community.docker.docker_compose_v2",
         ]),
+    module(
+        ModuleKind::GitConfig,
+        "git_config",
+        "One setting of git's configuration in a scope (system by default, global, local in `repo`, or a `file`), set or unset with git config only when it differs.",
+        &[
+            req("name", Str, "the setting, such as user.name"),
+            p("value", Str, "its value (needed with present)"),
+            p("scope", Choice(&["system", "global", "local", "file"]), "where: system (default), global (the task's user's), local (needs `repo`), file (needs `file`)"),
+            p("repo", Str, "the repository, for scope local"),
+            p("file", Str, "the configuration file, for scope file"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent (every value unset)"),
+            p("add_mode", Choice(&["replace-all", "add"]), "replace-all (default) makes it the only value; add keeps the others"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.git_config"]),
     module(
         ModuleKind::Git,
         "git",

@@ -37,6 +37,7 @@ mod foreign_packages;
 mod gather;
 mod get_url;
 mod git;
+mod git_config;
 mod github_release;
 mod hostname;
 mod htpasswd;
@@ -621,6 +622,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::ServiceFacts => gather::service_facts(&args, ctx).await,
         M::Setup => gather::setup(&args, ctx).await,
         M::Git => git::run(&args, ctx).await,
+        M::GitConfig => git_config::run(&args, ctx).await,
         M::Mount => mount::run(&args, ctx).await,
         M::Archive => archive::run(&args, ctx).await,
         M::Pip => pip::run(&args, ctx).await,
