@@ -756,10 +756,10 @@ fn apt_held_packages_removals_and_update_retries_are_as_asked() {
 /// honours; a rule visudo refuses is never written; absent removes the file. kernel_blacklist:
 /// a line added once, trailing spaces dropped as the module writes the file, and removed.
 /// git_config: set, added beside other values and unset, each only when it differs.
+/// filesystem: made on a file once, another kind refused unless forced, wiped.
 #[test]
-fn sudoers_kernel_blacklist_and_git_config_settle_on_a_real_host() {
-    let Some(fleet) = one_host("sudoers_kernel_blacklist_and_git_config_settle_on_a_real_host")
-    else {
+fn small_system_modules_settle_on_a_real_host() {
+    let Some(fleet) = one_host("small_system_modules_settle_on_a_real_host") else {
         return;
     };
     fleet.exec(0, "useradd -m app").unwrap();
@@ -839,6 +839,37 @@ fn sudoers_kernel_blacklist_and_git_config_settle_on_a_real_host() {
     let run = push(&fleet, "unset", unset, &[]);
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(values(), "Ops Team\n");
+
+    // filesystem on a file: made once, another kind refused unless forced, wiped when absent.
+    fleet.exec(0, "truncate -s 32M /root/disk.img").unwrap();
+    let fs = |extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.filesystem: {{dev: /root/disk.img, {extra}}}\n"
+        )
+    };
+    let found = || {
+        fleet
+            .exec(
+                0,
+                "blkid -c /dev/null -o value -s TYPE /root/disk.img; true",
+            )
+            .unwrap()
+    };
+    let run = push(&fleet, "fs", &fs("fstype: ext4, opts: -L data"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(found(), "ext4\n");
+    let run = push(&fleet, "fs", &fs("fstype: ext4"), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    assert_task_failed(
+        &push(&fleet, "swap", &fs("fstype: swap"), &[]),
+        "already used as ext4",
+    );
+    let run = push(&fleet, "swap", &fs("fstype: swap, force: true"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(found(), "swap\n");
+    let run = push(&fleet, "wipe", &fs("state: absent"), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(found(), "");
 }
 
 #[test]

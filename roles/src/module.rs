@@ -93,6 +93,8 @@ pub enum ModuleKind {
     KnownHosts,
     /// `modprobe` (community.general).
     Modprobe,
+    /// `filesystem` (community.general).
+    Filesystem,
     /// `kernel_blacklist` (community.general).
     KernelBlacklist,
     /// `debconf`.
@@ -2155,6 +2157,22 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         false,
     )
     .aliases(&["community.general.sudoers"]),
+    module(
+        ModuleKind::Filesystem,
+        "filesystem",
+        "A filesystem made on a device or a file unless blkid finds one of its kind there (another kind is refused unless `force`), or its signatures wiped (absent).",
+        &[
+            req("dev", Str, "the device, or a file").aka(&["device"]),
+            p("fstype", Choice(&["ext2", "ext3", "ext4", "ext4dev", "xfs", "btrfs", "swap", "lvm"]), "the filesystem (needed with present)").aka(&["type"]),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent (wipefs --all)"),
+            p("opts", Str, "mkfs's options, split into words"),
+            p("force", Bool, "make it even over another filesystem"),
+            p("uuid", Str, "the new filesystem's UUID (ext2/3/4, lvm); an existing one's is not changed"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.filesystem"]),
     module(
         ModuleKind::KernelBlacklist,
         "kernel_blacklist",

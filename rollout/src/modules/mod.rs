@@ -31,6 +31,7 @@ mod docker_compose;
 mod dpkg_selections;
 mod expect;
 pub(crate) mod files;
+mod filesystem;
 mod find;
 mod firewalld;
 mod foreign_packages;
@@ -582,6 +583,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Debconf => debconf::run(&args, ctx).await,
         M::Copy | M::Template => files::copy_or_template(module.kind, &args, ctx).await,
         M::File => files::file(&args, ctx).await,
+        M::Filesystem => filesystem::run(&args, ctx).await,
         M::Lineinfile => files::lineinfile(&args, ctx).await,
         M::Replace => files::replace(&args, ctx).await,
         M::Fetch => files::fetch(&args, ctx).await,
