@@ -49,6 +49,34 @@ fn list_and_graph_print_what_ansible_inventory_prints() {
     assert_eq!(vars["region"], "eu-central");
 }
 
+/// What a vault decrypted is never printed: a `!vault` value in group_vars shows as `********`
+/// in `--host` and `--list` (ansible-inventory never prints one in the clear either).
+#[test]
+fn vaulted_values_are_never_printed_in_the_clear() {
+    let vault = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vault/tests/fixtures");
+    let dir = common::scratch().join(format!("inventory-vault-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("group_vars")).unwrap();
+    std::fs::write(dir.join("hosts.ini"), "[web]\nw1 ansible_host=127.0.0.2\n").unwrap();
+    std::fs::copy(vault.join("inline.yml"), dir.join("group_vars/all.yml")).unwrap();
+    let (hosts, pass) = (dir.join("hosts.ini"), vault.join("password.txt"));
+    for view in [&["--host", "w1"][..], &["--list"]] {
+        let mut args = vec!["-i", hosts.to_str().unwrap(), "--vault-password-file"];
+        args.push(pass.to_str().unwrap());
+        args.extend_from_slice(view);
+        let run = inventory(&args);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stdout.contains("\"api_token\": \"********\""),
+            "{run:?}"
+        );
+        assert!(!run.stdout.contains("tok-12345"), "{run:?}");
+        assert!(
+            run.stdout.contains("\"plain_value\": \"visible\""),
+            "{run:?}"
+        );
+    }
+}
+
 /// Writes `files` into a fresh folder and runs `drover inventory -i <first file> --list` there.
 fn bad(files: &[(&str, &str)]) -> Run {
     let dir = common::scratch().join(format!("bad-{}-{}", std::process::id(), files[0].1.len()));

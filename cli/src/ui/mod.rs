@@ -26,13 +26,28 @@ pub fn print_json(value: &serde_json::Value) {
     );
 }
 
-/// JSON laid out as Python's `json.dumps(indent=4)`, so output diffs cleanly against Ansible's.
+/// `value` with what a vault decrypted shown as `********` in every string (as ansible-inventory
+/// never prints a vaulted value in the clear).
+fn hidden(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(drover_vault::hide(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(hidden).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), hidden(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// JSON laid out as Python's `json.dumps(indent=4)`, so output diffs cleanly against Ansible's;
+/// what a vault decrypted is never printed.
 pub fn print_json_like_ansible(value: &serde_json::Value) {
     use serde::Serialize;
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-    if value.serialize(&mut ser).is_ok() {
+    if hidden(value).serialize(&mut ser).is_ok() {
         println!("{}", String::from_utf8_lossy(&out));
     }
 }
