@@ -756,7 +756,8 @@ fn apt_held_packages_removals_and_update_retries_are_as_asked() {
 /// honours; a rule visudo refuses is never written; absent removes the file. kernel_blacklist:
 /// a line added once, trailing spaces dropped as the module writes the file, and removed.
 /// git_config: set, added beside other values and unset, each only when it differs.
-/// filesystem: made on a file once, another kind refused unless forced, wiped.
+/// filesystem: made on a file once, another kind refused unless forced, wiped. openssh_keypair:
+/// made, kept, commented, made anew and removed.
 #[test]
 fn small_system_modules_settle_on_a_real_host() {
     let Some(fleet) = one_host("small_system_modules_settle_on_a_real_host") else {
@@ -870,6 +871,47 @@ fn small_system_modules_settle_on_a_real_host() {
     let run = push(&fleet, "wipe", &fs("state: absent"), &[]);
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(found(), "");
+
+    // openssh_keypair: made once with ssh-keygen (owned as asked), kept while it matches, its
+    // comment updated, made anew when the size differs, removed when absent.
+    let key = |extra: &str| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.crypto.openssh_keypair: {{path: /home/app/deploy_key, owner: app, {extra}}}\n      register: key\n    - copy: {{content: \"{{{{ key.fingerprint }}}} {{{{ key.size }}}} {{{{ key.comment }}}}\", dest: /root/key-facts}}\n"
+        )
+    };
+    let facts = || fleet.exec(0, "cat /root/key-facts").unwrap();
+    let run = push(&fleet, "key", &key("size: 2048, comment: deploy"), &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    let made = fleet
+        .exec(0, "stat -c '%U %a' /home/app/deploy_key /home/app/deploy_key.pub; ssh-keygen -l -f /home/app/deploy_key.pub")
+        .unwrap();
+    assert!(made.starts_with("app 600\napp 644\n2048 SHA256:"), "{made}");
+    assert!(made.trim_end().ends_with("deploy (RSA)"), "{made}");
+    let fingerprint = made
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert_eq!(facts(), format!("{fingerprint} 2048 deploy"));
+    let run = push(&fleet, "key", &key("size: 2048, comment: deploy"), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(&fleet, "key", &key("size: 2048, comment: ops"), &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert_eq!(
+        facts(),
+        format!("{fingerprint} 2048 ops"),
+        "the same key, its comment updated"
+    );
+    let run = push(&fleet, "key", &key("size: 3072, comment: ops"), &[]);
+    assert!(recap(&run).contains("changed=2"), "{run:?}");
+    assert!(facts().ends_with(" 3072 ops") && !facts().starts_with(&fingerprint));
+    let gone = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.crypto.openssh_keypair: {path: /home/app/deploy_key, state: absent}\n";
+    let run = push(&fleet, "key-gone", gone, &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert!(fleet.exec(0, "ls /home/app/deploy_key*").is_err());
 }
 
 #[test]

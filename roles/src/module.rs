@@ -125,6 +125,8 @@ pub enum ModuleKind {
     OpensslCsrPipe,
     /// `x509_certificate` (community.crypto).
     X509Certificate,
+    /// `openssh_keypair` (community.crypto).
+    OpensshKeypair,
     /// `htpasswd` (community.general).
     Htpasswd,
     /// `synchronize` (ansible.posix), push mode.
@@ -1854,6 +1856,28 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         false,
     )
     .aliases(&["community.crypto.openssl_csr_pipe"]),
+    module(
+        ModuleKind::OpensshKeypair,
+        "openssh_keypair",
+        "An SSH key pair made with the host's ssh-keygen unless the key there has the type and size asked (`regenerate` decides, as community.crypto does), its public key put back when missing or not matching; the private key never leaves the host.",
+        &[
+            req("path", Str, "the private key; the public key is PATH.pub"),
+            p("type", Choice(&["rsa", "dsa", "ecdsa", "ed25519"]), "the algorithm (default rsa)"),
+            p("size", Number, "bits: rsa at least 1024 (default 4096), dsa 1024, ecdsa 256, 384 or 521; ed25519 has one size"),
+            p("comment", Str, "the public key's comment (updated on a kept key)"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent (both files removed)"),
+            p("force", Bool, "make it anew every time (regenerate: always)"),
+            p("regenerate", Choice(&["never", "fail", "partial_idempotence", "full_idempotence", "always"]), "when a key that is there is made anew: partial_idempotence (default) when its type or size differ; full_idempotence also when it cannot be read; never; fail (fails when it differs); always"),
+            p("backend", Choice(&["auto", "opensshbin"]), "ssh-keygen, as the collection's opensshbin backend (the cryptography backend is not there)"),
+            p("private_key_format", Choice(&["auto"]), "ssh-keygen's own format"),
+            p("mode", Mode, "both files' mode"),
+            p("owner", Str, "both files' owner"),
+            p("group", Str, "both files' group"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.crypto.openssh_keypair"]),
     module(
         ModuleKind::X509Certificate,
         "x509_certificate",

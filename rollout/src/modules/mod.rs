@@ -55,6 +55,7 @@ mod modprobe;
 mod mount;
 mod nmcli;
 mod npm;
+mod openssh_keypair;
 mod package;
 mod pam_limits;
 mod pamd;
@@ -574,6 +575,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::OpensslCsr => crypto::csr(&args, ctx, false).await,
         M::OpensslCsrPipe => crypto::csr(&args, ctx, true).await,
         M::X509Certificate => crypto::certificate(&args, ctx).await,
+        M::OpensshKeypair => openssh_keypair::run(&args, ctx).await,
         M::Htpasswd => htpasswd::run(&args, ctx).await,
         M::Synchronize => synchronize::run(&args, ctx).await,
         M::Slack => slack::run(&args, ctx).await,
