@@ -757,7 +757,7 @@ fn apt_held_packages_removals_and_update_retries_are_as_asked() {
 /// a line added once, trailing spaces dropped as the module writes the file, and removed.
 /// git_config: set, added beside other values and unset, each only when it differs.
 /// filesystem: made on a file once, another kind refused unless forced, wiped. openssh_keypair:
-/// made, kept, commented, made anew and removed.
+/// made, kept, commented, made anew and removed. openssl_dhparam: made, kept, made anew.
 #[test]
 fn small_system_modules_settle_on_a_real_host() {
     let Some(fleet) = one_host("small_system_modules_settle_on_a_real_host") else {
@@ -912,6 +912,26 @@ fn small_system_modules_settle_on_a_real_host() {
     let run = push(&fleet, "key-gone", gone, &[]);
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert!(fleet.exec(0, "ls /home/app/deploy_key*").is_err());
+
+    // openssl_dhparam: made once, kept while valid and of its size, made anew for another size.
+    let dh = |size: u32| {
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.crypto.openssl_dhparam: {{path: /etc/ssl/dh.pem, size: {size}, mode: \"0640\"}}\n"
+        )
+    };
+    let bits = || {
+        fleet
+            .exec(0, "stat -c %a /etc/ssl/dh.pem; openssl dhparam -check -text -noout -in /etc/ssl/dh.pem 2>&1 | grep -o '([0-9]* bit)'")
+            .unwrap()
+    };
+    let run = push(&fleet, "dh", &dh(512), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(bits(), "640\n(512 bit)\n");
+    let run = push(&fleet, "dh", &dh(512), &[]);
+    assert!(recap(&run).contains("changed=0"), "{run:?}");
+    let run = push(&fleet, "dh", &dh(768), &[]);
+    assert!(recap(&run).contains("changed=1"), "{run:?}");
+    assert_eq!(bits(), "640\n(768 bit)\n");
 }
 
 #[test]

@@ -127,6 +127,8 @@ pub enum ModuleKind {
     X509Certificate,
     /// `openssh_keypair` (community.crypto).
     OpensshKeypair,
+    /// `openssl_dhparam` (community.crypto).
+    OpensslDhparam,
     /// `htpasswd` (community.general).
     Htpasswd,
     /// `synchronize` (ansible.posix), push mode.
@@ -1856,6 +1858,26 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         false,
     )
     .aliases(&["community.crypto.openssl_csr_pipe"]),
+    module(
+        ModuleKind::OpensslDhparam,
+        "openssl_dhparam",
+        "Diffie-Hellman parameters made on the host with openssl, kept while the file holds valid ones of the size asked (as the module's openssl backend checks them).",
+        &[
+            req("path", Str, "the file"),
+            p("size", Number, "bits (default 4096, which takes openssl minutes)"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("force", Bool, "make them anew every time"),
+            p("return_content", Bool, "register them as `dhparams`"),
+            p("select_crypto_backend", Choice(&["auto", "openssl"]), "the host's openssl, as the module's openssl backend"),
+            p("mode", AnyMode, "the file's mode"),
+            p("owner", Str, "the file's owner"),
+            p("group", Str, "the file's group"),
+            BACKUP,
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.crypto.openssl_dhparam"]),
     module(
         ModuleKind::OpensshKeypair,
         "openssh_keypair",

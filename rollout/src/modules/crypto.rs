@@ -767,6 +767,54 @@ fn certificate_script(args: &Args, path: &str) -> Result<String, String> {
     ))
 }
 
+/// The script for `openssl_dhparam`: `same` when the file holds valid parameters of that size
+/// (as the module's openssl backend checks them: `dhparam -check`, no WARNING), else new ones.
+fn dhparam_script(path: &str, size: u32, force: bool) -> String {
+    let keep = if force {
+        String::new()
+    } else {
+        format!(
+            "p={}; if [ -f \"$p\" ] && out=$(openssl dhparam -check -text -noout -in \"$p\" 2>&1) && \
+             printf '%s\\n' \"$out\" | grep -qE 'Parameters: *\\({size} bit\\)' && \
+             ! printf '%s\\n' \"$out\" | grep -q WARNING; then echo same; exit 0; fi; ",
+            quote(path)
+        )
+    };
+    format!("{keep}openssl dhparam {size} 2>/dev/null")
+}
+
+/// `openssl_dhparam`.
+pub async fn dhparam(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
+    let Some(path) = args.str("path") else {
+        return Outcome::bad_input("openssl_dhparam needs `path`");
+    };
+    if wants_absent(args) {
+        return remove(&path, ctx).await;
+    }
+    let size = match args.num("size") {
+        None => 4096,
+        Some(n) if n.fract() == 0.0 && (512.0..=16384.0).contains(&n) => n as u32,
+        Some(n) => {
+            return Outcome::bad_input(format!("openssl_dhparam: `size: {n}` is not a size"));
+        }
+    };
+    // The parameters are made on the host; nothing asks `select_crypto_backend` anything else.
+    let _ = args.str("select_crypto_backend");
+    let force = args.bool("force") == Some(true);
+    let script = dhparam_script(&path, size, force);
+    let made = ctx
+        .output_of(
+            &script,
+            "openssl_dhparam: openssl could not make the parameters",
+        )
+        .await;
+    let (same, pem) = match made {
+        Ok(out) => candidate(&out),
+        Err(e) => return Outcome::fail(e),
+    };
+    write_public(args, ctx, &path, same, pem, "openssl_dhparam", "dhparams").await
+}
+
 /// `x509_certificate`.
 pub async fn certificate(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(path) = args.str("path") else {
@@ -812,6 +860,21 @@ pub async fn certificate(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
 mod tests {
     use super::*;
     use crate::modules::args;
+
+    #[test]
+    fn dh_parameters_are_kept_while_valid_and_of_their_size() {
+        let kept = dhparam_script("/etc/nginx/dh.pem", 2048, false);
+        assert!(
+            kept.starts_with("p=/etc/nginx/dh.pem; if [ -f \"$p\" ]"),
+            "{kept}"
+        );
+        assert!(kept.contains(r"Parameters: *\(2048 bit\)"), "{kept}");
+        assert!(kept.ends_with("openssl dhparam 2048 2>/dev/null"), "{kept}");
+        assert_eq!(
+            dhparam_script("/x", 1024, true),
+            "openssl dhparam 1024 2>/dev/null"
+        );
+    }
 
     #[test]
     fn only_a_start_of_now_is_taken() {

@@ -576,6 +576,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::OpensslCsrPipe => crypto::csr(&args, ctx, true).await,
         M::X509Certificate => crypto::certificate(&args, ctx).await,
         M::OpensshKeypair => openssh_keypair::run(&args, ctx).await,
+        M::OpensslDhparam => crypto::dhparam(&args, ctx).await,
         M::Htpasswd => htpasswd::run(&args, ctx).await,
         M::Synchronize => synchronize::run(&args, ctx).await,
         M::Slack => slack::run(&args, ctx).await,
