@@ -758,6 +758,7 @@ fn apt_held_packages_removals_and_update_retries_are_as_asked() {
 /// git_config: set, added beside other values and unset, each only when it differs.
 /// filesystem: made on a file once, another kind refused unless forced, wiped. openssh_keypair:
 /// made, kept, commented, made anew and removed. openssl_dhparam: made, kept, made anew.
+/// selinux: refused where SELinux's tools are not (its changes are unit-tested as plans).
 #[test]
 fn small_system_modules_settle_on_a_real_host() {
     let Some(fleet) = one_host("small_system_modules_settle_on_a_real_host") else {
@@ -932,6 +933,13 @@ fn small_system_modules_settle_on_a_real_host() {
     let run = push(&fleet, "dh", &dh(768), &[]);
     assert!(recap(&run).contains("changed=1"), "{run:?}");
     assert_eq!(bits(), "640\n(768 bit)\n");
+
+    // selinux on a host without SELinux's tools fails, as the module fails without libselinux.
+    let selinux = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.posix.selinux: {state: permissive, policy: targeted}\n";
+    assert_task_failed(
+        &push(&fleet, "selinux", selinux, &[]),
+        "SELinux's tools (getenforce, setenforce) are not on this host",
+    );
 }
 
 #[test]

@@ -107,6 +107,8 @@ pub enum ModuleKind {
     Pamd,
     /// `sudoers` (community.general).
     Sudoers,
+    /// `selinux` (ansible.posix).
+    Selinux,
     /// `assemble`.
     Assemble,
     /// `locale_gen`.
@@ -2181,6 +2183,19 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         true,
     )
     .aliases(&["community.general.pamd"]),
+    module(
+        ModuleKind::Selinux,
+        "selinux",
+        "SELinux's state and policy in the running system (setenforce) and its configuration file, as ansible.posix changes them; what needs a reboot is written for it and reported as reboot_required. A host without SELinux's tools fails the task.",
+        &[
+            req("state", Choice(&["enforcing", "permissive", "disabled"]), "the state"),
+            p("policy", Str, "the policy, such as targeted (needed unless disabled)"),
+            p("configfile", Str, "the configuration file (default /etc/selinux/config)").aka(&["conf", "file"]),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["ansible.posix.selinux"]),
     module(
         ModuleKind::Sudoers,
         "sudoers",

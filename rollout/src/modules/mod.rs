@@ -64,6 +64,7 @@ mod probe;
 mod remote_copy;
 mod replace;
 mod rpm_key;
+mod selinux;
 mod selinux_context;
 mod service;
 mod slack;
@@ -566,6 +567,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::PamLimits => pam_limits::run(&args, ctx).await,
         M::Pamd => pamd::run(&args, ctx).await,
         M::Sudoers => sudoers::run(&args, ctx).await,
+        M::Selinux => selinux::run(&args, ctx).await,
         M::Assemble => assemble::run(&args, ctx).await,
         M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Acl => acl::run(&args, ctx).await,
