@@ -47,12 +47,11 @@ fn parse(out: &str) -> Found {
     found
 }
 
-/// The last value of `KEY=` in the file, as the module reads it.
+/// The first value of `KEY=` in the file, as the module reads it.
 fn setting(config: &str, key: &str) -> String {
     config
         .lines()
-        .filter_map(|l| l.strip_prefix(&format!("{key}=")))
-        .last()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
         .unwrap_or_default()
         .trim()
         .to_string()
