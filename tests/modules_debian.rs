@@ -758,7 +758,8 @@ fn apt_held_packages_removals_and_update_retries_are_as_asked() {
 /// git_config: set, added beside other values and unset, each only when it differs.
 /// filesystem: made on a file once, another kind refused unless forced, wiped. openssh_keypair:
 /// made, kept, commented, made anew and removed. openssl_dhparam: made, kept, made anew.
-/// selinux: refused where SELinux's tools are not (its changes are unit-tested as plans).
+/// selinux and seport: refused where SELinux's tools are not (their changes are unit-tested as
+/// plans: SELinux cannot run in the fleet's containers).
 #[test]
 fn small_system_modules_settle_on_a_real_host() {
     let Some(fleet) = one_host("small_system_modules_settle_on_a_real_host") else {
@@ -939,6 +940,11 @@ fn small_system_modules_settle_on_a_real_host() {
     assert_task_failed(
         &push(&fleet, "selinux", selinux, &[]),
         "SELinux's tools (getenforce, setenforce) are not on this host",
+    );
+    let seport = "- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.seport: {ports: 2222, proto: tcp, setype: ssh_port_t}\n";
+    assert_task_failed(
+        &push(&fleet, "seport", seport, &[]),
+        "semanage is not on this host",
     );
 }
 

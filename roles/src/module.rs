@@ -109,6 +109,8 @@ pub enum ModuleKind {
     Sudoers,
     /// `selinux` (ansible.posix).
     Selinux,
+    /// `seport` (community.general).
+    Seport,
     /// `assemble`.
     Assemble,
     /// `locale_gen`.
@@ -2183,6 +2185,23 @@ p("comparisons", Dict, "per option (or `*`): strict, allow_more_present or ignor
         true,
     )
     .aliases(&["community.general.pamd"]),
+    module(
+        ModuleKind::Seport,
+        "seport",
+        "SELinux port types with semanage: added (or moved from another type) or deleted only where `semanage port -l` says otherwise. A host without semanage, or with SELinux disabled, fails the task as the module does.",
+        &[
+            req("ports", List, "ports or ranges (8080, 8080-8090)"),
+            req("proto", Choice(&["tcp", "udp"]), "the protocol"),
+            req("setype", Str, "the SELinux type, such as ssh_port_t"),
+            p("state", Choice(&["present", "absent"]), "present (default) or absent"),
+            p("reload", Bool, "reload the policy after the change (default true; false is semanage -N)"),
+            p("ignore_selinux_state", Bool, "run even where SELinux is disabled"),
+            p("local", Bool, "compare with the local changes only (semanage port -l -C)"),
+        ],
+        CheckMode::Predicts,
+        false,
+    )
+    .aliases(&["community.general.seport"]),
     module(
         ModuleKind::Selinux,
         "selinux",

@@ -66,6 +66,7 @@ mod replace;
 mod rpm_key;
 mod selinux;
 mod selinux_context;
+mod seport;
 mod service;
 mod slack;
 mod snap;
@@ -568,6 +569,7 @@ pub async fn run(module: &Module, args: Args, ctx: &ModuleCtx<'_>) -> Outcome {
         M::Pamd => pamd::run(&args, ctx).await,
         M::Sudoers => sudoers::run(&args, ctx).await,
         M::Selinux => selinux::run(&args, ctx).await,
+        M::Seport => seport::run(&args, ctx).await,
         M::Assemble => assemble::run(&args, ctx).await,
         M::LocaleGen => locale_gen::run(&args, ctx).await,
         M::Acl => acl::run(&args, ctx).await,
