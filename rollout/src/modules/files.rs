@@ -397,6 +397,16 @@ fn link_command(path: &str, src: &str, force: bool, act: &dyn Fn(String) -> Stri
     )
 }
 
+/// A command that writes its standard input over `path` (through [`write_via`]), keeping the
+/// file's mode (0644 for a new file), as modules that edit a file in place write it back.
+pub fn rewrite_command(path: &str) -> String {
+    format!(
+        "m=$(stat -c %a -- {} 2>/dev/null || echo 644); {}",
+        quote(path),
+        write_via(path, &temp_path(path), "\"$m\"", None)
+    )
+}
+
 /// `chown` only when the owner differs; prints `changed` when it acted.
 pub fn chown_command(path: &str, owner: Option<&str>, group: Option<&str>) -> Option<String> {
     ownership_fix(path, owner, group, |chown| {

@@ -124,17 +124,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         Ok(None) => return Outcome::default(),
         Err(e) => return Outcome::fail(format!("filesystem: {e}")),
     };
-    let changed = Outcome {
-        changed: true,
-        ..Outcome::default()
-    };
-    if ctx.check {
-        return changed;
-    }
-    match ctx.output_of(&step, "filesystem").await {
-        Ok(_) => changed,
-        Err(e) => Outcome::fail(e),
-    }
+    ctx.make_change(&step, b"", "filesystem").await
 }
 
 #[cfg(test)]

@@ -127,17 +127,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(change) = setting.change(&old) else {
         return Outcome::default();
     };
-    let changed = Outcome {
-        changed: true,
-        ..Outcome::default()
-    };
-    if ctx.check {
-        return changed;
-    }
-    match ctx.output_of(&change, "git_config").await {
-        Ok(_) => changed,
-        Err(e) => Outcome::fail(e),
-    }
+    ctx.make_change(&change, b"", "git_config").await
 }
 
 #[cfg(test)]

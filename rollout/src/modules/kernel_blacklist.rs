@@ -2,7 +2,9 @@
 //! /etc/modprobe.d/blacklist-ansible.conf), added or removed as the module does: a missing file is
 //! made (a change), and a changed file is written back with each line's trailing spaces dropped.
 
-use drover_ssh::shell::{quote, temp_path, write_via};
+use drover_ssh::shell::quote;
+
+use super::files::rewrite_command;
 
 use super::{Args, ModuleCtx, Outcome};
 
@@ -30,13 +32,6 @@ pub fn plan(name: &str, present: bool, lines: Option<Vec<String>>) -> Option<Vec
     Some(lines)
 }
 
-fn changed() -> Outcome {
-    Outcome {
-        changed: true,
-        ..Outcome::default()
-    }
-}
-
 pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(name) = args.str("name") else {
         return Outcome::bad_input("kernel_blacklist needs `name`");
@@ -62,22 +57,13 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(lines) = plan(&name, present, parse_read(&String::from_utf8_lossy(&out))) else {
         return Outcome::default();
     };
-    if ctx.check {
-        return changed();
-    }
     let content: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    // The file keeps its mode; a new one is 0644.
-    let write = format!(
-        "m=$(stat -c %a -- {p} 2>/dev/null || echo 644); {}",
-        write_via(&path, &temp_path(&path), "\"$m\"", None)
-    );
-    match ctx
-        .output_with(&write, content.as_bytes(), "writing the blacklist file")
-        .await
-    {
-        Ok(_) => changed(),
-        Err(e) => Outcome::fail(e),
-    }
+    ctx.make_change(
+        &rewrite_command(&path),
+        content.as_bytes(),
+        "writing the blacklist file",
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -280,6 +280,20 @@ impl ModuleCtx<'_> {
         }
     }
 
+    /// Makes a change the module has decided on: `cmd` run (with `stdin`) and the task changed,
+    /// or, in check mode, only said to change; a failure is `what` with the command's error.
+    pub async fn make_change(&self, cmd: &str, stdin: &[u8], what: &str) -> Outcome {
+        if !self.check
+            && let Err(e) = self.output_with(cmd, stdin, what).await
+        {
+            return Outcome::fail(e);
+        }
+        Outcome {
+            changed: true,
+            ..Outcome::default()
+        }
+    }
+
     /// [`ModuleCtx::change_script`] for a script built from the task's parameters (no standard
     /// input): what could not be built is bad input, named `what`.
     pub async fn built_script(&self, built: Result<String, String>, what: &str) -> Outcome {

@@ -4,9 +4,10 @@
 //! the next boot and reported as `reboot_required`. A host without SELinux's tools fails the
 //! task, as the module fails without its library. `update_kernel_param` (grubby) is not taken.
 
-use drover_ssh::shell::{quote, temp_path, write_via};
+use drover_ssh::shell::quote;
 use serde_json::json;
 
+use super::files::rewrite_command;
 use super::{Args, ModuleCtx, Outcome};
 
 /// What the host says: getenforce's answer, the configured policy libselinux reads, the file.
@@ -191,11 +192,7 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             steps.push(format!("setenforce {value}"));
         }
         if plan.config.is_some() {
-            steps.push(format!(
-                "m=$(stat -c %a -- {} 2>/dev/null || echo 644); {}",
-                quote(&configfile),
-                write_via(&configfile, &temp_path(&configfile), "\"$m\"", None)
-            ));
+            steps.push(rewrite_command(&configfile));
         }
         if !steps.is_empty() {
             let content = plan.config.clone().unwrap_or_default();
