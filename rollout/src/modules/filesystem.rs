@@ -45,7 +45,7 @@ fn kind_of(fstype: &str) -> Option<Kind> {
 pub fn plan(args: &Args, exists: bool, found: &str) -> Result<Option<String>, String> {
     let dev = args.first(&["dev", "device"]).ok_or("needs `dev`")?;
     let d = quote(&dev);
-    if args.str("state").as_deref() == Some("absent") {
+    if !args.present()? {
         return Ok((exists && !found.is_empty()).then(|| format!("wipefs --all {d}")));
     }
     let fstype = args

@@ -45,13 +45,11 @@ impl Setting {
                 ));
             }
         }
-        let value = match args.str("state").as_deref().unwrap_or("present") {
-            "absent" => None,
-            "present" => match args.str("value").filter(|v| !v.is_empty()) {
-                Some(v) => Some(v),
-                None => return Err("If state=present, a value must be specified.".into()),
-            },
-            other => return Err(format!("`state: {other}` is not present or absent")),
+        let value = if args.present()? {
+            let value = args.str("value").filter(|v| !v.is_empty());
+            Some(value.ok_or("If state=present, a value must be specified.")?)
+        } else {
+            None
         };
         let add = match args.str("add_mode").as_deref().unwrap_or("replace-all") {
             "add" => true,

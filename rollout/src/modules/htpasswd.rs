@@ -75,9 +75,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
             "htpasswd: hash scheme `{scheme_name}` is not one drover has"
         ));
     };
-    let present = match args.present("htpasswd") {
+    let present = match args.present() {
         Ok(p) => p,
-        Err(e) => return Outcome::bad_input(e),
+        Err(e) => return Outcome::bad_input(format!("htpasswd: {e}")),
     };
     let target = match FileTarget::from_args(path.clone(), args) {
         Ok(t) => t,

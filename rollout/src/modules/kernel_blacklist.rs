@@ -36,14 +36,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(name) = args.str("name") else {
         return Outcome::bad_input("kernel_blacklist needs `name`");
     };
-    let present = match args.str("state").as_deref().unwrap_or("present") {
-        "present" => true,
-        "absent" => false,
-        other => {
-            return Outcome::bad_input(format!(
-                "kernel_blacklist: `state: {other}` is not present or absent"
-            ));
-        }
+    let present = match args.present() {
+        Ok(p) => p,
+        Err(e) => return Outcome::bad_input(format!("kernel_blacklist: {e}")),
     };
     let path = args
         .str("blacklist_file")

@@ -480,13 +480,11 @@ impl Args {
     }
 
     /// `state: present` (the default) or `absent`, as most modules take it.
-    pub fn present(&self, module: &str) -> Result<bool, String> {
+    pub fn present(&self) -> Result<bool, String> {
         match self.str("state").as_deref() {
             None | Some("present") => Ok(true),
             Some("absent") => Ok(false),
-            Some(other) => Err(format!(
-                "{module}: `state: {other}` is not present or absent"
-            )),
+            Some(other) => Err(format!("`state: {other}` is not present or absent")),
         }
     }
 

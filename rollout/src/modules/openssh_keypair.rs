@@ -226,7 +226,11 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     // `backend` (auto or opensshbin) and `private_key_format` (auto) both mean ssh-keygen's own
     // format, which is what drover makes; the spec refuses any other value.
     let _ = (args.str("backend"), args.str("private_key_format"));
-    if args.str("state").as_deref() == Some("absent") {
+    let present = match args.present() {
+        Ok(p) => p,
+        Err(e) => return Outcome::bad_input(format!("openssh_keypair: {e}")),
+    };
+    if !present {
         let (p, public) = (quote(&want.path), quote(&format!("{}.pub", want.path)));
         let remove = if ctx.check {
             "echo changed".to_string()

@@ -86,9 +86,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(key) = args.str("key") else {
         return Outcome::bad_input("rpm_key needs `key`");
     };
-    let present = match args.present("rpm_key") {
+    let present = match args.present() {
         Ok(p) => p,
-        Err(e) => return Outcome::bad_input(e),
+        Err(e) => return Outcome::bad_input(format!("rpm_key: {e}")),
     };
     let cmd = command(
         &key,

@@ -57,7 +57,7 @@ fn file(args: &Args) -> Result<String, String> {
 pub fn command(args: &Args, check: bool) -> Result<(String, String), String> {
     let path = file(args)?;
     let f = quote(&path);
-    if args.str("state").as_deref() == Some("absent") {
+    if !args.present()? {
         let act = if check {
             "echo changed".to_string()
         } else {

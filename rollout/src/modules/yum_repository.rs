@@ -168,9 +168,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let Some(name) = args.str("name") else {
         return Outcome::bad_input("yum_repository needs `name`");
     };
-    let present = match args.present("yum_repository") {
+    let present = match args.present() {
         Ok(p) => p,
-        Err(e) => return Outcome::bad_input(e),
+        Err(e) => return Outcome::bad_input(format!("yum_repository: {e}")),
     };
     let new = if present {
         match section(args) {

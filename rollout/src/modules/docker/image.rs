@@ -102,7 +102,7 @@ impl Spec {
     pub fn from_args(args: &Args) -> Result<Spec, String> {
         let name = args.str("name").ok_or("docker_image needs `name`")?;
         let image = with_tag(&name, &args.str("tag").unwrap_or_else(|| "latest".into()));
-        let present = args.present("docker_image")?;
+        let present = args.present().map_err(|e| format!("docker_image: {e}"))?;
         let source = match args.str("source").as_deref() {
             Some("build") => {
                 let (options, path) = build_options(args)?;

@@ -49,9 +49,9 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
     let registry = args
         .first(&["registry_url", "registry"])
         .unwrap_or_else(|| DOCKER_HUB.into());
-    let present = match args.present("docker_login") {
+    let present = match args.present() {
         Ok(p) => p,
-        Err(e) => return Outcome::bad_input(e),
+        Err(e) => return Outcome::bad_input(format!("docker_login: {e}")),
     };
     let password = args.str("password");
     if present && (args.str("username").is_none() || password.is_none()) {

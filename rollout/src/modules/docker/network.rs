@@ -22,7 +22,7 @@ pub struct Spec {
 impl Spec {
     pub fn from_args(args: &Args) -> Result<Spec, String> {
         let name = args.str("name").ok_or("docker_network needs `name`")?;
-        let present = args.present("docker_network")?;
+        let present = args.present().map_err(|e| format!("docker_network: {e}"))?;
         let mut settings = driver_settings(args, "docker_network")?;
         if let Some(d) = args.str("ipam_driver") {
             settings.push(setting(

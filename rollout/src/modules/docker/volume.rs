@@ -30,7 +30,7 @@ impl Spec {
         let name = args
             .first(&["volume_name", "name"])
             .ok_or("docker_volume needs `volume_name`")?;
-        let present = args.present("docker_volume")?;
+        let present = args.present().map_err(|e| format!("docker_volume: {e}"))?;
         let recreate = match args.str("recreate").as_deref() {
             None | Some("never") => Recreate::Never,
             Some("options-changed") => Recreate::OptionsChanged,
