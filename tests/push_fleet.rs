@@ -1357,9 +1357,19 @@ fn include_role_and_import_role_run_a_role_with_its_defaults_templates_and_handl
     let missing = site.replace("tasks_from: extra", "tasks_from: nope");
     let run = push_text(&fleet, &[("site.yml", &missing)]);
     assert_bad(&run, "task file `nope` not found");
+    // include_role is dynamic: a role that is not there fails the hosts that reach it, as in
+    // Ansible, and is named as the playbook loads.
     let missing = site.replace("name: app\n    - name", "name: gone\n    - name");
     let run = push_text(&fleet, &[("site.yml", &missing)]);
-    assert_bad(&run, "role `gone` not found");
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("warning: ") && run.stderr.contains("role `gone` not found"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("FAILED") && run.stdout.contains("role `gone` not found"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -3999,6 +4009,39 @@ fn copy_and_template_follow_a_link_at_dest_only_when_asked() {
     }
     let run = push_text(&fleet, &files);
     assert!(run.stdout.contains("changed=0"), "{run:?}");
+}
+
+/// A dynamic include whose file cannot be read (a module drover does not have, for another OS)
+/// is read as Ansible reads it, only when it runs: the playbook loads with a warning naming it,
+/// a host whose condition skips it runs on, and a host that reaches it fails, saying why.
+/// A static `import_tasks` of the same file is refused at load.
+#[test]
+fn an_include_that_cannot_be_read_fails_only_where_it_runs() {
+    let fleet = common::fleet(1);
+    let freebsd = "- pkgng: {name: nginx}\n";
+    let play = "- hosts: node01\n  gather_facts: false\n  vars: {os: Debian}\n  tasks:\n    - include_tasks: setup-FreeBSD.yml\n      when: os == 'FreeBSD'\n    - command: \"true\"\n    - include_tasks: setup-FreeBSD.yml\n";
+    let files = [("include.yml", play), ("setup-FreeBSD.yml", freebsd)];
+    let run = push_text(&fleet, &files);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("warning: ")
+            && run
+                .stderr
+                .contains("setup-FreeBSD.yml:1:3: unknown module `pkgng`"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("ok=1  changed=1"), "{run:?}");
+    assert!(
+        run.stdout.contains("FAILED") && run.stdout.contains("unknown module `pkgng`"),
+        "{run:?}"
+    );
+    let imported = "- hosts: node01\n  gather_facts: false\n  tasks:\n    - import_tasks: setup-FreeBSD.yml\n      when: os == 'FreeBSD'\n";
+    let run = push_text(
+        &fleet,
+        &[("import.yml", imported), ("setup-FreeBSD.yml", freebsd)],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("unknown module `pkgng`"), "{run:?}");
 }
 
 /// `gather_facts` as a task (a play that gathers none first) gathers as `setup` does, with the

@@ -20,8 +20,8 @@ pub use error::{At, PlaybookError};
 pub use gather_subset::{Collector, Subsets};
 pub use module::{CheckMode, MODULES, Module, ModuleKind, Param, ParamType, Spec};
 pub use play::{
-    Batches, HostOrder, ImpactGate, Play, Playbook, RollcallSpec, VarPrompt, handler_answers,
-    unknown_notifies,
+    Batches, HostOrder, ImpactGate, Play, Playbook, RollcallSpec, VarPrompt, deferred_includes,
+    handler_answers, unknown_notifies,
 };
 pub use role::Role;
 pub use task::{

@@ -842,6 +842,23 @@ pub fn unknown_notifies(play: &Play) -> Vec<(At, String)> {
     unknown
 }
 
+/// The dynamic includes of `play` that could not be read (see [`crate::Block::deferred`]): where,
+/// and why, so the operator hears of them before any host is touched.
+pub fn deferred_includes(play: &Play) -> Vec<(At, String)> {
+    let mut found: Vec<(At, String)> = play
+        .all_tasks()
+        .into_iter()
+        .filter_map(|task| match &task.body {
+            TaskBody::Block(b) => b.deferred.clone().map(|why| (task.at.clone(), why)),
+            TaskBody::Module(_) => None,
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        (&a.0.path, a.0.mark.line, a.0.mark.col).cmp(&(&b.0.path, b.0.mark.line, b.0.mark.col))
+    });
+    found
+}
+
 /// `rollcall: false`, or a mapping of `deadline`, `window` and `remediate: start|none`.
 fn rollcall_spec(src: &Source, node: &Node) -> Result<RollcallSpec, PlaybookError> {
     let mut spec = RollcallSpec::default();

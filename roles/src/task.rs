@@ -135,6 +135,10 @@ pub struct Block {
     pub choose: Option<String>,
     /// The file name this block was read from, as an include's template renders it.
     pub candidate: Option<String>,
+    /// A dynamic include (`include_tasks`, `include_role`) whose file or role could not be read:
+    /// why. Ansible reads them only when the include runs, so the block is one `fail` task with
+    /// this message: the include fails on the hosts that reach it, and nowhere else.
+    pub deferred: Option<String>,
 }
 
 /// What a task does.
@@ -472,12 +476,20 @@ fn parse_task(
             "always" => block.always = parse_tasks(src, v, search, depth + 1)?,
             which @ ("include_tasks" | "import_tasks") => {
                 let imported = which == "import_tasks";
-                let (mut block, choose) = match unroll_include(src, v, entries, search, depth)? {
-                    Some(unrolled) => {
-                        unrolled_loop = true;
-                        (unrolled, None)
+                let read = unroll_include(src, v, entries, search, depth).and_then(|u| match u {
+                    Some(unrolled) => Ok((unrolled, None, true)),
+                    None => include(src, v, search, depth).map(|(b, c)| (b, c, false)),
+                });
+                let (mut block, choose) = match read {
+                    Ok((block, choose, unrolled)) => {
+                        unrolled_loop |= unrolled;
+                        (block, choose)
                     }
-                    None => include(src, v, search, depth)?,
+                    Err(e) if !imported => {
+                        body = Some(deferred(src, v, search, "include_tasks", &e));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 };
                 for chosen in &mut block {
                     match (&choose, &mut chosen.body) {
@@ -492,8 +504,15 @@ fn parse_task(
                     ..Block::default()
                 }));
             }
-            "include_role" | "import_role" => {
-                let mut role = include_role(src, v, search, depth)?;
+            which @ ("include_role" | "import_role") => {
+                let mut role = match include_role(src, v, search, depth) {
+                    Ok(role) => role,
+                    Err(e) if which == "include_role" => {
+                        body = Some(deferred(src, v, search, "include_role", &e));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let mut tasks = dependency_tasks(&mut role, &src.at(v), search);
                 tasks.append(&mut role.tasks);
                 apply(src, v, search, &mut tasks)?;
@@ -1153,6 +1172,39 @@ fn local_action_call(src: &Source, v: &Node) -> Result<(Node, Node), PlaybookErr
             "local_action: expected `MODULE ARGS` or a mapping with `module:`",
         )),
     }
+}
+
+/// A dynamic include that could not be read, as the block it stands for: one `fail` task saying
+/// why (see [`Block::deferred`]). The message is text, never a template.
+fn deferred(
+    src: &Source,
+    node: &Node,
+    search: &[PathBuf],
+    which: &str,
+    e: &PlaybookError,
+) -> TaskBody {
+    let why = format!(
+        "{e} (Ansible reads what `{which}` names only when it runs; it fails on the hosts that reach it)"
+    );
+    let mut args = serde_json::Map::new();
+    args.insert(
+        "msg".into(),
+        Json::String(format!(
+            "{{% raw %}}{}{{% endraw %}}",
+            why.replace("endraw", "end raw")
+        )),
+    );
+    let mut fail = Task::empty(src.at(node), search);
+    fail.body = TaskBody::Module(Module {
+        kind: crate::ModuleKind::Fail,
+        args,
+        at: src.at(node),
+    });
+    TaskBody::Block(Block {
+        block: vec![fail],
+        deferred: Some(why),
+        ..Block::default()
+    })
 }
 
 /// The task file an include names (`include_tasks: x.yml` or its `file:`).

@@ -198,7 +198,7 @@ fn playbook_dir_and_role_path_in_file_names_are_known_when_the_playbook_is_read(
     assert_eq!(pb.plays[0].tasks.len(), 2);
     let err = error(&[(
         "site.yml",
-        "- hosts: web\n  tasks:\n    - include_tasks: \"{{ which }}.yml\"\n",
+        "- hosts: web\n  tasks:\n    - import_tasks: \"{{ which }}.yml\"\n",
     )]);
     // The name can only render to the playbook itself, which is no task file.
     assert!(
@@ -207,11 +207,25 @@ fn playbook_dir_and_role_path_in_file_names_are_known_when_the_playbook_is_read(
     );
     let err = error(&[(
         "site.yml",
-        "- hosts: web\n  tasks:\n    - include_tasks: \"tasks/{{ which }}.yml\"\n",
+        "- hosts: web\n  tasks:\n    - import_tasks: \"tasks/{{ which }}.yml\"\n",
     )]);
     assert!(
         err.contains("no task file matches `tasks/{{ which }}.yml`"),
         "{err}"
+    );
+    // A dynamic include is read as Ansible reads it, when it runs: the playbook loads, and the
+    // include stands for a failure saying why.
+    let (_dir, pb) = load(&[(
+        "site.yml",
+        "- hosts: web\n  tasks:\n    - include_tasks: \"tasks/{{ which }}.yml\"\n",
+    )]);
+    let deferred = drover_roles::deferred_includes(&pb.unwrap().plays[0]);
+    assert_eq!(deferred.len(), 1);
+    assert!(
+        deferred[0]
+            .1
+            .contains("no task file matches `tasks/{{ which }}.yml`"),
+        "{deferred:?}"
     );
 }
 

@@ -190,6 +190,15 @@ fn warn_unknown_notifies(playbook: &Playbook) {
     {
         eprintln!("warning: {at}: {msg}");
     }
+    // A dynamic include that cannot be read fails only where it runs, as in Ansible; the
+    // operator hears of it now.
+    for (at, why) in playbook
+        .plays
+        .iter()
+        .flat_map(drover_roles::deferred_includes)
+    {
+        eprintln!("warning: {at}: {why}");
+    }
 }
 
 /// The saved settings of a run, with this command line's flags after them (so they win).
