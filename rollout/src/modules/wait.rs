@@ -58,11 +58,11 @@ pub async fn run(args: &Args, ctx: &ModuleCtx<'_>) -> Outcome {
         return Outcome::default();
     };
     let started = Instant::now();
+    // One check may take as long as its connection may (`connect_timeout`), and a little more.
+    let per_check =
+        args.seconds("connect_timeout", 5.0).unwrap_or_default() + Duration::from_secs(10);
     loop {
-        match ctx
-            .exec_for(&check, b"", Some(Duration::from_secs(10)))
-            .await
-        {
+        match ctx.exec_for(&check, b"", Some(per_check)).await {
             Ok(o) if o.status.success() => {
                 let mut out = Outcome::default();
                 out.result.insert(
